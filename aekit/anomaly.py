@@ -1,0 +1,230 @@
+"""Reconstruction-error anomaly detection, as a scikit-learn outlier detector."""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .estimators import Autoencoder
+
+METHODS = ("autoencoder", "pca")
+
+
+class AnomalyDetector(OutlierMixin, BaseEstimator):
+    """Flags rows that the model, fitted on normal data, reconstructs badly.
+
+    ``score_samples`` is minus the mean squared reconstruction error per
+    feature (higher = more normal), in the scaled space the model learned
+    (pixels in [0, 1]; other data standardised per feature).
+    ``contamination`` sets the threshold so that this share of the training
+    rows is flagged; ``threshold`` gives the error threshold directly.
+    ``method="pca"`` gives the PCA baseline (scikit-learn's PCA keeping
+    ``n_components`` of the variance) with the identical interface.
+    All other parameters are those of :class:`aekit.Autoencoder`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit import AnomalyDetector
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 10))
+    >>> det = AnomalyDetector(epochs=5, random_state=0).fit(X)
+    >>> det.predict(np.vstack([X[:3], 10 + X[:1]]))
+    array([ 1,  1,  1, -1])
+    """
+
+    def __init__(
+        self,
+        method="autoencoder",
+        contamination=0.01,
+        threshold=None,
+        n_components=0.9,
+        code_size=16,
+        hidden=(256, 64),
+        dropout=0.0,
+        batch_norm=False,
+        noise=None,
+        optimizer="adam",
+        lr=1e-3,
+        momentum=0.9,
+        weight_decay=0.0,
+        batch_size=64,
+        epochs=30,
+        validation_fraction=0.1,
+        patience=8,
+        lr_patience=3,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.method = method
+        self.contamination = contamination
+        self.threshold = threshold
+        self.n_components = n_components
+        self.code_size = code_size
+        self.hidden = hidden
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.noise = noise
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.lr_patience = lr_patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _autoencoder_params(self):
+        names = Autoencoder().get_params(deep=False)
+        return {k: v for k, v in self.get_params(deep=False).items() if k in names}
+
+    def _validate_params(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        c = self.contamination
+        if not (isinstance(c, numbers.Real) and 0 < c <= 0.5):
+            raise ValueError(f"contamination must be in (0, 0.5], got {c!r}")
+        if self.threshold is not None and not (
+            isinstance(self.threshold, numbers.Real) and np.isfinite(self.threshold)
+        ):
+            raise ValueError(f"threshold must be a number or None, got {self.threshold!r}")
+
+    # -- fitting ------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Fit on (mostly) normal rows X; y is ignored."""
+        self._validate_params()
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._fit(X)
+        return self
+
+    def _fit(self, X, callback=None, resume=None):
+        trainer = None
+        if self.method == "autoencoder":
+            self.autoencoder_ = Autoencoder(**self._autoencoder_params())
+            self.autoencoder_.n_features_in_ = X.shape[1]
+            trainer = self.autoencoder_._fit(X, callback=callback, resume=resume)
+            self.pca_ = None
+        else:
+            from sklearn.decomposition import PCA
+
+            self.autoencoder_ = None
+            self._scaler = Autoencoder()
+            self._scaler._fit_scaling(X)
+            self.pca_ = PCA(n_components=self._pca_components(X), random_state=self.random_state)
+            self.pca_.fit(self._scaler._scale(X))
+        self._set_threshold(self.score_samples(X))
+        return trainer
+
+    def _pca_components(self, X):
+        n = self.n_components
+        limit = min(X.shape)
+        if isinstance(n, numbers.Integral):
+            return max(1, min(int(n), limit))
+        return n if limit > 1 else 1
+
+    def _set_threshold(self, train_scores):
+        if self.threshold is not None:
+            self.offset_ = -float(self.threshold)
+        else:
+            self.offset_ = float(np.percentile(train_scores, 100.0 * self.contamination))
+        self.threshold_ = -self.offset_
+
+    # -- scoring ------------------------------------------------------------
+    def _check_X(self, X):
+        check_is_fitted(self, "offset_")
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def _errors(self, X):
+        if self.autoencoder_ is not None:
+            return self.autoencoder_.reconstruction_errors(X)
+        Xs = self._scaler._scale(X).astype(np.float64)
+        R = self.pca_.inverse_transform(self.pca_.transform(Xs))
+        return (Xs - R) ** 2
+
+    def explain(self, X):
+        """Per-feature squared reconstruction errors (n_samples, n_features).
+
+        The features with the largest errors are the ones that make a row
+        anomalous; their row sums give ``-score_samples`` times n_features.
+        """
+        return self._errors(self._check_X(X))
+
+    def anomaly_score(self, X):
+        """Mean squared reconstruction error per feature (higher = more anomalous)."""
+        return -self.score_samples(X)
+
+    def score_samples(self, X):
+        """Minus the reconstruction error: higher means more normal."""
+        X = self._check_X(X)
+        return -self._errors(X).mean(axis=1)
+
+    def decision_function(self, X):
+        """score_samples(X) - offset_: negative for anomalies."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """+1 for inliers, -1 for anomalies."""
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def save(self, path):
+        """Write the fitted detector, threshold included, to one safetensors file."""
+        from .serialization import save
+
+        save(self, path)
+        return path
+
+    # -- serialisation hooks ------------------------------------------------
+    def _autoencoder(self):
+        return self.autoencoder_
+
+    def _autoencoder_for_load(self):
+        self.autoencoder_ = Autoencoder(**self._autoencoder_params())
+        self.pca_ = None
+        return self.autoencoder_
+
+    def _extra_state(self):
+        import torch
+
+        meta = {"offset": self.offset_, "threshold": self.threshold_, "method": self.method}
+        tensors = {}
+        if self.pca_ is not None:
+            p = self.pca_
+            tensors = {
+                "pca.components": torch.from_numpy(np.ascontiguousarray(p.components_)),
+                "pca.mean": torch.from_numpy(np.ascontiguousarray(p.mean_)),
+                "pca.explained_variance": torch.from_numpy(np.ascontiguousarray(p.explained_variance_)),
+            }
+            meta["scaling"] = {"kind": self._scaler.scaling_, "mean": self._scaler.mean_.tolist(),
+                               "scale": self._scaler.scale_.tolist()}
+        return tensors, meta
+
+    def _load_extra_state(self, tensors, meta):
+        self.offset_ = float(meta["offset"])
+        self.threshold_ = -self.offset_
+        if self.method == "pca":
+            from sklearn.decomposition import PCA
+
+            comps = tensors["pca.components"].double().numpy()
+            mean = tensors["pca.mean"].double().numpy()
+            if comps.ndim != 2 or comps.shape[1] != self.n_features_in_ or mean.shape != (comps.shape[1],):
+                raise ValueError("PCA basis does not match the number of features")
+            self.autoencoder_ = None
+            pca = PCA(n_components=comps.shape[0])
+            pca.components_ = comps
+            pca.mean_ = mean
+            pca.explained_variance_ = tensors["pca.explained_variance"].double().numpy()
+            pca.n_components_ = comps.shape[0]
+            pca.n_features_in_ = comps.shape[1]
+            pca.whiten = False
+            self.pca_ = pca
+            s = meta["scaling"]
+            self._scaler = Autoencoder()
+            self._scaler.scaling_ = s["kind"]
+            self._scaler.mean_ = np.asarray(s["mean"], dtype=np.float32)
+            self._scaler.scale_ = np.asarray(s["scale"], dtype=np.float32)

@@ -1,0 +1,40 @@
+"""Atomic file writes: a reader never sees a half-written output.
+
+Everything aekit writes goes to a temporary file in the destination folder and
+is renamed into place only once complete; on any error the temporary file is
+removed and the destination is left as it was.
+"""
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=None):
+    """Yield a temporary path beside ``path``; rename it to ``path`` on success."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        from .errors import AekitError
+
+        raise AekitError(f"output folder does not exist: {folder}")
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=suffix or f".tmp{path.suffix}", dir=folder
+    )
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="w", **kwargs):
+    """Open a temporary file beside ``path`` for writing; rename on success."""
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:
+        yield f

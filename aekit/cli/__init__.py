@@ -1,0 +1,93 @@
+"""The ``aekit`` command line: one command per verb, each in its own module.
+
+Commands are imported only when run, and none imports torch at module level,
+so ``aekit --help`` stays fast.
+"""
+
+import importlib
+import os
+import sys
+
+import click
+
+from .. import __version__
+
+# name -> (module, one-line help shown by `aekit --help` without importing it)
+COMMANDS = {
+    "train": ("aekit.cli.train", "Train an autoencoder on MNIST or on a CSV table."),
+    "denoise": ("aekit.cli.denoise", "Clean noisy digit images (PNG/JPEG/BMP)."),
+    "detect": ("aekit.cli.detect", "Score each row of a CSV and flag anomalies."),
+    "encode": ("aekit.cli.encode", "Extract the learned features (codes) of CSV rows."),
+    "impute": ("aekit.cli.impute", "Fill missing cells of a CSV with the autoencoder."),
+    "noise": ("aekit.cli.noise", "Add noise to an image (to make test inputs)."),
+    "evaluate": ("aekit.cli.evaluate", "Run the evaluation protocols against PCA baselines."),
+    "info": ("aekit.cli.info", "Show what a model file holds."),
+    "models": ("aekit.cli.models", "List the bundled pretrained models."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return [n for n, (mod, _) in COMMANDS.items() if _module_exists(mod)]
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS or not _module_exists(COMMANDS[name][0]):
+            return None
+        return importlib.import_module(COMMANDS[name][0]).command
+
+    def format_commands(self, ctx, formatter):
+        rows = [(n, COMMANDS[n][1]) for n in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except Exception as e:  # one line for the user; the traceback on request
+            if os.environ.get("AEKIT_DEBUG"):
+                raise
+            raise click.ClickException(user_message(e)) from None
+
+
+def user_message(e):
+    from ..errors import AekitError
+
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    if isinstance(e, (AekitError, ValueError)):
+        return text or type(e).__name__
+    if isinstance(e, MemoryError):
+        return "out of memory: try a smaller --batch-size or a smaller input"
+    if isinstance(e, OSError):
+        name = f": {e.filename}" if getattr(e, "filename", None) else ""
+        return f"{e.strerror or text}{name}"
+    return f"unexpected error: {type(e).__name__}: {text} (set AEKIT_DEBUG=1 for a traceback)"
+
+
+def _module_exists(name):
+    return importlib.util.find_spec(name) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="aekit")
+def cli():
+    """aekit: autoencoders for denoising images, finding anomalies and learning features.
+
+    \b
+    Quick start (bundled models, no download needed):
+      aekit denoise samples/noisy_7.png
+      aekit detect samples/mnist_rows.csv --label-column label
+    Run `aekit COMMAND --help` for the options of each command.
+    """
+
+
+def main(argv=None):
+    cli.main(args=argv, prog_name="aekit")
+
+
+import importlib.util  # noqa: E402  (used by _module_exists)

@@ -1,0 +1,157 @@
+"""The work behind `aekit train` (kept apart so `aekit train --help` imports no torch)."""
+
+import contextlib
+import math
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ..errors import AekitError, DataError, TrainingError
+
+QUANTILES = np.linspace(0, 100, 1001)
+PARAM_KEYS = ("code_size", "hidden", "noise", "epochs", "batch_size", "lr", "optimizer",
+              "momentum", "weight_decay", "dropout", "batch_norm", "validation_fraction",
+              "patience", "device")
+
+
+def load_training_data(spec, data_dir=None):
+    """(X_train, X_test or None, spec) for a data spec stored with the model."""
+    from ..datasets import load_mnist
+    from ..tabular import CsvTable, looks_like_pixels
+
+    if spec["source"] == "mnist":
+        root = data_dir if data_dir is not None else spec.get("data_dir")
+        X, y = load_mnist("train", root=root)
+        Xt, yt = load_mnist("test", root=root)
+        if spec.get("digits"):
+            X, Xt = X[np.isin(y, spec["digits"])], Xt[np.isin(yt, spec["digits"])]
+        if spec.get("limit"):
+            X = X[: spec["limit"]]
+        return X, Xt
+    table = CsvTable(spec["path"], label_column=spec.get("label_column"),
+                     id_column=spec.get("id_column"))
+    X, _ = table.read_all()
+    if spec.get("limit"):
+        X = X[: spec["limit"]]
+    if len(X) < 2:
+        raise DataError(f"{spec['path']}: need at least 2 rows to train")
+    spec["feature_names"] = table.feature_names
+    spec["pixels"] = bool(X.shape[1] == 784 and looks_like_pixels(X))
+    if spec["pixels"]:
+        X = X / 255.0  # pixel values: model them like MNIST, in [0, 1]
+    return X, None
+
+
+def run_training(opts, out, ckpt):
+    from ..estimators import Autoencoder, DenoisingAutoencoder
+    from ..serialization import read_model_file, save
+
+    resume = None
+    if opts["resume"]:
+        doc, tensors = read_model_file(opts["resume"])
+        state = doc.get("training_state")
+        if not state or "data" not in doc:
+            raise AekitError(f"{opts['resume']} is not a training checkpoint (nothing to resume)")
+        spec = doc["data"]
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in doc["params"].items()}
+        params["device"] = opts["device"] if opts["device"] != "auto" else params.get("device", "auto")
+        cls = DenoisingAutoencoder if doc["estimator"] == "DenoisingAutoencoder" else Autoencoder
+        resume = {
+            "net": {k[4:]: v for k, v in tensors.items() if k.startswith("net.")},
+            "trainer": ({k[6:]: v for k, v in tensors.items() if k.startswith("train.")}, state),
+        }
+        click.echo(f"Resuming {opts['resume']} from epoch {state['epoch']}.", err=True)
+    else:
+        if opts["data_csv"]:
+            spec = {"source": "csv", "path": str(opts["data_csv"]),
+                    "label_column": opts["label_column"], "id_column": opts["id_column"],
+                    "limit": opts["limit"]}
+            if opts["digits"]:
+                raise click.UsageError("--digits applies to MNIST, not to --data CSV files")
+        else:
+            spec = {"source": "mnist", "digits": list(opts["digits"] or []) or None,
+                    "limit": opts["limit"],
+                    "data_dir": str(Path(opts["data_dir"]).resolve()) if opts["data_dir"] else None}
+        params = {k: opts[k] for k in PARAM_KEYS}
+        params["random_state"] = opts["seed"]
+        cls = DenoisingAutoencoder if opts["noise"] else Autoencoder
+    if spec["source"] == "csv" and str(spec["path"]) == "-" and resume is not None:
+        raise AekitError("cannot resume a run that read its data from stdin")
+
+    X, X_test = load_training_data(spec, opts["data_dir"])
+    est = cls(**params, verbose=0 if opts["quiet"] else 1)
+    from sklearn.utils.validation import validate_data
+
+    X = validate_data(est, X, dtype=[np.float64, np.float32])
+
+    def checkpoint(trainer, report):
+        est.net_ = trainer.net
+        est.device_ = str(trainer.device)
+        est.history_ = trainer.history
+        est.training_summary_ = {"epochs": trainer.epoch, "partial": True}
+        save(est, ckpt, training_state=trainer.state_dict(), extra_meta={"data": spec})
+
+    try:
+        est._fit(X, callback=checkpoint, resume=resume)
+    except KeyboardInterrupt:
+        where = f"the checkpoint {ckpt}" if ckpt.exists() else "no checkpoint (interrupted in the first epoch)"
+        click.echo(f"\nInterrupted; kept {where}.", err=True)
+        if ckpt.exists():
+            click.echo(f"Continue with: aekit train --resume {ckpt} -o {out}", err=True)
+        sys.exit(130)
+    except TrainingError as e:
+        kept = f"; the last good checkpoint is {ckpt}" if ckpt.exists() else ""
+        raise TrainingError(f"{e}{kept}") from None
+
+    errors = est.reconstruction_errors(X).mean(axis=1)
+    extra = {"data": {k: v for k, v in spec.items() if k != "feature_names"},
+             "error_quantiles": np.percentile(errors, QUANTILES).tolist()}
+    final = None
+    if X_test is not None:
+        R = est.reconstruct(X_test)
+        sse = float(np.mean(np.sum((X_test.astype(np.float64) - R) ** 2, axis=1)))
+        pca_sse = _pca_sse(X, X_test, est.code_size)
+        extra["evaluation"] = {"test_sse_per_image": round(sse, 4),
+                               "pca_test_sse_per_image": round(pca_sse, 4),
+                               "n_test": int(len(X_test))}
+        final = (f"test reconstruction error (SSE per image, {len(X_test)} MNIST test images): "
+                 f"{sse:.2f}  (PCA with {est.code_size} components: {pca_sse:.2f})")
+    else:
+        mse = float(np.mean(errors))
+        extra["evaluation"] = {"train_mse_scaled": round(mse, 6)}
+        final = f"reconstruction error on the training table (MSE per cell, scaled): {mse:.4g}"
+    if spec["source"] == "csv":
+        extra["data"]["pixels"] = spec.get("pixels", False)
+    save(est, out, extra_meta=extra)
+    with contextlib.suppress(FileNotFoundError):
+        ckpt.unlink()
+    if opts["report"]:
+        _report(est, X, X_test, Path(opts["report"]))
+    s = est.training_summary_
+    click.echo(f"saved {out} ({s['epochs']} epochs{', stopped early' if s['stopped_early'] else ''}, "
+               f"{s['seconds']:.0f} s on {s['device']})", err=True)
+    click.echo(final)
+
+
+def _pca_sse(X, X_test, k):
+    from sklearn.decomposition import PCA
+
+    k = min(k, X.shape[0], X.shape[1])
+    pca = PCA(n_components=k, random_state=0).fit(X)
+    R = pca.inverse_transform(pca.transform(X_test))
+    return float(np.mean(np.sum((X_test.astype(np.float64) - R) ** 2, axis=1)))
+
+
+def _report(est, X, X_test, folder):
+    from .. import plots
+
+    paths = [plots.loss_curves(est.history_, folder / "loss_curves.png",
+                               title=f"{type(est).__name__} training")]
+    if X.shape[1] == 784:
+        sample = (X_test if X_test is not None else X)[:12]
+        paths.append(plots.image_rows([sample, est.reconstruct(sample)],
+                                      ["input", "output"], folder / "reconstructions.png"))
+    for p in paths:
+        click.echo(f"wrote {p}", err=True)

@@ -1,0 +1,424 @@
+"""scikit-learn estimators around the network: Autoencoder and DenoisingAutoencoder."""
+
+import math
+import numbers
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .noise import parse_noise
+from .training import OPTIMIZERS
+
+INFERENCE_BATCH = 4096
+
+
+class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """A dense autoencoder: an MLP encoder to a ``code_size`` code, a mirrored decoder.
+
+    Inputs of any range work: data already in [0, 1] (e.g. pixels / 255) is
+    modelled with a sigmoid output and binary cross-entropy; anything else is
+    standardised per feature and modelled with a linear output and squared error.
+    The scaling is learned in ``fit`` and applied in every method.
+
+    Parameters
+    ----------
+    code_size : int, default=32
+        Size of the code (the bottleneck), i.e. of ``transform``'s output.
+    hidden : tuple of int, default=(512, 256)
+        Hidden layer sizes of the encoder; the decoder mirrors them.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+    batch_norm : bool, default=False
+        Batch normalisation after each hidden linear layer.
+    noise : str or None, default=None
+        Corruption of the inputs during training (``"gaussian:SIGMA"``,
+        ``"masking:P"``, ``"saltpepper:P"``); the targets stay clean.
+    optimizer : {"adam", "sgd", "rmsprop"}, default="adam"
+    lr : float, default=1e-3
+    momentum : float, default=0.9
+        Momentum of SGD and RMSprop.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights.
+    batch_size : int, default=128
+    epochs : int, default=50
+        Maximum number of passes over the training data.
+    validation_fraction : float, default=0.1
+        Share of the data held out to monitor early stopping; 0 monitors the
+        training loss instead.
+    patience : int, default=8
+        Epochs without improvement before training stops early.
+    lr_patience : int, default=3
+        Epochs without improvement before the learning rate is halved.
+    device : str, default="auto"
+        ``"auto"`` (a GPU when there is one), ``"cpu"``, ``"cuda"``...
+    random_state : int or None, default=None
+        Seed for initialisation, shuffling, dropout and noise: the same seed on
+        the same machine gives the same model.
+    verbose : int, default=0
+        1 shows a progress bar on stderr.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit import Autoencoder
+    >>> X = np.random.RandomState(0).rand(200, 20)
+    >>> ae = Autoencoder(code_size=4, hidden=(16,), epochs=3, random_state=0).fit(X)
+    >>> ae.transform(X).shape
+    (200, 4)
+    >>> ae.reconstruct(X).shape
+    (200, 20)
+    """
+
+    _default_noise = None
+
+    def __init__(
+        self,
+        code_size=32,
+        hidden=(512, 256),
+        dropout=0.0,
+        batch_norm=False,
+        noise=None,
+        optimizer="adam",
+        lr=1e-3,
+        momentum=0.9,
+        weight_decay=0.0,
+        batch_size=128,
+        epochs=50,
+        validation_fraction=0.1,
+        patience=8,
+        lr_patience=3,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.code_size = code_size
+        self.hidden = hidden
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.noise = noise
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.lr_patience = lr_patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- parameters -------------------------------------------------------
+    def _validate_params(self):
+        def positive_int(name, value, minimum=1):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+        positive_int("code_size", self.code_size)
+        hidden = (self.hidden,) if isinstance(self.hidden, numbers.Integral) else self.hidden
+        try:
+            hidden = tuple(hidden)
+        except TypeError:
+            raise ValueError(f"hidden must be a tuple of layer sizes, got {self.hidden!r}") from None
+        for h in hidden:
+            positive_int("each hidden layer size", h)
+        positive_int("batch_size", self.batch_size)
+        positive_int("epochs", self.epochs)
+        positive_int("patience", self.patience, 0)
+        positive_int("lr_patience", self.lr_patience, 0)
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not 0 <= self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}"
+            )
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if not (isinstance(self.lr, numbers.Real) and self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if not (isinstance(self.weight_decay, numbers.Real) and self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        if not (isinstance(self.momentum, numbers.Real) and 0 <= self.momentum < 1):
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        noise = parse_noise(self._noise_spec())
+        from .device import resolve_device
+
+        return hidden, noise, resolve_device(self.device)
+
+    def _noise_spec(self):
+        return self.noise
+
+    # -- fitting ----------------------------------------------------------
+    def fit(self, X, y=None):
+        """Fit the autoencoder to X (n_samples, n_features); y is ignored."""
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._fit(X)
+        return self
+
+    def _fit(self, X, callback=None, resume=None):
+        """Shared by ``fit`` and the CLI (which adds progress, checkpoints, resume)."""
+        import torch
+
+        from .config import ModelConfig
+        from .model import AutoencoderNet
+        from .training import TrainConfig, Trainer
+
+        hidden, noise, device = self._validate_params()
+        if self.batch_norm and len(X) < 2:
+            raise ValueError("batch_norm needs more than 1 sample to train")
+        self._fit_scaling(X)
+        rs = check_random_state(self.random_state)
+        seed = int(rs.randint(0, 2**31 - 1))
+        n_val = int(round(len(X) * self.validation_fraction))
+        if len(X) - n_val < 1:
+            n_val = 0
+        order = rs.permutation(len(X))
+        Xs = self._scale(X)
+        train_idx, val_idx = order[n_val:], order[:n_val]
+
+        cfg = ModelConfig(
+            n_features=X.shape[1], code_size=self.code_size, hidden=hidden,
+            dropout=self.dropout, batch_norm=bool(self.batch_norm),
+            output="sigmoid" if self.scaling_ == "unit" else "linear",
+        )
+        tcfg = TrainConfig(
+            optimizer=self.optimizer, lr=float(self.lr), momentum=float(self.momentum),
+            weight_decay=float(self.weight_decay), batch_size=int(self.batch_size),
+            epochs=int(self.epochs), patience=int(self.patience),
+            lr_patience=int(self.lr_patience), seed=seed,
+        )
+        devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+        start = time.perf_counter()
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            net = AutoencoderNet(cfg)
+            trainer = Trainer(net, tcfg, device, noise=noise, clip=self.scaling_ == "unit")
+            if resume is not None:
+                net.load_state_dict(resume["net"])
+                trainer.load_state_dict(*resume["trainer"])
+            X_train = torch.from_numpy(np.ascontiguousarray(Xs[train_idx], dtype=np.float32))
+            X_val = torch.from_numpy(np.ascontiguousarray(Xs[val_idx], dtype=np.float32))
+            bar = self._progress_bar(tcfg.epochs, trainer.epoch) if self.verbose else None
+            try:
+                trainer.fit(X_train, X_val if n_val else None,
+                            callback=_chain(bar and bar.callback, callback))
+            finally:
+                if bar:
+                    bar.close()
+        self.net_ = trainer.net
+        self.device_ = device
+        self.history_ = trainer.history
+        self.n_epochs_ = trainer.epoch
+        self.training_summary_ = {
+            "epochs": trainer.epoch,
+            "stopped_early": trainer.stopped_early,
+            "best_loss": trainer.best_loss if math.isfinite(trainer.best_loss) else None,
+            "monitored": "validation" if n_val else "training",
+            "n_train": int(len(train_idx)),
+            "n_validation": int(n_val),
+            "seconds": round(time.perf_counter() - start, 2),
+            "device": device,
+            "seed": seed,
+            "noise": str(noise) if noise else None,
+        }
+        return trainer
+
+    def _progress_bar(self, epochs, initial):
+        return _EpochBar(epochs, initial)
+
+    # -- scaling ------------------------------------------------------------
+    def _fit_scaling(self, X):
+        lo, hi = float(X.min()), float(X.max())
+        if lo >= 0.0 and hi <= 1.0:
+            self.scaling_ = "unit"
+            self.mean_ = np.zeros(X.shape[1], dtype=np.float32)
+            self.scale_ = np.ones(X.shape[1], dtype=np.float32)
+        else:
+            self.scaling_ = "standard"
+            mean = X.mean(axis=0, dtype=np.float64)
+            std = X.std(axis=0, dtype=np.float64)
+            std[~(std > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0  # constant features
+            self.mean_ = mean.astype(np.float32)
+            self.scale_ = std.astype(np.float32)
+
+    def _scale(self, X):
+        if self.scaling_ == "unit":
+            return np.asarray(X, dtype=np.float32)
+        return ((X - self.mean_) / self.scale_).astype(np.float32)
+
+    def _unscale(self, Xs, dtype):
+        if self.scaling_ == "unit":
+            return Xs.astype(dtype, copy=False)
+        return (Xs.astype(np.float64) * self.scale_ + self.mean_).astype(dtype)
+
+    # -- inference ----------------------------------------------------------
+    def _run(self, fn, A):
+        """Apply ``fn`` to float32 rows of A in batches on the model's device."""
+        import torch
+
+        self.net_.eval()
+        out = []
+        with torch.inference_mode():
+            for s in range(0, len(A), INFERENCE_BATCH):
+                chunk = torch.from_numpy(np.ascontiguousarray(A[s : s + INFERENCE_BATCH], np.float32))
+                out.append(fn(chunk.to(self.device_)).float().cpu().numpy())
+        if not out:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.concatenate(out)
+
+    def _check_X(self, X):
+        check_is_fitted(self, "net_")
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def transform(self, X):
+        """Encode X to codes of shape (n_samples, code_size)."""
+        X = self._check_X(X)
+        return self._run(self.net_.encode, self._scale(X)).astype(X.dtype, copy=False)
+
+    def inverse_transform(self, X):
+        """Decode codes (n_samples, code_size) back to the input space."""
+        check_is_fitted(self, "net_")
+        Z = self._check_codes(X)
+        return self._unscale(self._run(self.net_.decode, Z), Z.dtype)
+
+    def _check_codes(self, Z):
+        from sklearn.utils import check_array
+
+        Z = check_array(Z, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.code_size:
+            raise ValueError(
+                f"codes have {Z.shape[1]} columns but this model's code_size is {self.code_size}"
+            )
+        return Z
+
+    def reconstruct(self, X):
+        """Encode then decode X: the model's reconstruction, in X's units."""
+        X = self._check_X(X)
+        Xs = self._scale(X)
+        R = self._run(lambda t: self.net_.decode(self.net_.encode(t)), Xs)
+        return self._unscale(R, X.dtype)
+
+    def reconstruction_errors(self, X):
+        """Squared error per feature (n_samples, n_features), in the scaled space."""
+        X = self._check_X(X)
+        Xs = self._scale(X)
+        return self._run(
+            lambda t: (self.net_.decode(self.net_.encode(t)) - t) ** 2, Xs
+        ).astype(np.float64)
+
+    def score(self, X, y=None):
+        """Negative mean squared reconstruction error (higher is better)."""
+        X = self._check_X(X)
+        return -float(np.mean((self.reconstruct(X).astype(np.float64) - X) ** 2))
+
+    @property
+    def _n_features_out(self):
+        return self.code_size
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+    # -- files --------------------------------------------------------------
+    def save(self, path):
+        """Write the fitted model to one safetensors file (atomically)."""
+        from .serialization import save
+
+        save(self, path)
+        return path
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if "net_" in state:  # move to CPU so a pickle opens on any machine
+            state["net_"] = state["net_"].to("cpu")
+            state["device_"] = "cpu"
+        return state
+
+
+class DenoisingAutoencoder(Autoencoder):
+    """An autoencoder trained to undo a corruption of its inputs.
+
+    Same parameters as :class:`Autoencoder`; ``noise`` defaults to
+    ``"gaussian:0.3"`` (applied during training only, never at inference).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit import DenoisingAutoencoder
+    >>> X = np.random.RandomState(0).rand(200, 20)
+    >>> dae = DenoisingAutoencoder(code_size=8, noise="masking:0.2", epochs=3).fit(X)
+    >>> dae.reconstruct(X).shape
+    (200, 20)
+    """
+
+    def __init__(
+        self,
+        code_size=32,
+        hidden=(512, 256),
+        dropout=0.0,
+        batch_norm=False,
+        noise="gaussian:0.3",
+        optimizer="adam",
+        lr=1e-3,
+        momentum=0.9,
+        weight_decay=0.0,
+        batch_size=128,
+        epochs=50,
+        validation_fraction=0.1,
+        patience=8,
+        lr_patience=3,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            code_size=code_size, hidden=hidden, dropout=dropout, batch_norm=batch_norm,
+            noise=noise, optimizer=optimizer, lr=lr, momentum=momentum,
+            weight_decay=weight_decay, batch_size=batch_size, epochs=epochs,
+            validation_fraction=validation_fraction, patience=patience,
+            lr_patience=lr_patience, device=device, random_state=random_state,
+            verbose=verbose,
+        )
+
+    def _noise_spec(self):
+        if self.noise is None:
+            raise ValueError("a DenoisingAutoencoder needs a noise, e.g. 'gaussian:0.3'")
+        return self.noise
+
+
+def _chain(*callbacks):
+    callbacks = [c for c in callbacks if c]
+    if not callbacks:
+        return None
+
+    def call(trainer, report):
+        for c in callbacks:
+            c(trainer, report)
+
+    return call
+
+
+class _EpochBar:
+    """A tqdm bar over epochs showing the training and validation loss."""
+
+    def __init__(self, epochs, initial=0):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=epochs, initial=initial, unit="epoch", desc="training",
+                        dynamic_ncols=True, leave=True)
+
+    def callback(self, trainer, r):
+        post = {"loss": f"{r.train_loss:.4g}"}
+        if not math.isnan(r.val_loss):
+            post["val"] = f"{r.val_loss:.4g}"
+        post["lr"] = f"{r.lr:.2g}"
+        self.bar.set_postfix(post, refresh=False)
+        self.bar.update(1)
+
+    def close(self):
+        self.bar.close()

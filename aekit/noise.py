@@ -1,0 +1,66 @@
+"""Noise models, shared by training (denoising autoencoders) and `aekit noise`.
+
+A noise spec is a string ``KIND:LEVEL``:
+
+- ``gaussian:SIGMA``  x + SIGMA * N(0, 1)   (clipped to [0, 1] for [0, 1] data)
+- ``masking:P``       each input set to 0 with probability P
+- ``saltpepper:P``    each input set to 0 or 1 (min or max) with probability P
+"""
+
+from dataclasses import dataclass
+
+KINDS = ("gaussian", "masking", "saltpepper")
+
+
+@dataclass(frozen=True)
+class Noise:
+    kind: str
+    level: float
+
+    def __str__(self):
+        return f"{self.kind}:{self.level:g}"
+
+    def apply(self, x, generator=None, clip=True, low=0.0, high=1.0):
+        """Return a corrupted copy of the float tensor ``x`` (any shape).
+
+        ``low``/``high`` are the values "pepper" and "salt" take and the clip
+        range; for standardised data pass clip=False.
+        """
+        import torch
+
+        if self.level == 0:
+            return x.clone()
+        if self.kind == "gaussian":
+            noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            out = x + self.level * noise
+            return out.clamp(low, high) if clip else out
+        u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        if self.kind == "masking":
+            return x.masked_fill(u < self.level, 0.0)
+        # saltpepper: half the hit pixels become low, half become high
+        out = x.masked_fill(u < self.level / 2, low)
+        return out.masked_fill((u >= self.level / 2) & (u < self.level), high)
+
+
+def parse_noise(spec):
+    """Parse ``"gaussian:0.5"`` into a :class:`Noise`; ``None``/``"none"`` gives None."""
+    if spec is None or isinstance(spec, Noise):
+        return spec
+    if not isinstance(spec, str):
+        raise ValueError(f"noise must be a string like 'gaussian:0.5', got {spec!r}")
+    if spec.strip().lower() in ("", "none"):
+        return None
+    kind, sep, level = spec.strip().lower().partition(":")
+    if kind not in KINDS or not sep:
+        raise ValueError(
+            f"invalid noise {spec!r}: use gaussian:SIGMA, masking:P or saltpepper:P"
+        )
+    try:
+        value = float(level)
+    except ValueError:
+        raise ValueError(f"invalid noise level in {spec!r}: not a number") from None
+    if not (value >= 0) or value == float("inf"):
+        raise ValueError(f"invalid noise level in {spec!r}: must be >= 0")
+    if kind != "gaussian" and value > 1:
+        raise ValueError(f"invalid noise level in {spec!r}: a probability must be <= 1")
+    return Noise(kind, value)

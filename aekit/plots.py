@@ -1,0 +1,61 @@
+"""Pictures, made headless (matplotlib's Agg backend) and written atomically."""
+
+import numpy as np
+
+from .atomic import atomic_path
+
+
+def figure(*args, **kwargs):
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*args, **kwargs)
+
+
+def save_figure(fig, path, dpi=110):
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path, suffix=".tmp.png") as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return path
+
+
+def loss_curves(history, path, title="Training"):
+    """Training and validation loss per epoch, with the learning rate beside."""
+    fig, ax = figure(figsize=(6, 3.6))
+    train = history.get("train_loss") or []
+    val = [v for v in (history.get("val_loss") or [])]
+    epochs = np.arange(1, len(train) + 1)
+    ax.plot(epochs, train, label="training loss", marker="o", ms=3)
+    if val and not all(v is None or np.isnan(v) for v in val):
+        ax.plot(epochs, [np.nan if v is None else v for v in val], label="validation loss",
+                marker="o", ms=3)
+        best = int(np.nanargmin([np.nan if v is None else v for v in val]))
+        ax.axvline(best + 1, color="grey", ls=":", label=f"best epoch ({best + 1})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss per sample")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save_figure(fig, path)
+
+
+def image_rows(rows, labels, path, side=28, title=None):
+    """A grid of 28x28 images: one row per entry of ``rows`` (each (n, 784))."""
+    n = min(len(r) for r in rows)
+    fig, axes = figure(len(rows), n, figsize=(n * 0.9, len(rows) * 1.0 + 0.3), squeeze=False)
+    for i, (imgs, label) in enumerate(zip(rows, labels)):
+        for j in range(n):
+            ax = axes[i][j]
+            ax.imshow(np.clip(np.asarray(imgs[j]).reshape(side, side), 0, 1), cmap="gray",
+                      vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return save_figure(fig, path)

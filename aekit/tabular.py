@@ -1,0 +1,223 @@
+"""Reading numeric CSV tables, in chunks, with one clear error for each malformed file.
+
+A table may have a header row or not (detected from its first line); a label
+and an id column can be named (by header name, or by 0-based column number)
+and are carried through untouched rather than scored. ``-`` reads stdin.
+"""
+
+import io
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import DataError
+
+DEFAULT_CHUNK = 50_000
+MAX_COLUMNS = 100_000
+
+
+@dataclass
+class Chunk:
+    X: np.ndarray  # float64 (rows, features); NaN where a cell was empty (if allowed)
+    carried: "object"  # pandas DataFrame of the label/id columns, or None
+    first_row: int  # 1-based data row number of X[0]
+
+
+def _is_number(cell):
+    cell = cell.strip().strip('"').strip()
+    if cell == "":
+        return True
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def _open_text(path):
+    if str(path) == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
+    try:
+        return open(path, encoding="utf-8", newline="")
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder, not a CSV file") from None
+    except FileNotFoundError:
+        raise DataError(f"file not found: {path}") from None
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror}") from None
+
+
+class CsvTable:
+    """A numeric CSV file read in chunks.
+
+    >>> for chunk in CsvTable("data.csv", label_column="label").chunks():   # doctest: +SKIP
+    ...     scores = model.score_samples(chunk.X)
+    """
+
+    def __init__(self, path, label_column=None, id_column=None, allow_missing=False,
+                 chunksize=DEFAULT_CHUNK):
+        self.path = path
+        self.allow_missing = allow_missing
+        self.chunksize = chunksize
+        self._file = _open_text(path)
+        try:
+            first = self._file.readline()
+        except UnicodeDecodeError:
+            self._file.close()
+            raise DataError(f"{path} is not a text CSV file (not UTF-8)") from None
+        if first.strip() == "":
+            self._file.close()
+            raise DataError(f"{path} is empty")
+        self._first = first
+        cells = next(iter(__import__("csv").reader([first])))
+        self.has_header = not all(_is_number(c) for c in cells)
+        self.n_columns = len(cells)
+        if self.n_columns > MAX_COLUMNS:
+            raise DataError(f"{path} has {self.n_columns} columns; at most {MAX_COLUMNS} are supported")
+        self.columns = [c.strip() for c in cells] if self.has_header else [str(i) for i in range(len(cells))]
+        self.carried_names = []
+        self.carried_idx = []
+        for role, spec in (("label", label_column), ("id", id_column)):
+            if spec is None:
+                continue
+            idx = self._column_index(spec, role)
+            self.carried_idx.append(idx)
+            self.carried_names.append(self.columns[idx] if self.has_header else role)
+        self.feature_idx = [i for i in range(self.n_columns) if i not in self.carried_idx]
+        self.feature_names = [self.columns[i] for i in self.feature_idx]
+        if not self.feature_idx:
+            raise DataError(f"{path} has no feature columns left to score")
+
+    def _column_index(self, spec, role):
+        spec = str(spec)
+        if self.has_header and spec in self.columns:
+            return self.columns.index(spec)
+        if spec.lstrip("-").isdigit():
+            i = int(spec)
+            if -self.n_columns <= i < self.n_columns:
+                return i % self.n_columns
+        known = f" (columns: {', '.join(self.columns[:10])}{'...' if self.n_columns > 10 else ''})" \
+            if self.has_header else f" (the file has no header; give a column number 0..{self.n_columns - 1})"
+        raise DataError(f"{role} column {spec!r} not found in {self.path}{known}")
+
+    @property
+    def n_features(self):
+        return len(self.feature_idx)
+
+    def chunks(self):
+        """Yield :class:`Chunk` objects; raises DataError on the first bad row."""
+        import pandas as pd
+
+        text = self._first if not self.has_header else ""
+        stream = _Prepend(text, self._file)
+        dtypes = {i: "float64" for i in self.feature_idx}
+        dtypes.update({i: "object" for i in self.carried_idx})
+        row = 1
+        seen = False
+        try:
+            reader = pd.read_csv(
+                stream, header=None, names=list(range(self.n_columns)), dtype=dtypes,
+                chunksize=self.chunksize, engine="c", skip_blank_lines=True,
+                na_values=[""], keep_default_na=False, skipinitialspace=True,
+            )
+            for df in reader:
+                if len(df) == 0:
+                    continue
+                X = df[self.feature_idx].to_numpy(dtype=np.float64)
+                self._check(X, row)
+                carried = df[self.carried_idx].copy() if self.carried_idx else None
+                if carried is not None:
+                    carried.columns = self.carried_names
+                seen = True
+                yield Chunk(X, carried, row)
+                row += len(X)
+        except DataError:
+            raise
+        except (ValueError, pd.errors.ParserError) as e:
+            raise DataError(self._explain(e, row)) from None
+        except UnicodeDecodeError:
+            raise DataError(f"{self.path} is not a text CSV file (not UTF-8)") from None
+        finally:
+            self._file.close()
+        if not seen:
+            raise DataError(f"{self.path} has a header but no data rows")
+
+    def _check(self, X, first_row):
+        finite = np.isfinite(X)
+        if finite.all():
+            return
+        bad = ~finite
+        if self.allow_missing:
+            bad &= ~np.isnan(X)
+            if not bad.any():
+                return
+        r, c = map(int, np.argwhere(bad)[0])
+        value = X[r, c]
+        what = "is empty" if math.isnan(value) else f"is {value} (not finite)"
+        line = first_row + r + (1 if self.has_header else 0)
+        raise DataError(
+            f"{self.path}: line {line}, column {self.feature_names[c]!r} {what}"
+        )
+
+    def _explain(self, e, row):
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if "Expected" in msg and "fields" in msg:
+            return f"{self.path}: rows of unequal length ({msg}); expected {self.n_columns} columns"
+        if "could not convert" in msg or "Unable to parse" in msg or "cannot safely convert" in msg:
+            return f"{self.path}: a non-numeric cell in a feature column ({msg})"
+        return f"{self.path}: malformed CSV ({msg})"
+
+    def read_all(self):
+        """All rows at once: (X, carried DataFrame or None)."""
+        import pandas as pd
+
+        Xs, carried = [], []
+        for ch in self.chunks():
+            Xs.append(ch.X)
+            if ch.carried is not None:
+                carried.append(ch.carried)
+        X = np.concatenate(Xs)
+        return X, (pd.concat(carried, ignore_index=True) if carried else None)
+
+
+class _Prepend(io.TextIOBase):
+    """A text stream that first returns ``head`` then the rest of ``f``."""
+
+    def __init__(self, head, f):
+        self._head = head
+        self._f = f
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        if self._head:
+            if n is None or n < 0:
+                out, self._head = self._head + self._f.read(), ""
+                return out
+            out, self._head = self._head[:n], self._head[n:]
+            return out
+        return self._f.read(n)
+
+    def readline(self, limit=-1):
+        if self._head:
+            out, self._head = self._head, ""
+            return out
+        return self._f.readline(limit)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+def looks_like_pixels(X):
+    """True for 0..255 pixel values (to be divided by 255 for an MNIST model)."""
+    return X.size > 0 and float(np.nanmax(X)) > 1.0 and float(np.nanmin(X)) >= 0.0 \
+        and float(np.nanmax(X)) <= 255.0

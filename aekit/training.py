@@ -1,0 +1,225 @@
+"""The training loop: mini-batches, early stopping, learning-rate reduction on plateau.
+
+Separate from the model (``model.py``) and from the scikit-learn wrapper
+(``estimators.py``). Every epoch draws its randomness (shuffle, dropout, input
+noise) from a seed derived from ``(seed, epoch)`` alone, so a run resumed from an
+epoch checkpoint follows exactly the path of an uninterrupted run.
+"""
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .errors import TrainingError
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+
+
+@dataclass
+class TrainConfig:
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    batch_size: int = 128
+    epochs: int = 50
+    patience: int = 10
+    lr_patience: int = 4
+    lr_factor: float = 0.5
+    seed: int = 0
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def make_optimizer(params, cfg: TrainConfig):
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+        )
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(
+            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+        )
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {cfg.optimizer!r}")
+
+
+def epoch_seed(seed, epoch):
+    return (int(seed) * 1_000_003 + int(epoch) * 7919 + 17) % (2**63 - 1)
+
+
+@dataclass
+class EpochReport:
+    epoch: int  # 1-based, epochs completed so far
+    epochs: int
+    train_loss: float
+    val_loss: float  # NaN when there is no validation set
+    lr: float
+    seconds: float
+    improved: bool
+
+
+class Trainer:
+    """Fits ``net`` on float32 tensors already scaled the way the model expects.
+
+    ``noise`` (a :class:`aekit.noise.Noise` or None) corrupts the inputs of each
+    training batch; targets stay clean. ``clip`` bounds corrupted values to [0, 1].
+    """
+
+    def __init__(self, net, cfg: TrainConfig, device, noise=None, clip=True):
+        self.net = net.to(device)
+        self.cfg = cfg
+        self.device = torch.device(device)
+        self.noise = noise
+        self.clip = clip
+        self.optimizer = make_optimizer(self.net.parameters(), cfg)
+        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience
+        )
+        self.epoch = 0
+        self.best_loss = math.inf
+        self.best_state = None
+        self.bad_epochs = 0
+        self.history = {"train_loss": [], "val_loss": [], "lr": []}
+        self.stopped_early = False
+
+    # -- the loop ---------------------------------------------------------
+    def fit(self, X_train, X_val=None, callback=None):
+        """Train until ``cfg.epochs`` or early stopping; restore the best weights."""
+        X_train = X_train.to(self.device, torch.float32).contiguous()
+        if X_val is not None and len(X_val) == 0:
+            X_val = None
+        if X_val is not None:
+            X_val = X_val.to(self.device, torch.float32).contiguous()
+            X_val_in = self._fixed_noise(X_val)
+        while self.epoch < self.cfg.epochs and not self.stopped_early:
+            start = time.perf_counter()
+            train_loss = self._train_one_epoch(X_train, self.epoch)
+            if not math.isfinite(train_loss):
+                raise TrainingError(
+                    f"training loss became {train_loss} in epoch {self.epoch + 1}: "
+                    "lower the learning rate (--lr) or check the data for extreme values"
+                )
+            val_loss = self.evaluate(X_val_in, X_val) if X_val is not None else math.nan
+            monitored = val_loss if X_val is not None else train_loss
+            self.scheduler.step(monitored)
+            improved = not math.isfinite(self.best_loss) or (
+                monitored < self.best_loss - 1e-4 * abs(self.best_loss)
+            )
+            if improved:
+                self.best_loss = monitored
+                self.best_state = copy.deepcopy(self.net.state_dict())
+                self.bad_epochs = 0
+            else:
+                self.bad_epochs += 1
+                if self.bad_epochs > self.cfg.patience:
+                    self.stopped_early = True
+            self.epoch += 1
+            lr = self.optimizer.param_groups[0]["lr"]
+            self.history["train_loss"].append(train_loss)
+            self.history["val_loss"].append(val_loss)
+            self.history["lr"].append(lr)
+            if callback is not None:
+                callback(
+                    self,
+                    EpochReport(
+                        self.epoch, self.cfg.epochs, train_loss, val_loss, lr,
+                        time.perf_counter() - start, improved,
+                    ),
+                )
+        if self.best_state is not None:
+            self.net.load_state_dict(self.best_state)
+        self.net.eval()
+        return self
+
+    def _train_one_epoch(self, X, epoch):
+        seed = epoch_seed(self.cfg.seed, epoch)
+        torch.manual_seed(seed)  # dropout draws from the global generator
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        n = len(X)
+        perm = torch.randperm(n, generator=gen, device=self.device)
+        X = X[perm]  # one gather per epoch, then contiguous slices
+        bs = self.cfg.batch_size
+        starts = list(range(0, n, bs))
+        if len(starts) > 1 and n - starts[-1] == 1:
+            starts.pop()  # batch norm cannot train on a batch of one: merge it
+        self.net.train()
+        total = torch.zeros((), device=self.device)
+        for i, s in enumerate(starts):
+            e = starts[i + 1] if i + 1 < len(starts) else n
+            target = X[s:e]
+            inputs = (
+                self.noise.apply(target, gen, clip=self.clip) if self.noise else target
+            )
+            loss = self.net.loss(self.net(inputs), target)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            total += loss.detach() * (e - s)
+        return float(total) / n
+
+    def _fixed_noise(self, X):
+        if self.noise is None:
+            return X
+        gen = torch.Generator(device=self.device).manual_seed(epoch_seed(self.cfg.seed, -1))
+        return self.noise.apply(X, gen, clip=self.clip)
+
+    @torch.inference_mode()
+    def evaluate(self, X_in, X_target, batch_size=4096):
+        self.net.eval()
+        total = 0.0
+        for s in range(0, len(X_in), batch_size):
+            logits = self.net(X_in[s : s + batch_size])
+            total += float(self.net.loss(logits, X_target[s : s + batch_size], "none").sum())
+        return total / len(X_in)
+
+    # -- checkpoints ------------------------------------------------------
+    def state_dict(self):
+        """Everything needed to continue: tensors (flat dict) and JSON-able meta."""
+        tensors = {}
+        meta = {
+            "epoch": self.epoch,
+            "best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
+            "bad_epochs": self.bad_epochs,
+            "stopped_early": self.stopped_early,
+            "history": self.history,
+            "scheduler": {
+                k: v for k, v in self.scheduler.state_dict().items() if not k.startswith("_")
+                or k == "_last_lr"
+            },
+        }
+        opt = self.optimizer.state_dict()
+        meta["optimizer_param_groups"] = opt["param_groups"]
+        for pid, state in opt["state"].items():
+            for key, value in state.items():
+                t = value if torch.is_tensor(value) else torch.tensor(value)
+                tensors[f"optim.{pid}.{key}"] = t.detach().cpu().contiguous()
+        if self.best_state is not None:
+            for k, v in self.best_state.items():
+                tensors[f"best.{k}"] = v.detach().cpu().contiguous()
+        return tensors, meta
+
+    def load_state_dict(self, tensors, meta):
+        self.epoch = int(meta["epoch"])
+        self.best_loss = math.inf if meta["best_loss"] is None else float(meta["best_loss"])
+        self.bad_epochs = int(meta["bad_epochs"])
+        self.stopped_early = bool(meta["stopped_early"])
+        self.history = {k: list(v) for k, v in meta["history"].items()}
+        state = {}
+        for name, t in tensors.items():
+            if name.startswith("optim."):
+                _, pid, key = name.split(".", 2)
+                state.setdefault(int(pid), {})[key] = t.to(self.device) if key != "step" else t
+        self.optimizer.load_state_dict(
+            {"state": state, "param_groups": meta["optimizer_param_groups"]}
+        )
+        sched = dict(self.scheduler.state_dict())
+        sched.update(meta["scheduler"])
+        self.scheduler.load_state_dict(sched)
+        best = {k[5:]: t.to(self.device) for k, t in tensors.items() if k.startswith("best.")}
+        self.best_state = best or None
