@@ -118,7 +118,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             self._scaler._fit_scaling(X)
             self.pca_ = PCA(n_components=self._pca_components(X), random_state=self.random_state)
             self.pca_.fit(self._scaler._scale(X))
-        self._set_threshold(self.score_samples(X))
+        self._set_threshold(-self._errors(X).mean(axis=1))
         return trainer
 
     def _pca_components(self, X):

@@ -3,6 +3,7 @@
 import math
 import numbers
 import time
+import weakref
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -246,9 +247,11 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             self.scale_ = std.astype(np.float32)
 
     def _scale(self, X):
+        """Scale into the model's space, keeping float64 input in float64."""
+        dtype = np.float64 if X.dtype == np.float64 else np.float32
         if self.scaling_ == "unit":
-            return np.asarray(X, dtype=np.float32)
-        return ((X - self.mean_) / self.scale_).astype(np.float32)
+            return np.asarray(X, dtype=dtype)
+        return ((X - self.mean_) / self.scale_).astype(dtype, copy=False)
 
     def _unscale(self, Xs, dtype):
         if self.scaling_ == "unit":
@@ -257,17 +260,23 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     # -- inference ----------------------------------------------------------
     def _run(self, fn, A):
-        """Apply ``fn`` to float32 rows of A in batches on the model's device."""
+        """Apply ``fn(net, batch)`` to rows of A in batches on the model's device.
+
+        float32 input runs in float32 (fast); float64 input runs through a
+        float64 copy of the network, so that results do not depend on how the
+        rows are split into calls (scikit-learn's invariance checks).
+        """
         import torch
 
-        self.net_.eval()
+        dtype = np.float64 if A.dtype == np.float64 else np.float32
+        net = _network_in(self.net_, dtype)
         out = []
         with torch.inference_mode():
             for s in range(0, len(A), INFERENCE_BATCH):
-                chunk = torch.from_numpy(np.ascontiguousarray(A[s : s + INFERENCE_BATCH], np.float32))
-                out.append(fn(chunk.to(self.device_)).float().cpu().numpy())
+                chunk = torch.from_numpy(np.ascontiguousarray(A[s : s + INFERENCE_BATCH], dtype))
+                out.append(fn(net, chunk.to(self.device_)).cpu().numpy())
         if not out:
-            return np.zeros((0, 0), dtype=np.float32)
+            return np.zeros((0, 0), dtype=dtype)
         return np.concatenate(out)
 
     def _check_X(self, X):
@@ -277,13 +286,13 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def transform(self, X):
         """Encode X to codes of shape (n_samples, code_size)."""
         X = self._check_X(X)
-        return self._run(self.net_.encode, self._scale(X)).astype(X.dtype, copy=False)
+        return self._run(lambda net, t: net.encode(t), self._scale(X)).astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
         """Decode codes (n_samples, code_size) back to the input space."""
         check_is_fitted(self, "net_")
         Z = self._check_codes(X)
-        return self._unscale(self._run(self.net_.decode, Z), Z.dtype)
+        return self._unscale(self._run(lambda net, t: net.decode(t), Z), Z.dtype)
 
     def _check_codes(self, Z):
         from sklearn.utils import check_array
@@ -299,16 +308,14 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """Encode then decode X: the model's reconstruction, in X's units."""
         X = self._check_X(X)
         Xs = self._scale(X)
-        R = self._run(lambda t: self.net_.decode(self.net_.encode(t)), Xs)
+        R = self._run(lambda net, t: net.decode(net.encode(t)), Xs)
         return self._unscale(R, X.dtype)
 
     def reconstruction_errors(self, X):
         """Squared error per feature (n_samples, n_features), in the scaled space."""
         X = self._check_X(X)
         Xs = self._scale(X)
-        return self._run(
-            lambda t: (self.net_.decode(self.net_.encode(t)) - t) ** 2, Xs
-        ).astype(np.float64)
+        return self._run(lambda net, t: (net.decode(net.encode(t)) - t) ** 2, Xs)
 
     def score(self, X, y=None):
         """Negative mean squared reconstruction error (higher is better)."""
@@ -389,6 +396,23 @@ class DenoisingAutoencoder(Autoencoder):
         if self.noise is None:
             raise ValueError("a DenoisingAutoencoder needs a noise, e.g. 'gaussian:0.3'")
         return self.noise
+
+
+_DOUBLE_NETS = weakref.WeakKeyDictionary()
+
+
+def _network_in(net, dtype):
+    """``net`` in eval mode, or a cached float64 copy of it for float64 data."""
+    net.eval()
+    if dtype != np.float64:
+        return net
+    copy_ = _DOUBLE_NETS.get(net)
+    if copy_ is None:
+        import copy
+
+        copy_ = copy.deepcopy(net).double().eval()
+        _DOUBLE_NETS[net] = copy_
+    return copy_
 
 
 def _chain(*callbacks):
