@@ -25,8 +25,9 @@ class _Protocols(click.Group):
 
     def format_commands(self, ctx, formatter):
         rows = [(n, PROTOCOLS[n][1]) for n in self.list_commands(ctx)]
-        with formatter.section("Protocols"):
-            formatter.write_dl(rows)
+        if rows:
+            with formatter.section("Protocols"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=_Protocols)
