@@ -1,0 +1,360 @@
+"""Digit images in and out: reading any PNG/JPEG/BMP, and MNIST's 28x28 frame.
+
+A model trained on MNIST expects light ink on a black background, the digit
+size-normalised into a 20x20 box (aspect ratio kept) and placed in a 28x28
+field so that its centre of mass lies at the centre. :func:`to_frame` brings
+any greyscale picture into that form and records how; :func:`from_frame`
+maps a 28x28 result back to the picture's size, polarity and tones.
+
+    >>> gray = read_image("scan.png")                  # doctest: +SKIP
+    >>> frame, how = to_frame(gray)                    # doctest: +SKIP
+    >>> restored = from_frame(clean_frame, how)        # doctest: +SKIP
+"""
+
+import io
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+SIDE = 28
+BOX = 20  # MNIST normalised each digit into a 20x20 box inside the 28x28 field
+CENTRE = 14.0  # where MNIST's centres of mass lie (pixel index), measured on the data
+MAX_PIXELS = 40_000_000  # e.g. 8000x5000; far beyond any digit scan, well below a bomb
+MAX_FILE_BYTES = 256 * 1024 * 1024
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "PPM")
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm", ".pbm")
+
+
+def read_image(source, max_pixels=MAX_PIXELS):
+    """Read an image file into float32 greyscale in [0, 1], shape (height, width).
+
+    ``source`` is a path, ``"-"`` for stdin, or bytes. Colour is reduced to
+    luminance; transparency is flattened onto white or black, whichever the
+    opaque pixels contrast with; 16-bit images keep their precision. Anything
+    unreadable raises :class:`DataError` with one line saying why.
+    """
+    from PIL import Image, ImageOps
+
+    name = "stdin" if str(source) == "-" else ("image bytes" if isinstance(source, bytes) else str(source))
+    stream = _open_source(source, name)
+    try:
+        with warnings.catch_warnings():
+            # our own pixel limit (checked below, before decoding) is the stricter one
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                im = Image.open(stream, formats=FORMATS)
+            except Image.DecompressionBombError:
+                raise DataError(f"{name}: the image is far too large (its header claims more than "
+                                f"{2 * Image.MAX_IMAGE_PIXELS:,} pixels); not decoding it") from None
+            except Image.UnidentifiedImageError:
+                raise DataError(f"{name}: {_not_image_reason(stream)}") from None
+            except (OSError, ValueError, SyntaxError) as e:
+                raise DataError(f"{name}: cannot read the image ({_first_line(e)})") from None
+            w, h = im.size
+            if w < 1 or h < 1:
+                raise DataError(f"{name}: the image is empty ({w}x{h} pixels)")
+            if w * h > max_pixels:
+                raise DataError(f"{name}: the image is {w}x{h} = {w * h:,} pixels; the limit is "
+                                f"{max_pixels:,} (downscale it first)")
+            try:
+                im.load()
+                im = ImageOps.exif_transpose(im)  # phones store rotation in EXIF
+            except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as e:
+                what = "truncated or corrupt" if "truncat" in str(e).lower() or isinstance(e, EOFError) \
+                    else f"corrupt ({_first_line(e)})"
+                raise DataError(f"{name}: the image data is {what}") from None
+            gray = _to_gray(im)
+    finally:
+        stream.close()
+    return gray
+
+
+def _open_source(source, name):
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    if str(source) == "-":
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise DataError(f"stdin: more than {MAX_FILE_BYTES // 2**20} MiB; not an image to denoise")
+        return io.BytesIO(data)
+    path = Path(source)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not an image")
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise DataError(f"file not found: {path}") from None
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror}") from None
+
+
+def _not_image_reason(stream):
+    try:
+        stream.seek(0)
+        head = stream.read(16)
+    except OSError:
+        head = b""
+    if not head:
+        return "the file is empty"
+    return f"not an image aekit can read ({'/'.join(FORMATS)})"
+
+
+def _first_line(e):
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _to_gray(im):
+    """Luminance in [0, 1] (float32) for any Pillow mode."""
+    if im.mode in ("P", "PA"):
+        im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info else "RGB")
+    if im.mode in ("La", "RGBa"):
+        im = im.convert("RGBA")
+    if im.mode == "L" and "transparency" in im.info:
+        im = im.convert("LA")
+    if im.mode == "RGB" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    alpha = None
+    if im.mode in ("LA", "RGBA"):
+        alpha = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
+        im = im.convert("L") if im.mode == "RGBA" else im.getchannel("L")
+    mode = im.mode
+    if mode.startswith("I;16"):
+        gray = np.asarray(im, dtype=np.float32) / 65535.0
+    elif mode == "I":  # 32-bit integer images mostly come from 16-bit files
+        a = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if a.max(initial=0) <= 65535 else float(a.max())
+        gray = (np.clip(a, 0, None) / top).astype(np.float32)
+    elif mode == "F":
+        a = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        lo, hi = float(a.min()), float(a.max())
+        if lo < 0 or hi > 1:
+            a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+        gray = a.astype(np.float32)
+    elif mode == "1":
+        gray = np.asarray(im, dtype=np.float32)
+    else:
+        if mode != "L":
+            im = im.convert("L")  # RGB, CMYK, YCbCr...: ITU-R 601 luma
+        gray = np.asarray(im, dtype=np.float32) / 255.0
+    if alpha is not None and alpha.min() < 1.0:
+        gray = _flatten_alpha(gray, alpha)
+    return np.ascontiguousarray(gray, dtype=np.float32)
+
+
+def _flatten_alpha(gray, alpha):
+    """Put transparent areas on the paper colour the ink stands out against."""
+    weight = float(alpha.sum())
+    if weight == 0:
+        return np.ones_like(gray)  # fully transparent: blank paper
+    ink_level = float((alpha * gray).sum() / weight)
+    paper = 1.0 if ink_level < 0.5 else 0.0
+    return alpha * gray + (1.0 - alpha) * paper
+
+
+def write_png(gray, path):
+    """Write float greyscale in [0, 1] as an 8-bit PNG, atomically (``-``: stdout)."""
+    from PIL import Image
+
+    from .atomic import atomic_path
+
+    data = np.round(np.clip(np.nan_to_num(gray), 0, 1) * 255).astype(np.uint8)
+    im = Image.fromarray(data, mode="L") if data.ndim == 2 else Image.fromarray(data)
+    if str(path) == "-":
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+        sys.stdout.buffer.write(buf.getvalue())
+        sys.stdout.buffer.flush()
+        return path
+    with atomic_path(path, suffix=".tmp.png") as tmp:
+        im.save(tmp, format="PNG")
+    return path
+
+
+# -- polarity and tones ------------------------------------------------------
+
+def _border(a):
+    h, w = a.shape
+    if h <= 2 or w <= 2:
+        return a.ravel()
+    t = max(1, min(h, w) // 14)
+    return np.concatenate([a[:t].ravel(), a[-t:].ravel(), a[t:-t, :t].ravel(), a[t:-t, -t:].ravel()])
+
+
+def is_dark_on_light(gray):
+    """True when the paper (judged from the image's border) is lighter than mid-grey."""
+    return bool(np.median(_border(gray)) > 0.5)
+
+
+def _filter_size(shape):
+    # wide enough to wipe out pixel noise, narrow enough to keep a pen stroke
+    return max(3, 2 * int(round(min(shape) / 56)) + 1)
+
+
+@dataclass
+class Framing:
+    """How a picture was brought into the 28x28 frame, to map results back."""
+
+    shape: tuple  # (height, width) of the picture
+    invert: bool  # dark ink on light paper
+    paper: float  # background level, in ink space (ink light, paper dark)
+    ink: float  # full-ink level, in ink space
+    reframed: bool  # False: the picture was already a 28x28 MNIST-style frame
+    box: tuple = (0, 0, SIDE, SIDE)  # top, left, height, width of the digit's crop
+    size: tuple = (SIDE, SIDE)  # (height, width) of the crop once scaled into the box
+    offset: tuple = (0, 0)  # where the scaled crop's top-left lies in the frame
+    missing: object = None  # (28, 28) bool: frame pixels to fill, when a mask was given
+
+
+def to_frame(gray, frame="auto", mask=None):
+    """Bring a greyscale picture into MNIST's form: ``(frame (28, 28), Framing)``.
+
+    ``frame``: ``"auto"`` re-frames any picture but a 28x28 one (taken to be
+    an MNIST-style frame already: resampling it would change its noise),
+    ``"always"``, or ``"never"`` (only 28x28 pictures are accepted then).
+    ``mask`` (bool, the picture's shape, True = missing) is carried into the
+    frame as ``Framing.missing``; missing pixels read as paper meanwhile.
+    """
+    from scipy import ndimage
+
+    gray = np.asarray(gray, dtype=np.float32)
+    if gray.ndim != 2 or gray.size == 0:
+        raise DataError(f"expected a 2-D greyscale picture, got shape {gray.shape}")
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != gray.shape:
+            raise DataError(f"the mask is {mask.shape[1]}x{mask.shape[0]} pixels but the image is "
+                            f"{gray.shape[1]}x{gray.shape[0]}")
+    known = gray if mask is None or not mask.any() else _fill_for_detection(gray, mask)
+    invert = is_dark_on_light(known)
+    x = 1.0 - known if invert else known
+    paper = float(np.median(_border(x)))
+    smooth = ndimage.median_filter(x, size=_filter_size(x.shape), mode="nearest")
+    ink = float(smooth.max())
+    if paper <= 0.02 and ink >= 0.98:
+        paper, ink = 0.0, 1.0  # already MNIST-like tones: leave the pixels alone
+    ink = min(1.0, max(ink, paper + 0.2))  # a blank picture: don't blow up its noise
+    if ink <= paper:
+        paper = max(0.0, ink - 0.2)
+    x = np.clip((x - paper) / (ink - paper), 0, 1)
+    if mask is not None:
+        x = np.where(mask, 0.0, x).astype(np.float32)
+    if frame == "never" or (frame == "auto" and gray.shape == (SIDE, SIDE)):
+        if gray.shape != (SIDE, SIDE):
+            raise DataError(f"the picture is {gray.shape[1]}x{gray.shape[0]}; without re-framing "
+                            "only 28x28 pictures can be used")
+        return x.astype(np.float32), Framing(gray.shape, invert, paper, ink, False, missing=mask)
+    smooth = np.clip((smooth - paper) / (ink - paper), 0, 1)
+    if mask is not None:
+        smooth = np.where(mask, 0.0, smooth)
+    top, left, h, w = _digit_box(smooth, _filter_size(x.shape) // 2)
+    scale = BOX / max(h, w)
+    nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+    patch = _resize(x[top:top + h, left:left + w], nh, nw)
+    mass = float(patch.sum())
+    if mass > 0:
+        cy = float((patch.sum(1) * np.arange(nh)).sum() / mass)
+        cx = float((patch.sum(0) * np.arange(nw)).sum() / mass)
+    else:
+        cy, cx = (nh - 1) / 2, (nw - 1) / 2
+    oy, ox = int(round(CENTRE - cy)), int(round(CENTRE - cx))
+    out = np.zeros((SIDE, SIDE), dtype=np.float32)
+    _paste(out, patch, oy, ox)
+    missing = None
+    if mask is not None:
+        fm = np.zeros((SIDE, SIDE), dtype=np.float32)
+        _paste(fm, _resize(mask[top:top + h, left:left + w].astype(np.float32), nh, nw), oy, ox)
+        missing = fm > 0.25
+    return out, Framing(gray.shape, invert, paper, ink, True, (top, left, h, w), (nh, nw),
+                        (oy, ox), missing)
+
+
+def from_frame(frame, how):
+    """Map a 28x28 result (ink space, [0, 1]) back to the picture's size and tones."""
+    y = np.clip(np.asarray(frame, dtype=np.float32).reshape(SIDE, SIDE), 0, 1)
+    if how.reframed:
+        top, left, h, w = how.box
+        nh, nw = how.size
+        oy, ox = how.offset
+        patch = np.zeros((nh, nw), dtype=np.float32)
+        _paste(patch, y, -oy, -ox)  # the frame's pixels that cover the scaled crop
+        full = np.zeros(how.shape, dtype=np.float32)
+        full[top:top + h, left:left + w] = np.clip(_resize(patch, h, w), 0, 1)
+        y = full
+    v = how.paper + y * (how.ink - how.paper)
+    return (1.0 - v if how.invert else v).astype(np.float32)
+
+
+def _fill_for_detection(gray, mask):
+    """Missing pixels take the median of the known ones, so they read as paper."""
+    known = gray[~mask]
+    fill = float(np.median(known)) if known.size else 0.0
+    return np.where(mask, fill, gray).astype(np.float32)
+
+
+def _digit_box(smooth, pad):
+    """(top, left, height, width) of the ink, ignoring specks far smaller than the digit."""
+    from scipy import ndimage
+
+    ink = smooth > 0.5
+    if not ink.any():
+        return 0, 0, smooth.shape[0], smooth.shape[1]
+    labels, n = ndimage.label(ink)
+    if n > 1:
+        sizes = ndimage.sum(ink, labels, index=np.arange(1, n + 1))
+        keep = np.flatnonzero(sizes >= 0.05 * sizes.max()) + 1
+        ink = np.isin(labels, keep)
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    top, bottom = max(0, rows[0] - pad), min(smooth.shape[0], rows[-1] + 1 + pad)
+    left, right = max(0, cols[0] - pad), min(smooth.shape[1], cols[-1] + 1 + pad)
+    return int(top), int(left), int(bottom - top), int(right - left)
+
+
+def _resize(a, h, w):
+    """Antialiased bilinear resize of a float image (Pillow's 'F' mode)."""
+    from PIL import Image
+
+    if a.shape == (h, w):
+        return a.astype(np.float32)
+    im = Image.fromarray(np.ascontiguousarray(a, dtype=np.float32), mode="F")
+    return np.asarray(im.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def _paste(dst, src, oy, ox):
+    """dst[oy:oy+h, ox:ox+w] = src, clipped to dst's bounds (offsets may be negative)."""
+    h, w = src.shape
+    y0, x0 = max(0, oy), max(0, ox)
+    y1, x1 = min(dst.shape[0], oy + h), min(dst.shape[1], ox + w)
+    if y1 > y0 and x1 > x0:
+        dst[y0:y1, x0:x1] = src[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
+    return dst
+
+
+def read_mask(path, shape):
+    """A missing-pixel mask from an image: white (> 50%) marks the pixels to fill."""
+    m = read_image(path)
+    if m.shape != tuple(shape):
+        raise DataError(f"{path}: the mask is {m.shape[1]}x{m.shape[0]} pixels but the image is "
+                        f"{shape[1]}x{shape[0]}")
+    return m > 0.5
+
+
+def list_images(paths, skip_suffix=None):
+    """Expand folders (not recursively) into the images they hold, sorted by name."""
+    out = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in SUFFIXES
+                           and not (skip_suffix and q.name.endswith(skip_suffix)))
+            if not found:
+                raise DataError(f"{p} holds no images ({', '.join(SUFFIXES)})")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
