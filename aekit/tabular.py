@@ -16,6 +16,7 @@ from .errors import DataError
 
 DEFAULT_CHUNK = 50_000
 MAX_COLUMNS = 100_000
+MISSING_WORDS = ("NaN", "nan", "NA", "N/A", "null")  # read as missing with allow_missing
 
 
 @dataclass
@@ -120,7 +121,8 @@ class CsvTable:
             reader = pd.read_csv(
                 stream, header=None, names=list(range(self.n_columns)), dtype=dtypes,
                 chunksize=self.chunksize, engine="c", skip_blank_lines=True,
-                na_values=[""], keep_default_na=False, skipinitialspace=True,
+                na_values=[""] + (list(MISSING_WORDS) if self.allow_missing else []),
+                keep_default_na=False, skipinitialspace=True,
             )
             for df in reader:
                 if len(df) == 0:
