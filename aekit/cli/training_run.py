@@ -37,7 +37,7 @@ def load_training_data(spec, data_dir=None):
         X = X[: spec["limit"]]
     if len(X) < 2:
         raise DataError(f"{spec['path']}: need at least 2 rows to train")
-    spec["feature_names"] = table.feature_names
+    spec["feature_names"] = table.feature_names if table.has_header else None
     spec["pixels"] = bool(X.shape[1] == 784 and looks_like_pixels(X))
     if spec["pixels"]:
         X = X / 255.0  # pixel values: model them like MNIST, in [0, 1]
@@ -55,7 +55,8 @@ def run_training(opts, out, ckpt):
         if not state or "data" not in doc:
             raise AekitError(f"{opts['resume']} is not a training checkpoint (nothing to resume)")
         spec = doc["data"]
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in doc["params"].items()}
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in doc["params"].items()
+                  if k != "verbose"}
         params["device"] = opts["device"] if opts["device"] != "auto" else params.get("device", "auto")
         cls = DenoisingAutoencoder if doc["estimator"] == "DenoisingAutoencoder" else Autoencoder
         resume = {
@@ -106,7 +107,7 @@ def run_training(opts, out, ckpt):
         raise TrainingError(f"{e}{kept}") from None
 
     errors = est.reconstruction_errors(X).mean(axis=1)
-    extra = {"data": {k: v for k, v in spec.items() if k != "feature_names"},
+    extra = {"data": dict(spec),
              "error_quantiles": np.percentile(errors, QUANTILES).tolist()}
     final = None
     if X_test is not None:

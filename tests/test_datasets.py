@@ -1,0 +1,53 @@
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+
+from aekit.datasets import load_mnist, read_idx
+from aekit.errors import DataError
+
+
+def test_load_mnist_test_split(mnist_dir):
+    X, y = load_mnist("test", root=mnist_dir, download=False)
+    assert X.shape == (10000, 784) and X.dtype == np.float32
+    assert X.min() == 0.0 and X.max() == 1.0
+    assert y.shape == (10000,) and list(y[:3]) == [7, 2, 1]
+
+
+def test_reads_uncompressed_files_and_torchvision_layout(mnist_dir, tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        with gzip.open(mnist_dir / f"{name}.gz") as src, open(raw / name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    X, y = load_mnist("test", root=tmp_path, download=False)
+    X0, y0 = load_mnist("test", root=mnist_dir, download=False)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+
+
+def test_env_variable_is_used(mnist_dir, monkeypatch):
+    monkeypatch.setenv("AEKIT_DATA", str(mnist_dir))
+    X, _ = load_mnist("test", download=False)
+    assert len(X) == 10000
+
+
+def test_missing_dataset_says_where_to_put_files(tmp_path, monkeypatch):
+    monkeypatch.delenv("AEKIT_DATA", raising=False)
+    with pytest.raises(DataError) as e:
+        load_mnist("train", root=tmp_path / "nowhere", download=False)
+    msg = str(e.value)
+    assert "train-images-idx3-ubyte.gz" in msg and str(tmp_path / "nowhere") in msg
+
+
+def test_truncated_idx_is_refused(mnist_dir, tmp_path):
+    data = gzip.open(mnist_dir / "t10k-labels-idx1-ubyte.gz").read()
+    (tmp_path / "bad").write_bytes(data[:100])
+    with pytest.raises(DataError, match="truncated"):
+        read_idx(tmp_path / "bad")
+
+
+def test_bad_split():
+    with pytest.raises(ValueError, match="split"):
+        load_mnist("validation")

@@ -1,0 +1,122 @@
+import numpy as np
+import pytest
+
+import aekit
+from aekit import Autoencoder, DenoisingAutoencoder
+
+TINY = dict(hidden=(32,), code_size=8, epochs=4, batch_size=64, device="cpu", random_state=0)
+
+
+def sse(X, R):
+    return float(np.mean(np.sum((X - R) ** 2, axis=1)))
+
+
+def test_learns_mnist_better_than_the_mean_image(mnist_small):
+    X, _, Xt, _ = mnist_small
+    ae = Autoencoder(**{**TINY, "epochs": 10}, lr=3e-3).fit(X)
+    assert ae.transform(Xt).shape == (500, 8)
+    baseline = sse(Xt, np.broadcast_to(X.mean(0), Xt.shape))
+    assert sse(Xt, ae.reconstruct(Xt)) < 0.7 * baseline
+    assert ae.scaling_ == "unit" and ae.net_.config.output == "sigmoid"
+
+
+def test_reconstruct_is_inverse_transform_of_transform(rng):
+    X = rng.rand(100, 12).astype(np.float32)
+    ae = Autoencoder(**TINY).fit(X)
+    np.testing.assert_allclose(ae.reconstruct(X), ae.inverse_transform(ae.transform(X)),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+def test_each_optimizer_reduces_the_loss(rng, optimizer):
+    X = rng.rand(300, 10)
+    lr = {"adam": 1e-2, "sgd": 1e-2, "rmsprop": 1e-3}[optimizer]
+    ae = Autoencoder(**{**TINY, "epochs": 10, "validation_fraction": 0.0}, optimizer=optimizer,
+                     lr=lr).fit(X)
+    losses = ae.history_["train_loss"]
+    assert losses[-1] < losses[0]
+
+
+def test_any_numeric_range_is_scaled_and_restored(rng):
+    latent = rng.normal(size=(400, 2))  # 6 columns that really have 2 dimensions
+    base = np.tanh(latent @ rng.normal(size=(2, 6)))
+    X = base * np.array([1, 10, 100, 1e3, 1e4, 1e5]) - 50
+    ae = Autoencoder(**{**TINY, "epochs": 40, "code_size": 2}, lr=3e-3).fit(X)
+    assert ae.scaling_ == "standard" and ae.net_.config.output == "linear"
+    R = ae.reconstruct(X)
+    rel = np.abs(R - X).mean(0) / X.std(0)
+    assert np.all(rel < 0.25), rel  # each column reconstructed in its own units
+
+
+def test_denoising_noise_only_during_training(rng):
+    X = rng.rand(200, 10).astype(np.float32)
+    dae = DenoisingAutoencoder(**TINY).fit(X)
+    assert dae.noise == "gaussian:0.3" and dae.training_summary_["noise"] == "gaussian:0.3"
+    np.testing.assert_array_equal(dae.reconstruct(X), dae.reconstruct(X))
+    with pytest.raises(ValueError, match="noise"):
+        DenoisingAutoencoder(**TINY, noise=None).fit(X)
+
+
+def test_same_seed_same_model(rng):
+    X = rng.rand(150, 10)
+    a = Autoencoder(**{**TINY, "dropout": 0.2}, noise="masking:0.1").fit(X).transform(X)
+    b = Autoencoder(**{**TINY, "dropout": 0.2}, noise="masking:0.1").fit(X).transform(X)
+    c = Autoencoder(**{**TINY, "dropout": 0.2, "random_state": 1}, noise="masking:0.1").fit(X).transform(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_early_stopping_and_lr_reduction(rng):
+    X = rng.rand(200, 10)
+    ae = Autoencoder(**{**TINY, "epochs": 200, "patience": 2, "lr_patience": 0}, lr=0.05).fit(X)
+    assert ae.training_summary_["stopped_early"] and ae.n_epochs_ < 200
+    assert min(ae.history_["lr"]) < 0.05
+
+
+def test_weight_decay_shrinks_weights(rng):
+    X = rng.rand(200, 10)
+    plain = Autoencoder(**{**TINY, "epochs": 10}).fit(X)
+    decayed = Autoencoder(**{**TINY, "epochs": 10}, weight_decay=0.5).fit(X)
+    norm = lambda ae: sum(float((p ** 2).sum()) for p in ae.net_.parameters())
+    assert norm(decayed) < norm(plain)
+
+
+@pytest.mark.parametrize("params,match", [
+    ({"code_size": 0}, "code_size"), ({"hidden": (10, -1)}, "hidden"),
+    ({"optimizer": "lbfgs"}, "optimizer"), ({"dropout": 1.5}, "dropout"),
+    ({"noise": "bogus:1"}, "noise"), ({"lr": -1}, "lr"), ({"device": "tpu9"}, "device"),
+])
+def test_bad_parameters_raise_clear_errors(rng, params, match):
+    with pytest.raises(ValueError, match=match):
+        Autoencoder(**{**TINY, **params}).fit(rng.rand(20, 4))
+
+
+def test_save_and_load_round_trip(tmp_path, rng):
+    X = rng.rand(120, 10).astype(np.float32) * 7
+    for est in (Autoencoder(**TINY, batch_norm=True, dropout=0.1),
+                DenoisingAutoencoder(**TINY, noise="saltpepper:0.1")):
+        est.fit(X)
+        path = est.save(tmp_path / "m.safetensors")
+        loaded = aekit.load(path, device="cpu")
+        assert type(loaded) is type(est)
+        assert loaded.get_params() == est.get_params()
+        np.testing.assert_array_equal(loaded.transform(X), est.transform(X))
+        np.testing.assert_array_equal(loaded.reconstruct(X), est.reconstruct(X))
+        assert loaded.training_summary_["epochs"] == est.n_epochs_
+
+
+def test_save_is_atomic_and_never_half_written(tmp_path, rng, monkeypatch):
+    import safetensors.torch
+
+    est = Autoencoder(**TINY).fit(rng.rand(50, 5))
+    target = tmp_path / "m.safetensors"
+    target.write_bytes(b"previous")
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", boom)
+    with pytest.raises(OSError):
+        est.save(target)
+    assert target.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]

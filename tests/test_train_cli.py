@@ -1,0 +1,145 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import aekit
+from aekit.cli import cli
+from aekit.serialization import read_model_file
+
+TINY = ["--hidden", "16", "--code-size", "4", "--batch-size", "64", "--quiet"]
+
+
+def run(args, **kw):
+    return CliRunner().invoke(cli, args, catch_exceptions=False, **kw)
+
+
+def test_train_mnist_digits_saves_a_loadable_model(mnist_dir, tmp_path):
+    out = tmp_path / "m.safetensors"
+    r = run(["train", "--data-dir", str(mnist_dir), "--digits", "1,7", "--limit", "400",
+             "--epochs", "2", *TINY, "-o", str(out), "--report", str(tmp_path / "rep")])
+    assert r.exit_code == 0, r.output
+    assert "test reconstruction error (SSE per image" in r.output and "PCA" in r.output
+    est = aekit.load(out)
+    assert est.n_features_in_ == 784 and est.code_size == 4
+    doc, _ = read_model_file(out)
+    assert doc["data"]["digits"] == [1, 7]
+    assert len(doc["error_quantiles"]) == 1001
+    assert doc["evaluation"]["n_test"] == 1135 + 1028  # test images of 1 and 7
+    assert (tmp_path / "rep" / "loss_curves.png").stat().st_size > 1000
+    assert (tmp_path / "rep" / "reconstructions.png").stat().st_size > 1000
+    assert not (tmp_path / "m.ckpt.safetensors").exists()  # removed after success
+    info = run(["info", str(out)])
+    assert "784-16-4-16-784" in info.output and "epochs" in info.output
+
+
+def test_train_denoising_on_csv(tmp_path, rng):
+    data = tmp_path / "t.csv"
+    X = rng.normal(size=(200, 5)) * [1, 5, 10, 50, 100]
+    lines = ["a,b,c,d,e,label"] + [",".join(f"{v:.5f}" for v in row) + ",x" for row in X]
+    data.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "t.safetensors"
+    r = run(["train", "--data", str(data), "--label-column", "label", "--noise", "gaussian:0.1",
+             "--epochs", "2", *TINY, "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    est = aekit.load(out)
+    assert type(est).__name__ == "DenoisingAutoencoder" and est.scaling_ == "standard"
+    assert est.n_features_in_ == 5
+    assert read_model_file(out)[0]["data"]["feature_names"] == ["a", "b", "c", "d", "e"]
+
+
+def _state(path):
+    _, tensors = read_model_file(path)
+    return {k: v for k, v in tensors.items() if k.startswith("net.")}
+
+
+def test_interrupt_then_resume_matches_uninterrupted_run(mnist_dir, tmp_path, monkeypatch):
+    args = ["train", "--data-dir", str(mnist_dir), "--limit", "300", "--epochs", "4",
+            "--dropout", "0.1", "--noise", "masking:0.2", *TINY]
+    full = tmp_path / "full.safetensors"
+    assert run([*args, "-o", str(full)]).exit_code == 0
+
+    from aekit import training
+
+    original = training.Trainer._train_one_epoch
+
+    def interrupt_at_third(self, X, epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return original(self, X, epoch)
+
+    monkeypatch.setattr(training.Trainer, "_train_one_epoch", interrupt_at_third)
+    part = tmp_path / "part.safetensors"
+    r = CliRunner().invoke(cli, [*args, "-o", str(part)])
+    assert r.exit_code == 130
+    ckpt = tmp_path / "part.ckpt.safetensors"
+    assert ckpt.exists() and not part.exists()
+    assert f"--resume {ckpt}" in r.output
+    monkeypatch.setattr(training.Trainer, "_train_one_epoch", original)
+
+    r = run(["train", "--resume", str(ckpt), "--quiet", "-o", str(part)])
+    assert r.exit_code == 0, r.output
+    a, b = _state(full), _state(part)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert np.array_equal(a[k].numpy(), b[k].numpy()), k
+
+
+def test_nan_loss_stops_with_message_and_keeps_checkpoint(mnist_dir, tmp_path, monkeypatch):
+    from aekit import training
+
+    original = training.Trainer._train_one_epoch
+
+    def nan_at_second(self, X, epoch):
+        return float("nan") if epoch == 1 else original(self, X, epoch)
+
+    monkeypatch.setattr(training.Trainer, "_train_one_epoch", nan_at_second)
+    out = tmp_path / "m.safetensors"
+    r = CliRunner().invoke(cli, ["train", "--data-dir", str(mnist_dir), "--limit", "200",
+                                 "--epochs", "3", *TINY, "-o", str(out)])
+    assert r.exit_code == 1
+    assert "loss became nan" in r.output and "checkpoint" in r.output
+    assert "Traceback" not in r.output
+    assert not out.exists() and (tmp_path / "m.ckpt.safetensors").exists()
+
+
+def test_sigint_keeps_checkpoint_and_exits_130(mnist_dir, tmp_path):
+    out = tmp_path / "m.safetensors"
+    ckpt = tmp_path / "m.ckpt.safetensors"
+    env = {**os.environ, "AEKIT_DATA": str(mnist_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aekit", "train", "--limit", "3000", "--epochs", "500",
+         "--patience", "500", *TINY, "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert ckpt.exists(), proc.communicate()[1]
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    assert ckpt.exists() and not out.exists()
+    assert read_model_file(ckpt)[0]["training_state"]["epoch"] >= 1
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--digits", "1,x"], "comma-separated"),
+    (["--digits", "12"], "outside"),
+    (["--noise", "blur:1"], "invalid noise"),
+    (["--hidden", "0"], "outside"),
+    (["--epochs", "0"], "0"),
+])
+def test_bad_options_give_one_line(args, message, tmp_path):
+    r = CliRunner().invoke(cli, ["train", *args, "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
+
+
+def test_output_folder_must_exist(tmp_path):
+    r = CliRunner().invoke(cli, ["train", "-o", str(tmp_path / "nope" / "m.safetensors")])
+    assert r.exit_code == 1 and "does not exist" in r.output
