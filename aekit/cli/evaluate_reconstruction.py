@@ -1,0 +1,35 @@
+"""`aekit evaluate reconstruction`: protocol R."""
+
+import click
+
+from .options import IntList, data_dir_option, device_option
+
+
+@click.command()
+@data_dir_option
+@click.option("--model", type=click.Path(exists=True, dir_okay=False),
+              help="Evaluate this trained model instead of fitting one.")
+@click.option("--code-size", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--hidden", type=IntList(1), default="1000,500,250", show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=40, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="Fit on the first N training images only.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@device_option
+def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, limit, seed, device):
+    """Protocol R: SSE per MNIST test image of the autoencoder and of PCA, same k.
+
+    Fits on the 60,000 training images (the whole protocol takes minutes).
+    """
+    from .. import load
+    from ..estimators import Autoencoder
+    from ..evaluation.reconstruction import reconstruction
+
+    if model:
+        est = load(model, device=device)
+    else:
+        est = Autoencoder(code_size=code_size, hidden=hidden, epochs=epochs, batch_size=batch_size,
+                          lr=lr, random_state=seed, device=device, verbose=1)
+    result = reconstruction(est, data_dir=data_dir, limit=limit, model_path=model)
+    click.echo(result.table())
