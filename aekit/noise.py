@@ -5,6 +5,9 @@ A noise spec is a string ``KIND:LEVEL``:
 - ``gaussian:SIGMA``  x + SIGMA * N(0, 1)   (clipped to [0, 1] for [0, 1] data)
 - ``masking:P``       each input set to 0 with probability P
 - ``saltpepper:P``    each input set to 0 or 1 (min or max) with probability P
+
+Specs joined with ``+`` (``gaussian:0.5+masking:0.25``) draw one of the kinds
+for each sample: a model trained so is robust to all of them.
 """
 
 from dataclasses import dataclass
@@ -42,14 +45,41 @@ class Noise:
         return out.masked_fill((u >= self.level / 2) & (u < self.level), high)
 
 
+@dataclass(frozen=True)
+class MixedNoise:
+    """One of several noises, drawn independently for each sample (row)."""
+
+    parts: tuple
+
+    def __str__(self):
+        return "+".join(str(p) for p in self.parts)
+
+    def apply(self, x, generator=None, clip=True, low=0.0, high=1.0):
+        import torch
+
+        choice = torch.randint(len(self.parts), (x.shape[0],), generator=generator,
+                               device=x.device)
+        out = x.clone()
+        for i, part in enumerate(self.parts):
+            rows = choice == i
+            if rows.any():
+                out[rows] = part.apply(x[rows], generator, clip=clip, low=low, high=high)
+        return out
+
+
 def parse_noise(spec):
     """Parse ``"gaussian:0.5"`` into a :class:`Noise`; ``None``/``"none"`` gives None."""
-    if spec is None or isinstance(spec, Noise):
+    if spec is None or isinstance(spec, (Noise, MixedNoise)):
         return spec
     if not isinstance(spec, str):
         raise ValueError(f"noise must be a string like 'gaussian:0.5', got {spec!r}")
     if spec.strip().lower() in ("", "none"):
         return None
+    if "+" in spec:
+        parts = tuple(parse_noise(p) for p in spec.split("+"))
+        if any(p is None or isinstance(p, MixedNoise) for p in parts):
+            raise ValueError(f"invalid noise {spec!r}: join KIND:LEVEL specs with '+'")
+        return MixedNoise(parts)
     kind, sep, level = spec.strip().lower().partition(":")
     if kind not in KINDS or not sep:
         raise ValueError(

@@ -60,3 +60,16 @@ def test_noise_statistics():
     gauss = Noise("gaussian", 0.1).apply(x, g)
     assert abs((gauss - x).std().item() - 0.1) < 0.005
     assert Noise("gaussian", 5).apply(x, g).max() <= 1  # clipped for [0, 1] data
+
+
+def test_mixed_noise_draws_one_kind_per_sample():
+    noise = parse_noise("masking:0.5+gaussian:0.2")
+    assert str(noise) == "masking:0.5+gaussian:0.2"
+    x = torch.full((400, 300), 0.5)
+    y = noise.apply(x, torch.Generator().manual_seed(0))
+    masked_rows = (y == 0).float().mean(1) > 0.3
+    gaussian_rows = ((y - 0.5).abs() > 0.01).float().mean(1) > 0.9
+    assert torch.all(masked_rows ^ gaussian_rows)  # each row got exactly one kind
+    assert 150 < int(masked_rows.sum()) < 250
+    with pytest.raises(ValueError):
+        parse_noise("masking:0.5+")
