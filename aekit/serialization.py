@@ -72,8 +72,12 @@ def model_document(est):
     return doc
 
 
-def save(est, path, training_state=None, extra_meta=None):
-    """Write ``est`` (fitted) to ``path`` atomically; returns the path."""
+def save(est, path, training_state=None, extra_meta=None, weights_dtype=None):
+    """Write ``est`` (fitted) to ``path`` atomically; returns the path.
+
+    ``weights_dtype=torch.float16`` halves the file (used for the bundled
+    models); weights are cast back to float32 on load.
+    """
     from sklearn.utils.validation import check_is_fitted
     from safetensors.torch import save_file
 
@@ -83,7 +87,10 @@ def save(est, path, training_state=None, extra_meta=None):
     ae = est._autoencoder() if hasattr(est, "_autoencoder") else est
     if ae is not None and getattr(ae, "net_", None) is not None:
         for k, v in ae.net_.state_dict().items():
-            tensors[f"net.{k}"] = v.detach().cpu().contiguous()
+            v = v.detach().cpu()
+            if weights_dtype is not None and v.is_floating_point():
+                v = v.to(weights_dtype)
+            tensors[f"net.{k}"] = v.contiguous()
     if hasattr(est, "_extra_state"):
         ext_tensors, ext_meta = est._extra_state()
         tensors.update({f"extra.{k}": v for k, v in ext_tensors.items()})
