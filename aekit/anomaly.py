@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .estimators import Autoencoder
 
 METHODS = ("autoencoder", "pca")
+QUANTILE_PERCENTS = np.linspace(0, 100, 1001)
 
 
 class AnomalyDetector(OutlierMixin, BaseEstimator):
@@ -118,7 +119,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             self._scaler._fit_scaling(X)
             self.pca_ = PCA(n_components=self._pca_components(X), random_state=self.random_state)
             self.pca_.fit(self._scaler._scale(X))
-        self._set_threshold(-self._errors(X).mean(axis=1))
+        train_scores = self._score_from_errors(self._errors(X))
+        # kept so that `aekit detect --contamination C` can pick another threshold later
+        self.score_quantiles_ = np.percentile(train_scores, QUANTILE_PERCENTS)
+        self._set_threshold(-train_scores)
         return trainer
 
     def _pca_components(self, X):
@@ -162,7 +166,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def score_samples(self, X):
         """Minus the reconstruction error: higher means more normal."""
         X = self._check_X(X)
-        return -self._errors(X).mean(axis=1)
+        return -self._score_from_errors(self._errors(X))
+
+    def _score_from_errors(self, errors):
+        return errors.mean(axis=1, dtype=np.float64)
 
     def decision_function(self, X):
         """score_samples(X) - offset_: negative for anomalies."""
@@ -192,6 +199,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         import torch
 
         meta = {"offset": self.offset_, "threshold": self.threshold_, "method": self.method}
+        if getattr(self, "score_quantiles_", None) is not None:
+            meta["score_quantiles"] = [float(v) for v in self.score_quantiles_]
         tensors = {}
         if self.pca_ is not None:
             p = self.pca_
@@ -207,6 +216,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def _load_extra_state(self, tensors, meta):
         self.offset_ = float(meta["offset"])
         self.threshold_ = -self.offset_
+        q = meta.get("score_quantiles")
+        self.score_quantiles_ = np.asarray(q, dtype=np.float64) if q is not None else None
         if self.method == "pca":
             from sklearn.decomposition import PCA
 

@@ -1,0 +1,110 @@
+"""AnomalyDetector: thresholds, explain, the PCA path, files."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from aekit import AnomalyDetector, load
+
+TINY = dict(hidden=(16,), code_size=3, epochs=10, batch_size=32, device="cpu", random_state=0)
+
+
+def correlated(rng, n, shift=0.0):
+    """Rows on a 3-d subspace of 8 features (plus a little noise), optionally shifted off it."""
+    basis = np.random.RandomState(42).normal(size=(3, 8))
+    X = rng.normal(size=(n, 3)) @ basis + 0.05 * rng.normal(size=(n, 8))
+    if shift:
+        X[:, 0] += shift
+    return X
+
+
+@pytest.fixture(scope="module")
+def table():
+    rng = np.random.RandomState(0)
+    return correlated(rng, 600), correlated(rng, 100), correlated(rng, 20, shift=6.0)
+
+
+@pytest.fixture(scope="module")
+def fitted(table):
+    """One fitted detector per method, shared: fits are the slow part."""
+    X = table[0]
+    return {m: AnomalyDetector(method=m, contamination=0.02, **TINY).fit(X)
+            for m in ("autoencoder", "pca")}
+
+
+@pytest.mark.parametrize("method", ["autoencoder", "pca"])
+def test_flags_rows_off_the_normal_subspace(table, fitted, method):
+    X, normal, outliers = table
+    det = fitted[method]
+    pred = det.predict(np.vstack([normal, outliers]))
+    assert (pred[len(normal):] == -1).mean() >= 0.9
+    assert (pred[: len(normal)] == 1).mean() >= 0.9
+    assert det.anomaly_score(outliers).min() > np.median(det.anomaly_score(normal))
+
+
+@pytest.mark.parametrize("c", [0.01, 0.1, 0.3])
+def test_contamination_sets_share_flagged_on_training_rows(table, c):
+    X = table[0]
+    det = AnomalyDetector(method="pca", n_components=2, contamination=c).fit(X)
+    share = (det.predict(X) == -1).mean()
+    assert abs(share - c) <= 0.01
+    assert det.threshold_ == pytest.approx(-det.offset_)
+    assert det.threshold_ == pytest.approx(np.interp(100 * (1 - c), np.linspace(0, 100, 1001),
+                                                     det.score_quantiles_), rel=1e-6)
+
+
+def test_explicit_threshold_overrides_contamination(table):
+    X, normal, outliers = table
+    det = AnomalyDetector(method="pca", n_components=2, threshold=0.5).fit(X)
+    assert det.threshold_ == 0.5
+    both = np.vstack([normal, outliers])
+    np.testing.assert_array_equal(det.predict(both) == -1, det.anomaly_score(both) > 0.5)
+    np.testing.assert_allclose(det.decision_function(both), 0.5 - det.anomaly_score(both))
+
+
+@pytest.mark.parametrize("method", ["autoencoder", "pca"])
+def test_explain_gives_per_feature_errors_that_make_up_the_score(table, fitted, method):
+    X, normal, outliers = table
+    det = fitted[method]
+    E = det.explain(outliers)
+    assert E.shape == outliers.shape and (E >= 0).all()
+    np.testing.assert_allclose(E.mean(axis=1), det.anomaly_score(outliers), rtol=1e-5)
+    # the shifted feature 0 is among the worst-reconstructed ones of most outliers
+    worst3 = np.argsort(-E, axis=1)[:, :3]
+    assert (worst3 == 0).any(axis=1).mean() >= 0.8
+
+
+@pytest.mark.parametrize("method,threshold", [("autoencoder", None), ("pca", None),
+                                              ("pca", 0.25)])
+def test_save_load_keeps_scores_and_threshold(table, fitted, tmp_path, method, threshold):
+    X, normal, outliers = table
+    det = fitted[method]
+    if threshold is not None:
+        det = AnomalyDetector(method=method, threshold=threshold, n_components=2).fit(X)
+    path = det.save(tmp_path / "det.safetensors")
+    back = load(path, device="cpu")
+    both = np.vstack([normal, outliers])
+    assert type(back) is AnomalyDetector and back.method == method
+    assert back.threshold_ == pytest.approx(det.threshold_)
+    np.testing.assert_allclose(back.score_samples(both), det.score_samples(both), rtol=1e-5,
+                               atol=1e-7)
+    np.testing.assert_array_equal(back.predict(both), det.predict(both))
+    np.testing.assert_allclose(back.score_quantiles_, det.score_quantiles_)
+
+
+def test_invalid_parameters_are_refused(table):
+    X = table[0]
+    with pytest.raises(ValueError, match="method"):
+        AnomalyDetector(method="svm").fit(X)
+    with pytest.raises(ValueError, match="contamination"):
+        AnomalyDetector(method="pca", contamination=0.7).fit(X)
+    with pytest.raises(ValueError, match="threshold"):
+        AnomalyDetector(method="pca", threshold=float("nan")).fit(X)
+
+
+def test_pca_baseline_separates_mnist_digits(mnist_small):
+    """The PCA path on real digits: zeros vs the rest (a loose bound, 500 test images)."""
+    X, y, Xt, yt = mnist_small
+    det = AnomalyDetector(method="pca", n_components=0.9).fit(X[y == 0])
+    assert det.pca_.n_components_ < 100
+    assert roc_auc_score(yt != 0, det.anomaly_score(Xt)) > 0.9
