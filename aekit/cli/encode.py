@@ -204,4 +204,4 @@ def _plot(sample, path, data, model, label_column):
 def _progress():
     from tqdm.auto import tqdm
 
-    return tqdm(unit="rows", desc="encoding", dynamic_ncols=True, leave=False)
+    return tqdm(unit="rows", desc="encoding", dynamic_ncols=True, leave=False, disable=None)

@@ -103,6 +103,18 @@ def _subsample(n, limit, random_state=0):
     return np.sort(np.random.RandomState(random_state).choice(n, limit, replace=False))
 
 
+def _sortable(labels):
+    """Labels read from a CSV arrive as strings: sort "10" after "9" when numeric."""
+    if labels.dtype != object:
+        return labels
+    import pandas as pd
+
+    numbers = pd.to_numeric(pd.Series(labels), errors="coerce").to_numpy()
+    if np.isnan(numbers).any():
+        return labels.astype(str)
+    return numbers.astype(np.int64) if np.all(numbers == np.round(numbers)) else numbers
+
+
 def plot_latent_maps(panels, path, labels=None, title=None, max_points=MAX_POINTS):
     """One scatter per ``(name, codes)`` in ``panels``, side by side, in one PNG.
 
@@ -117,20 +129,19 @@ def plot_latent_maps(panels, path, labels=None, title=None, max_points=MAX_POINT
                              squeeze=False)
     groups = None
     if labels is not None:
-        labels = np.asarray(labels)[rows]
-        classes = np.unique(labels.astype(str)) if labels.dtype == object else np.unique(labels)
-        groups = [(c, (labels.astype(str) if labels.dtype == object else labels) == c)
-                  for c in classes]
+        labels = _sortable(np.asarray(labels)[rows])
+        groups = [(c, labels == c) for c in np.unique(labels)]
+    size = 2 if len(rows) > 5000 else 5
     import matplotlib
 
     cmap = matplotlib.colormaps["tab10" if groups is not None and len(groups) <= 10 else "tab20"]
     for ax, (name, Z) in zip(axes[0], panels):
         xy, (xlabel, ylabel) = latent_2d(np.asarray(Z)[rows])
         if groups is None:
-            ax.scatter(xy[:, 0], xy[:, 1], s=2, alpha=0.5, color="tab:blue", linewidths=0)
+            ax.scatter(xy[:, 0], xy[:, 1], s=size, alpha=0.5, color="tab:blue", linewidths=0)
         else:
             for i, (c, mask) in enumerate(groups):
-                ax.scatter(xy[mask, 0], xy[mask, 1], s=2, alpha=0.6, color=cmap(i % cmap.N),
+                ax.scatter(xy[mask, 0], xy[mask, 1], s=size, alpha=0.6, color=cmap(i % cmap.N),
                            linewidths=0, label=str(c))
         ax.set_title(name, fontsize=10)
         ax.set_xlabel(xlabel)
