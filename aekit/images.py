@@ -24,6 +24,7 @@ from .errors import DataError
 SIDE = 28
 BOX = 20  # MNIST normalised each digit into a 20x20 box inside the 28x28 field
 CENTRE = 14.0  # where MNIST's centres of mass lie (pixel index), measured on the data
+DETECT_SIDE = 384  # larger pictures are searched for the digit at a reduced size
 MAX_PIXELS = 40_000_000  # e.g. 8000x5000; far beyond any digit scan, well below a bomb
 MAX_FILE_BYTES = 256 * 1024 * 1024
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "PPM")
@@ -234,7 +235,8 @@ def to_frame(gray, frame="auto", mask=None):
     invert = is_dark_on_light(known)
     x = 1.0 - known if invert else known
     paper = float(np.median(_border(x)))
-    smooth = ndimage.median_filter(x, size=_filter_size(x.shape), mode="nearest")
+    view, factor = _detection_view(x)
+    smooth = ndimage.median_filter(view, size=_filter_size(view.shape), mode="nearest")
     ink = float(smooth.max())
     if paper <= 0.02 and ink >= 0.98:
         paper, ink = 0.0, 1.0  # already MNIST-like tones: leave the pixels alone
@@ -251,11 +253,16 @@ def to_frame(gray, frame="auto", mask=None):
         return x.astype(np.float32), Framing(gray.shape, invert, paper, ink, False, missing=mask)
     smooth = np.clip((smooth - paper) / (ink - paper), 0, 1)
     if mask is not None:
-        smooth = np.where(mask, 0.0, smooth)
-    top, left, h, w = _digit_box(smooth, _filter_size(x.shape) // 2)
+        smooth = np.where(_resize(mask.astype(np.float32), *view.shape) > 0, 0.0, smooth)
+    top, left, h, w = _digit_box(smooth, _filter_size(view.shape) // 2, x.shape)
     scale = BOX / max(h, w)
     nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
     patch = _resize(x[top:top + h, left:left + w], nh, nw)
+    # Shrinking averages the paper's noise into a grey floor (noise is clipped at the
+    # paper's tone, so it does not average out); lift it so the paper reads as paper.
+    floor = _noise_floor(x, (top, left, h, w), mask)
+    if floor > 0:
+        patch = np.clip((patch - floor) / (1.0 - floor), 0, 1)
     mass = float(patch.sum())
     if mass > 0:
         cy = float((patch.sum(1) * np.arange(nh)).sum() / mass)
@@ -275,19 +282,49 @@ def to_frame(gray, frame="auto", mask=None):
 
 
 def from_frame(frame, how):
-    """Map a 28x28 result (ink space, [0, 1]) back to the picture's size and tones."""
-    y = np.clip(np.asarray(frame, dtype=np.float32).reshape(SIDE, SIDE), 0, 1)
+    """Map a 28x28 result (ink space, [0, 1]) back to the picture's size and tones.
+
+    The whole frame is mapped back (bilinear), not just the digit's box, so the
+    result fades into the paper instead of ending at the box's edge.
+    """
+    y = np.clip(np.asarray(frame, dtype=np.float64).reshape(SIDE, SIDE), 0, 1)
     if how.reframed:
         top, left, h, w = how.box
-        nh, nw = how.size
-        oy, ox = how.offset
-        patch = np.zeros((nh, nw), dtype=np.float32)
-        _paste(patch, y, -oy, -ox)  # the frame's pixels that cover the scaled crop
-        full = np.zeros(how.shape, dtype=np.float32)
-        full[top:top + h, left:left + w] = np.clip(_resize(patch, h, w), 0, 1)
-        y = full
+        (nh, nw), (oy, ox) = how.size, how.offset
+        rows = _interpolation_matrix(how.shape[0], top, nh / h, oy)
+        cols = _interpolation_matrix(how.shape[1], left, nw / w, ox)
+        y = np.clip(rows @ y @ cols.T, 0, 1)
     v = how.paper + y * (how.ink - how.paper)
     return (1.0 - v if how.invert else v).astype(np.float32)
+
+
+def _interpolation_matrix(n, start, scale, offset):
+    """(n, 28) linear-interpolation weights: picture pixel r -> frame position.
+
+    Inverts the forward mapping (Pillow's pixel-centre convention): picture
+    pixel r lies at frame coordinate (r + 0.5 - start) * scale - 0.5 + offset.
+    Positions off the frame get zero weight (paper).
+    """
+    pos = (np.arange(n) + 0.5 - start) * scale - 0.5 + offset
+    i0 = np.floor(pos).astype(int)
+    t = pos - i0
+    m = np.zeros((n, SIDE))
+    for idx, wt in ((i0, 1 - t), (i0 + 1, t)):
+        ok = (idx >= 0) & (idx < SIDE)
+        np.add.at(m, (np.flatnonzero(ok), idx[ok]), wt[ok])
+    return m
+
+
+def _noise_floor(x, box, mask=None):
+    """The mean level of the paper around the digit box (0 for clean paper)."""
+    top, left, h, w = box
+    outside = np.ones(x.shape, dtype=bool)
+    outside[top:top + h, left:left + w] = False
+    if mask is not None:
+        outside &= ~mask
+    if outside.sum() < max(16, 0.05 * x.size):
+        return 0.0
+    return float(min(0.5, x[outside].mean()))
 
 
 def _fill_for_detection(gray, mask):
@@ -297,22 +334,35 @@ def _fill_for_detection(gray, mask):
     return np.where(mask, fill, gray).astype(np.float32)
 
 
-def _digit_box(smooth, pad):
-    """(top, left, height, width) of the ink, ignoring specks far smaller than the digit."""
+def _detection_view(x):
+    """``x`` shrunk (if large) so that finding the digit stays cheap: (view, factor)."""
+    factor = max(1, int(np.ceil(max(x.shape) / DETECT_SIDE)))
+    if factor == 1:
+        return x, 1
+    h, w = x.shape
+    return _resize(x, max(1, int(round(h / factor))), max(1, int(round(w / factor)))), factor
+
+
+def _digit_box(smooth, pad, shape):
+    """(top, left, height, width) of the ink in a picture of ``shape``, found on ``smooth``
+    (the picture or a shrunk view of it), ignoring specks far smaller than the digit."""
     from scipy import ndimage
 
     ink = smooth > 0.5
     if not ink.any():
-        return 0, 0, smooth.shape[0], smooth.shape[1]
+        return 0, 0, shape[0], shape[1]
     labels, n = ndimage.label(ink)
     if n > 1:
         sizes = ndimage.sum(ink, labels, index=np.arange(1, n + 1))
         keep = np.flatnonzero(sizes >= 0.05 * sizes.max()) + 1
         ink = np.isin(labels, keep)
     rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
-    top, bottom = max(0, rows[0] - pad), min(smooth.shape[0], rows[-1] + 1 + pad)
-    left, right = max(0, cols[0] - pad), min(smooth.shape[1], cols[-1] + 1 + pad)
-    return int(top), int(left), int(bottom - top), int(right - left)
+    sy, sx = shape[0] / smooth.shape[0], shape[1] / smooth.shape[1]
+    top = max(0, int(np.floor((rows[0] - pad) * sy)))
+    bottom = min(shape[0], int(np.ceil((rows[-1] + 1 + pad) * sy)))
+    left = max(0, int(np.floor((cols[0] - pad) * sx)))
+    right = min(shape[1], int(np.ceil((cols[-1] + 1 + pad) * sx)))
+    return top, left, bottom - top, right - left
 
 
 def _resize(a, h, w):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from .options import device_option
+from .options import check_output_path, device_option
 
 SUFFIX = ".denoised.png"
 DEFAULT_MODEL = "mnist-denoiser"
@@ -27,10 +27,12 @@ def resolve_model(path_or_none, name=DEFAULT_MODEL, device="auto"):
         raise click.UsageError(
             "no model given and no bundled models installed: pass --model PATH "
             "(train one with `aekit train --noise gaussian:0.5 -o dae.safetensors`)")
+    from ..errors import ModelFileError
+
     try:
         return load_pretrained(name, device=device)
-    except TypeError:  # a loader without a device argument
-        return load_pretrained(name)
+    except ModelFileError as e:  # e.g. an installation without the bundled files
+        raise ModelFileError(f"no --model given, and {e}") from None
 
 
 def _bundled_loader():
@@ -91,6 +93,9 @@ def command(images, model, output, out_dir, side_by_side, mask, frame, device, q
     if mask and len(sources) > 1:
         raise click.UsageError("--mask applies to a single input image")
     targets = _targets(sources, output, out_dir, side_by_side)
+    for t in targets:  # never write over the model or the mask either
+        if not (out_dir and not Path(out_dir).is_dir()):  # a folder still to make holds neither
+            check_output_path(t, model, mask)
     run(sources, targets, model, mask, frame, side_by_side, device, quiet)
 
 
@@ -100,8 +105,6 @@ def _targets(sources, output, out_dir, side_by_side):
     if output:
         targets = [Path(output) if output != "-" else "-"]
     else:
-        if out_dir:
-            Path(out_dir).mkdir(parents=True, exist_ok=True)
         targets = []
         for s in sources:
             if str(s) == "-":
@@ -123,7 +126,7 @@ def _targets(sources, output, out_dir, side_by_side):
             raise click.UsageError(f"output {t} is an input image; choose another name")
         if t.is_dir():
             raise click.UsageError(f"output {t} is a folder; give a file name")
-        if not (t.parent if str(t.parent) else Path(".")).is_dir():
+        if not out_dir and not (t.parent if str(t.parent) else Path(".")).is_dir():
             raise click.UsageError(f"output folder does not exist: {t.parent}")
     return targets
 
@@ -141,6 +144,8 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
         pictures.append(p if kept <= KEEP_PIXELS or str(s) == "-" else None)
     masks = [read_mask(mask_path, pictures[0].shape)] if mask_path else None
     model = resolve_model(model_path, device=device)
+    for t in {Path(t).parent for t in targets if t != "-"}:  # --out-dir, made once all is read
+        t.mkdir(parents=True, exist_ok=True)
     bar = None
     if not quiet and len(sources) > 1:
         from tqdm.auto import tqdm

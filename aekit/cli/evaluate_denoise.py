@@ -17,12 +17,15 @@ NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the test noise.")
 @click.option("--limit", type=click.IntRange(min=1),
               help="Use the first N test images only: a quick check, not protocol D.")
+@click.option("--train-limit", type=click.IntRange(min=100),
+              help="Fit the PCA baseline on the first N training images only (a quick check).")
 @click.option("--picture", type=click.Path(dir_okay=False), default="denoise_grid.png",
               show_default=True, help="PNG grid: clean | noisy | median | PCA | model.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False),
               help="Also write the figures as JSON.")
 @device_option
-def command(model, baselines_only, data_dir, noises, seed, limit, picture, json_out, device):
+def command(model, baselines_only, data_dir, noises, seed, limit, train_limit, picture, json_out,
+            device):
     """Protocol D: denoising PSNR on the 10,000 MNIST test images.
 
     Corrupts the test images with gaussian noise 0.5, masking 0.25 and
@@ -44,14 +47,16 @@ def command(model, baselines_only, data_dir, noises, seed, limit, picture, json_
     from .denoise import resolve_model
 
     for out in (picture, json_out):
-        check_output_path(out)
+        check_output_path(out, model)
     est = None if baselines_only else resolve_model(model, device=device)
     X, _ = load_mnist("train", root=data_dir)
     X_test, _ = load_mnist("test", root=data_dir)
+    if train_limit:
+        X = X[:train_limit]
     if limit:
         X_test = X_test[:limit]
-        click.echo(f"note: --limit uses {len(X_test)} test images: a quick check, not protocol D",
-                   err=True)
+    if limit or train_limit:
+        click.echo("note: --limit/--train-limit make this a quick check, not protocol D", err=True)
     result = protocol_d(est, X, X_test, noises=noises or NOISES, seed=seed,
                         log=lambda line: click.echo(line, err=True))
     click.echo(result.table())

@@ -19,6 +19,8 @@ PATTERNS = ("random25", "block10")
               help="Seed of the missing-pixel masks.")
 @click.option("--limit", type=click.IntRange(min=1),
               help="Use the first N test images only (a quick check).")
+@click.option("--train-limit", type=click.IntRange(min=100),
+              help="Fit the PCA baseline on the first N training images only (a quick check).")
 @click.option("--pca-components", type=click.IntRange(min=1),
               help="Fix PCA's number of components [default: the best of 8, 16, 32, 64 on "
                    "held-out training images, per pattern].")
@@ -27,8 +29,8 @@ PATTERNS = ("random25", "block10")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False),
               help="Also write the figures as JSON.")
 @device_option
-def command(model, baselines_only, data_dir, patterns, seed, limit, pca_components, picture,
-            json_out, device):
+def command(model, baselines_only, data_dir, patterns, seed, limit, train_limit, pca_components,
+            picture, json_out, device):
     """RMSE of filled-in pixels on the 10,000 MNIST test images.
 
     Two patterns of missing pixels (fixed seed): 25% of the pixels at random,
@@ -50,10 +52,12 @@ def command(model, baselines_only, data_dir, patterns, seed, limit, pca_componen
     from .denoise import resolve_model
 
     for out in (picture, json_out):
-        check_output_path(out)
+        check_output_path(out, model)
     est = None if baselines_only else resolve_model(model, device=device)
     X, _ = load_mnist("train", root=data_dir)
     X_test, _ = load_mnist("test", root=data_dir)
+    if train_limit:
+        X = X[:train_limit]
     if limit:
         X_test = X_test[:limit]
     result = protocol_impute(est, X, X_test, patterns=patterns or PATTERNS, seed=seed,

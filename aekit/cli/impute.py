@@ -36,7 +36,7 @@ def command(data, model, output, label_column, id_column, max_iter, tol, device,
     Example:
       aekit impute digits_with_gaps.csv --model dae.safetensors -o filled.csv
     """
-    check_output_path(output, data)
+    check_output_path(output, data, model)
     from .denoise import resolve_model
 
     est = resolve_model(model, device=device)

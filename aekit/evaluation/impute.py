@@ -133,7 +133,8 @@ def choose_pca_components(X_train, pattern, seed=SEED, max_iter=100, candidates=
     """The k with the lowest imputation RMSE on the last training images, PCA fitted on the rest."""
     from ..imputation import iterative_fill
 
-    fit, val = X_train[:-N_VALIDATION], np.asarray(X_train[-N_VALIDATION:], dtype=np.float64)
+    n_val = min(N_VALIDATION, len(X_train) // 5)
+    fit, val = X_train[:-n_val], np.asarray(X_train[-n_val:], dtype=np.float64)
     missing = missing_pattern(len(val), pattern, seed + 1)
     means = fit.astype(np.float64).mean(axis=0)
     scores = {}

@@ -1,0 +1,87 @@
+"""`aekit noise` and the noise of protocol D: the same models training uses."""
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from aekit.cli import cli
+from aekit.evaluation.denoise import corrupt
+from aekit.noise import Noise
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def gray(path):
+    return np.asarray(Image.open(path), dtype=np.float32) / 255.0
+
+
+@pytest.fixture
+def digit_png(tmp_path):
+    d = np.zeros((28, 28), np.uint8)
+    d[6:22, 12:16] = 255
+    p = tmp_path / "d.png"
+    Image.fromarray(d).save(p)
+    return p
+
+
+def test_protocol_noise_is_the_training_noise():
+    X = np.random.RandomState(0).rand(50, 784).astype(np.float32)
+    for spec, noise in [("gaussian:0.5", Noise("gaussian", 0.5)), ("masking:0.25", Noise("masking", 0.25))]:
+        expected = noise.apply(torch.from_numpy(X), torch.Generator().manual_seed(3)).numpy()
+        np.testing.assert_array_equal(corrupt(X, spec, seed=3), expected)
+    assert not np.array_equal(corrupt(X, "gaussian:0.5", 3), corrupt(X, "gaussian:0.5", 4))
+
+
+def test_gaussian_noise_is_seeded_and_keeps_size(tmp_path, digit_png):
+    a, b, c = tmp_path / "a.png", tmp_path / "b.png", tmp_path / "c.png"
+    for out, seed in ((a, 1), (b, 1), (c, 2)):
+        r = run("noise", digit_png, "--kind", "gaussian", "--level", 0.5, "-o", out, "--seed", seed)
+        assert r.exit_code == 0, r.output
+    assert Image.open(a).size == (28, 28)
+    np.testing.assert_array_equal(gray(a), gray(b))
+    assert not np.array_equal(gray(a), gray(c))
+    clean = gray(digit_png)
+    assert 0.15 < np.sqrt(np.mean((gray(a) - clean) ** 2)) < 0.45  # sigma 0.5, clipped
+
+
+def test_masking_drops_ink_on_any_paper(tmp_path):
+    ink = np.zeros((40, 40), np.float32)
+    ink[5:35, 5:35] = 1.0  # lots of ink, so the share is measurable
+    Image.fromarray(((1 - ink) * 255).astype(np.uint8)).save(tmp_path / "dark.png")  # dark ink
+    r = run("noise", tmp_path / "dark.png", "--kind", "masking", "--level", 0.25,
+            "-o", tmp_path / "m.png", "--seed", 0)
+    assert r.exit_code == 0, r.output
+    out = gray(tmp_path / "m.png")
+    dropped = (out[ink == 1] == 1.0).mean()  # ink turned into (white) paper
+    assert 0.18 < dropped < 0.32
+    assert (out[ink == 0] == 1.0).all()  # the paper stays paper
+
+
+def test_salt_and_pepper_share(tmp_path):
+    Image.fromarray(np.full((50, 50), 128, np.uint8)).save(tmp_path / "g.png")
+    r = run("noise", tmp_path / "g.png", "--kind", "saltpepper", "--level", 0.2,
+            "-o", tmp_path / "s.png", "--seed", 0)
+    assert r.exit_code == 0, r.output
+    out = gray(tmp_path / "s.png")
+    assert 0.14 < np.isin(out, (0.0, 1.0)).mean() < 0.26
+
+
+def test_noise_refuses_bad_levels_and_overwriting(tmp_path, digit_png):
+    r = run("noise", digit_png, "--kind", "masking", "--level", 1.5, "-o", tmp_path / "x.png")
+    assert r.exit_code != 0 and "probability" in r.output and not (tmp_path / "x.png").exists()
+    before = digit_png.read_bytes()
+    r = run("noise", digit_png, "--kind", "gaussian", "--level", 0.5, "-o", digit_png)
+    assert r.exit_code != 0 and "input" in r.output
+    assert digit_png.read_bytes() == before
+
+
+def test_noise_reports_an_unreadable_image(tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"")
+    r = run("noise", tmp_path / "bad.png", "--kind", "gaussian", "--level", 0.5,
+            "-o", tmp_path / "o.png")
+    assert r.exit_code == 1 and "empty" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "o.png").exists()
