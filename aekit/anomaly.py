@@ -9,15 +9,55 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .estimators import Autoencoder
 
 METHODS = ("autoencoder", "pca")
+SCORES = ("auto", "mse", "relative")
 QUANTILE_PERCENTS = np.linspace(0, 100, 1001)
+
+
+def resolve_score(score, scaling):
+    """The score a detector uses on data of this scaling ("unit" or "standard")."""
+    if score == "auto":
+        return "relative" if scaling == "unit" else "mse"
+    if score == "relative" and scaling != "unit":
+        raise ValueError("score_type='relative' needs non-negative data in [0, 1] "
+                         "(e.g. pixels / 255); use score_type='mse'")
+    return score
+
+
+def score_contributions(Xs, R, score):
+    """Per-feature contributions to the anomaly score; their row means are the scores.
+
+    ``Xs`` are rows in the model's scaled space and ``R`` their reconstructions.
+    "mse": the squared errors themselves. "relative": the squared errors divided
+    by the row's mean intensity (inputs plus reconstruction, plus one full
+    feature's worth so that a blank row does not divide by zero): the share of
+    the row's signal that the model fails to reproduce. Intensities such as
+    pixels carry errors that grow with the amount of ink, so an absolute error
+    ranks heavy normal rows above light anomalous ones; the relative error does not.
+    """
+    E = (np.asarray(R, dtype=np.float64) - Xs) ** 2
+    if score == "mse":
+        return E
+    n = Xs.shape[1]
+    mass = Xs.sum(axis=1, dtype=np.float64) + np.clip(R, 0.0, 1.0).sum(axis=1, dtype=np.float64)
+    return E * (n / (mass + 1.0))[:, None]
+
+
+def autoencoder_contributions(ae, X, score):
+    """score_contributions for a fitted :class:`~aekit.Autoencoder` (one pass of the network)."""
+    Xs = ae._scale(ae._check_X(X))
+    R = ae._run(lambda net, t: net.decode(net.encode(t)), Xs)
+    return score_contributions(Xs, R, resolve_score(score, ae.scaling_))
 
 
 class AnomalyDetector(OutlierMixin, BaseEstimator):
     """Flags rows that the model, fitted on normal data, reconstructs badly.
 
-    ``score_samples`` is minus the mean squared reconstruction error per
-    feature (higher = more normal), in the scaled space the model learned
-    (pixels in [0, 1]; other data standardised per feature).
+    ``score_samples`` is minus the reconstruction error (higher = more normal),
+    measured in the scaled space the model learned (data in [0, 1] such as
+    pixels / 255 as it is; other data standardised per feature).
+    ``score_type="mse"`` is the mean squared error per feature; ``"relative"``
+    divides it by the row's mean intensity (for non-negative data in [0, 1]
+    only); ``"auto"`` takes "relative" for [0, 1] data, "mse" otherwise.
     ``contamination`` sets the threshold so that this share of the training
     rows is flagged; ``threshold`` gives the error threshold directly.
     ``method="pca"`` gives the PCA baseline (scikit-learn's PCA keeping
@@ -40,6 +80,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         method="autoencoder",
         contamination=0.01,
         threshold=None,
+        score_type="auto",
         n_components=0.9,
         code_size=16,
         hidden=(256, 64),
@@ -62,6 +103,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.method = method
         self.contamination = contamination
         self.threshold = threshold
+        self.score_type = score_type
         self.n_components = n_components
         self.code_size = code_size
         self.hidden = hidden
@@ -95,6 +137,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             isinstance(self.threshold, numbers.Real) and np.isfinite(self.threshold)
         ):
             raise ValueError(f"threshold must be a number or None, got {self.threshold!r}")
+        if self.score_type not in SCORES:
+            raise ValueError(f"score_type must be one of {SCORES}, got {self.score_type!r}")
 
     # -- fitting ------------------------------------------------------------
     def fit(self, X, y=None):
@@ -106,6 +150,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def _fit(self, X, callback=None, resume=None):
         trainer = None
+        self._validate_params()
         if self.method == "autoencoder":
             self.autoencoder_ = Autoencoder(**self._autoencoder_params())
             self.autoencoder_.n_features_in_ = X.shape[1]
@@ -119,7 +164,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             self._scaler._fit_scaling(X)
             self.pca_ = PCA(n_components=self._pca_components(X), random_state=self.random_state)
             self.pca_.fit(self._scaler._scale(X))
-        train_scores = self._score_from_errors(self._errors(X))
+        self.score_type_ = resolve_score(self.score_type, self._scaling())
+        train_scores = self._contributions(X).mean(axis=1)
         # kept so that `aekit detect --contamination C` can pick another threshold later
         self.score_quantiles_ = np.percentile(train_scores, QUANTILE_PERCENTS)
         self._set_threshold(-train_scores)
@@ -144,32 +190,34 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self, "offset_")
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
-    def _errors(self, X):
+    def _scaling(self):
+        return (self.autoencoder_ if self.autoencoder_ is not None else self._scaler).scaling_
+
+    def _contributions(self, X):
         if self.autoencoder_ is not None:
-            return self.autoencoder_.reconstruction_errors(X)
+            return autoencoder_contributions(self.autoencoder_, X, self.score_type_)
         Xs = self._scaler._scale(X).astype(np.float64)
         R = self.pca_.inverse_transform(self.pca_.transform(Xs))
-        return (Xs - R) ** 2
+        return score_contributions(Xs, R, self.score_type_)
 
     def explain(self, X):
-        """Per-feature squared reconstruction errors (n_samples, n_features).
+        """Per-feature contributions to the anomaly score (n_samples, n_features).
 
-        The features with the largest errors are the ones that make a row
-        anomalous; their row sums give ``-score_samples`` times n_features.
+        The squared reconstruction error of each feature (for
+        ``score_type="relative"`` divided by the row's mean intensity): the features
+        with the largest values are the ones that make a row anomalous, and each
+        row's mean is its ``anomaly_score``.
         """
-        return self._errors(self._check_X(X))
+        return self._contributions(self._check_X(X))
 
     def anomaly_score(self, X):
-        """Mean squared reconstruction error per feature (higher = more anomalous)."""
+        """The reconstruction error of each row (higher = more anomalous)."""
         return -self.score_samples(X)
 
     def score_samples(self, X):
         """Minus the reconstruction error: higher means more normal."""
         X = self._check_X(X)
-        return -self._score_from_errors(self._errors(X))
-
-    def _score_from_errors(self, errors):
-        return errors.mean(axis=1, dtype=np.float64)
+        return -self._contributions(X).mean(axis=1)
 
     def decision_function(self, X):
         """score_samples(X) - offset_: negative for anomalies."""
@@ -198,7 +246,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def _extra_state(self):
         import torch
 
-        meta = {"offset": self.offset_, "threshold": self.threshold_, "method": self.method}
+        meta = {"offset": self.offset_, "threshold": self.threshold_, "method": self.method,
+                "score_type": self.score_type_}
         if getattr(self, "score_quantiles_", None) is not None:
             meta["score_quantiles"] = [float(v) for v in self.score_quantiles_]
         tensors = {}
@@ -216,6 +265,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def _load_extra_state(self, tensors, meta):
         self.offset_ = float(meta["offset"])
         self.threshold_ = -self.offset_
+        self.score_type_ = meta.get("score_type", "mse")
+        if self.score_type_ not in SCORES[1:]:
+            raise ValueError(f"unknown score_type {self.score_type_!r}")
         q = meta.get("score_quantiles")
         self.score_quantiles_ = np.asarray(q, dtype=np.float64) if q is not None else None
         if self.method == "pca":

@@ -100,6 +100,8 @@ def test_invalid_parameters_are_refused(table):
         AnomalyDetector(method="pca", contamination=0.7).fit(X)
     with pytest.raises(ValueError, match="threshold"):
         AnomalyDetector(method="pca", threshold=float("nan")).fit(X)
+    with pytest.raises(ValueError, match="score_type"):
+        AnomalyDetector(method="pca", score_type="max").fit(X)
 
 
 def test_pca_baseline_separates_mnist_digits(mnist_small):
@@ -108,3 +110,19 @@ def test_pca_baseline_separates_mnist_digits(mnist_small):
     det = AnomalyDetector(method="pca", n_components=0.9).fit(X[y == 0])
     assert det.pca_.n_components_ < 100
     assert roc_auc_score(yt != 0, det.anomaly_score(Xt)) > 0.9
+
+
+def test_score_type_relative_for_unit_data(rng):
+    """[0, 1] rows are scored by the error relative to the row's intensity."""
+    X = rng.rand(400, 12) * np.linspace(0.1, 1.0, 12)
+    auto = AnomalyDetector(method="pca", n_components=3).fit(X)
+    mse = AnomalyDetector(method="pca", n_components=3, score_type="mse").fit(X)
+    assert auto.score_type_ == "relative" and mse.score_type_ == "mse"
+    R = np.clip(mse.pca_.inverse_transform(mse.pca_.transform(X)), 0, 1)
+    expected = mse.anomaly_score(X) * 12 / (X.sum(axis=1) + R.sum(axis=1) + 1)
+    np.testing.assert_allclose(auto.anomaly_score(X), expected, rtol=1e-6)
+    np.testing.assert_allclose(auto.explain(X).mean(axis=1), auto.anomaly_score(X), rtol=1e-6)
+    # standardised (not [0, 1]) data has no intensity to be relative to
+    assert AnomalyDetector(method="pca").fit(X - 0.5).score_type_ == "mse"
+    with pytest.raises(ValueError, match="relative"):
+        AnomalyDetector(method="pca", score_type="relative").fit(X - 0.5)

@@ -52,7 +52,7 @@ def command(data, model, contamination, threshold, output, explain, label_column
     """
     if contamination is not None and threshold is not None:
         raise click.UsageError("give --contamination or --threshold, not both")
-    check_output_path(output, data)
+    check_output_path(output, data, model)
     from .detect_run import resolve_model, run_detect
 
     scorer = resolve_model(model, device=device)

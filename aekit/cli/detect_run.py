@@ -16,23 +16,15 @@ QUANTILE_PERCENTS = np.linspace(0, 100, 1001)  # as stored by `aekit train`
 
 
 def _bundled_model_file():
-    """The bundled detector's file, or None when this install has none.
-
-    Issue 6 bundles pretrained models in aekit/pretrained; the hook it provides
-    is ``aekit.pretrained.model_path(name)``.
-    """
+    """The bundled detector's file (aekit.pretrained, issue 6), or None when not installed."""
     try:
-        from .. import pretrained
+        from ..pretrained import path_of
     except ImportError:
         return None
-    path_of = getattr(pretrained, "model_path", None)
-    if not callable(path_of):
-        return None
     try:
-        path = path_of(DEFAULT_PRETRAINED)
-    except (KeyError, ValueError, FileNotFoundError):
+        return path_of(DEFAULT_PRETRAINED)
+    except ModelFileError:
         return None
-    return path if path is not None and Path(path).is_file() else None
 
 
 def resolve_model(path_or_none, device="auto"):
@@ -40,8 +32,8 @@ def resolve_model(path_or_none, device="auto"):
     path = path_or_none if path_or_none is not None else _bundled_model_file()
     if path is None:
         raise click.UsageError(
-            "Missing option '--model': give a model file from `aekit train` "
-            "(e.g. `aekit train --digits 3 -o three.safetensors`)"
+            "Missing option '--model': this installation has no bundled detector; give a "
+            "model file from `aekit train` (e.g. `aekit train --digits 3 -o three.safetensors`)"
         )
     return Scorer(path, device=device)
 
@@ -49,14 +41,16 @@ def resolve_model(path_or_none, device="auto"):
 class Scorer:
     """Reconstruction-error scores of any aekit model file, with its threshold rules.
 
-    Autoencoder files from `aekit train` score a row by its mean squared error
-    per feature in the model's scaled space and carry the quantiles of that
-    error on their training rows ("error_quantiles"), from which
-    --contamination picks the threshold. A saved AnomalyDetector scores with
-    ``anomaly_score`` and brings its own threshold.
+    A saved AnomalyDetector scores with its own ``anomaly_score`` and brings its
+    threshold and training-score quantiles. Autoencoder files from `aekit train`
+    score a row by the score named in the file ("score_type", with its training
+    quantiles "score_quantiles") or else by the mean squared error per feature
+    in the model's scaled space, whose training quantiles are "error_quantiles";
+    --contamination picks the threshold from those quantiles.
     """
 
     def __init__(self, path, device="auto"):
+        from ..anomaly import SCORES
         from ..serialization import estimator_from, read_model_file
 
         doc, tensors = read_model_file(path)
@@ -69,7 +63,12 @@ class Scorer:
         names = doc.get("feature_names")
         self.feature_names = names if isinstance(names, list) else None
         extra = doc.get("extra") or {}
-        quantiles = extra.get("score_quantiles") if self.is_detector else doc.get("error_quantiles")
+        if self.is_detector:
+            self.score, quantiles = self.model.score_type_, extra.get("score_quantiles")
+        elif doc.get("score_type") in SCORES[1:] and doc.get("score_quantiles") is not None:
+            self.score, quantiles = doc["score_type"], doc["score_quantiles"]
+        else:
+            self.score, quantiles = "mse", doc.get("error_quantiles")
         self.quantiles = None
         if isinstance(quantiles, list) and len(quantiles) == len(QUANTILE_PERCENTS):
             self.quantiles = np.asarray(quantiles, dtype=np.float64)
@@ -90,29 +89,20 @@ class Scorer:
         c = DEFAULT_CONTAMINATION if contamination is None else contamination
         if self.quantiles is None:
             raise ModelFileError(
-                f"{self.path} stores no training error quantiles to turn --contamination "
+                f"{self.path} stores no training score quantiles to turn --contamination "
                 "into a threshold; give --threshold"
             )
         value = float(np.interp(100.0 * (1.0 - c), QUANTILE_PERCENTS, self.quantiles))
         return value, f"contamination {c:g}"
 
-    def errors(self, X):
-        """Per-feature squared reconstruction errors of float32 rows X."""
+    def contributions(self, X):
+        """Per-feature contributions to the scores of float32 rows X (row means = scores)."""
+        from ..anomaly import autoencoder_contributions
+
         with _columns_in_model_order():
             if self.is_detector:
                 return self.model.explain(X)
-            return self.model.reconstruction_errors(X)
-
-    def scores(self, X, errors=None):
-        """Anomaly scores (higher = more anomalous), from per-feature errors when given."""
-        if self.is_detector:
-            if errors is not None:
-                return self.model._score_from_errors(errors)
-            with _columns_in_model_order():
-                return self.model.anomaly_score(X)
-        if errors is None:
-            errors = self.errors(X)
-        return errors.astype(np.float64).mean(axis=1)
+            return autoencoder_contributions(self.model, X, self.score)
 
 
 @contextlib.contextmanager
@@ -234,9 +224,8 @@ def run_detect(scorer, data, output="-", contamination=None, threshold=None, exp
             if pixels:
                 X = X / 255.0
             X = X.astype(np.float32)
-            errors = scorer.errors(X) if k else None
-            scores = scorer.scores(X, errors)
-            yield ch, scores, errors
+            errors = scorer.contributions(X)
+            yield ch, errors.mean(axis=1), errors
 
     with _output(output) as out:
         import pandas as pd
