@@ -107,8 +107,9 @@ def save(est, path, training_state=None, extra_meta=None, weights_dtype=None):
     return path
 
 
-def _sniff(path, head):
-    if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q", b"]q", b"cc"):
+def _sniff(path, head, last):
+    # protocol 2+ opens with PROTO (0x80); protocols 0-1 with a few opcodes, all end in STOP (".")
+    if head[:1] == b"\x80" or (last == b"." and head[:1] in b"c(}]NIVSKJ"):
         return "a Python pickle"
     if head[:4] == b"PK\x03\x04":
         return "a zip archive (a torch.save checkpoint?)"
@@ -129,18 +130,28 @@ def read_model_file(path):
     try:
         with open(path, "rb") as f:
             head = f.read(16)
+            last = b""
+            if head:
+                f.seek(-1, 2)
+                last = f.read(1)
     except OSError as e:
         raise ModelFileError(f"cannot read model file {path}: {e.strerror}") from None
-    if len(head) < 8:
-        raise ModelFileError(f"{path} is not an aekit model (file too short)")
-    kind = _sniff(path, head)
-    if kind:
-        raise ModelFileError(
-            f"{path} is {kind}, not an aekit model; aekit only loads safetensors "
-            "files and never unpickles"
-        )
+    if len(head) == 0:
+        raise ModelFileError(f"{path} is empty, not an aekit model")
     header_len = int.from_bytes(head[:8], "little")
-    if header_len > MAX_HEADER or header_len + 8 > path.stat().st_size:
+    # A safetensors file: 8-byte header length, then the JSON header. Only what is not
+    # one gets sniffed (a header length can start with a pickle's opcode byte, 0x80).
+    plausible = len(head) > 8 and head[8:9] == b"{" and header_len <= MAX_HEADER \
+        and header_len + 8 <= path.stat().st_size
+    if not plausible:
+        kind = _sniff(path, head, last)
+        if kind:
+            raise ModelFileError(
+                f"{path} is {kind}, not an aekit model; aekit only loads safetensors "
+                "files and never unpickles"
+            )
+        if len(head) < 9:
+            raise ModelFileError(f"{path} is not an aekit model (file too short)")
         raise ModelFileError(f"{path} is not an aekit model (not a safetensors file)")
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -157,14 +168,83 @@ def read_model_file(path):
         first = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
         raise ModelFileError(f"{path} is not a valid aekit model: {first}") from None
     if not isinstance(doc, dict):
-        raise ModelFileError(f"{path} has malformed aekit metadata")
+        raise ModelFileError(f"{path} has malformed aekit metadata (not a JSON object)")
     version = doc.get("format_version")
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version != FORMAT_VERSION:
         raise ModelFileError(
             f"{path} is an aekit model of format version {version!r}; this aekit "
             f"({__version__}) reads version {FORMAT_VERSION}"
         )
+    check_document(doc, path)
     return doc, tensors
+
+
+# Fields of the document and the JSON types they must have (None: the field may be absent).
+_FIELDS = {
+    "estimator": str, "aekit_version": (str, type(None)), "params": dict,
+    "n_features": int, "feature_names": (list, type(None)), "config": (dict, type(None)),
+    "scaling": (dict, type(None)), "summary": (dict, type(None)), "extra": (dict, type(None)),
+    "training_state": (dict, type(None)), "data": (dict, type(None)),
+    "evaluation": (dict, type(None)), "error_quantiles": (list, type(None)),
+}
+MAX_FEATURES = 10_000_000
+N_QUANTILES = 1001
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def check_document(doc, path="model"):
+    """Refuse metadata of the wrong shape before anything acts on it.
+
+    Every field a command reads is checked for its type here, so that a
+    hostile or damaged file ends in one :class:`ModelFileError` naming the
+    field rather than in an error deep inside whatever first used it.
+    """
+    def bad(field, why):
+        raise ModelFileError(f"{path} has malformed aekit metadata (field {field!r}: {why})")
+
+    for key, types in _FIELDS.items():
+        if key in ("estimator", "params", "n_features") and key not in doc:
+            bad(key, "missing")
+        value = doc.get(key)
+        if not isinstance(value, types) or (types is int and isinstance(value, bool)):
+            bad(key, f"{type(value).__name__} is not allowed")
+    if not 1 <= doc["n_features"] <= MAX_FEATURES:
+        bad("n_features", f"{doc['n_features']} is out of range")
+    for k, v in doc["params"].items():
+        flat = v is None or isinstance(v, (bool, int, float, str))
+        if not flat and not (isinstance(v, list) and all(
+                x is None or isinstance(x, (bool, int, float, str)) for x in v)):
+            bad(f"params.{k}", "not a plain value")
+    names = doc.get("feature_names")
+    if names is not None and (len(names) != doc["n_features"]
+                              or not all(isinstance(n, str) for n in names)):
+        bad("feature_names", "not one name per feature")
+    q = doc.get("error_quantiles")
+    if q is not None and (len(q) != N_QUANTILES or not all(_is_number(v) for v in q)):
+        bad("error_quantiles", f"not {N_QUANTILES} finite numbers")
+    extra = doc.get("extra") or {}
+    q = extra.get("score_quantiles")
+    if q is not None and (not isinstance(q, list) or len(q) != N_QUANTILES
+                          or not all(_is_number(v) for v in q)):
+        bad("extra.score_quantiles", f"not {N_QUANTILES} finite numbers")
+    for k in ("offset", "threshold"):
+        if k in extra and not _is_number(extra[k]):
+            bad(f"extra.{k}", "not a finite number")
+    summary = doc.get("summary") or {}
+    if summary.get("epochs") is not None and not _is_int(summary["epochs"]):
+        bad("summary.epochs", "not an integer")
+    if not isinstance(summary.get("history") or {}, dict):
+        bad("summary.history", "not an object")
+    state = doc.get("training_state")
+    if state is not None and not (_is_int(state.get("epoch")) and state["epoch"] >= 0):
+        bad("training_state.epoch", "not an epoch number")
 
 
 def _need(doc, key, types, path):
@@ -174,26 +254,61 @@ def _need(doc, key, types, path):
     return value
 
 
+MAX_LAYERS = 64
+
+
 def build_net(config_dict, tensors, prefix, path):
-    """Rebuild an AutoencoderNet from its config, checking it against the tensors."""
+    """Rebuild an AutoencoderNet from its config, checking it against the tensors.
+
+    The config is checked for types and sizes, and the tensors for names,
+    shapes and dtypes against a skeleton built on torch's "meta" device (no
+    memory), before the real network is allocated: a hostile config cannot
+    make aekit allocate more than the file itself holds.
+    """
+    import torch
+
     from .config import ModelConfig
     from .model import AutoencoderNet
 
+    c = config_dict
     try:
-        cfg = ModelConfig.from_dict(config_dict)
-        sizes = [cfg.n_features, *cfg.hidden, cfg.code_size, *cfg.decoder_hidden, cfg.n_features]
-        if any(not isinstance(s, int) or s < 1 for s in sizes):
-            raise ValueError("layer sizes must be positive")
-        if not 0 <= float(cfg.dropout) < 1:
-            raise ValueError("bad dropout")
-        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        ints = [c.get("n_features"), c.get("code_size")]
+        decoder = c.get("decoder_hidden")
+        lists = [c.get("hidden"), c.get("hidden") if decoder is None else decoder]
+        if not all(isinstance(v, list) and len(v) <= MAX_LAYERS for v in lists):
+            raise ValueError("hidden layer sizes must be lists of at most "
+                             f"{MAX_LAYERS} integers")
+        sizes = ints + lists[0] + lists[1]
+        if not all(_is_int(s) and 1 <= s <= MAX_PARAMETERS for s in sizes):
+            raise ValueError("layer sizes must be positive integers")
+        if not _is_number(c.get("dropout", 0.0)) or not 0 <= c.get("dropout", 0.0) < 1:
+            raise ValueError("dropout must be a number in [0, 1)")
+        if not isinstance(c.get("batch_norm", False), bool):
+            raise ValueError("batch_norm must be true or false")
+        cfg = ModelConfig.from_dict(c)
+        chain = [cfg.n_features, *cfg.hidden, cfg.code_size, *cfg.decoder_hidden, cfg.n_features]
+        n_params = sum(a * b + b for a, b in zip(chain[:-1], chain[1:]))
+        if n_params > MAX_PARAMETERS:
+            raise ValueError(f"{n_params:,} parameters is more than aekit loads "
+                             f"({MAX_PARAMETERS:,})")
+        with torch.device("meta"):
+            skeleton = AutoencoderNet(cfg)
     except (TypeError, ValueError, AttributeError) as e:
         raise ModelFileError(f"{path} has an invalid model config: {e}") from None
+    expected = skeleton.state_dict()
     net_tensors = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-    weights = sum(v.numel() for k, v in net_tensors.items() if k.endswith(("weight", "bias"))
-                  and v.dim() in (1, 2) and "running" not in k)
-    if n_params > MAX_PARAMETERS or (not cfg.batch_norm and weights != n_params):
-        raise ModelFileError(f"{path}: the model config does not match its weights")
+    mismatch = sorted(set(expected) ^ set(net_tensors))
+    if not mismatch:
+        for k, want in expected.items():
+            got = net_tensors[k]
+            if got.shape != want.shape or got.is_floating_point() != want.is_floating_point():
+                mismatch = [k]
+                break
+    if mismatch:
+        raise ModelFileError(
+            f"{path}: the model config does not match its weights (tensor {prefix}{mismatch[0]})")
+    if not all(bool(torch.isfinite(v).all()) for v in net_tensors.values() if v.is_floating_point()):
+        raise ModelFileError(f"{path}: the model's weights hold NaN or infinite values")
     net = AutoencoderNet(cfg)
     try:
         net.load_state_dict(net_tensors, strict=True)
@@ -213,6 +328,8 @@ def load(path, device="auto"):
 
 
 def estimator_from(doc, tensors, path="model", device="auto"):
+    from sklearn.base import clone
+
     from .device import resolve_device
 
     classes = _estimators()
@@ -226,8 +343,15 @@ def estimator_from(doc, tensors, path="model", device="auto"):
     try:
         est.set_params(**{k: (tuple(v) if isinstance(v, list) else v)
                           for k, v in params.items() if k in valid})
-    except Exception:
-        raise ModelFileError(f"{path} has invalid estimator parameters") from None
+        if hasattr(est, "_validate_params"):
+            # checked on a copy bound to the CPU: a model saved on a GPU loads anywhere
+            probe = clone(est)
+            if "device" in valid:
+                probe.set_params(device="cpu")
+            probe._validate_params()
+    except (TypeError, ValueError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ModelFileError(f"{path} has invalid estimator parameters ({first})") from None
     n_features = _need(doc, "n_features", int, path)
     est.n_features_in_ = n_features
     names = doc.get("feature_names")
@@ -244,11 +368,15 @@ def estimator_from(doc, tensors, path="model", device="auto"):
             ae.scaling_ = scaling["kind"]
             ae.mean_ = np.asarray(scaling["mean"], dtype=np.float32)
             ae.scale_ = np.asarray(scaling["scale"], dtype=np.float32)
-            assert ae.scaling_ in ("unit", "standard")
-            assert ae.mean_.shape == ae.scale_.shape == (n_features,)
-            assert np.all(np.isfinite(ae.mean_)) and np.all(ae.scale_ > 0)
-        except (KeyError, TypeError, ValueError, AssertionError):
-            raise ModelFileError(f"{path} has invalid scaling metadata") from None
+            valid_scaling = (
+                ae.scaling_ in ("unit", "standard")
+                and ae.mean_.shape == ae.scale_.shape == (n_features,)
+                and np.all(np.isfinite(ae.mean_)) and np.all(np.isfinite(ae.scale_))
+                and np.all(ae.scale_ > 0))
+        except (KeyError, TypeError, ValueError):
+            valid_scaling = False
+        if not valid_scaling:
+            raise ModelFileError(f"{path} has invalid scaling metadata")
         ae.n_features_in_ = n_features
         ae.net_ = net.to(dev)
         ae.device_ = dev
@@ -260,14 +388,34 @@ def estimator_from(doc, tensors, path="model", device="auto"):
         extra_tensors = {k[6:]: v for k, v in tensors.items() if k.startswith("extra.")}
         try:
             est._load_extra_state(extra_tensors, doc.get("extra") or {})
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ModelFileError(f"{path} has invalid detector metadata: {e}") from None
+        if getattr(est, "pca_", None) is not None and not _pca_state_ok(est, n_features):
+            raise ModelFileError(f"{path} has invalid detector metadata (PCA basis or scaling)")
     return est
+
+
+def _pca_state_ok(est, n_features):
+    pca, scaler = est.pca_, getattr(est, "_scaler", None)
+    try:
+        k = pca.components_.shape[0]
+        return bool(
+            scaler is not None and scaler.scaling_ in ("unit", "standard")
+            and scaler.mean_.shape == scaler.scale_.shape == (n_features,)
+            and np.all(np.isfinite(scaler.mean_)) and np.all(np.isfinite(scaler.scale_))
+            and np.all(scaler.scale_ > 0)
+            and 1 <= k <= n_features and np.all(np.isfinite(pca.components_))
+            and np.all(np.isfinite(pca.mean_))
+            and pca.explained_variance_.shape == (k,)
+            and np.all(np.isfinite(pca.explained_variance_)))
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 def describe(path):
     """A human-readable summary of what a model file holds (for ``aekit info``)."""
     doc, tensors = read_model_file(path)
+    estimator_from(doc, tensors, path, device="cpu")  # the same checks as loading
     lines = [f"file: {path}", f"estimator: {doc.get('estimator')}",
              f"format version: {doc.get('format_version')} (written by aekit {doc.get('aekit_version')})"]
     cfg = doc.get("config") or {}

@@ -7,6 +7,7 @@ and are carried through untouched rather than scored. ``-`` reads stdin.
 
 import io
 import math
+import re
 import sys
 from dataclasses import dataclass
 
@@ -113,6 +114,9 @@ class CsvTable:
 
         text = self._first if not self.has_header else ""
         stream = _Prepend(text, self._file)
+        if self.allow_missing:
+            # pandas pads a short row with NaN, which would read as gaps to fill
+            stream = _RowLengths(stream, self.n_columns, self.path, 1 if not self.has_header else 2)
         dtypes = {i: "float64" for i in self.feature_idx}
         dtypes.update({i: "object" for i in self.carried_idx})
         row = 1
@@ -217,6 +221,49 @@ class _Prepend(io.TextIOBase):
         if not line:
             raise StopIteration
         return line
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+class _RowLengths(io.TextIOBase):
+    """Passes text through, refusing any row whose number of fields is not ``n_columns``.
+
+    Rows are counted by their commas; a file with quotes (where a comma may sit
+    inside a field) is left to pandas from the first quote on.
+    """
+
+    def __init__(self, f, n_columns, path, first_line):
+        self._f = f
+        self._commas = n_columns - 1
+        self._n_columns = n_columns
+        self._path = path
+        self._line = first_line
+        self._tail = ""
+        self._off = False
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        text = self._f.read(n)
+        if not self._off:
+            self._check(text)
+        return text
+
+    def _check(self, text):
+        data = self._tail + text
+        if '"' in data:
+            self._off = True
+            return
+        lines = _LINE_END.split(data)  # as pandas: \n, \r\n or a lone \r
+        self._tail = lines.pop() if text else ""
+        for i, line in enumerate(lines):
+            c = line.count(",")
+            if c != self._commas and line.strip():
+                raise DataError(f"{self._path}: line {self._line + i} has {c + 1} fields; "
+                                f"expected {self._n_columns} (rows of unequal length)")
+        self._line += len(lines)
 
 
 def looks_like_pixels(X):

@@ -44,6 +44,10 @@ class LazyGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except OneLineUsageError:
+            raise
+        except click.UsageError as e:  # bad options or input paths: one line, like other errors
+            raise OneLineUsageError(e) from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except KeyboardInterrupt:
@@ -53,6 +57,23 @@ class LazyGroup(click.Group):
             if os.environ.get("AEKIT_DEBUG"):
                 raise
             raise click.ClickException(user_message(e)) from None
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as one line on stderr (click's default adds the usage and a hint).
+
+    Scripts and people alike read the last line; the usage text is one
+    ``--help`` away, which the line names when the problem is not a bad value.
+    """
+
+    def __init__(self, error):
+        super().__init__(error.format_message(), error.ctx)
+        self.hint = not isinstance(error, click.BadParameter) and error.ctx is not None
+
+    def show(self, file=None):
+        hint = f" (see '{self.ctx.command_path} --help')" if self.hint else ""
+        click.echo(f"Error: {self.format_message()}{hint}", file=file, err=file is None,
+                   color=self.ctx.color if self.ctx else None)
 
 
 def user_message(e):

@@ -79,8 +79,6 @@ def command(**opts):
     check_output_path(ckpt, opts["data_csv"])
     if ckpt.resolve() == out.resolve():
         raise click.ClickException("--checkpoint and --output must be different files")
-    if opts["report"]:
-        Path(opts["report"]).mkdir(parents=True, exist_ok=True)
     run_training(opts, out, ckpt)
 
 

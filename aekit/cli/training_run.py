@@ -44,6 +44,60 @@ def load_training_data(spec, data_dir=None):
     return X, None
 
 
+def check_checkpoint(doc, tensors, path):
+    """Refuse a damaged or hostile checkpoint before training starts from it."""
+    from ..errors import ModelFileError
+    from ..serialization import estimator_from
+
+    def bad(what):
+        raise ModelFileError(f"{path} is a damaged training checkpoint ({what})")
+
+    est = estimator_from(doc, tensors, path, device="cpu")  # network, scaling, parameters
+    if type(est).__name__ not in ("Autoencoder", "DenoisingAutoencoder"):
+        bad(f"a {type(est).__name__} cannot be resumed")
+    spec = doc["data"]
+    if not isinstance(spec, dict) or spec.get("source") not in ("mnist", "csv"):
+        bad("field 'data'")
+    if spec["source"] == "csv" and not isinstance(spec.get("path"), str):
+        bad("field 'data.path'")
+    for key in ("limit", "label_column", "id_column", "data_dir"):
+        if not isinstance(spec.get(key), (int, str, type(None))) or isinstance(spec.get(key), bool):
+            bad(f"field 'data.{key}'")
+    digits = spec.get("digits")
+    if digits is not None and not (isinstance(digits, list) and all(
+            isinstance(d, int) and 0 <= d <= 9 for d in digits)):
+        bad("field 'data.digits'")
+    state = doc["training_state"]
+    types = {"epoch": int, "bad_epochs": int, "stopped_early": bool, "history": dict,
+             "scheduler": dict, "optimizer_param_groups": list}
+    for key, t in types.items():
+        if not isinstance(state.get(key), t) or (t is int and isinstance(state[key], bool)):
+            bad(f"training_state.{key}")
+    if state.get("best_loss") is not None and not isinstance(state["best_loss"], (int, float)):
+        bad("training_state.best_loss")
+    if not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
+               for v in state["history"].values()):
+        bad("training_state.history")
+    groups = state["optimizer_param_groups"]
+    if len(groups) != 1 or not isinstance(groups[0], dict) \
+            or not isinstance(groups[0].get("params"), list):
+        bad("training_state.optimizer_param_groups")
+    params = list(est.net_.parameters())
+    net_state = est.net_.state_dict()
+    for name, t in tensors.items():
+        if name.startswith("train.optim."):
+            parts = name.split(".", 3)
+            pid = int(parts[2]) if len(parts) == 4 and parts[2].isdigit() else -1
+            if not 0 <= pid < len(params):
+                bad(f"tensor {name}")
+            if parts[3] != "step" and t.shape != params[pid].shape:
+                bad(f"tensor {name} has the wrong shape")
+        elif name.startswith("train.best."):
+            want = net_state.get(name[len("train.best."):])
+            if want is None or want.shape != t.shape:
+                bad(f"tensor {name}")
+
+
 def run_training(opts, out, ckpt):
     from ..estimators import Autoencoder, DenoisingAutoencoder
     from ..serialization import read_model_file, save
@@ -54,16 +108,17 @@ def run_training(opts, out, ckpt):
         state = doc.get("training_state")
         if not state or "data" not in doc:
             raise AekitError(f"{opts['resume']} is not a training checkpoint (nothing to resume)")
+        check_checkpoint(doc, tensors, opts["resume"])
         spec = doc["data"]
+        known = Autoencoder().get_params(deep=False)
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in doc["params"].items()
-                  if k != "verbose"}
+                  if k != "verbose" and k in known}
         params["device"] = opts["device"] if opts["device"] != "auto" else params.get("device", "auto")
         cls = DenoisingAutoencoder if doc["estimator"] == "DenoisingAutoencoder" else Autoencoder
         resume = {
             "net": {k[4:]: v for k, v in tensors.items() if k.startswith("net.")},
             "trainer": ({k[6:]: v for k, v in tensors.items() if k.startswith("train.")}, state),
         }
-        click.echo(f"Resuming {opts['resume']} from epoch {state['epoch']}.", err=True)
     else:
         if opts["data_csv"]:
             spec = {"source": "csv", "path": str(opts["data_csv"]),
@@ -82,6 +137,12 @@ def run_training(opts, out, ckpt):
         raise AekitError("cannot resume a run that read its data from stdin")
 
     X, X_test = load_training_data(spec, opts["data_dir"])
+    if resume is not None and X.shape[1] != doc["n_features"]:
+        raise DataError(f"the training data now has {X.shape[1]} features but the checkpoint "
+                        f"{opts['resume']} was trained on {doc['n_features']}")
+    if resume is not None:
+        click.echo(f"Resuming {opts['resume']} from epoch {doc['training_state']['epoch']}.",
+                   err=True)
     est = cls(**params, verbose=0 if opts["quiet"] else 1)
     from sklearn.utils.validation import validate_data
 
@@ -148,6 +209,7 @@ def _pca_sse(X, X_test, k):
 def _report(est, X, X_test, folder):
     from .. import plots
 
+    folder.mkdir(parents=True, exist_ok=True)  # only now: a failed run leaves no empty folder
     paths = [plots.loss_curves(est.history_, folder / "loss_curves.png",
                                title=f"{type(est).__name__} training")]
     if X.shape[1] == 784:

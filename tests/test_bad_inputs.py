@@ -1,0 +1,772 @@
+"""The bad-input matrix: every command, every kind of broken input.
+
+Each case must end with exactly one line on stderr naming the problem, a
+non-zero exit, no traceback, no file created (no partial output, no temporary
+file left behind) and every input byte-for-byte and mtime-for-mtime as it was.
+A few inputs (1x1, very wide, 16-bit, RGBA and palette images) are odd rather
+than broken: for those a valid result is accepted too.
+"""
+
+import io
+import json
+import pickle
+import re
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from aekit.cli import cli
+
+TINY = ["--hidden", "8", "--code-size", "2", "--epochs", "1", "--batch-size", "32",
+        "--device", "cpu", "-q"]
+FEATURES = ["a", "b", "c", "d", "e", "f"]
+
+
+# -- the good inputs every case starts from ---------------------------------------------
+
+def _csv(path, X, header=True, blanks=()):
+    rows = [",".join(FEATURES)] if header else []
+    for i, row in enumerate(X):
+        rows.append(",".join("" if (i, j) in blanks else f"{v:.6g}" for j, v in enumerate(row)))
+    path.write_text("\n".join(rows) + "\n")
+
+
+def _png_bytes(im):
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    from aekit import Autoencoder
+    from aekit.serialization import save
+
+    d = tmp_path_factory.mktemp("bad_inputs_base")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 2)) @ rng.normal(size=(2, 6)) + 0.05 * rng.normal(size=(120, 6))
+    _csv(d / "table.csv", X)
+    _csv(d / "score.csv", X[:20])
+    _csv(d / "gaps.csv", X[:20], blanks={(0, 1), (3, 4), (7, 0)})
+    r = CliRunner().invoke(cli, ["train", "--data", str(d / "table.csv"), *TINY,
+                                 "-o", str(d / "table.safetensors")])
+    assert r.exit_code == 0, r.output
+    _interrupted_run(d)
+    pixels = (rng.uniform(size=(64, 784)) > 0.7).astype(np.float32)
+    ae = Autoencoder(hidden=(8,), code_size=2, epochs=1, batch_size=32, device="cpu",
+                     random_state=0, verbose=0).fit(pixels)
+    save(ae, d / "pixels.safetensors")
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 12:16] = 255
+    Image.fromarray(digit, mode="L").save(d / "digit.png")
+    # an MNIST folder whose files are there but broken: no download is tried
+    mnist = d / "broken_mnist"
+    mnist.mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (mnist / name).write_bytes(b"\x00\x00\x08\x03\x00\x00\x00\x05")
+    return d
+
+
+def _interrupted_run(d):
+    """Leave d/run.ckpt.safetensors: a checkpoint of a run stopped after its first epoch."""
+    from aekit import training
+
+    original = training.Trainer._train_one_epoch
+
+    def stop_at_second(self, X, epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        return original(self, X, epoch)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training.Trainer, "_train_one_epoch", stop_at_second)
+        r = CliRunner().invoke(cli, ["train", "--data", str(d / "table.csv"),
+                                     *TINY[:TINY.index("--epochs")], "--epochs", "3",
+                                     *TINY[TINY.index("--epochs") + 2:],
+                                     "-o", str(d / "run.safetensors")])
+    assert r.exit_code == 130 and (d / "run.ckpt.safetensors").exists(), r.output
+
+
+# -- bad files ---------------------------------------------------------------------------
+
+def bomb_png(width=30000, height=30000):
+    """A tiny PNG whose header claims width x height pixels."""
+    data = bytearray(_png_bytes(Image.new("L", (8, 8))))
+    ihdr = bytearray(data[12:29])  # b"IHDR" + 13 bytes of fields
+    ihdr[4:12] = struct.pack(">II", width, height)
+    data[12:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)) & 0xFFFFFFFF)
+    return bytes(data)
+
+
+def truncated_png():
+    noise = np.random.RandomState(0).randint(0, 256, (120, 120), dtype=np.uint8)
+    data = _png_bytes(Image.fromarray(noise))
+    return data[: len(data) // 2]
+
+
+def _digit_array(h=28, w=28):
+    a = np.zeros((h, w), np.uint8)
+    a[h // 5: h - h // 5, w * 2 // 5: w * 3 // 5 + 1] = 255
+    return a
+
+
+BAD_IMAGES = {  # name -> (file name, bytes or None for "absent", words naming the problem)
+    "missing": ("nope.png", None, r"does not exist|not found"),
+    "zero-byte": ("zero.png", b"", r"empty"),
+    "text-named-png": ("text.png", b"this is not a picture\n", r"not an image|cannot read"),
+    "truncated-png": ("cut.png", truncated_png(), r"truncated|corrupt"),
+    "bomb-30000x30000": ("bomb.png", bomb_png(), r"too large|limit|pixels"),
+}
+ODD_IMAGES = {  # name -> image: a valid result or a clean error
+    "1x1": Image.fromarray(np.full((1, 1), 200, np.uint8), mode="L"),
+    "very-wide": Image.fromarray(np.tile(_digit_array(), (1, 300))[:, :6000]),
+    "very-tall": Image.fromarray(np.tile(_digit_array(), (300, 1))[:6000]),
+    "16-bit": Image.fromarray(_digit_array().astype(np.uint16) * 257),
+    "rgba": Image.fromarray(_digit_array(), mode="L").convert("RGBA"),
+    "palette": Image.fromarray(_digit_array(), mode="L").convert("P"),
+}
+
+
+def _header():
+    return ",".join(FEATURES) + "\n"
+
+
+BAD_CSVS = {  # name -> (file name, text/bytes or None for "absent", words naming the problem)
+    "missing": ("nope.csv", None, r"does not exist|not found"),
+    "zero-byte": ("zero.csv", "", r"empty"),
+    "blank-lines": ("blank.csv", "\n\n  \n", r"empty"),
+    "header-only": ("header.csv", _header(), r"no data rows"),
+    "ragged": ("ragged.csv", _header() + "1,2,3,4,5,6\n1,2,3,4,5,6,7\n", r"unequal length"),
+    "short-row": ("short.csv", _header() + "1,2,3,4,5,6\n1,2,3\n", r"unequal|empty|missing"),
+    "non-numeric": ("words.csv", _header() + "1,2,3,4,5,6\n1,2,x,4,5,6\n", r"non-numeric"),
+    "inf": ("inf.csv", _header() + "1,2,3,4,5,6\n1,2,inf,4,5,6\n", r"not finite|inf"),
+    "minus-inf": ("minf.csv", _header() + "1,2,-inf,4,5,6\n", r"not finite|inf"),
+    "huge-number": ("big.csv", _header() + "1,2,1e999,4,5,6\n", r"not finite|inf"),
+    "not-utf8": ("latin.csv", _header().encode() + b"1,2,\xff\xfe,4,5,6\n",
+                 r"UTF-8|non-numeric"),
+    "binary": ("bin.csv", bytes(range(256)) * 8, r"UTF-8|not a text|malformed|non-numeric"),
+    "text-named-png": ("table.png", "1,2\n", r"."),  # csv commands do not care about names
+}
+WRONG_WIDTH = {
+    "too-narrow": ("narrow.csv", "a,b,c\n1,2,3\n4,5,6\n", r"3 feature columns|expects 6"),
+    "too-wide": ("wide.csv", "a,b,c,d,e,f,g\n1,2,3,4,5,6,7\n", r"7 feature columns|expects 6|lacks"),
+}
+
+
+SOURCE = {"name": "table.safetensors"}  # the valid file hostile variants are made from
+
+
+def _valid_parts(base):
+    """(doc, tensors) of a valid model file, for building hostile variants."""
+    from aekit.serialization import read_model_file
+
+    return read_model_file(base / SOURCE["name"])
+
+
+def _st(path, tensors, metadata):
+    from safetensors.torch import save_file
+
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def _hostile(doc_change=None, raw=None, tensor_change=None):
+    """A builder of safetensors files derived from the valid table model."""
+
+    def build(base, path):
+        doc, tensors = _valid_parts(base)
+        doc = json.loads(json.dumps(doc))
+        tensors = dict(tensors)
+        if tensor_change:
+            tensor_change(tensors)
+        if raw is not None:
+            meta = raw
+        else:
+            if doc_change:
+                doc_change(doc)
+            meta = {"aekit": json.dumps(doc)}
+        _st(path, tensors, meta)
+
+    return build
+
+
+def _set(path, value):
+    def change(doc):
+        d = doc
+        for k in path[:-1]:
+            d = d[k]
+        d[path[-1]] = value
+    return change
+
+
+def _del(key):
+    return lambda doc: doc.pop(key)
+
+
+def _random_bytes(base, path):
+    path.write_bytes(np.random.RandomState(1).bytes(4096))
+
+
+def _pickle_file(base, path):
+    path.write_bytes(pickle.dumps({"state_dict": {"w": [1.0, 2.0]}, "epoch": 3}))
+
+
+def _torch_zip(base, path):
+    import torch
+
+    torch.save({"w": torch.zeros(3)}, str(path))
+
+
+def _header_claims_everything(base, path):
+    path.write_bytes((2**62).to_bytes(8, "little") + b"{}")
+
+
+def _header_not_json(base, path):
+    body = b"{this is not json"
+    path.write_bytes(len(body).to_bytes(8, "little") + body)
+
+
+def _header_lies_about_offsets(base, path):
+    header = json.dumps({"__metadata__": {"aekit": "{}"},
+                         "net.w": {"dtype": "F32", "shape": [1000, 1000],
+                                   "data_offsets": [0, 4000000]}}).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 16)
+
+
+def _empty_file(base, path):
+    path.write_bytes(b"")
+
+
+def _swap_tensor(name, shape):
+    import torch
+
+    def change(tensors):
+        tensors[name] = torch.zeros(shape)
+    return change
+
+
+def _drop_tensor(name):
+    return lambda tensors: tensors.pop(name)
+
+
+def _first_weight(tensors):
+    return sorted(k for k in tensors if k.endswith("weight"))[0]
+
+
+def _wrong_shapes(base, path):
+    import torch
+
+    doc, tensors = _valid_parts(base)
+    tensors = dict(tensors)
+    k = _first_weight(tensors)
+    tensors[k] = torch.zeros(tensors[k].shape[0] + 1, tensors[k].shape[1])
+    _st(path, tensors, {"aekit": json.dumps(doc)})
+
+
+def _missing_tensor(base, path):
+    doc, tensors = _valid_parts(base)
+    tensors = {k: v for k, v in tensors.items() if k != _first_weight(tensors)}
+    _st(path, tensors, {"aekit": json.dumps(doc)})
+
+
+def _int_weights(base, path):
+    doc, tensors = _valid_parts(base)
+    tensors = {k: (v.to(__import__("torch").int64) if k.endswith("weight") else v)
+               for k, v in tensors.items()}
+    _st(path, tensors, {"aekit": json.dumps(doc)})
+
+
+BAD_MODELS = {  # name -> (file name, builder or None for "absent", words naming the problem)
+    "missing": ("nope.safetensors", None, r"does not exist|not found"),
+    "zero-byte": ("zero.safetensors", _empty_file, r"empty|too short|not an aekit model"),
+    "random-bytes": ("random.safetensors", _random_bytes, r"not an aekit model|not a"),
+    "pickle.safetensors": ("p.safetensors", _pickle_file, r"pickle"),
+    "pickle.pkl": ("p.pkl", _pickle_file, r"pickle"),
+    "pickle.pt": ("p.pt", _pickle_file, r"pickle"),
+    "torch-save-zip": ("t.pt", _torch_zip, r"zip|torch"),
+    "header-too-long": ("long.safetensors", _header_claims_everything, r"not .*safetensors|not an aekit"),
+    "header-not-json": ("hj.safetensors", _header_not_json, r"not a valid|not an aekit"),
+    "header-offsets-lie": ("off.safetensors", _header_lies_about_offsets, r"not a valid|not an aekit"),
+    "no-metadata": ("nometa.safetensors", _hostile(raw={}), r"no aekit metadata"),
+    "foreign-metadata": ("foreign.safetensors", _hostile(raw={"format": "pt"}), r"no aekit metadata"),
+    "metadata-not-json": ("nj.safetensors", _hostile(raw={"aekit": "{oops"}), r"metadata"),
+    "metadata-a-list": ("list.safetensors", _hostile(raw={"aekit": "[1, 2, 3]"}), r"metadata"),
+    "metadata-deep-nesting": ("deep.safetensors",
+                              _hostile(raw={"aekit": "[" * 100_000 + "]" * 100_000}), r"metadata"),
+    "metadata-huge-string": ("hs.safetensors", _hostile(raw={"aekit": json.dumps("x" * 5_000_000)}),
+                             r"metadata"),
+    "format-version-2": ("v2.safetensors", _hostile(_set(["format_version"], 2)), r"version"),
+    "format-version-0": ("v0.safetensors", _hostile(_set(["format_version"], 0)), r"version"),
+    "format-version-string": ("vs.safetensors", _hostile(_set(["format_version"], "1")), r"version"),
+    "format-version-absent": ("vn.safetensors", _hostile(_del("format_version")), r"version"),
+    "unknown-estimator": ("est.safetensors", _hostile(_set(["estimator"], "os.system")),
+                          r"estimator"),
+    "huge-layers": ("huge.safetensors", _hostile(_set(["config", "hidden"], [10**9])),
+                    r"config|weights|large"),
+    "huge-layers-batch-norm": ("hugebn.safetensors", _hostile(lambda d: d["config"].update(
+        hidden=[5_000_000, 5_000_000], batch_norm=True)), r"config|weights|large"),
+    "huge-code": ("hugecode.safetensors", _hostile(_set(["config", "code_size"], 2**40)),
+                  r"config|weights|large"),
+    "negative-layer": ("neg.safetensors", _hostile(_set(["config", "hidden"], [-8])), r"config"),
+    "layer-not-a-number": ("nan-layer.safetensors", _hostile(_set(["config", "hidden"], ["x"])),
+                           r"config"),
+    "layer-a-float": ("float-layer.safetensors", _hostile(_set(["config", "hidden"], [8.5])),
+                      r"config|weights"),
+    "config-a-string": ("cs.safetensors", _hostile(_set(["config"], "big")), r"config|metadata"),
+    "config-missing-fields": ("cm.safetensors", _hostile(_set(["config"], {})), r"config"),
+    "config-bad-output": ("co.safetensors", _hostile(_set(["config", "output"], "tanh")), r"config"),
+    "config-bad-dropout": ("cd.safetensors", _hostile(_set(["config", "dropout"], "lots")), r"config"),
+    "n-features-a-string": ("nf.safetensors", _hostile(_set(["n_features"], "6")), r"n_features|metadata"),
+    "n-features-mismatch": ("nfm.safetensors", _hostile(_set(["n_features"], 7)), r"match|metadata"),
+    "params-a-list": ("pl.safetensors", _hostile(_set(["params"], [1, 2])), r"params|metadata"),
+    "params-hostile-values": ("pv.safetensors", _hostile(_set(["params", "hidden"], "rm -rf")),
+                              r"param|metadata"),
+    "scaling-missing": ("sm.safetensors", _hostile(_set(["scaling"], None)), r"scaling"),
+    "scaling-wrong-length": ("sw.safetensors", _hostile(_set(["scaling", "mean"], [0.0])),
+                             r"scaling"),
+    "scaling-zero-scale": ("sz.safetensors", _hostile(_set(["scaling", "scale"], [0.0] * 6)),
+                           r"scaling"),
+    "scaling-bad-kind": ("sk.safetensors", _hostile(_set(["scaling", "kind"], "log")), r"scaling"),
+    "quantiles-garbage": ("q.safetensors", _hostile(_set(["error_quantiles"], ["a"] * 1001)),
+                          r"quantile|metadata"),
+    "summary-garbage": ("sg.safetensors", _hostile(_set(["summary"], {"epochs": "many",
+                                                                      "history": 5})),
+                        r"summary|metadata"),
+    "wrong-shapes": ("ws.safetensors", _wrong_shapes, r"match"),
+    "missing-tensor": ("mt.safetensors", _missing_tensor, r"match"),
+    "integer-weights": ("iw.safetensors", _int_weights, r"match|dtype|type"),
+}
+
+
+# -- running and checking ----------------------------------------------------------------
+
+def snapshot(*folders):
+    out = {}
+    for folder in folders:
+        for p in sorted(folder.rglob("*")):
+            st = p.lstat()
+            # a folder's mtime moves when a temporary file comes and goes: only files count
+            out[str(p)] = (True,) if p.is_dir() else (False, st.st_mtime_ns, p.read_bytes())
+    return out
+
+
+def invoke(args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def assert_clean_failure(r, words, before, after, exit_codes=(1, 2)):
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.exit_code in exit_codes, (r.exit_code, r.output, r.exception)
+    assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit), \
+        repr(r.exception)
+    assert "Traceback" not in r.output
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("Error: "), lines[0]
+    assert re.search(words, lines[0], re.IGNORECASE), lines[0]
+    assert before.keys() == after.keys(), set(before) ^ set(after)  # nothing new, nothing gone
+    for k in before:
+        assert before[k] == after[k], f"{k} changed"
+
+
+def check(base, tmp_path, args, words, exit_codes=(1, 2)):
+    before = snapshot(base, tmp_path)
+    r = invoke(args)
+    after = snapshot(base, tmp_path)
+    assert_clean_failure(r, words, before, after, exit_codes)
+    return r
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    """An empty folder for outputs, also the working directory (default outputs land here)."""
+    out = tmp_path / "work"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    return out
+
+
+def _place(base, tmp_path, fname, content):
+    """Write a bad input beside the outputs (or not at all: content None)."""
+    path = tmp_path / "in" / fname
+    path.parent.mkdir(exist_ok=True)
+    if callable(content):
+        content(base, path)
+    elif isinstance(content, str):
+        path.write_text(content)
+    elif content is not None:
+        path.write_bytes(content)
+    return path
+
+
+# -- CSV inputs --------------------------------------------------------------------------
+
+def _csv_commands(base, data, out):
+    return {
+        "train": ["train", "--data", data, *TINY, "-o", out / "m.safetensors",
+                  "--report", out / "report"],
+        "detect": ["detect", data, "-m", base / "table.safetensors", "-o", out / "o.csv",
+                   "--report", out / "report"],
+        "encode": ["encode", data, "-m", base / "table.safetensors", "-o", out / "o.csv",
+                   "--plot", out / "map.png"],
+        "impute": ["impute", data, "-m", base / "table.safetensors", "-o", out / "o.csv"],
+    }
+
+
+CSV_COMMANDS = ["train", "detect", "encode", "impute"]
+
+
+@pytest.mark.parametrize("command", CSV_COMMANDS)
+@pytest.mark.parametrize("case", [c for c in BAD_CSVS if c != "text-named-png"])
+def test_bad_csv(base, tmp_path, work, command, case):
+    fname, content, words = BAD_CSVS[case]
+    data = _place(base, tmp_path, fname, content)
+    check(base, tmp_path, _csv_commands(base, data, work)[command], words)
+
+
+@pytest.mark.parametrize("command", CSV_COMMANDS)
+def test_csv_folder(base, tmp_path, work, command):
+    folder = tmp_path / "in" / "a_folder.csv"
+    folder.mkdir(parents=True)
+    check(base, tmp_path, _csv_commands(base, folder, work)[command], r"folder|directory")
+
+
+@pytest.mark.parametrize("command", ["detect", "encode", "impute"])
+@pytest.mark.parametrize("case", list(WRONG_WIDTH))
+def test_csv_of_the_wrong_width_for_the_model(base, tmp_path, work, command, case):
+    fname, content, words = WRONG_WIDTH[case]
+    data = _place(base, tmp_path, fname, content)
+    check(base, tmp_path, _csv_commands(base, data, work)[command], words)
+
+
+@pytest.mark.parametrize("command", ["detect", "encode", "impute"])
+def test_pixel_model_on_a_table(base, tmp_path, work, command):
+    args = _csv_commands(base, base / "score.csv", work)[command]
+    args[args.index("-m") + 1] = base / "pixels.safetensors"
+    check(base, tmp_path, args, r"784|expects")
+
+
+def test_train_needs_two_rows(base, tmp_path, work):
+    data = _place(base, tmp_path, "one.csv", _header() + "1,2,3,4,5,6\n")
+    check(base, tmp_path, _csv_commands(base, data, work)["train"], r"at least 2 rows")
+
+
+def test_train_constant_table_trains_or_fails_cleanly(base, tmp_path, work):
+    data = _place(base, tmp_path, "const.csv", _header() + "1,1,1,1,1,1\n" * 50)
+    r = invoke(_csv_commands(base, data, work)["train"])
+    if r.exit_code == 0:
+        assert (work / "m.safetensors").exists()
+    else:
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.output
+
+
+def test_train_broken_mnist_folder(base, tmp_path, work):
+    check(base, tmp_path, ["train", "--data-dir", base / "broken_mnist", *TINY,
+                           "-o", work / "m.safetensors"], r"truncated|corrupt|IDX")
+
+
+# -- image inputs ------------------------------------------------------------------------
+
+def _image_commands(base, image, out):
+    return {
+        "denoise": ["denoise", image, "-m", base / "pixels.safetensors", "-o", out / "o.png"],
+        "denoise-folder-out": ["denoise", image, "-m", base / "pixels.safetensors",
+                               "--out-dir", out / "clean"],
+        "denoise-mask": ["denoise", base / "digit.png", "--mask", image,
+                         "-m", base / "pixels.safetensors", "-o", out / "o.png"],
+        "noise": ["noise", image, "--kind", "gaussian", "--level", "0.2", "-o", out / "o.png"],
+    }
+
+
+IMAGE_COMMANDS = ["denoise", "denoise-folder-out", "denoise-mask", "noise"]
+
+
+@pytest.mark.parametrize("command", IMAGE_COMMANDS)
+@pytest.mark.parametrize("case", list(BAD_IMAGES))
+def test_bad_image(base, tmp_path, work, command, case):
+    fname, content, words = BAD_IMAGES[case]
+    image = _place(base, tmp_path, fname, content)
+    check(base, tmp_path, _image_commands(base, image, work)[command], words)
+
+
+@pytest.mark.parametrize("command", ["denoise", "noise", "denoise-mask"])
+def test_image_folder(base, tmp_path, work, command):
+    folder = tmp_path / "in" / "pictures"
+    folder.mkdir(parents=True)
+    (folder / "notes.txt").write_text("no pictures here")
+    check(base, tmp_path, _image_commands(base, folder, work)[command],
+          r"folder|directory|no images")
+
+
+def test_folder_holding_a_broken_image_writes_nothing(base, tmp_path, work):
+    folder = tmp_path / "in" / "pictures"
+    folder.mkdir(parents=True)
+    Image.fromarray(_digit_array()).save(folder / "a_good.png")
+    (folder / "b_bad.png").write_bytes(truncated_png())
+    check(base, tmp_path, ["denoise", folder, "-m", base / "pixels.safetensors",
+                           "--out-dir", work / "clean"], r"b_bad.png")
+
+
+@pytest.mark.parametrize("command", ["denoise", "noise"])
+@pytest.mark.parametrize("case", list(ODD_IMAGES))
+def test_odd_image_gives_a_valid_result_or_a_clean_error(base, tmp_path, work, command, case):
+    image = tmp_path / "in" / f"{case}.png"
+    image.parent.mkdir()
+    ODD_IMAGES[case].save(image)
+    before = snapshot(base, tmp_path / "in")
+    r = invoke(_image_commands(base, image, work)[command])
+    after = snapshot(base, tmp_path / "in")
+    out = work / "o.png"
+    if r.exit_code == 0:
+        assert before == after
+        with Image.open(out) as im:
+            assert im.size == ODD_IMAGES[case].size and im.mode == "L"
+    else:
+        assert_clean_failure(r, r".", before, after)
+        assert not out.exists() and list(work.iterdir()) == []
+
+
+def test_mask_of_another_size(base, tmp_path, work):
+    mask = tmp_path / "in" / "mask.png"
+    mask.parent.mkdir()
+    Image.new("L", (10, 10), 255).save(mask)
+    check(base, tmp_path, _image_commands(base, mask, work)["denoise-mask"], r"10x10|size|mask")
+
+
+def test_table_model_on_images(base, tmp_path, work):
+    args = _image_commands(base, base / "digit.png", work)["denoise"]
+    args[args.index("-m") + 1] = base / "table.safetensors"
+    check(base, tmp_path, args, r"6 features|784")
+
+
+# -- model files -------------------------------------------------------------------------
+
+def _model_commands(base, model, out):
+    return {
+        "info": ["info", model],
+        "detect": ["detect", base / "score.csv", "-m", model, "-o", out / "o.csv"],
+        "encode": ["encode", base / "score.csv", "-m", model, "-o", out / "o.csv"],
+        "impute": ["impute", base / "gaps.csv", "-m", model, "-o", out / "o.csv"],
+        "denoise": ["denoise", base / "digit.png", "-m", model, "-o", out / "o.png"],
+        "train-resume": ["train", "--resume", model, "-q", "-o", out / "m.safetensors"],
+        "evaluate-denoise": ["evaluate", "denoise", "--model", model, "--data-dir",
+                             base / "broken_mnist", "--limit", "5", "--picture", out / "g.png"],
+        "evaluate-impute": ["evaluate", "impute", "--model", model, "--data-dir",
+                            base / "broken_mnist", "--limit", "5", "--picture", out / "g.png"],
+        "evaluate-reconstruction": ["evaluate", "reconstruction", "--model", model,
+                                    "--data-dir", base / "broken_mnist"],
+    }
+
+
+MODEL_COMMANDS = list(_model_commands(Path("b"), Path("m"), Path("o")))
+
+
+@pytest.mark.parametrize("command", MODEL_COMMANDS)
+@pytest.mark.parametrize("case", list(BAD_MODELS))
+def test_bad_model_file(base, tmp_path, work, command, case, monkeypatch):
+    fname, builder, words = BAD_MODELS[case]
+    # `train --resume` reads checkpoints: its hostile files are made from one
+    monkeypatch.setitem(SOURCE, "name", "run.ckpt.safetensors" if command == "train-resume"
+                        else "table.safetensors")
+    model = _place(base, tmp_path, fname, builder)
+    check(base, tmp_path, _model_commands(base, model, work)[command], words)
+
+
+@pytest.mark.parametrize("command", MODEL_COMMANDS)
+def test_model_path_is_a_folder(base, tmp_path, work, command):
+    folder = tmp_path / "in" / "model.safetensors"
+    folder.mkdir(parents=True)
+    check(base, tmp_path, _model_commands(base, folder, work)[command], r"folder|directory")
+
+
+@pytest.mark.parametrize("command", MODEL_COMMANDS)
+def test_csv_given_as_the_model(base, tmp_path, work, command):
+    check(base, tmp_path, _model_commands(base, base / "table.csv", work)[command],
+          r"not an aekit model|not a")
+
+
+def test_resume_from_a_final_model_is_refused(base, tmp_path, work):
+    check(base, tmp_path, ["train", "--resume", base / "table.safetensors", "-q",
+                           "-o", work / "m.safetensors"], r"checkpoint")
+
+
+# -- output paths ------------------------------------------------------------------------
+
+def _output_commands(base, out):
+    """Each command with its output option set to ``out`` (for any one output)."""
+    m, p = base / "table.safetensors", base / "pixels.safetensors"
+    return {
+        "train": ["train", "--data", base / "table.csv", *TINY, "-o", out],
+        "train-checkpoint": ["train", "--data", base / "table.csv", *TINY,
+                             "--checkpoint", out, "-o", out.parent.parent / "m.safetensors"],
+        "detect": ["detect", base / "score.csv", "-m", m, "-o", out],
+        "encode": ["encode", base / "score.csv", "-m", m, "-o", out],
+        "encode-plot": ["encode", base / "score.csv", "-m", m, "--plot", out],
+        "impute": ["impute", base / "gaps.csv", "-m", m, "-o", out],
+        "denoise": ["denoise", base / "digit.png", "-m", p, "-o", out],
+        "noise": ["noise", base / "digit.png", "--kind", "masking", "--level", "0.1", "-o", out],
+        "evaluate-denoise": ["evaluate", "denoise", "-m", p, "--limit", "5", "--picture", out],
+        "evaluate-impute": ["evaluate", "impute", "-m", p, "--limit", "5", "--picture", out],
+        "evaluate-oneclass": ["evaluate", "oneclass", "--digits", "1", "--roc", out],
+        "evaluate-probe": ["evaluate", "probe", "--limit", "10", "--plot", out],
+    }
+
+
+OUTPUT_COMMANDS = list(_output_commands(Path("b"), Path("o/x")))
+
+
+@pytest.mark.parametrize("command", OUTPUT_COMMANDS)
+def test_output_in_a_folder_that_does_not_exist(base, tmp_path, work, command):
+    out = work / "no_such_folder" / "out.dat"
+    check(base, tmp_path, _output_commands(base, out)[command], r"does not exist")
+
+
+@pytest.mark.parametrize("command", OUTPUT_COMMANDS)
+def test_output_is_an_existing_folder(base, tmp_path, work, command):
+    out = work / "sub" / "a_folder"
+    out.mkdir(parents=True)
+    check(base, tmp_path, _output_commands(base, out)[command], r"folder|directory")
+
+
+SAME_AS_INPUT = {  # command -> (args, the input the output names)
+    "train-data": lambda b: ["train", "--data", b / "table.csv", *TINY, "-o", b / "table.csv"],
+    "train-checkpoint-data": lambda b: ["train", "--data", b / "table.csv", *TINY,
+                                        "--checkpoint", b / "table.csv", "-o", "m.safetensors"],
+    "train-resume": lambda b: ["train", "--resume", b / "table.safetensors", "-q",
+                               "-o", b / "table.safetensors"],
+    "detect-data": lambda b: ["detect", b / "score.csv", "-m", b / "table.safetensors",
+                              "-o", b / "score.csv"],
+    "detect-model": lambda b: ["detect", b / "score.csv", "-m", b / "table.safetensors",
+                               "-o", b / "table.safetensors"],
+    "encode-data": lambda b: ["encode", b / "score.csv", "-m", b / "table.safetensors",
+                              "-o", b / "score.csv"],
+    "encode-model": lambda b: ["encode", b / "score.csv", "-m", b / "table.safetensors",
+                               "-o", b / "table.safetensors"],
+    "encode-plot-data": lambda b: ["encode", b / "score.csv", "-m", b / "table.safetensors",
+                                   "--plot", b / "score.csv"],
+    "impute-data": lambda b: ["impute", b / "gaps.csv", "-m", b / "table.safetensors",
+                              "-o", b / "gaps.csv"],
+    "impute-model": lambda b: ["impute", b / "gaps.csv", "-m", b / "table.safetensors",
+                               "-o", b / "table.safetensors"],
+    "denoise-image": lambda b: ["denoise", b / "digit.png", "-m", b / "pixels.safetensors",
+                                "-o", b / "digit.png"],
+    "denoise-model": lambda b: ["denoise", b / "digit.png", "-m", b / "pixels.safetensors",
+                                "-o", b / "pixels.safetensors"],
+    "denoise-mask": lambda b: ["denoise", b / "digit.png", "--mask", b / "digit.png",
+                               "-m", b / "pixels.safetensors", "-o", b / "digit.png"],
+    "noise-image": lambda b: ["noise", b / "digit.png", "--kind", "masking", "--level", "0.1",
+                              "-o", b / "digit.png"],
+    "evaluate-denoise-model": lambda b: ["evaluate", "denoise", "-m", b / "pixels.safetensors",
+                                         "--limit", "5", "--picture", b / "pixels.safetensors"],
+    "evaluate-impute-model": lambda b: ["evaluate", "impute", "-m", b / "pixels.safetensors",
+                                        "--limit", "5", "--json", b / "pixels.safetensors"],
+}
+
+
+@pytest.mark.parametrize("command", list(SAME_AS_INPUT))
+def test_output_equal_to_an_input(base, tmp_path, work, command):
+    # on a copy: a command that did overwrite its input must not spoil the other cases
+    copy = tmp_path / "copy"
+    shutil.copytree(base, copy)
+    check(copy, tmp_path, SAME_AS_INPUT[command](copy), r"input|model|different")
+
+
+def test_output_equal_to_input_through_another_spelling(base, tmp_path, work, monkeypatch):
+    monkeypatch.chdir(base)
+    check(base, tmp_path, ["detect", "./score.csv", "-m", "table.safetensors",
+                           "-o", base / "sub" / ".." / "score.csv"], r"input|does not exist")
+    check(base, tmp_path, ["detect", "score.csv", "-m", "table.safetensors",
+                           "-o", base / "score.csv"], r"input")
+
+
+# -- damaged training checkpoints (`aekit train --resume`) -------------------------------
+
+def _checkpoint_variant(change_doc=None, change_tensors=None):
+    def build(base, path):
+        from aekit.serialization import read_model_file
+
+        doc, tensors = read_model_file(base / "run.ckpt.safetensors")
+        doc, tensors = json.loads(json.dumps(doc)), dict(tensors)
+        if change_doc:
+            change_doc(doc)
+        if change_tensors:
+            change_tensors(tensors)
+        _st(path, tensors, {"aekit": json.dumps(doc)})
+    return build
+
+
+def _optim_wrong_shape(tensors):
+    import torch
+
+    name = sorted(k for k in tensors if k.startswith("train.optim.") and "exp_avg" in k)[0]
+    tensors[name] = torch.zeros(3, 3)
+
+
+BAD_CHECKPOINTS = {
+    "history-not-a-dict": (_checkpoint_variant(_set(["training_state", "history"], [1])),
+                           r"training_state.history"),
+    "epoch-negative": (_checkpoint_variant(_set(["training_state", "epoch"], -1)), r"epoch"),
+    "optimizer-groups-garbage": (_checkpoint_variant(
+        _set(["training_state", "optimizer_param_groups"], [{"lr": "x"}, 5])),
+        r"optimizer_param_groups"),
+    "optimizer-state-wrong-shape": (_checkpoint_variant(change_tensors=_optim_wrong_shape),
+                                    r"wrong shape"),
+    "data-source-unknown": (_checkpoint_variant(_set(["data", "source"], "http://x")), r"data"),
+    "data-digits-garbage": (_checkpoint_variant(_set(["data", "digits"], ["all"])), r"data"),
+    "a-final-model": (lambda base, path: shutil.copy(base / "table.safetensors", path),
+                      r"not a training checkpoint"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CHECKPOINTS))
+def test_damaged_checkpoint(base, tmp_path, work, case):
+    builder, words = BAD_CHECKPOINTS[case]
+    ckpt = _place(base, tmp_path, "c.ckpt.safetensors", builder)
+    check(base, tmp_path, ["train", "--resume", ckpt, "-q", "-o", work / "m.safetensors"], words)
+
+
+def test_resume_when_the_data_changed_width(base, tmp_path, work):
+    data = tmp_path / "in" / "t.csv"
+    data.parent.mkdir()
+    shutil.copy(base / "table.csv", data)
+
+    def point_at_copy(doc):
+        doc["data"]["path"] = str(data)
+    ckpt = _place(base, tmp_path, "c.ckpt.safetensors", _checkpoint_variant(point_at_copy))
+    data.write_text("a,b,c\n1,2,3\n4,5,6\n7,8,9\n")
+    check(base, tmp_path, ["train", "--resume", ckpt, "-q", "-o", work / "m.safetensors"],
+          r"3 features.*6")
+
+
+# -- the same commands with good inputs succeed (so the failures above are about the input) --
+
+def test_good_inputs_work(base, tmp_path, work):
+    for name, args in _model_commands(base, base / "table.safetensors", work).items():
+        if name in ("denoise", "train-resume") or name.startswith("evaluate"):
+            continue
+        r = invoke(args)
+        assert r.exit_code == 0, (name, r.output)
+    r = invoke(_model_commands(base, base / "pixels.safetensors", work)["denoise"])
+    assert r.exit_code == 0 and (work / "o.png").exists(), r.output
+    # evaluate accepts the model and only then fails on the broken MNIST files
+    for name in ("evaluate-denoise", "evaluate-impute", "evaluate-reconstruction"):
+        r = invoke(_model_commands(base, base / "pixels.safetensors", work)[name])
+        assert r.exit_code == 1 and "idx3-ubyte is truncated" in r.stderr, (name, r.output)
+    ckpt = tmp_path / "run.ckpt.safetensors"
+    shutil.copy(base / "run.ckpt.safetensors", ckpt)
+    r = invoke(["train", "--resume", ckpt, "-q", "-o", work / "m.safetensors"])
+    assert r.exit_code == 0 and (work / "m.safetensors").exists(), r.output
+    for name, args in _csv_commands(base, base / "gaps.csv", work).items():
+        if name == "impute":
+            r = invoke(args)
+            assert r.exit_code == 0, r.output
+    for name, args in _image_commands(base, base / "digit.png", work).items():
+        if name != "denoise-mask":
+            r = invoke(args)
+            assert r.exit_code == 0, (name, r.output)
