@@ -192,3 +192,19 @@ def test_usage_errors(files, tmp_path, monkeypatch):
     assert r.exit_code != 0 and "input" in r.stderr
     r = detect(files / "score.csv", "--model", files / "train.csv")
     assert r.exit_code == 1 and "not an aekit model" in r.stderr
+
+
+def test_chunked_scoring_matches_one_pass(files, tmp_path, monkeypatch):
+    """Rows stream through in chunks (for files larger than memory): same output, one header."""
+    import aekit.cli.detect_run as run
+
+    rng = np.random.RandomState(3)
+    X, _ = make_table(rng, 700, n_anomalies=10)
+    pd.DataFrame(X, columns=FEATURES).to_csv(tmp_path / "big.csv", index=False)
+    args = [tmp_path / "big.csv", "--model", files / "model.safetensors", "--explain", 1, "-q"]
+    whole = detect(*args).stdout
+    monkeypatch.setattr(run, "CELLS_PER_CHUNK", 1)  # the smallest chunk: 256 rows
+    chunked = detect(*args).stdout
+    assert chunked == whole
+    out = read_csv_output(chunked)
+    assert len(out) == 700 and chunked.count("anomaly_score") == 1

@@ -84,7 +84,7 @@ def default_detectors(random_state=0, device="auto", **autoencoder_params):
 
 
 def one_class_auroc(digits=None, detectors=None, data_dir=None, limit=None, progress=None,
-                    data=None):
+                    data=None, on_fit=None):
     """Run protocol A and return a :class:`OneClassResult`.
 
     ``detectors`` maps a method name to an unfitted detector (anything with
@@ -93,6 +93,8 @@ def one_class_auroc(digits=None, detectors=None, data_dir=None, limit=None, prog
     the first N training images per digit (a quick check, not the protocol).
     ``progress(digit, method, auroc, seconds)`` is called after each fit.
     ``data`` = (X_train, y_train, X_test, y_test) skips reading MNIST.
+    ``on_fit(digit, method, detector, X_test, y_test)`` sees each fitted detector
+    (e.g. to measure other scores of the same fit).
     """
     from sklearn.base import clone
     from sklearn.metrics import roc_auc_score, roc_curve
@@ -131,6 +133,8 @@ def one_class_auroc(digits=None, detectors=None, data_dir=None, limit=None, prog
             res.roc[m].append((fpr[keep], tpr[keep]))
             if progress is not None:
                 progress(d, m, auroc, seconds)
+            if on_fit is not None:
+                on_fit(d, m, det, Xt, yt)
     return res
 
 
