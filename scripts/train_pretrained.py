@@ -26,9 +26,9 @@ SEED = 0
 
 DENOISER = dict(
     noise="gaussian:0.5+masking:0.25+saltpepper:0.1",
-    hidden=(1000, 500), code_size=128, epochs=30, batch_size=128, lr=1e-3, patience=5,
+    hidden=(512, 256), code_size=64, epochs=20, batch_size=128, lr=1e-3, patience=5,
 )
-DETECTOR = dict(epochs=30)  # otherwise AnomalyDetector() defaults
+DETECTOR = dict(epochs=10)  # otherwise AnomalyDetector() defaults
 
 
 def train_denoiser(X, Xt):

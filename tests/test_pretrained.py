@@ -1,0 +1,31 @@
+import pytest
+from click.testing import CliRunner
+
+import aekit
+from aekit.cli import cli
+from aekit.errors import ModelFileError
+from aekit.pretrained import MODELS, path_of
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_bundled_models_load(name):
+    est = aekit.load_pretrained(name, device="cpu")
+    assert est.n_features_in_ == 784
+    assert path_of(name).stat().st_size < 3_000_000
+
+
+def test_bundled_models_fit_the_size_budget():
+    assert sum(path_of(n).stat().st_size for n in MODELS) <= 5_000_000
+
+
+def test_unknown_name():
+    with pytest.raises(ModelFileError, match="available"):
+        aekit.load_pretrained("imagenet")
+
+
+def test_models_command_lists_figures():
+    r = CliRunner().invoke(cli, ["models"])
+    assert r.exit_code == 0
+    for name in MODELS:
+        assert name in r.output
+    assert "measured:" in r.output
