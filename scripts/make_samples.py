@@ -6,9 +6,9 @@
   0.5, masking 0.25 and salt-and-pepper 0.1 noise (protocol D's levels)
 - scan_4.png: a 112x112 dark-on-light "scan" of a test digit with paper grain
 - clean_7.png: the clean digit behind noisy_7.png, for comparison
-- mnist_rows.csv: 200 rows of 784 pixels (0..255) with a `label` column: 180
-  test digits (label = the digit) and 20 non-digit images (label = -1):
-  shuffled pixels, photo-negatives and noise (see aekit.evaluation.synthetic)
+- mnist_rows.csv: 200 rows of 784 pixels (0..255) with an `anomaly` column: 180
+  test digits (0) and 20 non-digit images (1): shuffled pixels,
+  photo-negatives and noise (see aekit.evaluation.synthetic)
 - transactions.csv: a small table (500 rows: amount, hour, items, distance_km,
   account_age_days) where 15 rows break the usual relations; `is_fraud` says which
 """
@@ -83,10 +83,10 @@ def main():
     idx = rng.choice(len(Xt), 180, replace=False)
     odd, _ = non_digits(Xt, 20, seed=SEED)
     rows = np.vstack([Xt[idx], odd])
-    labels = np.r_[yt[idx], -np.ones(20, dtype=int)]
+    labels = np.r_[np.zeros(180, dtype=int), np.ones(20, dtype=int)]
     order = rng.permutation(len(rows))
     with atomic_open(a.out / "mnist_rows.csv", "w") as f:
-        f.write(",".join([f"px{i}" for i in range(784)] + ["label"]) + "\n")
+        f.write(",".join([f"px{i}" for i in range(784)] + ["anomaly"]) + "\n")
         for i in order:
             f.write(",".join(map(str, np.round(rows[i] * 255).astype(int))) + f",{labels[i]}\n")
 
