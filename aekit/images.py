@@ -47,6 +47,9 @@ def read_image(source, max_pixels=MAX_PIXELS):
         with warnings.catch_warnings():
             # our own pixel limit (checked below, before decoding) is the stricter one
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Pillow's notes on damaged metadata would be stray stderr lines: the file
+            # either decodes or fails below with one line of our own
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
             try:
                 im = Image.open(stream, formats=FORMATS)
             except Image.DecompressionBombError:

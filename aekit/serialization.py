@@ -392,6 +392,9 @@ def estimator_from(doc, tensors, path="model", device="auto"):
             raise ModelFileError(f"{path} has invalid detector metadata: {e}") from None
         if getattr(est, "pca_", None) is not None and not _pca_state_ok(est, n_features):
             raise ModelFileError(f"{path} has invalid detector metadata (PCA basis or scaling)")
+    fitted = est._autoencoder() if hasattr(est, "_autoencoder") else est
+    if getattr(est, "pca_", None) is None and getattr(fitted, "net_", None) is None:
+        raise ModelFileError(f"{path} holds no network for its {name} (config or method missing)")
     return est
 
 

@@ -112,6 +112,20 @@ def truncated_png():
     return data[: len(data) // 2]
 
 
+def damaged_tiff():
+    """A TIFF whose ImageWidth tag claims 19 values: Pillow warns, then fails to decode."""
+    a = (np.arange(36 * 24).reshape(24, 36) % 256).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="TIFF")
+    data = bytearray(buf.getvalue())
+    ifd = struct.unpack("<I", data[4:8])[0]
+    for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
+        entry = ifd + 2 + 12 * i
+        if struct.unpack("<H", data[entry:entry + 2])[0] == 256:
+            data[entry + 4:entry + 8] = struct.pack("<I", 19)
+    return bytes(data)
+
+
 def _digit_array(h=28, w=28):
     a = np.zeros((h, w), np.uint8)
     a[h // 5: h - h // 5, w * 2 // 5: w * 3 // 5 + 1] = 255
@@ -124,6 +138,7 @@ BAD_IMAGES = {  # name -> (file name, bytes or None for "absent", words naming t
     "text-named-png": ("text.png", b"this is not a picture\n", r"not an image|cannot read"),
     "truncated-png": ("cut.png", truncated_png(), r"truncated|corrupt"),
     "bomb-30000x30000": ("bomb.png", bomb_png(), r"too large|limit|pixels"),
+    "damaged-tiff": ("scan.tif", damaged_tiff(), r"truncated|corrupt"),
 }
 ODD_IMAGES = {  # name -> image: a valid result or a clean error
     "1x1": Image.fromarray(np.full((1, 1), 200, np.uint8), mode="L"),
@@ -770,3 +785,86 @@ def test_good_inputs_work(base, tmp_path, work):
         if name != "denoise-mask":
             r = invoke(args)
             assert r.exit_code == 0, (name, r.output)
+
+
+# -- streaming outputs: a late failure or Ctrl-C leaves the previous output as it was ----
+
+@pytest.fixture
+def late_bad_row(tmp_path, monkeypatch):
+    """1000 rows whose row 900 is bad, read in chunks of a few hundred rows."""
+    import aekit.cli.detect_run as detect_run
+    import aekit.cli.encode as encode
+    from aekit.tabular import CsvTable
+
+    rng = np.random.RandomState(5)
+    data = tmp_path / "in" / "late.csv"
+    data.parent.mkdir()
+    _csv(data, rng.normal(size=(1000, 6)))
+    lines = data.read_text().splitlines()
+    lines[900] = "1,2,oops,4,5,6"
+    data.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(detect_run, "CELLS_PER_CHUNK", 6 * 256)
+    monkeypatch.setattr(encode, "CHUNK_ROWS", 256)
+    defaults = CsvTable.__init__.__defaults__
+    monkeypatch.setattr(CsvTable.__init__, "__defaults__", defaults[:-1] + (256,))
+    return data
+
+
+@pytest.mark.parametrize("command", ["detect", "encode", "impute"])
+def test_a_bad_row_late_in_the_file_keeps_the_old_output(base, tmp_path, work, late_bad_row,
+                                                         command):
+    args = _csv_commands(base, late_bad_row, work)[command]
+    if command == "impute":  # a gap in the first chunk, for impute to fill and write
+        lines = late_bad_row.read_text().splitlines()
+        lines[11] = "1,2,,4,5,6"
+        late_bad_row.write_text("\n".join(lines) + "\n")
+    (work / "o.csv").write_text("yesterday's results\n")
+    check(base, tmp_path, args, r"line 90[01].*non-numeric|non-numeric|oops")
+    assert (work / "o.csv").read_text() == "yesterday's results\n"
+
+
+@pytest.mark.parametrize("command", ["detect", "encode", "impute"])
+def test_ctrl_c_while_streaming_keeps_the_old_output(base, tmp_path, work, late_bad_row,
+                                                     monkeypatch, command):
+    from aekit.tabular import CsvTable
+
+    lines = late_bad_row.read_text().splitlines()
+    lines[900] = "1,2,3,4,5,6"  # a good file: Ctrl-C is what stops it
+    late_bad_row.write_text("\n".join(lines) + "\n")
+    original, served = CsvTable.chunks, []
+
+    def interrupted_after_two_chunks(self):
+        for chunk in original(self):
+            if len(served) == 2:
+                raise KeyboardInterrupt
+            served.append(chunk)
+            yield chunk
+
+    monkeypatch.setattr(CsvTable, "chunks", interrupted_after_two_chunks)
+    (work / "o.csv").write_text("yesterday's results\n")
+    before = snapshot(base, tmp_path)
+    r = invoke(_csv_commands(base, late_bad_row, work)[command])
+    assert r.exit_code == 130 and "Traceback" not in r.output and len(served) == 2, r.output
+    assert snapshot(base, tmp_path) == before
+
+
+# -- reproducible: the same seed on the same machine gives the same model -----------------
+
+def _tensors(path):
+    from aekit.serialization import read_model_file
+
+    return {k: v.numpy() for k, v in read_model_file(path)[1].items()}
+
+
+def test_train_same_seed_same_model_file_tensors(base, work):
+    args = ["train", "--data", base / "table.csv", "--hidden", "8", "--code-size", "2",
+            "--epochs", "3", "--batch-size", "16", "--dropout", "0.2", "--noise",
+            "gaussian:0.3", "--device", "cpu", "-q"]
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        r = invoke([*args, "--seed", seed, "-o", work / f"{name}.safetensors"])
+        assert r.exit_code == 0, r.output
+    a, b, c = (_tensors(work / f"{n}.safetensors") for n in "abc")
+    assert a.keys() == b.keys() == c.keys() and any(k.startswith("net.") for k in a)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert any(not np.array_equal(a[k], c[k]) for k in a)  # the seed matters

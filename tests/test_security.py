@@ -178,3 +178,25 @@ def test_zip_archives_and_other_formats_are_named(tmp_path):
         z.writestr("archive/data.pkl", b"\x80\x05N.")
     with pytest.raises(ModelFileError, match="zip"):
         aekit.load(path)
+
+
+def test_a_safetensors_header_length_starting_with_a_pickle_opcode_still_loads(tmp_path):
+    """A header length whose first byte is 0x80 (pickle's PROTO) is a safetensors file."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from aekit.serialization import read_model_file
+
+    X = np.random.RandomState(0).rand(32, 4)
+    good = aekit.Autoencoder(hidden=(4,), code_size=2, epochs=1, device="cpu",
+                             random_state=0).fit(X).save(tmp_path / "good.safetensors")
+    doc, tensors = read_model_file(good)
+    path = tmp_path / "padded.safetensors"
+    for pad in range(400):
+        doc["summary"]["pad"] = "x" * pad
+        save_file(dict(tensors), str(path), metadata={"aekit": json.dumps(doc)})
+        if path.read_bytes()[0] == 0x80:
+            break
+    assert path.read_bytes()[0] == 0x80
+    np.testing.assert_array_equal(aekit.load(path).transform(X), aekit.load(good).transform(X))

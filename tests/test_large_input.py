@@ -1,0 +1,111 @@
+"""`aekit detect` on a million rows: bounded memory, one output line per input row.
+
+The table (10^6 rows x 20 columns, ~120 MB) is written by the test; the model
+is trained by the test on a small table of the same kind. detect runs in its own
+process, whose peak resident memory is read with getrusage(RUSAGE_CHILDREN) in a
+small wrapper process (so no other child of the test runner counts).
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from aekit.cli import cli
+
+N_ROWS = 1_000_000
+N_COLS = 20
+MiB = 2**20
+# How much more memory the million rows may take than a thousand: far below the table
+# itself (160 MB as float64, 120 MB as text), which reading it whole would need.
+MAX_GROWTH = 100 * MiB
+# An absolute guard as well. Importing torch alone takes 650 MB here (a CUDA build), so
+# the bound that says "streaming" is MAX_GROWTH; this one catches anything gross.
+MAX_PEAK = 1536 * MiB
+
+WRAPPER = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+           "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+           "sys.exit(r.returncode)")
+
+
+def write_table(path, n_rows, seed=0, chunk=100_000):
+    """Rows of 20 numbers 'd.ddd' in [0, 10), written fast: bytes built with numpy."""
+    rng = np.random.RandomState(seed)
+    with open(path, "wb") as f:
+        f.write((",".join(f"x{j}" for j in range(N_COLS)) + "\n").encode())
+        for start in range(0, n_rows, chunk):
+            m = min(chunk, n_rows - start)
+            v = rng.randint(0, 10_000, size=(m, N_COLS))
+            cells = np.empty((m, N_COLS, 6), np.uint8)
+            cells[..., 0] = ord("0") + v // 1000
+            cells[..., 1] = ord(".")
+            cells[..., 2] = ord("0") + v // 100 % 10
+            cells[..., 3] = ord("0") + v // 10 % 10
+            cells[..., 4] = ord("0") + v % 10
+            cells[..., 5] = ord(",")
+            cells[:, -1, 5] = ord("\n")
+            f.write(cells.tobytes())
+
+
+def peak_rss(*command):
+    """(peak resident memory in bytes, stderr) of ``command`` run in its own process."""
+    env = {**os.environ, "AEKIT_DEBUG": ""}
+    r = subprocess.run([sys.executable, "-c", WRAPPER, *map(str, command)],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    return int(r.stdout.strip().splitlines()[-1]) * 1024, r.stderr  # Linux: KiB
+
+
+def count_lines(path, block=16 * MiB):
+    n = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(block):
+            n += chunk.count(b"\n")
+    return n
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("large")
+    write_table(d / "small.csv", 2000, seed=1)
+    write_table(d / "thousand.csv", 1000, seed=2)
+    write_table(d / "million.csv", N_ROWS, seed=3)
+    r = CliRunner().invoke(cli, ["train", "--data", str(d / "small.csv"), "--hidden", "16",
+                                 "--code-size", "4", "--epochs", "2", "--device", "cpu", "-q",
+                                 "-o", str(d / "model.safetensors")])
+    assert r.exit_code == 0, r.output
+    return d
+
+
+def detect(files, name, out):
+    return peak_rss(sys.executable, "-m", "aekit", "detect", files / name,
+                    "--model", files / "model.safetensors", "--device", "cpu", "-q", "-o", out)
+
+
+def test_detect_a_million_rows_with_bounded_memory(files, tmp_path):
+    small, _ = detect(files, "thousand.csv", tmp_path / "thousand_scores.csv")
+    out = tmp_path / "scores.csv"
+    big, err = detect(files, "million.csv", out)
+    assert "Traceback" not in err
+    assert count_lines(out) == N_ROWS + 1  # one line per row, plus the header
+    with open(out, "rb") as f:
+        assert f.readline() == b"anomaly_score,is_anomaly\n"
+        f.seek(-200, os.SEEK_END)
+        last = f.read().splitlines()[-1].split(b",")
+    assert len(last) == 2 and float(last[0]) >= 0 and last[1] in (b"0", b"1")
+    print(f"peak RSS: {small / MiB:.0f} MiB for 1000 rows, {big / MiB:.0f} MiB for "
+          f"{N_ROWS} rows")
+    assert big < MAX_PEAK
+    assert big - small < MAX_GROWTH, (small / MiB, big / MiB)
+
+
+def test_the_memory_bound_would_catch_reading_the_table_whole(files):
+    """The control: the same table read in one piece grows far past MAX_GROWTH."""
+    read_whole = ("import sys; from aekit.tabular import CsvTable; "
+                  "X, _ = CsvTable(sys.argv[1], chunksize=10**7).read_all(); print(X.shape)")
+    small, _ = peak_rss(sys.executable, "-c", read_whole, files / "thousand.csv")
+    big, _ = peak_rss(sys.executable, "-c", read_whole, files / "million.csv")
+    assert big - small > MAX_GROWTH, (small / MiB, big / MiB)
