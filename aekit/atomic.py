@@ -34,11 +34,26 @@ def atomic_path(path, suffix=None):
         yield Path(tmp)
         # mkstemp makes the file private (0600); give it the usual permissions
         os.chmod(tmp, 0o666 & ~_umask())
+        _fsync(tmp)  # the data is on disk before the name points at it (power loss)
         os.replace(tmp, path)
+        _fsync(folder, directory=True)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _fsync(path, directory=False):
+    try:
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    except OSError:
+        return  # e.g. folders cannot be opened on Windows; the rename is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems (and pipes) do not sync; nothing better to do
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from .errors import DataError
 
 DEFAULT_CHUNK = 50_000
 MAX_COLUMNS = 100_000
+MAX_LINE = 16 * 2**20  # characters: far beyond MAX_COLUMNS numbers, far below a memory problem
 MISSING_WORDS = ("NaN", "nan", "NA", "N/A", "null")  # read as missing with allow_missing
 
 
@@ -65,15 +66,29 @@ class CsvTable:
         self.chunksize = chunksize
         self._file = _open_text(path)
         try:
-            first = self._file.readline()
-        except UnicodeDecodeError:
+            self._read_first_line(label_column, id_column)
+        except BaseException:
             self._file.close()
+            raise
+
+    def _read_first_line(self, label_column, id_column):
+        import csv
+
+        path = self.path
+        try:
+            first = self._file.readline(MAX_LINE)
+        except UnicodeDecodeError:
             raise DataError(f"{path} is not a text CSV file (not UTF-8)") from None
         if first.strip() == "":
-            self._file.close()
             raise DataError(f"{path} is empty")
+        if len(first) >= MAX_LINE:
+            raise DataError(f"{path}: the first line is longer than {MAX_LINE:,} characters; "
+                            "not a CSV table")
         self._first = first
-        cells = next(iter(__import__("csv").reader([first])))
+        try:
+            cells = next(iter(csv.reader([first])))
+        except csv.Error as e:
+            raise DataError(f"{path}: malformed CSV header ({e})") from None
         self.has_header = not all(_is_number(c) for c in cells)
         self.n_columns = len(cells)
         if self.n_columns > MAX_COLUMNS:
@@ -85,6 +100,8 @@ class CsvTable:
             if spec is None:
                 continue
             idx = self._column_index(spec, role)
+            if idx in self.carried_idx:
+                raise DataError(f"the label and id columns are both column {idx} of {path}")
             self.carried_idx.append(idx)
             self.carried_names.append(self.columns[idx] if self.has_header else role)
         self.feature_idx = [i for i in range(self.n_columns) if i not in self.carried_idx]

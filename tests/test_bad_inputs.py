@@ -168,7 +168,7 @@ BAD_CSVS = {  # name -> (file name, text/bytes or None for "absent", words namin
     "not-utf8": ("latin.csv", _header().encode() + b"1,2,\xff\xfe,4,5,6\n",
                  r"UTF-8|non-numeric"),
     "binary": ("bin.csv", bytes(range(256)) * 8, r"UTF-8|not a text|malformed|non-numeric"),
-    "text-named-png": ("table.png", "1,2\n", r"."),  # csv commands do not care about names
+    "huge-first-field": ("long.csv", "x" * 200_000 + "\n1\n", r"malformed|field"),
 }
 WRONG_WIDTH = {
     "too-narrow": ("narrow.csv", "a,b,c\n1,2,3\n4,5,6\n", r"3 feature columns|expects 6"),
