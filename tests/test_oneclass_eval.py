@@ -20,8 +20,8 @@ def small(mnist_small):
 
 def test_one_class_auroc_per_digit_and_method(small, tmp_path):
     detectors = {
-        "autoencoder": AnomalyDetector(hidden=(32,), code_size=4, epochs=10, device="cpu",
-                                       random_state=0),
+        "autoencoder": AnomalyDetector(hidden=(32,), code_size=4, epochs=10, batch_size=32,
+                                       device="cpu", random_state=0),
         "pca": AnomalyDetector(method="pca", n_components=0.9),
     }
     calls = []
