@@ -62,6 +62,7 @@ class CsvTable:
     def __init__(self, path, label_column=None, id_column=None, allow_missing=False,
                  chunksize=DEFAULT_CHUNK):
         self.path = path
+        self.name = "stdin" if str(path) == "-" else str(path)  # for messages
         self.allow_missing = allow_missing
         self.chunksize = chunksize
         self._file = _open_text(path)
@@ -74,7 +75,7 @@ class CsvTable:
     def _read_first_line(self, label_column, id_column):
         import csv
 
-        path = self.path
+        path = self.name
         try:
             first = self._file.readline(MAX_LINE)
         except UnicodeDecodeError:
@@ -119,7 +120,7 @@ class CsvTable:
                 return i % self.n_columns
         known = f" (columns: {', '.join(self.columns[:10])}{'...' if self.n_columns > 10 else ''})" \
             if self.has_header else f" (the file has no header; give a column number 0..{self.n_columns - 1})"
-        raise DataError(f"{role} column {spec!r} not found in {self.path}{known}")
+        raise DataError(f"{role} column {spec!r} not found in {self.name}{known}")
 
     @property
     def n_features(self):
@@ -133,7 +134,7 @@ class CsvTable:
         stream = _Prepend(text, self._file)
         if self.allow_missing:
             # pandas pads a short row with NaN, which would read as gaps to fill
-            stream = _RowLengths(stream, self.n_columns, self.path, 1 if not self.has_header else 2)
+            stream = _RowLengths(stream, self.n_columns, self.name, 1 if not self.has_header else 2)
         dtypes = {i: "float64" for i in self.feature_idx}
         dtypes.update({i: "object" for i in self.carried_idx})
         row = 1
@@ -161,11 +162,11 @@ class CsvTable:
         except (ValueError, pd.errors.ParserError) as e:
             raise DataError(self._explain(e, row)) from None
         except UnicodeDecodeError:
-            raise DataError(f"{self.path} is not a text CSV file (not UTF-8)") from None
+            raise DataError(f"{self.name} is not a text CSV file (not UTF-8)") from None
         finally:
             self._file.close()
         if not seen:
-            raise DataError(f"{self.path} has a header but no data rows")
+            raise DataError(f"{self.name} has a header but no data rows")
 
     def _check(self, X, first_row):
         finite = np.isfinite(X)
@@ -181,16 +182,16 @@ class CsvTable:
         what = "is empty" if math.isnan(value) else f"is {value} (not finite)"
         line = first_row + r + (1 if self.has_header else 0)
         raise DataError(
-            f"{self.path}: line {line}, column {self.feature_names[c]!r} {what}"
+            f"{self.name}: line {line}, column {self.feature_names[c]!r} {what}"
         )
 
     def _explain(self, e, row):
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         if "Expected" in msg and "fields" in msg:
-            return f"{self.path}: rows of unequal length ({msg}); expected {self.n_columns} columns"
+            return f"{self.name}: rows of unequal length ({msg}); expected {self.n_columns} columns"
         if "could not convert" in msg or "Unable to parse" in msg or "cannot safely convert" in msg:
-            return f"{self.path}: a non-numeric cell in a feature column ({msg})"
-        return f"{self.path}: malformed CSV ({msg})"
+            return f"{self.name}: a non-numeric cell in a feature column ({msg})"
+        return f"{self.name}: malformed CSV ({msg})"
 
     def read_all(self):
         """All rows at once: (X, carried DataFrame or None)."""

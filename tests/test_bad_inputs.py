@@ -538,6 +538,8 @@ def test_odd_image_gives_a_valid_result_or_a_clean_error(base, tmp_path, work, c
     r = invoke(_image_commands(base, image, work)[command])
     after = snapshot(base, tmp_path / "in")
     out = work / "o.png"
+    if case in ("16-bit", "rgba", "palette"):  # ordinary pictures: they must work
+        assert r.exit_code == 0, r.output
     if r.exit_code == 0:
         assert before == after
         with Image.open(out) as im:
@@ -868,3 +870,14 @@ def test_train_same_seed_same_model_file_tensors(base, work):
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     assert any(not np.array_equal(a[k], c[k]) for k in a)  # the seed matters
+
+
+@pytest.mark.parametrize("command", CSV_COMMANDS)
+@pytest.mark.parametrize("stdin, words", [("", r"stdin is empty"),
+                                          (_header(), r"stdin has a header but no data"),
+                                          (_header() + "1,2,x,4,5,6\n", r"stdin.*non-numeric")])
+def test_bad_csv_on_stdin(base, tmp_path, work, command, stdin, words):
+    args = _csv_commands(base, "-", work)[command]
+    before = snapshot(base, tmp_path)
+    r = CliRunner().invoke(cli, [str(a) for a in args], input=stdin)
+    assert_clean_failure(r, words, before, snapshot(base, tmp_path))
