@@ -113,7 +113,9 @@ def _targets(sources, output, out_dir, side_by_side):
             folder = Path(out_dir) if out_dir else s.parent
             targets.append(folder / (name + SUFFIX))
     seen = {}
-    inputs = [Path(s).resolve() for s in sources if str(s) != "-"]
+    real = [s for s in sources if str(s) != "-"]
+    inputs = {Path(s).resolve() for s in real}
+    inodes = {(st.st_dev, st.st_ino) for st in map(os.stat, real)}  # hard links, too
     for s, t in zip(sources, targets):
         if t == "-":
             continue
@@ -122,7 +124,7 @@ def _targets(sources, output, out_dir, side_by_side):
             raise click.UsageError(f"{seen[key]} and {s} would both be written to {t}; "
                                    "rename one or use separate runs")
         seen[key] = s
-        if key in inputs or any(t.exists() and os.path.samefile(t, i) for i in inputs):
+        if key in inputs or (t.exists() and (t.stat().st_dev, t.stat().st_ino) in inodes):
             raise click.UsageError(f"output {t} is an input image; choose another name")
         if t.is_dir():
             raise click.UsageError(f"output {t} is a folder; give a file name")
