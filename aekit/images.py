@@ -24,6 +24,8 @@ from .errors import DataError
 SIDE = 28
 BOX = 20  # MNIST normalised each digit into a 20x20 box inside the 28x28 field
 CENTRE = 14.0  # where MNIST's centres of mass lie (pixel index), measured on the data
+PAPER_TOLERANCE = 0.02  # paper this close to black (ink space) counts as black
+STRONG_INK = 0.75  # ink at least this strong is left as it is, not stretched to 1
 DETECT_SIDE = 384  # larger pictures are searched for the digit at a reduced size
 MAX_PIXELS = 40_000_000  # e.g. 8000x5000; far beyond any digit scan, well below a bomb
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -195,6 +197,16 @@ def is_dark_on_light(gray):
     return bool(np.median(_border(gray)) > 0.5)
 
 
+def _paper_level(values):
+    """The paper's tone: the most common level (noise that is clipped at the paper's
+    tone shifts a median or a mean, not the peak of the histogram)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    hist, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
+    k = int(hist.argmax())
+    peak = values[(values >= edges[k]) & (values <= edges[k + 1])]
+    return float(np.median(peak))
+
+
 def _filter_size(shape):
     # wide enough to wipe out pixel noise, narrow enough to keep a pen stroke
     return max(3, 2 * int(round(min(shape) / 56)) + 1)
@@ -237,12 +249,19 @@ def to_frame(gray, frame="auto", mask=None):
     known = gray if mask is None or not mask.any() else _fill_for_detection(gray, mask)
     invert = is_dark_on_light(known)
     x = 1.0 - known if invert else known
-    paper = float(np.median(_border(x)))
+    paper = _paper_level(_border(x))
     view, factor = _detection_view(x)
-    smooth = ndimage.median_filter(view, size=_filter_size(view.shape), mode="nearest")
-    ink = float(smooth.max())
-    if paper <= 0.02 and ink >= 0.98:
-        paper, ink = 0.0, 1.0  # already MNIST-like tones: leave the pixels alone
+    k = _filter_size(view.shape)
+    smooth = ndimage.median_filter(view, size=k, mode="nearest")
+    # the ink's level: the brightest spot where k pixels of a k x k window agree (a
+    # thin stroke does, isolated noise does not)
+    ink = float(ndimage.rank_filter(view, rank=-min(k, view.size), size=k, mode="nearest").max())
+    # Only clearly grey paper or faint ink is re-levelled: noise makes both estimates
+    # wobble, and an MNIST-like picture must reach the model untouched.
+    if paper <= PAPER_TOLERANCE:
+        paper = 0.0
+    if ink >= STRONG_INK:
+        ink = 1.0
     ink = min(1.0, max(ink, paper + 0.2))  # a blank picture: don't blow up its noise
     if ink <= paper:
         paper = max(0.0, ink - 0.2)
