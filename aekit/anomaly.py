@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .estimators import Autoencoder
 
 METHODS = ("autoencoder", "pca")
+AUTO_CODE_SIZE = 8  # one-class MNIST: 8 and 16 score alike, 32 worse (a wide code reconstructs anything)
 SCORES = ("auto", "mse", "relative")
 QUANTILE_PERCENTS = np.linspace(0, 100, 1001)
 
@@ -54,15 +55,38 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     ``score_samples`` is minus the reconstruction error (higher = more normal),
     measured in the scaled space the model learned (data in [0, 1] such as
-    pixels / 255 as it is; other data standardised per feature).
-    ``score_type="mse"`` is the mean squared error per feature; ``"relative"``
-    divides it by the row's mean intensity (for non-negative data in [0, 1]
-    only); ``"auto"`` takes "relative" for [0, 1] data, "mse" otherwise.
-    ``contamination`` sets the threshold so that this share of the training
-    rows is flagged; ``threshold`` gives the error threshold directly.
-    ``method="pca"`` gives the PCA baseline (scikit-learn's PCA keeping
-    ``n_components`` of the variance) with the identical interface.
-    All other parameters are those of :class:`aekit.Autoencoder`.
+    pixels / 255 as it is; other data standardised per feature);
+    ``anomaly_score`` is the error itself and ``explain`` its share per feature.
+
+    The defaults need no tuning: fitted on the training images of one MNIST
+    digit they separate that digit's test images from the nine others with a
+    mean AUROC of about 98% (protocol A, ``aekit evaluate oneclass``), against
+    94.1% for PCA.
+
+    Parameters
+    ----------
+    method : {"autoencoder", "pca"}, default="autoencoder"
+        ``"pca"`` is the baseline: scikit-learn's PCA keeping ``n_components``
+        (by default 90% of the variance), with the identical interface.
+    contamination : float in (0, 0.5], default=0.01
+        Share of the training rows that the threshold flags.
+    threshold : float or None, default=None
+        The error above which a row is an anomaly; overrides ``contamination``.
+    score_type : {"auto", "mse", "relative"}, default="auto"
+        ``"mse"``: the mean squared error per feature. ``"relative"``: that error
+        divided by the row's mean intensity (inputs plus reconstruction), for
+        non-negative data in [0, 1] only: heavy and light rows (digits with much
+        or little ink) are then judged alike. ``"auto"``: "relative" for data in
+        [0, 1], "mse" for anything else.
+    n_components : int or float, default=0.9
+        Components (or share of variance) kept by ``method="pca"``.
+    code_size : int or "auto", default="auto"
+        The bottleneck: "auto" is 8, or a third of the features when there are
+        fewer than 24, so that the network cannot simply copy its input.
+    hidden : tuple of int, default=(512, 256)
+    batch_size : int, default=128
+    epochs : int, default=30
+    Other parameters are those of :class:`aekit.Autoencoder`, passed through.
 
     Examples
     --------
@@ -82,7 +106,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         threshold=None,
         score_type="auto",
         n_components=0.9,
-        code_size=16,
+        code_size="auto",
         hidden=(512, 256),
         dropout=0.0,
         batch_norm=False,
@@ -125,7 +149,20 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def _autoencoder_params(self):
         names = Autoencoder().get_params(deep=False)
-        return {k: v for k, v in self.get_params(deep=False).items() if k in names}
+        params = {k: v for k, v in self.get_params(deep=False).items() if k in names}
+        params["code_size"] = self._code_size()
+        return params
+
+    def _code_size(self):
+        """``code_size="auto"``: 8, or a third of the features when there are fewer than 24.
+
+        A code as wide as the input would let the network copy any row, anomalies
+        included; a third keeps a real bottleneck on small tables.
+        """
+        if self.code_size != "auto":
+            return self.code_size
+        n = getattr(self, "n_features_in_", None)
+        return AUTO_CODE_SIZE if n is None else max(1, min(AUTO_CODE_SIZE, n // 3))
 
     def _validate_params(self):
         if self.method not in METHODS:

@@ -259,18 +259,6 @@ def _empty_file(base, path):
     path.write_bytes(b"")
 
 
-def _swap_tensor(name, shape):
-    import torch
-
-    def change(tensors):
-        tensors[name] = torch.zeros(shape)
-    return change
-
-
-def _drop_tensor(name):
-    return lambda tensors: tensors.pop(name)
-
-
 def _first_weight(tensors):
     return sorted(k for k in tensors if k.endswith("weight"))[0]
 
@@ -881,3 +869,12 @@ def test_bad_csv_on_stdin(base, tmp_path, work, command, stdin, words):
     before = snapshot(base, tmp_path)
     r = CliRunner().invoke(cli, [str(a) for a in args], input=stdin)
     assert_clean_failure(r, words, before, snapshot(base, tmp_path))
+
+
+def test_a_model_trained_on_a_gpu_loads_without_one(base, tmp_path, work):
+    """The stored device parameter is a record of training, not a requirement to load."""
+    model = _place(base, tmp_path, "gpu.safetensors", _hostile(_set(["params", "device"], "cuda:3")))
+    r = invoke(["detect", base / "score.csv", "-m", model, "--device", "cpu",
+                "-o", work / "o.csv"])
+    assert r.exit_code == 0, r.output
+    assert len((work / "o.csv").read_text().splitlines()) == 21

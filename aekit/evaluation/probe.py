@@ -125,7 +125,7 @@ def plot_latent_maps(panels, path, labels=None, title=None, max_points=MAX_POINT
 
     n = len(panels[0][1])
     rows = _subsample(n, max_points)
-    fig, axes = plots.figure(1, len(panels), figsize=(4.6 * len(panels) + 1.2, 4.4),
+    fig, axes = plots.figure(1, len(panels), figsize=(4.6 * len(panels), 4.4),
                              squeeze=False)
     groups = None
     if labels is not None:
@@ -147,11 +147,11 @@ def plot_latent_maps(panels, path, labels=None, title=None, max_points=MAX_POINT
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.2)
-    if groups is not None and len(groups) <= 20:
-        handles, names = axes[0][-1].get_legend_handles_labels()
-        fig.legend(handles, names, loc="center right", markerscale=5, frameon=False,
-                   fontsize=8, title="label")
-        fig.subplots_adjust(right=0.88)
     if title:
         fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    if groups is not None and len(groups) <= 20:
+        handles, names = axes[0][-1].get_legend_handles_labels()
+        fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5),
+                   markerscale=4, frameon=False, fontsize=8, title="label")
     return plots.save_figure(fig, path)

@@ -1,0 +1,231 @@
+"""`aekit denoise` end to end, with a small denoising autoencoder trained here."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from aekit.cli import cli
+from aekit.evaluation.denoise import corrupt, psnr
+from aekit.images import write_png
+
+from test_images import bomb_png
+
+
+@pytest.fixture(scope="module")
+def dae_path(mnist_small, tmp_path_factory):
+    from aekit import DenoisingAutoencoder
+
+    import os
+    if os.environ.get("DEVHACK"):
+        return os.environ["DEVHACK"]
+    X = mnist_small[0]
+    dae = DenoisingAutoencoder(code_size=32, hidden=(256,), noise="gaussian:0.5", epochs=20,
+                               batch_size=64, random_state=0, device="cpu").fit(X)
+    path = tmp_path_factory.mktemp("models") / "dae.safetensors"
+    dae.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def test_digits(mnist_small):
+    return mnist_small[2][:16]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def gray(path):
+    return np.asarray(Image.open(path), dtype=np.float32) / 255.0
+
+
+def write_noisy(folder, clean, seed=0):
+    noisy = corrupt(clean, "gaussian:0.5", seed)
+    paths = []
+    for i, x in enumerate(noisy):
+        paths.append(write_png(x.reshape(28, 28), folder / f"d{i:02d}.png"))
+    return paths
+
+
+def make_scan(d, side=112):
+    big = np.asarray(Image.fromarray(d.reshape(28, 28)).resize((side, side), Image.Resampling.BILINEAR))
+    return 0.95 - 0.85 * np.clip(big, 0, 1)  # dark ink (0.1) on light paper (0.95)
+
+
+def test_denoising_28x28_pngs_raises_psnr(tmp_path, dae_path, test_digits):
+    paths = write_noisy(tmp_path, test_digits)
+    r = run("denoise", *paths, "--model", dae_path, "-q")
+    assert r.exit_code == 0, r.output
+    outs = [tmp_path / f"d{i:02d}.denoised.png" for i in range(len(paths))]
+    assert r.output.split() == [str(o) for o in outs]
+    cleaned = np.stack([gray(o).reshape(-1) for o in outs])
+    noisy = np.stack([gray(p).reshape(-1) for p in paths])
+    assert psnr(test_digits, cleaned).mean() > psnr(test_digits, noisy).mean() + 5
+
+
+def test_a_dark_on_light_scan_comes_back_cleaner(tmp_path, dae_path, test_digits):
+    clean = make_scan(test_digits[0])
+    # protocol D's noise, on the ink (as `aekit noise` applies it to a dark-on-light scan)
+    noisy = 1 - corrupt((1 - clean).reshape(1, -1), "gaussian:0.5", 0).reshape(clean.shape)
+    write_png(noisy, tmp_path / "scan.png")
+    write_png(clean, tmp_path / "clean.png")
+    clean = gray(tmp_path / "clean.png")
+    r = run("denoise", tmp_path / "scan.png", "--model", dae_path)
+    assert r.exit_code == 0, r.output
+    out = gray(tmp_path / "scan.denoised.png")
+    assert out.shape == (112, 112)
+    ink, paper = clean < 0.5, clean > 0.9
+    assert out[paper].mean() > 0.85 and out[ink].mean() < 0.5  # still dark on light
+    noisy = gray(tmp_path / "scan.png")
+    assert np.mean((out - clean) ** 2) < np.mean((noisy - clean) ** 2) / 2
+    assert np.corrcoef(out.ravel(), clean.ravel())[0, 1] > 0.7
+
+
+def test_folder_out_dir_side_by_side_and_rerun(tmp_path, dae_path, test_digits):
+    src = tmp_path / "in"
+    src.mkdir()
+    write_noisy(src, test_digits[:3])
+    r = run("denoise", src, "--model", dae_path, "-q")
+    assert r.exit_code == 0, r.output
+    assert len(list(src.glob("*.denoised.png"))) == 3
+    r = run("denoise", src, "--model", dae_path, "-q")  # results are not taken as inputs again
+    assert r.exit_code == 0 and len(list(src.glob("*.denoised.denoised.png"))) == 0
+    r = run("denoise", src, "--model", dae_path, "--out-dir", tmp_path / "out", "--side-by-side")
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "out" / "d00.denoised.png"
+    assert Image.open(out).size == (56, 28)
+    np.testing.assert_allclose(gray(out)[:, :28], gray(src / "d00.png"), atol=1 / 255)
+
+
+def test_output_name_and_refusals(tmp_path, dae_path, test_digits):
+    (p,) = write_noisy(tmp_path, test_digits[:1])
+    r = run("denoise", p, "--model", dae_path, "-o", tmp_path / "clean.png")
+    assert r.exit_code == 0 and (tmp_path / "clean.png").exists()
+    before = p.read_bytes()
+    r = run("denoise", p, "--model", dae_path, "-o", p)
+    assert r.exit_code != 0 and "input" in r.output and p.read_bytes() == before
+    q = tmp_path / "sub"
+    q.mkdir()
+    write_noisy(q, test_digits[:1])
+    r = run("denoise", p, q / "d00.png", "--model", dae_path, "--out-dir", tmp_path / "o")
+    assert r.exit_code != 0 and "both" in r.output
+    r = run("denoise", p, q / "d00.png", "--model", dae_path, "-o", tmp_path / "x.png")
+    assert r.exit_code != 0 and "--out-dir" in r.output
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "empty"), (b"GIF89a not really", "cannot read|not an image"), ("truncated", "truncated"),
+    ("bomb", "too large"),
+])
+def test_bad_images_fail_cleanly_and_write_nothing(tmp_path, dae_path, test_digits, content, words):
+    (good,) = write_noisy(tmp_path, test_digits[:1])
+    if content == "truncated":
+        noise = np.random.RandomState(0).randint(0, 256, (120, 120), dtype=np.uint8)
+        Image.fromarray(noise).save(tmp_path / "full.png")
+        content = (tmp_path / "full.png").read_bytes()
+        content = content[: len(content) // 2]
+        (tmp_path / "full.png").unlink()
+    elif content == "bomb":
+        content = bomb_png()
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(content)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    r = run("denoise", good, bad, "--model", dae_path)
+    assert r.exit_code == 1
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and "bad.png" in lines[0] and "Traceback" not in r.output
+    assert any(w in lines[0] for w in words.split("|")), lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_any_mode_and_odd_sizes(tmp_path, dae_path, test_digits):
+    d = (test_digits[0].reshape(28, 28) * 255).astype(np.uint8)
+    rgba = np.zeros((28, 28, 4), np.uint8)
+    rgba[..., 3] = d  # dark ink on transparency
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "rgba.png")
+    Image.fromarray(d).convert("P").save(tmp_path / "pal.png")
+    Image.fromarray(d.astype(np.uint16) * 257).save(tmp_path / "sixteen.png")
+    Image.fromarray(d).convert("RGB").save(tmp_path / "rgb.jpg", quality=95)
+    Image.fromarray(d).save(tmp_path / "bmp.bmp")
+    Image.fromarray(np.array([[200]], np.uint8)).save(tmp_path / "one.png")
+    wide = np.zeros((28, 600), np.uint8)
+    wide[:, 300:328] = d
+    Image.fromarray(wide).save(tmp_path / "wide.png")
+    r = run("denoise", tmp_path, "--model", dae_path, "-q")
+    assert r.exit_code == 0, r.output
+    for name, size in [("rgba", (28, 28)), ("pal", (28, 28)), ("sixteen", (28, 28)),
+                       ("rgb", (28, 28)), ("bmp", (28, 28)), ("one", (1, 1)), ("wide", (600, 28))]:
+        out = tmp_path / f"{name}.denoised.png"
+        assert Image.open(out).size == size, name
+    # the transparent one was dark ink on (white) paper, and stays so
+    assert np.median(gray(tmp_path / "rgba.denoised.png")) > 0.8
+    assert np.median(gray(tmp_path / "pal.denoised.png")) < 0.2
+
+
+def test_mask_fills_only_the_masked_pixels(tmp_path, dae_path, test_digits):
+    clean = test_digits[1].reshape(28, 28)
+    damaged = clean.copy()
+    damaged[10:18, 10:18] = 0.0
+    mask = np.zeros((28, 28), np.float32)
+    mask[10:18, 10:18] = 1.0
+    write_png(damaged, tmp_path / "damaged.png")
+    write_png(mask, tmp_path / "mask.png")
+    r = run("denoise", tmp_path / "damaged.png", "--mask", tmp_path / "mask.png",
+            "--model", dae_path, "-o", tmp_path / "filled.png")
+    assert r.exit_code == 0, r.output
+    out, before = gray(tmp_path / "filled.png"), gray(tmp_path / "damaged.png")
+    keep = mask == 0
+    np.testing.assert_array_equal(out[keep], before[keep])
+    hole = ~keep
+    assert np.mean((out[hole] - clean[hole]) ** 2) < np.mean((before[hole] - clean[hole]) ** 2)
+    write_png(np.zeros((10, 10)), tmp_path / "small_mask.png")
+    r = run("denoise", tmp_path / "damaged.png", "--mask", tmp_path / "small_mask.png",
+            "--model", dae_path, "-o", tmp_path / "f2.png")
+    assert r.exit_code == 1 and "mask" in r.output and not (tmp_path / "f2.png").exists()
+
+
+def test_model_resolution_hook(tmp_path, dae_path, test_digits, monkeypatch):
+    from aekit.cli import denoise
+
+    (p,) = write_noisy(tmp_path, test_digits[:1])
+    monkeypatch.setattr(denoise, "_bundled_loader", lambda: None)
+    r = run("denoise", p)
+    assert r.exit_code == 2 and "--model" in r.output
+    assert not (tmp_path / "d00.denoised.png").exists()
+    asked = []
+
+    def fake_loader(name, device="auto"):
+        from aekit.serialization import load
+
+        asked.append(name)
+        return load(dae_path)
+
+    monkeypatch.setattr(denoise, "_bundled_loader", lambda: fake_loader)
+    r = run("denoise", p, "-q")
+    assert r.exit_code == 0, r.output
+    assert asked == ["mnist-denoiser"] and (tmp_path / "d00.denoised.png").exists()
+
+
+def test_a_model_of_the_wrong_size_is_refused(tmp_path, test_digits):
+    from aekit import Autoencoder
+
+    small = Autoencoder(code_size=2, hidden=(4,), epochs=1, random_state=0, device="cpu")
+    small.fit(np.random.RandomState(0).rand(20, 10)).save(tmp_path / "m.safetensors")
+    (p,) = write_noisy(tmp_path, test_digits[:1])
+    r = run("denoise", p, "--model", tmp_path / "m.safetensors")
+    assert r.exit_code == 1 and "784" in r.output
+
+
+def test_evaluate_denoise_quick(tmp_path, dae_path, mnist_dir):
+    r = run("evaluate", "denoise", "--model", dae_path, "--limit", 200, "--train-limit", 1000,
+            "--data-dir", mnist_dir,
+            "--picture", tmp_path / "grid.png", "--json", tmp_path / "d.json")
+    assert r.exit_code == 0, r.output
+    assert "gaussian:0.5" in r.output and "median 3x3" in r.output
+    import json
+
+    doc = json.loads((tmp_path / "d.json").read_text())
+    row = doc["psnr"]["gaussian:0.5"]
+    assert row["model"] > row["noisy"] + 5 and abs(row["noisy"] - 9.4) < 0.5
+    assert Image.open(tmp_path / "grid.png").size[0] > 300
