@@ -43,7 +43,10 @@ def read_image(source, max_pixels=MAX_PIXELS):
     """
     from PIL import Image, ImageOps
 
-    name = "stdin" if str(source) == "-" else ("image bytes" if isinstance(source, bytes) else str(source))
+    if isinstance(source, bytes):
+        name = "image bytes"
+    else:
+        name = "stdin" if str(source) == "-" else str(source)
     stream = _open_source(source, name)
     try:
         with warnings.catch_warnings():
@@ -55,8 +58,9 @@ def read_image(source, max_pixels=MAX_PIXELS):
             try:
                 im = Image.open(stream, formats=FORMATS)
             except Image.DecompressionBombError:
-                raise DataError(f"{name}: the image is far too large (its header claims more than "
-                                f"{2 * Image.MAX_IMAGE_PIXELS:,} pixels); not decoding it") from None
+                raise DataError(f"{name}: the image is far too large (its header claims more "
+                                f"than {2 * Image.MAX_IMAGE_PIXELS:,} pixels); not decoding it"
+                                ) from None
             except Image.UnidentifiedImageError:
                 raise DataError(f"{name}: {_not_image_reason(stream)}") from None
             except (OSError, ValueError, SyntaxError) as e:
@@ -71,8 +75,8 @@ def read_image(source, max_pixels=MAX_PIXELS):
                 im.load()
                 im = ImageOps.exif_transpose(im)  # phones store rotation in EXIF
             except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as e:
-                what = "truncated or corrupt" if "truncat" in str(e).lower() or isinstance(e, EOFError) \
-                    else f"corrupt ({_first_line(e)})"
+                truncated = "truncat" in str(e).lower() or isinstance(e, EOFError)
+                what = "truncated or corrupt" if truncated else f"corrupt ({_first_line(e)})"
                 raise DataError(f"{name}: the image data is {what}") from None
             gray = _to_gray(im)
     finally:
@@ -86,7 +90,8 @@ def _open_source(source, name):
     if str(source) == "-":
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            raise DataError(f"stdin: more than {MAX_FILE_BYTES // 2**20} MiB; not an image to denoise")
+            raise DataError(f"stdin: more than {MAX_FILE_BYTES // 2**20} MiB; "
+                            "not an image to denoise")
         return io.BytesIO(data)
     path = Path(source)
     if path.is_dir():
@@ -189,7 +194,8 @@ def _border(a):
     if h <= 2 or w <= 2:
         return a.ravel()
     t = max(1, min(h, w) // 14)
-    return np.concatenate([a[:t].ravel(), a[-t:].ravel(), a[t:-t, :t].ravel(), a[t:-t, -t:].ravel()])
+    return np.concatenate([a[:t].ravel(), a[-t:].ravel(),
+                           a[t:-t, :t].ravel(), a[t:-t, -t:].ravel()])
 
 
 def is_dark_on_light(gray):
@@ -250,7 +256,7 @@ def to_frame(gray, frame="auto", mask=None):
     invert = is_dark_on_light(known)
     x = 1.0 - known if invert else known
     paper = _paper_level(_border(x))
-    view, factor = _detection_view(x)
+    view = _detection_view(x)
     k = _filter_size(view.shape)
     smooth = ndimage.median_filter(view, size=k, mode="nearest")
     # the ink's level: the brightest spot where k pixels of a k x k window agree (a
@@ -357,12 +363,12 @@ def _fill_for_detection(gray, mask):
 
 
 def _detection_view(x):
-    """``x`` shrunk (if large) so that finding the digit stays cheap: (view, factor)."""
+    """``x``, shrunk if large, so that finding the digit stays cheap."""
     factor = max(1, int(np.ceil(max(x.shape) / DETECT_SIDE)))
     if factor == 1:
-        return x, 1
+        return x
     h, w = x.shape
-    return _resize(x, max(1, int(round(h / factor))), max(1, int(round(w / factor)))), factor
+    return _resize(x, max(1, int(round(h / factor))), max(1, int(round(w / factor))))
 
 
 def _digit_box(smooth, pad, shape):

@@ -26,7 +26,8 @@ from aekit.images import read_image, write_png
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)
     p.add_argument("--noise", action="append", choices=NOISES,
                    help="repeatable; default: gaussian:0.5")
@@ -60,10 +61,12 @@ def main():
                              "aekit_denoise": float(psnr(X, back).mean()),
                              "seconds": round(seconds, 1), "n": len(X)}
             r = results[spec]
-            print(f"{spec:<15} noisy PNGs {r['noisy_png']:.2f} dB -> aekit denoise {r['aekit_denoise']:.2f} dB"
+            print(f"{spec:<15} noisy PNGs {r['noisy_png']:.2f} dB -> "
+                  f"aekit denoise {r['aekit_denoise']:.2f} dB"
                   f"  ({len(X)} files, {seconds:.1f} s)", flush=True)
     if a.json:
-        Path(a.json).write_text(json.dumps({"model": a.model, "seed": a.seed, "psnr": results}, indent=1))
+        doc = {"model": a.model, "seed": a.seed, "psnr": results}
+        Path(a.json).write_text(json.dumps(doc, indent=1))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ def digit(seed=0):
 
 def scan(side=112, paper=0.95, ink=0.1):
     """The digit enlarged onto light paper with dark ink, off-centre like a real scan."""
-    big = np.asarray(Image.fromarray(digit()).resize((side * 3 // 5,) * 2, Image.Resampling.BILINEAR))
+    size = (side * 3 // 5,) * 2
+    big = np.asarray(Image.fromarray(digit()).resize(size, Image.Resampling.BILINEAR))
     out = np.zeros((side, side), np.float32)
     out[side // 5:side // 5 + big.shape[0], side // 4:side // 4 + big.shape[1]] = big
     return paper + out * (ink - paper)

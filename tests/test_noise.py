@@ -30,7 +30,8 @@ def digit_png(tmp_path):
 
 def test_protocol_noise_is_the_training_noise():
     X = np.random.RandomState(0).rand(50, 784).astype(np.float32)
-    for spec, noise in [("gaussian:0.5", Noise("gaussian", 0.5)), ("masking:0.25", Noise("masking", 0.25))]:
+    for spec, noise in [("gaussian:0.5", Noise("gaussian", 0.5)),
+                        ("masking:0.25", Noise("masking", 0.25))]:
         expected = noise.apply(torch.from_numpy(X), torch.Generator().manual_seed(3)).numpy()
         np.testing.assert_array_equal(corrupt(X, spec, seed=3), expected)
     assert not np.array_equal(corrupt(X, "gaussian:0.5", 3), corrupt(X, "gaussian:0.5", 4))

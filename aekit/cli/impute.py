@@ -14,23 +14,24 @@ from .options import check_output_path, device_option
               help="Where to write the completed table (CSV; '-' for stdout).")
 @click.option("--label-column", help="Column carried through untouched (name or 0-based number).")
 @click.option("--id-column", help="Id column carried through untouched.")
-@click.option("--max-iter", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("--max-iter", type=click.IntRange(min=1), default=50, show_default=True,
               help="At most this many reconstruction rounds.")
 @click.option("--tol", type=click.FloatRange(min=0), default=1e-4, show_default=True,
-              help="Stop a row once its filled cells move less than this (in the model's "
-                   "scaled units) in one round.")
+              help="Stop a row once its filled cells move less than this in one round (in "
+                   "the model's scaled units).")
 @device_option
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def command(data, model, output, label_column, id_column, max_iter, tol, device, quiet):
     """Fill the missing cells of DATA by iterating the autoencoder's reconstruction.
 
-    Empty and NaN cells start at a first guess (the training means of the
-    model's columns, or for a [0, 1] model the column means of the known
-    cells) and then take the reconstruction's values, round after round,
-    while the known cells stay fixed; a row is done when its filled cells
-    stop moving. Known cells, the header and the label/id columns are
-    written back as they were; integer columns get integer fills. Pixel
-    tables (0..255) are scaled for a model trained on MNIST and back.
+    Empty and NaN cells start at the model's "nothing known" (the training
+    means of its columns; 0 for a model of [0, 1] data such as pixels) and
+    then take the reconstruction's values, round after round, while the
+    known cells stay fixed. Each row keeps the round whose reconstruction
+    best matches its known cells. Known cells, the header and the label/id
+    columns are written back as they were; integer columns get integer
+    fills. Pixel tables (0..255) are scaled for a model trained on MNIST and
+    back.
 
     \b
     Example:

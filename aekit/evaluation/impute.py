@@ -7,11 +7,13 @@ Two patterns of missing pixels, drawn with a fixed seed per test image:
   columns 4..14, so that it covers part of the digit's 20x20 box.
 
 Methods: each pixel's mean over the training images; scikit-learn's PCA
-(fitted on the clean training images) and the autoencoder, both iterated the
-same way (missing pixels start at the training means, then take
-the reconstruction's values until they stop moving; see
-:mod:`aekit.imputation`). Metric: RMSE over all missing pixels, in [0, 1]
-pixel units.
+(fitted on the clean training images) and the autoencoder, both filled by the
+same loop (:func:`aekit.imputation.iterative_fill`: iterate the reconstruction
+on the missing pixels only). PCA runs the classic iterative PCA imputation
+(start at the training means, iterate until the fills settle); the
+autoencoder runs exactly as `aekit impute` runs it (see
+:func:`aekit.imputation.impute`). Metric: RMSE over all missing pixels, in
+[0, 1] pixel units.
 
 PCA's number of components matters here (too many overfit a large hole), so
 by default it is chosen per pattern from ``PCA_CANDIDATES`` on held-out
@@ -74,8 +76,8 @@ class ImputeResult:
                  f"test images, mask seed {self.seed}",
                  f"{'missing':<20}" + "".join(f"{heads[m]:>10}" for m in methods) + "   PCA k"]
         for pattern, row in self.rmse.items():
-            lines.append(f"{DESCRIPTIONS[pattern]:<20}" + "".join(f"{row[m]:>10.4f}" for m in methods)
-                         + f"   {self.pca_components[pattern]:>5}")
+            cells = "".join(f"{row[m]:>10.4f}" for m in methods)
+            lines.append(f"{DESCRIPTIONS[pattern]:<20}{cells}   {self.pca_components[pattern]:>5}")
         return "\n".join(lines)
 
     def to_dict(self):
@@ -85,13 +87,13 @@ class ImputeResult:
 
 
 def protocol_impute(model, X_train, X_test, patterns=PATTERNS, seed=SEED,
-                    pca_components=None, max_iter=100, keep=10, log=None):
+                    pca_components=None, max_iter=50, keep=10, log=None):
     """Run the imputation comparison; ``model`` None gives the baselines only.
 
     ``pca_components``: a fixed k, or None to choose it per pattern on
     held-out training images.
     """
-    from ..imputation import autoencoder_of, iterative_fill
+    from ..imputation import autoencoder_of, impute, iterative_fill
 
     ae = autoencoder_of(model) if model is not None else None
     X_train = np.asarray(X_train, dtype=np.float32)
@@ -110,13 +112,14 @@ def protocol_impute(model, X_train, X_test, patterns=PATTERNS, seed=SEED,
         result.seconds[f"pca_choose_fit_{pattern}"] = round(time.perf_counter() - t, 2)
         filled = {"mean": np.where(missing, means, X_test)}
         rounds = {}
-        fills = [("pca", _pca_reconstruct(pca))]
+        t = time.perf_counter()
+        filled["pca"], rounds["pca"] = iterative_fill(_pca_reconstruct(pca), X_test, missing,
+                                                      means, max_iter)
+        result.seconds[f"pca_{pattern}"] = round(time.perf_counter() - t, 2)
         if ae is not None:
-            fills.append(("model", ae.reconstruct))
-        for name, fn in fills:
             t = time.perf_counter()
-            filled[name], rounds[name] = iterative_fill(fn, X_test, missing, means, max_iter)
-            result.seconds[f"{name}_{pattern}"] = round(time.perf_counter() - t, 2)
+            filled["model"] = impute(ae, np.where(missing, np.nan, X_test), max_iter=max_iter)
+            result.seconds[f"model_{pattern}"] = round(time.perf_counter() - t, 2)
         result.rmse[pattern] = {m: rmse_missing(X_test, f, missing) for m, f in filled.items()}
         result.rounds[pattern] = rounds
         shown = np.where(missing[:keep], 0.5, X_test[:keep])  # holes shown mid-grey
@@ -129,7 +132,7 @@ def protocol_impute(model, X_train, X_test, patterns=PATTERNS, seed=SEED,
     return result
 
 
-def choose_pca_components(X_train, pattern, seed=SEED, max_iter=100, candidates=PCA_CANDIDATES):
+def choose_pca_components(X_train, pattern, seed=SEED, max_iter=50, candidates=PCA_CANDIDATES):
     """The k with the lowest imputation RMSE on the last training images, PCA fitted on the rest."""
     from ..imputation import iterative_fill
 
@@ -165,4 +168,5 @@ def picture(result, path):
             rows.append(imgs)
             head = heads[m] + (f"-{result.pca_components[pattern]}" if m == "pca" else "")
             labels.append(f"{DESCRIPTIONS[pattern]}: {head}")
-    return plots.image_rows(rows, labels, path, title="Imputation: clean | missing | mean | PCA | model")
+    return plots.image_rows(rows, labels, path,
+                            title="Imputation: clean | missing | mean | PCA | model")
