@@ -73,7 +73,14 @@ def test_chunked_output_equals_one_chunk(digit_model, pixel_csv, tmp_path, monke
     monkeypatch.setattr(encode, "CHUNK_ROWS", 7)
     assert run(data, "-m", model, "--label-column", "label", "--id-column", "name",
                "-o", chunked, "-q").exit_code == 0
-    assert whole.read_text() == chunked.read_text()
+    import pandas as pd
+
+    a, b = pd.read_csv(whole), pd.read_csv(chunked)
+    assert list(a.columns) == list(b.columns) and len(a) == len(b)
+    codes = [c for c in a.columns if c.startswith("code_")]
+    assert codes and a.drop(columns=codes).equals(b.drop(columns=codes))
+    # float32 matrix products may round differently with the batch size
+    np.testing.assert_allclose(a[codes].to_numpy(), b[codes].to_numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_plot_coloured_by_label(digit_model, pixel_csv, tmp_path):
