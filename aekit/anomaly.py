@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .estimators import Autoencoder
 
 METHODS = ("autoencoder", "pca")
-AUTO_CODE_SIZE = 8  # one-class MNIST: 8 and 16 score alike, 32 worse (a wide code reconstructs anything)
+AUTO_CODE_SIZE = 8  # one-class MNIST: codes of 8 to 16 score alike, 32 worse (it reconstructs anything)
 SCORES = ("auto", "mse", "relative")
 QUANTILE_PERCENTS = np.linspace(0, 100, 1001)
 
@@ -80,11 +80,15 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         [0, 1], "mse" for anything else.
     n_components : int or float, default=0.9
         Components (or share of variance) kept by ``method="pca"``.
+    hidden : tuple of int or "auto", default="auto"
+        Encoder layer sizes; "auto": 8 x the number of features wide (32..512),
+        then half that.
     code_size : int or "auto", default="auto"
-        The bottleneck: "auto" is 8, or a third of the features when there are
-        fewer than 24, so that the network cannot simply copy its input.
-    hidden : tuple of int, default=(512, 256)
-    batch_size : int, default=128
+        The bottleneck; "auto": half the number of features, 1..8, so that the
+        network cannot simply copy its input (rows it copies look normal).
+    batch_size : int or "auto", default="auto"
+        "auto": an eighth of the training rows, 16..128, so that small tables
+        still get enough optimisation steps.
     epochs : int, default=30
     Other parameters are those of :class:`aekit.Autoencoder`, passed through.
 
@@ -107,7 +111,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         score_type="auto",
         n_components=0.9,
         code_size="auto",
-        hidden=(512, 256),
+        hidden="auto",
         dropout=0.0,
         batch_norm=False,
         noise=None,
@@ -115,7 +119,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         lr=1e-3,
         momentum=0.9,
         weight_decay=0.0,
-        batch_size=128,
+        batch_size="auto",
         epochs=30,
         validation_fraction=0.1,
         patience=8,
@@ -147,22 +151,32 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _autoencoder_params(self):
+    def _autoencoder_params(self, n_samples=None):
         names = Autoencoder().get_params(deep=False)
         params = {k: v for k, v in self.get_params(deep=False).items() if k in names}
-        params["code_size"] = self._code_size()
+        params.update(self._auto_sizes(getattr(self, "n_features_in_", None), n_samples))
         return params
 
-    def _code_size(self):
-        """``code_size="auto"``: 8, or a third of the features when there are fewer than 24.
+    def _auto_sizes(self, n_features, n_samples):
+        """The "auto" sizes: the network, its code and the batch follow the data's shape.
 
-        A code as wide as the input would let the network copy any row, anomalies
-        included; a third keeps a real bottleneck on small tables.
+        Hidden layers 8 x the features wide (32..512), halving; a code of half the
+        features (1..8), so that the network cannot simply copy its input; batches
+        of an eighth of the training rows (16..128), so that small tables get
+        enough optimisation steps. On MNIST (784 features, ~5,400 training rows
+        per digit) this is 784-512-256-8 with batches of 128.
         """
-        if self.code_size != "auto":
-            return self.code_size
-        n = getattr(self, "n_features_in_", None)
-        return AUTO_CODE_SIZE if n is None else max(1, min(AUTO_CODE_SIZE, n // 3))
+        f = n_features or 784
+        out = {}
+        if self.hidden == "auto":
+            width = int(np.clip(8 * f, 32, 512))
+            out["hidden"] = (width, width // 2)
+        if self.code_size == "auto":
+            out["code_size"] = int(np.clip(f // 2, 1, AUTO_CODE_SIZE))
+        if self.batch_size == "auto":
+            n_train = (n_samples or 10**6) * (1 - self.validation_fraction)
+            out["batch_size"] = int(np.clip(int(n_train) // 8, 16, 128))
+        return out
 
     def _validate_params(self):
         if self.method not in METHODS:
@@ -189,7 +203,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         trainer = None
         self._validate_params()
         if self.method == "autoencoder":
-            self.autoencoder_ = Autoencoder(**self._autoencoder_params())
+            self.autoencoder_ = Autoencoder(**self._autoencoder_params(len(X)))
             self.autoencoder_.n_features_in_ = X.shape[1]
             trainer = self.autoencoder_._fit(X, callback=callback, resume=resume)
             self.pca_ = None

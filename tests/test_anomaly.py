@@ -126,3 +126,11 @@ def test_score_type_relative_for_unit_data(rng):
     assert AnomalyDetector(method="pca").fit(X - 0.5).score_type_ == "mse"
     with pytest.raises(ValueError, match="relative"):
         AnomalyDetector(method="pca", score_type="relative").fit(X - 0.5)
+
+
+def test_auto_sizes_follow_the_data(rng):
+    """A small table gets a small network with a real bottleneck and small batches."""
+    det = AnomalyDetector(epochs=1, device="cpu", random_state=0).fit(rng.normal(size=(200, 6)))
+    ae = det.autoencoder_
+    assert (ae.hidden, ae.code_size, ae.batch_size) == ((48, 24), 3, 22)
+    assert det._auto_sizes(784, 5923) == {"hidden": (512, 256), "code_size": 8, "batch_size": 128}
