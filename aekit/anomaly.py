@@ -174,7 +174,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if self.code_size == "auto":
             out["code_size"] = int(np.clip(f // 2, 1, AUTO_CODE_SIZE))
         if self.batch_size == "auto":
-            n_train = (n_samples or 10**6) * (1 - self.validation_fraction)
+            vf = self.validation_fraction
+            vf = vf if isinstance(vf, numbers.Real) and 0 <= vf < 1 else 0  # else Autoencoder rejects it
+            n_train = (n_samples or 10**6) * (1 - vf)
             out["batch_size"] = int(np.clip(int(n_train) // 8, 16, 128))
         return out
 
@@ -190,6 +192,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             raise ValueError(f"threshold must be a number or None, got {self.threshold!r}")
         if self.score_type not in SCORES:
             raise ValueError(f"score_type must be one of {SCORES}, got {self.score_type!r}")
+        if self.method == "autoencoder":
+            # the network's own parameters, checked before any training starts
+            Autoencoder(**self._autoencoder_params())._validate_params()
 
     # -- fitting ------------------------------------------------------------
     def fit(self, X, y=None):

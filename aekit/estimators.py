@@ -131,9 +131,10 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         positive_int("epochs", self.epochs)
         positive_int("patience", self.patience, 0)
         positive_int("lr_patience", self.lr_patience, 0)
-        if not 0 <= self.dropout < 1:
+        if not (isinstance(self.dropout, numbers.Real) and 0 <= self.dropout < 1):
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if not 0 <= self.validation_fraction < 1:
+        vf = self.validation_fraction
+        if not (isinstance(vf, numbers.Real) and not isinstance(vf, bool) and 0 <= vf < 1):
             raise ValueError(
                 f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}"
             )

@@ -102,6 +102,31 @@ def test_invalid_parameters_are_refused(table):
         AnomalyDetector(method="pca", threshold=float("nan")).fit(X)
     with pytest.raises(ValueError, match="score_type"):
         AnomalyDetector(method="pca", score_type="max").fit(X)
+    # the network's parameters are checked too, with "auto" sizes in play
+    for bad in (None, "0.1", 1.0):
+        with pytest.raises(ValueError, match="validation_fraction"):
+            AnomalyDetector(validation_fraction=bad, epochs=1).fit(X)
+    with pytest.raises(ValueError, match="dropout"):
+        AnomalyDetector(dropout=None, epochs=1).fit(X)
+
+
+def test_detector_file_with_invalid_network_parameters_is_refused(table, tmp_path):
+    import json
+
+    from safetensors.torch import save_file
+
+    from aekit.errors import ModelFileError
+    from aekit.serialization import read_model_file
+
+    good = AnomalyDetector(hidden=(6,), code_size=2, epochs=1, device="cpu",
+                           random_state=0).fit(table[0]).save(tmp_path / "good.safetensors")
+    doc, tensors = read_model_file(good)
+    doc["params"]["validation_fraction"] = None
+    doc["params"]["batch_size"] = "auto"
+    bad = tmp_path / "bad.safetensors"
+    save_file(dict(tensors), str(bad), metadata={"aekit": json.dumps(doc)})
+    with pytest.raises(ModelFileError, match="validation_fraction"):
+        load(bad)
 
 
 def test_pca_baseline_separates_mnist_digits(mnist_small):
