@@ -43,6 +43,22 @@ def score_contributions(Xs, R, score):
     return E * (n / (mass + 1.0))[:, None]
 
 
+def autoencoder_scores(ae, X, score):
+    """Row scores (the row means of autoencoder_contributions), computed batch by batch
+    on the model's device: no (n_samples, n_features) error matrix is built."""
+    Xs = ae._scale(ae._check_X(X))
+    relative = resolve_score(score, ae.scaling_) == "relative"
+
+    def rows(net, t):
+        R = net.decode(net.encode(t))
+        err = ((R - t) ** 2).sum(dim=1)
+        if relative:
+            return err / (t.sum(dim=1) + R.clamp(0.0, 1.0).sum(dim=1) + 1.0)
+        return err / t.shape[1]
+
+    return ae._run(rows, Xs).reshape(len(Xs)).astype(np.float64)
+
+
 def autoencoder_contributions(ae, X, score):
     """score_contributions for a fitted :class:`~aekit.Autoencoder` (one pass of the network)."""
     Xs = ae._scale(ae._check_X(X))
@@ -221,7 +237,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             self.pca_ = PCA(n_components=self._pca_components(X), random_state=self.random_state)
             self.pca_.fit(self._scaler._scale(X))
         self.score_type_ = resolve_score(self.score_type, self._scaling())
-        train_scores = self._contributions(X).mean(axis=1)
+        train_scores = self._row_scores(X)
         # kept so that `aekit detect --contamination C` can pick another threshold later
         self.score_quantiles_ = np.percentile(train_scores, QUANTILE_PERCENTS)
         self._set_threshold(-train_scores)
@@ -272,8 +288,12 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def score_samples(self, X):
         """Minus the reconstruction error: higher means more normal."""
-        X = self._check_X(X)
-        return -self._contributions(X).mean(axis=1)
+        return -self._row_scores(self._check_X(X))
+
+    def _row_scores(self, X):
+        if self.autoencoder_ is not None:
+            return autoencoder_scores(self.autoencoder_, X, self.score_type_)
+        return self._contributions(X).mean(axis=1)
 
     def decision_function(self, X):
         """score_samples(X) - offset_: negative for anomalies."""

@@ -104,6 +104,15 @@ class Scorer:
                 return self.model.explain(X)
             return autoencoder_contributions(self.model, X, self.score)
 
+    def scores(self, X):
+        """The anomaly scores of float32 rows X, without the per-feature matrix."""
+        from ..anomaly import autoencoder_scores
+
+        with _columns_in_model_order():
+            if self.is_detector:
+                return self.model.anomaly_score(X)
+            return autoencoder_scores(self.model, X, self.score)
+
 
 @contextlib.contextmanager
 def _columns_in_model_order():
@@ -191,7 +200,7 @@ class LabelBinarizer:
 
 def run_detect(scorer, data, output="-", contamination=None, threshold=None, explain=0,
                label_column=None, id_column=None, normal_labels=(), report=None, quiet=False):
-    from ..tabular import CsvTable, looks_like_pixels
+    from ..tabular import CsvTable, looks_like_pixels, prefetch
 
     table = CsvTable(data, label_column=label_column, id_column=id_column)
     table.chunksize = max(256, min(50_000, CELLS_PER_CHUNK // max(1, table.n_columns)))
@@ -217,15 +226,18 @@ def run_detect(scorer, data, output="-", contamination=None, threshold=None, exp
 
     def scored_chunks():
         nonlocal pixels
-        for ch in table.chunks():
+        for ch in prefetch(table.chunks()):
             X = ch.X if order is None else ch.X[:, order]
             if pixels is None:
                 pixels = scorer.pixel_model and looks_like_pixels(X)
             if pixels:
                 X = X / 255.0
             X = X.astype(np.float32)
-            errors = scorer.contributions(X)
-            yield ch, errors.mean(axis=1), errors
+            if k:
+                errors = scorer.contributions(X)
+                yield ch, errors.mean(axis=1), errors
+            else:
+                yield ch, scorer.scores(X), None
 
     with _output(output) as out:
         import pandas as pd

@@ -1,0 +1,69 @@
+"""The CSV reader's plumbing: the byte fast path and the prefetching thread."""
+
+import numpy as np
+import pytest
+
+from aekit.errors import DataError
+from aekit.tabular import CsvTable, prefetch
+
+
+def test_prefetch_keeps_order_and_items():
+    assert list(prefetch(iter(range(50)), depth=2)) == list(range(50))
+
+
+def test_prefetch_raises_the_producers_error_after_the_items_before_it():
+    def items():
+        yield 1
+        yield 2
+        raise DataError("line 3 is bad")
+
+    seen = []
+    with pytest.raises(DataError, match="line 3"):
+        for x in prefetch(items()):
+            seen.append(x)
+    assert seen == [1, 2]
+
+
+def test_prefetch_stops_and_closes_the_source_when_left_early():
+    closed = []
+
+    def items():
+        try:
+            for i in range(10**6):
+                yield i
+        finally:
+            closed.append(True)
+
+    for x in prefetch(items(), depth=1):
+        if x == 3:
+            break
+    assert closed == [True]
+
+
+@pytest.mark.parametrize("header", [True, False])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_file_and_stdin_paths_read_the_same_rows(tmp_path, header, newline, monkeypatch):
+    import io
+    import sys
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 255, size=(37, 5)).astype(float)
+    lines = ([",".join(f"c{i}" for i in range(5))] if header else []) + \
+        [",".join(f"{v:g}" for v in row) for row in X]
+    text = newline.join(lines) + newline
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    from_file = CsvTable(path, chunksize=10)
+    assert from_file.has_header == header
+    got_file = np.concatenate([c.X for c in from_file.chunks()])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    got_stdin = np.concatenate([c.X for c in CsvTable("-", chunksize=10).chunks()])
+    np.testing.assert_array_equal(got_file, X)
+    np.testing.assert_array_equal(got_stdin, X)
+
+
+def test_fast_path_still_names_the_bad_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b\n1,2\n3,x\n")
+    with pytest.raises(DataError, match="non-numeric"):
+        list(CsvTable(path).chunks())
