@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .noise import parse_noise
-from .training import OPTIMIZERS
+from .training import LR_SCHEDULES, OPTIMIZERS
 
 INFERENCE_BATCH = 4096
 
@@ -53,6 +53,11 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Epochs without improvement before training stops early.
     lr_patience : int, default=3
         Epochs without improvement before the learning rate is halved.
+    lr_schedule : {"plateau", "onecycle"}, default="plateau"
+        ``"plateau"`` halves the rate when the monitored loss stalls
+        (``lr_patience``); ``"onecycle"`` warms up to ``lr`` and anneals it to
+        nearly zero by the last of ``epochs`` (best when the epoch budget is
+        fixed; ``lr`` can then be set ~3x higher).
     device : str, default="auto"
         ``"auto"`` (a GPU when there is one), ``"cpu"``, ``"cuda"``...
     random_state : int or None, default=None
@@ -91,6 +96,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         validation_fraction=0.1,
         patience=8,
         lr_patience=3,
+        lr_schedule="plateau",
         device="auto",
         random_state=None,
         verbose=0,
@@ -109,6 +115,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.lr_patience = lr_patience
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -137,6 +144,10 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         if not (isinstance(vf, numbers.Real) and not isinstance(vf, bool) and 0 <= vf < 1):
             raise ValueError(
                 f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}"
+            )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}"
             )
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
@@ -191,7 +202,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             optimizer=self.optimizer, lr=float(self.lr), momentum=float(self.momentum),
             weight_decay=float(self.weight_decay), batch_size=int(self.batch_size),
             epochs=int(self.epochs), patience=int(self.patience),
-            lr_patience=int(self.lr_patience), seed=seed,
+            lr_patience=int(self.lr_patience), lr_schedule=self.lr_schedule, seed=seed,
         )
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         start = time.perf_counter()
@@ -353,6 +364,10 @@ class DenoisingAutoencoder(Autoencoder):
 
     Same parameters as :class:`Autoencoder`; ``noise`` defaults to
     ``"gaussian:0.3"`` (applied during training only, never at inference).
+    The network defaults are larger than :class:`Autoencoder`'s (784-1024-512-128
+    with batch norm on MNIST): a denoiser must keep the detail of the image
+    rather than compress it, and on protocol D's gaussian noise this gains
+    about 1 dB over 512-256-32 in the same 20 epochs.
 
     Examples
     --------
@@ -366,10 +381,10 @@ class DenoisingAutoencoder(Autoencoder):
 
     def __init__(
         self,
-        code_size=32,
-        hidden=(512, 256),
+        code_size=128,
+        hidden=(1024, 512),
         dropout=0.0,
-        batch_norm=False,
+        batch_norm=True,
         noise="gaussian:0.3",
         optimizer="adam",
         lr=1e-3,
@@ -380,6 +395,7 @@ class DenoisingAutoencoder(Autoencoder):
         validation_fraction=0.1,
         patience=8,
         lr_patience=3,
+        lr_schedule="plateau",
         device="auto",
         random_state=None,
         verbose=0,
@@ -389,7 +405,7 @@ class DenoisingAutoencoder(Autoencoder):
             noise=noise, optimizer=optimizer, lr=lr, momentum=momentum,
             weight_decay=weight_decay, batch_size=batch_size, epochs=epochs,
             validation_fraction=validation_fraction, patience=patience,
-            lr_patience=lr_patience, device=device, random_state=random_state,
+            lr_patience=lr_patience, lr_schedule=lr_schedule, device=device, random_state=random_state,
             verbose=verbose,
         )
 

@@ -1,6 +1,7 @@
 """Protocol R (../shared/PROTOCOLS.md): SSE per test image at code size k, autoencoder vs PCA.
 
     python scripts/bench_reconstruction.py --code-size 30 --hidden 1000,500,250 --epochs 40
+    python scripts/bench_reconstruction.py --batch-norm --lr-schedule onecycle --lr 3e-3
 """
 
 import argparse
@@ -18,6 +19,7 @@ def main():
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--batch-norm", action="store_true")
+    p.add_argument("--lr-schedule", default="plateau", choices=["plateau", "onecycle"])
     p.add_argument("--patience", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", default=None)
@@ -26,7 +28,7 @@ def main():
     a = p.parse_args()
     hidden = tuple(int(h) for h in a.hidden.split(","))
     ae = Autoencoder(code_size=a.code_size, hidden=hidden, epochs=a.epochs, batch_size=a.batch_size,
-                     lr=a.lr, batch_norm=a.batch_norm, patience=a.patience, random_state=a.seed,
+                     lr=a.lr, batch_norm=a.batch_norm, lr_schedule=a.lr_schedule, patience=a.patience, random_state=a.seed,
                      verbose=1)
     result = reconstruction(ae, data_dir=a.data_dir)
     print(result.table(), flush=True)

@@ -120,3 +120,15 @@ def test_save_is_atomic_and_never_half_written(tmp_path, rng, monkeypatch):
         est.save(target)
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+
+
+def test_onecycle_schedule_warms_up_then_anneals_to_nearly_zero():
+    X = np.random.RandomState(0).rand(256, 10)
+    ae = Autoencoder(hidden=(8,), code_size=3, epochs=6, lr=1e-2, lr_schedule="onecycle",
+                     random_state=0, device="cpu").fit(X)
+    lr = ae.history_["lr"]
+    assert len(lr) == 6 and max(lr) > 0.5e-2 and lr[-1] < 0.05 * max(lr)
+    assert lr.index(max(lr)) < 3  # the peak comes early, then it only falls
+    assert all(a >= b for a, b in zip(lr[lr.index(max(lr)):], lr[lr.index(max(lr)) + 1:]))
+    with pytest.raises(ValueError, match="lr_schedule"):
+        Autoencoder(lr_schedule="cosine").fit(X)

@@ -38,6 +38,29 @@ def test_train_mnist_digits_saves_a_loadable_model(mnist_dir, tmp_path):
     assert "784-16-4-16-784" in info.output and "epochs" in info.output
 
 
+def test_denoiser_takes_the_denoising_estimators_network_unless_told(tmp_path, rng):
+    data = tmp_path / "t.csv"
+    X = rng.rand(64, 6)
+    data.write_text("\n".join(",".join(f"{v:.4f}" for v in row) for row in X) + "\n")
+    defaults = aekit.DenoisingAutoencoder().get_params()
+    out = tmp_path / "d.safetensors"
+    r = run(["train", "--data", str(data), "--noise", "gaussian:0.2", "--epochs", "1",
+             "--quiet", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    est = aekit.load(out)
+    assert (est.hidden, est.code_size, est.batch_norm) == \
+        (defaults["hidden"], defaults["code_size"], defaults["batch_norm"])
+    r = run(["train", "--data", str(data), "--noise", "gaussian:0.2", "--epochs", "1",
+             "--no-batch-norm", *TINY, "-o", str(out)])
+    est = aekit.load(out)
+    assert (est.hidden, est.code_size, est.batch_norm) == ((16,), 4, False)
+    r = run(["train", "--data", str(data), "--epochs", "1", "--quiet", "-o", str(out)])
+    plain = aekit.Autoencoder().get_params()
+    est = aekit.load(out)
+    assert (est.hidden, est.code_size, est.batch_norm) == \
+        (plain["hidden"], plain["code_size"], plain["batch_norm"])
+
+
 def test_train_denoising_on_csv(tmp_path, rng):
     data = tmp_path / "t.csv"
     X = rng.normal(size=(200, 5)) * [1, 5, 10, 50, 100]
@@ -58,9 +81,11 @@ def _state(path):
     return {k: v for k, v in tensors.items() if k.startswith("net.")}
 
 
-def test_interrupt_then_resume_matches_uninterrupted_run(mnist_dir, tmp_path, monkeypatch):
+@pytest.mark.parametrize("schedule", ["plateau", "onecycle"])
+def test_interrupt_then_resume_matches_uninterrupted_run(mnist_dir, tmp_path, monkeypatch,
+                                                         schedule):
     args = ["train", "--data-dir", str(mnist_dir), "--limit", "300", "--epochs", "4",
-            "--dropout", "0.1", "--noise", "masking:0.2", *TINY]
+            "--dropout", "0.1", "--noise", "masking:0.2", "--lr-schedule", schedule, *TINY]
     full = tmp_path / "full.safetensors"
     assert run([*args, "-o", str(full)]).exit_code == 0
 

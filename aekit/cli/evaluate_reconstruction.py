@@ -13,11 +13,15 @@ from .options import IntList, data_dir_option, device_option
 @click.option("--hidden", type=IntList(1), default="1000,500,250", show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=40, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
-@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
+@click.option("--lr-schedule", type=click.Choice(["plateau", "onecycle"]), default="plateau",
+              show_default=True)
+@click.option("--batch-norm/--no-batch-norm", default=False, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Fit on the first N training images only.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @device_option
-def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, limit, seed, device):
+def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, lr_schedule, batch_norm,
+            limit, seed, device):
     """Protocol R: SSE per MNIST test image of the autoencoder and of PCA, same k.
 
     Fits on the 60,000 training images (the whole protocol takes minutes).
@@ -30,6 +34,7 @@ def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, limit, s
         est = load(model, device=device)
     else:
         est = Autoencoder(code_size=code_size, hidden=hidden, epochs=epochs, batch_size=batch_size,
-                          lr=lr, random_state=seed, device=device, verbose=1)
+                          lr=lr, lr_schedule=lr_schedule, batch_norm=batch_norm,
+                          random_state=seed, device=device, verbose=1)
     result = reconstruction(est, data_dir=data_dir, limit=limit, model_path=model)
     click.echo(result.table())

@@ -17,10 +17,11 @@ QUANTILE_STEPS = 1001  # error percentiles 0, 0.1, ..., 100 stored for `aekit de
 @click.option("--id-column", help="CSV id column to leave out of training.")
 @click.option("--digits", type=IntList(0, 9), help="Train on these MNIST classes only, e.g. 1,7.")
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N training rows.")
-@click.option("--code-size", type=click.IntRange(min=1), default=32, show_default=True,
-              help="Size of the code (bottleneck).")
-@click.option("--hidden", type=IntList(1), default="512,256", show_default=True,
-              help="Encoder hidden layer sizes; the decoder mirrors them.")
+@click.option("--code-size", type=click.IntRange(min=1), default=None,
+              help="Size of the code (bottleneck).  [default: 32; 128 with --noise]")
+@click.option("--hidden", type=IntList(1), default=None,
+              help="Encoder hidden layer sizes; the decoder mirrors them.  "
+              "[default: 512,256; 1024,512 with --noise]")
 @click.option("--noise", type=NoiseSpec(), default=None,
               help="Train a denoising autoencoder with this input corruption: "
               "gaussian:SIGMA, masking:P or saltpepper:P.")
@@ -28,7 +29,11 @@ QUANTILE_STEPS = 1001  # error percentiles 0, 0.1, ..., 100 stored for `aekit de
               help="Maximum epochs (early stopping may end sooner).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,
-              help="Learning rate (halved when the validation loss plateaus).")
+              help="Learning rate (the peak rate with --lr-schedule onecycle).")
+@click.option("--lr-schedule", type=click.Choice(["plateau", "onecycle"]), default="plateau",
+              show_default=True,
+              help="plateau: halve the rate when the validation loss stalls; onecycle: warm "
+              "up, then anneal to ~0 by the last epoch (for a fixed epoch budget).")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd", "rmsprop"]), default="adam",
               show_default=True)
 @click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.9,
@@ -37,7 +42,8 @@ QUANTILE_STEPS = 1001  # error percentiles 0, 0.1, ..., 100 stored for `aekit de
               help="L2 regularisation.")
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0,
               show_default=True)
-@click.option("--batch-norm/--no-batch-norm", default=False, show_default=True)
+@click.option("--batch-norm/--no-batch-norm", default=None,
+              help="Batch normalisation after each hidden layer.  [default: off; on with --noise]")
 @click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.1,
               show_default=True, help="Share held out for early stopping.")
 @click.option("--patience", type=click.IntRange(min=0), default=8, show_default=True,

@@ -13,7 +13,7 @@ from ..errors import AekitError, DataError, TrainingError
 QUANTILES = np.linspace(0, 100, 1001)
 PARAM_KEYS = ("code_size", "hidden", "noise", "epochs", "batch_size", "lr", "optimizer",
               "momentum", "weight_decay", "dropout", "batch_norm", "validation_fraction",
-              "patience", "device")
+              "patience", "device", "lr_schedule")
 
 
 def load_training_data(spec, data_dir=None):
@@ -130,9 +130,10 @@ def run_training(opts, out, ckpt):
             spec = {"source": "mnist", "digits": list(opts["digits"] or []) or None,
                     "limit": opts["limit"],
                     "data_dir": str(Path(opts["data_dir"]).resolve()) if opts["data_dir"] else None}
-        params = {k: opts[k] for k in PARAM_KEYS}
-        params["random_state"] = opts["seed"]
         cls = DenoisingAutoencoder if opts["noise"] else Autoencoder
+        # options left out take the estimator's defaults (a denoiser's network is larger)
+        params = {k: opts[k] for k in PARAM_KEYS if opts.get(k) is not None}
+        params["random_state"] = opts["seed"]
     if spec["source"] == "csv" and str(spec["path"]) == "-" and resume is not None:
         raise AekitError("cannot resume a run that read its data from stdin")
 
