@@ -30,6 +30,9 @@ def test_train_mnist_digits_saves_a_loadable_model(mnist_dir, tmp_path):
     doc, _ = read_model_file(out)
     assert doc["data"]["digits"] == [1, 7]
     assert len(doc["error_quantiles"]) == 1001
+    # detect scores pixel models by the relative error, as AnomalyDetector does
+    assert doc["score_type"] == "relative" and len(doc["score_quantiles"]) == 1001
+    assert doc["score_quantiles"] == sorted(doc["score_quantiles"])
     assert doc["evaluation"]["n_test"] == 1135 + 1028  # test images of 1 and 7
     assert (tmp_path / "rep" / "loss_curves.png").stat().st_size > 1000
     assert (tmp_path / "rep" / "reconstructions.png").stat().st_size > 1000
@@ -74,6 +77,7 @@ def test_train_denoising_on_csv(tmp_path, rng):
     assert type(est).__name__ == "DenoisingAutoencoder" and est.scaling_ == "standard"
     assert est.n_features_in_ == 5
     assert read_model_file(out)[0]["data"]["feature_names"] == ["a", "b", "c", "d", "e"]
+    assert read_model_file(out)[0]["score_type"] == "mse"  # standardised table: plain MSE
 
 
 def _state(path):

@@ -168,9 +168,17 @@ def run_training(opts, out, ckpt):
         kept = f"; the last good checkpoint is {ckpt}" if ckpt.exists() else ""
         raise TrainingError(f"{e}{kept}") from None
 
+    from ..anomaly import autoencoder_scores, resolve_score
+
     errors = est.reconstruction_errors(X).mean(axis=1)
+    # `aekit detect` scores this model the way AnomalyDetector would on such data:
+    # pixels in [0, 1] by the error relative to the row's ink, other tables by MSE
+    score = resolve_score("auto", est.scaling_)
+    scores = errors if score == "mse" else autoencoder_scores(est, X, score)
     extra = {"data": dict(spec),
-             "error_quantiles": np.percentile(errors, QUANTILES).tolist()}
+             "error_quantiles": np.percentile(errors, QUANTILES).tolist(),
+             "score_type": score,
+             "score_quantiles": np.percentile(scores, QUANTILES).tolist()}
     final = None
     if X_test is not None:
         R = est.reconstruct(X_test)
