@@ -5,6 +5,8 @@ A noise spec is a string ``KIND:LEVEL``:
 - ``gaussian:SIGMA``  x + SIGMA * N(0, 1)   (clipped to [0, 1] for [0, 1] data)
 - ``masking:P``       each input set to 0 with probability P
 - ``saltpepper:P``    each input set to 0 or 1 (min or max) with probability P
+- ``block:S``         one S x S square of each (square) image set to 0, at a
+                      uniformly random position: an occlusion to inpaint
 
 Specs joined with ``+`` (``gaussian:0.5+masking:0.25``) draw one of the kinds
 for each sample: a model trained so is robust to all of them.
@@ -12,7 +14,7 @@ for each sample: a model trained so is robust to all of them.
 
 from dataclasses import dataclass
 
-KINDS = ("gaussian", "masking", "saltpepper")
+KINDS = ("gaussian", "masking", "saltpepper", "block")
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,33 @@ class Noise:
             noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
             out = x + self.level * noise
             return out.clamp(low, high) if clip else out
+        if self.kind == "block":
+            return x.masked_fill(self._block_mask(x, generator), 0.0)
         u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         if self.kind == "masking":
             return x.masked_fill(u < self.level, 0.0)
         # saltpepper: half the hit pixels become low, half become high
         out = x.masked_fill(u < self.level / 2, low)
         return out.masked_fill((u >= self.level / 2) & (u < self.level), high)
+
+
+    def _block_mask(self, x, generator):
+        import math
+
+        import torch
+
+        size = int(self.level)
+        n, d = x.shape if x.dim() == 2 else (None, None)
+        side = math.isqrt(d) if d else 0
+        if n is None or side * side != d or size > side:
+            raise ValueError(f"block:{size} noise needs rows that are square images at least "
+                             f"{size}x{size} (got rows of {d if d else tuple(x.shape)} values)")
+        top = torch.randint(side - size + 1, (n, 1), generator=generator, device=x.device)
+        left = torch.randint(side - size + 1, (n, 1), generator=generator, device=x.device)
+        idx = torch.arange(side, device=x.device)
+        rows = (idx >= top) & (idx < top + size)
+        cols = (idx >= left) & (idx < left + size)
+        return (rows[:, :, None] & cols[:, None, :]).reshape(n, d)
 
 
 @dataclass(frozen=True)
@@ -83,7 +106,7 @@ def parse_noise(spec):
     kind, sep, level = spec.strip().lower().partition(":")
     if kind not in KINDS or not sep:
         raise ValueError(
-            f"invalid noise {spec!r}: use gaussian:SIGMA, masking:P or saltpepper:P"
+            f"invalid noise {spec!r}: use gaussian:SIGMA, masking:P, saltpepper:P or block:S"
         )
     try:
         value = float(level)
@@ -91,6 +114,10 @@ def parse_noise(spec):
         raise ValueError(f"invalid noise level in {spec!r}: not a number") from None
     if not (value >= 0) or value == float("inf"):
         raise ValueError(f"invalid noise level in {spec!r}: must be >= 0")
+    if kind == "block":
+        if value != int(value) or value < 1:
+            raise ValueError(f"invalid noise level in {spec!r}: a block side in pixels (>= 1)")
+        return Noise(kind, float(int(value)))
     if kind != "gaussian" and value > 1:
         raise ValueError(f"invalid noise level in {spec!r}: a probability must be <= 1")
     return Noise(kind, value)

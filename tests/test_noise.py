@@ -86,3 +86,24 @@ def test_noise_reports_an_unreadable_image(tmp_path):
             "-o", tmp_path / "o.png")
     assert r.exit_code == 1 and "empty" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "o.png").exists()
+
+
+def test_block_noise_cuts_one_square_hole_per_image():
+    import torch
+
+    from aekit.noise import parse_noise
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.ones(50, 784)
+    y = parse_noise("block:10").apply(x, gen)
+    holes = (y == 0).reshape(50, 28, 28)
+    assert (holes.sum(dim=(1, 2)) == 100).all()
+    for img in holes:
+        r, c = torch.nonzero(img, as_tuple=True)
+        assert r.max() - r.min() == 9 and c.max() - c.min() == 9  # one 10x10 square
+    tops = {int(torch.nonzero(h)[0, 0]) for h in holes}
+    assert len(tops) > 5  # positions vary
+    with pytest.raises(ValueError, match="square images"):
+        parse_noise("block:10").apply(torch.ones(4, 50), gen)
+    with pytest.raises(ValueError, match="block side"):
+        parse_noise("block:1.5")
