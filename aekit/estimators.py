@@ -213,7 +213,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             if resume is not None:
                 net.load_state_dict(resume["net"])
                 trainer.load_state_dict(*resume["trainer"])
-            X_train = torch.from_numpy(np.ascontiguousarray(Xs[train_idx], dtype=np.float32))
+            # without a validation split the rows need no gather: the trainer shuffles anyway
+            train_rows = Xs if n_val == 0 else Xs[train_idx]
+            X_train = torch.from_numpy(np.ascontiguousarray(train_rows, dtype=np.float32))
             X_val = torch.from_numpy(np.ascontiguousarray(Xs[val_idx], dtype=np.float32))
             bar = self._progress_bar(tcfg.epochs, trainer.epoch) if self.verbose else None
             try:

@@ -23,7 +23,7 @@ MISSING_WORDS = ("NaN", "nan", "NA", "N/A", "null")  # read as missing with allo
 
 @dataclass
 class Chunk:
-    X: np.ndarray  # float64 (rows, features); NaN where a cell was empty (if allowed)
+    X: np.ndarray  # CsvTable.dtype (rows, features); NaN where a cell was empty (if allowed)
     carried: "object"  # pandas DataFrame of the label/id columns, or None
     first_row: int  # 1-based data row number of X[0]
 
@@ -65,6 +65,9 @@ class CsvTable:
         self.name = "stdin" if str(path) == "-" else str(path)  # for messages
         self.allow_missing = allow_missing
         self.chunksize = chunksize
+        # float32 halves the memory of a chunk for consumers that compute in float32;
+        # a value beyond float32's range then reads as infinite and is refused
+        self.dtype = np.float64
         self._file = _open_text(path)
         try:
             self._read_first_line(label_column, id_column)
@@ -138,10 +141,10 @@ class CsvTable:
             # pandas pads a short row with NaN, which would read as gaps to fill
             stream = _RowLengths(stream, self.n_columns, self.name, 1 if not self.has_header else 2)
         if self.carried_idx:
-            dtypes = {i: "float64" for i in self.feature_idx}
+            dtypes = {i: self.dtype for i in self.feature_idx}
             dtypes.update({i: "object" for i in self.carried_idx})
         else:
-            dtypes = np.float64  # one dtype for all: a per-column dict costs ~20% of the parse
+            dtypes = self.dtype  # one dtype for all: a per-column dict costs ~20% of the parse
         row = 1
         seen = False
         try:
@@ -154,7 +157,7 @@ class CsvTable:
             for df in reader:
                 if len(df) == 0:
                     continue
-                X = df[self.feature_idx].to_numpy(dtype=np.float64)
+                X = df[self.feature_idx].to_numpy(dtype=self.dtype)
                 self._check(X, row)
                 carried = df[self.carried_idx].copy() if self.carried_idx else None
                 if carried is not None:
