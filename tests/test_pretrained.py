@@ -11,7 +11,7 @@ from aekit.pretrained import MODELS, path_of
 def test_bundled_models_load(name):
     est = aekit.load_pretrained(name, device="cpu")
     assert est.n_features_in_ == 784
-    assert path_of(name).stat().st_size < 3_000_000
+    assert path_of(name).stat().st_size < 4_000_000  # float16 weights (the total: below)
 
 
 def test_bundled_models_fit_the_size_budget():

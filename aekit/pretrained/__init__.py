@@ -15,7 +15,7 @@ FOLDER = Path(__file__).resolve().parent
 
 MODELS = {
     "mnist-denoiser": "Denoising autoencoder for 28x28 digits, trained on gaussian 0.5, "
-                      "masking 0.25 and salt-and-pepper 0.1 noise.",
+                      "masking 0.25, salt-and-pepper 0.1 noise and 10x10 holes.",
     "mnist-detector": "Anomaly detector (reconstruction error) trained on all MNIST digits: "
                       "flags rows that do not look like handwritten digits.",
 }
