@@ -6,7 +6,6 @@ so ``aekit --help`` stays fast.
 
 import importlib
 import os
-import sys
 
 import click
 

@@ -1,7 +1,6 @@
 """The work behind `aekit train` (kept apart so `aekit train --help` imports no torch)."""
 
 import contextlib
-import math
 import sys
 from pathlib import Path
 
