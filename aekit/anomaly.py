@@ -39,7 +39,9 @@ def score_contributions(Xs, R, score):
     if score == "mse":
         return E
     n = Xs.shape[1]
-    mass = Xs.sum(axis=1, dtype=np.float64) + np.clip(R, 0.0, 1.0).sum(axis=1, dtype=np.float64)
+    # clipped like the reconstruction: a row outside [0, 1] must not shrink the divisor
+    mass = (np.clip(Xs, 0.0, 1.0).sum(axis=1, dtype=np.float64)
+            + np.clip(R, 0.0, 1.0).sum(axis=1, dtype=np.float64))
     return E * (n / (mass + 1.0))[:, None]
 
 
@@ -53,7 +55,7 @@ def autoencoder_scores(ae, X, score):
         R = net.decode(net.encode(t))
         err = ((R - t) ** 2).sum(dim=1)
         if relative:
-            return err / (t.sum(dim=1) + R.clamp(0.0, 1.0).sum(dim=1) + 1.0)
+            return err / (t.clamp(0.0, 1.0).sum(dim=1) + R.clamp(0.0, 1.0).sum(dim=1) + 1.0)
         return err / t.shape[1]
 
     return ae._run(rows, Xs).reshape(len(Xs)).astype(np.float64)

@@ -56,8 +56,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     lr_schedule : {"plateau", "onecycle"}, default="plateau"
         ``"plateau"`` halves the rate when the monitored loss stalls
         (``lr_patience``); ``"onecycle"`` warms up to ``lr`` and anneals it to
-        nearly zero by the last of ``epochs`` (best when the epoch budget is
-        fixed; ``lr`` can then be set ~3x higher).
+        nearly zero by the last of ``epochs``, which it always runs (no early
+        stopping; the best epoch's weights are kept); best when the epoch budget
+        is fixed, and ``lr`` can then be set ~3x higher.
     device : str, default="auto"
         ``"auto"`` (a GPU when there is one), ``"cpu"``, ``"cuda"``...
     random_state : int or None, default=None
@@ -214,7 +215,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                 net.load_state_dict(resume["net"])
                 trainer.load_state_dict(*resume["trainer"])
             # without a validation split the rows need no gather: the trainer shuffles anyway
-            train_rows = Xs if n_val == 0 else Xs[train_idx]
+            train_rows = Xs if n_val == 0 and Xs.flags.writeable else Xs[train_idx]
             X_train = torch.from_numpy(np.ascontiguousarray(train_rows, dtype=np.float32))
             X_val = torch.from_numpy(np.ascontiguousarray(Xs[val_idx], dtype=np.float32))
             bar = self._progress_bar(tcfg.epochs, trainer.epoch) if self.verbose else None

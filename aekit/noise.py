@@ -115,8 +115,8 @@ def parse_noise(spec):
     if not (value >= 0) or value == float("inf"):
         raise ValueError(f"invalid noise level in {spec!r}: must be >= 0")
     if kind == "block":
-        if value != int(value) or value < 1:
-            raise ValueError(f"invalid noise level in {spec!r}: a block side in pixels (>= 1)")
+        if value != int(value) or not 1 <= value <= 4096:
+            raise ValueError(f"invalid noise level in {spec!r}: a block side in pixels (1..4096)")
         return Noise(kind, float(int(value)))
     if kind != "gaussian" and value > 1:
         raise ValueError(f"invalid noise level in {spec!r}: a probability must be <= 1")

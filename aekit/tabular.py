@@ -7,7 +7,9 @@ and are carried through untouched rather than scored. ``-`` reads stdin.
 
 import io
 import math
+import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 
@@ -70,6 +72,9 @@ class CsvTable:
         self.dtype = np.float64
         self._file = _open_text(path)
         try:
+            # only a regular file can be reopened past its header (not a pipe or stdin)
+            self.is_regular_file = self.name != "stdin" and stat.S_ISREG(
+                os.fstat(self._file.fileno()).st_mode)
             self._read_first_line(label_column, id_column)
         except BaseException:
             self._file.close()
@@ -154,7 +159,7 @@ class CsvTable:
                 na_values=[""] + (list(MISSING_WORDS) if self.allow_missing else []),
                 keep_default_na=False, skipinitialspace=True, encoding="utf-8",
             )
-            for df in reader:
+            for df in _quiet_overflow(reader):
                 if len(df) == 0:
                     continue
                 X = df[self.feature_idx].to_numpy(dtype=self.dtype)
@@ -183,7 +188,7 @@ class CsvTable:
         stdin, a file whose header does not end in a newline, and tables with
         gaps allowed (checked line by line in Python) keep the text stream.
         """
-        if self.name == "stdin" or self.allow_missing or not self._first.endswith("\n"):
+        if not self.is_regular_file or self.allow_missing or not self._first.endswith("\n"):
             return None
         try:
             raw = open(self.path, "rb")
@@ -206,7 +211,12 @@ class CsvTable:
                 return
         r, c = map(int, np.argwhere(bad)[0])
         value = X[r, c]
-        what = "is empty" if math.isnan(value) else f"is {value} (not finite)"
+        if math.isnan(value):
+            what = "is empty"
+        elif self.dtype == np.float32:
+            what = "is infinite or beyond float32's range (about 3.4e38)"
+        else:
+            what = f"is {value} (not finite)"
         line = first_row + r + (1 if self.has_header else 0)
         raise DataError(
             f"{self.name}: line {line}, column {self.feature_names[c]!r} {what}"
@@ -231,6 +241,21 @@ class CsvTable:
                 carried.append(ch.carried)
         X = np.concatenate(Xs)
         return X, (pd.concat(carried, ignore_index=True) if carried else None)
+
+
+def _quiet_overflow(reader):
+    """pandas warns on stderr when a cell overflows float32; the reader reports it itself."""
+    import warnings
+
+    it = iter(reader)
+    while True:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
+            try:
+                df = next(it)
+            except StopIteration:
+                return
+        yield df
 
 
 def prefetch(items, depth=2):

@@ -135,7 +135,8 @@ class Trainer:
                 self.bad_epochs = 0
             else:
                 self.bad_epochs += 1
-                if self.bad_epochs > self.cfg.patience:
+                # a one-cycle run is defined by its length: it always reaches the anneal
+                if self.cfg.lr_schedule == "plateau" and self.bad_epochs > self.cfg.patience:
                     self.stopped_early = True
             self.epoch += 1
             lr = self.optimizer.param_groups[0]["lr"]

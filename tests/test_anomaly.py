@@ -159,3 +159,16 @@ def test_auto_sizes_follow_the_data(rng):
     ae = det.autoencoder_
     assert (ae.hidden, ae.code_size, ae.batch_size) == ((48, 24), 3, 22)
     assert det._auto_sizes(784, 5923) == {"hidden": (512, 256), "code_size": 8, "batch_size": 128}
+
+
+def test_relative_score_stays_positive_for_rows_outside_the_unit_range(rng):
+    X = rng.rand(300, 4)
+    det = AnomalyDetector(hidden=(8,), code_size=2, epochs=3, random_state=0,
+                          device="cpu").fit(X)
+    assert det.score_type_ == "relative"
+    odd = np.full((2, 4), -3.0)
+    odd[1] = -0.25  # used to divide by ~0
+    scores = det.anomaly_score(np.vstack([X[:5], odd]))
+    assert (scores > 0).all() and np.isfinite(scores).all()
+    assert scores[5:].min() > scores[:5].max()
+    np.testing.assert_allclose(det.explain(odd).mean(axis=1), scores[5:], rtol=1e-6)

@@ -132,3 +132,10 @@ def test_onecycle_schedule_warms_up_then_anneals_to_nearly_zero():
     assert all(a >= b for a, b in zip(lr[lr.index(max(lr)):], lr[lr.index(max(lr)) + 1:]))
     with pytest.raises(ValueError, match="lr_schedule"):
         Autoencoder(lr_schedule="cosine").fit(X)
+
+
+def test_onecycle_runs_all_its_epochs_whatever_the_patience():
+    X = np.random.RandomState(0).rand(128, 6)
+    ae = Autoencoder(hidden=(4,), code_size=2, epochs=7, patience=0, lr=1e-6,
+                     lr_schedule="onecycle", random_state=0, device="cpu").fit(X)
+    assert ae.n_epochs_ == 7 and not ae.training_summary_["stopped_early"]

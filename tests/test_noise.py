@@ -105,5 +105,6 @@ def test_block_noise_cuts_one_square_hole_per_image():
     assert len(tops) > 5  # positions vary
     with pytest.raises(ValueError, match="square images"):
         parse_noise("block:10").apply(torch.ones(4, 50), gen)
-    with pytest.raises(ValueError, match="block side"):
-        parse_noise("block:1.5")
+    for bad in ("block:1.5", "block:0", "block:1e300"):
+        with pytest.raises(ValueError, match="block side"):
+            parse_noise(bad)

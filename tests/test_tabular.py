@@ -67,3 +67,35 @@ def test_fast_path_still_names_the_bad_line(tmp_path):
     path.write_text("a,b\n1,2\n3,x\n")
     with pytest.raises(DataError, match="non-numeric"):
         list(CsvTable(path).chunks())
+
+
+def test_a_pipe_loses_no_rows(tmp_path):
+    """A FIFO cannot be reopened past its header: all rows still arrive."""
+    import os
+    import threading
+
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    text = "a,b\n" + "".join(f"{i},{2 * i}\n" for i in range(5000))
+
+    def write():
+        with open(fifo, "w") as f:
+            f.write(text)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    table = CsvTable(fifo, chunksize=700)
+    assert not table.is_regular_file
+    X = np.concatenate([c.X for c in table.chunks()])
+    writer.join()
+    np.testing.assert_array_equal(X[:, 0], np.arange(5000))
+
+
+def test_float32_overflow_is_one_clear_error(tmp_path, recwarn):
+    path = tmp_path / "big.csv"
+    path.write_text("a,b\n1,2\n1e39,3\n")
+    table = CsvTable(path)
+    table.dtype = np.float32
+    with pytest.raises(DataError, match="line 3, column 'a'.*float32"):
+        list(table.chunks())
+    assert not [w for w in recwarn if "overflow" in str(w.message)]

@@ -229,7 +229,9 @@ def run_detect(scorer, data, output="-", contamination=None, threshold=None, exp
 
     def scored_chunks():
         nonlocal pixels
-        for ch in prefetch(table.chunks()):
+        # a pipe may block on the writer: read it in this thread, where Ctrl-C lands
+        chunks = prefetch(table.chunks()) if table.is_regular_file else table.chunks()
+        for ch in chunks:
             X = ch.X if order is None else ch.X[:, order]
             if pixels is None:
                 pixels = scorer.pixel_model and looks_like_pixels(X)
