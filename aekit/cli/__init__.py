@@ -4,6 +4,7 @@ Commands are imported only when run, and none imports torch at module level,
 so ``aekit --help`` stays fast.
 """
 
+import contextlib
 import importlib
 import os
 
@@ -52,6 +53,14 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # the reader went away (`aekit models | head`): stop quietly, as Unix tools do;
+            # stdout now points at /dev/null so that Python's exit-time flush cannot fail
+            import sys
+
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
         except Exception as e:  # one line for the user; the traceback on request
             if os.environ.get("AEKIT_DEBUG"):
                 raise
