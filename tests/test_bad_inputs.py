@@ -13,7 +13,6 @@ import pickle
 import re
 import shutil
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from aekit.cli import cli
+from test_images import bomb_png, png_bytes
 
 TINY = ["--hidden", "8", "--code-size", "2", "--epochs", "1", "--batch-size", "32",
         "--device", "cpu", "-q"]
@@ -35,12 +35,6 @@ def _csv(path, X, header=True, blanks=()):
     for i, row in enumerate(X):
         rows.append(",".join("" if (i, j) in blanks else f"{v:.6g}" for j, v in enumerate(row)))
     path.write_text("\n".join(rows) + "\n")
-
-
-def _png_bytes(im):
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -96,19 +90,9 @@ def _interrupted_run(d):
 
 # -- bad files ---------------------------------------------------------------------------
 
-def bomb_png(width=30000, height=30000):
-    """A tiny PNG whose header claims width x height pixels."""
-    data = bytearray(_png_bytes(Image.new("L", (8, 8))))
-    ihdr = bytearray(data[12:29])  # b"IHDR" + 13 bytes of fields
-    ihdr[4:12] = struct.pack(">II", width, height)
-    data[12:29] = ihdr
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)) & 0xFFFFFFFF)
-    return bytes(data)
-
-
 def truncated_png():
     noise = np.random.RandomState(0).randint(0, 256, (120, 120), dtype=np.uint8)
-    data = _png_bytes(Image.fromarray(noise))
+    data = png_bytes(Image.fromarray(noise))
     return data[: len(data) // 2]
 
 

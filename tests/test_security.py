@@ -151,6 +151,16 @@ def test_valid_files_load_with_pickle_and_torch_load_disabled(tmp_path, monkeypa
     assert r.exit_code == 0 and "estimator: Autoencoder" in r.output
 
 
+def _small_model_file(tmp_path):
+    """(X, path, metadata document, tensors) of a tiny fitted Autoencoder."""
+    from aekit.serialization import read_model_file
+
+    X = np.random.RandomState(0).rand(32, 4)
+    good = aekit.Autoencoder(hidden=(4,), code_size=2, epochs=1, device="cpu",
+                             random_state=0).fit(X).save(tmp_path / "good.safetensors")
+    return (X, good, *read_model_file(good))
+
+
 def test_a_pickle_hidden_in_the_metadata_stays_a_string(tmp_path):
     """Metadata is JSON read with json.loads: a pickle inside is data, never code."""
     import base64
@@ -158,12 +168,7 @@ def test_a_pickle_hidden_in_the_metadata_stays_a_string(tmp_path):
 
     from safetensors.torch import save_file
 
-    from aekit.serialization import read_model_file
-
-    X = np.random.RandomState(0).rand(32, 4)
-    good = aekit.Autoencoder(hidden=(4,), code_size=2, epochs=1, device="cpu",
-                             random_state=0).fit(X).save(tmp_path / "good.safetensors")
-    doc, tensors = read_model_file(good)
+    X, good, doc, tensors = _small_model_file(tmp_path)
     marker = tmp_path / "marker"
     doc["summary"]["note"] = base64.b64encode(pickle_bytes(marker, 5)).decode()
     path = tmp_path / "sneaky.safetensors"
@@ -186,12 +191,7 @@ def test_a_safetensors_header_length_starting_with_a_pickle_opcode_still_loads(t
 
     from safetensors.torch import save_file
 
-    from aekit.serialization import read_model_file
-
-    X = np.random.RandomState(0).rand(32, 4)
-    good = aekit.Autoencoder(hidden=(4,), code_size=2, epochs=1, device="cpu",
-                             random_state=0).fit(X).save(tmp_path / "good.safetensors")
-    doc, tensors = read_model_file(good)
+    X, good, doc, tensors = _small_model_file(tmp_path)
     path = tmp_path / "padded.safetensors"
     for pad in range(400):
         doc["summary"]["pad"] = "x" * pad

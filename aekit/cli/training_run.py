@@ -169,7 +169,7 @@ def run_training(opts, out, ckpt):
 
     from ..anomaly import autoencoder_scores, resolve_score
 
-    errors = est.reconstruction_errors(X).mean(axis=1)
+    errors = autoencoder_scores(est, X, "mse")  # row means, without the n x features matrix
     # `aekit detect` scores this model the way AnomalyDetector would on such data:
     # pixels in [0, 1] by the error relative to the row's ink, other tables by MSE
     score = resolve_score("auto", est.scaling_)
