@@ -1,12 +1,19 @@
 """The architecture of a model, as a dataclass that travels inside the model file."""
 
+import math
 from dataclasses import asdict, dataclass, field
+
+ARCHS = ("dense", "conv")
 
 
 @dataclass
 class ModelConfig:
     """Everything needed to rebuild the network (not to train it).
 
+    ``arch`` is ``"dense"`` (an MLP of ``hidden`` layers) or ``"conv"``: stride-2
+    convolutions with ``channels`` filters read each row as a square image, a
+    linear layer maps their features to the code, and transposed convolutions
+    mirror them back (``hidden`` is then unused).
     ``output`` is ``"sigmoid"`` for data scaled into [0, 1] (trained with binary
     cross-entropy) and ``"linear"`` for standardised data (trained with MSE).
     """
@@ -18,6 +25,8 @@ class ModelConfig:
     batch_norm: bool = False
     output: str = "sigmoid"
     decoder_hidden: tuple = field(default=None)
+    arch: str = "dense"
+    channels: tuple = (32, 64)
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -26,11 +35,47 @@ class ModelConfig:
         self.decoder_hidden = tuple(int(h) for h in self.decoder_hidden)
         if self.output not in ("sigmoid", "linear"):
             raise ValueError(f"output must be 'sigmoid' or 'linear', got {self.output!r}")
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        self.channels = tuple(int(c) for c in self.channels)
+        if self.arch == "conv":
+            self._check_conv()
+
+    @property
+    def image_side(self):
+        """Side of the square image a conv network reads its rows as."""
+        return math.isqrt(self.n_features)
+
+    @property
+    def conv_side(self):
+        """Side of the feature maps after the encoder's stride-2 convolutions."""
+        return self.image_side // 2 ** len(self.channels)
+
+    def _check_conv(self):
+        if not self.channels or any(c < 1 for c in self.channels):
+            raise ValueError(f"channels must be positive numbers, got {self.channels!r}")
+        side, halvings = self.image_side, 2 ** len(self.channels)
+        if side * side != self.n_features or side % halvings:
+            raise ValueError(
+                f"arch='conv' reads each row as a square image whose side is a multiple of "
+                f"{halvings} (one halving per entry of channels), e.g. 784 = 28 x 28 "
+                f"features; got {self.n_features} features")
+
+    def layers_text(self):
+        """The layer sizes for people, e.g. ``784-512-32-512-784``."""
+        if self.arch == "conv":
+            side, code = self.image_side, self.code_size
+            down = "-".join(map(str, self.channels))
+            up = "-".join(map(str, [*reversed(self.channels), max(1, self.channels[0] // 2)]))
+            return f"{side}x{side} image - conv {down} - {code} - conv {up} - {side}x{side} image"
+        return "-".join(map(str, [self.n_features, *self.hidden, self.code_size,
+                                  *self.decoder_hidden, self.n_features]))
 
     def to_dict(self):
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         d["decoder_hidden"] = list(self.decoder_hidden)
+        d["channels"] = list(self.channels)
         return d
 
     @classmethod

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .config import ARCHS
 from .noise import parse_noise
 from .training import LR_SCHEDULES, OPTIMIZERS
 
@@ -34,6 +35,15 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Dropout probability after each hidden layer.
     batch_norm : bool, default=False
         Batch normalisation after each hidden linear layer.
+    arch : {"dense", "conv"}, default="dense"
+        ``"dense"``: an MLP of ``hidden`` layers. ``"conv"``: for square images
+        (e.g. 784 = 28 x 28 pixels per row): stride-2 convolutions with
+        ``channels`` filters, a linear code, transposed convolutions back;
+        ``hidden`` is then unused. Convolutions share their filters across
+        the image, which makes them better denoisers for the same training time.
+    channels : tuple of int, default=(32, 64)
+        Filters of each convolution of the encoder (``arch="conv"`` only); each
+        halves the image side, which must be divisible by ``2 ** len(channels)``.
     noise : str or None, default=None
         Corruption of the inputs during training (``"gaussian:SIGMA"``,
         ``"masking:P"``, ``"saltpepper:P"``); the targets stay clean.
@@ -87,6 +97,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         hidden=(512, 256),
         dropout=0.0,
         batch_norm=False,
+        arch="dense",
+        channels=(32, 64),
         noise=None,
         optimizer="adam",
         lr=1e-3,
@@ -106,6 +118,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self.hidden = hidden
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.arch = arch
+        self.channels = channels
         self.noise = noise
         self.optimizer = optimizer
         self.lr = lr
@@ -135,6 +149,17 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             raise ValueError(f"hidden must be a tuple of layer sizes, got {self.hidden!r}") from None
         for h in hidden:
             positive_int("each hidden layer size", h)
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        channels = (self.channels,) if isinstance(self.channels, numbers.Integral) else self.channels
+        try:
+            channels = tuple(channels)
+        except TypeError:
+            raise ValueError(f"channels must be a tuple of filter counts, got {self.channels!r}") from None
+        if not channels:
+            raise ValueError("channels must hold at least one filter count")
+        for c in channels:
+            positive_int("each entry of channels", c)
         positive_int("batch_size", self.batch_size)
         positive_int("epochs", self.epochs)
         positive_int("patience", self.patience, 0)
@@ -161,7 +186,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         noise = parse_noise(self._noise_spec())
         from .device import resolve_device
 
-        return hidden, noise, resolve_device(self.device)
+        return hidden, channels, noise, resolve_device(self.device)
 
     def _noise_spec(self):
         return self.noise
@@ -181,7 +206,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         from .model import AutoencoderNet
         from .training import TrainConfig, Trainer
 
-        hidden, noise, device = self._validate_params()
+        hidden, channels, noise, device = self._validate_params()
         if self.batch_norm and len(X) < 2:
             raise ValueError("batch_norm needs more than 1 sample to train")
         self._fit_scaling(X)
@@ -198,6 +223,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             n_features=X.shape[1], code_size=self.code_size, hidden=hidden,
             dropout=self.dropout, batch_norm=bool(self.batch_norm),
             output="sigmoid" if self.scaling_ == "unit" else "linear",
+            arch=self.arch, channels=channels,
         )
         tcfg = TrainConfig(
             optimizer=self.optimizer, lr=float(self.lr), momentum=float(self.momentum),
@@ -388,6 +414,8 @@ class DenoisingAutoencoder(Autoencoder):
         hidden=(1024, 512),
         dropout=0.0,
         batch_norm=True,
+        arch="dense",
+        channels=(32, 64),
         noise="gaussian:0.3",
         optimizer="adam",
         lr=1e-3,
@@ -405,7 +433,7 @@ class DenoisingAutoencoder(Autoencoder):
     ):
         super().__init__(
             code_size=code_size, hidden=hidden, dropout=dropout, batch_norm=batch_norm,
-            noise=noise, optimizer=optimizer, lr=lr, momentum=momentum,
+            arch=arch, channels=channels, noise=noise, optimizer=optimizer, lr=lr, momentum=momentum,
             weight_decay=weight_decay, batch_size=batch_size, epochs=epochs,
             validation_fraction=validation_fraction, patience=patience,
             lr_patience=lr_patience, lr_schedule=lr_schedule, device=device, random_state=random_state,

@@ -285,14 +285,19 @@ def build_net(config_dict, tensors, prefix, path):
             raise ValueError("dropout must be a number in [0, 1)")
         if not isinstance(c.get("batch_norm", False), bool):
             raise ValueError("batch_norm must be true or false")
+        if not isinstance(c.get("arch", "dense"), str):
+            raise ValueError("arch must be a string")
+        channels = c.get("channels", [])
+        if not (isinstance(channels, list) and len(channels) <= MAX_LAYERS
+                and all(_is_int(n) and 1 <= n <= MAX_PARAMETERS for n in channels)):
+            raise ValueError(f"channels must be a list of at most {MAX_LAYERS} positive integers")
         cfg = ModelConfig.from_dict(c)
-        chain = [cfg.n_features, *cfg.hidden, cfg.code_size, *cfg.decoder_hidden, cfg.n_features]
-        n_params = sum(a * b + b for a, b in zip(chain[:-1], chain[1:]))
+        with torch.device("meta"):  # sizes only: nothing is allocated
+            skeleton = AutoencoderNet(cfg)
+        n_params = sum(p.numel() for p in skeleton.parameters())
         if n_params > MAX_PARAMETERS:
             raise ValueError(f"{n_params:,} parameters is more than aekit loads "
                              f"({MAX_PARAMETERS:,})")
-        with torch.device("meta"):
-            skeleton = AutoencoderNet(cfg)
     except (TypeError, ValueError, AttributeError) as e:
         raise ModelFileError(f"{path} has an invalid model config: {e}") from None
     expected = skeleton.state_dict()
@@ -423,9 +428,9 @@ def describe(path):
              f"format version: {doc.get('format_version')} (written by aekit {doc.get('aekit_version')})"]
     cfg = doc.get("config") or {}
     if cfg:
-        layers = [cfg.get("n_features"), *cfg.get("hidden", []), cfg.get("code_size"),
-                  *cfg.get("decoder_hidden", []), cfg.get("n_features")]
-        lines.append("architecture: " + "-".join(map(str, layers))
+        from .config import ModelConfig
+
+        lines.append("architecture: " + ModelConfig.from_dict(cfg).layers_text()
                      + f" (output {cfg.get('output')}, dropout {cfg.get('dropout')}, "
                        f"batch norm {'on' if cfg.get('batch_norm') else 'off'})")
         n = sum(v.numel() for k, v in tensors.items() if k.startswith("net."))

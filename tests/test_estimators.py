@@ -85,6 +85,8 @@ def test_weight_decay_shrinks_weights(rng):
     ({"code_size": 0}, "code_size"), ({"hidden": (10, -1)}, "hidden"),
     ({"optimizer": "lbfgs"}, "optimizer"), ({"dropout": 1.5}, "dropout"),
     ({"noise": "bogus:1"}, "noise"), ({"lr": -1}, "lr"), ({"device": "tpu9"}, "device"),
+    ({"arch": "rnn"}, "arch"), ({"arch": "conv"}, "square image"),
+    ({"arch": "conv", "channels": (8, 0)}, "channels"), ({"channels": ()}, "channels"),
 ])
 def test_bad_parameters_raise_clear_errors(rng, params, match):
     with pytest.raises(ValueError, match=match):
@@ -139,3 +141,19 @@ def test_onecycle_runs_all_its_epochs_whatever_the_patience():
     ae = Autoencoder(hidden=(4,), code_size=2, epochs=7, patience=0, lr=1e-6,
                      lr_schedule="onecycle", random_state=0, device="cpu").fit(X)
     assert ae.n_epochs_ == 7 and not ae.training_summary_["stopped_early"]
+
+
+def test_conv_denoiser_learns_mnist_and_round_trips(tmp_path, mnist_small):
+    X, _, Xt, _ = mnist_small
+    dae = DenoisingAutoencoder(arch="conv", channels=(8, 16), code_size=32, epochs=10,
+                               batch_size=64, noise="gaussian:0.5", lr=3e-3, device="cpu", random_state=0).fit(X)
+    assert dae.transform(Xt).shape == (500, 32)
+    noisy = np.clip(Xt + 0.5 * np.random.RandomState(1).randn(*Xt.shape), 0, 1).astype(np.float32)
+    baseline = sse(Xt, np.broadcast_to(X.mean(0), Xt.shape))
+    assert sse(Xt, dae.reconstruct(noisy)) < 0.8 * baseline  # from noisy inputs
+    loaded = aekit.load(dae.save(tmp_path / "conv.safetensors"), device="cpu")
+    assert loaded.get_params() == dae.get_params()
+    np.testing.assert_array_equal(loaded.reconstruct(Xt[:50]), dae.reconstruct(Xt[:50]))
+    # float64 in -> float64 out, the same numbers as float32 up to rounding
+    np.testing.assert_allclose(dae.reconstruct(Xt[:50].astype(np.float64)),
+                               dae.reconstruct(Xt[:50]), atol=1e-4)

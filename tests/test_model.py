@@ -73,3 +73,28 @@ def test_mixed_noise_draws_one_kind_per_sample():
     assert 150 < int(masked_rows.sum()) < 250
     with pytest.raises(ValueError):
         parse_noise("masking:0.5+")
+
+
+def test_conv_architecture_halves_then_mirrors_the_image():
+    torch.manual_seed(0)
+    cfg = ModelConfig(n_features=784, code_size=10, arch="conv", channels=(4, 8), batch_norm=True)
+    net = AutoencoderNet(cfg)
+    convs = [m for m in net.encoder if isinstance(m, nn.Conv2d)]
+    ups = [m for m in net.decoder if isinstance(m, nn.ConvTranspose2d)]
+    assert [(m.in_channels, m.out_channels, m.stride) for m in convs] == [(1, 4, (2, 2)), (4, 8, (2, 2))]
+    assert [(m.in_channels, m.out_channels) for m in ups] == [(8, 4), (4, 2)]
+    assert isinstance(net.encoder[-1], nn.Linear) and net.encoder[-1].in_features == 8 * 7 * 7
+    x = torch.rand(3, 784)
+    assert net.encode(x).shape == (3, 10)
+    assert net(x).shape == (3, 784)
+    bound = (6 / (1 * 9 + 4 * 9)) ** 0.5  # Glorot for a 3x3 conv: fans are channels x 9
+    assert 0.8 * bound < convs[0].weight.abs().max() <= bound
+    assert "28x28 image - conv 4-8 - 10" in cfg.layers_text()
+
+
+@pytest.mark.parametrize("n_features,channels", [(20, (4,)), (36, (4, 8))])
+def test_conv_needs_square_images_of_a_divisible_side(n_features, channels):
+    with pytest.raises(ValueError, match="square image"):
+        ModelConfig(n_features=n_features, arch="conv", channels=channels)
+    with pytest.raises(ValueError, match="arch"):
+        ModelConfig(n_features=784, arch="recurrent")

@@ -22,6 +22,13 @@ QUANTILE_STEPS = 1001  # error percentiles 0, 0.1, ..., 100 stored for `aekit de
 @click.option("--hidden", type=IntList(1), default=None,
               help="Encoder hidden layer sizes; the decoder mirrors them.  "
               "[default: 512,256; 1024,512 with --noise]")
+@click.option("--arch", type=click.Choice(["dense", "conv"]), default=None,
+              help="dense: an MLP of --hidden layers; conv: stride-2 convolutions of "
+              "--channels filters (square images such as MNIST; a better denoiser).  "
+              "[default: dense]")
+@click.option("--channels", type=IntList(1), default=None,
+              help="Filters of each convolution with --arch conv (each halves the image "
+              "side).  [default: 32,64]")
 @click.option("--noise", type=NoiseSpec(), default=None,
               help="Train a denoising autoencoder with this input corruption: "
               "gaussian:SIGMA, masking:P, saltpepper:P or block:S (an SxS hole); "
@@ -68,6 +75,7 @@ def command(**opts):
     Examples:
       aekit train --epochs 20 -o mnist.safetensors
       aekit train --noise gaussian:0.5 --epochs 20 -o denoiser.safetensors
+      aekit train --noise gaussian:0.5 --arch conv --epochs 15 -o conv.safetensors
       aekit train --digits 3 -o three.safetensors        # for `aekit detect`
       aekit train --data table.csv --label-column label -o table.safetensors
 

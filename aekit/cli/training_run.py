@@ -12,7 +12,7 @@ from ..errors import AekitError, DataError, TrainingError
 QUANTILES = np.linspace(0, 100, 1001)
 PARAM_KEYS = ("code_size", "hidden", "noise", "epochs", "batch_size", "lr", "optimizer",
               "momentum", "weight_decay", "dropout", "batch_norm", "validation_fraction",
-              "patience", "device", "lr_schedule")
+              "patience", "device", "lr_schedule", "arch", "channels")
 
 
 def load_training_data(spec, data_dir=None):
@@ -129,6 +129,10 @@ def run_training(opts, out, ckpt):
             spec = {"source": "mnist", "digits": list(opts["digits"] or []) or None,
                     "limit": opts["limit"],
                     "data_dir": str(Path(opts["data_dir"]).resolve()) if opts["data_dir"] else None}
+        if opts.get("arch") == "conv" and opts.get("hidden"):
+            raise click.UsageError("--hidden sizes the dense layers; with --arch conv use --channels")
+        if opts.get("arch") != "conv" and opts.get("channels"):
+            raise click.UsageError("--channels applies to --arch conv")
         cls = DenoisingAutoencoder if opts["noise"] else Autoencoder
         # options left out take the estimator's defaults (a denoiser's network is larger)
         params = {k: opts[k] for k in PARAM_KEYS if opts.get(k) is not None}

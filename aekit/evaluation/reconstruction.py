@@ -45,8 +45,7 @@ def reconstruction(estimator, data_dir=None, limit=None, model_path=None):
     secs = time.perf_counter() - start
     k = estimator.code_size
     pca = PCA(n_components=k, random_state=0).fit(X)
-    cfg = estimator.net_.config
-    arch = "-".join(map(str, [cfg.n_features, *cfg.hidden, k, *cfg.decoder_hidden, cfg.n_features]))
+    arch = estimator.net_.config.layers_text()
     return ReconstructionResult(
         code_size=k,
         autoencoder_sse=sse_per_image(Xt, estimator.reconstruct(Xt)),
