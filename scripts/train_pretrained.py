@@ -24,15 +24,17 @@ from aekit.serialization import save
 OUT = Path(__file__).resolve().parents[1] / "aekit" / "pretrained"
 SEED = 0
 
-# 784-768-384-128 keeps the float16 file under 4 MB (the two bundled models under 5 MB);
-# one-cycle over a fixed 60 epochs (~13 min on 2 cores). Two thirds of the training
-# images get gaussian noise (listed six times: the hardest noise and protocol D's
-# headline), the rest masking, salt-and-pepper or a 10x10 occluding block (so that
-# `aekit impute` fills a hole with strokes rather than with background).
+# A convolutional denoiser (arch="conv": 32 and 64 filters, a 128-number code; 0.86M
+# weights, 1.7 MB in float16): for the same training time it beats the best dense
+# denoiser that fits the 5 MB budget (784-768-384-128, 60 epochs: 20.45 dB on protocol
+# D's gaussian noise). One-cycle over a fixed 30 epochs (~21 min on 2 cores). Two thirds
+# of the training images get gaussian noise (listed six times: the hardest noise and
+# protocol D's headline), the rest masking, salt-and-pepper or a 10x10 occluding block
+# (so that `aekit impute` fills a hole with strokes rather than with background).
 DENOISER = dict(
     noise="gaussian:0.5+gaussian:0.5+gaussian:0.5+gaussian:0.5+gaussian:0.5+gaussian:0.5+masking:0.25+saltpepper:0.1+block:10",
-    hidden=(768, 384), code_size=128, batch_norm=True, epochs=60, batch_size=128,
-    lr=3e-3, lr_schedule="onecycle", patience=60,
+    arch="conv", channels=(32, 64), code_size=128, batch_norm=True, epochs=30,
+    batch_size=128, lr=3e-3, lr_schedule="onecycle", patience=30,
 )
 DETECTOR = dict(epochs=10)  # otherwise AnomalyDetector() defaults
 

@@ -99,3 +99,67 @@ def test_float32_overflow_is_one_clear_error(tmp_path, recwarn):
     with pytest.raises(DataError, match="line 3, column 'a'.*float32"):
         list(table.chunks())
     assert not [w for w in recwarn if "overflow" in str(w.message)]
+
+
+def _write_rows(path, X, header=None, labels=None, bad_row=None, bad_text=None):
+    lines = [header] if header else []
+    for i, row in enumerate(X):
+        cells = [f"{v:.15g}" for v in row]
+        if labels is not None:
+            cells.append(labels[i])
+        if i == bad_row:
+            cells[1] = bad_text
+        lines.append(",".join(cells))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_file_of_integers_is_parsed_by_numpy_as_pandas_would(tmp_path, monkeypatch):
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, size=(10_000, 7)).astype(float)
+    X[0, 0] = 123456789012345  # 15 digits: still exact
+    path = tmp_path / "t.csv"
+    _write_rows(path, X, header="a,b,c,d,e,f,g")
+    by_pandas = pd.read_csv(path).to_numpy(dtype=np.float64)
+    monkeypatch.setattr(CsvTable, "_pandas_chunks", lambda self, **kw: 1 / 0)
+    table = CsvTable(path, chunksize=100)  # blocks of 64 KiB: many chunks, rows cut at block ends
+    chunks = list(table.chunks())
+    assert len(chunks) > 3 and [c.first_row for c in chunks] == \
+        list(np.cumsum([1] + [len(c.X) for c in chunks[:-1]]))
+    got = np.concatenate([c.X for c in chunks])
+    np.testing.assert_array_equal(got, by_pandas)
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # no line end after the last row
+    np.testing.assert_array_equal(CsvTable(path).read_all()[0], by_pandas)
+
+
+@pytest.mark.parametrize("block", [b"1,2,3\n4,5\n", b"1,2,3\n4,5,6,7\n", b"1,,3\n", b"1,2,3\n\n",
+                                   b"-1,2,3\n", b"1.5,2,3\n", b"1, 2,3\n", b"1,2,3\r\n",
+                                   b'"1",2,3\n', b"1e3,2,3\n", b"1234567890123456,2,3\n", b""])
+def test_the_integer_parser_declines_anything_else(block):
+    from aekit.tabular import parse_integer_rows
+
+    assert parse_integer_rows(block, 3) is None
+    assert parse_integer_rows(b"0,255,007\n10,2,3\n", 3).tolist() == [[0, 255, 7], [10, 2, 3]]
+
+
+@pytest.mark.parametrize("bad_text,lenient", [(" 7", True), ("x7", False)])
+def test_pandas_takes_over_where_the_integer_reader_stops(tmp_path, bad_text, lenient):
+    """The integer reader has delivered chunks before the odd row; pandas reads on."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 255, size=(20_000, 5)).astype(float)
+    bad = 15_000
+    path = tmp_path / "big.csv"
+    _write_rows(path, X, bad_row=bad, bad_text=bad_text)
+    table = CsvTable(path, chunksize=100)  # 64 KiB blocks
+    if lenient:  # pandas reads " 7" as 7: the same rows as if pandas had read it all
+        expected = X.copy()
+        expected[bad, 1] = 7
+        got = np.concatenate([c.X for c in table.chunks()])
+        np.testing.assert_array_equal(got, expected)
+    else:
+        first_rows = []
+        with pytest.raises(DataError, match="non-numeric"):
+            for c in table.chunks():
+                first_rows.append(c.first_row)
+        assert len(first_rows) > 1 and first_rows == sorted(first_rows)
