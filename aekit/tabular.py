@@ -11,6 +11,8 @@ import os
 import re
 import stat
 import sys
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +20,7 @@ import numpy as np
 from .errors import DataError
 
 DEFAULT_CHUNK = 50_000
+PARSE_THREADS = 2  # blocks of integers parsed at once (and held in memory)
 MAX_COLUMNS = 100_000
 MAX_LINE = 16 * 2**20  # characters: far beyond MAX_COLUMNS numbers, far below a memory problem
 MISSING_WORDS = ("NaN", "nan", "NA", "N/A", "null")  # read as missing with allow_missing
@@ -151,37 +154,37 @@ class CsvTable:
         else (a sign, a decimal point, a space, a quote, a short row...) hands
         the rest of the file, from that block on, to pandas.
         """
-        block_bytes = int(min(8 * 2**20, max(2**16, 3 * self.chunksize * self.n_columns)))
+        block_bytes = int(min(4 * 2**20, max(2**16, 3 * self.chunksize * self.n_columns)))
         delivered, offset, done = 0, 0, False
         try:
-            with open(self.path, "rb") as f:
+            with open(self.path, "rb") as f, ThreadPoolExecutor(PARSE_THREADS) as pool:
                 if self.has_header:
                     f.readline()
                 offset = f.tell()
-                pending = b""
-                while not done:
-                    data = f.read(block_bytes)
-                    buf = pending + data
-                    if not data:
-                        if not buf:
-                            done = True
+                # blocks are parsed ahead in a small pool (numpy releases the GIL) and
+                # delivered in file order; memory stays bounded by PARSE_THREADS blocks
+                parsing = deque()
+                blocks = _line_blocks(f, block_bytes)
+                while True:
+                    while len(parsing) < PARSE_THREADS:
+                        block = next(blocks, None)
+                        if block is None:
                             break
-                        buf += b"\n"  # the last row has no line end
-                    cut = buf.rfind(b"\n") + 1
-                    if cut == 0:
-                        if len(buf) > MAX_LINE:
-                            break  # pandas words the error
-                        pending = buf  # a row longer than a block: read on
-                        continue
-                    X = parse_integer_rows(buf[:cut], self.n_columns, self.dtype)
+                        parsing.append((pool.submit(parse_integer_rows, block, self.n_columns,
+                                                    self.dtype), len(block)))
+                    if not parsing:
+                        done = True
+                        break
+                    future, size = parsing.popleft()
+                    X = future.result()
                     if X is None:
+                        for later, _ in parsing:
+                            later.cancel()
                         break
                     if len(X):
                         yield Chunk(X, None, delivered + 1)
                     delivered += len(X)
-                    offset += cut
-                    pending = buf[cut:]
-                    done = not data
+                    offset += size
         except OSError as e:
             raise DataError(f"cannot read {self.name}: {e.strerror}") from None
         finally:
@@ -302,6 +305,31 @@ class CsvTable:
         return X, (pd.concat(carried, ignore_index=True) if carried else None)
 
 
+def _line_blocks(f, block_bytes):
+    """Whole lines of ``f``, about ``block_bytes`` at a time, each block ending in a line feed.
+
+    A line longer than MAX_LINE is returned as it is (without a line feed), so
+    that the integer parser declines it and pandas words the error.
+    """
+    pending = b""
+    while True:
+        data = f.read(block_bytes)
+        buf = pending + data
+        if not data:
+            if buf:
+                yield buf + b"\n"  # the last row has no line end
+            return
+        cut = buf.rfind(b"\n") + 1
+        if cut == 0:
+            if len(buf) > MAX_LINE:
+                yield buf
+                return
+            pending = buf  # a row longer than a block: read on
+            continue
+        yield buf[:cut]
+        pending = buf[cut:]
+
+
 # byte -> 0 digit, 1 comma, 2 line feed, 3 anything else
 _BYTE_KIND = np.full(256, 3, dtype=np.uint8)
 _BYTE_KIND[ord("0"):ord("9") + 1] = 0
@@ -321,7 +349,8 @@ def parse_integer_rows(block, n_columns, dtype=np.float64):
     kind = _BYTE_KIND[raw]
     if kind.size == 0 or kind[-1] != 2 or (kind == 3).any():
         return None
-    ends = np.flatnonzero(kind)  # the comma or line feed closing each cell
+    # the comma or line feed closing each cell; int32 halves the index arrays (blocks < 2 GB)
+    ends = np.flatnonzero(kind).astype(np.int32)
     n_cells = len(ends)
     if n_cells % n_columns:
         return None

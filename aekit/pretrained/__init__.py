@@ -14,7 +14,7 @@ from ..errors import ModelFileError
 FOLDER = Path(__file__).resolve().parent
 
 MODELS = {
-    "mnist-denoiser": "Denoising autoencoder for 28x28 digits, trained on gaussian 0.5, "
+    "mnist-denoiser": "Convolutional denoising autoencoder for 28x28 digits, trained on gaussian 0.5, "
                       "masking 0.25, salt-and-pepper 0.1 noise and 10x10 holes.",
     "mnist-detector": "Anomaly detector (reconstruction error) trained on all MNIST digits: "
                       "flags rows that do not look like handwritten digits.",
