@@ -21,6 +21,8 @@ def main():
     p.add_argument("--batch-norm", action="store_true")
     p.add_argument("--lr-schedule", default="plateau", choices=["plateau", "onecycle"])
     p.add_argument("--patience", type=int, default=8)
+    p.add_argument("--validation-fraction", type=float, default=0.1,
+                   help="held out for early stopping / best-epoch choice; 0 trains on all 60,000")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--save", default=None, help="write the fitted model here")
@@ -28,7 +30,8 @@ def main():
     a = p.parse_args()
     hidden = tuple(int(h) for h in a.hidden.split(","))
     ae = Autoencoder(code_size=a.code_size, hidden=hidden, epochs=a.epochs, batch_size=a.batch_size,
-                     lr=a.lr, batch_norm=a.batch_norm, lr_schedule=a.lr_schedule, patience=a.patience, random_state=a.seed,
+                     lr=a.lr, batch_norm=a.batch_norm, lr_schedule=a.lr_schedule, patience=a.patience,
+                     validation_fraction=a.validation_fraction, random_state=a.seed,
                      verbose=1)
     result = reconstruction(ae, data_dir=a.data_dir)
     print(result.table(), flush=True)
