@@ -172,3 +172,24 @@ def test_bad_options_give_one_line(args, message, tmp_path):
 def test_output_folder_must_exist(tmp_path):
     r = CliRunner().invoke(cli, ["train", "-o", str(tmp_path / "nope" / "m.safetensors")])
     assert r.exit_code == 1 and "does not exist" in r.output
+
+
+def test_evaluate_reconstruction_can_train_on_every_image(mnist_dir, monkeypatch):
+    seen = {}
+    real_fit = aekit.Autoencoder.fit
+
+    def spy(self, X, y=None):
+        real_fit(self, X, y)
+        seen["n_train"] = self.training_summary_["n_train"]
+        return self
+
+    monkeypatch.setattr(aekit.Autoencoder, "fit", spy)
+    args = ["evaluate", "reconstruction", "--data-dir", str(mnist_dir), "--limit", "300",
+            "--epochs", "1", "--hidden", "16", "--code-size", "4"]
+    r = CliRunner().invoke(cli, args + ["--validation-fraction", "0"])
+    assert r.exit_code == 0, r.output
+    assert seen["n_train"] == 300 and "autoencoder 784-16-4-16-784" in r.output
+    r = CliRunner().invoke(cli, args + ["--validation-fraction", "0.2"])
+    assert r.exit_code == 0 and seen["n_train"] == 240
+    r = CliRunner().invoke(cli, args + ["--validation-fraction", "1"])
+    assert r.exit_code != 0 and "validation-fraction" in r.output

@@ -17,11 +17,14 @@ from .options import IntList, data_dir_option, device_option
 @click.option("--lr-schedule", type=click.Choice(["plateau", "onecycle"]), default="plateau",
               show_default=True)
 @click.option("--batch-norm/--no-batch-norm", default=False, show_default=True)
+@click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.1,
+              show_default=True,
+              help="Held out for early stopping; 0 trains on all 60,000 images (with onecycle).")
 @click.option("--limit", type=click.IntRange(min=1), help="Fit on the first N training images only.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @device_option
 def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, lr_schedule, batch_norm,
-            limit, seed, device):
+            validation_fraction, limit, seed, device):
     """Protocol R: SSE per MNIST test image of the autoencoder and of PCA, same k.
 
     Fits on the 60,000 training images (the whole protocol takes minutes).
@@ -35,6 +38,7 @@ def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, lr_sched
     else:
         est = Autoencoder(code_size=code_size, hidden=hidden, epochs=epochs, batch_size=batch_size,
                           lr=lr, lr_schedule=lr_schedule, batch_norm=batch_norm,
-                          random_state=seed, device=device, verbose=1)
+                          validation_fraction=validation_fraction, random_state=seed,
+                          device=device, verbose=1)
     result = reconstruction(est, data_dir=data_dir, limit=limit, model_path=model)
     click.echo(result.table())
