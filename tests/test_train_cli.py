@@ -163,6 +163,9 @@ def test_sigint_keeps_checkpoint_and_exits_130(mnist_dir, tmp_path):
     (["--noise", "blur:1"], "invalid noise"),
     (["--hidden", "0"], "outside"),
     (["--epochs", "0"], "0"),
+    (["--arch", "conv", "--hidden", "64"], "--channels"),
+    (["--channels", "8,16"], "--arch conv"),
+    (["--arch", "rnn"], "conv"),
 ])
 def test_bad_options_give_one_line(args, message, tmp_path):
     r = CliRunner().invoke(cli, ["train", *args, "-o", str(tmp_path / "m.safetensors")])
