@@ -61,12 +61,18 @@ class ModelConfig:
                 f"{halvings} (one halving per entry of channels), e.g. 784 = 28 x 28 "
                 f"features; got {self.n_features} features")
 
+    @property
+    def decoder_channels(self):
+        """Filters of the decoder's transposed convolutions: the encoder's in reverse,
+        then half the first layer's at full resolution (where they cost the most)."""
+        return (*reversed(self.channels[:-1]), max(1, self.channels[0] // 2))
+
     def layers_text(self):
         """The layer sizes for people, e.g. ``784-512-32-512-784``."""
         if self.arch == "conv":
             side, code = self.image_side, self.code_size
             down = "-".join(map(str, self.channels))
-            up = "-".join(map(str, [*reversed(self.channels), max(1, self.channels[0] // 2)]))
+            up = "-".join(map(str, [self.channels[-1], *self.decoder_channels]))
             return f"{side}x{side} image - conv {down} - {code} - conv {up} - {side}x{side} image"
         return "-".join(map(str, [self.n_features, *self.hidden, self.code_size,
                                   *self.decoder_hidden, self.n_features]))

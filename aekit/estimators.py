@@ -141,25 +141,24 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
                 raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
+        def sizes(name, value, what, each):
+            """An int or a sequence of ints >= 1, as a tuple."""
+            values = (value,) if isinstance(value, numbers.Integral) else value
+            try:
+                values = tuple(values)
+            except TypeError:
+                raise ValueError(f"{name} must be a tuple of {what}, got {value!r}") from None
+            for v in values:
+                positive_int(each, v)
+            return values
+
         positive_int("code_size", self.code_size)
-        hidden = (self.hidden,) if isinstance(self.hidden, numbers.Integral) else self.hidden
-        try:
-            hidden = tuple(hidden)
-        except TypeError:
-            raise ValueError(f"hidden must be a tuple of layer sizes, got {self.hidden!r}") from None
-        for h in hidden:
-            positive_int("each hidden layer size", h)
+        hidden = sizes("hidden", self.hidden, "layer sizes", "each hidden layer size")
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
-        channels = (self.channels,) if isinstance(self.channels, numbers.Integral) else self.channels
-        try:
-            channels = tuple(channels)
-        except TypeError:
-            raise ValueError(f"channels must be a tuple of filter counts, got {self.channels!r}") from None
+        channels = sizes("channels", self.channels, "filter counts", "each entry of channels")
         if not channels:
             raise ValueError("channels must hold at least one filter count")
-        for c in channels:
-            positive_int("each entry of channels", c)
         positive_int("batch_size", self.batch_size)
         positive_int("epochs", self.epochs)
         positive_int("patience", self.patience, 0)

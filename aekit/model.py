@@ -50,17 +50,14 @@ def conv_encoder(c: ModelConfig):
 
 
 def conv_decoder(c: ModelConfig):
-    """The encoder's mirror: linear, then transposed convolutions back to the image.
-
-    The last upsampling has half the first layer's filters: at full resolution
-    they cost the most, and one 3x3 convolution then draws the output.
-    """
+    """The encoder's mirror: linear, then transposed convolutions back to the image,
+    where one 3x3 convolution draws the output."""
     last = c.channels[-1]
     layers = mlp([c.code_size, last * c.conv_side**2], c.dropout, c.batch_norm,
                  last_activation=True)
     layers = [*layers, nn.Unflatten(1, (last, c.conv_side, c.conv_side))]
     n_in = last
-    for n_out in [*reversed(c.channels[:-1]), max(1, c.channels[0] // 2)]:
+    for n_out in c.decoder_channels:
         layers += conv_block(n_in, n_out, c.batch_norm, c.dropout, transposed=True)
         n_in = n_out
     layers += [nn.Conv2d(n_in, 1, 3, padding=1), nn.Flatten()]

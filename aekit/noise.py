@@ -12,6 +12,7 @@ Specs joined with ``+`` (``gaussian:0.5+masking:0.25``) draw one of the kinds
 for each sample: a model trained so is robust to all of them.
 """
 
+import math
 from dataclasses import dataclass
 
 KINDS = ("gaussian", "masking", "saltpepper", "block")
@@ -48,10 +49,7 @@ class Noise:
         out = x.masked_fill(u < self.level / 2, low)
         return out.masked_fill((u >= self.level / 2) & (u < self.level), high)
 
-
     def _block_mask(self, x, generator):
-        import math
-
         import torch
 
         size = int(self.level)

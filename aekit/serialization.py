@@ -285,8 +285,6 @@ def build_net(config_dict, tensors, prefix, path):
             raise ValueError("dropout must be a number in [0, 1)")
         if not isinstance(c.get("batch_norm", False), bool):
             raise ValueError("batch_norm must be true or false")
-        if not isinstance(c.get("arch", "dense"), str):
-            raise ValueError("arch must be a string")
         channels = c.get("channels", [])
         if not (isinstance(channels, list) and len(channels) <= MAX_LAYERS
                 and all(_is_int(n) and 1 <= n <= MAX_PARAMETERS for n in channels)):

@@ -139,10 +139,19 @@ class CsvTable:
 
     def chunks(self):
         """Yield :class:`Chunk` objects; raises DataError on the first bad row."""
-        if (self.is_regular_file and not self.allow_missing and not self.carried_idx
-                and self._first.endswith("\n")):
+        if self._readable_as_bytes and not self.carried_idx:
             return self._integer_chunks()
         return self._pandas_chunks()
+
+    @property
+    def _readable_as_bytes(self):
+        """Whether the rows can be reread as raw bytes past the first line.
+
+        Only a regular file can be reopened (not stdin or a pipe); a first line
+        without a line end leaves no row boundary to start from; tables with gaps
+        allowed are checked row by row in Python on the text stream.
+        """
+        return self.is_regular_file and not self.allow_missing and self._first.endswith("\n")
 
     def _integer_chunks(self):
         """Tables of plain non-negative integers (pixels, counts), parsed by numpy.
@@ -248,7 +257,7 @@ class CsvTable:
         stdin, a file whose header does not end in a newline, and tables with
         gaps allowed (checked line by line in Python) keep the text stream.
         """
-        if not self.is_regular_file or self.allow_missing or not self._first.endswith("\n"):
+        if not self._readable_as_bytes:
             return None
         try:
             raw = open(self.path, "rb")

@@ -101,12 +101,10 @@ def test_float32_overflow_is_one_clear_error(tmp_path, recwarn):
     assert not [w for w in recwarn if "overflow" in str(w.message)]
 
 
-def _write_rows(path, X, header=None, labels=None, bad_row=None, bad_text=None):
+def _write_rows(path, X, header=None, bad_row=None, bad_text=None):
     lines = [header] if header else []
     for i, row in enumerate(X):
         cells = [f"{v:.15g}" for v in row]
-        if labels is not None:
-            cells.append(labels[i])
         if i == bad_row:
             cells[1] = bad_text
         lines.append(",".join(cells))
