@@ -339,11 +339,7 @@ def _line_blocks(f, block_bytes):
         pending = buf[cut:]
 
 
-# byte -> 0 digit, 1 comma, 2 line feed, 3 anything else
-_BYTE_KIND = np.full(256, 3, dtype=np.uint8)
-_BYTE_KIND[ord("0"):ord("9") + 1] = 0
-_BYTE_KIND[ord(",")] = 1
-_BYTE_KIND[ord("\n")] = 2
+_ZERO, _NINE, _COMMA, _LINE_FEED = b"09,\n"
 _MAX_DIGITS = 15  # integers of up to 15 digits are exact in float64
 
 
@@ -355,18 +351,17 @@ def parse_integer_rows(block, n_columns, dtype=np.float64):
     the work is a few passes over the cells rather than a loop over them.
     """
     raw = np.frombuffer(block, dtype=np.uint8)
-    kind = _BYTE_KIND[raw]
-    if kind.size == 0 or kind[-1] != 2 or (kind == 3).any():
+    if raw.size == 0 or raw[-1] != _LINE_FEED or raw.max() > _NINE:
         return None
-    # the comma or line feed closing each cell; int32 halves the index arrays (blocks < 2 GB)
-    ends = np.flatnonzero(kind).astype(np.int32)
-    n_cells = len(ends)
-    if n_cells % n_columns:
+    separator = raw < _ZERO  # a comma, a line feed, or a byte that no integer table holds
+    n_cells = np.count_nonzero(separator)
+    n_rows = np.count_nonzero(raw == _LINE_FEED)
+    if n_cells != n_rows * n_columns or n_cells != n_rows + np.count_nonzero(raw == _COMMA):
         return None
-    line_ends = kind[ends] == 2
-    if not (line_ends[n_columns - 1 :: n_columns].all()
-            and np.count_nonzero(line_ends) == n_cells // n_columns):
-        return None  # a row with too few or too many cells
+    ends = np.flatnonzero(separator)  # the comma or line feed closing each cell
+    # with the counts above, line feeds at every n_columns-th cell end mean none elsewhere
+    if not (raw[ends[n_columns - 1 :: n_columns]] == _LINE_FEED).all():
+        return None
     width = np.empty_like(ends)  # digits in each cell
     width[0] = ends[0]
     np.subtract(ends[1:], ends[:-1], out=width[1:])
@@ -374,15 +369,19 @@ def parse_integer_rows(block, n_columns, dtype=np.float64):
     widest = int(width.max())
     if width.min() < 1 or widest > _MAX_DIGITS:
         return None  # an empty cell (or a blank line), or a number float64 would round
-    # float32 holds integers of up to 7 digits exactly, at half the memory traffic
-    ftype = np.float32 if widest <= 7 else np.float64
+    itype = np.int32 if widest <= 9 else np.int64
     last = ends - 1
-    values = raw.take(last).astype(ftype)
-    values -= 48
+    values = raw.take(last).astype(itype)
+    values -= _ZERO
     for k in range(1, widest):
-        longer = np.flatnonzero(width > k)
-        values[longer] += (raw.take(last[longer] - k).astype(ftype) - 48) * ftype(10.0**k)
-    return values.reshape(-1, n_columns).astype(dtype, copy=False)
+        # the k-th digit from the right, where the cell has one ("clip": the first cell's
+        # index may fall before the block, and its digit is masked out anyway)
+        digit = raw.take(last - k, mode="clip").astype(itype)
+        digit -= _ZERO
+        digit *= width > k
+        digit *= itype(10**k)
+        values += digit
+    return values.reshape(-1, n_columns).astype(dtype)
 
 
 def _quiet_overflow(reader):

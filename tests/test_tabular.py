@@ -133,12 +133,24 @@ def test_a_file_of_integers_is_parsed_by_numpy_as_pandas_would(tmp_path, monkeyp
 
 @pytest.mark.parametrize("block", [b"1,2,3\n4,5\n", b"1,2,3\n4,5,6,7\n", b"1,,3\n", b"1,2,3\n\n",
                                    b"-1,2,3\n", b"1.5,2,3\n", b"1, 2,3\n", b"1,2,3\r\n",
-                                   b'"1",2,3\n', b"1e3,2,3\n", b"1234567890123456,2,3\n", b""])
+                                   b'"1",2,3\n', b"1e3,2,3\n", b"1234567890123456,2,3\n", b"",
+                                   b"1,2,3,4\n5,6\n", b"1,2,3\n4,5,6", b"1,2,:\n", b"1,2,\x003\n"])
 def test_the_integer_parser_declines_anything_else(block):
     from aekit.tabular import parse_integer_rows
 
     assert parse_integer_rows(block, 3) is None
     assert parse_integer_rows(b"0,255,007\n10,2,3\n", 3).tolist() == [[0, 255, 7], [10, 2, 3]]
+
+
+def test_the_integer_parser_is_exact_up_to_15_digits():
+    from aekit.tabular import parse_integer_rows
+
+    values = [0, 9, 10, 999_999_999, 1_000_000_000, 16_777_217, 123_456_789_012_345]
+    block = ",".join(map(str, values)).encode() + b"\n"
+    assert parse_integer_rows(block, len(values)).tolist() == [values]
+    # float32 output rounds once, as pandas does
+    got = parse_integer_rows(block, len(values), dtype=np.float32)
+    np.testing.assert_array_equal(got, np.asarray([values], dtype=np.float64).astype(np.float32))
 
 
 @pytest.mark.parametrize("bad_text,lenient", [(" 7", True), ("x7", False)])
