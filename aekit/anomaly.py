@@ -7,42 +7,11 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .estimators import Autoencoder
+from .params import SCORES, check_detector_params
+from .scoring import resolve_score, score_contributions
 
-METHODS = ("autoencoder", "pca")
 AUTO_CODE_SIZE = 8  # one-class MNIST: codes of 8 to 16 score alike, 32 worse (it reconstructs anything)
-SCORES = ("auto", "mse", "relative")
 QUANTILE_PERCENTS = np.linspace(0, 100, 1001)
-
-
-def resolve_score(score, scaling):
-    """The score a detector uses on data of this scaling ("unit" or "standard")."""
-    if score == "auto":
-        return "relative" if scaling == "unit" else "mse"
-    if score == "relative" and scaling != "unit":
-        raise ValueError("score_type='relative' needs non-negative data in [0, 1] "
-                         "(e.g. pixels / 255); use score_type='mse'")
-    return score
-
-
-def score_contributions(Xs, R, score):
-    """Per-feature contributions to the anomaly score; their row means are the scores.
-
-    ``Xs`` are rows in the model's scaled space and ``R`` their reconstructions.
-    "mse": the squared errors themselves. "relative": the squared errors divided
-    by the row's mean intensity (inputs plus reconstruction, plus one full
-    feature's worth so that a blank row does not divide by zero): the share of
-    the row's signal that the model fails to reproduce. Intensities such as
-    pixels carry errors that grow with the amount of ink, so an absolute error
-    ranks heavy normal rows above light anomalous ones; the relative error does not.
-    """
-    E = (np.asarray(R, dtype=np.float64) - Xs) ** 2
-    if score == "mse":
-        return E
-    n = Xs.shape[1]
-    # clipped like the reconstruction: a row outside [0, 1] must not shrink the divisor
-    mass = (np.clip(Xs, 0.0, 1.0).sum(axis=1, dtype=np.float64)
-            + np.clip(R, 0.0, 1.0).sum(axis=1, dtype=np.float64))
-    return E * (n / (mass + 1.0))[:, None]
 
 
 def autoencoder_scores(ae, X, score):
@@ -199,17 +168,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return out
 
     def _validate_params(self):
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
-        c = self.contamination
-        if not (isinstance(c, numbers.Real) and 0 < c <= 0.5):
-            raise ValueError(f"contamination must be in (0, 0.5], got {c!r}")
-        if self.threshold is not None and not (
-            isinstance(self.threshold, numbers.Real) and np.isfinite(self.threshold)
-        ):
-            raise ValueError(f"threshold must be a number or None, got {self.threshold!r}")
-        if self.score_type not in SCORES:
-            raise ValueError(f"score_type must be one of {SCORES}, got {self.score_type!r}")
+        check_detector_params(self.get_params(deep=False))
         if self.method == "autoencoder":
             # the network's own parameters, checked before any training starts
             Autoencoder(**self._autoencoder_params())._validate_params()

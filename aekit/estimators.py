@@ -1,7 +1,6 @@
 """scikit-learn estimators around the network: Autoencoder and DenoisingAutoencoder."""
 
 import math
-import numbers
 import time
 import weakref
 
@@ -10,9 +9,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .config import ARCHS
-from .noise import parse_noise
-from .training import LR_SCHEDULES, OPTIMIZERS
+from .params import check_autoencoder_params
 
 INFERENCE_BATCH = 4096
 
@@ -137,54 +134,10 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     # -- parameters -------------------------------------------------------
     def _validate_params(self):
-        def positive_int(name, value, minimum=1):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-        def sizes(name, value, what, each):
-            """An int or a sequence of ints >= 1, as a tuple."""
-            values = (value,) if isinstance(value, numbers.Integral) else value
-            try:
-                values = tuple(values)
-            except TypeError:
-                raise ValueError(f"{name} must be a tuple of {what}, got {value!r}") from None
-            for v in values:
-                positive_int(each, v)
-            return values
-
-        positive_int("code_size", self.code_size)
-        hidden = sizes("hidden", self.hidden, "layer sizes", "each hidden layer size")
-        if self.arch not in ARCHS:
-            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
-        channels = sizes("channels", self.channels, "filter counts", "each entry of channels")
-        if not channels:
-            raise ValueError("channels must hold at least one filter count")
-        positive_int("batch_size", self.batch_size)
-        positive_int("epochs", self.epochs)
-        positive_int("patience", self.patience, 0)
-        positive_int("lr_patience", self.lr_patience, 0)
-        if not (isinstance(self.dropout, numbers.Real) and 0 <= self.dropout < 1):
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        vf = self.validation_fraction
-        if not (isinstance(vf, numbers.Real) and not isinstance(vf, bool) and 0 <= vf < 1):
-            raise ValueError(
-                f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}"
-            )
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(
-                f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}"
-            )
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if not (isinstance(self.lr, numbers.Real) and self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if not (isinstance(self.weight_decay, numbers.Real) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
-        if not (isinstance(self.momentum, numbers.Real) and 0 <= self.momentum < 1):
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        noise = parse_noise(self._noise_spec())
         from .device import resolve_device
 
+        hidden, channels, noise = check_autoencoder_params(
+            {**self.get_params(deep=False), "noise": self._noise_spec()})
         return hidden, channels, noise, resolve_device(self.device)
 
     def _noise_spec(self):

@@ -118,8 +118,12 @@ def _sniff(path, head, last):
     return None
 
 
-def read_model_file(path):
-    """Return ``(doc, tensors)`` from an aekit model file, validating as it goes."""
+def read_model_file(path, framework="pt"):
+    """Return ``(doc, tensors)`` from an aekit model file, validating as it goes.
+
+    ``framework="numpy"`` gives numpy arrays instead of torch tensors (and does
+    not import torch).
+    """
     from safetensors import safe_open
 
     path = Path(path)
@@ -154,7 +158,7 @@ def read_model_file(path):
             raise ModelFileError(f"{path} is not an aekit model (file too short)")
         raise ModelFileError(f"{path} is not an aekit model (not a safetensors file)")
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework=framework) as f:
             meta = f.metadata() or {}
             if "aekit" not in meta:
                 raise ModelFileError(
@@ -257,6 +261,47 @@ def _need(doc, key, types, path):
 MAX_LAYERS = 64
 
 
+def check_config(c):
+    """The ModelConfig of a file's config dict, its fields checked for types and sizes
+    (ValueError, TypeError or AttributeError otherwise)."""
+    from .config import ModelConfig
+
+    ints = [c.get("n_features"), c.get("code_size")]
+    decoder = c.get("decoder_hidden")
+    lists = [c.get("hidden"), c.get("hidden") if decoder is None else decoder]
+    if not all(isinstance(v, list) and len(v) <= MAX_LAYERS for v in lists):
+        raise ValueError(f"hidden layer sizes must be lists of at most {MAX_LAYERS} integers")
+    sizes = ints + lists[0] + lists[1]
+    if not all(_is_int(s) and 1 <= s <= MAX_PARAMETERS for s in sizes):
+        raise ValueError("layer sizes must be positive integers")
+    if not _is_number(c.get("dropout", 0.0)) or not 0 <= c.get("dropout", 0.0) < 1:
+        raise ValueError("dropout must be a number in [0, 1)")
+    if not isinstance(c.get("batch_norm", False), bool):
+        raise ValueError("batch_norm must be true or false")
+    channels = c.get("channels", [])
+    if not (isinstance(channels, list) and len(channels) <= MAX_LAYERS
+            and all(_is_int(n) and 1 <= n <= MAX_PARAMETERS for n in channels)):
+        raise ValueError(f"channels must be a list of at most {MAX_LAYERS} positive integers")
+    return ModelConfig.from_dict(c)
+
+
+def read_scaling(doc, n_features, path):
+    """(kind, mean, scale) of a file's input scaling, checked; ModelFileError otherwise."""
+    scaling = _need(doc, "scaling", dict, path)
+    try:
+        kind = scaling["kind"]
+        mean = np.asarray(scaling["mean"], dtype=np.float32)
+        scale = np.asarray(scaling["scale"], dtype=np.float32)
+        valid = (kind in ("unit", "standard") and mean.shape == scale.shape == (n_features,)
+                 and np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))
+                 and np.all(scale > 0))
+    except (KeyError, TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise ModelFileError(f"{path} has invalid scaling metadata")
+    return kind, mean, scale
+
+
 def build_net(config_dict, tensors, prefix, path):
     """Rebuild an AutoencoderNet from its config, checking it against the tensors.
 
@@ -267,29 +312,10 @@ def build_net(config_dict, tensors, prefix, path):
     """
     import torch
 
-    from .config import ModelConfig
     from .model import AutoencoderNet
 
-    c = config_dict
     try:
-        ints = [c.get("n_features"), c.get("code_size")]
-        decoder = c.get("decoder_hidden")
-        lists = [c.get("hidden"), c.get("hidden") if decoder is None else decoder]
-        if not all(isinstance(v, list) and len(v) <= MAX_LAYERS for v in lists):
-            raise ValueError("hidden layer sizes must be lists of at most "
-                             f"{MAX_LAYERS} integers")
-        sizes = ints + lists[0] + lists[1]
-        if not all(_is_int(s) and 1 <= s <= MAX_PARAMETERS for s in sizes):
-            raise ValueError("layer sizes must be positive integers")
-        if not _is_number(c.get("dropout", 0.0)) or not 0 <= c.get("dropout", 0.0) < 1:
-            raise ValueError("dropout must be a number in [0, 1)")
-        if not isinstance(c.get("batch_norm", False), bool):
-            raise ValueError("batch_norm must be true or false")
-        channels = c.get("channels", [])
-        if not (isinstance(channels, list) and len(channels) <= MAX_LAYERS
-                and all(_is_int(n) and 1 <= n <= MAX_PARAMETERS for n in channels)):
-            raise ValueError(f"channels must be a list of at most {MAX_LAYERS} positive integers")
-        cfg = ModelConfig.from_dict(c)
+        cfg = check_config(config_dict)
         with torch.device("meta"):  # sizes only: nothing is allocated
             skeleton = AutoencoderNet(cfg)
         n_params = sum(p.numel() for p in skeleton.parameters())
@@ -366,20 +392,7 @@ def estimator_from(doc, tensors, path="model", device="auto"):
         net = build_net(_need(doc, "config", dict, path), tensors, "net.", path)
         if net.config.n_features != n_features:
             raise ModelFileError(f"{path}: the model config does not match its weights")
-        scaling = _need(doc, "scaling", dict, path)
-        try:
-            ae.scaling_ = scaling["kind"]
-            ae.mean_ = np.asarray(scaling["mean"], dtype=np.float32)
-            ae.scale_ = np.asarray(scaling["scale"], dtype=np.float32)
-            valid_scaling = (
-                ae.scaling_ in ("unit", "standard")
-                and ae.mean_.shape == ae.scale_.shape == (n_features,)
-                and np.all(np.isfinite(ae.mean_)) and np.all(np.isfinite(ae.scale_))
-                and np.all(ae.scale_ > 0))
-        except (KeyError, TypeError, ValueError):
-            valid_scaling = False
-        if not valid_scaling:
-            raise ModelFileError(f"{path} has invalid scaling metadata")
+        ae.scaling_, ae.mean_, ae.scale_ = read_scaling(doc, n_features, path)
         ae.n_features_in_ = n_features
         ae.net_ = net.to(dev)
         ae.device_ = dev

@@ -14,9 +14,8 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .errors import TrainingError
+from .params import OPTIMIZERS
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
-LR_SCHEDULES = ("plateau", "onecycle")
 
 
 @dataclass

@@ -49,24 +49,35 @@ class Scorer:
     quantiles "score_quantiles") or else by the mean squared error per feature
     in the model's scaled space, whose training quantiles are "error_quantiles";
     --contamination picks the threshold from those quantiles.
+
+    On a CPU, a dense model runs in numpy (aekit.inference), which spares the
+    imports of torch and scikit-learn; anything else loads as an estimator.
     """
 
     def __init__(self, path, device="auto"):
-        from ..anomaly import SCORES
+        from ..params import SCORES
         from ..serialization import estimator_from, read_model_file
 
-        doc, tensors = read_model_file(path)
         self.path = path
+        doc, self.dense = _dense_model(path) if _numpy_can_run(device) else (None, None)
+        self.model = None
+        if self.dense is None:
+            doc, tensors = read_model_file(path)
+            self.model = estimator_from(doc, tensors, path, device)
         self.doc = doc
-        self.model = estimator_from(doc, tensors, path, device)
         self.kind = doc.get("estimator")
         self.is_detector = self.kind == "AnomalyDetector"
-        self.n_features = int(self.model.n_features_in_)
+        self.n_features = int(doc["n_features"])
         names = doc.get("feature_names")
         self.feature_names = names if isinstance(names, list) else None
         extra = doc.get("extra") or {}
+        self.detector_threshold = None
         if self.is_detector:
-            self.score, quantiles = self.model.score_type_, extra.get("score_quantiles")
+            if self.dense is not None:
+                self.detector_threshold, self.score = self.dense.threshold, self.dense.score_type
+            else:
+                self.detector_threshold, self.score = self.model.threshold_, self.model.score_type_
+            quantiles = extra.get("score_quantiles")
         elif doc.get("score_type") in SCORES[1:] and doc.get("score_quantiles") is not None:
             self.score, quantiles = doc["score_type"], doc["score_quantiles"]
         else:
@@ -87,7 +98,7 @@ class Scorer:
         if threshold is not None:
             return float(threshold), "given"
         if contamination is None and self.is_detector:
-            return float(self.model.threshold_), "the detector's own"
+            return float(self.detector_threshold), "the detector's own"
         c = DEFAULT_CONTAMINATION if contamination is None else contamination
         if self.quantiles is None:
             raise ModelFileError(
@@ -99,6 +110,8 @@ class Scorer:
 
     def contributions(self, X):
         """Per-feature contributions to the scores of float32 rows X (row means = scores)."""
+        if self.dense is not None:
+            return self.dense.contributions(X, self.score)
         from ..anomaly import autoencoder_contributions
 
         with _columns_in_model_order():
@@ -108,12 +121,33 @@ class Scorer:
 
     def scores(self, X):
         """The anomaly scores of float32 rows X, without the per-feature matrix."""
+        if self.dense is not None:
+            return self.dense.scores(X, self.score)
         from ..anomaly import autoencoder_scores
 
         with _columns_in_model_order():
             if self.is_detector:
                 return self.model.anomaly_score(X)
             return autoencoder_scores(self.model, X, self.score)
+
+
+def _numpy_can_run(device):
+    from ..device import gpu_possible
+
+    return device == "cpu" or (device in (None, "auto") and not gpu_possible())
+
+
+def _dense_model(path):
+    """(doc, DenseModel) of the file (aekit.inference), or (None, None) to load it the usual way."""
+    from ..inference import load_dense
+    from ..serialization import read_model_file
+
+    try:
+        doc, tensors = read_model_file(path, framework="numpy")
+    except ModelFileError:  # the usual way words it (or reads what numpy cannot, e.g. bfloat16)
+        return None, None
+    dense = load_dense(doc, tensors, path)
+    return (doc, dense) if dense is not None else (None, None)
 
 
 @contextlib.contextmanager
@@ -227,7 +261,7 @@ def run_detect(scorer, data, output="-", contamination=None, threshold=None, exp
         bar = tqdm(unit=" rows", desc="scoring", file=sys.stderr, disable=None,
                    dynamic_ncols=True, leave=False)
 
-    def scored_chunks():
+    def prepared_chunks():
         nonlocal pixels
         # a pipe may block on the writer: read it in this thread, where Ctrl-C lands
         chunks = prefetch(table.chunks()) if table.is_regular_file else table.chunks()
@@ -236,35 +270,37 @@ def run_detect(scorer, data, output="-", contamination=None, threshold=None, exp
             if pixels is None:
                 pixels = scorer.pixel_model and looks_like_pixels(X)
             if pixels:
-                X = X / 255.0
-            X = X.astype(np.float32)
-            if k:
-                errors = scorer.contributions(X)
-                yield ch, errors.mean(axis=1), errors
-            else:
-                yield ch, scorer.scores(X), None
+                X = X / np.float32(255.0)
+            yield ch, X.astype(np.float32, copy=False)
 
-    with _output(output) as out:
-        import pandas as pd
+    def score(item):
+        ch, X = item
+        if k:
+            errors = scorer.contributions(X)
+            return ch, errors.mean(axis=1), errors
+        return ch, scorer.scores(X), None
 
+    if scorer.dense is not None:
+        # numpy scores a chunk mostly one core at a time: score two at once, BLAS on one
+        # thread each (two threads each would only contend for the same two cores)
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(1, user_api="blas")
+        scored = _ordered_map(score, prepared_chunks(), SCORING_THREADS)
+    else:
+        limits = contextlib.nullcontext()
+        scored = map(score, prepared_chunks())
+
+    with limits, _output(output) as out:
         header = True
-        for ch, scores, errors in scored_chunks():
-            frame = pd.DataFrame(index=range(len(scores)))
-            if ch.carried is not None:
-                for name in carried:
-                    frame[name] = ch.carried[name].to_numpy()
+        for ch, scores, errors in scored:
+            flagged = scores > limit
+            if ch.carried is None and not k:
+                _write_scores(out, scores, flagged, header)
+            else:
+                _write_frame(out, ch, carried, scores, flagged, errors, k, names, header)
                 if labels is not None:
                     labels.add(ch.carried[table.carried_names[0]])
-            flagged = scores > limit
-            frame["anomaly_score"] = scores
-            frame["is_anomaly"] = flagged.astype(np.int8)
-            if k:
-                top = np.argsort(-errors, axis=1, kind="stable")[:, :k]
-                top_err = np.take_along_axis(errors, top, axis=1)
-                for j in range(k):
-                    frame[f"top{j + 1}_feature"] = names[top[:, j]]
-                    frame[f"top{j + 1}_error"] = top_err[:, j]
-            frame.to_csv(out, header=header, index=False, float_format="%.6g", lineterminator="\n")
             header = False
             counts["rows"] += len(scores)
             counts["flagged"] += int(flagged.sum())
@@ -282,6 +318,52 @@ def run_detect(scorer, data, output="-", contamination=None, threshold=None, exp
     if report:
         _report(Path(report), np.concatenate(all_scores), limit, how,
                 labels.result() if labels else None, labels, quiet)
+
+
+SCORING_THREADS = 2
+
+
+def _ordered_map(fn, items, workers):
+    """fn over items on ``workers`` threads, results in the items' order, few in flight."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="aekit-score") as pool:
+        pending = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+SCORE_COLUMNS = "anomaly_score,is_anomaly\n"
+
+
+def _write_scores(out, scores, flagged, header):
+    """The two output columns, formatted as _write_frame (pandas) formats them, ~6x faster."""
+    if header:
+        out.write(SCORE_COLUMNS)
+    out.write("".join(map("{:.6g},{:d}\n".format, scores.tolist(), flagged.tolist())))
+
+
+def _write_frame(out, ch, carried, scores, flagged, errors, k, names, header):
+    """Output rows with the carried columns and the --explain columns (pandas quotes text)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(index=range(len(scores)))
+    for name in carried:
+        frame[name] = ch.carried[name].to_numpy()
+    frame["anomaly_score"] = scores
+    frame["is_anomaly"] = flagged.astype(np.int8)
+    if k:
+        top = np.argsort(-errors, axis=1, kind="stable")[:, :k]
+        top_err = np.take_along_axis(errors, top, axis=1)
+        for j in range(k):
+            frame[f"top{j + 1}_feature"] = names[top[:, j]]
+            frame[f"top{j + 1}_error"] = top_err[:, j]
+    frame.to_csv(out, header=header, index=False, float_format="%.6g", lineterminator="\n")
 
 
 @contextlib.contextmanager

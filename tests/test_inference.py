@@ -1,0 +1,185 @@
+"""The numpy scorer (aekit.inference) against the torch networks it stands in for."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from aekit import AnomalyDetector, Autoencoder, DenoisingAutoencoder
+from aekit.anomaly import autoencoder_contributions, autoencoder_scores
+from aekit.config import ModelConfig
+from aekit.inference import dense_layout, load_dense
+from aekit.serialization import read_model_file, save
+
+
+@pytest.mark.parametrize("kw", [
+    dict(hidden=(16, 8)),
+    dict(hidden=(16, 8), batch_norm=True, dropout=0.2),
+    dict(hidden=(16,), dropout=0.1),
+    dict(hidden=(12, 6), decoder_hidden=(5, 9, 13), batch_norm=True),
+    dict(hidden=(), output="linear"),
+])
+def test_dense_layout_names_the_torch_networks_tensors(kw):
+    import torch
+
+    from aekit.model import AutoencoderNet
+
+    cfg = ModelConfig(n_features=20, code_size=3, **kw)
+    with torch.device("meta"):
+        want = {k: tuple(v.shape) for k, v in AutoencoderNet(cfg).state_dict().items()}
+    shapes, layers = dense_layout(cfg)
+    assert shapes == want
+    linears = [m for m in AutoencoderNet(cfg).modules() if isinstance(m, torch.nn.Linear)]
+    assert len(layers) == len(linears)
+    assert [relu for *_, relu in layers].count(False) == 2  # the code and the output
+
+
+def _fit(kind, X, **kw):
+    common = dict(epochs=2, batch_size=32, device="cpu", random_state=0)
+    if kind == "detector":
+        return AnomalyDetector(hidden=(24, 12), code_size=4, **common, **kw).fit(X)
+    cls = DenoisingAutoencoder if kind == "denoising" else Autoencoder
+    return cls(hidden=(24, 12), code_size=4, **common, **kw).fit(X)
+
+
+@pytest.fixture(scope="module")
+def tables():
+    rng = np.random.RandomState(0)
+    unit = (rng.uniform(size=(300, 30)) > 0.6).astype(np.float32) * rng.uniform(size=(300, 30))
+    wide = (rng.normal(size=(300, 3)) @ rng.normal(size=(3, 30)) * 5 + 40).astype(np.float32)
+    return {"unit": unit.astype(np.float32), "standard": wide}
+
+
+CASES = [
+    ("detector", "unit", {}),                                  # relative score
+    ("detector", "standard", {"batch_norm": True}),            # mse, standardised
+    ("detector", "unit", {"score_type": "mse", "dropout": 0.2}),
+    ("autoencoder", "unit", {"batch_norm": True}),
+    ("autoencoder", "standard", {"dropout": 0.1}),
+    ("denoising", "unit", {"noise": "masking:0.2", "batch_norm": False}),
+]
+
+
+@pytest.mark.parametrize("kind,table,kw", CASES)
+def test_numpy_scores_match_the_torch_network(tables, tmp_path, kind, table, kw):
+    X = tables[table]
+    est = _fit(kind, X, **kw)
+    path = save(est, tmp_path / "m.safetensors")
+    dense = load_dense(*read_model_file(path, framework="numpy"), path)
+    assert dense is not None
+    test = X[:120] + np.float32(0.05) * np.abs(np.random.RandomState(1).normal(size=(120, 30))
+                                                 ).astype(np.float32)
+    if kind == "detector":
+        want, want_c = est.anomaly_score(test), est.explain(test)
+        score = est.score_type_
+        assert dense.score_type == score and dense.threshold == pytest.approx(est.threshold_)
+    else:
+        score = "auto"
+        want = autoencoder_scores(est, test, score)
+        want_c = autoencoder_contributions(est, test, score)
+    got, got_c = dense.scores(test, score), dense.contributions(test, score)
+    assert got.dtype == np.float64 and got.shape == (120,)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(got_c, want_c, rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(got_c.mean(axis=1), got, rtol=1e-4, atol=1e-7)
+
+
+def test_models_numpy_cannot_run_are_left_to_torch(tables, tmp_path):
+    X = tables["unit"]
+    pca = AnomalyDetector(method="pca").fit(X)
+    conv = Autoencoder(arch="conv", channels=(2,), code_size=3, epochs=1, device="cpu",
+                       random_state=0).fit(np.zeros((20, 16), np.float32) + 0.5)
+    for est, name in ((pca, "pca"), (conv, "conv")):
+        path = save(est, tmp_path / f"{name}.safetensors")
+        assert load_dense(*read_model_file(path, framework="numpy"), path) is None
+
+
+@pytest.mark.parametrize("change", [
+    lambda d, t: d["params"].update(hidden="rm -rf"),
+    lambda d, t: d["params"].update(lr=-1),
+    lambda d, t: d["params"].update(contamination=3),
+    lambda d, t: d.update(estimator="os.system"),
+    lambda d, t: d["config"].update(hidden=[25, 12]),
+    lambda d, t: d["scaling"].update(scale=[0.0] * 30),
+    lambda d, t: d["extra"].update(score_type="max"),
+    lambda d, t: d["extra"].pop("offset"),
+    lambda d, t: t.pop(sorted(t)[0]),
+    lambda d, t: t.update({k: np.full_like(v, np.nan) for k, v in t.items() if k.endswith("bias")}),
+    lambda d, t: t.update({k: v.astype(np.int64) for k, v in t.items() if k.endswith("weight")}),
+], ids=["params", "lr", "contamination", "estimator", "config", "scaling", "score", "offset",
+        "missing-tensor", "nan-weights", "integer-weights"])
+def test_anything_doubtful_is_left_to_torch(tables, tmp_path, change):
+    """load_dense declines what loading with torch refuses (which then words the error)."""
+    import aekit
+    from aekit.errors import ModelFileError
+
+    path = save(_fit("detector", tables["unit"]), tmp_path / "m.safetensors")
+    doc, tensors = read_model_file(path, framework="numpy")
+    assert load_dense(doc, dict(tensors), path) is not None
+    change(doc, tensors)
+    assert load_dense(doc, tensors, path) is None
+    # and torch refuses the same file
+    import json
+
+    from safetensors.numpy import save_file
+
+    bad = tmp_path / "bad.safetensors"
+    save_file(tensors, str(bad), metadata={"aekit": json.dumps(doc)})
+    with pytest.raises((ModelFileError, ValueError)):
+        aekit.load(bad, device="cpu")
+
+
+def test_detect_on_a_cpu_imports_neither_torch_nor_sklearn(tmp_path):
+    rows = np.random.RandomState(0).randint(0, 256, size=(50, 784))
+    data = tmp_path / "rows.csv"
+    np.savetxt(data, rows, fmt="%d", delimiter=",")
+    code = ("import sys\nfrom aekit.cli import cli\n"
+            "try:\n    cli(['detect', sys.argv[1], '-q', '-o', sys.argv[2], '--device', 'cpu'])\n"
+            "except SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(sorted(m for m in ('torch', 'sklearn', 'pandas') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(data), str(tmp_path / "o.csv")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert len((tmp_path / "o.csv").read_text().splitlines()) == 51
+
+
+def test_the_fast_writer_writes_what_pandas_writes():
+    import io
+
+    import pandas as pd
+
+    from aekit.cli.detect_run import _write_scores
+
+    rng = np.random.RandomState(0)
+    scores = np.concatenate([rng.exponential(size=500) * 10.0 ** rng.randint(-8, 8, size=500),
+                             [0.0, 1e-300, 123456789.0, np.inf]])
+    flagged = scores > 1.0
+    ours = io.StringIO()
+    _write_scores(ours, scores, flagged, header=True)
+    theirs = io.StringIO()
+    pd.DataFrame({"anomaly_score": scores, "is_anomaly": flagged.astype(np.int8)}).to_csv(
+        theirs, index=False, float_format="%.6g", lineterminator="\n")
+    assert ours.getvalue() == theirs.getvalue()
+
+
+def test_gpu_possible_looks_for_device_nodes(monkeypatch):
+    import os
+
+    from aekit.device import gpu_possible
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(os.path, "exists", lambda p: False)
+    assert not gpu_possible()
+    monkeypatch.setattr(os.path, "exists", lambda p: p == "/dev/nvidiactl")
+    assert gpu_possible()
+    monkeypatch.setattr(sys, "platform", "darwin")  # MPS: torch must decide
+    assert gpu_possible()
+
+
+def test_parameter_lists_are_the_estimators():
+    from aekit.params import AUTOENCODER_PARAMS, DETECTOR_PARAMS
+
+    assert set(AUTOENCODER_PARAMS) == set(Autoencoder().get_params())
+    assert set(AUTOENCODER_PARAMS) == set(DenoisingAutoencoder().get_params())
+    assert set(DETECTOR_PARAMS) == set(AnomalyDetector().get_params())
