@@ -86,7 +86,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     (200, 20)
     """
 
-    _default_noise = None
+    _needs_noise = False  # a DenoisingAutoencoder refuses noise=None
 
     def __init__(
         self,
@@ -137,11 +137,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         from .device import resolve_device
 
         hidden, channels, noise = check_autoencoder_params(
-            {**self.get_params(deep=False), "noise": self._noise_spec()})
+            self.get_params(deep=False), denoising=self._needs_noise)
         return hidden, channels, noise, resolve_device(self.device)
-
-    def _noise_spec(self):
-        return self.noise
 
     # -- fitting ----------------------------------------------------------
     def fit(self, X, y=None):
@@ -360,6 +357,8 @@ class DenoisingAutoencoder(Autoencoder):
     (200, 20)
     """
 
+    _needs_noise = True
+
     def __init__(
         self,
         code_size=128,
@@ -391,11 +390,6 @@ class DenoisingAutoencoder(Autoencoder):
             lr_patience=lr_patience, lr_schedule=lr_schedule, device=device, random_state=random_state,
             verbose=verbose,
         )
-
-    def _noise_spec(self):
-        if self.noise is None:
-            raise ValueError("a DenoisingAutoencoder needs a noise, e.g. 'gaussian:0.3'")
-        return self.noise
 
 
 _DOUBLE_NETS = weakref.WeakKeyDictionary()

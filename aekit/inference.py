@@ -75,9 +75,10 @@ class DenseNet:
             h += b
             if relu:
                 np.maximum(h, 0, out=h)
-        if self.sigmoid_output:  # 1 / (1 + exp(-h)), in place
+        if self.sigmoid_output:  # 1 / (1 + exp(-h)), in place; exp overflows to inf -> 0
             np.negative(h, out=h)
-            np.exp(h, out=h)
+            with np.errstate(over="ignore"):
+                np.exp(h, out=h)
             h += 1
             np.reciprocal(h, out=h)
         return h
@@ -142,7 +143,8 @@ def load_dense(doc, tensors, path):
             if params.get("method", "autoencoder") != "autoencoder":
                 return None
             # "auto" sizes follow the training data; the config holds what they became
-            params = {k: v for k, v in params.items() if v != "auto"}
+            params = {k: v for k, v in params.items()
+                      if not (k in ("hidden", "code_size", "batch_size") and v == "auto")}
         check_autoencoder_params(params, denoising=name == "DenoisingAutoencoder")
         shapes, _ = dense_layout(config)
         if sum(int(np.prod(s)) for k, s in shapes.items() if "running" not in k) > MAX_PARAMETERS:
@@ -168,7 +170,7 @@ def load_dense(doc, tensors, path):
             q = extra.get("score_quantiles")
             quantiles = np.asarray(q, dtype=np.float64) if q is not None else None
         net = DenseNet(config, net_tensors)
-    except (KeyError, TypeError, ValueError, AttributeError, ModelFileError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, ModelFileError):
         return None
     return DenseModel(net, doc["n_features"], scaling, mean, scale, score_type, threshold,
                       quantiles)

@@ -48,6 +48,13 @@ DETECTOR_PARAMS = (
 )
 
 
+def _finite_number(v):
+    try:
+        return isinstance(v, numbers.Real) and math.isfinite(v)
+    except OverflowError:  # an integer beyond float's range (JSON allows 10**400)
+        return False
+
+
 def _require(p, name, ok, message):
     if name in p and not ok(p[name]):
         raise ValueError(f"{name} must {message}, got {p[name]!r}")
@@ -83,7 +90,7 @@ def check_autoencoder_params(p, denoising=False):
           "be in [0, 1)")
     fails("lr_schedule", lambda v: v in LR_SCHEDULES, f"be one of {LR_SCHEDULES}")
     fails("optimizer", lambda v: v in OPTIMIZERS, f"be one of {OPTIMIZERS}")
-    fails("lr", lambda v: real(v) and v > 0 and math.isfinite(v), "be a positive number")
+    fails("lr", lambda v: _finite_number(v) and v > 0, "be a positive number")
     fails("weight_decay", lambda v: real(v) and v >= 0, "be >= 0")
     fails("momentum", lambda v: real(v) and 0 <= v < 1, "be in [0, 1)")
     if denoising and p.get("noise", "") is None:
@@ -100,6 +107,5 @@ def check_detector_params(p):
     fails("method", lambda v: v in DETECTOR_METHODS, f"be one of {DETECTOR_METHODS}")
     fails("contamination", lambda v: isinstance(v, numbers.Real) and 0 < v <= 0.5,
           "be in (0, 0.5]")
-    fails("threshold", lambda v: v is None or (isinstance(v, numbers.Real) and math.isfinite(v)),
-          "be a number or None")
+    fails("threshold", lambda v: v is None or _finite_number(v), "be a number or None")
     fails("score_type", lambda v: v in SCORES, f"be one of {SCORES}")

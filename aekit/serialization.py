@@ -378,7 +378,7 @@ def estimator_from(doc, tensors, path="model", device="auto"):
             if "device" in valid:
                 probe.set_params(device="cpu")
             probe._validate_params()
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ModelFileError(f"{path} has invalid estimator parameters ({first})") from None
     n_features = _need(doc, "n_features", int, path)

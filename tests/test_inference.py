@@ -104,11 +104,13 @@ def test_models_numpy_cannot_run_are_left_to_torch(tables, tmp_path):
     lambda d, t: d["scaling"].update(scale=[0.0] * 30),
     lambda d, t: d["extra"].update(score_type="max"),
     lambda d, t: d["extra"].pop("offset"),
+    lambda d, t: d["params"].update(lr="auto"),
+    lambda d, t: d["params"].update(threshold=10**400),
     lambda d, t: t.pop(sorted(t)[0]),
     lambda d, t: t.update({k: np.full_like(v, np.nan) for k, v in t.items() if k.endswith("bias")}),
     lambda d, t: t.update({k: v.astype(np.int64) for k, v in t.items() if k.endswith("weight")}),
 ], ids=["params", "lr", "contamination", "estimator", "config", "scaling", "score", "offset",
-        "missing-tensor", "nan-weights", "integer-weights"])
+        "auto-lr", "huge-threshold", "missing-tensor", "nan-weights", "integer-weights"])
 def test_anything_doubtful_is_left_to_torch(tables, tmp_path, change):
     """load_dense declines what loading with torch refuses (which then words the error)."""
     import aekit
@@ -183,3 +185,37 @@ def test_parameter_lists_are_the_estimators():
     assert set(AUTOENCODER_PARAMS) == set(Autoencoder().get_params())
     assert set(AUTOENCODER_PARAMS) == set(DenoisingAutoencoder().get_params())
     assert set(DETECTOR_PARAMS) == set(AnomalyDetector().get_params())
+
+
+def test_a_saturated_sigmoid_gives_zero_without_a_warning():
+    import warnings
+
+    from aekit.inference import DenseNet
+
+    cfg = ModelConfig(n_features=4, code_size=2, hidden=())
+    shapes, _ = dense_layout(cfg)
+    tensors = {k: np.zeros(s, np.float32) for k, s in shapes.items()}
+    tensors["decoder.0.bias"][:] = -1000.0  # exp(1000) overflows float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        R = DenseNet(cfg, tensors).reconstruct(np.ones((3, 4), np.float32))
+    assert np.array_equal(R, np.zeros((3, 4), np.float32))
+
+
+def test_ordered_map_keeps_order_and_raises_where_it_failed():
+    import time
+
+    from aekit.cli.detect_run import _ordered_map
+
+    def slow_square(i):
+        time.sleep(0.002 * (7 - i % 7))  # later items often finish first
+        if i == 13:
+            raise ValueError("item 13")
+        return i * i
+
+    assert list(_ordered_map(slow_square, range(13), 3)) == [i * i for i in range(13)]
+    got = []
+    with pytest.raises(ValueError, match="item 13"):
+        for v in _ordered_map(slow_square, range(40), 3):
+            got.append(v)
+    assert got == [i * i for i in range(13)]

@@ -281,12 +281,11 @@ def run_detect(scorer, data, output="-", contamination=None, threshold=None, exp
         return ch, scorer.scores(X), None
 
     if scorer.dense is not None:
-        # numpy scores a chunk mostly one core at a time: score two at once, BLAS on one
-        # thread each (two threads each would only contend for the same two cores)
         from threadpoolctl import threadpool_limits
 
-        limits = threadpool_limits(1, user_api="blas")
-        scored = _ordered_map(score, prepared_chunks(), SCORING_THREADS)
+        workers, blas_threads = _scoring_threads()
+        limits = threadpool_limits(blas_threads, user_api="blas")
+        scored = _ordered_map(score, prepared_chunks(), workers)
     else:
         limits = contextlib.nullcontext()
         scored = map(score, prepared_chunks())
@@ -295,7 +294,7 @@ def run_detect(scorer, data, output="-", contamination=None, threshold=None, exp
         header = True
         for ch, scores, errors in scored:
             flagged = scores > limit
-            if ch.carried is None and not k:
+            if ch.carried is None and not k and not np.isnan(scores).any():
                 _write_scores(out, scores, flagged, header)
             else:
                 _write_frame(out, ch, carried, scores, flagged, errors, k, names, header)
@@ -320,7 +319,14 @@ def run_detect(scorer, data, output="-", contamination=None, threshold=None, exp
                 labels.result() if labels else None, labels, quiet)
 
 
-SCORING_THREADS = 2
+def _scoring_threads():
+    """(scoring threads, BLAS threads each): numpy's elementwise work (sigmoid, errors) runs
+    on one core, so chunks are scored side by side, the cores shared out among them."""
+    import os
+
+    cores = os.cpu_count() or 1
+    workers = max(1, min(4, cores))
+    return workers, max(1, cores // workers)
 
 
 def _ordered_map(fn, items, workers):
@@ -328,21 +334,25 @@ def _ordered_map(fn, items, workers):
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(workers, thread_name_prefix="aekit-score") as pool:
-        pending = deque()
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="aekit-score")
+    pending = deque()
+    try:
         for item in items:
             pending.append(pool.submit(fn, item))
             if len(pending) > workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    finally:  # an error or an early stop (Ctrl-C, a closed pipe): drop the queued work
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 SCORE_COLUMNS = "anomaly_score,is_anomaly\n"
 
 
 def _write_scores(out, scores, flagged, header):
-    """The two output columns, formatted as _write_frame (pandas) formats them, ~6x faster."""
+    """The two output columns, formatted as _write_frame (pandas) formats them, ~6x faster
+    (finite or infinite scores; pandas writes NaN as an empty cell)."""
     if header:
         out.write(SCORE_COLUMNS)
     out.write("".join(map("{:.6g},{:d}\n".format, scores.tolist(), flagged.tolist())))
