@@ -42,7 +42,8 @@ def command(data, model, contamination, threshold, output, explain, label_column
     `top1_error`, ...). A header row is optional. Pixel rows in 0..255 are
     scaled to [0, 1] for MNIST models. The file is read in chunks, so it may be
     larger than memory. A summary (rows scored, rows flagged, threshold) goes to
-    stderr.
+    stderr. On a CPU, dense models are run with numpy, which spares PyTorch's
+    start-up; convolutional models and GPUs use PyTorch.
 
     \b
     Examples:
