@@ -87,14 +87,11 @@ class DenseNet:
 class DenseModel:
     """What scoring needs of a dense model file: the network, its scaling, its score."""
 
-    def __init__(self, net, n_features, scaling, mean, scale, score_type=None, threshold=None,
-                 score_quantiles=None):
+    def __init__(self, net, scaling, mean, scale, score_type=None, threshold=None):
         self.net = net
-        self.n_features = n_features
         self.scaling, self.mean, self.scale = scaling, mean, scale
         self.score_type = score_type  # a detector's own; None for an autoencoder file
         self.threshold = threshold
-        self.score_quantiles = score_quantiles
 
     def _scaled(self, X):
         if self.scaling == "unit":
@@ -161,16 +158,13 @@ def load_dense(doc, tensors, path):
                 return None
         scaling, mean, scale = read_scaling(doc, doc["n_features"], path)
         extra = doc.get("extra") or {}
-        score_type = threshold = quantiles = None
+        score_type = threshold = None
         if detector:
             threshold = -float(extra["offset"])
             score_type = extra.get("score_type", "mse")
             if score_type not in SCORES[1:]:
                 return None
-            q = extra.get("score_quantiles")
-            quantiles = np.asarray(q, dtype=np.float64) if q is not None else None
         net = DenseNet(config, net_tensors)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, ModelFileError):
         return None
-    return DenseModel(net, doc["n_features"], scaling, mean, scale, score_type, threshold,
-                      quantiles)
+    return DenseModel(net, scaling, mean, scale, score_type, threshold)

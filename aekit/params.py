@@ -69,15 +69,12 @@ def check_autoencoder_params(p, denoising=False):
     def check(name, rule):
         return rule(name, p[name]) if name in p else None
 
-    def fails(name, ok, message):
-        _require(p, name, ok, message)
-
     def real(v):
         return isinstance(v, numbers.Real)
 
     check("code_size", _positive_int)
     hidden = check("hidden", lambda n, v: _sizes(n, v, "layer sizes", "each hidden layer size"))
-    fails("arch", lambda v: v in ARCHS, f"be one of {ARCHS}")
+    _require(p, "arch", lambda v: v in ARCHS, f"be one of {ARCHS}")
     channels = check("channels", lambda n, v: _sizes(n, v, "filter counts", "each entry of channels"))
     if channels is not None and not channels:
         raise ValueError("channels must hold at least one filter count")
@@ -85,14 +82,14 @@ def check_autoencoder_params(p, denoising=False):
         check(name, _positive_int)
     for name in ("patience", "lr_patience"):
         check(name, lambda n, v: _positive_int(n, v, 0))
-    fails("dropout", lambda v: real(v) and 0 <= v < 1, "be in [0, 1)")
-    fails("validation_fraction", lambda v: real(v) and not isinstance(v, bool) and 0 <= v < 1,
-          "be in [0, 1)")
-    fails("lr_schedule", lambda v: v in LR_SCHEDULES, f"be one of {LR_SCHEDULES}")
-    fails("optimizer", lambda v: v in OPTIMIZERS, f"be one of {OPTIMIZERS}")
-    fails("lr", lambda v: _finite_number(v) and v > 0, "be a positive number")
-    fails("weight_decay", lambda v: real(v) and v >= 0, "be >= 0")
-    fails("momentum", lambda v: real(v) and 0 <= v < 1, "be in [0, 1)")
+    _require(p, "dropout", lambda v: real(v) and 0 <= v < 1, "be in [0, 1)")
+    _require(p, "validation_fraction",
+             lambda v: real(v) and not isinstance(v, bool) and 0 <= v < 1, "be in [0, 1)")
+    _require(p, "lr_schedule", lambda v: v in LR_SCHEDULES, f"be one of {LR_SCHEDULES}")
+    _require(p, "optimizer", lambda v: v in OPTIMIZERS, f"be one of {OPTIMIZERS}")
+    _require(p, "lr", lambda v: _finite_number(v) and v > 0, "be a positive number")
+    _require(p, "weight_decay", lambda v: real(v) and v >= 0, "be >= 0")
+    _require(p, "momentum", lambda v: real(v) and 0 <= v < 1, "be in [0, 1)")
     if denoising and p.get("noise", "") is None:
         raise ValueError("a DenoisingAutoencoder needs a noise, e.g. 'gaussian:0.3'")
     return hidden, channels, parse_noise(p.get("noise"))
@@ -101,11 +98,8 @@ def check_autoencoder_params(p, denoising=False):
 def check_detector_params(p):
     """Check an AnomalyDetector's own parameters (names ``p`` lacks are not checked); the
     network's are checked by :func:`check_autoencoder_params` once "auto" sizes are resolved."""
-    def fails(name, ok, message):
-        _require(p, name, ok, message)
-
-    fails("method", lambda v: v in DETECTOR_METHODS, f"be one of {DETECTOR_METHODS}")
-    fails("contamination", lambda v: isinstance(v, numbers.Real) and 0 < v <= 0.5,
-          "be in (0, 0.5]")
-    fails("threshold", lambda v: v is None or _finite_number(v), "be a number or None")
-    fails("score_type", lambda v: v in SCORES, f"be one of {SCORES}")
+    _require(p, "method", lambda v: v in DETECTOR_METHODS, f"be one of {DETECTOR_METHODS}")
+    _require(p, "contamination", lambda v: isinstance(v, numbers.Real) and 0 < v <= 0.5,
+             "be in (0, 0.5]")
+    _require(p, "threshold", lambda v: v is None or _finite_number(v), "be a number or None")
+    _require(p, "score_type", lambda v: v in SCORES, f"be one of {SCORES}")

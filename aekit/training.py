@@ -17,7 +17,6 @@ from .errors import TrainingError
 from .params import OPTIMIZERS
 
 
-
 @dataclass
 class TrainConfig:
     optimizer: str = "adam"

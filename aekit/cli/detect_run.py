@@ -298,8 +298,8 @@ def run_detect(scorer, data, output="-", contamination=None, threshold=None, exp
                 _write_scores(out, scores, flagged, header)
             else:
                 _write_frame(out, ch, carried, scores, flagged, errors, k, names, header)
-                if labels is not None:
-                    labels.add(ch.carried[table.carried_names[0]])
+            if labels is not None:
+                labels.add(ch.carried[table.carried_names[0]])
             header = False
             counts["rows"] += len(scores)
             counts["flagged"] += int(flagged.sum())

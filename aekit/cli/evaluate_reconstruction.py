@@ -2,6 +2,7 @@
 
 import click
 
+from ..params import LR_SCHEDULES
 from .options import IntList, data_dir_option, device_option
 
 
@@ -14,7 +15,7 @@ from .options import IntList, data_dir_option, device_option
 @click.option("--epochs", type=click.IntRange(min=1), default=40, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
-@click.option("--lr-schedule", type=click.Choice(["plateau", "onecycle"]), default="plateau",
+@click.option("--lr-schedule", type=click.Choice(LR_SCHEDULES), default="plateau",
               show_default=True)
 @click.option("--batch-norm/--no-batch-norm", default=False, show_default=True)
 @click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.1,

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from ..params import ARCHS, LR_SCHEDULES, OPTIMIZERS
 from .options import IntList, NoiseSpec, check_output_path, data_dir_option, device_option
 
 QUANTILE_STEPS = 1001  # error percentiles 0, 0.1, ..., 100 stored for `aekit detect`
@@ -22,7 +23,7 @@ QUANTILE_STEPS = 1001  # error percentiles 0, 0.1, ..., 100 stored for `aekit de
 @click.option("--hidden", type=IntList(1), default=None,
               help="Encoder hidden layer sizes; the decoder mirrors them.  "
               "[default: 512,256; 1024,512 with --noise]")
-@click.option("--arch", type=click.Choice(["dense", "conv"]), default=None,
+@click.option("--arch", type=click.Choice(ARCHS), default=None,
               help="dense: an MLP of --hidden layers; conv: stride-2 convolutions of "
               "--channels filters (square images such as MNIST; a better denoiser).  "
               "[default: dense]")
@@ -38,11 +39,11 @@ QUANTILE_STEPS = 1001  # error percentiles 0, 0.1, ..., 100 stored for `aekit de
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,
               help="Learning rate (the peak rate with --lr-schedule onecycle).")
-@click.option("--lr-schedule", type=click.Choice(["plateau", "onecycle"]), default="plateau",
+@click.option("--lr-schedule", type=click.Choice(LR_SCHEDULES), default="plateau",
               show_default=True,
               help="plateau: halve the rate when the validation loss stalls; onecycle: warm "
               "up, then anneal to ~0 by the last epoch (for a fixed epoch budget).")
-@click.option("--optimizer", type=click.Choice(["adam", "sgd", "rmsprop"]), default="adam",
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam",
               show_default=True)
 @click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.9,
               show_default=True, help="Momentum for sgd and rmsprop.")
