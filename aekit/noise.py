@@ -4,6 +4,9 @@ A noise spec is a string ``KIND:LEVEL``:
 
 - ``gaussian:SIGMA``  x + SIGMA * N(0, 1)   (clipped to [0, 1] for [0, 1] data)
 - ``masking:P``       each input set to 0 with probability P
+- ``dropout:P``       masking, the kept inputs divided by 1 - P (as dropout does), so
+                      that clean inputs, which training never saw, are on the scale
+                      the network learned: for learning features, not for cleaning
 - ``saltpepper:P``    each input set to 0 or 1 (min or max) with probability P
 - ``block:S``         one S x S square of each (square) image set to 0, at a
                       uniformly random position: an occlusion to inpaint
@@ -15,7 +18,7 @@ for each sample: a model trained so is robust to all of them.
 import math
 from dataclasses import dataclass
 
-KINDS = ("gaussian", "masking", "saltpepper", "block")
+KINDS = ("gaussian", "masking", "dropout", "saltpepper", "block")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Noise:
         u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         if self.kind == "masking":
             return x.masked_fill(u < self.level, 0.0)
+        if self.kind == "dropout":
+            return x.masked_fill(u < self.level, 0.0) / (1 - self.level)
         # saltpepper: half the hit pixels become low, half become high
         out = x.masked_fill(u < self.level / 2, low)
         return out.masked_fill((u >= self.level / 2) & (u < self.level), high)
@@ -104,7 +109,8 @@ def parse_noise(spec):
     kind, sep, level = spec.strip().lower().partition(":")
     if kind not in KINDS or not sep:
         raise ValueError(
-            f"invalid noise {spec!r}: use gaussian:SIGMA, masking:P, saltpepper:P or block:S"
+            f"invalid noise {spec!r}: use gaussian:SIGMA, masking:P, dropout:P, saltpepper:P "
+            "or block:S"
         )
     try:
         value = float(level)
@@ -118,4 +124,7 @@ def parse_noise(spec):
         return Noise(kind, float(int(value)))
     if kind != "gaussian" and value > 1:
         raise ValueError(f"invalid noise level in {spec!r}: a probability must be <= 1")
+    if kind == "dropout" and value == 1:
+        raise ValueError(f"invalid noise level in {spec!r}: dropout keeps a share 1 - P, "
+                         "so P must be < 1")
     return Noise(kind, value)

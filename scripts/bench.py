@@ -7,7 +7,7 @@ Sections (each prints a Markdown table; --write replaces the text between the
 ``<!-- bench.py -->`` markers of the given file):
 
 1. training throughput of ``Autoencoder(code_size=30, hidden=(1000, 500, 250),
-   batch_size=256, validation_fraction=0.0)`` vs a plain PyTorch loop of the same
+   noise=None, batch_size=256, validation_fraction=0.0)`` vs a plain PyTorch loop of the same
    architecture that slices batches from one tensor; runs alternate, best of N;
 2. PyOD's ``AutoEncoder`` vs ``aekit.AnomalyDetector`` on protocol A (same layer
    sizes, batch size and epochs): fit time and AUROC per digit (skipped when pyod
@@ -102,8 +102,9 @@ def bench_training(X, device, epochs, repeats):
     n = len(X) * epochs
 
     def ours():
-        Autoencoder(code_size=code, hidden=hidden, batch_size=bs, validation_fraction=0.0,
-                    epochs=epochs, dropout=0.0, device=device, random_state=0).fit(X)
+        Autoencoder(code_size=code, hidden=hidden, noise=None, batch_size=bs,
+                    validation_fraction=0.0, epochs=epochs, dropout=0.0, device=device,
+                    random_state=0).fit(X)
         sync(device)
 
     def plain():
@@ -187,7 +188,7 @@ def bench_inference(X, device, repeats):
 
     from aekit import AnomalyDetector, Autoencoder
 
-    ae = Autoencoder(code_size=30, hidden=(1000, 500, 250), epochs=1, dropout=0.0,
+    ae = Autoencoder(code_size=30, hidden=(1000, 500, 250), noise=None, epochs=1, dropout=0.0,
                      validation_fraction=0.0, device=device, random_state=0).fit(X[:2048])
     det = AnomalyDetector(code_size=30, hidden=(1000, 500, 250), epochs=1, dropout=0.0,
                           validation_fraction=0.0, device=device, random_state=0).fit(X[:2048])

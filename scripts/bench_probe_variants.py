@@ -2,8 +2,10 @@
 
 Each variant is a JSON object of Autoencoder parameters, fitted with code_size=k on the
 60,000 MNIST training images (seed 0, labels unused) and probed on the 10,000 test images
-exactly as `aekit evaluate probe` does (aekit.evaluation.probe.probe_one). "{}" is the
-defaults themselves. One variant at a time: on 2 cores, two fits at once only slow both.
+exactly as `aekit evaluate probe` does (aekit.evaluation.probe.probe_one); also the
+clean test images' reconstruction error (protocol R's SSE per image). "{}" is the
+defaults themselves; JSON null is None. One variant at a time: on 2 cores, two fits at
+once only slow both.
 
     python scripts/bench_probe_variants.py '{}' '{"batch_norm": true}' '{"dropout": 0.1}'
 """
@@ -27,12 +29,12 @@ def main():
         v.update({key: tuple(val) for key, val in v.items() if isinstance(val, list)})
     X, y = load_mnist("train", root=a.data_dir)
     X_test, y_test = load_mnist("test", root=a.data_dir)
-    rows = [f"| variant of `Autoencoder(code_size={a.k})` | test accuracy | epochs run | fit (s) |",
-            "|---|---:|---:|---:|"]
+    rows = [f"| variant of `Autoencoder(code_size={a.k})` | test accuracy | test SSE per image "
+            "| epochs run | fit (s) |", "|---|---:|---:|---:|---:|"]
     for text, params in zip(a.variants, variants):
         r = probe_one("autoencoder", a.k, X, y, X_test, y_test, a.seed, **params)
-        rows.append(f"| `{text}` | {100 * r.accuracy:.2f}% | {r.details['epochs']} | "
-                    f"{r.fit_seconds:.0f} |")
+        rows.append(f"| `{text}` | {100 * r.accuracy:.2f}% | {r.details['test_sse']:.2f} | "
+                    f"{r.details['epochs']} | {r.fit_seconds:.0f} |")
         print(rows[-1], flush=True)
     print("\n".join(rows))
 

@@ -29,7 +29,7 @@ def main():
     p.add_argument("--json", default=None, help="write the figures here as JSON")
     a = p.parse_args()
     hidden = tuple(int(h) for h in a.hidden.split(","))
-    ae = Autoencoder(code_size=a.code_size, hidden=hidden, epochs=a.epochs, batch_size=a.batch_size,
+    ae = Autoencoder(code_size=a.code_size, hidden=hidden, noise=None, epochs=a.epochs, batch_size=a.batch_size,
                      lr=a.lr, batch_norm=a.batch_norm, lr_schedule=a.lr_schedule, patience=a.patience,
                      validation_fraction=a.validation_fraction, random_state=a.seed,
                      verbose=1)

@@ -13,11 +13,32 @@ def sse(X, R):
 
 def test_learns_mnist_better_than_the_mean_image(mnist_small):
     X, _, Xt, _ = mnist_small
-    ae = Autoencoder(**{**TINY, "epochs": 10}, lr=3e-3).fit(X)
+    ae = Autoencoder(**{**TINY, "epochs": 10}, noise=None, lr=3e-3).fit(X)
     assert ae.transform(Xt).shape == (500, 8)
     baseline = sse(Xt, np.broadcast_to(X.mean(0), Xt.shape))
     assert sse(Xt, ae.reconstruct(Xt)) < 0.7 * baseline
     assert ae.scaling_ == "unit" and ae.net_.config.output == "sigmoid"
+
+
+def test_default_dropout_noise_teaches_it_to_fill_in_hidden_pixels(mnist_small):
+    # by default 80% of the inputs are hidden while training: the code must then carry what
+    # the visible pixels imply about the rest, which a plain autoencoder never learns; the
+    # kept inputs are scaled up as in dropout, so clean inputs are still reconstructed well
+    import torch
+
+    from aekit.noise import parse_noise
+
+    X, _, Xt, _ = mnist_small
+    assert Autoencoder().noise == "dropout:0.8"
+    params = dict(hidden=(128,), code_size=8, epochs=30, batch_size=64, lr=3e-3, device="cpu",
+                  random_state=0)
+    default = Autoencoder(**params).fit(X)
+    plain = Autoencoder(**params, noise=None).fit(X)
+    assert default.training_summary_["noise"] == "dropout:0.8"
+    gen = torch.Generator().manual_seed(1)
+    Xt_dropped = parse_noise("dropout:0.8").apply(torch.from_numpy(Xt), gen).numpy()
+    assert sse(Xt, default.reconstruct(Xt_dropped)) < 0.85 * sse(Xt, plain.reconstruct(Xt_dropped))
+    assert sse(Xt, default.reconstruct(Xt)) < 1.3 * sse(Xt, plain.reconstruct(Xt))
 
 
 def test_reconstruct_is_inverse_transform_of_transform(rng):
@@ -41,7 +62,7 @@ def test_any_numeric_range_is_scaled_and_restored(rng):
     latent = rng.normal(size=(400, 2))  # 6 columns that really have 2 dimensions
     base = np.tanh(latent @ rng.normal(size=(2, 6)))
     X = base * np.array([1, 10, 100, 1e3, 1e4, 1e5]) - 50
-    ae = Autoencoder(**{**TINY, "epochs": 40, "code_size": 2}, lr=3e-3).fit(X)
+    ae = Autoencoder(**{**TINY, "epochs": 40, "code_size": 2}, noise=None, lr=3e-3).fit(X)
     assert ae.scaling_ == "standard" and ae.net_.config.output == "linear"
     R = ae.reconstruct(X)
     rel = np.abs(R - X).mean(0) / X.std(0)

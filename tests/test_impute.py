@@ -141,7 +141,8 @@ def test_impute_cli_on_a_standardised_table(tmp_path):
     rng = np.random.RandomState(0)
     Z = rng.randn(600, 2)
     X = np.c_[Z, Z @ [[1.0, 2.0, -1.0], [0.5, -1.0, 3.0]]] * 10 + 50  # 5 correlated columns
-    ae = Autoencoder(code_size=2, hidden=(32,), epochs=60, random_state=0, device="cpu").fit(X)
+    ae = Autoencoder(code_size=2, hidden=(32,), noise=None, epochs=60, random_state=0,
+                     device="cpu").fit(X)
     ae.save(tmp_path / "t.safetensors")
     T = X[:40].copy()
     holes = rng.rand(*T.shape) < 0.2

@@ -38,12 +38,14 @@ def test_output_activation_matches_loss():
 
 @pytest.mark.parametrize("spec,kind,level", [("gaussian:0.5", "gaussian", 0.5),
                                              ("masking:0.25", "masking", 0.25),
+                                             ("dropout:0.9", "dropout", 0.9),
                                              ("saltpepper:0.1", "saltpepper", 0.1)])
 def test_parse_noise(spec, kind, level):
     assert parse_noise(spec) == Noise(kind, level)
 
 
-@pytest.mark.parametrize("bad", ["gauss:1", "masking", "masking:2", "gaussian:-1", "saltpepper:x"])
+@pytest.mark.parametrize("bad", ["gauss:1", "masking", "masking:2", "gaussian:-1", "saltpepper:x",
+                                 "dropout:1"])
 def test_parse_noise_rejects(bad):
     with pytest.raises(ValueError):
         parse_noise(bad)
@@ -60,6 +62,10 @@ def test_noise_statistics():
     gauss = Noise("gaussian", 0.1).apply(x, g)
     assert abs((gauss - x).std().item() - 0.1) < 0.005
     assert Noise("gaussian", 5).apply(x, g).max() <= 1  # clipped for [0, 1] data
+    dropped = Noise("dropout", 0.75).apply(x, g)
+    assert abs((dropped == 0).float().mean().item() - 0.75) < 0.01
+    assert set(dropped.unique().tolist()) == {0.0, 2.0}  # the kept inputs are x / (1 - P)
+    assert abs(dropped.mean().item() - 0.5) < 0.01  # so the mean input is unchanged
 
 
 def test_mixed_noise_draws_one_kind_per_sample():

@@ -62,6 +62,9 @@ def test_denoiser_takes_the_denoising_estimators_network_unless_told(tmp_path, r
     est = aekit.load(out)
     assert (est.hidden, est.code_size, est.batch_norm) == \
         (plain["hidden"], plain["code_size"], plain["batch_norm"])
+    # but no input noise: without --noise the command trains a plain autoencoder
+    assert plain["noise"] is not None and est.noise is None
+    assert est.training_summary_["noise"] is None
 
 
 def test_train_denoising_on_csv(tmp_path, rng):

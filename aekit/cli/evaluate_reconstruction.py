@@ -37,7 +37,8 @@ def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, lr_sched
     if model:
         est = load(model, device=device)
     else:
-        est = Autoencoder(code_size=code_size, hidden=hidden, epochs=epochs, batch_size=batch_size,
+        est = Autoencoder(code_size=code_size, hidden=hidden, noise=None, epochs=epochs,
+                          batch_size=batch_size,
                           lr=lr, lr_schedule=lr_schedule, batch_norm=batch_norm,
                           validation_fraction=validation_fraction, random_state=seed,
                           device=device, verbose=1)

@@ -32,8 +32,9 @@ QUANTILE_STEPS = 1001  # error percentiles 0, 0.1, ..., 100 stored for `aekit de
               "side).  [default: 32,64]")
 @click.option("--noise", type=NoiseSpec(), default=None,
               help="Train a denoising autoencoder with this input corruption: "
-              "gaussian:SIGMA, masking:P, saltpepper:P or block:S (an SxS hole); "
-              "join several with + to draw one per image.")
+              "gaussian:SIGMA, masking:P, dropout:P, saltpepper:P or block:S (an SxS hole); "
+              "join several with + to draw one per image.  [default: none, a plain "
+              "autoencoder]")
 @click.option("--epochs", type=click.IntRange(min=1), default=50, show_default=True,
               help="Maximum epochs (early stopping may end sooner).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)

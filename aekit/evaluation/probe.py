@@ -61,8 +61,10 @@ def probe_one(method, k, X, y, X_test, y_test, random_state=0, **params):
     details = {}
     if method == "autoencoder":
         s = enc.training_summary_
+        # protocol R's SSE per test image: how well the codes also reconstruct clean images
+        sse = np.sum((enc.reconstruct(X_test).astype(np.float64) - X_test) ** 2, axis=1).mean()
         details = {"epochs": s["epochs"], "stopped_early": s["stopped_early"],
-                   "device": s["device"]}
+                   "device": s["device"], "test_sse": float(sse)}
     else:
         details = {"explained_variance": float(enc.explained_variance_ratio_.sum())}
     acc = linear_probe(Z, y, Z_test, y_test)
