@@ -135,7 +135,7 @@ def run_training(opts, out, ckpt):
             raise click.UsageError("--channels applies to --arch conv")
         cls = DenoisingAutoencoder if opts["noise"] else Autoencoder
         # options left out take the estimator's defaults (a denoiser's network is larger),
-        # except the Autoencoder's masking noise: without --noise the command trains a plain
+        # except the Autoencoder's input noise: without --noise the command trains a plain
         # autoencoder, whose closer reconstructions suit `aekit detect` and `aekit denoise`
         params = {k: opts[k] for k in PARAM_KEYS if opts.get(k) is not None}
         if cls is Autoencoder:
