@@ -98,7 +98,7 @@ def test_weight_decay_shrinks_weights(rng):
     X = rng.rand(200, 10)
     plain = Autoencoder(**{**TINY, "epochs": 10}).fit(X)
     decayed = Autoencoder(**{**TINY, "epochs": 10}, weight_decay=0.5).fit(X)
-    norm = lambda ae: sum(float((p ** 2).sum()) for p in ae.net_.parameters())
+    norm = lambda ae: sum(float((p.detach() ** 2).sum()) for p in ae.net_.parameters())
     assert norm(decayed) < norm(plain)
 
 
