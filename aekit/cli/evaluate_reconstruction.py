@@ -38,8 +38,8 @@ def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, lr_sched
         est = load(model, device=device)
     else:
         est = Autoencoder(code_size=code_size, hidden=hidden, noise=None, epochs=epochs,
-                          batch_size=batch_size,
-                          lr=lr, lr_schedule=lr_schedule, batch_norm=batch_norm,
+                          batch_size=batch_size, lr=lr, lr_schedule=lr_schedule,
+                          batch_norm=batch_norm,
                           validation_fraction=validation_fraction, random_state=seed,
                           device=device, verbose=1)
     result = reconstruction(est, data_dir=data_dir, limit=limit, model_path=model)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .reconstruction import sse_per_image
+
 SIZES = (2, 32)
 METHODS = ("autoencoder", "pca")
 MAX_POINTS = 10_000  # a scatter of more points is a solid blot
@@ -61,10 +63,10 @@ def probe_one(method, k, X, y, X_test, y_test, random_state=0, **params):
     details = {}
     if method == "autoencoder":
         s = enc.training_summary_
-        # protocol R's SSE per test image: how well the codes also reconstruct clean images
-        sse = np.sum((enc.reconstruct(X_test).astype(np.float64) - X_test) ** 2, axis=1).mean()
+        # protocol R's metric: how well the codes also reconstruct clean images
         details = {"epochs": s["epochs"], "stopped_early": s["stopped_early"],
-                   "device": s["device"], "test_sse": float(sse)}
+                   "device": s["device"],
+                   "test_sse": sse_per_image(X_test, enc.reconstruct(X_test))}
     else:
         details = {"explained_variance": float(enc.explained_variance_ratio_.sum())}
     acc = linear_probe(Z, y, Z_test, y_test)
