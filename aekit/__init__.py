@@ -11,11 +11,11 @@ Heavy imports (torch, scikit-learn) happen on first use of a name, so that
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Autoencoder": "aekit.estimators",
-    "DenoisingAutoencoder": "aekit.estimators",
+    "Autoencoder": "aekit.autoencoder",
+    "DenoisingAutoencoder": "aekit.autoencoder",
     "AnomalyDetector": "aekit.anomaly",
-    "load": "aekit.serialization",
-    "load_pretrained": "aekit.pretrained",
+    "load": "aekit.loading",
+    "load_pretrained": "aekit.loading",
     "load_mnist": "aekit.datasets",
 }
 

@@ -6,65 +6,68 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .estimators import Autoencoder
-from .params import SCORES, check_detector_params
-from .scoring import resolve_score, score_contributions
+from .autoencoder import Autoencoder, draw_seed, train_config, training_scores
+from .params import DetectorParams, check_params
+from .preprocessing import InputSchema
+from .scoring import (ScoreRule, contributions, quantiles_of, resolve_score, row_scores,
+                      threshold_for_share)
+from .state import (estimator_with_params, networks_document, networks_from, params_document,
+                    set_schema, set_summary, summary_document)
 
 AUTO_CODE_SIZE = 8  # one-class MNIST: codes of 8 to 16 score alike, 32 worse (it reconstructs anything)
-QUANTILE_PERCENTS = np.linspace(0, 100, 1001)
 
 
-def autoencoder_scores(ae, X, score):
-    """Row scores (the row means of autoencoder_contributions), computed batch by batch
-    on the model's device: no (n_samples, n_features) error matrix is built."""
-    Xs = ae._scale(ae._check_X(X))
-    relative = resolve_score(score, ae.scaling_) == "relative"
+def auto_sizes(params, n_samples, n_features):
+    """The "auto" sizes: the network, its code and the batch follow the data's shape.
 
-    def rows(net, t):
-        R = net.decode(net.encode(t))
-        err = ((R - t) ** 2).sum(dim=1)
-        if relative:
-            return err / (t.clamp(0.0, 1.0).sum(dim=1) + R.clamp(0.0, 1.0).sum(dim=1) + 1.0)
-        return err / t.shape[1]
-
-    return ae._run(rows, Xs).reshape(len(Xs)).astype(np.float64)
-
-
-def autoencoder_contributions(ae, X, score):
-    """score_contributions for a fitted :class:`~aekit.Autoencoder` (one pass of the network)."""
-    Xs = ae._scale(ae._check_X(X))
-    R = ae._run(lambda net, t: net.decode(net.encode(t)), Xs)
-    return score_contributions(Xs, R, resolve_score(score, ae.scaling_))
+    Hidden layers 8 x the features wide (32..512), halving; a code of half the
+    features (1..8), so that the network cannot simply copy its input (rows it
+    copies look normal); batches of an eighth of the training rows (16..128), so
+    that small tables get enough optimisation steps. On MNIST (784 features,
+    ~5,400 training rows per digit) this is 784-512-256-8 with batches of 128.
+    """
+    out = {}
+    if params["hidden"] == "auto":
+        width = int(np.clip(8 * n_features, 32, 512))
+        out["hidden"] = (width, width // 2)
+    if params["code_size"] == "auto":
+        out["code_size"] = int(np.clip(n_features // 2, 1, AUTO_CODE_SIZE))
+    if params["batch_size"] == "auto":
+        n_train = n_samples * (1 - params["validation_fraction"])
+        out["batch_size"] = int(np.clip(int(n_train) // 8, 16, 128))
+    return out
 
 
-class AnomalyDetector(OutlierMixin, BaseEstimator):
-    """Flags rows that the model, fitted on normal data, reconstructs badly.
+class AnomalyDetector(DetectorParams, OutlierMixin, BaseEstimator):
+    """Flags rows that a model fitted on (mostly) normal data reconstructs badly.
 
-    ``score_samples`` is minus the reconstruction error (higher = more normal),
-    measured in the scaled space the model learned (data in [0, 1] such as
-    pixels / 255 as it is; other data standardised per feature);
-    ``anomaly_score`` is the error itself and ``explain`` its share per feature.
+    ``anomaly_score`` is the reconstruction error (:mod:`aekit.scoring`), measured
+    in the scaled space the model learned (data in [0, 1] such as pixels / 255 as
+    it is; other data standardised per feature); ``score_samples`` is its negative
+    (higher = more normal, scikit-learn's convention) and ``explain`` its share per
+    feature. The training data is assumed to be mostly normal: the threshold flags
+    the share ``contamination`` of the training rows (novelty detection when the
+    training data is clean, outlier detection when it holds the anomalies too).
 
-    The defaults need no tuning: fitted on the training images of one MNIST
-    digit they separate that digit's test images from the nine others with a
-    mean AUROC of about 98% (protocol A, ``aekit evaluate oneclass``), against
-    94.1% for PCA.
+    The defaults need no tuning: fitted on the training images of one MNIST digit
+    they separate that digit's test images from the nine others with a mean AUROC
+    of about 98% (protocol A, ``aekit evaluate oneclass``), against 94.1% for PCA.
 
-    Parameters
-    ----------
+    Parameters (keyword-only)
+    -------------------------
     method : {"autoencoder", "pca"}, default="autoencoder"
         ``"pca"`` is the baseline: scikit-learn's PCA keeping ``n_components``
         (by default 90% of the variance), with the identical interface.
     contamination : float in (0, 0.5], default=0.01
         Share of the training rows that the threshold flags.
     threshold : float or None, default=None
-        The error above which a row is an anomaly; overrides ``contamination``.
+        The anomaly score above which a row is an anomaly; overrides ``contamination``.
     score_type : {"auto", "mse", "relative"}, default="auto"
-        ``"mse"``: the mean squared error per feature. ``"relative"``: that error
-        divided by the row's mean intensity (inputs plus reconstruction), for
-        non-negative data in [0, 1] only: heavy and light rows (digits with much
-        or little ink) are then judged alike. ``"auto"``: "relative" for data in
-        [0, 1], "mse" for anything else.
+        ``"mse"``: the mean squared error per feature. ``"relative"`` (aekit's
+        own): that error divided by the row's mean intensity (inputs plus
+        reconstruction), for non-negative data in [0, 1] only: heavy and light
+        rows (digits with much or little ink) are then judged alike. ``"auto"``:
+        "relative" for data in [0, 1], "mse" for anything else.
     n_components : int or float, default=0.9
         Components (or share of variance) kept by ``method="pca"``.
     hidden : tuple of int or "auto", default="auto"
@@ -77,7 +80,36 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         "auto": an eighth of the training rows, 16..128, so that small tables
         still get enough optimisation steps.
     epochs : int, default=30
-    Other parameters are those of :class:`aekit.Autoencoder`, passed through.
+    noise : str or None, default=None
+        Input corruption during training (see :class:`aekit.Autoencoder`).
+    dropout, batch_norm, optimizer, lr, momentum, weight_decay, validation_fraction,
+    patience, lr_patience, device, random_state, verbose
+        As for :class:`aekit.Autoencoder`.
+
+    Attributes
+    ----------
+    schema_ : InputSchema
+        Feature names and order, scaling and pixel rule learned in ``fit``.
+    networks_ : list of AutoencoderNet
+        The trained network(s) (``method="autoencoder"``; empty for "pca").
+    pca_ : sklearn.decomposition.PCA or None
+        The fitted basis (``method="pca"``).
+    score_type_ : {"mse", "relative"}
+    score_quantiles_ : ndarray of shape (1001,)
+        The training rows' scores at percentiles 0, 0.1, ..., 100.
+    threshold_ : float
+        Rows scoring above it are anomalies.
+    offset_ : float
+        ``-threshold_``: ``decision_function`` is ``score_samples - offset_``.
+    n_features_in_, feature_names_in_, history_, n_epochs_, training_summary_, device_
+        As for :class:`aekit.Autoencoder`.
+
+    References
+    ----------
+    Hinton & Salakhutdinov, Science 2006 (the autoencoder); Sakurada & Yairi,
+    "Anomaly detection using autoencoders with nonlinear dimensionality
+    reduction", MLSDA 2014 (reconstruction error as the anomaly score); Ruff et
+    al., "Deep one-class classification", ICML 2018 (protocol A).
 
     Examples
     --------
@@ -90,241 +122,255 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     array([ 1,  1,  1, -1])
     """
 
-    def __init__(
-        self,
-        method="autoencoder",
-        contamination=0.01,
-        threshold=None,
-        score_type="auto",
-        n_components=0.9,
-        code_size="auto",
-        hidden="auto",
-        dropout=0.0,
-        batch_norm=False,
-        noise=None,
-        optimizer="adam",
-        lr=1e-3,
-        momentum=0.9,
-        weight_decay=0.0,
-        batch_size="auto",
-        epochs=30,
-        validation_fraction=0.1,
-        patience=8,
-        lr_patience=3,
-        device="auto",
-        random_state=None,
-        verbose=0,
-    ):
-        self.method = method
-        self.contamination = contamination
-        self.threshold = threshold
-        self.score_type = score_type
-        self.n_components = n_components
-        self.code_size = code_size
-        self.hidden = hidden
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.noise = noise
-        self.optimizer = optimizer
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.lr_patience = lr_patience
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _autoencoder_params(self, n_samples=None):
-        names = Autoencoder().get_params(deep=False)
-        params = {k: v for k, v in self.get_params(deep=False).items() if k in names}
-        params.update(self._auto_sizes(getattr(self, "n_features_in_", None), n_samples))
-        return params
-
-    def _auto_sizes(self, n_features, n_samples):
-        """The "auto" sizes: the network, its code and the batch follow the data's shape.
-
-        Hidden layers 8 x the features wide (32..512), halving; a code of half the
-        features (1..8), so that the network cannot simply copy its input; batches
-        of an eighth of the training rows (16..128), so that small tables get
-        enough optimisation steps. On MNIST (784 features, ~5,400 training rows
-        per digit) this is 784-512-256-8 with batches of 128.
-        """
-        f = n_features or 784
-        out = {}
-        if self.hidden == "auto":
-            width = int(np.clip(8 * f, 32, 512))
-            out["hidden"] = (width, width // 2)
-        if self.code_size == "auto":
-            out["code_size"] = int(np.clip(f // 2, 1, AUTO_CODE_SIZE))
-        if self.batch_size == "auto":
-            vf = self.validation_fraction
-            vf = vf if isinstance(vf, numbers.Real) and 0 <= vf < 1 else 0  # else Autoencoder rejects it
-            n_train = (n_samples or 10**6) * (1 - vf)
-            out["batch_size"] = int(np.clip(int(n_train) // 8, 16, 128))
-        return out
-
-    def _validate_params(self):
-        check_detector_params(self.get_params(deep=False))
-        if self.method == "autoencoder":
-            # the network's own parameters, checked before any training starts
-            Autoencoder(**self._autoencoder_params())._validate_params()
-
     # -- fitting ------------------------------------------------------------
     def fit(self, X, y=None):
-        """Fit on (mostly) normal rows X; y is ignored."""
-        self._validate_params()
+        """Fit on (mostly) normal rows ``X`` (n_samples, n_features); ``y`` is ignored.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            A parameter breaks its rule, or ``X`` is not numeric, finite and 2-D.
+        aekit.errors.TrainingError
+            The loss became NaN or infinite.
+        """
+        p = check_params(self.get_params(deep=False), type(self))
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        self._fit(X)
+        set_schema(self, InputSchema.fit(X, getattr(self, "feature_names_in_", None)))
+        Xs = self.schema_.transform(X)
+        self.score_type_ = resolve_score(self.score_type, self.schema_.scaling)
+        self.pca_, self.networks_ = None, []
+        if self.method == "pca":
+            self._fit_pca(Xs)
+        else:
+            self._fit_networks(Xs, p)
+        train_scores = self._scores(Xs)
+        self.score_quantiles_ = quantiles_of(train_scores)
+        self.threshold_ = (float(self.threshold) if self.threshold is not None else
+                           threshold_for_share(train_scores, self.contamination))
+        self.offset_ = -self.threshold_
         return self
 
-    def _fit(self, X, callback=None, resume=None):
-        trainer = None
-        self._validate_params()
-        if self.method == "autoencoder":
-            self.autoencoder_ = Autoencoder(**self._autoencoder_params(len(X)))
-            self.autoencoder_.n_features_in_ = X.shape[1]
-            trainer = self.autoencoder_._fit(X, callback=callback, resume=resume)
-            self.pca_ = None
-        else:
-            from sklearn.decomposition import PCA
+    def _fit_networks(self, Xs, p):
+        from .device import resolve_device
+        from .nn.config import ModelConfig
+        from .nn.fitting import fit_network
 
-            self.autoencoder_ = None
-            self._scaler = Autoencoder()
-            self._scaler._fit_scaling(X)
-            self.pca_ = PCA(n_components=self._pca_components(X), random_state=self.random_state)
-            self.pca_.fit(self._scaler._scale(X))
-        self.score_type_ = resolve_score(self.score_type, self._scaling())
-        train_scores = self._row_scores(X)
-        # kept so that `aekit detect --contamination C` can pick another threshold later
-        self.score_quantiles_ = np.percentile(train_scores, QUANTILE_PERCENTS)
-        self._set_threshold(-train_scores)
-        return trainer
+        p.update(auto_sizes(p, *Xs.shape))
+        check_params(p, Autoencoder)  # the network's sizes, once "auto" is resolved
+        self.device_ = resolve_device(self.device)
+        config = ModelConfig(
+            n_features=Xs.shape[1], code_size=p["code_size"], hidden=p["hidden"],
+            dropout=self.dropout, batch_norm=bool(self.batch_norm),
+            output="sigmoid" if self.schema_.scaling == "unit" else "linear")
+        if self.batch_norm and len(Xs) < 2:
+            raise ValueError("batch_norm needs more than 1 sample to train")
+        result = fit_network(
+            Xs, config, train_config(p, draw_seed(self.random_state)), noise=p["noise"],
+            clip=self.schema_.scaling == "unit", device=self.device_,
+            validation_fraction=self.validation_fraction, verbose=self.verbose)
+        self.networks_ = [result.net]
+        self.history_, self.training_summary_ = result.history, result.summary
+        self.n_epochs_ = result.summary["epochs"]
 
-    def _pca_components(self, X):
-        n = self.n_components
-        limit = min(X.shape)
+    def _fit_pca(self, Xs):
+        from sklearn.decomposition import PCA
+
+        n, limit = self.n_components, min(Xs.shape)
         if isinstance(n, numbers.Integral):
-            return max(1, min(int(n), limit))
-        return n if limit > 1 else 1
-
-    def _set_threshold(self, train_scores):
-        if self.threshold is not None:
-            self.offset_ = -float(self.threshold)
-        else:
-            self.offset_ = float(np.percentile(train_scores, 100.0 * self.contamination))
-        self.threshold_ = -self.offset_
+            n = max(1, min(int(n), limit))
+        elif limit <= 1:
+            n = 1
+        self.pca_ = PCA(n_components=n, random_state=self.random_state).fit(Xs)
+        self.device_ = "cpu"
+        self.history_, self.training_summary_, self.n_epochs_ = {}, {}, 0
 
     # -- scoring ------------------------------------------------------------
-    def _check_X(self, X):
+    def _scaled(self, X):
         check_is_fitted(self, "offset_")
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, self.schema_.select(X), dtype=[np.float64, np.float32],
+                          reset=False)
+        return self.schema_.transform(X)
 
-    def _scaling(self):
-        return (self.autoencoder_ if self.autoencoder_ is not None else self._scaler).scaling_
+    def _scores(self, Xs):
+        if self.pca_ is not None:
+            return row_scores(Xs, self._pca_reconstruct(Xs), self.score_type_)
+        return training_scores(self.networks_[0], Xs, self.score_type_, self.device_)
 
-    def _contributions(self, X):
-        if self.autoencoder_ is not None:
-            return autoencoder_contributions(self.autoencoder_, X, self.score_type_)
-        Xs = self._scaler._scale(X).astype(np.float64)
-        R = self.pca_.inverse_transform(self.pca_.transform(Xs))
-        return score_contributions(Xs, R, self.score_type_)
+    def _pca_reconstruct(self, Xs):
+        Xs = np.asarray(Xs, dtype=np.float64)
+        return self.pca_.inverse_transform(self.pca_.transform(Xs))
 
-    def explain(self, X):
-        """Per-feature contributions to the anomaly score (n_samples, n_features).
+    def _reconstruct_scaled(self, Xs):
+        if self.pca_ is not None:
+            return self._pca_reconstruct(Xs)
+        from .nn.fitting import reconstruct, run_in_batches
 
-        The squared reconstruction error of each feature (for
-        ``score_type="relative"`` divided by the row's mean intensity): the features
-        with the largest values are the ones that make a row anomalous, and each
-        row's mean is its ``anomaly_score``.
-        """
-        return self._contributions(self._check_X(X))
+        return run_in_batches(self.networks_[0], reconstruct, Xs, self.device_, Xs.shape[1])
 
     def anomaly_score(self, X):
-        """The reconstruction error of each row (higher = more anomalous)."""
-        return -self.score_samples(X)
+        """The reconstruction error of each row, shape (n_samples,): higher is more
+        anomalous."""
+        return self._scores(self._scaled(X))
 
     def score_samples(self, X):
-        """Minus the reconstruction error: higher means more normal."""
-        return -self._row_scores(self._check_X(X))
-
-    def _row_scores(self, X):
-        if self.autoencoder_ is not None:
-            return autoencoder_scores(self.autoencoder_, X, self.score_type_)
-        return self._contributions(X).mean(axis=1)
+        """Minus :meth:`anomaly_score`, shape (n_samples,): higher means more normal."""
+        return -self.anomaly_score(X)
 
     def decision_function(self, X):
-        """score_samples(X) - offset_: negative for anomalies."""
+        """``score_samples(X) - offset_``, shape (n_samples,): negative for anomalies."""
         return self.score_samples(X) - self.offset_
 
     def predict(self, X):
-        """+1 for inliers, -1 for anomalies."""
+        """+1 for inliers, -1 for anomalies, shape (n_samples,)."""
         return np.where(self.decision_function(X) < 0, -1, 1)
 
-    def save(self, path):
-        """Write the fitted detector, threshold included, to one safetensors file."""
-        from .serialization import save
+    def explain(self, X):
+        """Per-feature contributions to the anomaly score, shape (n_samples, n_features).
 
-        save(self, path)
-        return path
+        The squared reconstruction error of each feature (for ``score_type_ ==
+        "relative"`` divided by the row's mean intensity): the features with the
+        largest values are the ones that make a row anomalous, and each row's mean
+        is its ``anomaly_score``.
+        """
+        Xs = self._scaled(X)
+        return contributions(Xs, self._reconstruct_scaled(Xs), self.score_type_)
 
-    # -- serialisation hooks ------------------------------------------------
-    def _autoencoder(self):
-        return self.autoencoder_
+    def reconstruct(self, X):
+        """The model's reconstruction of ``X``, shape (n_samples, n_features), in X's units."""
+        Xs = self._scaled(X)
+        divisor = self.schema_.pixel_divisor(np.asarray(X))
+        return self.schema_.inverse_transform(self._reconstruct_scaled(Xs), Xs.dtype, divisor)
 
-    def _autoencoder_for_load(self):
-        self.autoencoder_ = Autoencoder(**self._autoencoder_params())
-        self.pca_ = None
-        return self.autoencoder_
+    def threshold_for(self, contamination=None, threshold=None):
+        """``(threshold, how it was chosen)`` for another contamination or a given threshold
+        (see :meth:`aekit.scoring.ScoreRule.threshold_for`); by default ``threshold_``."""
+        check_is_fitted(self, "offset_")
+        return self.score_rule().threshold_for(contamination, threshold)
 
-    def _extra_state(self):
-        import torch
+    def score_rule(self):
+        """The :class:`~aekit.scoring.ScoreRule` of the fitted detector."""
+        return ScoreRule(self.score_type_, self.score_quantiles_, self.threshold_)
 
-        meta = {"offset": self.offset_, "threshold": self.threshold_, "method": self.method,
-                "score_type": self.score_type_}
-        if getattr(self, "score_quantiles_", None) is not None:
-            meta["score_quantiles"] = [float(v) for v in self.score_quantiles_]
-        tensors = {}
+    # -- from and to an autoencoder -------------------------------------------------
+    @classmethod
+    def from_autoencoder(cls, autoencoder, contamination=None):
+        """A detector scoring rows by a fitted :class:`~aekit.Autoencoder`'s reconstruction
+        error (its ``score_type_``), its threshold the (1 - ``contamination``) quantile
+        of the autoencoder's training scores (default: 0.01).
+
+        Raises
+        ------
+        ValueError
+            The autoencoder stores no training score quantiles.
+        """
+        check_is_fitted(autoencoder, "net_")
+        c = cls().contamination if contamination is None else contamination
+        det = cls(contamination=c, noise=autoencoder.noise, device=autoencoder.device)
+        set_schema(det, autoencoder.schema_)
+        det.networks_, det.pca_, det.device_ = [autoencoder.net_], None, autoencoder.device_
+        det.score_type_ = autoencoder.score_type_
+        det.score_quantiles_ = autoencoder.score_quantiles_
+        det.threshold_, _ = ScoreRule(det.score_type_, det.score_quantiles_).threshold_for(c)
+        det.offset_ = -det.threshold_
+        det.history_ = autoencoder.history_
+        det.training_summary_, det.n_epochs_ = autoencoder.training_summary_, autoencoder.n_epochs_
+        return det
+
+    def as_autoencoder(self):
+        """The detector's network as a fitted :class:`~aekit.Autoencoder` (for its codes).
+
+        Raises
+        ------
+        ValueError
+            ``method="pca"``: there is no network.
+        """
+        check_is_fitted(self, "offset_")
+        if len(self.networks_) != 1:
+            raise ValueError("this detector holds no autoencoder network (method "
+                             f"{self.method!r}); it has no codes")
+        net = self.networks_[0]
+        ae = Autoencoder(code_size=net.config.code_size, hidden=net.config.hidden,
+                         dropout=net.config.dropout, batch_norm=net.config.batch_norm,
+                         noise=self.noise, device=self.device)
+        set_schema(ae, self.schema_)
+        ae.net_, ae.device_ = net, self.device_
+        ae.score_type_, ae.score_quantiles_ = self.score_type_, self.score_quantiles_
+        ae.history_, ae.training_summary_ = self.history_, self.training_summary_
+        ae.n_epochs_ = self.n_epochs_
+        return ae
+
+    # -- state and files ----------------------------------------------------------
+    def get_state(self):
+        """The fitted detector as ``(document, tensors)`` (see
+        :meth:`aekit.Autoencoder.get_state`)."""
+        check_is_fitted(self, "offset_")
+        configs, tensors = networks_document(self.networks_)
+        doc = {
+            "estimator": type(self).__name__,
+            "params": params_document(self),
+            "schema": self.schema_.to_json(),
+            "networks": configs,
+            "scoring": self.score_rule().to_json(),
+            "summary": summary_document(self.training_summary_, self.history_),
+        }
         if self.pca_ is not None:
-            p = self.pca_
-            tensors = {
-                "pca.components": torch.from_numpy(np.ascontiguousarray(p.components_)),
-                "pca.mean": torch.from_numpy(np.ascontiguousarray(p.mean_)),
-                "pca.explained_variance": torch.from_numpy(np.ascontiguousarray(p.explained_variance_)),
-            }
-            meta["scaling"] = {"kind": self._scaler.scaling_, "mean": self._scaler.mean_.tolist(),
-                               "scale": self._scaler.scale_.tolist()}
-        return tensors, meta
+            doc["pca"] = {"n_components": int(self.pca_.n_components_)}
+            tensors.update({"pca.components": self.pca_.components_, "pca.mean": self.pca_.mean_,
+                            "pca.explained_variance": self.pca_.explained_variance_})
+        return doc, tensors
 
-    def _load_extra_state(self, tensors, meta):
-        self.offset_ = float(meta["offset"])
-        self.threshold_ = -self.offset_
-        self.score_type_ = meta.get("score_type", "mse")
-        if self.score_type_ not in SCORES[1:]:
-            raise ValueError(f"unknown score_type {self.score_type_!r}")
-        q = meta.get("score_quantiles")
-        self.score_quantiles_ = np.asarray(q, dtype=np.float64) if q is not None else None
-        if self.method == "pca":
-            from sklearn.decomposition import PCA
+    @classmethod
+    def from_state(cls, document, tensors, device="auto"):
+        """The fitted detector a :meth:`get_state` pair describes (ValueError if malformed)."""
+        from .device import resolve_device
 
-            comps = tensors["pca.components"].double().numpy()
-            mean = tensors["pca.mean"].double().numpy()
-            if comps.ndim != 2 or comps.shape[1] != self.n_features_in_ or mean.shape != (comps.shape[1],):
-                raise ValueError("PCA basis does not match the number of features")
-            self.autoencoder_ = None
-            pca = PCA(n_components=comps.shape[0])
-            pca.components_ = comps
-            pca.mean_ = mean
-            pca.explained_variance_ = tensors["pca.explained_variance"].double().numpy()
-            pca.n_components_ = comps.shape[0]
-            pca.n_features_in_ = comps.shape[1]
-            pca.whiten = False
-            self.pca_ = pca
-            s = meta["scaling"]
-            self._scaler = Autoencoder()
-            self._scaler.scaling_ = s["kind"]
-            self._scaler.mean_ = np.asarray(s["mean"], dtype=np.float32)
-            self._scaler.scale_ = np.asarray(s["scale"], dtype=np.float32)
+        det = estimator_with_params(cls, document["params"])
+        schema = InputSchema.from_json(document["schema"])
+        set_schema(det, schema)
+        det.device_ = resolve_device(device)
+        det.networks_ = networks_from(document, tensors, schema.n_features, det.device_)
+        det.pca_ = _pca_from(tensors, schema.n_features) if document.get("pca") is not None \
+            else None
+        if (det.pca_ is None) == (not det.networks_):
+            raise ValueError("a detector holds either one network or a PCA basis")
+        rule = ScoreRule.from_json(document.get("scoring"))
+        if rule.threshold is None:
+            raise ValueError("the detector's threshold is missing")
+        resolve_score(rule.score_type, schema.scaling)
+        det.score_type_, det.score_quantiles_ = rule.score_type, rule.quantiles
+        det.threshold_, det.offset_ = rule.threshold, -rule.threshold
+        set_summary(det, document)
+        return det
+
+    def save(self, path):
+        """Write the fitted detector, threshold included, to one safetensors file
+        (atomically); returns ``path``."""
+        from .model_file import write_model_file
+
+        doc, tensors = self.get_state()
+        return write_model_file(path, doc, tensors)
+
+
+def _pca_from(tensors, n_features):
+    from sklearn.decomposition import PCA
+
+    try:
+        comps = np.asarray(tensors["pca.components"], dtype=np.float64)
+        mean = np.asarray(tensors["pca.mean"], dtype=np.float64)
+        var = np.asarray(tensors["pca.explained_variance"], dtype=np.float64)
+    except KeyError as e:
+        raise ValueError(f"the PCA basis lacks {e}") from None
+    k = comps.shape[0] if comps.ndim == 2 else 0
+    ok = (comps.ndim == 2 and comps.shape[1] == n_features and 1 <= k <= n_features
+          and mean.shape == (n_features,) and var.shape == (k,)
+          and all(np.all(np.isfinite(a)) for a in (comps, mean, var)))
+    if not ok:
+        raise ValueError("the PCA basis does not match the number of features")
+    pca = PCA(n_components=k)
+    pca.components_, pca.mean_, pca.explained_variance_ = comps, mean, var
+    pca.n_components_, pca.n_features_in_, pca.whiten = k, n_features, False
+    return pca

@@ -1,105 +1,221 @@
-"""The rules for the estimators' parameters, as plain functions of a parameter dict.
+"""Every estimator parameter, defined once: its default, its rule and its help text.
 
-They live apart from the estimator classes so that loading a model file can
-check its parameters without importing scikit-learn or torch (`aekit detect`'s
-start-up); the estimators call the same functions from ``_validate_params``.
+The parameters are dataclass fields (keyword-only); the estimators inherit from
+these classes, so their ``__init__`` (which stores the parameters untouched, as
+scikit-learn requires) is the dataclass's. The same fields give the command
+line its defaults and help (:mod:`aekit.cli.options`), the model file its
+``params`` (an estimator's ``get_params()``), and the rules that loading a model
+file checks without importing scikit-learn or torch (:func:`check_params`).
 """
 
 import math
 import numbers
+from dataclasses import MISSING, dataclass, field, fields
 
-from .config import ARCHS
-from .noise import parse_noise
+from .nn.config import ARCHS, LR_SCHEDULES, OPTIMIZERS
+from .nn.noise import parse_noise
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
-LR_SCHEDULES = ("plateau", "onecycle")
 DETECTOR_METHODS = ("autoencoder", "pca")
 SCORES = ("auto", "mse", "relative")
 
 
-def _positive_int(name, value, minimum=1):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _sizes(name, value, what, each):
-    """An int or a sequence of ints >= 1, as a tuple."""
-    values = (value,) if isinstance(value, numbers.Integral) else value
-    try:
-        values = tuple(values)
-    except TypeError:
-        raise ValueError(f"{name} must be a tuple of {what}, got {value!r}") from None
-    for v in values:
-        _positive_int(each, v)
-    return values
-
-
-# The parameters of each estimator, by name (tests hold them to the classes' signatures).
-AUTOENCODER_PARAMS = (
-    "code_size", "hidden", "dropout", "batch_norm", "arch", "channels", "noise", "optimizer",
-    "lr", "momentum", "weight_decay", "batch_size", "epochs", "validation_fraction",
-    "patience", "lr_patience", "lr_schedule", "device", "random_state", "verbose",
-)
-DETECTOR_PARAMS = (
-    "method", "contamination", "threshold", "score_type", "n_components", "code_size",
-    "hidden", "dropout", "batch_norm", "noise", "optimizer", "lr", "momentum",
-    "weight_decay", "batch_size", "epochs", "validation_fraction", "patience", "lr_patience",
-    "device", "random_state", "verbose",
-)
-
-
+# -- rules: (name, value) -> the value as the estimator uses it, or ValueError ------------
 def _finite_number(v):
     try:
-        return isinstance(v, numbers.Real) and math.isfinite(v)
+        return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
     except OverflowError:  # an integer beyond float's range (JSON allows 10**400)
         return False
 
 
-def _require(p, name, ok, message):
-    if name in p and not ok(p[name]):
-        raise ValueError(f"{name} must {message}, got {p[name]!r}")
+def _require(ok, name, value, message):
+    if not ok:
+        raise ValueError(f"{name} must {message}, got {value!r}")
+    return value
 
 
-def check_autoencoder_params(p, denoising=False):
-    """Check an Autoencoder's parameters; returns (hidden, channels, noise).
+def integer(minimum):
+    def rule(name, v):
+        ok = isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum
+        return _require(ok, name, v, f"be an integer >= {minimum}")
+    return rule
 
-    ``p`` maps names to values; a name it lacks is not checked (the estimators
-    always pass them all; a model file's may leave some to their defaults).
-    """
-    def check(name, rule):
-        return rule(name, p[name]) if name in p else None
 
-    def real(v):
-        return isinstance(v, numbers.Real)
+def number(low=None, high=None, low_open=False, high_open=True):
+    """A finite real number in the interval given (None: unbounded on that side)."""
+    lo_b, hi_b = "(" if low_open else "[", ")" if high_open else "]"
+    if low is not None and high is not None:
+        where = f"be in {lo_b}{low}, {high}{hi_b}"
+    elif low is not None:
+        where = f"be a number {'>' if low_open else '>='} {low}"
+    else:
+        where = "be a finite number"
 
-    check("code_size", _positive_int)
-    hidden = check("hidden", lambda n, v: _sizes(n, v, "layer sizes", "each hidden layer size"))
-    _require(p, "arch", lambda v: v in ARCHS, f"be one of {ARCHS}")
-    channels = check("channels", lambda n, v: _sizes(n, v, "filter counts", "each entry of channels"))
-    if channels is not None and not channels:
-        raise ValueError("channels must hold at least one filter count")
-    for name in ("batch_size", "epochs"):
-        check(name, _positive_int)
-    for name in ("patience", "lr_patience"):
-        check(name, lambda n, v: _positive_int(n, v, 0))
-    _require(p, "dropout", lambda v: real(v) and 0 <= v < 1, "be in [0, 1)")
-    _require(p, "validation_fraction",
-             lambda v: real(v) and not isinstance(v, bool) and 0 <= v < 1, "be in [0, 1)")
-    _require(p, "lr_schedule", lambda v: v in LR_SCHEDULES, f"be one of {LR_SCHEDULES}")
-    _require(p, "optimizer", lambda v: v in OPTIMIZERS, f"be one of {OPTIMIZERS}")
-    _require(p, "lr", lambda v: _finite_number(v) and v > 0, "be a positive number")
-    _require(p, "weight_decay", lambda v: real(v) and v >= 0, "be >= 0")
-    _require(p, "momentum", lambda v: real(v) and 0 <= v < 1, "be in [0, 1)")
-    if denoising and p.get("noise", "") is None:
+    def rule(name, v):
+        ok = _finite_number(v)
+        if ok and low is not None:
+            ok = v > low if low_open else v >= low
+        if ok and high is not None:
+            ok = v < high if high_open else v <= high
+        return _require(ok, name, v, where)
+    return rule
+
+
+def one_of(choices):
+    return lambda name, v: _require(isinstance(v, str) and v in choices, name, v,
+                                    f"be one of {choices}")
+
+
+def boolean(name, v):
+    return _require(isinstance(v, (bool, numbers.Integral)) and v in (0, 1), name, v,
+                    "be true or false")
+
+
+def sizes(what):
+    """An int or a non-empty sequence of ints >= 1, as a tuple."""
+    def rule(name, v):
+        values = (v,) if isinstance(v, numbers.Integral) else v
+        try:
+            values = tuple(values)
+        except TypeError:
+            raise ValueError(f"{name} must be a tuple of {what}, got {v!r}") from None
+        if not values:
+            raise ValueError(f"{name} must hold at least one of its {what}")
+        for x in values:
+            integer(1)(f"each entry of {name}", x)
+        return values
+    return rule
+
+
+def auto_or(rule):
+    return lambda name, v: v if v == "auto" else rule(name, v)
+
+
+def none_or(rule):
+    return lambda name, v: None if v is None else rule(name, v)
+
+
+def noise_spec(name, v):
+    return parse_noise(v)  # words its own ValueError
+
+
+def denoising_noise(name, v):
+    if v is None:
         raise ValueError("a DenoisingAutoencoder needs a noise, e.g. 'gaussian:0.3'")
-    return hidden, channels, parse_noise(p.get("noise"))
+    return parse_noise(v)
 
 
-def check_detector_params(p):
-    """Check an AnomalyDetector's own parameters (names ``p`` lacks are not checked); the
-    network's are checked by :func:`check_autoencoder_params` once "auto" sizes are resolved."""
-    _require(p, "method", lambda v: v in DETECTOR_METHODS, f"be one of {DETECTOR_METHODS}")
-    _require(p, "contamination", lambda v: isinstance(v, numbers.Real) and 0 < v <= 0.5,
-             "be in (0, 0.5]")
-    _require(p, "threshold", lambda v: v is None or _finite_number(v), "be a number or None")
-    _require(p, "score_type", lambda v: v in SCORES, f"be one of {SCORES}")
+def components(name, v):
+    """PCA's n_components: a count >= 1, or a share of variance in (0, 1)."""
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        return integer(1)(name, v)
+    return number(0, 1, low_open=True)(name, v)
+
+
+def anything(name, v):
+    return v
+
+
+def param(default, rule, help=""):
+    """A parameter: its default, its rule and a one-line help for the command line."""
+    return field(default=default, metadata={"rule": rule, "help": help})
+
+
+# -- the parameter sets --------------------------------------------------------------------
+@dataclass(kw_only=True, eq=False, repr=False)
+class NetworkParams:
+    """The parameters of the network and its training, shared by every estimator."""
+
+    code_size: int = param(32, integer(1), "Size of the code (bottleneck).")
+    hidden: tuple = param((512, 256), sizes("layer sizes"),
+                          "Encoder hidden layer sizes; the decoder mirrors them.")
+    dropout: float = param(0.0, number(0, 1), "Dropout probability after each hidden layer.")
+    batch_norm: bool = param(False, boolean, "Batch normalisation after each hidden layer.")
+    noise: str = param("dropout:0.8", noise_spec, "Corruption of the training inputs.")
+    optimizer: str = param("adam", one_of(OPTIMIZERS), "Optimiser.")
+    lr: float = param(1e-3, number(0, low_open=True),
+                      "Learning rate (the peak rate with --lr-schedule onecycle).")
+    momentum: float = param(0.9, number(0, 1), "Momentum for sgd and rmsprop.")
+    weight_decay: float = param(0.0, number(0), "L2 regularisation.")
+    batch_size: int = param(128, integer(1), "Rows per mini-batch.")
+    epochs: int = param(50, integer(1), "Maximum epochs (early stopping may end sooner).")
+    validation_fraction: float = param(0.1, number(0, 1), "Share held out for early stopping.")
+    patience: int = param(8, integer(0), "Epochs without improvement before stopping.")
+    lr_patience: int = param(3, integer(0),
+                             "Epochs without improvement before the rate is halved.")
+    device: str = param("auto", anything, "auto (a CUDA GPU when there is one), cpu, cuda, cuda:N.")
+    random_state: object = param(None, anything, "Seed: the same seed gives the same model.")
+    verbose: int = param(0, anything, "1 shows a progress bar.")
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class AutoencoderParams(NetworkParams):
+    """:class:`aekit.Autoencoder`'s parameters."""
+
+    arch: str = param("dense", one_of(ARCHS),
+                      "dense: an MLP of --hidden layers; conv: stride-2 convolutions of "
+                      "--channels filters (square images such as MNIST; a better denoiser).")
+    channels: tuple = param((32, 64), sizes("filter counts"),
+                            "Filters of each convolution with --arch conv (each halves the "
+                            "image side).")
+    lr_schedule: str = param("plateau", one_of(LR_SCHEDULES),
+                             "plateau: halve the rate when the validation loss stalls; "
+                             "onecycle: warm up, then anneal to ~0 by the last epoch.")
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class DenoisingParams(AutoencoderParams):
+    """:class:`aekit.DenoisingAutoencoder`'s parameters: a larger network, noise required."""
+
+    code_size: int = param(128, integer(1), "Size of the code (bottleneck).")
+    hidden: tuple = param((1024, 512), sizes("layer sizes"),
+                          "Encoder hidden layer sizes; the decoder mirrors them.")
+    batch_norm: bool = param(True, boolean, "Batch normalisation after each hidden layer.")
+    noise: str = param("gaussian:0.3", denoising_noise, "Corruption of the training inputs.")
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class DetectorParams(NetworkParams):
+    """:class:`aekit.AnomalyDetector`'s parameters: sizes follow the data ("auto")."""
+
+    method: str = param("autoencoder", one_of(DETECTOR_METHODS),
+                        "autoencoder, or pca (the baseline).")
+    contamination: float = param(0.01, number(0, 0.5, low_open=True, high_open=False),
+                                 "Share of the training rows the threshold flags.")
+    threshold: float = param(None, none_or(number()), "The anomaly score above which a row "
+                             "is flagged; overrides contamination.")
+    score_type: str = param("auto", one_of(SCORES), "auto, mse or relative.")
+    n_components: float = param(0.9, components,
+                                "Components (or share of variance) kept by method pca.")
+    code_size: int = param("auto", auto_or(integer(1)), "Size of the code (bottleneck).")
+    hidden: tuple = param("auto", auto_or(sizes("layer sizes")),
+                          "Encoder hidden layer sizes; the decoder mirrors them.")
+    noise: str = param(None, noise_spec, "Corruption of the training inputs.")
+    batch_size: int = param("auto", auto_or(integer(1)), "Rows per mini-batch.")
+    epochs: int = param(30, integer(1), "Maximum epochs (early stopping may end sooner).")
+
+
+def defaults(cls):
+    """``{name: default}`` of a parameter class (or an estimator inheriting one)."""
+    return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+
+
+def help_text(cls, name):
+    """The one-line help of parameter ``name``."""
+    return {f.name: f.metadata.get("help", "") for f in fields(cls)}[name]
+
+
+def check_params(values, cls):
+    """Check parameter values by the rules of ``cls``; returns them as the estimator uses
+    them (sizes as tuples, noise parsed). Names ``values`` lacks are not checked (a model
+    file's may leave some to their defaults); unknown names are ignored.
+
+    Raises
+    ------
+    ValueError
+        Naming the first parameter that breaks its rule.
+    """
+    out = {}
+    for f in fields(cls):
+        if f.name in values:
+            out[f.name] = f.metadata["rule"](f.name, values[f.name])
+    return out

@@ -1,7 +1,8 @@
 """Models that ship inside the package, so that aekit works before any training.
 
 Each is a safetensors file in this folder, made by ``scripts/train_pretrained.py``
-(seeded, from MNIST); its metadata records how it scored.
+(seeded, from MNIST); its metadata records how it scored. Wherever aekit accepts a
+model file it also accepts one of these names (:func:`resolve`).
 
     >>> from aekit import load_pretrained
     >>> denoiser = load_pretrained("mnist-denoiser")        # doctest: +SKIP
@@ -22,38 +23,44 @@ MODELS = {
 
 
 def path_of(name):
+    """The file of the bundled model ``name``.
+
+    Raises
+    ------
+    ModelFileError
+        No such bundled model, or this installation lacks its file.
+    """
     if name not in MODELS:
         raise ModelFileError(
-            f"no bundled model {name!r}; available: {', '.join(sorted(MODELS))}"
-        )
+            f"no bundled model {name!r}; available: {', '.join(sorted(MODELS))}")
     path = FOLDER / f"{name}.safetensors"
     if not path.exists():
         raise ModelFileError(
             f"the bundled model {name!r} is missing from this installation ({path}); "
-            "re-create it with scripts/train_pretrained.py"
-        )
+            "re-create it with scripts/train_pretrained.py")
     return path
 
 
-def load_pretrained(name, device="auto"):
-    """Load a bundled model by name: ``"mnist-denoiser"`` or ``"mnist-detector"``."""
-    from ..serialization import load
+def resolve(model):
+    """The file a model argument names: a path that exists, else a bundled model's name.
 
-    return load(path_of(name), device=device)
-
-
-def resolve_model(path_or_none, default_name, device="auto"):
-    """The model at ``path_or_none``, or the bundled ``default_name`` when None."""
-    from ..serialization import load
-
-    if path_or_none is None:
-        return load_pretrained(default_name, device=device)
-    return load(path_or_none, device=device)
+    Raises
+    ------
+    ModelFileError
+        Neither a file nor a bundled name.
+    """
+    path = Path(model)
+    if path.exists() or str(model) not in MODELS:
+        if not path.exists():
+            raise ModelFileError(f"model file not found: {model} (bundled models: "
+                                 f"{', '.join(sorted(MODELS))})")
+        return path
+    return path_of(str(model))
 
 
 def catalogue():
-    """[(name, description, figures dict or None)] for ``aekit models``."""
-    from ..serialization import read_model_file
+    """``[(name, description, path or None, figures dict or None)]`` for ``aekit models``."""
+    from ..model_file import read_model_file
 
     rows = []
     for name, text in MODELS.items():
@@ -62,5 +69,5 @@ def catalogue():
         if path.exists():
             doc, _ = read_model_file(path)
             figures = doc.get("evaluation")
-        rows.append((name, text, figures))
+        rows.append((name, text, path if path.exists() else None, figures))
     return rows

@@ -1,9 +1,19 @@
-"""The architecture of a model, as a dataclass that travels inside the model file."""
+"""The network's architecture and its training settings, as dataclasses (no torch here).
+
+:class:`ModelConfig` travels inside the model file (it is all that is needed to
+rebuild the network); :class:`TrainConfig` is what the training loop reads. Both
+are built from an estimator's parameters (:mod:`aekit.params`), which hold the
+defaults: neither dataclass has defaults of its own.
+"""
 
 import math
 from dataclasses import asdict, dataclass, field
 
 ARCHS = ("dense", "conv")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+LR_SCHEDULES = ("plateau", "onecycle")
+OUTPUTS = ("sigmoid", "linear")
+MAX_PARAMETERS = 200_000_000  # a network aekit builds or loads; far beyond any real model
 
 
 @dataclass
@@ -19,22 +29,22 @@ class ModelConfig:
     """
 
     n_features: int
-    code_size: int = 32
-    hidden: tuple = (512, 256)
-    dropout: float = 0.0
-    batch_norm: bool = False
-    output: str = "sigmoid"
-    decoder_hidden: tuple = field(default=None)
+    code_size: int
+    hidden: tuple
+    dropout: float
+    batch_norm: bool
+    output: str
+    decoder_hidden: tuple = field(default=None)  # None: the encoder's, mirrored
     arch: str = "dense"
-    channels: tuple = (32, 64)
+    channels: tuple = ()
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
         if self.decoder_hidden is None:
             self.decoder_hidden = tuple(reversed(self.hidden))
         self.decoder_hidden = tuple(int(h) for h in self.decoder_hidden)
-        if self.output not in ("sigmoid", "linear"):
-            raise ValueError(f"output must be 'sigmoid' or 'linear', got {self.output!r}")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}")
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         self.channels = tuple(int(c) for c in self.channels)
@@ -88,3 +98,33 @@ class ModelConfig:
     def from_dict(cls, d):
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class TrainConfig:
+    """What the training loop needs to know (see :class:`aekit.nn.training.Trainer`).
+
+    ``lr_factor`` is the factor applied to the rate on a plateau; ``seed`` drives
+    every random draw of training (shuffles, dropout, noise), epoch by epoch.
+    """
+
+    optimizer: str
+    lr: float
+    momentum: float
+    weight_decay: float
+    batch_size: int
+    epochs: int
+    patience: int
+    lr_patience: int
+    lr_schedule: str
+    seed: int
+    lr_factor: float = 0.5
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+
+    def to_dict(self):
+        return asdict(self)

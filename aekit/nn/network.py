@@ -1,9 +1,18 @@
-"""The network: an MLP (or convolutional) encoder and a mirrored decoder. No training here."""
+"""The torch network: an MLP (or convolutional) encoder and a mirrored decoder. No training here.
+
+The dense network's forward pass is repeated in numpy in :mod:`aekit.nn.numpy_network`
+(for scoring without torch); a change to one must be made to the other.
+
+References: Hinton & Salakhutdinov, "Reducing the dimensionality of data with neural
+networks", Science 2006 (the deep autoencoder); Glorot & Bengio, "Understanding the
+difficulty of training deep feedforward neural networks", AISTATS 2010 (the
+initialisation); Ioffe & Szegedy, "Batch normalization", ICML 2015.
+"""
 
 import torch
 from torch import nn
 
-from .config import ModelConfig
+from .config import MAX_PARAMETERS, ModelConfig
 
 
 def mlp(sizes, dropout=0.0, batch_norm=False, last_activation=False):
@@ -112,7 +121,12 @@ class AutoencoderNet(nn.Module):
         return self.decode_logits(self.encode(x))
 
     def loss(self, logits, target, reduction="mean"):
-        """Per-element loss matching the output: BCE for [0, 1] data, else MSE."""
+        """Loss matching the output: binary cross-entropy for [0, 1] data, else squared error.
+
+        ``reduction``: ``"none"`` (per element), ``"sum"`` (over everything) or
+        ``"mean"`` (summed over features, averaged over rows: the scale of an SSE
+        per image).
+        """
         if self.config.output == "sigmoid":
             loss = nn.functional.binary_cross_entropy_with_logits(
                 logits, target, reduction="none"
@@ -121,5 +135,44 @@ class AutoencoderNet(nn.Module):
             loss = (logits - target) ** 2
         if reduction == "none":
             return loss
+        if reduction == "sum":
+            return loss.sum()
         # Sum over features, mean over the batch: the scale of a per-image SSE.
         return loss.sum(dim=1).mean()
+
+
+def build_network(config: ModelConfig, tensors):
+    """A network of ``config`` holding ``tensors`` (its ``state_dict``, numpy or torch).
+
+    The tensors are checked for names, shapes and kinds against a skeleton built on
+    torch's "meta" device (no memory), and for finite values, before the real
+    network is allocated: a hostile config cannot make aekit allocate more than the
+    file itself holds.
+
+    Raises
+    ------
+    ValueError
+        The config is too large, or does not match the tensors.
+    """
+    with torch.device("meta"):  # sizes only: nothing is allocated
+        skeleton = AutoencoderNet(config)
+    n_params = sum(p.numel() for p in skeleton.parameters())
+    if n_params > MAX_PARAMETERS:
+        raise ValueError(f"{n_params:,} parameters is more than aekit loads ({MAX_PARAMETERS:,})")
+    expected = skeleton.state_dict()
+    mismatch = sorted(set(expected) ^ set(tensors))
+    tensors = {k: torch.as_tensor(v) for k, v in tensors.items()}
+    if not mismatch:
+        for k, want in expected.items():
+            got = tensors[k]
+            if got.shape != want.shape or got.is_floating_point() != want.is_floating_point():
+                mismatch = [k]
+                break
+    if mismatch:
+        raise ValueError(f"the network's config does not match its weights (tensor {mismatch[0]})")
+    if not all(bool(torch.isfinite(v).all()) for v in tensors.values() if v.is_floating_point()):
+        raise ValueError("the network's weights hold NaN or infinite values")
+    net = AutoencoderNet(config)
+    net.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v
+                         for k, v in tensors.items()}, strict=True)
+    return net.eval()

@@ -1,0 +1,112 @@
+"""Training checkpoints: resumable model files, written after every epoch.
+
+A checkpoint is a model file (:mod:`aekit.model_file`) that also holds the
+trainer's state (``training_state`` and ``train.*`` tensors: epoch, optimiser
+moments, best weights so far, learning-rate schedule) and, opaque to this module,
+what the caller needs to find the same training data again (``data``). Resuming
+from it ends with the model an uninterrupted fit gives, since every epoch's random
+draws depend on (seed, epoch) alone.
+
+    >>> ae = Autoencoder(random_state=0)                                    # doctest: +SKIP
+    >>> ae.fit(X, callback=Checkpointer(ae, "run.ckpt.safetensors"))         # doctest: +SKIP
+    >>> ckpt = read_checkpoint("run.ckpt.safetensors")                       # doctest: +SKIP
+    >>> Autoencoder(**ckpt.params).fit(X, resume=ckpt.resume)                # doctest: +SKIP
+"""
+
+from dataclasses import dataclass
+
+from .errors import ModelFileError
+from .loading import estimator_from
+from .model_file import network_tensors, read_model_file, write_model_file
+from .nn.fitting import Resume
+
+RESUMABLE = ("Autoencoder", "DenoisingAutoencoder")
+
+
+class Checkpointer:
+    """A ``fit`` callback that writes a resumable checkpoint to ``path`` after every epoch.
+
+    Only the main process (rank 0 of a distributed run) writes; each write is atomic.
+    ``data`` (JSON-able) is stored as it is, for the caller to find its data again.
+    """
+
+    def __init__(self, estimator, path, data=None):
+        self.estimator, self.path, self.data = estimator, path, data
+
+    def __call__(self, trainer, report):
+        if not trainer.is_main:
+            return
+        doc, tensors = self.estimator.get_state(
+            net=trainer.net, summary={"epochs": trainer.epoch, "partial": True},
+            history=trainer.history)
+        state_tensors, meta = trainer.state_dict()
+        doc["training_state"] = meta
+        doc["data"] = self.data
+        tensors.update({f"train.{k}": v.numpy() for k, v in state_tensors.items()})
+        write_model_file(self.path, doc, tensors)
+
+
+@dataclass
+class Checkpoint:
+    estimator: str  # the class name: "Autoencoder" or "DenoisingAutoencoder"
+    params: dict  # its parameters, as get_params() gave them
+    data: object  # what the Checkpointer was given
+    epoch: int  # epochs completed
+    resume: Resume  # for fit(..., resume=)
+
+
+def read_checkpoint(path):
+    """The :class:`Checkpoint` in ``path``, checked through before any training starts.
+
+    Raises
+    ------
+    ModelFileError
+        Not a model file, not a checkpoint, or a damaged one (naming the part).
+    """
+    doc, tensors = read_model_file(path)
+    state = doc.get("training_state")
+    if not state or "data" not in doc:
+        raise ModelFileError(f"{path} is not a training checkpoint (nothing to resume)")
+    est = estimator_from(doc, tensors, path, device="cpu")  # network, schema, parameters
+    if doc["estimator"] not in RESUMABLE:
+        raise ModelFileError(f"{path}: a {doc['estimator']} cannot be resumed")
+    try:
+        _check_state(state, tensors, est.net_)
+    except ValueError as e:
+        raise ModelFileError(f"{path} is a damaged training checkpoint ({e})") from None
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in doc["params"].items()
+              if k in est.get_params(deep=False)}
+    trainer = {k[6:]: v for k, v in tensors.items() if k.startswith("train.")}
+    return Checkpoint(doc["estimator"], params, doc["data"], state["epoch"],
+                      Resume(network_tensors(tensors, 0), trainer, state))
+
+
+def _check_state(state, tensors, net):
+    types = {"epoch": int, "bad_epochs": int, "stopped_early": bool, "history": dict,
+             "scheduler": dict, "optimizer_param_groups": list}
+    for key, t in types.items():
+        if not isinstance(state.get(key), t) or (t is int and isinstance(state[key], bool)):
+            raise ValueError(f"training_state.{key}")
+    if state.get("best_loss") is not None and not isinstance(state["best_loss"], (int, float)):
+        raise ValueError("training_state.best_loss")
+    if not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
+               for v in state["history"].values()):
+        raise ValueError("training_state.history")
+    groups = state["optimizer_param_groups"]
+    if len(groups) != 1 or not isinstance(groups[0], dict) \
+            or not isinstance(groups[0].get("params"), list):
+        raise ValueError("training_state.optimizer_param_groups")
+    params = list(net.parameters())
+    net_state = net.state_dict()
+    for name, t in tensors.items():
+        if name.startswith("train.optim."):
+            parts = name.split(".", 3)
+            pid = int(parts[2]) if len(parts) == 4 and parts[2].isdigit() else -1
+            if not 0 <= pid < len(params):
+                raise ValueError(f"tensor {name}")
+            if parts[3] != "step" and tuple(t.shape) != tuple(params[pid].shape):
+                raise ValueError(f"tensor {name} has the wrong shape")
+        elif name.startswith("train.best."):
+            want = net_state.get(name[len("train.best."):])
+            if want is None or tuple(want.shape) != tuple(t.shape):
+                raise ValueError(f"tensor {name}")

@@ -1,0 +1,321 @@
+"""The training loop: mini-batches, early stopping, learning-rate schedules, checkpoints.
+
+Separate from the network (:mod:`aekit.nn.network`) and from the estimators. Every
+epoch draws its randomness (shuffle, dropout, input noise) from a seed derived from
+``(seed, epoch)`` alone, so a run resumed from an epoch checkpoint follows exactly
+the path of an uninterrupted run.
+
+Data-parallel training (``torchrun``) uses PyTorch's DistributedDataParallel: when
+a ``torch.distributed`` process group is initialised, every rank draws the same
+permutation, takes its share of each global batch (the global batch is what
+``batch_size`` says, as in a single process), and DDP averages the gradients. The
+loss of each rank is scaled so that the average equals the single-process loss of
+the whole batch; validation losses and early-stopping decisions are taken from rank
+0, so every rank stops at the same epoch. Batch norm becomes SyncBatchNorm, whose
+statistics cover the global batch. References: Smith & Topin, "Super-convergence",
+2017 (the one-cycle schedule).
+"""
+
+import copy
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import TrainingError
+from .config import TrainConfig
+
+
+def make_optimizer(params, cfg: TrainConfig):
+    """The optimiser ``cfg.optimizer`` names: Adam, SGD with momentum or RMSprop."""
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+        )
+    return torch.optim.RMSprop(
+        params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+    )
+
+
+def one_cycle_lr(peak, progress, warmup=0.15, start_div=25.0, final_div=1e4):
+    """Learning rate at ``progress`` (0..1) through training, one-cycle style.
+
+    Cosine warm-up from peak/25 to the peak over the first 15% of the steps,
+    then cosine annealing to peak/(25 * 10^4). With a fixed budget of epochs the
+    large early steps explore and the small late ones settle: in our MNIST
+    runs this reached in 6 epochs what a constant rate reached in 12.
+    """
+    low, end = peak / start_div, peak / start_div / final_div
+    if progress < warmup:
+        return low + (peak - low) * (1 - math.cos(math.pi * progress / warmup)) / 2
+    t = min(1.0, (progress - warmup) / (1 - warmup))
+    return end + (peak - end) * (1 + math.cos(math.pi * t)) / 2
+
+
+def epoch_seed(seed, epoch):
+    """The seed of one epoch's random draws: a function of (seed, epoch) alone."""
+    return (int(seed) * 1_000_003 + int(epoch) * 7919 + 17) % (2**63 - 1)
+
+
+def batch_starts(n, batch_size):
+    """Where each mini-batch of ``n`` rows starts. A last batch of one row joins the one
+    before (batch norm cannot train on a single row)."""
+    starts = list(range(0, n, batch_size))
+    if len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return starts
+
+
+def rank_share(start, stop, rank, world_size):
+    """The rows ``[lo, hi)`` of the global batch ``[start, stop)`` that ``rank`` trains on:
+    contiguous parts whose sizes differ by at most one, in rank order."""
+    size = stop - start
+    base, extra = divmod(size, world_size)
+    lo = start + rank * base + min(rank, extra)
+    return lo, lo + base + (1 if rank < extra else 0)
+
+
+@dataclass
+class EpochReport:
+    """What a training callback receives after each epoch."""
+
+    epoch: int  # 1-based, epochs completed so far
+    epochs: int
+    train_loss: float
+    val_loss: float  # NaN when there is no validation set
+    lr: float
+    seconds: float
+    improved: bool
+
+
+class World:
+    """This process's place in a ``torch.distributed`` run (rank 0 of 1 without one)."""
+
+    def __init__(self):
+        import torch.distributed as dist
+
+        self.active = dist.is_available() and dist.is_initialized()
+        self.rank = dist.get_rank() if self.active else 0
+        self.size = dist.get_world_size() if self.active else 1
+
+    def sum(self, value, device):
+        """The sum over ranks of a float."""
+        if not self.active:
+            return float(value)
+        import torch.distributed as dist
+
+        t = torch.tensor([float(value)], dtype=torch.float64, device=device)
+        dist.all_reduce(t)
+        return float(t.item())
+
+    def from_rank0(self, value, device):
+        """Rank 0's value of a float, on every rank."""
+        if not self.active:
+            return float(value)
+        import torch.distributed as dist
+
+        t = torch.tensor([float(value)], dtype=torch.float64, device=device)
+        dist.broadcast(t, src=0)
+        return float(t.item())
+
+
+class Trainer:
+    """Fits ``net`` on float32 tensors already scaled the way the network expects.
+
+    ``noise`` (a :class:`aekit.nn.noise.Noise` or None) corrupts the inputs of each
+    training batch; targets stay clean. ``clip`` bounds corrupted values to [0, 1].
+    Inside a ``torch.distributed`` process group the network is wrapped in
+    DistributedDataParallel (see the module's notes).
+    """
+
+    def __init__(self, net, cfg: TrainConfig, device, noise=None, clip=True):
+        self.world = World()
+        self.device = torch.device(device)
+        self.net = net.to(self.device)
+        self.model = self.net  # what the batches go through: the net, or DDP around it
+        if self.world.size > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            if any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d))
+                   for m in net.modules()):
+                self.net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net).to(self.device)
+            ids = [self.device.index or 0] if self.device.type == "cuda" else None
+            self.model = DistributedDataParallel(self.net, device_ids=ids)
+        self.cfg = cfg
+        self.noise = noise
+        self.clip = clip
+        self.optimizer = make_optimizer(self.net.parameters(), cfg)
+        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience
+        )
+        self.epoch = 0
+        self.best_loss = math.inf
+        self.best_state = None
+        self.bad_epochs = 0
+        self.history = {"train_loss": [], "val_loss": [], "lr": []}
+        self.stopped_early = False
+
+    # -- the loop ---------------------------------------------------------
+    def fit(self, X_train, X_val=None, callback=None):
+        """Train until ``cfg.epochs`` or early stopping; restore the best weights.
+
+        ``callback(trainer, report)`` (an :class:`EpochReport`) runs after every
+        epoch, on every rank; :attr:`is_main` tells rank 0.
+        """
+        X_train = X_train.to(self.device, torch.float32).contiguous()
+        if X_val is not None and len(X_val) == 0:
+            X_val = None
+        if X_val is not None:
+            X_val = X_val.to(self.device, torch.float32).contiguous()
+            X_val_in = self._fixed_noise(X_val)
+        while self.epoch < self.cfg.epochs and not self.stopped_early:
+            start = time.perf_counter()
+            train_loss = self._train_one_epoch(X_train, self.epoch)
+            if not math.isfinite(train_loss):
+                raise TrainingError(
+                    f"training loss became {train_loss} in epoch {self.epoch + 1}: "
+                    "lower the learning rate (--lr) or check the data for extreme values"
+                )
+            val_loss = math.nan
+            if X_val is not None:
+                val_loss = self.world.from_rank0(self.evaluate(X_val_in, X_val), self.device)
+            improved = self._end_epoch(train_loss, val_loss)
+            if callback is not None:
+                callback(self, EpochReport(
+                    self.epoch, self.cfg.epochs, train_loss, val_loss,
+                    self.history["lr"][-1], time.perf_counter() - start, improved))
+        if self.best_state is not None:
+            self.net.load_state_dict(self.best_state)
+        self.net.eval()
+        return self
+
+    @property
+    def is_main(self):
+        """True on the process that reports and writes files (rank 0, or the only one)."""
+        return self.world.rank == 0
+
+    def _end_epoch(self, train_loss, val_loss):
+        """Schedule, early stopping and history after an epoch; returns whether it improved."""
+        monitored = train_loss if math.isnan(val_loss) else val_loss
+        if self.cfg.lr_schedule == "plateau":
+            self.scheduler.step(monitored)
+        improved = not math.isfinite(self.best_loss) or (
+            monitored < self.best_loss - 1e-4 * abs(self.best_loss)
+        )
+        if improved:
+            self.best_loss = monitored
+            self.best_state = copy.deepcopy(self.net.state_dict())
+            self.bad_epochs = 0
+        else:
+            self.bad_epochs += 1
+            # a one-cycle run is defined by its length: it always reaches the anneal
+            if self.cfg.lr_schedule == "plateau" and self.bad_epochs > self.cfg.patience:
+                self.stopped_early = True
+        self.epoch += 1
+        self.history["train_loss"].append(train_loss)
+        self.history["val_loss"].append(val_loss)
+        self.history["lr"].append(self.optimizer.param_groups[0]["lr"])
+        return improved
+
+    def _train_one_epoch(self, X, epoch):
+        seed = epoch_seed(self.cfg.seed, epoch)
+        torch.manual_seed(seed)  # dropout draws from the global generator
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        n = len(X)
+        perm = torch.randperm(n, generator=gen, device=self.device)
+        X = X[perm]  # one gather per epoch, then contiguous slices
+        starts = batch_starts(n, self.cfg.batch_size)
+        rank, world = self.world.rank, self.world.size
+        self.net.train()
+        total = torch.zeros((), device=self.device)
+        for i, s in enumerate(starts):
+            if self.cfg.lr_schedule == "onecycle":
+                # a function of the step alone, so a resumed run follows the same rates
+                lr = one_cycle_lr(self.cfg.lr, (epoch + i / len(starts)) / self.cfg.epochs)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+            e = starts[i + 1] if i + 1 < len(starts) else n
+            lo, hi = rank_share(s, e, rank, world)
+            target = X[lo:hi]
+            if self.noise:
+                # drawn for the whole global batch on every rank, so that each rank's rows
+                # get the noise a single process would give them
+                inputs = self.noise.apply(X[s:e], gen, clip=self.clip)[lo - s:hi - s]
+            else:
+                inputs = target
+            # the sum over this rank's rows, scaled so that DDP's average over ranks is the
+            # mean over the global batch
+            loss = self.net.loss(self.model(inputs), target, "sum") * (world / (e - s))
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            total += loss.detach() * ((e - s) / world)
+        return self.world.sum(float(total), self.device) / n
+
+    def _fixed_noise(self, X):
+        if self.noise is None:
+            return X
+        gen = torch.Generator(device=self.device).manual_seed(epoch_seed(self.cfg.seed, -1))
+        return self.noise.apply(X, gen, clip=self.clip)
+
+    @torch.inference_mode()
+    def evaluate(self, X_in, X_target, batch_size=4096):
+        """The loss per row of ``X_in`` against ``X_target`` (the network in eval mode)."""
+        self.net.eval()
+        total = 0.0
+        for s in range(0, len(X_in), batch_size):
+            logits = self.net(X_in[s : s + batch_size])
+            total += float(self.net.loss(logits, X_target[s : s + batch_size], "sum"))
+        return total / len(X_in)
+
+    # -- checkpoints ------------------------------------------------------
+    def state_dict(self):
+        """Everything needed to continue: ``(tensors, meta)``, a flat dict of tensors and
+        a JSON-able dict."""
+        tensors = {}
+        meta = {
+            "epoch": self.epoch,
+            "best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
+            "bad_epochs": self.bad_epochs,
+            "stopped_early": self.stopped_early,
+            "history": self.history,
+            "scheduler": {
+                k: v for k, v in self.scheduler.state_dict().items() if not k.startswith("_")
+                or k == "_last_lr"
+            },
+        }
+        opt = self.optimizer.state_dict()
+        meta["optimizer_param_groups"] = opt["param_groups"]
+        for pid, state in opt["state"].items():
+            for key, value in state.items():
+                t = value if torch.is_tensor(value) else torch.tensor(value)
+                tensors[f"optim.{pid}.{key}"] = t.detach().cpu().contiguous()
+        if self.best_state is not None:
+            for k, v in self.best_state.items():
+                tensors[f"best.{k}"] = v.detach().cpu().contiguous()
+        return tensors, meta
+
+    def load_state_dict(self, tensors, meta):
+        """Continue from :meth:`state_dict`'s ``(tensors, meta)`` (tensors may be numpy)."""
+        tensors = {k: torch.as_tensor(v) for k, v in tensors.items()}
+        self.epoch = int(meta["epoch"])
+        self.best_loss = math.inf if meta["best_loss"] is None else float(meta["best_loss"])
+        self.bad_epochs = int(meta["bad_epochs"])
+        self.stopped_early = bool(meta["stopped_early"])
+        self.history = {k: list(v) for k, v in meta["history"].items()}
+        state = {}
+        for name, t in tensors.items():
+            if name.startswith("optim."):
+                _, pid, key = name.split(".", 2)
+                state.setdefault(int(pid), {})[key] = t.to(self.device) if key != "step" else t
+        self.optimizer.load_state_dict(
+            {"state": state, "param_groups": meta["optimizer_param_groups"]}
+        )
+        sched = dict(self.scheduler.state_dict())
+        sched.update(meta["scheduler"])
+        self.scheduler.load_state_dict(sched)
+        best = {k[5:]: t.to(self.device) for k, t in tensors.items() if k.startswith("best.")}
+        self.best_state = best or None

@@ -1,0 +1,227 @@
+"""The input schema: what a model expects of its inputs, fitted once and stored with it.
+
+An :class:`InputSchema` holds the feature names and their order, the per-feature
+scaling into the network's space, and the pixel rule. Every entry point (the
+estimators, `aekit detect`, `encode`, `impute`, the numpy scorer) applies it the
+same way:
+
+- **Columns** (:meth:`InputSchema.column_order`): when both the model and the input
+  name their features, the input's columns are put in the model's order by name,
+  and an input that lacks some of them or holds others is refused with one line
+  naming them. Without names on either side, columns are taken in order, and only
+  their number is checked.
+- **Scaling**: data within [0, 1] (e.g. pixels / 255) is used as it is and modelled
+  with a sigmoid output ("unit"); anything else is standardised per feature with
+  the training mean and standard deviation ("standard"). A constant feature gets
+  a scale of 1, so it stays harmless.
+- **The pixel rule**: a model of 28 x 28 images (784 features) in [0, 1] also
+  accepts rows of 0..255 pixel values, which are divided by 255
+  (:meth:`InputSchema.pixel_divisor`); training data of 0..255 pixels is divided
+  the same way before the scaling is fitted.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import DataError
+
+PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
+PIXEL_MAX = 255.0
+MAX_NAMES_SHOWN = 5
+
+
+def looks_like_pixels(X):
+    """True for 0..255 pixel values (some above 1, none below 0 or above 255)."""
+    if X.size == 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        hi, lo = float(np.nanmax(X)), float(np.nanmin(X))
+    return hi > 1.0 and lo >= 0.0 and hi <= PIXEL_MAX
+
+
+def _shown(names):
+    head = ", ".join(map(str, names[:MAX_NAMES_SHOWN]))
+    more = len(names) - MAX_NAMES_SHOWN
+    return head + (f" and {more} more" if more > 0 else "")
+
+
+def _column_names(X):
+    """The string column names of a DataFrame-like ``X``, else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = list(columns)
+    return [str(c) for c in names] if all(isinstance(c, str) for c in names) else None
+
+
+@dataclass
+class InputSchema:
+    """What a fitted model expects of its inputs (see the module's notes).
+
+    Attributes
+    ----------
+    n_features : int
+        Number of input features.
+    feature_names : list of str or None
+        Their names, in the model's order, when the training data had names.
+    scaling : {"unit", "standard"}
+    center, scale : ndarray of shape (n_features,), float32
+        ``(x - center) / scale`` is the network's input ("unit": 0 and 1).
+    pixels : bool
+        The model reads 28 x 28 images in [0, 1] and accepts 0..255 pixels too.
+    """
+
+    n_features: int
+    feature_names: list
+    scaling: str
+    center: np.ndarray
+    scale: np.ndarray
+    pixels: bool = False
+
+    # -- fitting -------------------------------------------------------------------
+    @classmethod
+    def fit(cls, X, feature_names=None):
+        """The schema of training rows ``X`` (n_samples, n_features), numeric, finite."""
+        X = np.asarray(X)
+        n = X.shape[1]
+        divisor = PIXEL_MAX if n == PIXEL_FEATURES and looks_like_pixels(X) else 1.0
+        lo, hi = float(X.min()) / divisor, float(X.max()) / divisor
+        names = [str(c) for c in feature_names] if feature_names is not None else None
+        if lo >= 0.0 and hi <= 1.0:
+            ones = np.ones(n, dtype=np.float32)
+            return cls(n, names, "unit", np.zeros(n, dtype=np.float32), ones,
+                       pixels=n == PIXEL_FEATURES)
+        mean = X.mean(axis=0, dtype=np.float64)
+        std = X.std(axis=0, dtype=np.float64)
+        std[~(std > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0  # constant features
+        return cls(n, names, "standard", mean.astype(np.float32), std.astype(np.float32))
+
+    # -- columns -------------------------------------------------------------------
+    def column_order(self, names=None, width=None, source="the data"):
+        """Where the model's features are among an input's feature columns.
+
+        ``names``: the input's feature column names, or None (a headerless file, a
+        plain array), in which case ``width`` is its number of feature columns;
+        ``source`` names the input in messages. Returns None when the columns are
+        already in the model's order, else the positions (ndarray of int) that put
+        them in it.
+
+        Raises
+        ------
+        DataError
+            The input lacks features of the model or holds others (both named), or,
+            without names, has another number of columns.
+        """
+        if names is None or self.feature_names is None:
+            self.check_width(width if names is None else len(names), source)
+            return None
+        names = [str(c) for c in names]
+        if names == self.feature_names:
+            return None
+        known, given = set(self.feature_names), set(names)
+        missing = [c for c in self.feature_names if c not in given]
+        extra = [c for c in names if c not in known]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"lacks {len(missing)} of the model's features ({_shown(missing)})")
+            if extra:
+                parts.append(f"has {len(extra)} column(s) the model was not trained on "
+                             f"({_shown(extra)})")
+            raise DataError(f"{source} " + " and ".join(parts))
+        if len(given) != len(names):
+            dup = sorted({c for c in names if names.count(c) > 1})
+            raise DataError(f"{source} names a column more than once ({_shown(dup)})")
+        where = {c: i for i, c in enumerate(names)}
+        return np.asarray([where[c] for c in self.feature_names], dtype=np.intp)
+
+    def check_width(self, n, source="the data"):
+        """Refuse ``n`` feature columns (None: unknown) when the model expects another number."""
+        if n is not None and n != self.n_features:
+            raise DataError(f"{source} has {n} feature columns but the model expects "
+                            f"{self.n_features}")
+
+    def select(self, X, source="X"):
+        """``X``'s columns in the model's order: a DataFrame is reordered by name (or
+        refused, see :meth:`column_order`); an array is returned as it is (its width
+        is checked by the caller)."""
+        names = _column_names(X)
+        if names is None:
+            return X
+        order = self.column_order(names, source=source)
+        return X if order is None else X.iloc[:, order]
+
+    # -- values --------------------------------------------------------------------
+    def pixel_divisor(self, X):
+        """255 when ``X`` holds 0..255 pixels for a pixel model, else 1."""
+        return PIXEL_MAX if self.pixels and looks_like_pixels(X) else 1.0
+
+    def transform(self, X):
+        """Rows (in the model's column order) scaled into the network's space.
+
+        float64 input stays float64, anything else becomes float32; 0..255 pixels
+        are divided by 255 for a pixel model.
+        """
+        dtype = np.float64 if np.asarray(X).dtype == np.float64 else np.float32
+        X = np.asarray(X, dtype=dtype)
+        divisor = self.pixel_divisor(X)
+        if divisor != 1.0:
+            X = X / dtype(divisor)
+        if self.scaling == "unit":
+            return X
+        return ((X - self.center) / self.scale).astype(dtype, copy=False)
+
+    def inverse_transform(self, Xs, dtype=np.float32, divisor=1.0):
+        """Rows of the network's space back in input units (times ``divisor``, the
+        :meth:`pixel_divisor` the inputs had)."""
+        if self.scaling == "unit":
+            out = Xs.astype(dtype, copy=False)
+        else:
+            out = (Xs.astype(np.float64) * self.scale + self.center).astype(dtype)
+        return out * dtype(divisor) if divisor != 1.0 else out
+
+    # -- the model file ------------------------------------------------------------
+    def to_json(self):
+        doc = {"n_features": int(self.n_features), "feature_names": self.feature_names,
+               "scaling": self.scaling, "pixels": bool(self.pixels)}
+        if self.scaling != "unit":
+            doc["center"] = [float(v) for v in self.center]
+            doc["scale"] = [float(v) for v in self.scale]
+        return doc
+
+    @classmethod
+    def from_json(cls, doc):
+        """The schema stored by :meth:`to_json`, every field checked (ValueError)."""
+        if not isinstance(doc, dict):
+            raise ValueError("the input schema is not an object")
+        n = doc.get("n_features")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError("the input schema's n_features is not a positive integer")
+        names = doc.get("feature_names")
+        if names is not None and not (isinstance(names, list) and len(names) == n
+                                      and all(isinstance(c, str) for c in names)):
+            raise ValueError("the input schema's feature_names are not one name per feature")
+        scaling = doc.get("scaling")
+        if scaling == "unit":
+            center, scale = np.zeros(n, dtype=np.float32), np.ones(n, dtype=np.float32)
+        elif scaling == "standard":
+            center, scale = _vector(doc.get("center"), n), _vector(doc.get("scale"), n)
+            if not np.all(scale > 0):
+                raise ValueError("the input schema's scales must be positive")
+        else:
+            raise ValueError(f"unknown input scaling {scaling!r}")
+        pixels = doc.get("pixels", False)
+        if not isinstance(pixels, bool):
+            raise ValueError("the input schema's pixels flag is not true or false")
+        return cls(n, names, scaling, center, scale, pixels=pixels and scaling == "unit")
+
+
+def _vector(values, n):
+    ok = isinstance(values, list) and len(values) == n and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        for v in values)
+    if not ok:
+        raise ValueError(f"the input schema's scaling is not {n} finite numbers")
+    return np.asarray(values, dtype=np.float32)

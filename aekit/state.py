@@ -1,0 +1,86 @@
+"""The sections every estimator's saved state shares (see :mod:`aekit.model_file`).
+
+Each estimator writes its own document (``get_state``) and rebuilds itself from one
+(``from_state``); these functions are the parts they have in common: parameters,
+the input schema, the networks and the training summary.
+"""
+
+import numpy as np
+
+from .params import check_params
+
+
+def params_document(est):
+    """An estimator's parameters as JSON-able values (tuples become lists)."""
+    return {k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in est.get_params(deep=False).items()}
+
+
+def estimator_with_params(cls, params):
+    """``cls(**params)`` for the names ``cls`` knows (lists read as tuples), the values
+    checked by the class's rules (ValueError naming the first bad one)."""
+    known = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
+    est = cls()
+    known = {k: v for k, v in known.items() if k in est.get_params(deep=False)}
+    try:
+        check_params(known, cls)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise ValueError(f"invalid estimator parameters ({e})") from None
+    return est.set_params(**known)
+
+
+def set_schema(est, schema):
+    """Give a fitted estimator its input schema and the scikit-learn attributes it implies."""
+    est.schema_ = schema
+    est.n_features_in_ = schema.n_features
+    if schema.feature_names is not None:
+        est.feature_names_in_ = np.asarray(schema.feature_names, dtype=object)
+    elif hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+
+
+def networks_document(nets, first=0):
+    """``(configs, tensors)`` of trained networks: their configs as dicts and their
+    tensors named ``net.I.NAME`` (numpy, on the CPU), I counting from ``first``."""
+    configs, tensors = [], {}
+    for i, net in enumerate(nets, start=first):
+        configs.append(net.config.to_dict())
+        for k, v in net.state_dict().items():
+            tensors[f"net.{i}.{k}"] = v.detach().cpu().numpy()
+    return configs, tensors
+
+
+def networks_from(doc, tensors, n_features, device):
+    """The document's networks, checked against their tensors, on ``device``.
+
+    Raises
+    ------
+    ValueError
+        A config that is malformed or too large, or tensors that do not match it.
+    """
+    from .model_file import check_network_config, network_tensors
+    from .nn.network import build_network
+
+    nets = []
+    for i, entry in enumerate(doc.get("networks") or []):
+        try:
+            config = check_network_config(entry)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"invalid network config ({e})") from None
+        if config.n_features != n_features:
+            raise ValueError("the network's config does not match the input schema "
+                             f"({config.n_features} features, not {n_features})")
+        nets.append(build_network(config, network_tensors(tensors, i)).to(device))
+    return nets
+
+
+def summary_document(summary, history):
+    return {**(summary or {}), "history": history}
+
+
+def set_summary(est, doc):
+    """``history_``, ``training_summary_`` and ``n_epochs_`` from a document's summary."""
+    summary = doc.get("summary") or {}
+    est.history_ = summary.get("history") or {}
+    est.training_summary_ = {k: v for k, v in summary.items() if k != "history"}
+    est.n_epochs_ = int(summary.get("epochs") or 0)
