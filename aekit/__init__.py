@@ -8,7 +8,7 @@ Heavy imports (torch, scikit-learn) happen on first use of a name, so that
 ``import aekit`` and the CLI's ``--help`` stay fast.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "Autoencoder": "aekit.autoencoder",

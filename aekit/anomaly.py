@@ -11,8 +11,8 @@ from .params import DetectorParams, check_params
 from .preprocessing import InputSchema
 from .scoring import (ScoreRule, contributions, quantiles_of, resolve_score, row_scores,
                       threshold_for_share)
-from .state import (estimator_with_params, networks_document, networks_from, params_document,
-                    set_schema, set_summary, summary_document)
+from .state import (SavesState, estimator_with_params, networks_document, networks_from,
+                    params_document, set_schema, set_summary, summary_document)
 
 AUTO_CODE_SIZE = 8  # one-class MNIST: codes of 8 to 16 score alike, 32 worse (it reconstructs anything)
 
@@ -38,7 +38,7 @@ def auto_sizes(params, n_samples, n_features):
     return out
 
 
-class AnomalyDetector(DetectorParams, OutlierMixin, BaseEstimator):
+class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     """Flags rows that a model fitted on (mostly) normal data reconstructs badly.
 
     ``anomaly_score`` is the reconstruction error (:mod:`aekit.scoring`), measured
@@ -257,24 +257,27 @@ class AnomalyDetector(DetectorParams, OutlierMixin, BaseEstimator):
 
     # -- from and to an autoencoder -------------------------------------------------
     @classmethod
-    def from_autoencoder(cls, autoencoder, contamination=None):
+    def from_autoencoder(cls, autoencoder, contamination=None, threshold=None):
         """A detector scoring rows by a fitted :class:`~aekit.Autoencoder`'s reconstruction
-        error (its ``score_type_``), its threshold the (1 - ``contamination``) quantile
-        of the autoencoder's training scores (default: 0.01).
+        error (its ``score_type_``). Its threshold: ``threshold`` when given, else the
+        (1 - ``contamination``) quantile of the autoencoder's training scores
+        (default contamination: 0.01).
 
         Raises
         ------
         ValueError
-            The autoencoder stores no training score quantiles.
+            No threshold is given and the autoencoder stores no training quantiles.
         """
         check_is_fitted(autoencoder, "net_")
         c = cls().contamination if contamination is None else contamination
-        det = cls(contamination=c, noise=autoencoder.noise, device=autoencoder.device)
+        det = cls(contamination=c, threshold=threshold, noise=autoencoder.noise,
+                  device=autoencoder.device)
         set_schema(det, autoencoder.schema_)
         det.networks_, det.pca_, det.device_ = [autoencoder.net_], None, autoencoder.device_
         det.score_type_ = autoencoder.score_type_
         det.score_quantiles_ = autoencoder.score_quantiles_
-        det.threshold_, _ = ScoreRule(det.score_type_, det.score_quantiles_).threshold_for(c)
+        det.threshold_, _ = ScoreRule(det.score_type_, det.score_quantiles_).threshold_for(
+            c, threshold)
         det.offset_ = -det.threshold_
         det.history_ = autoencoder.history_
         det.training_summary_, det.n_epochs_ = autoencoder.training_summary_, autoencoder.n_epochs_
@@ -345,14 +348,6 @@ class AnomalyDetector(DetectorParams, OutlierMixin, BaseEstimator):
         det.threshold_, det.offset_ = rule.threshold, -rule.threshold
         set_summary(det, document)
         return det
-
-    def save(self, path):
-        """Write the fitted detector, threshold included, to one safetensors file
-        (atomically); returns ``path``."""
-        from .model_file import write_model_file
-
-        doc, tensors = self.get_state()
-        return write_model_file(path, doc, tensors)
 
 
 def _pca_from(tensors, n_features):

@@ -1,12 +1,16 @@
-"""Atomic file writes: a reader never sees a half-written output.
+"""Writing outputs so that no reader ever sees a half-written regular file.
 
-Everything aekit writes goes to a temporary file in the destination folder and
-is renamed into place only once complete; on any error the temporary file is
-removed and the destination is left as it was.
+A regular file (or a path that does not exist yet) is written to a temporary file
+in the same folder and renamed into place only once complete; on any error the
+temporary file is removed and the destination is left as it was. Anything else
+(a device such as ``/dev/null``, a FIFO, ``/dev/fd/N`` from a shell's ``>(...)``,
+a socket) is written in place: renaming over it would replace the device node or
+the pipe instead of writing to it.
 """
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -17,10 +21,23 @@ def _umask():
     return mask
 
 
+def is_special(path):
+    """True when ``path`` exists and is not a regular file (a device, FIFO, socket...)."""
+    try:
+        mode = os.stat(path).st_mode  # follows links: /dev/fd/N -> pipe
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 @contextlib.contextmanager
 def atomic_path(path, suffix=None):
-    """Yield a temporary path beside ``path``; rename it to ``path`` on success."""
+    """Yield the path to write ``path``'s content to: a temporary file beside it, renamed
+    to ``path`` on success, or ``path`` itself when it is not a regular file."""
     path = Path(path)
+    if is_special(path):
+        yield path
+        return
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         from .errors import AekitError
@@ -51,13 +68,19 @@ def _fsync(path, directory=False):
     try:
         os.fsync(fd)
     except OSError:
-        pass  # some file systems (and pipes) do not sync; nothing better to do
+        pass  # some file systems do not sync; nothing better to do
     finally:
         os.close(fd)
 
 
 @contextlib.contextmanager
 def atomic_open(path, mode="w", **kwargs):
-    """Open a temporary file beside ``path`` for writing; rename on success."""
-    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:
+    """Open ``path`` for writing (see :func:`atomic_path`); ``"-"`` is stdout."""
+    if str(path) == "-":
+        import sys
+
+        yield sys.stdout.buffer if "b" in mode else sys.stdout
+        (sys.stdout.buffer if "b" in mode else sys.stdout).flush()
+        return
+    with atomic_path(path) as target, open(target, mode, **kwargs) as f:
         yield f

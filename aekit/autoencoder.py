@@ -1,5 +1,7 @@
 """scikit-learn estimators around the network: Autoencoder and DenoisingAutoencoder."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
@@ -8,8 +10,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .params import AutoencoderParams, DenoisingParams, check_params
 from .preprocessing import InputSchema
 from .scoring import ScoreRule, quantiles_of, resolve_score, row_scores
-from .state import (estimator_with_params, networks_document, networks_from, params_document,
-                    set_schema, set_summary, summary_document)
+from .state import (SavesState, estimator_with_params, networks_document, networks_from,
+                    params_document, set_schema, set_summary, summary_document)
 
 
 def draw_seed(random_state):
@@ -37,8 +39,8 @@ def training_scores(net, Xs, score, device):
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-class Autoencoder(AutoencoderParams, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                  BaseEstimator):
+class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin,
+                  TransformerMixin, BaseEstimator):
     """A dense (or convolutional) autoencoder: an encoder to a ``code_size`` code and a
     mirrored decoder, as a scikit-learn transformer.
 
@@ -192,6 +194,10 @@ class Autoencoder(AutoencoderParams, ClassNamePrefixFeaturesOutMixin, Transforme
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         if self.batch_norm and len(X) < 2:
             raise ValueError("batch_norm needs more than 1 sample to train")
+        if self.arch == "dense" and not self.noise and self.code_size >= X.shape[1]:
+            warnings.warn(f"code_size {self.code_size} is not smaller than the {X.shape[1]} "
+                          "input features: the network can learn to copy its input",
+                          UserWarning, stacklevel=2)
         set_schema(self, InputSchema.fit(X, getattr(self, "feature_names_in_", None)))
         Xs = self.schema_.transform(X)
         unit = self.schema_.scaling == "unit"
@@ -329,17 +335,6 @@ class Autoencoder(AutoencoderParams, ClassNamePrefixFeaturesOutMixin, Transforme
         rule = ScoreRule.from_json(document.get("scoring") or {"score_type": "mse"})
         est.score_type_, est.score_quantiles_ = rule.score_type, rule.quantiles
         return est
-
-    def save(self, path, weights_dtype=None):
-        """Write the fitted model to one safetensors file (atomically); returns ``path``.
-
-        ``weights_dtype=numpy.float16`` halves the file. Read it back with
-        :func:`aekit.load`.
-        """
-        from .model_file import write_model_file
-
-        doc, tensors = self.get_state()
-        return write_model_file(path, doc, tensors, weights_dtype=weights_dtype)
 
     def __getstate__(self):
         state = self.__dict__.copy()

@@ -52,6 +52,7 @@ class Checkpoint:
     params: dict  # its parameters, as get_params() gave them
     data: object  # what the Checkpointer was given
     epoch: int  # epochs completed
+    n_features: int  # of the data it was trained on
     resume: Resume  # for fit(..., resume=)
 
 
@@ -77,7 +78,7 @@ def read_checkpoint(path):
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in doc["params"].items()
               if k in est.get_params(deep=False)}
     trainer = {k[6:]: v for k, v in tensors.items() if k.startswith("train.")}
-    return Checkpoint(doc["estimator"], params, doc["data"], state["epoch"],
+    return Checkpoint(doc["estimator"], params, doc["data"], state["epoch"], est.n_features_in_,
                       Resume(network_tensors(tensors, 0), trainer, state))
 
 

@@ -68,41 +68,102 @@ def iterative_fill(reconstruct, X, missing, start, max_iter=MAX_ITER, tol=TOL, s
     return best, rounds
 
 
-def autoencoder_of(model):
-    """The autoencoder inside ``model`` (an estimator with ``reconstruct``)."""
-    if hasattr(model, "reconstruct") and hasattr(model, "net_"):
-        return model
-    inner = model._autoencoder() if hasattr(model, "_autoencoder") else None
-    if inner is None or not hasattr(inner, "reconstruct"):
-        raise DataError(f"this model ({type(model).__name__}) holds no autoencoder to "
-                        "reconstruct with")
-    return inner
-
-
 def impute(model, X, start=None, max_iter=MAX_ITER, tol=TOL):
-    """Fill the NaN cells of X (n_samples, n_features) with the autoencoder.
+    """Fill the NaN cells of ``X`` (n_samples, n_features) with a fitted model.
 
-    ``start``: the first guess per column (default: 0 for a [0, 1] model, the
-    training means for a standardised one). A denoising autoencoder keeps each
-    row's best round, a plain one its last (see the module's notes). Known
-    cells are returned unchanged. Returns a float64 array.
+    ``model``: an :class:`~aekit.Autoencoder` (or an :class:`~aekit.AnomalyDetector`,
+    whose reconstruction is used); ``X`` in the model's column order and units.
+    ``start``: the first guess per column (default: the model's "nothing known",
+    the training means of a standardised model, 0 for a [0, 1] one). A denoising
+    autoencoder keeps each row's best round, a plain one its last (see the
+    module's notes). Known cells are returned unchanged. Returns a float64 array.
+
+    Raises
+    ------
+    DataError
+        ``X`` is not 2-D, has another number of columns, or holds infinite values.
     """
-    ae = autoencoder_of(model)
+    from .model_input import arrays_in_model_order
+
+    schema = model.schema_
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise DataError(f"expected a 2-D table, got shape {X.shape}")
-    if X.shape[1] != ae.n_features_in_:
-        raise DataError(f"the data has {X.shape[1]} columns but the model expects "
-                        f"{ae.n_features_in_}")
+    schema.check_width(X.shape[1])
     missing = np.isnan(X)
     if np.isinf(X).any():
         raise DataError("the data holds infinite values; only empty/NaN cells can be filled")
     if not missing.any():
         return X.copy()
-    standard = getattr(ae, "scaling_", "unit") == "standard"
-    if start is None:
-        start = ae.mean_.astype(np.float64) if standard else 0.0
-    scale = ae.scale_ if standard else None
-    keep = "best" if getattr(ae, "noise", None) else "last"
-    filled, _ = iterative_fill(ae.reconstruct, X, missing, start, max_iter, tol, scale, keep)
+    start = schema.center.astype(np.float64) if start is None else start
+    keep = "best" if getattr(model, "noise", None) else "last"
+    with arrays_in_model_order():
+        filled, _ = iterative_fill(model.reconstruct, X, missing, start, max_iter, tol,
+                                   schema.scale, keep)
     return filled
+
+
+def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
+    """Fill the empty/NaN cells of every row of ``table`` into ``writer``; returns
+    ``(cells filled, rows touched, whether 0..255 pixels were scaled)``.
+
+    Known cells, the header and the carried columns are written back as they were;
+    integer columns get integer fills.
+
+    Raises
+    ------
+    DataError
+        The table's columns do not match the model's, or a [0, 1] model gets values
+        outside its range.
+    """
+    from .model_input import ModelInput
+
+    model_input = ModelInput.for_table(table, model.schema_, dtype=np.float64,
+                                       allow_missing=True)
+    n_filled = n_rows = 0
+    for chunk, X in model_input.arrays(table.chunks()):
+        _check_range(model.schema_, X, model_input.divisor, table.name)
+        missing = np.isnan(X)
+        out = impute(model, X, max_iter=max_iter, tol=tol)
+        integral = _integral_columns(X * model_input.divisor, missing)
+        filled = np.where(missing, np.where(integral, np.round(out * model_input.divisor)
+                                            / model_input.divisor, out), X)
+        n_filled += int(missing.sum())
+        n_rows += int(missing.any(axis=1).sum())
+        writer.write(_table_rows(table, chunk, filled * model_input.divisor, model_input.order))
+    return n_filled, n_rows, model_input.pixels
+
+
+def _check_range(schema, X, divisor, source):
+    if schema.scaling != "unit":
+        return
+    lo, hi = np.nanmin(X, initial=0), np.nanmax(X, initial=0)
+    if lo < 0 or hi > 1:
+        what = "pixels 0..255" if divisor != 1.0 else "values in [0, 1]"
+        raise DataError(f"{source}: values from {lo * divisor:g} to {hi * divisor:g} but this "
+                        f"model was trained on {what}")
+
+
+def _integral_columns(X, missing):
+    """Columns whose known cells are all whole numbers (their fills get rounded)."""
+    known = np.where(missing, 0.0, X)
+    return np.all(known == np.round(known), axis=0) & (~missing).any(axis=0)
+
+
+def _table_rows(table, chunk, X, order):
+    """The rows as the file had them: feature and carried columns in the file's order."""
+    import pandas as pd
+
+    if order is not None:  # back from the model's column order to the file's
+        back = np.empty_like(X)
+        back[:, order] = X
+        X = back
+    roles = table.roles
+    columns = {}
+    feature_pos = {c: j for j, c in enumerate(roles.feature_idx)}
+    carried_pos = dict(zip(roles.carried_idx, roles.carried_names))
+    for c in sorted(roles.feature_idx + roles.carried_idx):
+        name = table.columns[c] if table.has_header else str(c)
+        columns[name] = X[:, feature_pos[c]] if c in feature_pos else \
+            chunk.carried[carried_pos[c]].to_numpy()
+    return pd.DataFrame(columns)

@@ -62,3 +62,69 @@ def load_pretrained(name, device="auto"):
     from .pretrained import path_of
 
     return load(path_of(name), device=device)
+
+
+def describe(model):
+    """A human-readable summary of what a model file (or bundled model) holds, for
+    ``aekit info``. The file is loaded first, so a damaged one is refused as by
+    :func:`load`."""
+    import json
+    import math
+
+    from .nn.config import ModelConfig
+
+    path = resolve(model)
+    doc, tensors = read_model_file(path)
+    est = estimator_from(doc, tensors, path, device="cpu")
+    lines = [f"file: {path}", f"estimator: {doc['estimator']}",
+             f"format version: {doc.get('format_version')} (written by aekit "
+             f"{doc.get('aekit_version')})"]
+    for cfg in doc.get("networks") or []:
+        lines.append("architecture: " + ModelConfig.from_dict(cfg).layers_text()
+                     + f" (output {cfg.get('output')}, dropout {cfg.get('dropout')}, "
+                       f"batch norm {'on' if cfg.get('batch_norm') else 'off'})")
+    n = sum(v.size for k, v in tensors.items() if k.startswith("net."))
+    if n:
+        lines.append(f"parameters: {n:,}")
+    schema = est.schema_
+    names = "" if schema.feature_names is None else \
+        f" named {', '.join(schema.feature_names[:6])}{'...' if schema.n_features > 6 else ''}"
+    lines.append(f"input: {schema.n_features} features{names}; scaling {schema.scaling}"
+                 + ("; accepts 0..255 pixels" if schema.pixels else ""))
+    params = doc.get("params") or {}
+    keys = ["noise", "optimizer", "lr", "batch_size", "epochs", "weight_decay", "random_state",
+            "method", "contamination", "threshold"]
+    lines.append("parameters used: " + ", ".join(f"{k}={params[k]}" for k in keys if k in params))
+    summary = doc.get("summary") or {}
+    if summary.get("epochs") is not None:
+        best = summary.get("best_loss")
+        lines.append(
+            f"training: {summary.get('epochs')} epochs"
+            + (" (stopped early)" if summary.get("stopped_early") else "")
+            + (f", best {summary.get('monitored')} loss {best:.4g}"
+               if isinstance(best, (int, float)) and math.isfinite(best) else "")
+            + f", {summary.get('n_train')} samples, {summary.get('seconds')} s on "
+              f"{summary.get('device')}")
+    scoring = doc.get("scoring") or {}
+    lines.append(f"anomaly score: {scoring.get('score_type')}"
+                 + (f", threshold {scoring['threshold']:.6g}" if scoring.get("threshold")
+                    is not None else "")
+                 + ("" if scoring.get("quantiles") else " (no training quantiles)"))
+    for key in ("data", "evaluation"):
+        if doc.get(key):
+            lines.append(f"{key}: " + json.dumps(doc[key]))
+    if doc.get("training_state"):
+        lines.append(f"checkpoint: resumable from epoch {doc['training_state'].get('epoch')}")
+    return "\n".join(lines)
+
+
+def autoencoder_of(model):
+    """The :class:`~aekit.Autoencoder` a loaded model reconstructs and encodes with: the
+    model itself, or a detector's network (:meth:`~aekit.AnomalyDetector.as_autoencoder`).
+
+    Raises
+    ------
+    ValueError
+        A detector without a network (``method="pca"``).
+    """
+    return model.as_autoencoder() if isinstance(model, AnomalyDetector) else model

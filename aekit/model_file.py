@@ -74,7 +74,7 @@ def write_model_file(path, document, tensors, weights_dtype=None):
         v = np.asarray(v)
         if weights_dtype is not None and np.issubdtype(v.dtype, np.floating):
             v = v.astype(weights_dtype)
-        arrays[k] = np.ascontiguousarray(v)
+        arrays[k] = v if v.flags.c_contiguous else v.copy()  # (keeps 0-d arrays 0-d)
     meta = {"aekit": json.dumps(doc, default=_json_default)}
     with atomic_path(path, suffix=".tmp.safetensors") as tmp:
         save_file(arrays, str(tmp), metadata=meta)

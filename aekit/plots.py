@@ -59,3 +59,40 @@ def image_rows(rows, labels, path, side=28, title=None):
     if title:
         fig.suptitle(title, fontsize=10)
     return save_figure(fig, path)
+
+
+def score_histogram(scores, limit, how, path, y=None):
+    """Histogram of anomaly scores with the threshold (by label when ``y`` is given)."""
+    fig, ax = figure(figsize=(6, 3.6))
+    hi = max(float(np.percentile(scores, 99.5)), limit) * 1.15 if len(scores) else 1.0
+    bins = np.linspace(0, hi if np.isfinite(hi) and hi > 0 else 1.0, 60)
+    clipped = np.minimum(scores, bins[-1])
+    if y is not None:
+        ax.hist(clipped[y == 0], bins=bins, alpha=0.6, label="normal (label)")
+        ax.hist(clipped[y == 1], bins=bins, alpha=0.6, label="anomaly (label)")
+    else:
+        ax.hist(clipped, bins=bins, alpha=0.8, label="rows")
+    ax.axvline(limit, color="C3", ls="--", label=f"threshold {limit:.3g} ({how})")
+    ax.set_xlabel("anomaly_score (reconstruction error; last bin holds the larger ones)")
+    ax.set_ylabel("rows")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return save_figure(fig, path)
+
+
+def roc_plot(y, scores, limit, path, auroc):
+    """The ROC curve of ``scores`` against 0/1 labels ``y``, with the threshold's point."""
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(y, scores)
+    fig, ax = figure(figsize=(4.2, 4))
+    ax.plot(fpr, tpr, lw=1.6, label=f"AUROC {auroc:.2f} %")
+    at = float(np.mean(scores[y == 0] > limit)), float(np.mean(scores[y == 1] > limit))
+    ax.plot(*at, "o", color="C3", label=f"threshold {limit:.3g}")
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.6, ls=":")
+    ax.set_xlabel("false positive rate (normal rows flagged)")
+    ax.set_ylabel("true positive rate (anomalies flagged)")
+    ax.set_title("ROC of anomaly_score against the labels")
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    return save_figure(fig, path)

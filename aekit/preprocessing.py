@@ -15,7 +15,7 @@ same way:
   the training mean and standard deviation ("standard"). A constant feature gets
   a scale of 1, so it stays harmless.
 - **The pixel rule**: a model of 28 x 28 images (784 features) in [0, 1] also
-  accepts rows of 0..255 pixel values, which are divided by 255
+  accepts rows of 0..255 pixel values (whole numbers), which are divided by 255
   (:meth:`InputSchema.pixel_divisor`); training data of 0..255 pixels is divided
   the same way before the scaling is fitted.
 """
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import DataError
+from .errors import CellError, DataError
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
 PIXEL_MAX = 255.0
@@ -33,12 +33,82 @@ MAX_NAMES_SHOWN = 5
 
 
 def looks_like_pixels(X):
-    """True for 0..255 pixel values (some above 1, none below 0 or above 255)."""
-    if X.size == 0:
+    """True for 0..255 pixel values: whole numbers, some above 1, none below 0 or above 255
+    (inputs in [0, 1] scaled up by dropout noise are not whole numbers)."""
+    if X.size == 0 or np.isnan(X).all():
+        return False
+    hi, lo = float(np.nanmax(X)), float(np.nanmin(X))
+    if not (hi > 1.0 and lo >= 0.0 and hi <= PIXEL_MAX):
         return False
     with np.errstate(invalid="ignore"):
-        hi, lo = float(np.nanmax(X)), float(np.nanmin(X))
-    return hi > 1.0 and lo >= 0.0 and hi <= PIXEL_MAX
+        return bool(np.all((X == np.round(X)) | np.isnan(X)))
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def to_matrix(features, dtype=np.float64, allow_missing=False):
+    """A table's feature columns as a numeric array of ``dtype``, every cell checked.
+
+    ``features``: a DataFrame (any column types, as a reader gives them) or an array.
+    Missing cells (NaN) are allowed only with ``allow_missing``.
+
+    Raises
+    ------
+    aekit.errors.CellError
+        Naming the row and column of the first cell that is not a number, is
+        missing, infinite, or beyond float32's range when ``dtype`` is float32.
+    """
+    names = list(getattr(features, "columns", []))
+    if names:
+        import pandas as pd
+
+        converted = {}
+        for j, name in enumerate(names):
+            col = features.iloc[:, j]
+            if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+                num = pd.to_numeric(col, errors="coerce")
+                bad = np.flatnonzero(num.isna().to_numpy() & col.notna().to_numpy())
+                if bad.size:
+                    raise CellError(bad[0], name, f"holds {col.iloc[bad[0]]!r}, not a number")
+                converted[j] = num
+        if converted:
+            features = features.copy()
+            for j, num in converted.items():
+                features.isetitem(j, num)
+    with np.errstate(over="ignore", invalid="ignore"):
+        M = np.asarray(features, dtype=dtype)
+    finite = np.isfinite(M)
+    if not finite.all():
+        bad = ~finite & ~np.isnan(M) if allow_missing else ~finite
+        if bad.any():
+            r, c = map(int, np.argwhere(bad)[0])
+            name = names[c] if names else c
+            if np.isnan(M[r, c]):
+                what = "is missing (an empty or NaN cell)"
+            elif dtype == np.float32:
+                what = "is infinite or beyond float32's range (about 3.4e38)"
+            else:
+                what = f"is {M[r, c]} (not finite)"
+            raise CellError(r, name, what)
+    return M
+
+
+def check_float32_range(X, names=None):
+    """Refuse values beyond float32's range (the networks compute in float32).
+
+    Raises
+    ------
+    DataError
+        Naming the column and the row of the first such value.
+    """
+    big = np.abs(X) > FLOAT32_MAX
+    if big.any():
+        r, c = map(int, np.argwhere(big)[0])
+        name = names[c] if names is not None else c
+        raise DataError(f"column {name!r} holds values beyond float32's range (about 3.4e38), "
+                        f"e.g. {X[r, c]:g} in row {r + 1}: aekit computes in float32, so "
+                        "rescale that column first")
 
 
 def _shown(names):
@@ -85,6 +155,7 @@ class InputSchema:
     def fit(cls, X, feature_names=None):
         """The schema of training rows ``X`` (n_samples, n_features), numeric, finite."""
         X = np.asarray(X)
+        check_float32_range(X, feature_names)
         n = X.shape[1]
         divisor = PIXEL_MAX if n == PIXEL_FEATURES and looks_like_pixels(X) else 1.0
         lo, hi = float(X.min()) / divisor, float(X.max()) / divisor
@@ -180,7 +251,7 @@ class InputSchema:
             out = Xs.astype(dtype, copy=False)
         else:
             out = (Xs.astype(np.float64) * self.scale + self.center).astype(dtype)
-        return out * dtype(divisor) if divisor != 1.0 else out
+        return out * out.dtype.type(divisor) if divisor != 1.0 else out
 
     # -- the model file ------------------------------------------------------------
     def to_json(self):

@@ -138,8 +138,10 @@ class ScoreRule:
             raise ValueError("the scoring section names no known score type")
         q = doc.get("quantiles")
         if q is not None:
-            q = np.asarray(q, dtype=np.float64) if isinstance(q, list) else None
-            if q is None or q.shape != QUANTILE_PERCENTS.shape or not np.all(np.isfinite(q)):
+            ok = isinstance(q, list) and len(q) == len(QUANTILE_PERCENTS) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in q)
+            q = np.asarray(q, dtype=np.float64) if ok else None
+            if q is None or not np.all(np.isfinite(q)):
                 raise ValueError(f"the score quantiles are not {len(QUANTILE_PERCENTS)} "
                                  "finite numbers")
         t = doc.get("threshold")

@@ -84,3 +84,20 @@ def set_summary(est, doc):
     est.history_ = summary.get("history") or {}
     est.training_summary_ = {k: v for k, v in summary.items() if k != "history"}
     est.n_epochs_ = int(summary.get("epochs") or 0)
+
+
+class SavesState:
+    """``save``: an estimator's ``get_state()`` as one model file."""
+
+    def save(self, path, weights_dtype=None, metadata=None):
+        """Write the fitted estimator to one safetensors file (atomically); returns ``path``.
+
+        ``weights_dtype=numpy.float16`` halves the file; ``metadata`` adds sections to
+        the document (``"data"``, ``"evaluation"``: what `aekit train` records). Read
+        it back with :func:`aekit.load`.
+        """
+        from .model_file import write_model_file
+
+        doc, tensors = self.get_state()
+        return write_model_file(path, {**doc, **(metadata or {})}, tensors,
+                                weights_dtype=weights_dtype)

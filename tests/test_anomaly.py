@@ -113,10 +113,10 @@ def test_invalid_parameters_are_refused(table):
 def test_detector_file_with_invalid_network_parameters_is_refused(table, tmp_path):
     import json
 
-    from safetensors.torch import save_file
+    from safetensors.numpy import save_file
 
     from aekit.errors import ModelFileError
-    from aekit.serialization import read_model_file
+    from aekit.model_file import read_model_file
 
     good = AnomalyDetector(hidden=(6,), code_size=2, epochs=1, device="cpu",
                            random_state=0).fit(table[0]).save(tmp_path / "good.safetensors")
@@ -155,10 +155,16 @@ def test_score_type_relative_for_unit_data(rng):
 
 def test_auto_sizes_follow_the_data(rng):
     """A small table gets a small network with a real bottleneck and small batches."""
+    from aekit.anomaly import auto_sizes
+
     det = AnomalyDetector(epochs=1, device="cpu", random_state=0).fit(rng.normal(size=(200, 6)))
-    ae = det.autoencoder_
-    assert (ae.hidden, ae.code_size, ae.batch_size) == ((48, 24), 3, 22)
-    assert det._auto_sizes(784, 5923) == {"hidden": (512, 256), "code_size": 8, "batch_size": 128}
+    config = det.networks_[0].config
+    assert (config.hidden, config.code_size, det.training_summary_["batch_size"]) == \
+        ((48, 24), 3, 22)
+    auto = {"hidden": "auto", "code_size": "auto", "batch_size": "auto",
+            "validation_fraction": 0.1}
+    assert auto_sizes(auto, 5923, 784) == {"hidden": (512, 256), "code_size": 8,
+                                           "batch_size": 128}
 
 
 def test_relative_score_stays_positive_for_rows_outside_the_unit_range(rng):

@@ -17,7 +17,7 @@ def test_learns_mnist_better_than_the_mean_image(mnist_small):
     assert ae.transform(Xt).shape == (500, 8)
     baseline = sse(Xt, np.broadcast_to(X.mean(0), Xt.shape))
     assert sse(Xt, ae.reconstruct(Xt)) < 0.7 * baseline
-    assert ae.scaling_ == "unit" and ae.net_.config.output == "sigmoid"
+    assert ae.schema_.scaling == "unit" and ae.net_.config.output == "sigmoid"
 
 
 def test_default_dropout_noise_teaches_it_to_fill_in_hidden_pixels(mnist_small):
@@ -26,7 +26,7 @@ def test_default_dropout_noise_teaches_it_to_fill_in_hidden_pixels(mnist_small):
     # kept inputs are scaled up as in dropout, so clean inputs are still reconstructed well
     import torch
 
-    from aekit.noise import parse_noise
+    from aekit.nn.noise import parse_noise
 
     X, _, Xt, _ = mnist_small
     assert Autoencoder().noise == "dropout:0.8"
@@ -63,7 +63,7 @@ def test_any_numeric_range_is_scaled_and_restored(rng):
     base = np.tanh(latent @ rng.normal(size=(2, 6)))
     X = base * np.array([1, 10, 100, 1e3, 1e4, 1e5]) - 50
     ae = Autoencoder(**{**TINY, "epochs": 40, "code_size": 2}, noise=None, lr=3e-3).fit(X)
-    assert ae.scaling_ == "standard" and ae.net_.config.output == "linear"
+    assert ae.schema_.scaling == "standard" and ae.net_.config.output == "linear"
     R = ae.reconstruct(X)
     rel = np.abs(R - X).mean(0) / X.std(0)
     assert np.all(rel < 0.25), rel  # each column reconstructed in its own units
@@ -129,7 +129,7 @@ def test_save_and_load_round_trip(tmp_path, rng):
 
 
 def test_save_is_atomic_and_never_half_written(tmp_path, rng, monkeypatch):
-    import safetensors.torch
+    import safetensors.numpy
 
     est = Autoencoder(**TINY).fit(rng.rand(50, 5))
     target = tmp_path / "m.safetensors"
@@ -138,7 +138,7 @@ def test_save_is_atomic_and_never_half_written(tmp_path, rng, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(safetensors.torch, "save_file", boom)
+    monkeypatch.setattr(safetensors.numpy, "save_file", boom)
     with pytest.raises(OSError):
         est.save(target)
     assert target.read_bytes() == b"previous"

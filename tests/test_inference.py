@@ -1,4 +1,4 @@
-"""The numpy scorer (aekit.inference) against the torch networks it stands in for."""
+"""The numpy scorer (aekit.inference) against the torch estimators it stands in for."""
 
 import subprocess
 import sys
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from aekit import AnomalyDetector, Autoencoder, DenoisingAutoencoder
-from aekit.anomaly import autoencoder_contributions, autoencoder_scores
-from aekit.config import ModelConfig
-from aekit.inference import dense_layout, load_dense
-from aekit.serialization import read_model_file, save
+from aekit.inference import NumpyDetector
+from aekit.model_file import read_model_file
+from aekit.nn.config import ModelConfig
+from aekit.nn.numpy_network import NumpyNetwork, dense_layout
 
 
 @pytest.mark.parametrize("kw", [
@@ -23,7 +23,7 @@ from aekit.serialization import read_model_file, save
 def test_dense_layout_names_the_torch_networks_tensors(kw):
     import torch
 
-    from aekit.model import AutoencoderNet
+    from aekit.nn.network import AutoencoderNet
 
     cfg = ModelConfig(n_features=20, code_size=3, **kw)
     with torch.device("meta"):
@@ -65,20 +65,17 @@ CASES = [
 def test_numpy_scores_match_the_torch_network(tables, tmp_path, kind, table, kw):
     X = tables[table]
     est = _fit(kind, X, **kw)
-    path = save(est, tmp_path / "m.safetensors")
-    dense = load_dense(*read_model_file(path, framework="numpy"), path)
+    path = est.save(tmp_path / "m.safetensors")
+    dense = NumpyDetector.from_document(*read_model_file(path))
     assert dense is not None
     test = X[:120] + np.float32(0.05) * np.abs(np.random.RandomState(1).normal(size=(120, 30))
                                                  ).astype(np.float32)
+    det = est if kind == "detector" else AnomalyDetector.from_autoencoder(est)
+    want, want_c = det.anomaly_score(test), det.explain(test)
+    assert dense.score_type_ == det.score_type_
     if kind == "detector":
-        want, want_c = est.anomaly_score(test), est.explain(test)
-        score = est.score_type_
-        assert dense.score_type == score and dense.threshold == pytest.approx(est.threshold_)
-    else:
-        score = "auto"
-        want = autoencoder_scores(est, test, score)
-        want_c = autoencoder_contributions(est, test, score)
-    got, got_c = dense.scores(test, score), dense.contributions(test, score)
+        assert dense.score_rule.threshold == pytest.approx(est.threshold_)
+    got, got_c = dense.anomaly_score(test), dense.explain(test)
     assert got.dtype == np.float64 and got.shape == (120,)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(got_c, want_c, rtol=1e-3, atol=1e-6)
@@ -91,8 +88,8 @@ def test_models_numpy_cannot_run_are_left_to_torch(tables, tmp_path):
     conv = Autoencoder(arch="conv", channels=(2,), code_size=3, epochs=1, device="cpu",
                        random_state=0).fit(np.zeros((20, 16), np.float32) + 0.5)
     for est, name in ((pca, "pca"), (conv, "conv")):
-        path = save(est, tmp_path / f"{name}.safetensors")
-        assert load_dense(*read_model_file(path, framework="numpy"), path) is None
+        path = est.save(tmp_path / f"{name}.safetensors")
+        assert NumpyDetector.from_document(*read_model_file(path)) is None
 
 
 @pytest.mark.parametrize("change", [
@@ -100,10 +97,10 @@ def test_models_numpy_cannot_run_are_left_to_torch(tables, tmp_path):
     lambda d, t: d["params"].update(lr=-1),
     lambda d, t: d["params"].update(contamination=3),
     lambda d, t: d.update(estimator="os.system"),
-    lambda d, t: d["config"].update(hidden=[25, 12]),
-    lambda d, t: d["scaling"].update(scale=[0.0] * 30),
-    lambda d, t: d["extra"].update(score_type="max"),
-    lambda d, t: d["extra"].pop("offset"),
+    lambda d, t: d["networks"][0].update(hidden=[25, 12]),
+    lambda d, t: d["schema"].update(scale=[0.0] * 30, scaling="standard", center=[0.0] * 30),
+    lambda d, t: d["scoring"].update(score_type="max"),
+    lambda d, t: d["scoring"].pop("threshold"),
     lambda d, t: d["params"].update(lr="auto"),
     lambda d, t: d["params"].update(threshold=10**400),
     lambda d, t: t.pop(sorted(t)[0]),
@@ -112,15 +109,16 @@ def test_models_numpy_cannot_run_are_left_to_torch(tables, tmp_path):
 ], ids=["params", "lr", "contamination", "estimator", "config", "scaling", "score", "offset",
         "auto-lr", "huge-threshold", "missing-tensor", "nan-weights", "integer-weights"])
 def test_anything_doubtful_is_left_to_torch(tables, tmp_path, change):
-    """load_dense declines what loading with torch refuses (which then words the error)."""
+    """The numpy scorer declines what loading with torch refuses (which then words the
+    error)."""
     import aekit
     from aekit.errors import ModelFileError
 
-    path = save(_fit("detector", tables["unit"]), tmp_path / "m.safetensors")
-    doc, tensors = read_model_file(path, framework="numpy")
-    assert load_dense(doc, dict(tensors), path) is not None
+    path = _fit("detector", tables["unit"]).save(tmp_path / "m.safetensors")
+    doc, tensors = read_model_file(path)
+    assert NumpyDetector.from_document(doc, dict(tensors)) is not None
     change(doc, tensors)
-    assert load_dense(doc, tensors, path) is None
+    assert NumpyDetector.from_document(doc, tensors) is None
     # and torch refuses the same file
     import json
 
@@ -128,6 +126,10 @@ def test_anything_doubtful_is_left_to_torch(tables, tmp_path, change):
 
     bad = tmp_path / "bad.safetensors"
     save_file(tensors, str(bad), metadata={"aekit": json.dumps(doc)})
+    with pytest.raises(ModelFileError):  # nor is it scored in numpy by the command
+        from aekit.detection import Scorer
+
+        Scorer(bad, device="cpu")
     with pytest.raises((ModelFileError, ValueError)):
         aekit.load(bad, device="cpu")
 
@@ -151,14 +153,17 @@ def test_the_fast_writer_writes_what_pandas_writes():
 
     import pandas as pd
 
-    from aekit.cli.detect_run import _write_scores
+    from aekit.tables.writers import TableWriter
 
     rng = np.random.RandomState(0)
     scores = np.concatenate([rng.exponential(size=500) * 10.0 ** rng.randint(-8, 8, size=500),
                              [0.0, 1e-300, 123456789.0, np.inf]])
     flagged = scores > 1.0
     ours = io.StringIO()
-    _write_scores(ours, scores, flagged, header=True)
+    writer = TableWriter("-")
+    writer._file = ours  # the fast path's text, captured
+    writer.write_scores(scores[:300], flagged[:300])
+    writer.write_scores(scores[300:], flagged[300:])
     theirs = io.StringIO()
     pd.DataFrame({"anomaly_score": scores, "is_anomaly": flagged.astype(np.int8)}).to_csv(
         theirs, index=False, float_format="%.6g", lineterminator="\n")
@@ -179,18 +184,25 @@ def test_gpu_possible_looks_for_device_nodes(monkeypatch):
     assert gpu_possible()
 
 
-def test_parameter_lists_are_the_estimators():
-    from aekit.params import AUTOENCODER_PARAMS, DETECTOR_PARAMS
+def test_parameters_are_defined_once_by_the_dataclasses():
+    """get_params, the __init__ signature and aekit.params are one list: the estimators'
+    __init__ is the dataclass's (keyword-only), and its defaults are the fields'."""
+    import inspect
 
-    assert set(AUTOENCODER_PARAMS) == set(Autoencoder().get_params())
-    assert set(AUTOENCODER_PARAMS) == set(DenoisingAutoencoder().get_params())
-    assert set(DETECTOR_PARAMS) == set(AnomalyDetector().get_params())
+    from aekit.params import AutoencoderParams, DenoisingParams, DetectorParams, defaults
+
+    for cls, params in ((Autoencoder, AutoencoderParams), (DenoisingAutoencoder, DenoisingParams),
+                        (AnomalyDetector, DetectorParams)):
+        assert cls().get_params() == defaults(params)
+        sig = inspect.signature(cls)
+        assert all(p.kind is p.KEYWORD_ONLY for p in sig.parameters.values())
+    assert DenoisingAutoencoder().code_size == 128 and Autoencoder().code_size == 32
+    with pytest.raises(TypeError):
+        Autoencoder(8)  # keyword-only, as scikit-learn's estimators
 
 
 def test_a_saturated_sigmoid_gives_zero_without_a_warning():
     import warnings
-
-    from aekit.inference import DenseNet
 
     cfg = ModelConfig(n_features=4, code_size=2, hidden=())
     shapes, _ = dense_layout(cfg)
@@ -198,14 +210,14 @@ def test_a_saturated_sigmoid_gives_zero_without_a_warning():
     tensors["decoder.0.bias"][:] = -1000.0  # exp(1000) overflows float32
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        R = DenseNet(cfg, tensors).reconstruct(np.ones((3, 4), np.float32))
+        R = NumpyNetwork(cfg, tensors).reconstruct(np.ones((3, 4), np.float32))
     assert np.array_equal(R, np.zeros((3, 4), np.float32))
 
 
 def test_ordered_map_keeps_order_and_raises_where_it_failed():
     import time
 
-    from aekit.cli.detect_run import _ordered_map
+    from aekit.concurrency import ordered_map
 
     def slow_square(i):
         time.sleep(0.002 * (7 - i % 7))  # later items often finish first
@@ -213,9 +225,9 @@ def test_ordered_map_keeps_order_and_raises_where_it_failed():
             raise ValueError("item 13")
         return i * i
 
-    assert list(_ordered_map(slow_square, range(13), 3)) == [i * i for i in range(13)]
+    assert list(ordered_map(slow_square, range(13), 3)) == [i * i for i in range(13)]
     got = []
     with pytest.raises(ValueError, match="item 13"):
-        for v in _ordered_map(slow_square, range(40), 3):
+        for v in ordered_map(slow_square, range(40), 3):
             got.append(v)
     assert got == [i * i for i in range(13)]

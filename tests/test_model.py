@@ -1,9 +1,9 @@
 import torch
 from torch import nn
 
-from aekit.config import ModelConfig
-from aekit.model import AutoencoderNet
-from aekit.noise import Noise, parse_noise
+from aekit.nn.config import ModelConfig
+from aekit.nn.network import AutoencoderNet
+from aekit.nn.noise import Noise, parse_noise
 import pytest
 
 
@@ -101,6 +101,6 @@ def test_conv_architecture_halves_then_mirrors_the_image():
 @pytest.mark.parametrize("n_features,channels", [(20, (4,)), (36, (4, 8))])
 def test_conv_needs_square_images_of_a_divisible_side(n_features, channels):
     with pytest.raises(ValueError, match="square image"):
-        ModelConfig(n_features=n_features, arch="conv", channels=channels)
+        ModelConfig(n_features=n_features, code_size=8, arch="conv", channels=channels)
     with pytest.raises(ValueError, match="arch"):
-        ModelConfig(n_features=784, arch="recurrent")
+        ModelConfig(n_features=784, code_size=8, arch="recurrent")

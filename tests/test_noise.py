@@ -8,7 +8,7 @@ from PIL import Image
 
 from aekit.cli import cli
 from aekit.evaluation.denoise import corrupt
-from aekit.noise import Noise
+from aekit.nn.noise import Noise
 
 
 def run(*args):
@@ -91,7 +91,7 @@ def test_noise_reports_an_unreadable_image(tmp_path):
 def test_block_noise_cuts_one_square_hole_per_image():
     import torch
 
-    from aekit.noise import parse_noise
+    from aekit.nn.noise import parse_noise
 
     gen = torch.Generator().manual_seed(0)
     x = torch.ones(50, 784)

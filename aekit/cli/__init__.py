@@ -1,11 +1,14 @@
 """The ``aekit`` command line: one command per verb, each in its own module.
 
-Commands are imported only when run, and none imports torch at module level,
-so ``aekit --help`` stays fast.
+Commands check their options (click) and call the library for the work. They are
+imported only when run, and none imports torch at module level, so ``aekit
+--help`` stays fast. :class:`LazyGroup` serves the top level and ``aekit
+evaluate`` alike.
 """
 
 import contextlib
 import importlib
+import importlib.util
 import os
 
 import click
@@ -14,31 +17,42 @@ from .. import __version__
 
 # name -> (module, one-line help shown by `aekit --help` without importing it)
 COMMANDS = {
-    "train": ("aekit.cli.train", "Train an autoencoder on MNIST or on a CSV table."),
+    "train": ("aekit.cli.train", "Train an autoencoder on MNIST or on a table."),
     "denoise": ("aekit.cli.denoise", "Clean noisy digit images (PNG/JPEG/BMP)."),
-    "detect": ("aekit.cli.detect", "Score each row of a CSV and flag anomalies."),
-    "encode": ("aekit.cli.encode", "Extract the learned features (codes) of CSV rows."),
-    "impute": ("aekit.cli.impute", "Fill missing cells of a CSV with the autoencoder."),
+    "detect": ("aekit.cli.detect", "Score each row of a table and flag anomalies."),
+    "encode": ("aekit.cli.encode", "Extract the learned features (codes) of a table's rows."),
+    "impute": ("aekit.cli.impute", "Fill missing cells of a table with the autoencoder."),
     "noise": ("aekit.cli.noise", "Add noise to an image (to make test inputs)."),
-    "evaluate": ("aekit.cli.evaluate", "Run the evaluation protocols against PCA baselines."),
+    "evaluate": ("aekit.cli.evaluate", "Run the evaluation protocols against baselines."),
     "info": ("aekit.cli.info", "Show what a model file holds."),
     "models": ("aekit.cli.models", "List the bundled pretrained models."),
 }
 
 
 class LazyGroup(click.Group):
+    """A group whose commands are modules imported only when run.
+
+    ``commands``: name -> (module holding ``command``, one-line help); ``section``:
+    the heading of the list in ``--help``.
+    """
+
+    def __init__(self, *args, commands=None, section="Commands", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commands_table = COMMANDS if commands is None else commands
+        self.section = section
+
     def list_commands(self, ctx):
-        return [n for n, (mod, _) in COMMANDS.items() if _module_exists(mod)]
+        return [n for n, (mod, _) in self.commands_table.items() if _module_exists(mod)]
 
     def get_command(self, ctx, name):
-        if name not in COMMANDS or not _module_exists(COMMANDS[name][0]):
+        if name not in self.commands_table or not _module_exists(self.commands_table[name][0]):
             return None
-        return importlib.import_module(COMMANDS[name][0]).command
+        return importlib.import_module(self.commands_table[name][0]).command
 
     def format_commands(self, ctx, formatter):
-        rows = [(n, COMMANDS[n][1]) for n in self.list_commands(ctx)]
+        rows = [(n, self.commands_table[n][1]) for n in self.list_commands(ctx)]
         if rows:
-            with formatter.section("Commands"):
+            with formatter.section(self.section):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx):
@@ -110,7 +124,7 @@ def cli():
     \b
     Quick start (bundled models, no download needed):
       aekit denoise samples/noisy_7.png
-      aekit detect samples/mnist_rows.csv --label-column label
+      aekit detect samples/mnist_rows.csv --label-column anomaly
     Run `aekit COMMAND --help` for the options of each command.
     """
 
@@ -118,5 +132,3 @@ def cli():
 def main(argv=None):
     cli.main(args=argv, prog_name="aekit")
 
-
-import importlib.util  # noqa: E402  (used by _module_exists)

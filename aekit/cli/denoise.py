@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_output_path, device_option
+from .options import check_output_path, device_option, model_option
 
 SUFFIX = ".denoised.png"
 DEFAULT_MODEL = "mnist-denoiser"
@@ -12,44 +12,10 @@ BATCH = 256
 KEEP_PIXELS = 100_000_000  # inputs kept in memory between checking and denoising
 
 
-def resolve_model(path_or_none, name=DEFAULT_MODEL, device="auto"):
-    """The model to use: the file given, else the bundled one called ``name``.
-
-    The bundled models come with ``aekit.pretrained`` (when installed); without
-    them a model file must be given.
-    """
-    if path_or_none is not None:
-        from ..serialization import load
-
-        return load(path_or_none, device=device)
-    load_pretrained = _bundled_loader()
-    if load_pretrained is None:
-        raise click.UsageError(
-            "no model given and no bundled models installed: pass --model PATH "
-            "(train one with `aekit train --noise gaussian:0.5 -o dae.safetensors`)")
-    from ..errors import ModelFileError
-
-    try:
-        return load_pretrained(name, device=device)
-    except ModelFileError as e:  # e.g. an installation without the bundled files
-        raise ModelFileError(f"no --model given, and {e}") from None
-
-
-def _bundled_loader():
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec("aekit.pretrained") is None:
-        return None
-    return getattr(importlib.import_module("aekit.pretrained"), "load_pretrained", None)
-
-
 @click.command()
 @click.argument("images", nargs=-1, required=True,
                 type=click.Path(exists=True, allow_dash=True))
-@click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False),
-              help="Model file (a denoising autoencoder trained on 28x28 digits) "
-                   "[default: the bundled mnist-denoiser, when installed].")
+@model_option(default_help=f"the bundled {DEFAULT_MODEL}, a denoiser of 28x28 digits")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Output PNG for a single input ('-' for stdout).")
 @click.option("--out-dir", type=click.Path(file_okay=False),
@@ -136,7 +102,9 @@ def _targets(sources, output, out_dir, side_by_side):
 def run(sources, targets, model_path, mask_path, frame, side_by_side, device, quiet):
     import numpy as np
 
+    from ..denoising import repair
     from ..images import read_image, read_mask, write_png
+    from ..loading import load
 
     # Read (and so check) every input before writing anything; keep what fits in memory.
     pictures, kept = [], 0
@@ -145,7 +113,7 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
         kept += p.size
         pictures.append(p if kept <= KEEP_PIXELS or str(s) == "-" else None)
     masks = [read_mask(mask_path, pictures[0].shape)] if mask_path else None
-    model = resolve_model(model_path, device=device)
+    model = load(model_path or DEFAULT_MODEL, device=device)
     for t in {Path(t).parent for t in targets if t != "-"}:  # --out-dir, made once all is read
         t.mkdir(parents=True, exist_ok=True)
     bar = None
@@ -165,31 +133,3 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
             bar.update(len(batch))
     if bar:
         bar.close()
-
-
-def repair(model, pictures, masks=None, frame="auto"):
-    """Denoise (or, with masks, fill) greyscale pictures; results keep size and tones."""
-    import numpy as np
-
-    from ..images import SIDE, from_frame, to_frame
-    from ..imputation import autoencoder_of, impute
-
-    ae = autoencoder_of(model)
-    if ae.n_features_in_ != SIDE * SIDE:
-        raise click.ClickException(
-            f"this model works on {ae.n_features_in_} features, not on 28x28 = 784-pixel images")
-    masks = masks if masks else [None] * len(pictures)
-    framed = [to_frame(p, frame, m) for p, m in zip(pictures, masks)]
-    X = np.stack([f.reshape(-1) for f, _ in framed]).astype(np.float32)
-    if any(m is not None for m in masks):
-        missing = np.stack([how.missing.reshape(-1) if how.missing is not None
-                            else np.zeros(SIDE * SIDE, bool) for _, how in framed])
-        # missing pixels start as paper, the value masking noise gives them in training
-        R = impute(ae, np.where(missing, np.nan, X), start=0.0)
-    else:
-        R = ae.reconstruct(X)
-    out = []
-    for (_, how), r, pic, m in zip(framed, R, pictures, masks):
-        res = from_frame(r.reshape(SIDE, SIDE), how)
-        out.append(np.where(m, res, pic) if m is not None else res)
-    return out

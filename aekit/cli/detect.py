@@ -1,62 +1,108 @@
-"""`aekit detect`: score every row of a CSV and flag the anomalies."""
+"""`aekit detect`: score every row of a table and flag the anomalies."""
 
 import click
 
-from .options import check_output_path, device_option
+from .options import check_output_path, device_option, model_option, table_options
+
+DEFAULT_MODEL = "mnist-detector"
 
 
 @click.command()
-@click.argument("data", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False),
-              help="A model from `aekit train` or a saved AnomalyDetector "
-              "[default: the bundled MNIST detector, when installed].")
+@click.argument("data", type=click.Path(exists=True, allow_dash=True))
+@model_option(default_help=f"the bundled {DEFAULT_MODEL}")
 @click.option("-c", "--contamination", type=click.FloatRange(0, 0.5, min_open=True),
               help="Flag this share of rows as the training data would be flagged: the "
-              "threshold is the (1 - C) quantile of the training errors "
-              "[default: 0.01, or a detector's own threshold].")
+              "threshold is the (1 - C) quantile of the training scores "
+              "[default: a detector's own threshold, else 0.01].")
 @click.option("-t", "--threshold", type=click.FloatRange(min=0),
               help="Flag rows whose anomaly_score exceeds this value.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              show_default=True, help="Output CSV ('-' for stdout).")
+              show_default=True, help="Output table: CSV ('-' for stdout), or Parquet for a "
+              ".parquet name.")
 @click.option("--explain", "explain", type=click.IntRange(min=0), default=0, show_default=True,
               metavar="K", help="Add the K features with the largest errors to each row.")
-@click.option("--label-column", help="Column carried to the output, not scored (name or "
-              "0-based number); with --report it also gives the ROC curve.")
-@click.option("--id-column", help="Id column carried to the output, not scored.")
+@table_options
 @click.option("--normal-label", "normal_labels", multiple=True,
-              help="With --report: label value(s) of normal rows (repeatable) "
-              "[default: 0 of a 0/1 label; for a model trained on some MNIST digits, those digits].")
+              help="Label value(s) of normal rows, for the AUROC (repeatable) [default: 0 of "
+              "a 0/1 label; for a model trained on some MNIST digits, those digits].")
 @click.option("--report", type=click.Path(file_okay=False),
               help="Write pictures here: the score histogram with the threshold, and the "
               "ROC curve when a label column is given.")
 @device_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
-def command(data, model, contamination, threshold, output, explain, label_column, id_column,
-            normal_labels, report, device, quiet):
-    """Score each row of DATA (a numeric CSV) and flag anomalous rows.
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary lines.")
+def command(data, model, contamination, threshold, output, explain, normal_labels, report,
+            device, quiet, **table):
+    """Score each row of DATA (a CSV or Parquet table) and flag anomalous rows.
 
     The score is the model's reconstruction error (higher = more anomalous).
     Output: one row per input row, in order, with `anomaly_score` and
     `is_anomaly` (0/1), the label/id columns carried through and, with
     --explain K, the K worst-reconstructed features (`top1_feature`,
-    `top1_error`, ...). A header row is optional. Pixel rows in 0..255 are
-    scaled to [0, 1] for MNIST models. The file is read in chunks, so it may be
-    larger than memory. A summary (rows scored, rows flagged, threshold) goes to
-    stderr. On a CPU, dense models are run with numpy, which spares PyTorch's
-    start-up; convolutional models and GPUs use PyTorch.
+    `top1_error`, ...). Columns are matched to the model's features by name
+    (any order; missing or unexpected ones are refused, naming them); a
+    headerless file is taken in order. Pixel rows in 0..255 are scaled to
+    [0, 1] for image models. The table is read in chunks, so it may be larger
+    than memory. A summary (rows scored, rows flagged, threshold, and the AUROC
+    when a 0/1 label column is given) goes to stderr. On a CPU, dense models
+    run in numpy, which spares PyTorch's start-up.
 
     \b
     Examples:
-      aekit train --digits 3 -o three.safetensors
-      aekit detect digits.csv --model three.safetensors --label-column label -o scores.csv
-      aekit detect table.csv --model table.safetensors --contamination 0.05 --explain 3
+      aekit detect samples/mnist_rows.csv --label-column anomaly -o scores.csv
+      aekit train --data samples/transactions.csv --label-column is_fraud -o tx.safetensors
+      aekit detect samples/transactions.csv -m tx.safetensors --label-column is_fraud --explain 2
     """
+    from .options import table_kwargs
+
     if contamination is not None and threshold is not None:
         raise click.UsageError("give --contamination or --threshold, not both")
     check_output_path(output, data, model)
-    from .detect_run import resolve_model, run_detect
+    run(data, model or DEFAULT_MODEL, output, contamination, threshold, explain,
+        table_kwargs(table), normal_labels, report, device, quiet)
 
-    scorer = resolve_model(model, device=device)
-    run_detect(scorer, data, output=output, contamination=contamination, threshold=threshold,
-               explain=explain, label_column=label_column, id_column=id_column,
-               normal_labels=normal_labels, report=report, quiet=quiet)
+
+def run(data, model, output, contamination, threshold, explain, table, normal_labels, report,
+        device, quiet):
+    from ..detection import (LabelBinarizer, Scorer, auroc_percent, detect_table,
+                             rows_per_chunk, write_report)
+    from ..tables import open_table
+    from ..tables.writers import TableWriter
+
+    scorer = Scorer(model, device=device)
+    source = open_table(data, **table)
+    source.chunksize = rows_per_chunk(source.n_columns)
+    if source.dialect_note and not quiet:
+        click.echo(f"note: {source.dialect_note}", err=True)
+    labels = LabelBinarizer(normal_labels, scorer.digits) if table["label_column"] else None
+    bar = None if quiet else _progress_bar()
+    with TableWriter(output) as writer:
+        summary = detect_table(source, scorer, writer, contamination, threshold, explain,
+                               keep_scores=report is not None, labels=labels,
+                               progress=None if bar is None else bar.update)
+    if bar is not None:
+        bar.close()
+    y = labels.result() if labels else None
+    if not quiet:
+        n, m = summary.rows, summary.flagged
+        scale = "; pixels 0..255 scaled to [0, 1]" if summary.pixels else ""
+        click.echo(f"scored {n} rows, flagged {m} ({100.0 * m / max(n, 1):.2f}%) with threshold "
+                   f"{summary.threshold:.6g} ({summary.how}){scale}", err=True)
+        if y is not None:
+            click.echo(f"AUROC of anomaly_score against the labels: "
+                       f"{auroc_percent(y, summary.scores):.2f} % ({int(y.sum())} anomalies, "
+                       f"{int(len(y) - y.sum())} normal rows)", err=True)
+        elif labels is not None and labels.why:
+            click.echo(f"note: {labels.why}", err=True)
+    if report:
+        for p in write_report(report, summary, y):
+            if not quiet:
+                click.echo(f"wrote {p}", err=True)
+
+
+def _progress_bar():
+    import sys
+
+    from tqdm.auto import tqdm
+
+    return tqdm(unit=" rows", desc="scoring", file=sys.stderr, disable=None, dynamic_ncols=True,
+                leave=False)

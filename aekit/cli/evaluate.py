@@ -1,8 +1,9 @@
-"""`aekit evaluate PROTOCOL`: the protocols of PROTOCOLS.md, autoencoder beside PCA."""
-
-import importlib
+"""`aekit evaluate PROTOCOL`: the evaluation protocols (docs/protocols.md), each beside its
+baselines."""
 
 import click
+
+from . import LazyGroup
 
 # protocol -> (module holding `command`, one-line help)
 PROTOCOLS = {
@@ -11,28 +12,10 @@ PROTOCOLS = {
     "impute": ("aekit.cli.evaluate_impute", "Missing-pixel RMSE: model vs mean and PCA imputation."),
     "probe": ("aekit.cli.evaluate_probe", "Protocol F: linear-probe accuracy of the codes vs PCA."),
     "reconstruction": ("aekit.cli.evaluate_reconstruction", "Protocol R: SSE per test image vs PCA."),
+    "tables": ("aekit.cli.evaluate_tables", "Protocol T: anomaly detection on real tables (AUROC)."),
 }
 
 
-class _Protocols(click.Group):
-    def list_commands(self, ctx):
-        return [n for n, (m, _) in PROTOCOLS.items() if importlib.util.find_spec(m)]
-
-    def get_command(self, ctx, name):
-        if name not in self.list_commands(ctx):
-            return None
-        return importlib.import_module(PROTOCOLS[name][0]).command
-
-    def format_commands(self, ctx, formatter):
-        rows = [(n, PROTOCOLS[n][1]) for n in self.list_commands(ctx)]
-        if rows:
-            with formatter.section("Protocols"):
-                formatter.write_dl(rows)
-
-
-@click.group(cls=_Protocols)
+@click.group(cls=LazyGroup, commands=PROTOCOLS, section="Protocols")
 def command():
-    """Measure aekit by the protocols in PROTOCOLS.md, each beside its PCA baseline."""
-
-
-import importlib.util  # noqa: E402
+    """Measure aekit by the protocols of docs/protocols.md, each beside its baselines."""

@@ -2,14 +2,13 @@
 
 import click
 
-from .options import check_output_path, data_dir_option, device_option
+from .options import check_output_path, data_dir_option, device_option, model_option
 
 NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 
 
 @click.command()
-@click.option("-m", "--model", type=click.Path(exists=True, dir_okay=False),
-              help="Model file to measure [default: the bundled mnist-denoiser, when installed].")
+@model_option(default_help="the bundled mnist-denoiser")
 @click.option("--baselines-only", is_flag=True, help="Measure the baselines without a model.")
 @data_dir_option
 @click.option("--noise", "noises", multiple=True, type=click.Choice(NOISES),
@@ -44,11 +43,11 @@ def command(model, baselines_only, data_dir, noises, seed, limit, train_limit, p
     from ..atomic import atomic_open
     from ..datasets import load_mnist
     from ..evaluation.denoise import REFERENCES, picture as draw, protocol_d
-    from .denoise import resolve_model
+    from ..loading import load
 
     for out in (picture, json_out):
         check_output_path(out, model)
-    est = None if baselines_only else resolve_model(model, device=device)
+    est = None if baselines_only else load(model or "mnist-denoiser", device=device)
     X, _ = load_mnist("train", root=data_dir)
     X_test, _ = load_mnist("test", root=data_dir)
     if train_limit:

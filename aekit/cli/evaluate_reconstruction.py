@@ -31,7 +31,7 @@ def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, lr_sched
     Fits on the 60,000 training images (the whole protocol takes minutes).
     """
     from .. import load
-    from ..estimators import Autoencoder
+    from ..autoencoder import Autoencoder
     from ..evaluation.reconstruction import reconstruction
 
     if model:

@@ -2,11 +2,16 @@
 
 import click
 
+from .options import ModelArg
+
 
 @click.command()
-@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.argument("model", type=ModelArg())
 def command(model):
-    """Print a model file's estimator, architecture, training summary and figures."""
-    from ..serialization import describe
+    """Print a model file's estimator, architecture, input, training summary and figures.
+
+    MODEL is a model file or a bundled model's name (`aekit models`).
+    """
+    from ..loading import describe
 
     click.echo(describe(model))

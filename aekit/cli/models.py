@@ -5,17 +5,17 @@ import click
 
 @click.command()
 def command():
-    """List the models bundled with aekit, with the figures they measured.
+    """List the models bundled with aekit, where they are, and the figures they measured.
 
-    They are used by `aekit denoise` and `aekit detect` when --model is omitted,
-    and from Python by `aekit.load_pretrained(NAME)`.
+    Their names work wherever a model file is accepted (`--model mnist-denoiser`,
+    `aekit info mnist-detector`); `aekit denoise` and `aekit detect` use them when
+    --model is omitted, and Python reads them with `aekit.load_pretrained(NAME)`.
     """
     from ..pretrained import catalogue
 
-    for name, text, figures in catalogue():
+    for name, text, path, figures in catalogue():
         click.echo(f"{name}\n  {text}")
+        click.echo(f"  file: {path}" if path else "  (not installed)")
         if figures:
             shown = ", ".join(f"{k}: {v}" for k, v in figures.items())
             click.echo(f"  measured: {shown}")
-        else:
-            click.echo("  (not installed)")

@@ -28,7 +28,7 @@ def command(image, kind, level, output, seed):
     Example:
       aekit noise digit.png --kind gaussian --level 0.5 -o noisy.png --seed 0
     """
-    from ..noise import parse_noise
+    from ..nn.noise import parse_noise
 
     try:
         noise = parse_noise(f"{kind}:{level}")
@@ -39,21 +39,9 @@ def command(image, kind, level, output, seed):
 
 
 def add_noise(image, noise, output, seed=None):
-    import numpy as np
-    import torch
+    from ..denoising import add_noise as corrupt
+    from ..images import read_image, write_png
 
-    from ..images import is_dark_on_light, read_image, write_png
-
-    gray = read_image(image)
-    flip = is_dark_on_light(gray)
-    x = torch.from_numpy(1.0 - gray if flip else gray)
-    gen = torch.Generator()
-    if seed is None:
-        gen.seed()
-    else:
-        gen.manual_seed(seed)
-    y = noise.apply(x, gen).numpy()
-    write_png(1.0 - y if flip else y, output)
+    write_png(corrupt(read_image(image), noise, seed), output)
     if str(output) != "-":
         click.echo(str(output))
-    return np.asarray(y)

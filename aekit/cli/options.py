@@ -1,6 +1,8 @@
-"""Option types and helpers shared by several commands (no torch here)."""
+"""Option types and option groups shared by several commands (no torch here)."""
 
 import click
+
+from ..params import defaults, help_text
 
 
 class IntList(click.ParamType):
@@ -32,13 +34,84 @@ class NoiseSpec(click.ParamType):
     name = "KIND:LEVEL"
 
     def convert(self, value, param, ctx):
-        from ..noise import parse_noise
+        from ..nn.noise import parse_noise
 
         try:
             parse_noise(value)
         except ValueError as e:
             self.fail(str(e), param, ctx)
         return value
+
+
+class ModelArg(click.ParamType):
+    """A model file that exists, or the name of a bundled model (`aekit models`)."""
+
+    name = "MODEL"
+
+    def convert(self, value, param, ctx):
+        from pathlib import Path
+
+        from ..pretrained import MODELS
+
+        p = Path(value)
+        if p.is_dir():
+            self.fail(f"{value} is a folder, not a model file", param, ctx)
+        if not p.exists() and value not in MODELS:
+            self.fail(f"model file not found: {value} (nor is it a bundled model: "
+                      f"{', '.join(sorted(MODELS))})", param, ctx)
+        return value
+
+
+def model_option(required=False, default_help=None):
+    text = "A model file (`aekit train`, `save`), or a bundled model's name (`aekit models`)."
+    if default_help:
+        text += f"  [default: {default_help}]"
+    return click.option("-m", "--model", type=ModelArg(), required=required, help=text)
+
+
+def param_option(*decls, cls, name=None, type=None, denoising_default=None, **kwargs):
+    """An option for estimator parameter ``name`` (from the option's name by default):
+    default None (the estimator's own), help and shown default from :mod:`aekit.params`.
+
+    ``denoising_default``: what the default becomes with --noise, shown beside it.
+    """
+    name = name or decls[-1].lstrip("-").replace("-", "_").split("/")[0]
+    shown = defaults(cls)[name]
+    shown = ",".join(map(str, shown)) if isinstance(shown, tuple) else shown
+    if isinstance(shown, bool):
+        shown = "on" if shown else "off"
+    extra = f"; {denoising_default} with --noise" if denoising_default else ""
+    return click.option(*decls, type=type, default=None,
+                        help=f"{help_text(cls, name)}  [default: {shown}{extra}]", **kwargs)
+
+
+def table_options(f):
+    """--label-column, --id-column, --ignore-column, --sep, --decimal."""
+    options = [
+        click.option("--label-column", help="Column carried through, not a feature (name or "
+                     "0-based number)."),
+        click.option("--id-column", "id_columns", multiple=True,
+                     help="Column carried through untouched (ids, sites, timestamps); "
+                     "repeatable."),
+        click.option("--ignore-column", "ignore_columns", multiple=True,
+                     help="Column left out (not a feature, not in the output); repeatable."),
+        click.option("--sep", type=click.Choice([",", ";", "\t", "|", "tab"]), default=None,
+                     help="Field separator of a CSV [default: found from the file]."),
+        click.option("--decimal", type=click.Choice([".", ","]), default=None,
+                     help="Decimal mark of a CSV [default: ',' for ';'-separated files that "
+                     "write 20,35, else '.']."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def table_kwargs(opts):
+    """The keyword arguments :func:`aekit.tables.open_table` takes, from table_options."""
+    sep = opts.get("sep")
+    return {"label_column": opts.get("label_column"), "id_columns": opts.get("id_columns") or (),
+            "ignore_columns": opts.get("ignore_columns") or (),
+            "sep": "\t" if sep == "tab" else sep, "decimal": opts.get("decimal")}
 
 
 def device_option(f):

@@ -1,66 +1,53 @@
-"""`aekit train`: fit an autoencoder on MNIST (or a CSV table) and save it."""
+"""`aekit train`: fit an autoencoder on MNIST (or a table) and save it."""
 
 from pathlib import Path
 
 import click
 
-from ..params import ARCHS, LR_SCHEDULES, OPTIMIZERS
-from .options import IntList, NoiseSpec, check_output_path, data_dir_option, device_option
+from ..nn.config import ARCHS, LR_SCHEDULES, OPTIMIZERS
+from ..params import AutoencoderParams as P
+from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, param_option,
+                      table_options)
 
-QUANTILE_STEPS = 1001  # error percentiles 0, 0.1, ..., 100 stored for `aekit detect`
+# the options that are estimator parameters (their defaults are the estimator's own)
+PARAMS = ("code_size", "hidden", "arch", "channels", "noise", "epochs", "batch_size", "lr",
+          "lr_schedule", "optimizer", "momentum", "weight_decay", "dropout", "batch_norm",
+          "validation_fraction", "patience", "lr_patience", "device")
 
 
 @click.command()
 @data_dir_option
-@click.option("--data", "data_csv", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-              help="Train on a numeric CSV table instead of MNIST ('-' for stdin).")
-@click.option("--label-column", help="CSV column to leave out of training (name or 0-based number).")
-@click.option("--id-column", help="CSV id column to leave out of training.")
+@click.option("--data", "data_path", type=click.Path(exists=True, allow_dash=True),
+              help="Train on a table (CSV, '-' for stdin, or Parquet) instead of MNIST.")
+@table_options
 @click.option("--digits", type=IntList(0, 9), help="Train on these MNIST classes only, e.g. 1,7.")
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N training rows.")
-@click.option("--code-size", type=click.IntRange(min=1), default=None,
-              help="Size of the code (bottleneck).  [default: 32; 128 with --noise]")
-@click.option("--hidden", type=IntList(1), default=None,
-              help="Encoder hidden layer sizes; the decoder mirrors them.  "
-              "[default: 512,256; 1024,512 with --noise]")
-@click.option("--arch", type=click.Choice(ARCHS), default=None,
-              help="dense: an MLP of --hidden layers; conv: stride-2 convolutions of "
-              "--channels filters (square images such as MNIST; a better denoiser).  "
-              "[default: dense]")
-@click.option("--channels", type=IntList(1), default=None,
-              help="Filters of each convolution with --arch conv (each halves the image "
-              "side).  [default: 32,64]")
+@param_option("--code-size", cls=P, type=click.IntRange(min=1),
+              denoising_default="128; from a table's width with --data")
+@param_option("--hidden", cls=P, type=IntList(1), denoising_default="1024,512")
+@param_option("--arch", cls=P, type=click.Choice(ARCHS))
+@param_option("--channels", cls=P, type=IntList(1))
 @click.option("--noise", type=NoiseSpec(), default=None,
               help="Train a denoising autoencoder with this input corruption: "
               "gaussian:SIGMA, masking:P, dropout:P, saltpepper:P or block:S (an SxS hole); "
               "join several with + to draw one per image.  [default: none, a plain "
               "autoencoder]")
-@click.option("--epochs", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Maximum epochs (early stopping may end sooner).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,
-              help="Learning rate (the peak rate with --lr-schedule onecycle).")
-@click.option("--lr-schedule", type=click.Choice(LR_SCHEDULES), default="plateau",
-              show_default=True,
-              help="plateau: halve the rate when the validation loss stalls; onecycle: warm "
-              "up, then anneal to ~0 by the last epoch (for a fixed epoch budget).")
-@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam",
-              show_default=True)
-@click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.9,
-              show_default=True, help="Momentum for sgd and rmsprop.")
-@click.option("--weight-decay", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="L2 regularisation.")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0,
-              show_default=True)
-@click.option("--batch-norm/--no-batch-norm", default=None,
-              help="Batch normalisation after each hidden layer.  [default: off; on with --noise]")
-@click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.1,
-              show_default=True, help="Share held out for early stopping.")
-@click.option("--patience", type=click.IntRange(min=0), default=8, show_default=True,
-              help="Epochs without improvement before stopping.")
+@param_option("--epochs", cls=P, type=click.IntRange(min=1))
+@param_option("--batch-size", cls=P, type=click.IntRange(min=1))
+@param_option("--lr", cls=P, type=click.FloatRange(min=0, min_open=True))
+@param_option("--lr-schedule", cls=P, type=click.Choice(LR_SCHEDULES))
+@param_option("--optimizer", cls=P, type=click.Choice(OPTIMIZERS))
+@param_option("--momentum", cls=P, type=click.FloatRange(0, 1, max_open=True))
+@param_option("--weight-decay", cls=P, type=click.FloatRange(min=0))
+@param_option("--dropout", cls=P, type=click.FloatRange(0, 1, max_open=True))
+@param_option("--batch-norm/--no-batch-norm", cls=P, name="batch_norm", denoising_default="on")
+@param_option("--validation-fraction", cls=P, type=click.FloatRange(0, 1, max_open=True))
+@param_option("--patience", cls=P, type=click.IntRange(min=0))
+@param_option("--lr-patience", cls=P, type=click.IntRange(min=0))
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed: the same seed on the same machine gives the same model.")
-@device_option
+@click.option("--device", default=None,
+              help="auto (a CUDA GPU when there is one), cpu, cuda, cuda:N.  [default: auto]")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="model.safetensors",
               show_default=True, help="Where to write the model (safetensors).")
 @click.option("--checkpoint", type=click.Path(dir_okay=False),
@@ -79,24 +66,35 @@ def command(**opts):
       aekit train --noise gaussian:0.5 --epochs 20 -o denoiser.safetensors
       aekit train --noise gaussian:0.5 --arch conv --epochs 15 -o conv.safetensors
       aekit train --digits 3 -o three.safetensors        # for `aekit detect`
-      aekit train --data table.csv --label-column label -o table.safetensors
+      aekit train --data samples/transactions.csv --label-column is_fraud -o tx.safetensors
 
+    Without --noise it trains a plain autoencoder; with --noise, a denoising one
+    (a larger network by default). On a table without --code-size/--hidden the
+    network is sized from the table's width (as AnomalyDetector sizes it).
     Progress (epoch, training and validation loss) goes to stderr; the last line
-    gives the reconstruction error on the MNIST test set (beside PCA's).
-    An interrupted run (Ctrl-C) keeps its last checkpoint: continue it with
-    `aekit train --resume CHECKPOINT`.
+    says how the model did at what it was trained for (on MNIST's test images:
+    the reconstruction error beside PCA's, or for a denoiser the PSNR on noisy
+    images). An interrupted run (Ctrl-C) keeps its last checkpoint: continue it
+    with `aekit train --resume CHECKPOINT`. Launched with `torchrun
+    --nproc_per_node N -m aekit train ...`, it trains data-parallel (DDP).
     """
-    from .training_run import run_training
-
     out = Path(opts["output"])
-    check_output_path(out, opts["data_csv"], opts["resume"])
+    check_output_path(out, opts["data_path"], opts["resume"])
     ckpt = Path(opts["checkpoint"]) if opts["checkpoint"] else _default_checkpoint(out)
-    if opts["resume"]:
-        ckpt = Path(opts["resume"]) if not opts["checkpoint"] else ckpt
-    check_output_path(ckpt, opts["data_csv"])
+    if opts["resume"] and not opts["checkpoint"]:
+        ckpt = Path(opts["resume"])
+    check_output_path(ckpt, opts["data_path"])
     if ckpt.resolve() == out.resolve():
-        raise click.ClickException("--checkpoint and --output must be different files")
-    run_training(opts, out, ckpt)
+        raise click.UsageError("--checkpoint and --output must be different files")
+    if opts["arch"] == "conv" and opts["hidden"]:
+        raise click.UsageError("--hidden sizes the dense layers; with --arch conv use --channels")
+    if opts["arch"] != "conv" and opts["channels"]:
+        raise click.UsageError("--channels applies to --arch conv")
+    if opts["data_path"] and opts["digits"]:
+        raise click.UsageError("--digits applies to MNIST, not to --data tables")
+    from .train_run import run
+
+    run(opts, out, ckpt)
 
 
 def _default_checkpoint(out):

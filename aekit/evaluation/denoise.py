@@ -38,7 +38,7 @@ def corrupt(X, spec, seed=SEED):
     """``X`` (n, 784) in [0, 1] with the noise ``spec``; the same seed, the same noise."""
     import torch
 
-    from ..noise import parse_noise
+    from ..nn.noise import parse_noise
 
     gen = torch.Generator().manual_seed(int(seed))
     x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
@@ -98,9 +98,7 @@ def protocol_d(model, X_train, X_test, noises=NOISES, seed=SEED, pca_components=
     ``X_train`` (clean) fits the PCA baseline; ``keep`` test images of each
     method are kept in ``samples`` for the picture.
     """
-    from ..imputation import autoencoder_of
-
-    ae = autoencoder_of(model) if model is not None else None
+    ae = model
     t = time.perf_counter()
     pca = fit_pca(X_train, pca_components, seed)
     seconds = {"pca_fit": round(time.perf_counter() - t, 2)}

@@ -93,9 +93,9 @@ def protocol_impute(model, X_train, X_test, patterns=PATTERNS, seed=SEED,
     ``pca_components``: a fixed k, or None to choose it per pattern on
     held-out training images.
     """
-    from ..imputation import autoencoder_of, impute, iterative_fill
+    from ..imputation import impute, iterative_fill
 
-    ae = autoencoder_of(model) if model is not None else None
+    ae = model
     X_train = np.asarray(X_train, dtype=np.float32)
     X_test = np.asarray(X_test, dtype=np.float64)
     means = X_train.astype(np.float64).mean(axis=0)

@@ -47,7 +47,7 @@ def make_encoder(method, k, random_state=0, **params):
 
         return PCA(n_components=k, random_state=random_state)
     if method == "autoencoder":
-        from ..estimators import Autoencoder
+        from ..autoencoder import Autoencoder
 
         return Autoencoder(code_size=k, random_state=random_state, **params)
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")

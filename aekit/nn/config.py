@@ -30,10 +30,10 @@ class ModelConfig:
 
     n_features: int
     code_size: int
-    hidden: tuple
-    dropout: float
-    batch_norm: bool
-    output: str
+    hidden: tuple = ()  # the architecture's neutral values; the estimators set their own
+    dropout: float = 0.0
+    batch_norm: bool = False
+    output: str = "sigmoid"
     decoder_hidden: tuple = field(default=None)  # None: the encoder's, mirrored
     arch: str = "dense"
     channels: tuple = ()

@@ -158,7 +158,8 @@ def build_network(config: ModelConfig, tensors):
         skeleton = AutoencoderNet(config)
     n_params = sum(p.numel() for p in skeleton.parameters())
     if n_params > MAX_PARAMETERS:
-        raise ValueError(f"{n_params:,} parameters is more than aekit loads ({MAX_PARAMETERS:,})")
+        raise ValueError(f"the network is too large: {n_params:,} parameters, more than aekit "
+                         f"loads ({MAX_PARAMETERS:,})")
     expected = skeleton.state_dict()
     mismatch = sorted(set(expected) ^ set(tensors))
     tensors = {k: torch.as_tensor(v) for k, v in tensors.items()}

@@ -1,0 +1,116 @@
+"""`aekit train`'s options turned into a training job (kept apart so that `aekit train
+--help` imports no torch); the job itself is :func:`aekit.training_job.train_model`."""
+
+import os
+import sys
+
+import click
+
+from .train import PARAMS
+
+
+def run(opts, out, ckpt):
+    from ..errors import TrainingError
+    from ..training_job import train_model
+
+    if opts["resume"]:
+        cls, params, data, resume = _resumed(opts)
+    else:
+        cls, params, data, resume = _fresh(opts)
+    rank = int(os.environ.get("RANK", "0"))
+    announce = None
+    if resume is not None:
+        def announce():
+            click.echo(f"Resuming {opts['resume']} from epoch {resume.epoch}.", err=True)
+    try:
+        result = train_model(data, cls, params, out, ckpt, resume=resume, report=opts["report"],
+                             quiet=opts["quiet"], on_start=announce)
+    except KeyboardInterrupt:
+        if rank == 0:
+            where = f"the checkpoint {ckpt}" if ckpt.exists() else \
+                "no checkpoint (interrupted in the first epoch)"
+            click.echo(f"\nInterrupted; kept {where}.", err=True)
+            if ckpt.exists():
+                click.echo(f"Continue with: aekit train --resume {ckpt} -o {out}", err=True)
+        sys.exit(130)
+    except TrainingError as e:
+        kept = f"; the last good checkpoint is {ckpt}" if ckpt.exists() else ""
+        raise TrainingError(f"{e}{kept}") from None
+    if result is None:  # a rank other than 0 of a distributed run: rank 0 reports
+        return
+    for p in result.report_paths:
+        click.echo(f"wrote {p}", err=True)
+    s = result.estimator.training_summary_
+    click.echo(f"saved {out} ({s['epochs']} epochs{', stopped early' if s['stopped_early'] else ''}"
+               f", {s['seconds']:.0f} s on {s['device']})", err=True)
+    click.echo(result.evaluation_line)
+
+
+def _fresh(opts):
+    from ..autoencoder import Autoencoder, DenoisingAutoencoder
+    from ..training_job import TrainingData
+    from .options import table_kwargs
+
+    if opts["data_path"]:
+        table = table_kwargs(opts)
+        data = TrainingData("table", path=str(opts["data_path"]), limit=opts["limit"],
+                            label_column=table["label_column"],
+                            id_columns=list(table["id_columns"]),
+                            ignore_columns=list(table["ignore_columns"]), sep=table["sep"],
+                            decimal=table["decimal"])
+    else:
+        data_dir = os.path.abspath(opts["data_dir"]) if opts["data_dir"] else None
+        data = TrainingData("mnist", digits=list(opts["digits"] or []) or None,
+                            limit=opts["limit"], data_dir=data_dir)
+    cls = DenoisingAutoencoder if opts["noise"] else Autoencoder
+    # options left out take the estimator's defaults (a denoiser's network is larger),
+    # except the Autoencoder's input noise: without --noise the command trains a plain
+    # autoencoder, whose closer reconstructions suit `aekit detect` and `aekit denoise`
+    params = {k: opts[k] for k in PARAMS if opts.get(k) is not None}
+    if cls is Autoencoder:
+        params["noise"] = None
+    params["random_state"] = opts["seed"]
+    if data.source == "table" and opts["arch"] != "conv":
+        params.update(_table_sizes(data, params))
+    return cls, params, data, None
+
+
+def _table_sizes(data, params):
+    """The network sized from the table's width when --hidden/--code-size are not given,
+    said on stderr (a 32-wide code would not compress a 30-column table)."""
+    from ..anomaly import auto_sizes
+    from ..tables import open_table
+
+    n = open_table(data.path, label_column=data.label_column, id_columns=data.id_columns,
+                   ignore_columns=data.ignore_columns, sep=data.sep,
+                   decimal=data.decimal).n_features if data.path != "-" else None
+    missing = {k: "auto" for k in ("hidden", "code_size") if k not in params}
+    if not missing or n is None:
+        return {}
+    sizes = auto_sizes({**missing, "batch_size": None}, 0, n)
+    shown = " ".join(f"--{k.replace('_', '-')} {','.join(map(str, v)) if isinstance(v, tuple) else v}"
+                      for k, v in sizes.items())
+    click.echo(f"note: sized from the table's {n} feature columns: {shown}", err=True)
+    return sizes
+
+
+def _resumed(opts):
+    from ..autoencoder import Autoencoder, DenoisingAutoencoder
+    from ..checkpoint import read_checkpoint
+    from ..errors import AekitError, ModelFileError
+    from ..training_job import TrainingData
+
+    ckpt = read_checkpoint(opts["resume"])
+    try:
+        data = TrainingData.from_json(ckpt.data)
+    except ValueError as e:
+        raise ModelFileError(f"{opts['resume']} is a damaged training checkpoint ({e})") from None
+    if data.source == "table" and data.path == "-":
+        raise AekitError("cannot resume a run that read its data from stdin")
+    if opts["data_dir"]:
+        data.data_dir = os.path.abspath(opts["data_dir"])
+    params = {k: v for k, v in ckpt.params.items() if k != "verbose"}
+    if opts["device"] not in (None, "auto"):
+        params["device"] = opts["device"]
+    cls = DenoisingAutoencoder if ckpt.estimator == "DenoisingAutoencoder" else Autoencoder
+    return cls, params, data, ckpt

@@ -1,0 +1,112 @@
+"""The roles of a table's columns, and the chunks a table is read in."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import DataError
+
+
+@dataclass
+class Chunk:
+    """Consecutive rows of a table.
+
+    ``features``: the feature columns, a DataFrame (named as in the file; types as
+    read) or, on the integer fast path, a float array. ``carried``: a DataFrame of
+    the carried columns (label, ids), or None. ``first_row``: the 1-based data row
+    number of its first row.
+    """
+
+    features: object
+    carried: object
+    first_row: int
+
+    def __len__(self):
+        return len(self.features)
+
+
+class ColumnRoles:
+    """Which columns are features, which are carried through (a label, ids), which are
+    ignored, each named by header name or 0-based column number.
+
+    Attributes: ``feature_idx`` / ``feature_names`` (None without a header),
+    ``carried_idx`` / ``carried_names`` (ids first, then the label: the way people
+    read an output row), ``label_name``.
+
+    Raises
+    ------
+    DataError
+        A column is not found (the message lists the table's columns), named twice,
+        or no feature column is left.
+    """
+
+    def __init__(self, columns, has_header, source, label=None, ids=(), ignore=()):
+        self.columns, self.has_header, self.source = list(columns), has_header, source
+        roles = {}
+        for role, specs in (("id", list(ids or ())), ("label", [label] if label is not None
+                                                       else []), ("ignored", list(ignore or ()))):
+            for spec in specs:
+                i = self._index(spec, role)
+                if i in roles:
+                    raise DataError(f"column {self._name(i)!r} of {source} is named as both "
+                                    f"{roles[i]} and {role} column")
+                roles[i] = role
+        self.carried_idx = [i for i, r in roles.items() if r == "id"] + \
+            [i for i, r in roles.items() if r == "label"]
+        n_ids = sum(r == "id" for r in roles.values())
+        self.carried_names = [self._carried_name(i, roles[i], n_ids) for i in self.carried_idx]
+        self.label_name = self.carried_names[-1] if label is not None else None
+        self.feature_idx = [i for i in range(len(self.columns)) if i not in roles]
+        self.feature_names = [self.columns[i] for i in self.feature_idx] if has_header else None
+        if not self.feature_idx:
+            raise DataError(f"{source} has no feature columns left to use")
+
+    def _index(self, spec, role):
+        spec = str(spec)
+        if self.has_header and spec in self.columns:
+            return self.columns.index(spec)
+        if spec.lstrip("-").isdigit():
+            i = int(spec)
+            if -len(self.columns) <= i < len(self.columns):
+                return i % len(self.columns)
+        if self.has_header:
+            shown = ", ".join(self.columns[:10]) + ("..." if len(self.columns) > 10 else "")
+            known = f" (columns: {shown})"
+        else:
+            known = f" (the file has no header; give a column number 0..{len(self.columns) - 1})"
+        raise DataError(f"{role} column {spec!r} not found in {self.source}{known}")
+
+    def _name(self, i):
+        return self.columns[i] if self.has_header else str(i)
+
+    def _carried_name(self, i, role, n_ids):
+        """The output name of a carried column: its header name, else its role."""
+        if self.has_header:
+            return self.columns[i]
+        if role == "label":
+            return "label"
+        return "id" if n_ids == 1 else f"id_{i}"
+
+    @property
+    def n_features(self):
+        return len(self.feature_idx)
+
+
+def concat_chunks(chunks, feature_names=None):
+    """All the rows of ``chunks``: ``(features, carried)``, the features an array when
+    every chunk's are (the integer fast path), else a DataFrame; carried a DataFrame
+    or None."""
+    import pandas as pd
+
+    parts, carried = [], []
+    for ch in chunks:
+        parts.append(ch.features)
+        if ch.carried is not None:
+            carried.append(ch.carried)
+    if all(isinstance(p, np.ndarray) for p in parts):
+        features = np.concatenate(parts)
+    else:
+        features = pd.concat([pd.DataFrame(p, columns=feature_names or range(p.shape[1]))
+                              if isinstance(p, np.ndarray) else p for p in parts],
+                             ignore_index=True)
+    return features, (pd.concat(carried, ignore_index=True) if carried else None)
