@@ -186,25 +186,23 @@ def test_mask_fills_only_the_masked_pixels(tmp_path, dae_path, test_digits):
 
 
 def test_model_resolution_hook(tmp_path, dae_path, test_digits, monkeypatch):
-    from aekit.cli import denoise
+    import shutil
+
+    import aekit.pretrained
 
     (p,) = write_noisy(tmp_path, test_digits[:1])
-    monkeypatch.setattr(denoise, "_bundled_loader", lambda: None)
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    monkeypatch.setattr(aekit.pretrained, "FOLDER", bundled)  # an installation without them
     r = run("denoise", p)
-    assert r.exit_code == 2 and "--model" in r.output
+    assert r.exit_code == 1 and "--model" in r.output and "mnist-denoiser" in r.output
     assert not (tmp_path / "d00.denoised.png").exists()
-    asked = []
-
-    def fake_loader(name, device="auto"):
-        from aekit.serialization import load
-
-        asked.append(name)
-        return load(dae_path)
-
-    monkeypatch.setattr(denoise, "_bundled_loader", lambda: fake_loader)
-    r = run("denoise", p, "-q")
+    shutil.copy(dae_path, bundled / "mnist-denoiser.safetensors")
+    r = run("denoise", p, "-q")  # without --model: the bundled one
     assert r.exit_code == 0, r.output
-    assert asked == ["mnist-denoiser"] and (tmp_path / "d00.denoised.png").exists()
+    assert (tmp_path / "d00.denoised.png").exists()
+    r = run("denoise", p, "--model", "mnist-denoiser", "-o", tmp_path / "named.png")
+    assert r.exit_code == 0 and (tmp_path / "named.png").exists(), r.output
 
 
 def test_a_model_of_the_wrong_size_is_refused(tmp_path, test_digits):

@@ -164,8 +164,10 @@ def bad(tmp_path, name, text):
     ("empty.csv", "", "empty"),
     ("header_only.csv", ",".join(FEATURES) + "\n", "no data rows"),
     ("narrow.csv", "1,2,3\n4,5,6\n", "expects 6"),
-    ("words.csv", ",".join(FEATURES) + "\n1,2,3,4,5,6\n1,2,x,4,5,6\n", "non-numeric"),
-    ("ragged.csv", ",".join(FEATURES) + "\n1,2,3,4,5,6\n1,2,3,4,5,6,7\n", "unequal length"),
+    ("words.csv", ",".join(FEATURES) + "\n1,2,3,4,5,6\n1,2,x,4,5,6\n",
+     "line 3, column 'items' holds 'x', not a number"),
+    ("ragged.csv", ",".join(FEATURES) + "\n1,2,3,4,5,6\n1,2,3,4,5,6,7\n",
+     "line 3 has 7 fields but the header has 6"),
 ])
 def test_malformed_csv_one_line_error_and_no_output(files, tmp_path, name, text, message):
     src = bad(tmp_path, name, text)
@@ -179,11 +181,11 @@ def test_malformed_csv_one_line_error_and_no_output(files, tmp_path, name, text,
 
 
 def test_usage_errors(files, tmp_path, monkeypatch):
-    import aekit.cli.detect_run as run
+    import aekit.pretrained
 
-    monkeypatch.setattr(run, "_bundled_model_file", lambda: None)
+    monkeypatch.setattr(aekit.pretrained, "FOLDER", tmp_path)  # no bundled models installed
     r = detect(files / "score.csv")
-    assert r.exit_code == 2 and "--model" in r.stderr
+    assert r.exit_code == 1 and "mnist-detector" in r.stderr and "--model" in r.stderr
     r = detect(files / "score.csv", "--model", files / "model.safetensors", "--threshold", "1",
                "--contamination", "0.1")
     assert r.exit_code == 2 and "not both" in r.stderr
@@ -196,14 +198,14 @@ def test_usage_errors(files, tmp_path, monkeypatch):
 
 def test_chunked_scoring_matches_one_pass(files, tmp_path, monkeypatch):
     """Rows stream through in chunks (for files larger than memory): same output, one header."""
-    import aekit.cli.detect_run as run
+    import aekit.detection as detection
 
     rng = np.random.RandomState(3)
     X, _ = make_table(rng, 700, n_anomalies=10)
     pd.DataFrame(X, columns=FEATURES).to_csv(tmp_path / "big.csv", index=False)
     args = [tmp_path / "big.csv", "--model", files / "model.safetensors", "--explain", 1, "-q"]
     whole = detect(*args).stdout
-    monkeypatch.setattr(run, "CELLS_PER_CHUNK", 1)  # the smallest chunk: 256 rows
+    monkeypatch.setattr(detection, "CELLS_PER_CHUNK", 1)  # the smallest chunk: 256 rows
     chunked = detect(*args).stdout
     assert chunked == whole
     out = read_csv_output(chunked)

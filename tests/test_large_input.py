@@ -106,7 +106,7 @@ def test_detect_a_million_rows_with_bounded_memory(files, tmp_path):
 
 def test_the_memory_bound_would_catch_reading_the_table_whole(files):
     """The control: the same table read in one piece grows far past MAX_GROWTH."""
-    read_whole = ("import sys; from aekit.tabular import CsvTable; "
+    read_whole = ("import sys; from aekit.tables.csv_table import CsvTable; "
                   "X, _ = CsvTable(sys.argv[1], chunksize=10**7).read_all(); print(X.shape)")
     small, _ = peak_rss(sys.executable, "-c", read_whole, files / "thousand.csv")
     big, _ = peak_rss(sys.executable, "-c", read_whole, files / "million.csv")

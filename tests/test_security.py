@@ -153,7 +153,7 @@ def test_valid_files_load_with_pickle_and_torch_load_disabled(tmp_path, monkeypa
 
 def _small_model_file(tmp_path):
     """(X, path, metadata document, tensors) of a tiny fitted Autoencoder."""
-    from aekit.serialization import read_model_file
+    from aekit.model_file import read_model_file
 
     X = np.random.RandomState(0).rand(32, 4)
     good = aekit.Autoencoder(hidden=(4,), code_size=2, epochs=1, device="cpu",
@@ -166,7 +166,7 @@ def test_a_pickle_hidden_in_the_metadata_stays_a_string(tmp_path):
     import base64
     import json
 
-    from safetensors.torch import save_file
+    from safetensors.numpy import save_file
 
     X, good, doc, tensors = _small_model_file(tmp_path)
     marker = tmp_path / "marker"
@@ -189,7 +189,7 @@ def test_a_safetensors_header_length_starting_with_a_pickle_opcode_still_loads(t
     """A header length whose first byte is 0x80 (pickle's PROTO) is a safetensors file."""
     import json
 
-    from safetensors.torch import save_file
+    from safetensors.numpy import save_file
 
     X, good, doc, tensors = _small_model_file(tmp_path)
     path = tmp_path / "padded.safetensors"

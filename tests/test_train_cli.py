@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import aekit
 from aekit.cli import cli
-from aekit.serialization import read_model_file
+from aekit.model_file import read_model_file
 
 TINY = ["--hidden", "16", "--code-size", "4", "--batch-size", "64", "--quiet"]
 
@@ -29,10 +29,10 @@ def test_train_mnist_digits_saves_a_loadable_model(mnist_dir, tmp_path):
     assert est.n_features_in_ == 784 and est.code_size == 4
     doc, _ = read_model_file(out)
     assert doc["data"]["digits"] == [1, 7]
-    assert len(doc["error_quantiles"]) == 1001
     # detect scores pixel models by the relative error, as AnomalyDetector does
-    assert doc["score_type"] == "relative" and len(doc["score_quantiles"]) == 1001
-    assert doc["score_quantiles"] == sorted(doc["score_quantiles"])
+    assert doc["scoring"]["score_type"] == "relative"
+    assert len(doc["scoring"]["quantiles"]) == 1001
+    assert doc["scoring"]["quantiles"] == sorted(doc["scoring"]["quantiles"])
     assert doc["evaluation"]["n_test"] == 1135 + 1028  # test images of 1 and 7
     assert (tmp_path / "rep" / "loss_curves.png").stat().st_size > 1000
     assert (tmp_path / "rep" / "reconstructions.png").stat().st_size > 1000
@@ -41,7 +41,18 @@ def test_train_mnist_digits_saves_a_loadable_model(mnist_dir, tmp_path):
     assert "784-16-4-16-784" in info.output and "epochs" in info.output
 
 
-def test_denoiser_takes_the_denoising_estimators_network_unless_told(tmp_path, rng):
+def test_denoiser_takes_the_denoising_estimators_network_unless_told(tmp_path, rng,
+                                                                     mnist_dir):
+    out = tmp_path / "mnist.safetensors"
+    r = run(["train", "--data-dir", str(mnist_dir), "--limit", "64", "--noise", "gaussian:0.5",
+             "--epochs", "1", "--quiet", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    est, defaults = aekit.load(out), aekit.DenoisingAutoencoder().get_params()
+    assert (est.hidden, est.code_size, est.batch_norm) == \
+        (defaults["hidden"], defaults["code_size"], defaults["batch_norm"])
+    # what a denoiser is for: the PSNR on noisy test images (issue 15, item 14)
+    assert "denoising PSNR on 10000 MNIST test images with its training noise gaussian:0.5" \
+        in r.output and "PCA-64" in r.output
     data = tmp_path / "t.csv"
     X = rng.rand(64, 6)
     data.write_text("\n".join(",".join(f"{v:.4f}" for v in row) for row in X) + "\n")
@@ -51,8 +62,9 @@ def test_denoiser_takes_the_denoising_estimators_network_unless_told(tmp_path, r
              "--quiet", "-o", str(out)])
     assert r.exit_code == 0, r.output
     est = aekit.load(out)
-    assert (est.hidden, est.code_size, est.batch_norm) == \
-        (defaults["hidden"], defaults["code_size"], defaults["batch_norm"])
+    # a 6-column table sizes the network (a 128-wide code would not compress it), and says so
+    assert "sized from the table's 6 feature columns: --hidden 48,24 --code-size 3" in r.stderr
+    assert (est.hidden, est.code_size, est.batch_norm) == ((48, 24), 3, defaults["batch_norm"])
     r = run(["train", "--data", str(data), "--noise", "gaussian:0.2", "--epochs", "1",
              "--no-batch-norm", *TINY, "-o", str(out)])
     est = aekit.load(out)
@@ -60,8 +72,7 @@ def test_denoiser_takes_the_denoising_estimators_network_unless_told(tmp_path, r
     r = run(["train", "--data", str(data), "--epochs", "1", "--quiet", "-o", str(out)])
     plain = aekit.Autoencoder().get_params()
     est = aekit.load(out)
-    assert (est.hidden, est.code_size, est.batch_norm) == \
-        (plain["hidden"], plain["code_size"], plain["batch_norm"])
+    assert (est.hidden, est.code_size, est.batch_norm) == ((48, 24), 3, plain["batch_norm"])
     # but no input noise: without --noise the command trains a plain autoencoder
     assert plain["noise"] is not None and est.noise is None
     assert est.training_summary_["noise"] is None
@@ -77,10 +88,12 @@ def test_train_denoising_on_csv(tmp_path, rng):
              "--epochs", "2", *TINY, "-o", str(out)])
     assert r.exit_code == 0, r.output
     est = aekit.load(out)
-    assert type(est).__name__ == "DenoisingAutoencoder" and est.scaling_ == "standard"
+    assert type(est).__name__ == "DenoisingAutoencoder" and est.schema_.scaling == "standard"
     assert est.n_features_in_ == 5
-    assert read_model_file(out)[0]["data"]["feature_names"] == ["a", "b", "c", "d", "e"]
-    assert read_model_file(out)[0]["score_type"] == "mse"  # standardised table: plain MSE
+    assert est.schema_.feature_names == ["a", "b", "c", "d", "e"]
+    assert list(est.feature_names_in_) == ["a", "b", "c", "d", "e"]
+    # standardised table: plain MSE
+    assert read_model_file(out)[0]["scoring"]["score_type"] == "mse"
 
 
 def _state(path):
@@ -96,7 +109,7 @@ def test_interrupt_then_resume_matches_uninterrupted_run(mnist_dir, tmp_path, mo
     full = tmp_path / "full.safetensors"
     assert run([*args, "-o", str(full)]).exit_code == 0
 
-    from aekit import training
+    from aekit.nn import training
 
     original = training.Trainer._train_one_epoch
 
@@ -119,11 +132,11 @@ def test_interrupt_then_resume_matches_uninterrupted_run(mnist_dir, tmp_path, mo
     a, b = _state(full), _state(part)
     assert a.keys() == b.keys()
     for k in a:
-        assert np.array_equal(a[k].numpy(), b[k].numpy()), k
+        assert np.array_equal(a[k], b[k]), k
 
 
 def test_nan_loss_stops_with_message_and_keeps_checkpoint(mnist_dir, tmp_path, monkeypatch):
-    from aekit import training
+    from aekit.nn import training
 
     original = training.Trainer._train_one_epoch
 

@@ -36,8 +36,8 @@ def path_of(name):
     path = FOLDER / f"{name}.safetensors"
     if not path.exists():
         raise ModelFileError(
-            f"the bundled model {name!r} is missing from this installation ({path}); "
-            "re-create it with scripts/train_pretrained.py")
+            f"the bundled model {name!r} is missing from this installation ({path}): give a "
+            "model file with --model, or re-create it with scripts/train_pretrained.py")
     return path
 
 
