@@ -75,6 +75,14 @@ def _download(cache):
     return None
 
 
+def load_mnist_pair(root=None, train_limit=None, test_limit=None):
+    """``(X, y, X_test, y_test)``: the training and test sets, cut to their first
+    ``train_limit`` / ``test_limit`` images when given (quick checks)."""
+    X, y = load_mnist("train", root=root)
+    Xt, yt = load_mnist("test", root=root)
+    return X[:train_limit], y[:train_limit], Xt[:test_limit], yt[:test_limit]
+
+
 def load_mnist(split="train", root=None, download=True):
     """Return ``(X, y)``: X float32 (n, 784) in [0, 1], y int64 labels (n,).
 

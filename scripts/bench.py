@@ -157,10 +157,10 @@ def bench_pyod(digits, epochs, device, data_dir):
         ours = AnomalyDetector(epochs=epochs, device=device, random_state=0)
         t_ours, _ = timed(lambda: ours.fit(X))
         a_ours = 100 * roc_auc_score(yte != d, -ours.score_samples(Xte))
-        sizes = ours.autoencoder_.get_params()
-        hidden_list = [*sizes["hidden"], sizes["code_size"]]
+        config = ours.networks_[0].config
+        hidden_list = [*config.hidden, config.code_size]
         theirs = PyODAutoEncoder(hidden_neuron_list=hidden_list, epoch_num=epochs,
-                                 batch_size=sizes["batch_size"], device=device,
+                                 batch_size=ours.training_summary_["batch_size"], device=device,
                                  random_state=0, verbose=0)
         t_theirs, _ = timed(lambda: theirs.fit(X))
         a_theirs = 100 * roc_auc_score(yte != d, theirs.decision_function(Xte))
@@ -174,7 +174,7 @@ def bench_pyod(digits, epochs, device, data_dir):
     rows.append(f"| **mean / total** | **{ma:.2f}** | **{mp:.2f}** | **{tot['aekit'][0]:.1f}** "
                 f"| **{tot['pyod'][0]:.1f}** |")
     rows += ["", f"Both: layers 784-{'-'.join(map(str, hidden_list))} (mirrored decoder), "
-             f"batch {sizes['batch_size']}, {epochs} epochs; PyOD {pyod.__version__} "
+             f"batch {ours.training_summary_['batch_size']}, {epochs} epochs; PyOD {pyod.__version__} "
              "otherwise at its defaults (dropout 0.2, batch norm, standardised inputs, "
              "MSE score), aekit at AnomalyDetector's defaults (relative score). "
              f"**aekit / PyOD fit time: {tot['aekit'][0] / tot['pyod'][0]:.2f}x; mean AUROC "

@@ -5,10 +5,8 @@ For each D: `aekit train --digits D` (the train command's defaults), a CSV of
 on it, then the AUROC of the output's anomaly_score column against label != D.
 The commands run are printed.
 
-A model file without "score_type" (older `aekit train`) is scored by plain
-mean squared error. With --relative-copy the script also writes a copy of the
-same network carrying the relative score's training quantiles (what
-AnomalyDetector uses on [0, 1] data) and runs `aekit detect` on that copy too.
+`aekit train` stores the score a model of [0, 1] pixels is read by (the relative
+reconstruction error, as AnomalyDetector uses it) with its training quantiles.
 
     python scripts/bench_detect_digit.py --digits 3 --work /tmp/detect_digits
 """
@@ -34,7 +32,6 @@ def main():
     p.add_argument("--data-dir", default=None)
     p.add_argument("--train-args", default="", help="extra `aekit train` options, quoted")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--relative-copy", action="store_true")
     a = p.parse_args()
 
     import pandas as pd
@@ -62,10 +59,7 @@ def main():
         if not model.exists():
             run(aekit + ["train", "--digits", str(d), *data_dir, "-q", "-o", str(model),
                          *shlex.split(a.train_args)])
-        models = [("as trained", model)]
-        if a.relative_copy:
-            models.append(("relative score", relative_copy(model, d, a.data_dir)))
-        for how, m in models:
+        for how, m in [("as trained", model)]:
             out = work / f"{m.stem}_scores.csv"
             run(aekit + ["detect", str(csv), "--model", str(m), "--label-column", "label",
                          "--explain", "3", "-o", str(out)])
@@ -82,24 +76,6 @@ def main():
     print("|---:|---|---:|---:|---:|")
     for d, how, auroc, tp, fp in rows:
         print(f"| {d} | {how} | {auroc:.2f} | {tp}/40 | {fp}/400 |")
-
-
-def relative_copy(model, digit, data_dir):
-    """The same network, saved with the relative score's quantiles on its training digits."""
-    from aekit import load_mnist
-    from aekit.anomaly import QUANTILE_PERCENTS, autoencoder_contributions
-    from aekit.serialization import estimator_from, read_model_file, save
-
-    doc, tensors = read_model_file(model)
-    est = estimator_from(doc, tensors, model)
-    X, y = load_mnist("train", root=data_dir)
-    scores = autoencoder_contributions(est, X[y == digit], "relative").mean(axis=1)
-    extra = {k: doc[k] for k in ("data", "evaluation", "error_quantiles") if k in doc}
-    extra.update(score_type="relative",
-                 score_quantiles=np.percentile(scores, QUANTILE_PERCENTS).tolist())
-    out = model.with_name(model.stem + "_relative.safetensors")
-    save(est, out, extra_meta=extra)
-    return out
 
 
 if __name__ == "__main__":

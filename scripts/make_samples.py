@@ -23,7 +23,7 @@ from aekit import load_mnist
 from aekit.atomic import atomic_open
 from aekit.evaluation.synthetic import non_digits
 from aekit.images import write_png
-from aekit.noise import parse_noise
+from aekit.nn.noise import parse_noise
 
 OUT = Path(__file__).resolve().parents[1] / "samples"
 SEED = 0

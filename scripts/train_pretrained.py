@@ -19,7 +19,6 @@ import torch
 from aekit import AnomalyDetector, DenoisingAutoencoder, load_mnist
 from aekit.evaluation.denoise import protocol_d
 from aekit.evaluation.synthetic import non_digits
-from aekit.serialization import save
 
 OUT = Path(__file__).resolve().parents[1] / "aekit" / "pretrained"
 SEED = 0
@@ -87,9 +86,9 @@ def main():
         est, figures = job(X, Xt)
         est.device = "auto"
         path = a.out / f"{name}.safetensors"
-        save(est, path, weights_dtype=torch.float16,
-             extra_meta={"evaluation": figures,
-                         "data": {"source": "mnist", "digits": None, "pretrained": name}})
+        est.save(path, weights_dtype=np.float16,
+                 metadata={"evaluation": figures,
+                           "data": {"source": "mnist", "digits": None, "pretrained": name}})
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)", flush=True)
 
 

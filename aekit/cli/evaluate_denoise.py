@@ -2,7 +2,7 @@
 
 import click
 
-from .options import check_output_path, data_dir_option, device_option, model_option
+from .options import check_output_path, data_dir_option, device_option, model_option, write_json
 
 NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 
@@ -38,22 +38,14 @@ def command(model, baselines_only, data_dir, noises, seed, limit, train_limit, p
       aekit evaluate denoise --model dae.safetensors
       aekit evaluate denoise --baselines-only
     """
-    import json
-
-    from ..atomic import atomic_open
-    from ..datasets import load_mnist
+    from ..datasets import load_mnist_pair
     from ..evaluation.denoise import REFERENCES, picture as draw, protocol_d
     from ..loading import load
 
     for out in (picture, json_out):
         check_output_path(out, model)
     est = None if baselines_only else load(model or "mnist-denoiser", device=device)
-    X, _ = load_mnist("train", root=data_dir)
-    X_test, _ = load_mnist("test", root=data_dir)
-    if train_limit:
-        X = X[:train_limit]
-    if limit:
-        X_test = X_test[:limit]
+    X, _, X_test, _ = load_mnist_pair(data_dir, train_limit, limit)
     if limit or train_limit:
         click.echo("note: --limit/--train-limit make this a quick check, not protocol D", err=True)
     result = protocol_d(est, X, X_test, noises=noises or NOISES, seed=seed,
@@ -65,6 +57,4 @@ def command(model, baselines_only, data_dir, noises, seed, limit, train_limit, p
     if json_out:
         doc = result.to_dict()
         doc["model"] = str(model) if model else (None if baselines_only else "bundled")
-        with atomic_open(json_out) as f:
-            json.dump(doc, f, indent=1)
-        click.echo(f"wrote {json_out}", err=True)
+        write_json(json_out, doc)

@@ -2,7 +2,7 @@
 
 import click
 
-from .options import check_output_path, data_dir_option, device_option, model_option
+from .options import check_output_path, data_dir_option, device_option, model_option, write_json
 
 PATTERNS = ("random25", "block10")
 
@@ -43,22 +43,14 @@ def command(model, baselines_only, data_dir, patterns, seed, limit, train_limit,
     Example:
       aekit evaluate impute --model dae.safetensors
     """
-    import json
-
-    from ..atomic import atomic_open
-    from ..datasets import load_mnist
+    from ..datasets import load_mnist_pair
     from ..evaluation.impute import picture as draw, protocol_impute
     from ..loading import load
 
     for out in (picture, json_out):
         check_output_path(out, model)
     est = None if baselines_only else load(model or "mnist-denoiser", device=device)
-    X, _ = load_mnist("train", root=data_dir)
-    X_test, _ = load_mnist("test", root=data_dir)
-    if train_limit:
-        X = X[:train_limit]
-    if limit:
-        X_test = X_test[:limit]
+    X, _, X_test, _ = load_mnist_pair(data_dir, train_limit, limit)
     result = protocol_impute(est, X, X_test, patterns=patterns or PATTERNS, seed=seed,
                              pca_components=pca_components,
                              log=lambda line: click.echo(line, err=True))
@@ -68,6 +60,4 @@ def command(model, baselines_only, data_dir, patterns, seed, limit, train_limit,
     if json_out:
         doc = result.to_dict()
         doc["model"] = str(model) if model else (None if baselines_only else "bundled")
-        with atomic_open(json_out) as f:
-            json.dump(doc, f, indent=1)
-        click.echo(f"wrote {json_out}", err=True)
+        write_json(json_out, doc)

@@ -2,7 +2,7 @@
 
 import click
 
-from .options import IntList, check_output_path, data_dir_option, device_option
+from .options import IntList, check_output_path, data_dir_option, device_option, write_json
 
 
 @click.command()
@@ -36,9 +36,6 @@ def command(digits, data_dir, roc_png, json_out, seed, limit, epochs, no_pca, de
       aekit evaluate oneclass                     # all ten digits (minutes)
       aekit evaluate oneclass --digits 2,8 --roc roc_2_8.png
     """
-    import json
-
-    from ..atomic import atomic_open
     from ..evaluation.oneclass import REFERENCES, default_detectors, one_class_auroc, roc_figure
 
     check_output_path(roc_png)
@@ -68,6 +65,4 @@ def command(digits, data_dir, roc_png, json_out, seed, limit, epochs, no_pca, de
     roc_figure(result, roc_png)
     click.echo(f"wrote {roc_png}", err=True)
     if json_out:
-        with atomic_open(json_out) as f:
-            json.dump(result.to_dict(), f, indent=1)
-        click.echo(f"wrote {json_out}", err=True)
+        write_json(json_out, result.to_dict())

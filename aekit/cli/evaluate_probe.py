@@ -2,7 +2,7 @@
 
 import click
 
-from .options import IntList, check_output_path, data_dir_option, device_option
+from .options import IntList, check_output_path, data_dir_option, device_option, write_json
 
 
 @click.command()
@@ -44,9 +44,6 @@ REFERENCES = "references (PROTOCOLS.md F): PCA-32 90.1%, PCA-2 44.6%, raw pixels
 
 
 def run(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet):
-    import json
-
-    from ..atomic import atomic_open
     from ..datasets import load_mnist
     from ..evaluation.probe import plot_latent_maps, run_probe
 
@@ -89,6 +86,4 @@ def run(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet):
                "seed": seed, "epochs_override": epochs,
                "results": [{"method": r.method, "k": r.k, "accuracy": round(r.accuracy, 4),
                             "fit_seconds": r.fit_seconds, **r.details} for r in results]}
-        with atomic_open(json_out) as f:
-            json.dump(doc, f, indent=2)
-        click.echo(f"wrote {json_out}", err=True)
+        write_json(json_out, doc)

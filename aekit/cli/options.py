@@ -152,3 +152,14 @@ def check_output_path(out, *inputs):
     parent = out_p.parent if str(out_p.parent) else Path(".")
     if not parent.is_dir():
         raise click.ClickException(f"output folder does not exist: {parent}")
+
+
+def write_json(path, doc):
+    """Write ``doc`` as JSON to ``path`` (atomically) and say so on stderr."""
+    import json
+
+    from ..atomic import atomic_open
+
+    with atomic_open(path) as f:
+        json.dump(doc, f, indent=1)
+    click.echo(f"wrote {path}", err=True)

@@ -9,11 +9,6 @@ from ..params import AutoencoderParams as P
 from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, param_option,
                       table_options)
 
-# the options that are estimator parameters (their defaults are the estimator's own)
-PARAMS = ("code_size", "hidden", "arch", "channels", "noise", "epochs", "batch_size", "lr",
-          "lr_schedule", "optimizer", "momentum", "weight_decay", "dropout", "batch_norm",
-          "validation_fraction", "patience", "lr_patience", "device")
-
 
 @click.command()
 @data_dir_option

@@ -6,7 +6,10 @@ import sys
 
 import click
 
-from .train import PARAMS
+# the options that are estimator parameters (their defaults are the estimator's own)
+PARAMS = ("code_size", "hidden", "arch", "channels", "noise", "epochs", "batch_size", "lr",
+          "lr_schedule", "optimizer", "momentum", "weight_decay", "dropout", "batch_norm",
+          "validation_fraction", "patience", "lr_patience", "device")
 
 
 def run(opts, out, ckpt):
@@ -18,10 +21,8 @@ def run(opts, out, ckpt):
     else:
         cls, params, data, resume = _fresh(opts)
     rank = int(os.environ.get("RANK", "0"))
-    announce = None
-    if resume is not None:
-        def announce():
-            click.echo(f"Resuming {opts['resume']} from epoch {resume.epoch}.", err=True)
+    announce = None if resume is None else (lambda: click.echo(
+        f"Resuming {opts['resume']} from epoch {resume.epoch}.", err=True))
     try:
         result = train_model(data, cls, params, out, ckpt, resume=resume, report=opts["report"],
                              quiet=opts["quiet"], on_start=announce)

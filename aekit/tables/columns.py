@@ -92,6 +92,23 @@ class ColumnRoles:
         return len(self.feature_idx)
 
 
+class Table:
+    """What every table offers, given its ``roles`` (:class:`ColumnRoles`) and ``chunks()``."""
+
+    @property
+    def feature_names(self):
+        """The feature columns' names, or None for a headerless file."""
+        return self.roles.feature_names
+
+    @property
+    def n_features(self):
+        return self.roles.n_features
+
+    def read_all(self):
+        """All rows at once: ``(features, carried)`` (see :func:`concat_chunks`)."""
+        return concat_chunks(self.chunks(), self.feature_names)
+
+
 def concat_chunks(chunks, feature_names=None):
     """All the rows of ``chunks``: ``(features, carried)``, the features an array when
     every chunk's are (the integer fast path), else a DataFrame; carried a DataFrame

@@ -24,10 +24,9 @@ import sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 
 from ..errors import DataError
-from .columns import Chunk, ColumnRoles, concat_chunks
+from .columns import Chunk, ColumnRoles, Table
 from .integers import parse_integer_rows
 from .lines import BOM, MAX_LINE, CheckedRows, Prepend, line_blocks
 
@@ -90,7 +89,7 @@ def looks_like_header(first, second, decimal):
     return not any(numeric)
 
 
-class CsvTable:
+class CsvTable(Table):
     """A CSV table read in chunks of rows.
 
     Parameters
@@ -184,15 +183,6 @@ class CsvTable:
         self._header_bytes = len(raw_lines[0]) - self._bom if self.has_header else 0
 
     # -- what the table holds ------------------------------------------------------
-    @property
-    def feature_names(self):
-        """The feature columns' names, or None for a headerless file."""
-        return self.roles.feature_names
-
-    @property
-    def n_features(self):
-        return self.roles.n_features
-
     @property
     def dialect_note(self):
         """A line for people when the file is not a plain comma-separated one, else None."""
@@ -331,8 +321,3 @@ class CsvTable:
         """A :class:`~aekit.errors.CellError` about ``chunk`` as a one-line DataError naming
         the file, the line and the column."""
         return error.at(self.name, f"line {self.line_of(chunk.first_row + error.row)}")
-
-    def read_all(self):
-        """All rows at once: ``(features, carried)`` (see
-        :func:`~aekit.tables.columns.concat_chunks`)."""
-        return concat_chunks(self.chunks(), self.feature_names)

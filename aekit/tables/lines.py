@@ -36,11 +36,8 @@ def line_blocks(f, block_bytes):
         pending = buf[cut:]
 
 
-class Prepend(io.RawIOBase):
-    """A binary stream that first returns ``head`` (bytes already read) then the rest of ``f``."""
-
-    def __init__(self, head, f):
-        self._head, self._f = head, f
+class ReadOnlyStream(io.RawIOBase):
+    """A binary stream defined by its ``read``."""
 
     def readable(self):
         return True
@@ -49,6 +46,13 @@ class Prepend(io.RawIOBase):
         data = self.read(len(b))
         b[:len(data)] = data
         return len(data)
+
+
+class Prepend(ReadOnlyStream):
+    """A binary stream that first returns ``head`` (bytes already read) then the rest of ``f``."""
+
+    def __init__(self, head, f):
+        self._head, self._f = head, f
 
     def read(self, n=-1):
         if self._head:
@@ -60,7 +64,7 @@ class Prepend(io.RawIOBase):
         return self._f.read(n)
 
 
-class CheckedRows(io.RawIOBase):
+class CheckedRows(ReadOnlyStream):
     """Passes a CSV's bytes through, refusing the first row whose number of fields is not
     ``n_columns``, and noting the blank lines (which readers skip), so that a data row's
     line number can be found again (:meth:`line_of`).
@@ -80,14 +84,6 @@ class CheckedRows(io.RawIOBase):
         self._tail = b""
         self.checking = True
         self.blank_lines = []
-
-    def readable(self):
-        return True
-
-    def readinto(self, b):
-        data = self.read(len(b))
-        b[:len(data)] = data
-        return len(data)
 
     def read(self, n=-1):
         data = self._f.read(n)

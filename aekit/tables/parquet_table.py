@@ -7,7 +7,7 @@ columns used. Columns are named by the file, so a Parquet table always has names
 from pathlib import Path
 
 from ..errors import DataError
-from .columns import Chunk, ColumnRoles, concat_chunks
+from .columns import Chunk, ColumnRoles, Table
 
 DEFAULT_CHUNK = 50_000
 SUFFIXES = (".parquet", ".pq")
@@ -21,7 +21,7 @@ def is_parquet(path):
     return p.is_dir() and any(q.suffix.lower() in SUFFIXES for q in p.iterdir())
 
 
-class ParquetTable:
+class ParquetTable(Table):
     """A Parquet table read in chunks of rows; the same interface as
     :class:`~aekit.tables.csv_table.CsvTable` (``roles``, ``feature_names``,
     ``chunks()``, ``locate``, ``read_all``).
@@ -52,14 +52,6 @@ class ParquetTable:
         self.columns, self.n_columns = columns, len(columns)
         self.roles = ColumnRoles(columns, True, self.name, label_column, id_columns,
                                  ignore_columns)
-
-    @property
-    def feature_names(self):
-        return self.roles.feature_names
-
-    @property
-    def n_features(self):
-        return self.roles.n_features
 
     def chunks(self):
         """Yield :class:`~aekit.tables.columns.Chunk` objects in the dataset's row order."""
@@ -93,8 +85,3 @@ class ParquetTable:
     def locate(self, error, chunk):
         """A :class:`~aekit.errors.CellError` about ``chunk`` as a DataError naming the row."""
         return error.at(self.name, f"row {chunk.first_row + error.row}")
-
-    def read_all(self):
-        """All rows at once: ``(features, carried)`` (see
-        :func:`~aekit.tables.columns.concat_chunks`)."""
-        return concat_chunks(self.chunks(), self.feature_names)
