@@ -1,0 +1,117 @@
+"""Model files of format version 1 (aekit 0.1) still load, and give the numbers 0.1 gave.
+
+The files and 0.1's outputs are in tests/data/v1 (see its README); the bundled models
+are format-1 files too.
+"""
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import aekit
+from aekit.cli import cli
+from aekit.model_file import read_model_file
+
+V1 = Path(__file__).parent / "data" / "v1"
+EXPECTED = json.loads((V1 / "expected.json").read_text())
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def table():
+    return pd.read_csv(V1 / "table.csv")
+
+
+def test_the_fixtures_are_format_1_files():
+    from safetensors import safe_open
+
+    for name in ("autoencoder", "denoiser", "detector", "pca_detector", "cli_table",
+                 "table.ckpt"):
+        with safe_open(str(V1 / f"{name}.safetensors"), framework="numpy") as f:
+            assert json.loads(f.metadata()["aekit"])["format_version"] == 1, name
+
+
+def test_estimators_of_format_1_give_the_same_numbers(table):
+    first = table.iloc[:20]
+    ae = aekit.load(V1 / "autoencoder.safetensors", device="cpu")
+    np.testing.assert_allclose(ae.transform(first), EXPECTED["autoencoder_transform"],
+                               rtol=1e-5, atol=1e-6)
+    assert list(ae.feature_names_in_) == list(table.columns)
+    det = aekit.load(V1 / "detector.safetensors", device="cpu")
+    np.testing.assert_allclose(det.anomaly_score(first), EXPECTED["detector_anomaly_score"],
+                               rtol=1e-5)
+    pca = aekit.load(V1 / "pca_detector.safetensors", device="cpu")
+    np.testing.assert_allclose(pca.anomaly_score(first), EXPECTED["pca_detector_anomaly_score"],
+                               rtol=1e-6)
+    dae = aekit.load(V1 / "denoiser.safetensors", device="cpu")
+    U = np.asarray(EXPECTED["denoiser_reconstruct_input"], dtype=np.float32)
+    np.testing.assert_allclose(dae.reconstruct(U), EXPECTED["denoiser_reconstruct"],
+                               rtol=1e-5, atol=1e-6)
+    cli_model = aekit.load(V1 / "cli_table.safetensors", device="cpu")
+    np.testing.assert_allclose(cli_model.transform(first.to_numpy()),
+                               EXPECTED["cli_table_transform"], rtol=1e-5, atol=1e-6)
+
+
+def test_detect_with_a_format_1_model_writes_what_0_1_wrote(tmp_path, table):
+    data = tmp_path / "first20.csv"
+    table.iloc[:20].to_csv(data, index=False)
+    r = CliRunner().invoke(cli, ["detect", str(data), "-m", str(V1 / "cli_table.safetensors"),
+                                 "--device", "cpu", "-q"])
+    assert r.exit_code == 0, r.output
+    got = pd.read_csv(io.StringIO(r.stdout))
+    want = pd.read_csv(io.StringIO(EXPECTED["cli_table_detect_csv"]))
+    np.testing.assert_allclose(got["anomaly_score"], want["anomaly_score"], rtol=1e-5)
+    assert got["is_anomaly"].tolist() == want["is_anomaly"].tolist()
+
+
+def test_the_bundled_format_1_detector_scores_as_before():
+    assert read_model_file(ROOT / "aekit" / "pretrained" / "mnist-detector.safetensors")[0][
+        "format_version"] == 1
+    r = CliRunner().invoke(cli, ["detect", str(ROOT / "samples" / "mnist_rows.csv"),
+                                 "--label-column", "anomaly", "--device", "cpu", "-q"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()[:6]
+    want = EXPECTED["bundled_detector_mnist_rows_first5"]
+    assert len(want) == 6 and lines[0] == want[0] == "anomaly,anomaly_score,is_anomaly"
+    for a, b in zip(lines[1:], want[1:]):
+        (la, sa, fa), (lb, sb, fb) = a.split(","), b.split(",")
+        assert (la, fa) == (lb, fb) and float(sa) == pytest.approx(float(sb), rel=1e-4)
+
+
+def test_numpy_and_torch_score_a_format_1_detector_alike(table):
+    from aekit.inference import NumpyDetector
+
+    doc, tensors = read_model_file(V1 / "detector.safetensors")
+    numpy_detector = NumpyDetector.from_document(doc, tensors)
+    assert numpy_detector is not None
+    X = table.to_numpy(np.float32)[:20]
+    np.testing.assert_allclose(numpy_detector.anomaly_score(X),
+                               EXPECTED["detector_anomaly_score"], rtol=1e-4)
+
+
+def test_a_format_1_checkpoint_resumes(tmp_path, monkeypatch):
+    """A 0.1 checkpoint (data spec "csv" with a relative path) trains on to its end."""
+    work = tmp_path / "v1"
+    shutil.copytree(V1, work)
+    monkeypatch.chdir(work)
+    r = CliRunner().invoke(cli, ["train", "--resume", "table.ckpt.safetensors", "-q",
+                                 "--device", "cpu", "-o", "resumed.safetensors"])
+    assert r.exit_code == 0, r.output
+    assert "Resuming table.ckpt.safetensors from epoch 1" in r.stderr
+    est = aekit.load(work / "resumed.safetensors")
+    assert est.n_epochs_ == 2 and read_model_file(work / "resumed.safetensors")[0][
+        "format_version"] == 2
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "denoiser", "detector", "pca_detector",
+                                  "cli_table", "table.ckpt"])
+def test_info_describes_format_1_files(name):
+    r = CliRunner().invoke(cli, ["info", str(V1 / f"{name}.safetensors")])
+    assert r.exit_code == 0, r.output
+    assert "format version: 1 (written by aekit 0.1.0)" in r.output
