@@ -29,12 +29,42 @@ def denoiser_of(model):
     return ae
 
 
+# An input is unlike the model's training images when its cleaned version, fed back to
+# the model, is reconstructed worse than this share of the training images were: the
+# cleaned version of a digit, even a heavily corrupted one, is a digit the model knows;
+# that of a photo or a strip of several digits is not. BENCHMARKS.md gives the rates it
+# flags (`python scripts/bench_unfamiliar.py`).
+UNFAMILIAR_PERCENTILE = 95.0
+
+
+def unfamiliarity(model, frames):
+    """How unlike the model's training images cleaned 28x28 ``frames`` (n, 784) in [0, 1]
+    are: the anomaly score (:mod:`aekit.scoring`) of each, fed back to the model, divided
+    by the training images' :data:`UNFAMILIAR_PERCENTILE`-th percentile score (above 1:
+    most likely not a digit the model knows), or None when the model stores no training
+    quantiles."""
+    from .loading import autoencoder_of
+    from .scoring import QUANTILE_PERCENTS, row_scores
+
+    ae = autoencoder_of(model)
+    q = getattr(ae, "score_quantiles_", None)
+    if q is None:
+        return None
+    reference = float(np.interp(UNFAMILIAR_PERCENTILE, QUANTILE_PERCENTS, q))
+    X = np.asarray(frames, dtype=np.float32)
+    scores = row_scores(ae.schema_.transform(X), ae.schema_.transform(ae.reconstruct(X)),
+                        ae.score_type_)
+    return scores / max(reference, 1e-12)
+
+
 def repair(model, pictures, masks=None, frame="auto"):
     """Denoise (or, with masks, fill) greyscale pictures in [0, 1]; each result keeps its
     picture's size and tones.
 
     ``masks``: per picture a bool array (True = missing) or None; ``frame``: as
-    :func:`aekit.images.to_frame` takes it.
+    :func:`aekit.images.to_frame` takes it. Returns ``(results, unfamiliarity)``: the
+    pictures, and per picture how unlike the model's training images it was (see
+    :func:`unfamiliarity`; None when the model cannot tell).
     """
     from .imputation import impute
 
@@ -53,7 +83,7 @@ def repair(model, pictures, masks=None, frame="auto"):
     for (_, how), r, pic, m in zip(framed, R, pictures, masks):
         res = from_frame(r.reshape(SIDE, SIDE), how)
         out.append(np.where(m, res, pic) if m is not None else res)
-    return out
+    return out, unfamiliarity(ae, R)
 
 
 def add_noise(gray, noise, seed=None):

@@ -120,6 +120,15 @@ def _first_line(e):
     return text.splitlines()[0] if text else type(e).__name__
 
 
+def integer_range(a):
+    """The full scale of an image of integers: 2**bits - 1 for the fewest bits (8 at least)
+    that hold its largest value. Scanners write 10 to 12 bits into 16-bit files: judged
+    against 65535, such an image would be almost black."""
+    top = float(a.max(initial=0))
+    bits = max(8, int(np.ceil(np.log2(top + 1)))) if top > 0 else 8
+    return float(2**bits - 1)
+
+
 def _to_gray(im):
     """Luminance in [0, 1] (float32) for any Pillow mode."""
     if im.mode in ("P", "PA"):
@@ -135,12 +144,9 @@ def _to_gray(im):
         alpha = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
         im = im.convert("L") if im.mode == "RGBA" else im.getchannel("L")
     mode = im.mode
-    if mode.startswith("I;16"):
-        gray = np.asarray(im, dtype=np.float32) / 65535.0
-    elif mode == "I":  # 32-bit integer images mostly come from 16-bit files
-        a = np.asarray(im, dtype=np.float64)
-        top = 65535.0 if a.max(initial=0) <= 65535 else float(a.max())
-        gray = (np.clip(a, 0, None) / top).astype(np.float32)
+    if mode.startswith("I;16") or mode == "I":  # 16-bit files (32-bit "I" mostly holds them)
+        a = np.clip(np.asarray(im, dtype=np.float64), 0, None)
+        gray = (a / integer_range(a)).astype(np.float32)
     elif mode == "F":
         a = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
         lo, hi = float(a.min()), float(a.max())
@@ -172,18 +178,14 @@ def write_png(gray, path):
     """Write float greyscale in [0, 1] as an 8-bit PNG, atomically (``-``: stdout)."""
     from PIL import Image
 
-    from .atomic import atomic_path
+    from .atomic import atomic_open
 
     data = np.round(np.clip(np.nan_to_num(gray), 0, 1) * 255).astype(np.uint8)
     im = Image.fromarray(data, mode="L") if data.ndim == 2 else Image.fromarray(data)
-    if str(path) == "-":
-        buf = io.BytesIO()
-        im.save(buf, format="PNG")
-        sys.stdout.buffer.write(buf.getvalue())
-        sys.stdout.buffer.flush()
-        return path
-    with atomic_path(path, suffix=".tmp.png") as tmp:
-        im.save(tmp, format="PNG")
+    buf = io.BytesIO()  # encoded in memory: Pillow seeks, which a pipe cannot
+    im.save(buf, format="PNG")
+    with atomic_open(path, "wb") as f:
+        f.write(buf.getvalue())
     return path
 
 

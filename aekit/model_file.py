@@ -64,9 +64,9 @@ def write_model_file(path, document, tensors, weights_dtype=None):
     ``weights_dtype=numpy.float16`` halves the file (the bundled models); weights
     are read back as float32. Returns the path.
     """
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
-    from .atomic import atomic_path
+    from .atomic import atomic_open
 
     doc = {"format_version": FORMAT_VERSION, "aekit_version": __version__, **document}
     arrays = {}
@@ -76,8 +76,11 @@ def write_model_file(path, document, tensors, weights_dtype=None):
             v = v.astype(weights_dtype)
         arrays[k] = v if v.flags.c_contiguous else v.copy()  # (keeps 0-d arrays 0-d)
     meta = {"aekit": json.dumps(doc, default=_json_default)}
-    with atomic_path(path, suffix=".tmp.safetensors") as tmp:
-        save_file(arrays, str(tmp), metadata=meta)
+    # serialised in memory and written by aekit: safetensors' own file writer renames a
+    # temporary file over the path, which would replace a FIFO or a device
+    data = save(arrays, metadata=meta)
+    with atomic_open(path, "wb") as f:
+        f.write(data)
     return path
 
 

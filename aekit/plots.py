@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import atomic_open
 
 
 def figure(*args, **kwargs):
@@ -15,11 +15,16 @@ def figure(*args, **kwargs):
 
 
 def save_figure(fig, path, dpi=110):
+    """Write ``fig`` as a PNG (atomically for a regular file, in place for a pipe)."""
+    import io
+
     import matplotlib.pyplot as plt
 
-    with atomic_path(path, suffix=".tmp.png") as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+    buf = io.BytesIO()  # rendered in memory: the PNG writer seeks, which a pipe cannot
+    fig.savefig(buf, dpi=dpi, bbox_inches="tight", format="png")
     plt.close(fig)
+    with atomic_open(path, "wb") as f:
+        f.write(buf.getvalue())
     return path
 
 

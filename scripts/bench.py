@@ -1,4 +1,4 @@
-"""Protocol P (../shared/PROTOCOLS.md): aekit's speed, always beside a reference run.
+"""Protocol P (docs/protocols.md): aekit's speed, always beside a reference run.
 
     python scripts/bench.py --write BENCHMARKS.md        # everything (~20 min on 2 cores)
     python scripts/bench.py --quick                      # a smoke run, small sizes

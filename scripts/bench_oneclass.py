@@ -1,4 +1,4 @@
-"""Protocol A (../shared/PROTOCOLS.md): one-class MNIST AUROC, AnomalyDetector() vs PCA.
+"""Protocol A (docs/protocols.md): one-class MNIST AUROC, AnomalyDetector() vs PCA.
 
 Runs what `aekit evaluate oneclass` runs, and from the same fits also the other
 score of each method (the autoencoder scored by plain mean squared error, PCA by

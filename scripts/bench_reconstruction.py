@@ -1,4 +1,4 @@
-"""Protocol R (../shared/PROTOCOLS.md): SSE per test image at code size k, autoencoder vs PCA.
+"""Protocol R (docs/protocols.md): SSE per test image at code size k, autoencoder vs PCA.
 
     python scripts/bench_reconstruction.py --code-size 30 --hidden 1000,500,250 --epochs 40
     python scripts/bench_reconstruction.py --batch-norm --lr-schedule onecycle --lr 3e-3

@@ -1,11 +1,17 @@
 """Re-create the bundled models in aekit/pretrained/ from MNIST, deterministically.
 
     python scripts/train_pretrained.py [--data-dir DIR] [--only mnist-denoiser]
+    python scripts/train_pretrained.py --add-quantiles mnist-denoiser
 
 Each model is trained with a fixed seed on the 60,000 MNIST training images,
 measured on the 10,000 test images, and written (float16 weights, to keep the
 package small) with its figures in the file's metadata, where `aekit models`
 reads them. Nothing is downloaded or copied from elsewhere.
+
+--add-quantiles rewrites a bundled model with its training images' score quantiles
+(which `aekit denoise` compares its inputs with, and which fits since aekit 0.2
+record themselves), its weights and figures unchanged: the bundled denoiser was
+trained by aekit 0.1, which did not record them.
 """
 
 import argparse
@@ -70,14 +76,37 @@ def train_detector(X, Xt):
     return est, figures
 
 
+def add_quantiles(name, X, out):
+    """Rewrite a bundled model with its training images' score quantiles (weights kept)."""
+    from aekit.autoencoder import training_scores
+    from aekit.loading import load
+    from aekit.model_file import read_model_file
+    from aekit.scoring import quantiles_of, resolve_score
+
+    path = OUT / f"{name}.safetensors"
+    doc, _ = read_model_file(path)
+    est = load(path, device="cpu")
+    est.score_type_ = resolve_score("auto", est.schema_.scaling)
+    scores = training_scores(est.net_, est.schema_.transform(X), est.score_type_, est.device_)
+    est.score_quantiles_ = quantiles_of(scores)
+    target = out / f"{name}.safetensors"
+    est.save(target, weights_dtype=np.float16,
+             metadata={k: doc[k] for k in ("data", "evaluation") if doc.get(k)})
+    print(f"wrote {target}: {est.score_type_} score quantiles of {len(X)} training images "
+          f"(99.9th percentile {np.percentile(scores, 99.9):.4g})", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir")
     p.add_argument("--only", choices=["mnist-denoiser", "mnist-detector"])
+    p.add_argument("--add-quantiles", choices=["mnist-denoiser"])
     p.add_argument("--out", type=Path, default=OUT)
     a = p.parse_args()
     torch.manual_seed(SEED)
     X, _ = load_mnist("train", root=a.data_dir)
+    if a.add_quantiles:
+        return add_quantiles(a.add_quantiles, X, a.out)
     Xt, _ = load_mnist("test", root=a.data_dir)
     jobs = {"mnist-denoiser": train_denoiser, "mnist-detector": train_detector}
     for name, job in jobs.items():

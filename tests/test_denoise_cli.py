@@ -1,5 +1,7 @@
 """`aekit denoise` end to end, with a small denoising autoencoder trained here."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -227,3 +229,41 @@ def test_evaluate_denoise_quick(tmp_path, dae_path, mnist_dir):
     row = doc["psnr"]["gaussian:0.5"]
     assert row["model"] > row["noisy"] + 5 and abs(row["noisy"] - 9.4) < 0.5
     assert Image.open(tmp_path / "grid.png").size[0] > 300
+
+
+def test_a_16_bit_scan_using_part_of_its_range_denoises_like_the_8_bit_one(tmp_path):
+    """Scanners write 10-12 bits into 16-bit PNGs: judged against its own range (13 bits
+    here), the scan is no longer almost black."""
+    from aekit.images import read_image
+
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scan_4.png"
+    gray = read_image(scan)
+    Image.fromarray(np.round(gray * 8000).astype(np.uint16)).save(tmp_path / "scan16.png")
+    assert Image.open(tmp_path / "scan16.png").mode.startswith("I;16")
+    for name, src in (("8", scan), ("16", tmp_path / "scan16.png")):
+        r = run("denoise", src, "-o", tmp_path / f"out{name}.png", "-q")
+        assert r.exit_code == 0, r.output
+    a, b = (read_image(tmp_path / f"out{n}.png") for n in ("8", "16"))
+    assert np.abs(a - b).mean() < 0.03
+
+
+def test_inputs_unlike_digits_get_a_warning_per_file(tmp_path, test_digits):
+    """A photo and a strip of ten digits come back as smudges: the bundled denoiser says so
+    (its cleaned version scores far above its training images'); a noisy digit does not."""
+    from scipy import ndimage
+
+    rng = np.random.RandomState(0)
+    photo = ndimage.gaussian_filter(rng.rand(240, 320), sigma=6)
+    photo = (photo - photo.min()) / (photo.max() - photo.min())
+    write_png(photo, tmp_path / "photo.png")
+    strip = np.hstack([d.reshape(28, 28) for d in test_digits[:10]])
+    write_png(1 - strip, tmp_path / "strip.png")
+    (digit,) = write_noisy(tmp_path, test_digits[10:11])
+    r = run("denoise", tmp_path / "photo.png", tmp_path / "strip.png", digit, "--out-dir",
+            tmp_path / "out", "-q")
+    assert r.exit_code == 0, r.output
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2, r.stderr
+    assert "photo.png does not look like the digits this model knows" in warnings[0]
+    assert "strip.png" in warnings[1] and digit.name not in r.stderr
+    assert len(list((tmp_path / "out").iterdir())) == 3  # the results are still written

@@ -129,17 +129,25 @@ def test_save_and_load_round_trip(tmp_path, rng):
 
 
 def test_save_is_atomic_and_never_half_written(tmp_path, rng, monkeypatch):
-    import safetensors.numpy
+    import aekit.atomic
 
     est = Autoencoder(**TINY).fit(rng.rand(50, 5))
     target = tmp_path / "m.safetensors"
     target.write_bytes(b"previous")
+    real_open = open
 
-    def boom(*a, **k):
-        raise OSError("disk full")
+    def half_then_full(path, mode="r", **kw):
+        f = real_open(path, mode, **kw)
+        real_write = f.write
 
-    monkeypatch.setattr(safetensors.numpy, "save_file", boom)
-    with pytest.raises(OSError):
+        def write(data):
+            real_write(data[: len(data) // 2])
+            raise OSError("disk full")
+        f.write = write
+        return f
+
+    monkeypatch.setattr(aekit.atomic, "open", half_then_full, raising=False)
+    with pytest.raises(OSError, match="disk full"):
         est.save(target)
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]

@@ -10,10 +10,13 @@ import contextlib
 import importlib
 import importlib.util
 import os
+import warnings
 
 import click
 
 from .. import __version__
+
+PYTHON_SHOWWARNING = warnings.showwarning
 
 # name -> (module, one-line help shown by `aekit --help` without importing it)
 COMMANDS = {
@@ -127,6 +130,16 @@ def cli():
       aekit detect samples/mnist_rows.csv --label-column anomaly
     Run `aekit COMMAND --help` for the options of each command.
     """
+    warnings.showwarning = show_warning
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None):
+    """A library warning as one line on stderr ("warning: ..."), without the source line
+    Python shows by default (set AEKIT_DEBUG=1 for the usual form)."""
+    if os.environ.get("AEKIT_DEBUG"):
+        return PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
+    text = str(message).strip().splitlines()[0] if str(message).strip() else category.__name__
+    click.echo(f"warning: {text}", err=True)
 
 
 def main(argv=None):

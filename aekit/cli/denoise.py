@@ -102,7 +102,7 @@ def _targets(sources, output, out_dir, side_by_side):
 def run(sources, targets, model_path, mask_path, frame, side_by_side, device, quiet):
     import numpy as np
 
-    from ..denoising import repair
+    from ..denoising import UNFAMILIAR_PERCENTILE, repair
     from ..images import read_image, read_mask, write_png
     from ..loading import load
 
@@ -124,11 +124,19 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
     for start in range(0, len(sources), BATCH):
         idx = range(start, min(start + BATCH, len(sources)))
         batch = [pictures[i] if pictures[i] is not None else read_image(sources[i]) for i in idx]
-        results = repair(model, batch, masks, frame)
-        for i, pic, res in zip(idx, batch, results):
+        results, unfamiliar = repair(model, batch, masks, frame)
+        if unfamiliar is None and start == 0:
+            click.echo("note: the model stores no training quantiles, so inputs unlike its "
+                       "training images cannot be flagged", err=True)
+        for j, (i, pic, res) in enumerate(zip(idx, batch, results)):
             write_png(np.hstack([pic, res]) if side_by_side else res, targets[i])
             if targets[i] != "-":
                 click.echo(str(targets[i]))
+            if unfamiliar is not None and unfamiliar[j] > 1.0:
+                click.echo(f"warning: {sources[i]} does not look like the digits this model "
+                           f"knows (its cleaned version is reconstructed {unfamiliar[j]:.1f}x "
+                           f"worse than {UNFAMILIAR_PERCENTILE:g}% of the training images): "
+                           "the result may be meaningless", err=True)
         if bar:
             bar.update(len(batch))
     if bar:

@@ -40,7 +40,7 @@ def command(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet)
     run(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet)
 
 
-REFERENCES = "references (PROTOCOLS.md F): PCA-32 90.1%, PCA-2 44.6%, raw pixels (784-d) 92.2%"
+REFERENCES = "references (docs/protocols.md F): PCA-32 90.1%, PCA-2 44.6%, raw pixels (784-d) 92.2%"
 
 
 def run(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet):

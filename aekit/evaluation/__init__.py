@@ -1,4 +1,4 @@
-"""The evaluation protocols of PROTOCOLS.md as functions usable from scripts.
+"""The evaluation protocols of docs/protocols.md as functions usable from scripts.
 
 >>> from aekit.evaluation import one_class_auroc          # doctest: +SKIP
 >>> result = one_class_auroc(digits=[0, 1])                # doctest: +SKIP

@@ -1,4 +1,4 @@
-"""Protocol D (PROTOCOLS.md): denoising PSNR on the MNIST test set, model vs baselines.
+"""Protocol D (docs/protocols.md): denoising PSNR on the MNIST test set, model vs baselines.
 
 Each noise (gaussian 0.5, masking 0.25, salt-and-pepper 0.1) corrupts the
 test images with a fixed seed, through :class:`aekit.noise.Noise`, the noise
@@ -20,7 +20,7 @@ import numpy as np
 NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 METHODS = ("noisy", "median3x3", "pca", "model")
 LABELS = {"noisy": "noisy input", "median3x3": "median 3x3", "pca": "PCA-{k}", "model": "model"}
-REFERENCES = ("references (PROTOCOLS.md D, gaussian 0.5): noisy 9.4, median 3x3 ~14.2, "
+REFERENCES = ("references (docs/protocols.md D, gaussian 0.5): noisy 9.4, median 3x3 ~14.2, "
               "PCA-64 15.2, a convolutional DAE ~20.2 dB")
 SEED = 0
 PCA_COMPONENTS = 64

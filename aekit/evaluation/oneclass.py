@@ -1,4 +1,4 @@
-"""Protocol A (PROTOCOLS.md): one-class MNIST anomaly detection, AUROC per digit.
+"""Protocol A (docs/protocols.md): one-class MNIST anomaly detection, AUROC per digit.
 
 For each digit c a detector is fitted on the training images of c only and
 scores all 10,000 test images; the anomalies are the test images of the other
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Mean AUROC (%) of published methods under this protocol (PROTOCOLS.md, protocol A).
+# Mean AUROC (%) of published methods under this protocol (docs/protocols.md, protocol A).
 REFERENCES = {
     "KDE": 86.9, "DCAE": 89.7, "OC-SVM": 91.3, "Isolation Forest": 92.3,
     "PCA (90% variance)": 94.1, "Deep SVDD": 94.8, "OCGAN": 97.5, "GEOM": 98.0, "ARNet": 98.3,

@@ -1,4 +1,4 @@
-"""Protocol F (PROTOCOLS.md): how linearly useful are the codes?
+"""Protocol F (docs/protocols.md): how linearly useful are the codes?
 
 Fit the encoder on the training images (labels unused), encode train and test
 to k dimensions, fit ``StandardScaler + LogisticRegression(max_iter=2000)`` on

@@ -7,7 +7,7 @@ import numpy as np
 
 
 def sse_per_image(X, R):
-    """Sum over pixels of squared error, averaged over images (PROTOCOLS.md, R)."""
+    """Sum over pixels of squared error, averaged over images (docs/protocols.md, R)."""
     return float(np.mean(np.sum((np.asarray(X, np.float64) - R) ** 2, axis=1)))
 
 

@@ -79,5 +79,32 @@ class TableWriter:
 
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self._parquet_writer is None:
-            self._parquet_writer = pq.ParquetWriter(str(self._target), table.schema)
+            # through a stream that counts what it wrote: Arrow asks for the position, which
+            # a pipe cannot tell (the writer never seeks back)
+            sink = self._stack.enter_context(open(self._target, "wb"))
+            stream = pa.PythonFile(_Counting(sink), mode="w")
+            self._parquet_writer = pq.ParquetWriter(stream, table.schema)
         self._parquet_writer.write_table(table.cast(self._parquet_writer.schema))
+
+
+class _Counting:
+    """A write-only file that tells its position by counting (pipes cannot tell theirs)."""
+
+    def __init__(self, f):
+        self._f, self._n = f, 0
+        self.closed = False
+
+    def write(self, data):
+        self._f.write(data)
+        self._n += len(data)
+        return len(data)
+
+    def tell(self):
+        return self._n
+
+    def flush(self):
+        self._f.flush()
+
+    def close(self):
+        self._f.flush()
+        self.closed = True
