@@ -210,3 +210,30 @@ def test_chunked_scoring_matches_one_pass(files, tmp_path, monkeypatch):
     assert chunked == whole
     out = read_csv_output(chunked)
     assert len(out) == 700 and chunked.count("anomaly_score") == 1
+
+
+def test_the_auroc_line_needs_no_report(files):
+    r = detect(files / "score.csv", "--model", files / "model.safetensors", "--label-column",
+               "label", "--id-column", "txn", "-o", files / "noreport.csv")
+    assert r.exit_code == 0, r.output
+    assert "AUROC of anomaly_score against the labels:" in r.stderr
+    assert "(6 anomalies, 54 normal rows)" in r.stderr
+
+
+def test_a_code_as_wide_as_the_table_is_warned_about(files, tmp_path):
+    """`--code-size` no smaller than the table's width: the network can copy its input."""
+    r = CliRunner().invoke(cli, ["train", "--data", str(files / "train.csv"), "--code-size", "6",
+                                 "--hidden", "8", "--epochs", "1", "--device", "cpu", "-q",
+                                 "-o", str(tmp_path / "wide.safetensors")])
+    assert r.exit_code == 0, r.output
+    assert "warning: code_size 6 is not smaller than the 6 input features" in r.stderr
+    import warnings
+
+    import aekit
+
+    X = np.random.RandomState(0).rand(50, 4)
+    with pytest.warns(UserWarning, match="code_size 4 is not smaller than the 4 input"):
+        aekit.Autoencoder(code_size=4, hidden=(8,), epochs=1, noise=None).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a denoising code may be wide: it cannot copy
+        aekit.Autoencoder(code_size=4, hidden=(8,), epochs=1, noise="masking:0.3").fit(X)

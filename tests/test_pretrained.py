@@ -29,3 +29,16 @@ def test_models_command_lists_figures():
     for name in MODELS:
         assert name in r.output
     assert "measured:" in r.output
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_bundled_names_work_wherever_a_model_file_does(name, tmp_path):
+    """`aekit models` lists names and files; `aekit info NAME`, `--model NAME` and
+    `aekit.load(NAME)` accept them."""
+    r = CliRunner().invoke(cli, ["models"])
+    assert f"file: {path_of(name)}" in r.output
+    r = CliRunner().invoke(cli, ["info", name])
+    assert r.exit_code == 0 and f"file: {path_of(name)}" in r.output, r.output
+    assert type(aekit.load(name, device="cpu")).__name__ in r.output
+    r = CliRunner().invoke(cli, ["info", "no-such-model"])
+    assert r.exit_code == 2 and "nor is it a bundled model" in r.output
