@@ -8,7 +8,7 @@ DEFAULT_MODEL = "mnist-detector"
 
 
 @click.command()
-@click.argument("data", type=click.Path(exists=True, allow_dash=True))
+@click.argument("data", nargs=-1, required=True)
 @model_option(default_help=f"the bundled {DEFAULT_MODEL}")
 @click.option("-c", "--contamination", type=click.FloatRange(0, 0.5, min_open=True),
               help="Flag this share of rows as the training data would be flagged: the "
@@ -28,11 +28,17 @@ DEFAULT_MODEL = "mnist-detector"
 @click.option("--report", type=click.Path(file_okay=False),
               help="Write pictures here: the score histogram with the threshold, and the "
               "ROC curve when a label column is given.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Score on this running dask.distributed scheduler (e.g. tcp://host:8786); "
+              "several files are scored on a local Dask cluster without it.  Needs "
+              "`pip install \"aekit[dask]\"`.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Worker processes of the local Dask cluster [default: the cores, at most 4].")
 @device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary lines.")
 def command(data, model, contamination, threshold, output, explain, normal_labels, report,
-            device, quiet, **table):
-    """Score each row of DATA (a CSV or Parquet table) and flag anomalous rows.
+            scheduler, workers, device, quiet, **table):
+    """Score each row of DATA (CSV or Parquet tables) and flag anomalous rows.
 
     The score is the model's reconstruction error (higher = more anomalous).
     Output: one row per input row, in order, with `anomaly_score` and
@@ -46,19 +52,36 @@ def command(data, model, contamination, threshold, output, explain, normal_label
     when a 0/1 label column is given) goes to stderr. On a CPU, dense models
     run in numpy, which spares PyTorch's start-up.
 
+    Several files (or a quoted glob such as 'data/*.parquet') are scored in parallel on
+    a Dask cluster: local worker processes, or --scheduler's. Their output rows come in
+    file and row order, with `file` and `row` (1-based in its file) first, so that
+    every input row appears exactly once even when a worker dies and its work is
+    retried; Parquet files are split by row group.
+
     \b
     Examples:
       aekit detect samples/mnist_rows.csv --label-column anomaly -o scores.csv
       aekit train --data samples/transactions.csv --label-column is_fraud -o tx.safetensors
       aekit detect samples/transactions.csv -m tx.safetensors --label-column is_fraud --explain 2
+      aekit detect 'flows/*.parquet' -m flows.safetensors --id-column flow_id -o scores.parquet
     """
+    from ..distributed import expand_inputs
     from .options import table_kwargs
 
     if contamination is not None and threshold is not None:
         raise click.UsageError("give --contamination or --threshold, not both")
-    check_output_path(output, data, model)
-    run(data, model or DEFAULT_MODEL, output, contamination, threshold, explain,
-        table_kwargs(table), normal_labels, report, device, quiet)
+    files = ["-"] if list(data) == ["-"] else expand_inputs(data)
+    check_output_path(output, *files, model)
+    if len(files) == 1 and not scheduler:
+        return run(files[0], model or DEFAULT_MODEL, output, contamination, threshold, explain,
+                   table_kwargs(table), normal_labels, report, device, quiet)
+    if explain or report or "-" in files:
+        raise click.UsageError("--explain, --report and stdin are for a single table, not "
+                               "for several files or a --scheduler")
+    from .detect_many import run_many
+
+    run_many(files, model or DEFAULT_MODEL, output, contamination, threshold,
+             table_kwargs(table), normal_labels, scheduler, workers, device, quiet)
 
 
 def run(data, model, output, contamination, threshold, explain, table, normal_labels, report,

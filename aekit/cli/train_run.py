@@ -91,7 +91,8 @@ def _table_sizes(data, params):
     sizes = auto_sizes({**missing, "batch_size": None}, 0, n)
     shown = " ".join(f"--{k.replace('_', '-')} {','.join(map(str, v)) if isinstance(v, tuple) else v}"
                       for k, v in sizes.items())
-    click.echo(f"note: sized from the table's {n} feature columns: {shown}", err=True)
+    if int(os.environ.get("RANK", "0")) == 0:  # one note, not one per process
+        click.echo(f"note: sized from the table's {n} feature columns: {shown}", err=True)
     return sizes
 
 

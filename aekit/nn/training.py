@@ -11,8 +11,11 @@ permutation, takes its share of each global batch (the global batch is what
 ``batch_size`` says, as in a single process), and DDP averages the gradients. The
 loss of each rank is scaled so that the average equals the single-process loss of
 the whole batch; validation losses and early-stopping decisions are taken from rank
-0, so every rank stops at the same epoch. Batch norm becomes SyncBatchNorm, whose
-statistics cover the global batch. References: Smith & Topin, "Super-convergence",
+0, so every rank stops at the same epoch. Without batch norm or dropout the result
+is the single-process model (to float rounding). On GPUs batch norm becomes
+SyncBatchNorm, whose statistics cover the global batch (the single-process model
+again); PyTorch runs SyncBatchNorm on GPUs only, so on CPUs each process normalises
+with the statistics of its own share of the batch. References: Smith & Topin, "Super-convergence",
 2017 (the one-cycle schedule).
 """
 
@@ -60,11 +63,12 @@ def epoch_seed(seed, epoch):
     return (int(seed) * 1_000_003 + int(epoch) * 7919 + 17) % (2**63 - 1)
 
 
-def batch_starts(n, batch_size):
-    """Where each mini-batch of ``n`` rows starts. A last batch of one row joins the one
-    before (batch norm cannot train on a single row)."""
+def batch_starts(n, batch_size, smallest=2):
+    """Where each mini-batch of ``n`` rows starts. A last batch of fewer than ``smallest``
+    rows joins the one before (batch norm cannot train on a single row: with batch norm
+    in a distributed run, each process needs two rows of every batch)."""
     starts = list(range(0, n, batch_size))
-    if len(starts) > 1 and n - starts[-1] == 1:
+    if len(starts) > 1 and n - starts[-1] < smallest:
         starts.pop()
     return starts
 
@@ -76,6 +80,11 @@ def rank_share(start, stop, rank, world_size):
     base, extra = divmod(size, world_size)
     lo = start + rank * base + min(rank, extra)
     return lo, lo + base + (1 if rank < extra else 0)
+
+
+def has_batch_norm(net):
+    return any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.SyncBatchNorm))
+               for m in net.modules())
 
 
 @dataclass
@@ -135,12 +144,15 @@ class Trainer:
         self.world = World()
         self.device = torch.device(device)
         self.net = net.to(self.device)
+        self.batch_norm = has_batch_norm(net)
         self.model = self.net  # what the batches go through: the net, or DDP around it
         if self.world.size > 1:
             from torch.nn.parallel import DistributedDataParallel
 
-            if any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d))
-                   for m in net.modules()):
+            # batch statistics over the global batch need SyncBatchNorm, which PyTorch runs
+            # on GPUs only; on CPUs each process normalises with its share of the batch
+            # (and DDP gives every process rank 0's running statistics)
+            if self.device.type == "cuda" and self.batch_norm:
                 self.net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net).to(self.device)
             ids = [self.device.index or 0] if self.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.net, device_ids=ids)
@@ -227,8 +239,8 @@ class Trainer:
         n = len(X)
         perm = torch.randperm(n, generator=gen, device=self.device)
         X = X[perm]  # one gather per epoch, then contiguous slices
-        starts = batch_starts(n, self.cfg.batch_size)
         rank, world = self.world.rank, self.world.size
+        starts = batch_starts(n, self.cfg.batch_size, 2 * world if self.batch_norm else 2)
         self.net.train()
         total = torch.zeros((), device=self.device)
         for i, s in enumerate(starts):

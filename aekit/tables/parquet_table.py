@@ -37,14 +37,19 @@ class ParquetTable(Table):
     dialect_note = None
 
     def __init__(self, path, label_column=None, id_columns=(), ignore_columns=(),
-                 chunksize=DEFAULT_CHUNK, **_):
+                 chunksize=DEFAULT_CHUNK, row_groups=None, **_):
         import pyarrow.dataset as ds
 
         self.path, self.name, self.chunksize = path, str(path), chunksize
+        self.row_groups = row_groups  # of a single file: read only these
         if not Path(self.name).exists():
             raise DataError(f"file not found: {path}")
         try:
             self._dataset = ds.dataset(self.name, format="parquet")
+            if row_groups is not None:
+                import pyarrow.parquet as pq
+
+                self._file = pq.ParquetFile(self.name)
             columns = list(self._dataset.schema.names)
         except Exception as e:  # pyarrow's own errors for a damaged or foreign file
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -59,7 +64,11 @@ class ParquetTable(Table):
         used = [self.columns[i] for i in roles.feature_idx + roles.carried_idx]
         row, seen = 1, False
         try:
-            batches = self._dataset.to_batches(columns=used, batch_size=self.chunksize)
+            if self.row_groups is None:
+                batches = self._dataset.to_batches(columns=used, batch_size=self.chunksize)
+            else:
+                batches = self._file.iter_batches(batch_size=self.chunksize, columns=used,
+                                                  row_groups=self.row_groups)
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
