@@ -60,16 +60,22 @@ def row_weights(Xs, R, score):
     return 1.0 / (mass + 1.0)
 
 
+ROWS_AT_ONCE = 1024  # rows whose temporaries exist at once: memory stays flat
+
+
 def row_scores(Xs, R, score):
     """The anomaly score of each row (float64, shape (n,)): higher is more anomalous.
 
     ``Xs`` (n, n_features) are rows in the model's scaled space, ``R`` their
     reconstructions; float32 is fine (the sum is taken in float32, the weights in
-    float64).
+    float64). Computed a block of rows at a time, so that the temporaries stay small.
     """
-    weights = row_weights(Xs, R, score)
-    D = np.subtract(R, Xs, dtype=np.result_type(R, Xs))
-    return np.einsum("ij,ij->i", D, D).astype(np.float64) * weights
+    out = np.empty(len(Xs), dtype=np.float64)
+    for s in range(0, len(Xs), ROWS_AT_ONCE):
+        x, r = Xs[s:s + ROWS_AT_ONCE], R[s:s + ROWS_AT_ONCE]
+        D = np.subtract(r, x, dtype=np.result_type(r, x))
+        out[s:s + len(x)] = np.einsum("ij,ij->i", D, D) * row_weights(x, r, score)
+    return out
 
 
 def contributions(Xs, R, score):

@@ -835,8 +835,13 @@ def late_bad_row(tmp_path, monkeypatch):
     data.write_text("\n".join(lines) + "\n")
     monkeypatch.setattr(detection, "CELLS_PER_CHUNK", 6 * 256)
     monkeypatch.setattr(encode, "CHUNK_ROWS", 256)
-    defaults = CsvTable.__init__.__defaults__
-    monkeypatch.setattr(CsvTable.__init__, "__defaults__", defaults[:-1] + (256,))
+    original_init = CsvTable.__init__
+
+    def small_chunks(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.chunksize = min(self.chunksize, 256)
+
+    monkeypatch.setattr(CsvTable, "__init__", small_chunks)
     return data
 
 
