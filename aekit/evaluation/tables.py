@@ -1,0 +1,201 @@
+"""Protocol T (docs/protocols.md): anomaly detection on real tables (ADBench's classical ones).
+
+For each ``.npz`` table (``X``, ``y`` with 1 = anomaly): tables over 50,000 rows are cut
+to 50,000 by a stratified subsample, the rows are split 70/30 (stratified, seed 42), each
+detector is fitted on the training part with its anomalies (labels unused) and scores
+the test part; AUROC and average precision per table, their means, each method's mean
+rank (1 = best AUROC on a table) and wins, and the fit + score time.
+
+    >>> from aekit.evaluation.tables import protocol_t            # doctest: +SKIP
+    >>> result = protocol_t("../shared/data/adbench")             # doctest: +SKIP
+    >>> print(result.table())                                     # doctest: +SKIP
+"""
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+MAX_ROWS = 50_000
+TEST_SIZE = 0.3
+SPLIT_SEED = 42
+SUBSAMPLE_SEED = 0
+METHODS = ("aekit", "pca", "iforest")
+LABELS = {"aekit": "AnomalyDetector()", "pca": 'AnomalyDetector(method="pca")',
+          "iforest": "IsolationForest(random_state=0)"}
+
+
+def make_detector(method, seed=0, device="auto"):
+    """An unfitted detector of protocol T: ``score_samples`` higher = more normal."""
+    if method == "aekit":
+        from ..anomaly import AnomalyDetector
+
+        return AnomalyDetector(random_state=seed, device=device)
+    if method == "pca":
+        from ..anomaly import AnomalyDetector
+
+        return AnomalyDetector(method="pca", random_state=seed)
+    if method == "iforest":
+        from sklearn.ensemble import IsolationForest
+
+        return IsolationForest(random_state=seed)
+    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+
+
+def table_files(folder):
+    """The ``.npz`` tables of ``folder``, in ADBench's numbering."""
+    def number(p):
+        m = re.match(r"(\d+)_", p.name)
+        return (int(m.group(1)) if m else 10**9, p.name)
+
+    files = sorted(Path(folder).glob("*.npz"), key=number)
+    if not files:
+        from ..errors import DataError
+
+        raise DataError(f"no .npz tables in {folder}")
+    return files
+
+
+def split(path):
+    """``(X_train, X_test, y_test)`` of one table, as protocol T cuts and splits it."""
+    from sklearn.model_selection import train_test_split
+
+    with np.load(path, allow_pickle=False) as d:
+        X, y = np.asarray(d["X"], dtype=np.float64), np.asarray(d["y"]).astype(int).ravel()
+    if len(X) > MAX_ROWS:
+        X, _, y, _ = train_test_split(X, y, train_size=MAX_ROWS, stratify=y,
+                                      random_state=SUBSAMPLE_SEED)
+    X_train, X_test, _, y_test = train_test_split(X, y, test_size=TEST_SIZE, stratify=y,
+                                                  random_state=SPLIT_SEED)
+    return X_train, X_test, y_test
+
+
+@dataclass
+class TablesResult:
+    tables: list
+    methods: list
+    auroc: dict = field(default_factory=dict)  # method -> [% per table]
+    ap: dict = field(default_factory=dict)  # method -> [% per table]
+    seconds: dict = field(default_factory=dict)  # method -> [fit + score s per table]
+    shapes: list = field(default_factory=list)  # (rows, features, anomaly %) per table
+
+    def mean(self, what, method):
+        return float(np.mean(getattr(self, what)[method]))
+
+    def ranks(self):
+        """method -> rank per table by AUROC (1 = best; ties share the mean rank)."""
+        from scipy.stats import rankdata
+
+        A = np.array([self.auroc[m] for m in self.methods])
+        R = np.vstack([rankdata(-A[:, t]) for t in range(A.shape[1])]).T
+        return {m: R[i] for i, m in enumerate(self.methods)}
+
+    def wins(self):
+        A = np.array([self.auroc[m] for m in self.methods])
+        best = A.max(axis=0)
+        return {m: int(np.sum(A[i] == best)) for i, m in enumerate(self.methods)}
+
+    def table(self):
+        """A Markdown table: one row per table, then the means, ranks, wins and times."""
+        heads = ["table", "rows", "features", "anomalies %"]
+        heads += [f"{m} AUROC" for m in self.methods] + [f"{m} AP" for m in self.methods]
+        heads += [f"{m} s" for m in self.methods]
+        lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+        for i, name in enumerate(self.tables):
+            rows, feats, share = self.shapes[i]
+            cells = [name, f"{rows:,}", str(feats), f"{share:.2f}"]
+            cells += [f"{self.auroc[m][i]:.2f}" for m in self.methods]
+            cells += [f"{self.ap[m][i]:.2f}" for m in self.methods]
+            cells += [f"{self.seconds[m][i]:.1f}" for m in self.methods]
+            lines.append("| " + " | ".join(cells) + " |")
+        ranks, wins = self.ranks(), self.wins()
+        summary = [("**mean**", "auroc", "ap"), ("mean rank", None, None), ("wins", None, None)]
+        for label, _, _ in summary:
+            cells = [label, "", "", ""]
+            if label == "**mean**":
+                cells += [f"**{self.mean('auroc', m):.2f}**" for m in self.methods]
+                cells += [f"**{self.mean('ap', m):.2f}**" for m in self.methods]
+                cells += [f"{np.sum(self.seconds[m]):.0f} (total)" for m in self.methods]
+            elif label == "mean rank":
+                cells += [f"{np.mean(ranks[m]):.2f}" for m in self.methods] + \
+                    [""] * (2 * len(self.methods))
+            else:
+                cells += [str(wins[m]) for m in self.methods] + [""] * (2 * len(self.methods))
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        ranks, wins = self.ranks(), self.wins()
+        return {"protocol": "T (ADBench classical tables, AUROC and AP %)",
+                "tables": self.tables, "methods": {m: LABELS.get(m, m) for m in self.methods},
+                "shapes": self.shapes,
+                "auroc": {m: [round(v, 4) for v in self.auroc[m]] for m in self.methods},
+                "ap": {m: [round(v, 4) for v in self.ap[m]] for m in self.methods},
+                "seconds": {m: [round(v, 2) for v in self.seconds[m]] for m in self.methods},
+                "mean_auroc": {m: round(self.mean("auroc", m), 4) for m in self.methods},
+                "mean_ap": {m: round(self.mean("ap", m), 4) for m in self.methods},
+                "mean_rank": {m: round(float(np.mean(ranks[m])), 4) for m in self.methods},
+                "wins": wins,
+                "total_seconds": {m: round(float(np.sum(self.seconds[m])), 1)
+                                  for m in self.methods}}
+
+
+def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", detectors=None,
+               progress=None):
+    """Run protocol T on the tables of ``folder`` (or the named ``tables`` among them).
+
+    ``detectors`` maps extra method names to factories ``f(seed) -> detector`` (anything
+    with ``fit`` and ``score_samples``); ``progress(table, method, auroc, seconds)`` is
+    called after each fit.
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    files = table_files(folder)
+    if tables:
+        files = [f for f in files if f.stem in set(tables) or f.name in set(tables)]
+    res = TablesResult([f.stem for f in files], list(methods))
+    for m in methods:
+        res.auroc[m], res.ap[m], res.seconds[m] = [], [], []
+    for f in files:
+        X_train, X_test, y_test = split(f)
+        res.shapes.append((len(X_train) + len(X_test), X_train.shape[1],
+                           round(100.0 * float(np.mean(y_test)), 2)))
+        for m in methods:
+            det = (detectors[m](seed) if detectors and m in detectors
+                   else make_detector(m, seed, device))
+            start = time.perf_counter()
+            det.fit(X_train)
+            score = -det.score_samples(X_test)
+            seconds = time.perf_counter() - start
+            res.auroc[m].append(100.0 * float(roc_auc_score(y_test, score)))
+            res.ap[m].append(100.0 * float(average_precision_score(y_test, score)))
+            res.seconds[m].append(seconds)
+            if progress is not None:
+                progress(f.stem, m, res.auroc[m][-1], seconds)
+    return res
+
+
+def dot_plot(result, path):
+    """Per-table AUROC of every method, tables sorted by the first method's margin."""
+    from .. import plots
+
+    methods = result.methods
+    first = np.array(result.auroc[methods[0]])
+    others = np.max([result.auroc[m] for m in methods[1:]], axis=0) if len(methods) > 1 \
+        else first
+    order = np.argsort(first - others)
+    fig, ax = plots.figure(figsize=(7, 0.32 * len(result.tables) + 1.4))
+    for k, m in enumerate(methods):
+        ax.scatter(np.array(result.auroc[m])[order], np.arange(len(order)), s=28,
+                   marker="os^dv"[k % 5], label=f"{LABELS.get(m, m)}: mean "
+                   f"{result.mean('auroc', m):.1f}", zorder=3 - k * 0.1)
+    ax.set_yticks(np.arange(len(order)))
+    ax.set_yticklabels([result.tables[i] for i in order], fontsize=8)
+    ax.axvline(50, color="grey", lw=0.6, ls=":")
+    ax.set_xlabel("AUROC % on the test part (protocol T)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("ADBench tables: fitted on 70% with its anomalies, scored on 30%", fontsize=9)
+    return plots.save_figure(fig, path)
