@@ -190,10 +190,10 @@ def test_protocol_t_runs_on_tables_and_names_its_figures(tmp_path):
 
     rng = np.random.RandomState(0)
     for name, n in (("1_small", 300), ("2_other", 400)):
-        X = rng.normal(size=(n, 5))
+        X = rng.normal(size=(n, 2)) @ rng.normal(size=(2, 5)) + 0.05 * rng.normal(size=(n, 5))
         y = np.zeros(n, int)
         y[:15] = 1
-        X[:15] += 6  # anomalies far off
+        X[:15] = 3 * rng.normal(size=(15, 5))  # anomalies off the normal rows' plane
         np.savez(tmp_path / f"{name}.npz", X=X, y=y)
     r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path), "--methods",
                                  "pca,iforest", "--json", str(tmp_path / "t.json"),
