@@ -4,11 +4,11 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .autoencoder import Autoencoder, draw_seed, train_config, training_scores
 from .params import DetectorParams, check_params
-from .preprocessing import InputSchema
+from .preprocessing import InputSchema, checked_input
 from .scoring import (ScoreRule, contributions, quantiles_of, resolve_score, row_scores,
                       threshold_for_share)
 from .state import (SavesState, estimator_with_params, networks_document, networks_from,
@@ -138,7 +138,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
             The loss became NaN or infinite.
         """
         p = check_params(self.get_params(deep=False), type(self))
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = checked_input(self, X, reset=True)
         set_schema(self, InputSchema.fit(X, getattr(self, "feature_names_in_", None)))
         Xs = self.schema_.transform(X)
         self.score_type_ = resolve_score(self.score_type, self.schema_.scaling)
@@ -191,9 +191,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     # -- scoring ------------------------------------------------------------
     def _scaled(self, X):
         check_is_fitted(self, "offset_")
-        X = validate_data(self, self.schema_.select(X), dtype=[np.float64, np.float32],
-                          reset=False)
-        return self.schema_.transform(X)
+        return self.schema_.transform(checked_input(self, self.schema_.select(X), reset=False))
 
     def _scores(self, Xs):
         if self.pca_ is not None:
@@ -240,10 +238,14 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         return contributions(Xs, self._reconstruct_scaled(Xs), self.score_type_)
 
     def reconstruct(self, X):
-        """The model's reconstruction of ``X``, shape (n_samples, n_features), in X's units."""
-        Xs = self._scaled(X)
-        divisor = self.schema_.pixel_divisor(np.asarray(X))
-        return self.schema_.inverse_transform(self._reconstruct_scaled(Xs), Xs.dtype, divisor)
+        """The model's reconstruction of ``X``, shape (n_samples, n_features), in X's units
+        (a DataFrame of the input columns for a model with text columns)."""
+        check_is_fitted(self, "offset_")
+        X = checked_input(self, self.schema_.select(X), reset=False)
+        Xs = self.schema_.transform(X)
+        divisor = self.schema_.pixel_divisor(self.schema_.encode(X))
+        R = self.schema_.inverse_transform(self._reconstruct_scaled(Xs), Xs.dtype, divisor)
+        return self.schema_.decode(R) if self.schema_.categorical else R
 
     def threshold_for(self, contamination=None, threshold=None):
         """``(threshold, how it was chosen)`` for another contamination or a given threshold
@@ -254,6 +256,11 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     def score_rule(self):
         """The :class:`~aekit.scoring.ScoreRule` of the fitted detector."""
         return ScoreRule(self.score_type_, self.score_quantiles_, self.threshold_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # gaps take the training medians
+        return tags
 
     # -- from and to an autoencoder -------------------------------------------------
     @classmethod
@@ -335,8 +342,8 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         schema = InputSchema.from_json(document["schema"])
         set_schema(det, schema)
         det.device_ = resolve_device(device)
-        det.networks_ = networks_from(document, tensors, schema.n_features, det.device_)
-        det.pca_ = _pca_from(tensors, schema.n_features) if document.get("pca") is not None \
+        det.networks_ = networks_from(document, tensors, schema.n_encoded, det.device_)
+        det.pca_ = _pca_from(tensors, schema.n_encoded) if document.get("pca") is not None \
             else None
         if (det.pca_ is None) == (not det.networks_):
             raise ValueError("a detector holds either one network or a PCA basis")

@@ -5,10 +5,10 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .params import AutoencoderParams, DenoisingParams, check_params
-from .preprocessing import InputSchema
+from .preprocessing import InputSchema, checked_input
 from .scoring import ScoreRule, quantiles_of, resolve_score, row_scores
 from .state import (SavesState, estimator_with_params, networks_document, networks_from,
                     params_document, set_schema, set_summary, summary_document)
@@ -191,18 +191,18 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
 
         p = check_params(self.get_params(deep=False), type(self))
         device = resolve_device(self.device)
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = checked_input(self, X, reset=True)
         if self.batch_norm and len(X) < 2:
             raise ValueError("batch_norm needs more than 1 sample to train")
-        if self.arch == "dense" and not self.noise and self.code_size >= X.shape[1]:
-            warnings.warn(f"code_size {self.code_size} is not smaller than the {X.shape[1]} "
-                          "input features: the network can learn to copy its input",
-                          UserWarning, stacklevel=2)
         set_schema(self, InputSchema.fit(X, getattr(self, "feature_names_in_", None)))
         Xs = self.schema_.transform(X)
+        if self.arch == "dense" and not self.noise and self.code_size >= Xs.shape[1]:
+            warnings.warn(f"code_size {self.code_size} is not smaller than the {Xs.shape[1]} "
+                          "input features: the network can learn to copy its input",
+                          UserWarning, stacklevel=2)
         unit = self.schema_.scaling == "unit"
         config = ModelConfig(
-            n_features=X.shape[1], code_size=self.code_size, hidden=p["hidden"],
+            n_features=Xs.shape[1], code_size=self.code_size, hidden=p["hidden"],
             dropout=self.dropout, batch_norm=bool(self.batch_norm),
             output="sigmoid" if unit else "linear", arch=self.arch, channels=p["channels"])
         result = fit_network(
@@ -220,12 +220,14 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
 
     # -- inference ----------------------------------------------------------
     def _scaled(self, X):
-        """``(X, Xs, divisor)``: X checked and in the model's column order (an array),
-        scaled for the network, and the pixel divisor it had."""
+        """``(E, Xs, divisor)``: X checked and in the model's column order, as the network's
+        features (unscaled: one-hot columns counted out, gaps filled), scaled for the
+        network, and the pixel divisor it had."""
         check_is_fitted(self, "net_")
-        X = validate_data(self, self.schema_.select(X), dtype=[np.float64, np.float32],
-                          reset=False)
-        return X, self.schema_.transform(X), self.schema_.pixel_divisor(X)
+        X = checked_input(self, self.schema_.select(X), reset=False)
+        dtype = np.float64 if getattr(X, "dtype", None) == np.float64 else np.float32
+        E = self.schema_.encode(X, dtype)
+        return E, self.schema_.transform(X), self.schema_.pixel_divisor(E)
 
     def _run(self, fn, A, width):
         from .nn.fitting import run_in_batches
@@ -253,8 +255,11 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
 
     def reconstruct(self, X):
         """Encode then decode ``X``: the model's reconstruction, shape (n_samples,
-        n_features), in X's units and dtype (0..255 pixels stay 0..255)."""
-        return self._reconstruct(*self._scaled(X))
+        n_features), in X's units and dtype (0..255 pixels stay 0..255); a DataFrame of
+        the input columns for a model with text columns (each one's most likely
+        category)."""
+        R = self._reconstruct(*self._scaled(X))
+        return self.schema_.decode(R) if self.schema_.categorical else R
 
     def _reconstruct(self, X, Xs, divisor):
         from .nn.fitting import reconstruct
@@ -282,6 +287,7 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
+        tags.input_tags.allow_nan = True  # gaps take the training medians
         return tags
 
     # -- state and files ----------------------------------------------------------
@@ -326,7 +332,7 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         est = estimator_with_params(cls, document["params"])
         schema = InputSchema.from_json(document["schema"])
         dev = resolve_device(device)
-        nets = networks_from(document, tensors, schema.n_features, dev)
+        nets = networks_from(document, tensors, schema.n_encoded, dev)
         if len(nets) != 1:
             raise ValueError(f"an {cls.__name__} file holds one network, not {len(nets)}")
         set_schema(est, schema)

@@ -79,9 +79,10 @@ class Scorer:
             return self.engine.explain(X)
 
     def feature_names(self, table_names=None):
-        """Names for the features in ``--explain`` columns, in the model's order."""
-        if self.schema.feature_names is not None:
-            return list(self.schema.feature_names)
+        """Names for the features in ``--explain`` columns, in the model's order (text
+        columns' one-hot features as ``name=category``)."""
+        if self.schema.feature_names is not None or self.schema.categorical:
+            return list(self.schema.encoded_names())
         if table_names is not None:
             return [str(n) for n in table_names]
         if self.schema.pixels and self.schema.n_features == len(PIXEL_NAMES):
@@ -100,7 +101,7 @@ class RowScoring:
                  table_names=None):
         self.scorer = scorer
         self.limit, self.how = scorer.rule.threshold_for(contamination, threshold)
-        self.k = min(int(explain), scorer.schema.n_features)
+        self.k = min(int(explain), scorer.schema.n_encoded)
         self.names = np.asarray(scorer.feature_names(table_names), dtype=object)
 
     def score(self, X):
@@ -141,6 +142,7 @@ class DetectionSummary:
     pixels: bool
     scores: np.ndarray = field(default=None, repr=False)  # when kept
     labels: object = None  # a LabelBinarizer, when a label column was read
+    note: str = None  # missing cells filled, unseen categories
 
 
 def detect_table(table, scorer, writer, contamination=None, threshold=None, explain=0,
@@ -160,7 +162,8 @@ def detect_table(table, scorer, writer, contamination=None, threshold=None, expl
 
     def score(item):
         chunk, X = item
-        return (chunk, *scoring.score(X))
+        with model_input.located(chunk):
+            return (chunk, *scoring.score(X))
 
     limits, scored = contextlib.nullcontext(), map(score, model_input.arrays(chunks))
     if not scorer.uses_torch:
@@ -185,7 +188,7 @@ def detect_table(table, scorer, writer, contamination=None, threshold=None, expl
             if progress is not None:
                 progress(len(scores))
     return DetectionSummary(rows, flagged_total, scoring.limit, scoring.how, model_input.pixels,
-                            np.concatenate(kept) if kept else None, labels)
+                            np.concatenate(kept) if kept else None, labels, model_input.note())
 
 
 def scoring_threads():
@@ -215,8 +218,10 @@ def score_frame(frame, scorer, feature_columns=None, carry=(), contamination=Non
     names = [str(c) for c in features.columns]
     model_input = ModelInput(scorer.schema, names, len(names), "the partition")
     scoring = RowScoring(scorer, contamination, threshold)
-    X = model_input.convert(Chunk(features, None, 1))
-    scores, flagged, _ = scoring.score(X)
+    chunk = Chunk(features, None, 1)
+    X = model_input.convert(chunk)
+    with model_input.located(chunk):
+        scores, flagged, _ = scoring.score(X)
     return scoring.frame(frame[carry] if carry else None, scores, flagged, None)
 
 

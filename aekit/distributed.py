@@ -152,7 +152,8 @@ def score_file_part(part, model, table, threshold, device="cpu"):
     scoring = RowScoring(scorer, threshold=threshold)
     frames = []
     for chunk, X in model_input.arrays(source.chunks()):
-        scores, flagged, _ = scoring.score(X)
+        with model_input.located(chunk):
+            scores, flagged, _ = scoring.score(X)
         frame = scoring.frame(chunk.carried, scores, flagged, None)
         first = part.first_row + chunk.first_row - 1
         frame.insert(0, "row", np.arange(first, first + len(frame)))

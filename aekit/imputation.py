@@ -118,6 +118,9 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
     """
     from .model_input import ModelInput
 
+    if model.schema_.categorical:
+        raise DataError("this model encodes text columns; aekit impute fills tables of "
+                        "numbers")
     model_input = ModelInput.for_table(table, model.schema_, dtype=np.float64,
                                        allow_missing=True)
     n_filled = n_rows = 0

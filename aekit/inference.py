@@ -41,12 +41,12 @@ class NumpyDetector:
 
     def anomaly_score(self, X):
         """Row scores (float64, shape (n,)) of rows X (n, n_features)."""
-        Xs = self.schema_.transform(np.asarray(X, dtype=np.float32))
+        Xs = self.schema_.transform(_float32(X))
         return row_scores(Xs, self._reconstruct_scaled(Xs), self.score_type_)
 
     def explain(self, X):
-        """Per-feature contributions (n, n_features); their row means are the scores."""
-        Xs = self.schema_.transform(np.asarray(X, dtype=np.float32))
+        """Per-feature contributions (n, n_encoded); their row means are the scores."""
+        Xs = self.schema_.transform(_float32(X))
         return contributions(Xs, self._reconstruct_scaled(Xs), self.score_type_)
 
     @classmethod
@@ -70,7 +70,7 @@ class NumpyDetector:
         if len(entries) != 1:
             return None
         config = check_network_config(entries[0])
-        if config.arch != "dense" or config.n_features != schema.n_features:
+        if config.arch != "dense" or config.n_features != schema.n_encoded:
             return None
         shapes, _ = dense_layout(config)
         if sum(int(np.prod(s)) for k, s in shapes.items() if "running" not in k) > MAX_PARAMETERS:
@@ -83,3 +83,9 @@ class NumpyDetector:
         if kind == "AnomalyDetector" and rule.threshold is None:
             return None
         return cls(schema, [NumpyNetwork(config, net_tensors)], rule)
+
+
+def _float32(X):
+    """Rows as the network computes them: arrays in float32 (a DataFrame with text columns
+    is encoded by the schema)."""
+    return X if hasattr(X, "iloc") else np.asarray(X, dtype=np.float32)

@@ -48,11 +48,24 @@ class ModelInput:
         self.dtype, self.allow_missing = dtype, allow_missing
         self.order = schema.column_order(feature_names, width=width, source=source)
         self.divisor = None  # the pixel rule's, once the first rows are seen
+        self.filled = 0  # missing numbers given their training medians
+        self.unseen = 0  # text cells missing or of categories never seen in training
 
     @classmethod
     def for_table(cls, table, schema, **kwargs):
         return cls(schema, table.feature_names, table.n_features, table.name, table.locate,
                    **kwargs)
+
+    def note(self):
+        """A line for people about cells the model had to fill in or could not place, or
+        None."""
+        parts = []
+        if self.filled:
+            parts.append(f"{self.filled:,} missing numbers took their training medians")
+        if self.unseen:
+            parts.append(f"{self.unseen:,} text cells were missing or held categories never "
+                         "seen in training (encoded as no category)")
+        return "; ".join(parts) or None
 
     @property
     def pixels(self):
@@ -60,13 +73,20 @@ class ModelInput:
         return self.divisor is not None and self.divisor != 1.0
 
     def convert(self, chunk):
-        """The chunk's feature columns as an array (rows, model features) in model units."""
-        try:
-            X = to_matrix(chunk.features, self.dtype, self.allow_missing)
-        except CellError as e:
-            if self.locate is None:
-                raise
-            raise self.locate(e, chunk) from None
+        """The chunk's feature columns in the model's column order and units: an array of
+        numbers, or, for a model with text columns, the DataFrame as it is (its cells are
+        checked where they are encoded: see :meth:`located`)."""
+        if self.schema.categorical:
+            X = chunk.features
+            X = X if self.order is None else X.iloc[:, self.order]
+            self.filled += self.schema.encoding.missing_numbers(X)
+            self.unseen += self.schema.encoding.unplaced_categories(X)
+            return X
+        with self.located(chunk):
+            X = to_matrix(chunk.features, self.dtype,
+                          self.allow_missing or self.schema.encoding is not None)
+        if not self.allow_missing:
+            self.filled += int(np.isnan(X).sum())
         if self.order is not None:
             X = X[:, self.order]
         if self.divisor is None:
@@ -74,6 +94,17 @@ class ModelInput:
         if self.divisor != 1.0:
             X = X / X.dtype.type(self.divisor)
         return X
+
+    @contextlib.contextmanager
+    def located(self, chunk):
+        """A bad cell found in ``chunk`` (a :class:`~aekit.errors.CellError`) raised as the
+        table words it, naming the line and column."""
+        try:
+            yield
+        except CellError as e:
+            if self.locate is None:
+                raise
+            raise self.locate(e, chunk) from None
 
     def arrays(self, chunks):
         """Yield ``(chunk, X)`` for each chunk."""

@@ -68,8 +68,9 @@ class TrainingData:
             raise ValueError("field 'data.digits'")
 
     def load(self):
-        """``(X, X_test)``: the training rows (a DataFrame when the table names its columns)
-        and, for MNIST, the test images (else None).
+        """``(X, X_test, locate)``: the training rows (a table's feature columns as read:
+        a DataFrame when it names its columns or holds text), for MNIST the test images
+        (else None), and ``locate(cell_error)``, which names the line of a bad cell.
 
         Raises
         ------
@@ -83,36 +84,28 @@ class TrainingData:
             Xt, yt = load_mnist("test", root=self.data_dir)
             if self.digits:
                 X, Xt = X[np.isin(y, self.digits)], Xt[np.isin(yt, self.digits)]
-            return X[: self.limit] if self.limit else X, Xt
-        X = read_table_features(self)
+            return (X[: self.limit] if self.limit else X), Xt, None
+        X, table = read_table_features(self)
         if self.limit:
             X = X[: self.limit]
         if len(X) < 2:
             raise DataError(f"{self.path}: need at least 2 rows to train")
-        return X, None
+        return X, None, lambda e: e.at(table.name, f"line {table.line_of(e.row + 1)}")
 
 
 def read_table_features(spec):
-    """The feature columns of a table spec as float64, every cell checked (a bad one named
-    by line and column); a DataFrame when the table names its columns."""
-    from .errors import CellError
-    from .preprocessing import to_matrix
+    """``(X, table)``: the feature columns of a table spec, as read (cells are checked where
+    the model encodes them), and the table (which knows each row's line)."""
+    import pandas as pd
+
     from .tables import open_table
 
     table = open_table(spec.path, label_column=spec.label_column, id_columns=spec.id_columns,
                        ignore_columns=spec.ignore_columns, sep=spec.sep, decimal=spec.decimal)
-    parts = []
-    for chunk in table.chunks():
-        try:
-            parts.append(to_matrix(chunk.features, np.float64))
-        except CellError as e:
-            raise table.locate(e, chunk) from None
-    X = np.concatenate(parts)
-    if table.feature_names is None:
-        return X
-    import pandas as pd
-
-    return pd.DataFrame(X, columns=table.feature_names)
+    X, _ = table.read_all()
+    if isinstance(X, np.ndarray) and table.feature_names is not None:
+        X = pd.DataFrame(X, columns=table.feature_names)
+    return X, table
 
 
 @contextlib.contextmanager
@@ -242,16 +235,21 @@ def train_model(data, cls, params, output, checkpoint, resume=None, report=None,
     """
     from .checkpoint import Checkpointer
 
+    from .errors import CellError
+
     with distributed_context(params.get("device", "auto")) as (rank, _, device):
-        X, X_test = data.load()
+        X, X_test, locate = data.load()
         if resume is not None and np.shape(X)[1] != resume.n_features:
             raise DataError(f"the training data now has {np.shape(X)[1]} features but the "
                             f"checkpoint was trained on {resume.n_features}")
         if on_start is not None and rank == 0:
             on_start()
         est = cls(**{**params, "device": device}, verbose=0 if quiet or rank else 1)
-        est.fit(X, callback=Checkpointer(est, checkpoint, data.to_json()),
-                resume=resume.resume if resume is not None else None)
+        try:
+            est.fit(X, callback=Checkpointer(est, checkpoint, data.to_json()),
+                    resume=resume.resume if resume is not None else None)
+        except CellError as e:
+            raise (locate(e) if locate else e) from None
         if rank:
             return None
     figures, line = evaluation_of(est, X, X_test)

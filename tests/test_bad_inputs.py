@@ -149,8 +149,9 @@ BAD_CSVS = {  # name -> (file name, text/bytes or None for "absent", words namin
     "non-numeric": ("words.csv", _header() + "1,2,3,4,5,6\n1,2,x,4,5,6\n",
                     r"line 3, column 'c' holds 'x', not a number"),
     "inf": ("inf.csv", _header() + "1,2,3,4,5,6\n1,2,inf,4,5,6\n", r"not finite|inf"),
-    "minus-inf": ("minf.csv", _header() + "1,2,-inf,4,5,6\n", r"not finite|inf"),
-    "huge-number": ("big.csv", _header() + "1,2,1e999,4,5,6\n", r"not finite|inf"),
+    "minus-inf": ("minf.csv", _header() + "1,2,3,4,5,6\n1,2,-inf,4,5,6\n", r"not finite|inf"),
+    "huge-number": ("big.csv", _header() + "1,2,3,4,5,6\n1,2,1e999,4,5,6\n",
+                    r"not finite|inf"),
     "not-utf8": ("latin.csv", _header().encode() + b"1,2,\xff\xfe,4,5,6\n",
                  r"UTF-8|not a number"),
     "binary": ("bin.csv", bytes(range(256)) * 8, r"UTF-8|not a text|malformed|not a number"),
@@ -353,8 +354,11 @@ BAD_MODELS = {  # name -> (file name, builder or None for "absent", words naming
     "n-features-a-string": ("nf.safetensors", _hostile(_set(["schema", "n_features"], "6")),
                             r"n_features"),
     "n-features-mismatch": ("nfm.safetensors", _hostile(lambda d: d["schema"].update(
-        n_features=7, feature_names=list("abcdefg"), center=[0.0] * 7, scale=[1.0] * 7)),
+        n_features=7, feature_names=list("abcdefg"), center=[0.0] * 7, scale=[1.0] * 7,
+        encoding={"kinds": ["numeric"] * 7, "categories": [None] * 7, "fills": [0.0] * 7})),
         r"does not match"),
+    "encoding-garbage": ("enc.safetensors", _hostile(_set(["schema", "encoding", "kinds"],
+                                                          ["text"] * 6)), r"encoding"),
     "params-a-list": ("pl.safetensors", _hostile(_set(["params"], [1, 2])), r"params|metadata"),
     "params-hostile-values": ("pv.safetensors", _hostile(_set(["params", "hidden"], "rm -rf")),
                               r"param|metadata"),
@@ -908,8 +912,8 @@ def test_train_same_seed_same_model_file_tensors(base, work):
 @pytest.mark.parametrize("command", CSV_COMMANDS)
 @pytest.mark.parametrize("stdin, words", [("", r"stdin is empty"),
                                           (_header(), r"stdin has a header but no data"),
-                                          (_header() + "1,2,x,4,5,6\n",
-                                           r"stdin: line 2, column 'c' holds 'x', not a number")])
+                                          (_header() + "1,2,3,4,5,6\n1,2,x,4,5,6\n",
+                                           r"stdin: line 3, column 'c' holds 'x', not a number")])
 def test_bad_csv_on_stdin(base, tmp_path, work, command, stdin, words):
     args = _csv_commands(base, "-", work)[command]
     before = snapshot(base, tmp_path)

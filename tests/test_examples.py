@@ -72,14 +72,16 @@ OUTPUT_OPTIONS = {"-o", "--output", "--plot", "--report", "--checkpoint", "--out
 def test_every_example_parses(example, tmp_path, monkeypatch):
     """Options and values as the command has them now. Input files an example takes as
     given are made (empty) in a scratch folder; samples/ is the repository's."""
+    tmp_path = tmp_path / "cwd"
+    tmp_path.mkdir()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "samples").symlink_to(ROOT / "samples")
     args = shlex.split(example)[1:]
     for before, a in zip([None] + args, args):
         if before in OUTPUT_OPTIONS or a.startswith("samples/"):
             continue
-        if a.endswith("/"):
-            (tmp_path / a).mkdir(parents=True, exist_ok=True)
+        if a.endswith("/") or ("/" in a and not Path(a).suffix and not a.startswith("-")):
+            (tmp_path / a).mkdir(parents=True, exist_ok=True)  # a folder it reads
         elif re.search(r"\.(csv|png|safetensors)$", a):
             (tmp_path / a).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / a).write_text("x\n")

@@ -113,6 +113,8 @@ def run(data, model, output, contamination, threshold, explain, table, normal_la
         scale = "; pixels 0..255 scaled to [0, 1]" if summary.pixels else ""
         click.echo(f"scored {n} rows, flagged {m} ({100.0 * m / max(n, 1):.2f}%) with threshold "
                    f"{summary.threshold:.6g} ({summary.how}){scale}", err=True)
+        if summary.note:
+            click.echo(f"note: {summary.note}", err=True)
         if y is not None:
             click.echo(f"AUROC of anomaly_score against the labels: "
                        f"{auroc_percent(y, summary.scores):.2f} % ({int(y.sum())} anomalies, "

@@ -47,7 +47,7 @@ def command(data, model, output, plot, device, quiet, **table):
 def run(data, model, output, plot, device, quiet, table):
     from pathlib import Path
 
-    from ..encoding import Reservoir, encode_table, plot_codes
+    from ..codes import Reservoir, encode_table, plot_codes
     from ..evaluation.probe import MAX_POINTS
     from ..loading import autoencoder_of, load
     from ..tables import open_table

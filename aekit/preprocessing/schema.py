@@ -1,9 +1,10 @@
 """The input schema: what a model expects of its inputs, fitted once and stored with it.
 
-An :class:`InputSchema` holds the feature names and their order, the per-feature
-scaling into the network's space, and the pixel rule. Every entry point (the
-estimators, `aekit detect`, `encode`, `impute`, the numpy scorer) applies it the
-same way:
+An :class:`InputSchema` holds the feature names and their order, how the columns
+become numbers (:mod:`aekit.preprocessing.columns`: cells checked, text one-hot
+encoded, gaps filled), the per-feature scaling into the network's space, and the
+pixel rule. Every entry point (the estimators, `aekit detect`, `encode`, `impute`,
+the numpy scorer) applies it the same way:
 
 - **Columns** (:meth:`InputSchema.column_order`): when both the model and the input
   name their features, the input's columns are put in the model's order by name,
@@ -25,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import CellError, DataError
+from ..errors import DataError
+from .columns import ColumnEncoding, to_matrix
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
 PIXEL_MAX = 255.0
@@ -45,53 +47,6 @@ def looks_like_pixels(X):
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def to_matrix(features, dtype=np.float64, allow_missing=False):
-    """A table's feature columns as a numeric array of ``dtype``, every cell checked.
-
-    ``features``: a DataFrame (any column types, as a reader gives them) or an array.
-    Missing cells (NaN) are allowed only with ``allow_missing``.
-
-    Raises
-    ------
-    aekit.errors.CellError
-        Naming the row and column of the first cell that is not a number, is
-        missing, infinite, or beyond float32's range when ``dtype`` is float32.
-    """
-    names = list(getattr(features, "columns", []))
-    if names:
-        import pandas as pd
-
-        converted = {}
-        for j, name in enumerate(names):
-            col = features.iloc[:, j]
-            if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-                num = pd.to_numeric(col, errors="coerce")
-                bad = np.flatnonzero(num.isna().to_numpy() & col.notna().to_numpy())
-                if bad.size:
-                    raise CellError(bad[0], name, f"holds {col.iloc[bad[0]]!r}, not a number")
-                converted[j] = num
-        if converted:
-            features = features.copy()
-            for j, num in converted.items():
-                features.isetitem(j, num)
-    with np.errstate(over="ignore", invalid="ignore"):
-        M = np.asarray(features, dtype=dtype)
-    finite = np.isfinite(M)
-    if not finite.all():
-        bad = ~finite & ~np.isnan(M) if allow_missing else ~finite
-        if bad.any():
-            r, c = map(int, np.argwhere(bad)[0])
-            name = names[c] if names else c
-            if np.isnan(M[r, c]):
-                what = "is missing (an empty or NaN cell)"
-            elif dtype == np.float32:
-                what = "is infinite or beyond float32's range (about 3.4e38)"
-            else:
-                what = f"is {M[r, c]} (not finite)"
-            raise CellError(r, name, what)
-    return M
 
 
 def check_float32_range(X, names=None):
@@ -133,11 +88,14 @@ class InputSchema:
     Attributes
     ----------
     n_features : int
-        Number of input features.
+        Number of input columns.
     feature_names : list of str or None
         Their names, in the model's order, when the training data had names.
+    encoding : ColumnEncoding or None
+        How the columns become the network's features (None: numbers only, gaps refused,
+        as aekit 0.1 stored models).
     scaling : {"unit", "standard"}
-    center, scale : ndarray of shape (n_features,), float32
+    center, scale : ndarray of shape (n_encoded,), float32
         ``(x - center) / scale`` is the network's input ("unit": 0 and 1).
     pixels : bool
         The model reads 28 x 28 images in [0, 1] and accepts 0..255 pixels too.
@@ -149,25 +107,51 @@ class InputSchema:
     center: np.ndarray
     scale: np.ndarray
     pixels: bool = False
+    encoding: ColumnEncoding = None
 
     # -- fitting -------------------------------------------------------------------
     @classmethod
-    def fit(cls, X, feature_names=None):
-        """The schema of training rows ``X`` (n_samples, n_features), numeric, finite."""
-        X = np.asarray(X)
-        check_float32_range(X, feature_names)
-        n = X.shape[1]
-        divisor = PIXEL_MAX if n == PIXEL_FEATURES and looks_like_pixels(X) else 1.0
-        lo, hi = float(X.min()) / divisor, float(X.max()) / divisor
+    def fit(cls, X, feature_names=None, missing_indicator=False):
+        """The schema of training rows ``X`` (array or DataFrame, n_samples x n_features).
+
+        Raises
+        ------
+        DataError
+            A cell is not a number in a numeric column (CellError), a text column has
+            too many categories, or a value is beyond float32's range.
+        """
+        encoding = ColumnEncoding.fit(X, missing_indicator)
         names = [str(c) for c in feature_names] if feature_names is not None else None
+        E = encoding.encode(X, np.float64)
+        check_float32_range(E, encoding.feature_names(names or list(range(X.shape[1]))))
+        n = E.shape[1]
+        pixel_image = encoding.plain and n == PIXEL_FEATURES
+        divisor = PIXEL_MAX if pixel_image and looks_like_pixels(E) else 1.0
+        lo, hi = float(E.min(initial=0)) / divisor, float(E.max(initial=0)) / divisor
         if lo >= 0.0 and hi <= 1.0:
             ones = np.ones(n, dtype=np.float32)
-            return cls(n, names, "unit", np.zeros(n, dtype=np.float32), ones,
-                       pixels=n == PIXEL_FEATURES)
-        mean = X.mean(axis=0, dtype=np.float64)
-        std = X.std(axis=0, dtype=np.float64)
+            return cls(X.shape[1], names, "unit", np.zeros(n, dtype=np.float32), ones,
+                       pixels=pixel_image, encoding=encoding)
+        mean = E.mean(axis=0, dtype=np.float64)
+        std = E.std(axis=0, dtype=np.float64)
         std[~(std > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0  # constant features
-        return cls(n, names, "standard", mean.astype(np.float32), std.astype(np.float32))
+        return cls(X.shape[1], names, "standard", mean.astype(np.float32),
+                   std.astype(np.float32), encoding=encoding)
+
+    @property
+    def n_encoded(self):
+        """The number of features the network sees (one-hot columns counted out)."""
+        return self.n_features if self.encoding is None else self.encoding.width
+
+    @property
+    def categorical(self):
+        """Whether some input column is text or booleans (encoded one-hot)."""
+        return self.encoding is not None and not self.encoding.plain
+
+    def encoded_names(self):
+        """Names of the network's features (``name=category`` for one-hot ones)."""
+        names = self.feature_names or [str(i) for i in range(self.n_features)]
+        return names if self.encoding is None else self.encoding.feature_names(names)
 
     # -- columns -------------------------------------------------------------------
     def column_order(self, names=None, width=None, source="the data"):
@@ -227,16 +211,23 @@ class InputSchema:
     # -- values --------------------------------------------------------------------
     def pixel_divisor(self, X):
         """255 when ``X`` holds 0..255 pixels for a pixel model, else 1."""
-        return PIXEL_MAX if self.pixels and looks_like_pixels(X) else 1.0
+        return PIXEL_MAX if self.pixels and looks_like_pixels(np.asarray(X)) else 1.0
+
+    def encode(self, X, dtype=np.float64):
+        """The network's features of rows ``X`` (in the model's column order), unscaled:
+        cells checked (CellError), gaps filled, text one-hot encoded."""
+        if self.encoding is None:
+            return to_matrix(X, dtype)
+        return self.encoding.encode(X, dtype)
 
     def transform(self, X):
-        """Rows (in the model's column order) scaled into the network's space.
+        """Rows (in the model's column order) as the network reads them.
 
         float64 input stays float64, anything else becomes float32; 0..255 pixels
         are divided by 255 for a pixel model.
         """
-        dtype = np.float64 if np.asarray(X).dtype == np.float64 else np.float32
-        X = np.asarray(X, dtype=dtype)
+        dtype = np.float64 if getattr(X, "dtype", None) == np.float64 else np.float32
+        X = self.encode(X, dtype)
         divisor = self.pixel_divisor(X)
         if divisor != 1.0:
             X = X / dtype(divisor)
@@ -245,18 +236,26 @@ class InputSchema:
         return ((X - self.center) / self.scale).astype(dtype, copy=False)
 
     def inverse_transform(self, Xs, dtype=np.float32, divisor=1.0):
-        """Rows of the network's space back in input units (times ``divisor``, the
-        :meth:`pixel_divisor` the inputs had)."""
+        """Rows of the network's space back in the units of the encoded features (times
+        ``divisor``, the :meth:`pixel_divisor` the inputs had)."""
         if self.scaling == "unit":
             out = Xs.astype(dtype, copy=False)
         else:
             out = (Xs.astype(np.float64) * self.scale + self.center).astype(dtype)
         return out * out.dtype.type(divisor) if divisor != 1.0 else out
 
+    def decode(self, E):
+        """Encoded rows as a table of the input columns (each text column's most likely
+        category): for models with text columns."""
+        names = self.feature_names or [str(i) for i in range(self.n_features)]
+        return self.encoding.decode(E, names)
+
     # -- the model file ------------------------------------------------------------
     def to_json(self):
         doc = {"n_features": int(self.n_features), "feature_names": self.feature_names,
                "scaling": self.scaling, "pixels": bool(self.pixels)}
+        if self.encoding is not None:
+            doc["encoding"] = self.encoding.to_json()
         if self.scaling != "unit":
             doc["center"] = [float(v) for v in self.center]
             doc["scale"] = [float(v) for v in self.scale]
@@ -268,17 +267,21 @@ class InputSchema:
         if not isinstance(doc, dict):
             raise ValueError("the input schema is not an object")
         n = doc.get("n_features")
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_FEATURES:
             raise ValueError("the input schema's n_features is not a positive integer")
         names = doc.get("feature_names")
         if names is not None and not (isinstance(names, list) and len(names) == n
                                       and all(isinstance(c, str) for c in names)):
             raise ValueError("the input schema's feature_names are not one name per feature")
+        encoding = None
+        if doc.get("encoding") is not None:
+            encoding = ColumnEncoding.from_json(doc["encoding"], n)
+        width = n if encoding is None else encoding.width
         scaling = doc.get("scaling")
         if scaling == "unit":
-            center, scale = np.zeros(n, dtype=np.float32), np.ones(n, dtype=np.float32)
+            center, scale = np.zeros(width, dtype=np.float32), np.ones(width, dtype=np.float32)
         elif scaling == "standard":
-            center, scale = _vector(doc.get("center"), n), _vector(doc.get("scale"), n)
+            center, scale = _vector(doc.get("center"), width), _vector(doc.get("scale"), width)
             if not np.all(scale > 0):
                 raise ValueError("the input schema's scales must be positive")
         else:
@@ -286,7 +289,11 @@ class InputSchema:
         pixels = doc.get("pixels", False)
         if not isinstance(pixels, bool):
             raise ValueError("the input schema's pixels flag is not true or false")
-        return cls(n, names, scaling, center, scale, pixels=pixels and scaling == "unit")
+        return cls(n, names, scaling, center, scale, pixels=pixels and scaling == "unit",
+                   encoding=encoding)
+
+
+MAX_FEATURES = 10_000_000
 
 
 def _vector(values, n):
@@ -296,3 +303,29 @@ def _vector(values, n):
     if not ok:
         raise ValueError(f"the input schema's scaling is not {n} finite numbers")
     return np.asarray(values, dtype=np.float32)
+
+
+def has_text_columns(X):
+    """Whether ``X`` is a DataFrame with text or boolean columns (one-hot encoded)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "iloc"):
+        return False
+    import pandas as pd
+
+    return any(pd.api.types.is_bool_dtype(t) or not pd.api.types.is_numeric_dtype(t)
+               for t in dtypes)
+
+
+def checked_input(estimator, X, reset):
+    """``X`` checked the way scikit-learn checks an estimator's input (its feature names and
+    number recorded or compared): numbers as a float array where gaps (NaN) are allowed,
+    a DataFrame with text columns as it is (its cells are checked where they are encoded)."""
+    from sklearn.utils.validation import validate_data
+
+    if has_text_columns(X):
+        validate_data(estimator, X, skip_check_array=True, reset=reset)
+        if X.shape[0] < 1:
+            raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        return X
+    return validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
+                         ensure_all_finite="allow-nan")

@@ -19,7 +19,7 @@ def encode_table(table, autoencoder, writer, sample=None, progress=None):
     names = code_names(autoencoder)
     label = table.roles.label_name
     for chunk, X in model_input.arrays(table.chunks()):
-        with arrays_in_model_order():
+        with arrays_in_model_order(), model_input.located(chunk):
             Z = autoencoder.transform(X)
         frame = pd.DataFrame(Z, columns=names)
         if chunk.carried is not None:

@@ -1,0 +1,288 @@
+"""How a table's columns become numbers: cells checked, text and booleans one-hot encoded,
+missing numbers filled.
+
+:class:`ColumnEncoding` is fitted on the training table with scikit-learn's
+``SimpleImputer`` (the training median of each numeric column, and optionally a
+missing-indicator column) and ``OneHotEncoder`` (the categories of each text or
+boolean column); what they learn is stored as JSON in the model file and applied by
+:meth:`ColumnEncoding.encode` in numpy and pandas alone, so that scoring needs
+neither scikit-learn nor pickle.
+
+- A column is **numeric** when its cells are numbers (a few cells that are not are
+  errors, named by row and column); else **categorical**, one 0/1 feature per
+  category seen in training (at most :data:`MAX_CATEGORIES`: more distinct values
+  are most likely an id, to pass through instead).
+- A **category never seen in training** encodes as no category at all (every 0/1
+  feature of its column 0), scikit-learn's ``handle_unknown="ignore"``; the row is
+  scored as such (`aekit detect` says how many such cells it met).
+- A **missing number** (an empty or NaN cell) takes its column's training median;
+  with ``missing_indicator`` a 0/1 feature says it was missing, for the columns
+  that had gaps in training. A missing category encodes as no category.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import CellError, DataError
+
+MAX_CATEGORIES = 64
+NUMERIC_SHARE = 0.5  # a column this numeric is numeric; its other cells are errors
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def to_matrix(features, dtype=np.float64, allow_missing=False):
+    """A table's numeric columns as an array of ``dtype``, every cell checked.
+
+    ``features``: a DataFrame (any column types, as a reader gives them) or an array.
+    Missing cells (NaN) are allowed only with ``allow_missing``.
+
+    Raises
+    ------
+    aekit.errors.CellError
+        Naming the row and column of the first cell that is not a number, is
+        missing, infinite, or beyond float32's range when ``dtype`` is float32.
+    """
+    names = list(getattr(features, "columns", []))
+    if names:
+        import pandas as pd
+
+        converted = {}
+        for j, name in enumerate(names):
+            col = features.iloc[:, j]
+            if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+                num = pd.to_numeric(col, errors="coerce")
+                bad = np.flatnonzero(num.isna().to_numpy() & col.notna().to_numpy())
+                if bad.size:
+                    raise CellError(bad[0], name, f"holds {col.iloc[bad[0]]!r}, not a number")
+                converted[j] = num
+        if converted:
+            features = features.copy()
+            for j, num in converted.items():
+                features.isetitem(j, num)
+    with np.errstate(over="ignore", invalid="ignore"):
+        M = np.asarray(features, dtype=dtype)
+    finite = np.isfinite(M)
+    if not finite.all():
+        bad = ~finite & ~np.isnan(M) if allow_missing else ~finite
+        if bad.any():
+            r, c = map(int, np.argwhere(bad)[0])
+            name = names[c] if names else c
+            if np.isnan(M[r, c]):
+                what = "is missing (an empty or NaN cell)"
+            elif dtype == np.float32:
+                what = "is infinite or beyond float32's range (about 3.4e38)"
+            else:
+                what = f"is {M[r, c]} (not finite)"
+            raise CellError(r, name, what)
+    return M
+
+
+def _is_categorical(col):
+    """Whether a column read from a table is text or booleans rather than numbers."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(col):
+        return True
+    if pd.api.types.is_numeric_dtype(col):
+        return False
+    known = col.dropna()
+    if len(known) == 0:
+        return False
+    numbers = pd.to_numeric(known, errors="coerce").notna().mean()
+    return numbers < NUMERIC_SHARE
+
+
+def _as_text(col):
+    """A categorical column's cells as strings (missing ones None)."""
+    import pandas as pd
+
+    s = col.astype(object)
+    return s.where(pd.notna(s), None).map(lambda v: v if v is None else str(v).strip())
+
+
+@dataclass
+class ColumnEncoding:
+    """What :mod:`aekit.preprocessing.columns` learned of a table's columns (see its notes).
+
+    ``kinds``: per input column "numeric" or "categorical"; ``categories``: per input
+    column its categories (None for numeric ones); ``fills``: per input column its
+    training median (None for categorical ones); ``indicators``: the input columns
+    that get a missing-indicator feature.
+    """
+
+    kinds: list
+    categories: list
+    fills: list
+    indicators: list = field(default_factory=list)
+
+    # -- fitting -------------------------------------------------------------------
+    @classmethod
+    def fit(cls, X, missing_indicator=False):
+        """Learn the encoding of training rows ``X`` (DataFrame or numeric array).
+
+        Raises
+        ------
+        aekit.errors.CellError
+            A mostly numeric column holds a cell that is not a number.
+        DataError
+            A text column has more than :data:`MAX_CATEGORIES` distinct values.
+        """
+        from sklearn.impute import SimpleImputer
+        from sklearn.preprocessing import OneHotEncoder
+
+        frame = _frame(X)
+        kinds = ["categorical" if _is_categorical(frame.iloc[:, j]) else "numeric"
+                 for j in range(frame.shape[1])]
+        numeric = [j for j, k in enumerate(kinds) if k == "numeric"]
+        text = [j for j, k in enumerate(kinds) if k == "categorical"]
+        fills, categories, indicators = [None] * len(kinds), [None] * len(kinds), []
+        if numeric:
+            values = to_matrix(frame.iloc[:, numeric], np.float64, allow_missing=True)
+            imputer = SimpleImputer(strategy="median", keep_empty_features=True,
+                                    add_indicator=bool(missing_indicator)).fit(values)
+            for j, v in zip(numeric, imputer.statistics_):
+                fills[j] = float(v) if math.isfinite(v) else 0.0
+            if missing_indicator and imputer.indicator_ is not None:
+                indicators = [numeric[i] for i in imputer.indicator_.features_]
+        if text:
+            cells = np.column_stack([_as_text(frame.iloc[:, j]).fillna("").to_numpy()
+                                     for j in text]).astype(object)
+            found = OneHotEncoder(handle_unknown="ignore").fit(cells).categories_
+            for j, cats in zip(text, found):
+                cats = [str(c) for c in cats if c != ""]
+                if len(cats) > MAX_CATEGORIES:
+                    raise DataError(
+                        f"column {frame.columns[j]!r} holds {len(cats):,} distinct text values: "
+                        "most likely an id, to carry through (--id-column) or leave out "
+                        "(--ignore-column), not a feature")
+                categories[j] = cats
+        return cls(kinds, categories, fills, indicators)
+
+    # -- applying ------------------------------------------------------------------
+    @property
+    def plain(self):
+        """Numbers only, no indicator: encoding is filling gaps, nothing more."""
+        return all(k == "numeric" for k in self.kinds) and not self.indicators
+
+    @property
+    def width(self):
+        """The number of features the network sees."""
+        return sum(1 if k == "numeric" else len(c) for k, c in zip(self.kinds, self.categories)) \
+            + len(self.indicators)
+
+    def feature_names(self, input_names):
+        """Names of the encoded features: ``name``, ``name=category``, ``name (missing)``."""
+        out = []
+        for name, kind, cats in zip(input_names, self.kinds, self.categories):
+            out += [str(name)] if kind == "numeric" else [f"{name}={c}" for c in cats]
+        return out + [f"{input_names[j]} (missing)" for j in self.indicators]
+
+    def encode(self, X, dtype=np.float64):
+        """The network's numeric features of rows ``X`` (DataFrame or array, in the model's
+        column order): numbers checked (CellError), gaps filled, categories one-hot."""
+        if self.plain and not hasattr(X, "columns"):
+            return self.fill(to_matrix(X, dtype, allow_missing=True))
+        frame = _frame(X)
+        numeric = [j for j, k in enumerate(self.kinds) if k == "numeric"]
+        parts = []
+        values = to_matrix(frame.iloc[:, numeric], dtype, allow_missing=True) if numeric \
+            else np.zeros((len(frame), 0), dtype)
+        missing = np.isnan(values)
+        filled = self.fill_columns(values, numeric)
+        column, k = {}, 0
+        for j in numeric:
+            column[j] = filled[:, k]
+            k += 1
+        for j, (kind, cats) in enumerate(zip(self.kinds, self.categories)):
+            if kind == "numeric":
+                parts.append(column[j][:, None])
+            else:
+                cells = _as_text(frame.iloc[:, j]).to_numpy()
+                parts.append((cells[:, None] == np.asarray(cats, dtype=object)[None, :])
+                             .astype(dtype))
+        for j in self.indicators:
+            parts.append(missing[:, numeric.index(j)][:, None].astype(dtype))
+        return np.hstack(parts) if parts else np.zeros((len(frame), 0), dtype)
+
+    def unplaced_categories(self, X):
+        """How many text cells of rows ``X`` are missing or hold a category never seen in
+        training (both encode as no category)."""
+        frame = _frame(X)
+        n = 0
+        for j, (kind, cats) in enumerate(zip(self.kinds, self.categories)):
+            if kind == "categorical":
+                n += int((~_as_text(frame.iloc[:, j]).isin(cats)).sum())
+        return n
+
+    def missing_numbers(self, X):
+        """How many numeric cells of rows ``X`` are missing (empty or NaN)."""
+        frame = _frame(X)
+        numeric = [j for j, k in enumerate(self.kinds) if k == "numeric"]
+        return int(frame.iloc[:, numeric].isna().to_numpy().sum())
+
+    def fill(self, values):
+        """Numeric rows (all columns numeric) with their gaps filled by the training medians."""
+        return self.fill_columns(values, range(len(self.kinds)))
+
+    def fill_columns(self, values, columns):
+        gaps = np.isnan(values)
+        if not gaps.any():
+            return values
+        fills = np.asarray([self.fills[j] for j in columns], dtype=values.dtype)
+        return np.where(gaps, fills[None, :], values)
+
+    def decode(self, E, input_names):
+        """Encoded rows back as a table: numbers, and each categorical column's most
+        likely category (a DataFrame with the input columns)."""
+        import pandas as pd
+
+        out, k = {}, 0
+        for name, kind, cats in zip(input_names, self.kinds, self.categories):
+            if kind == "numeric":
+                out[name] = E[:, k]
+                k += 1
+            else:
+                block = E[:, k:k + len(cats)]
+                out[name] = np.asarray(cats, dtype=object)[block.argmax(axis=1)] if cats \
+                    else None
+                k += len(cats)
+        return pd.DataFrame(out)
+
+    # -- the model file ------------------------------------------------------------
+    def to_json(self):
+        return {"kinds": self.kinds, "categories": self.categories, "fills": self.fills,
+                "indicators": self.indicators}
+
+    @classmethod
+    def from_json(cls, doc, n_columns):
+        """The encoding stored by :meth:`to_json` for ``n_columns`` input columns, checked
+        (ValueError)."""
+        if not isinstance(doc, dict):
+            raise ValueError("the column encoding is not an object")
+        kinds, cats, fills = doc.get("kinds"), doc.get("categories"), doc.get("fills")
+        ind = doc.get("indicators", [])
+        ok = all(isinstance(v, list) and len(v) == n_columns for v in (kinds, cats, fills))
+        ok = ok and isinstance(ind, list) and all(
+            isinstance(j, int) and 0 <= j < n_columns for j in ind)
+        for k, c, f in zip(kinds or [], cats or [], fills or []):
+            if k == "numeric":
+                ok = ok and c is None and isinstance(f, (int, float)) and \
+                    not isinstance(f, bool) and math.isfinite(f)
+            elif k == "categorical":
+                ok = ok and f is None and isinstance(c, list) and \
+                    len(c) <= MAX_CATEGORIES and all(isinstance(x, str) for x in c)
+            else:
+                ok = False
+        if not ok or any(kinds[j] != "numeric" for j in ind):
+            raise ValueError("the input schema's column encoding is malformed")
+        return cls(list(kinds), [list(c) if c is not None else None for c in cats],
+                   [float(f) if f is not None else None for f in fills], list(ind))
+
+
+def _frame(X):
+    """``X`` as a DataFrame (an array's columns named by position)."""
+    import pandas as pd
+
+    return X if hasattr(X, "iloc") else pd.DataFrame(np.asarray(X))

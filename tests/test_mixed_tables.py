@@ -1,0 +1,139 @@
+"""Tables as users export them: text and boolean columns (one-hot, the categories stored
+in the model file), missing cells (training medians), columns to leave out."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import aekit
+from aekit.cli import cli
+from aekit.errors import DataError
+from aekit.model_file import read_model_file
+
+
+def transactions(n, seed=0):
+    rng = np.random.RandomState(seed)
+    df = pd.DataFrame({
+        "amount": rng.lognormal(3, 0.5, n).round(2),
+        "hour": rng.randint(0, 24, n),
+        "channel": rng.choice(["web", "app", "store"], n, p=[0.5, 0.4, 0.1]),
+        "card_present": rng.choice([True, False], n),
+        "note": [f"free text {i}" for i in range(n)],  # left out with --ignore-column
+    })
+    df.loc[rng.choice(n, n // 20, replace=False), "amount"] = np.nan
+    df.insert(0, "txn", [f"t{i}" for i in range(n)])
+    return df
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mixed")
+    transactions(400).to_csv(d / "train.csv", index=False)
+    r = CliRunner().invoke(cli, ["train", "--data", str(d / "train.csv"), "--id-column", "txn",
+                                 "--ignore-column", "note", "--epochs", "5", "--device", "cpu",
+                                 "-q", "-o", str(d / "m.safetensors")])
+    assert r.exit_code == 0, r.output
+    return d
+
+
+def test_text_booleans_and_gaps_train_and_detect_end_to_end(trained):
+    d = trained
+    doc = read_model_file(d / "m.safetensors")[0]
+    encoding = doc["schema"]["encoding"]
+    assert encoding["kinds"] == ["numeric", "numeric", "categorical", "categorical"]
+    assert encoding["categories"][2] == ["app", "store", "web"]
+    assert encoding["categories"][3] == ["False", "True"]
+    assert encoding["fills"][0] == pytest.approx(
+        transactions(400)["amount"].median(), rel=1e-9)  # the training median
+    test = transactions(20, seed=1)
+    test.to_csv(d / "test.csv", index=False)
+    r = CliRunner().invoke(cli, ["detect", str(d / "test.csv"), "-m", str(d / "m.safetensors"),
+                                 "--id-column", "txn", "--ignore-column", "note",
+                                 "--explain", "2", "-o", str(d / "out.csv")])
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(d / "out.csv")
+    assert out["txn"].tolist() == test["txn"].tolist() and np.isfinite(out.anomaly_score).all()
+    names = {"amount", "hour", "channel=app", "channel=store", "channel=web",
+             "card_present=False", "card_present=True"}
+    assert set(out["top1_feature"]) <= names
+    gaps = int(test["amount"].isna().sum())
+    assert f"note: {gaps} missing numbers took their training medians" in r.stderr
+
+
+def test_a_category_never_seen_in_training_is_scored_as_no_category(trained):
+    """Documented: every 0/1 feature of its column is 0; the row is scored as such, the
+    other rows as before, and the command says how many such cells it met."""
+    d = trained
+    test = transactions(6, seed=2)
+    test["channel"] = "web"
+    odd = test.copy()
+    odd.loc[0, "channel"] = "phone"  # never seen
+    for name, frame in (("known", test), ("odd", odd)):
+        frame.to_csv(d / f"{name}.csv", index=False)
+    scores = {}
+    for name in ("known", "odd"):
+        r = CliRunner().invoke(cli, ["detect", str(d / f"{name}.csv"), "-m",
+                                     str(d / "m.safetensors"), "--id-column", "txn",
+                                     "--ignore-column", "note"])
+        assert r.exit_code == 0, r.output
+        scores[name] = pd.read_csv(io.StringIO(r.stdout))["anomaly_score"].to_numpy()
+    assert np.isfinite(scores["odd"][0]) and scores["odd"][0] != scores["known"][0]
+    np.testing.assert_allclose(scores["odd"][1:], scores["known"][1:], rtol=1e-6)
+    assert "1 text cells were missing or held categories never seen in training" in r.stderr
+    model = aekit.load(d / "m.safetensors")
+    features = odd.drop(columns=["txn", "note"])
+    E = model.schema_.encode(features)
+    assert E[0, 2:5].tolist() == [0.0, 0.0, 0.0] and E[1, 2:5].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_the_numpy_scorer_encodes_as_the_estimators_do(trained):
+    from aekit.detection import Scorer
+    from aekit.inference import NumpyDetector
+
+    d = trained
+    doc, tensors = read_model_file(d / "m.safetensors")
+    fast = NumpyDetector.from_document(doc, tensors)
+    assert fast is not None
+    torch_side = aekit.AnomalyDetector.from_autoencoder(aekit.load(d / "m.safetensors"))
+    frame = transactions(30, seed=3).drop(columns=["txn", "note"])
+    np.testing.assert_allclose(fast.anomaly_score(frame), torch_side.anomaly_score(frame),
+                               rtol=1e-4)
+    assert Scorer(d / "m.safetensors", device="cpu").uses_torch is False
+
+
+def test_estimators_take_dataframes_with_text_and_gaps():
+    df = transactions(300).drop(columns=["txn", "note"])
+    det = aekit.AnomalyDetector(epochs=3, random_state=0).fit(df)
+    assert det.n_features_in_ == 4 and det.networks_[0].config.n_features == 7
+    scores = det.anomaly_score(df)
+    assert scores.shape == (300,) and np.isfinite(scores).all()
+    ae = aekit.Autoencoder(code_size=3, hidden=(8,), epochs=3, random_state=0).fit(df)
+    back = ae.reconstruct(df.head(5))
+    assert list(back.columns) == list(df.columns)
+    assert set(back["channel"]) <= {"app", "store", "web"}
+    assert ae.transform(df[df.columns[::-1]]).shape == (300, 3)  # by name, as everywhere
+
+
+def test_numbers_in_a_numeric_column_are_checked_by_line(tmp_path):
+    df = transactions(100)
+    df["hour"] = df["hour"].astype(object)
+    df.loc[57, "hour"] = "noon"  # one text cell in a column of numbers: an error, not text
+    df.to_csv(tmp_path / "t.csv", index=False)
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--id-column",
+                                 "txn", "--ignore-column", "note", "--epochs", "1", "-q",
+                                 "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 1 and "line 59, column 'hour' holds 'noon', not a number" in r.output
+
+
+def test_an_id_column_of_text_is_not_a_feature(tmp_path):
+    df = transactions(200)
+    df.to_csv(tmp_path / "t.csv", index=False)
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 1
+    assert "column 'txn' holds 200 distinct text values: most likely an id" in r.output
+    with pytest.raises(DataError, match="distinct text values"):
+        aekit.Autoencoder(epochs=1).fit(df)
