@@ -9,8 +9,8 @@ from sklearn.utils.validation import check_is_fitted
 from .autoencoder import Autoencoder, draw_seed, train_config, training_scores
 from .params import DetectorParams, check_params
 from .preprocessing import InputSchema, checked_input
-from .scoring import (ScoreRule, contributions, quantiles_of, resolve_score, row_scores,
-                      threshold_for_share)
+from .scoring import (ScoreRule, contributions, quantiles_of, resolve_score, robust_threshold,
+                      row_scores, threshold_for_share)
 from .state import (SavesState, estimator_with_params, networks_document, networks_from,
                     params_document, set_schema, set_summary, summary_document)
 
@@ -58,8 +58,11 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     method : {"autoencoder", "pca"}, default="autoencoder"
         ``"pca"`` is the baseline: scikit-learn's PCA keeping ``n_components``
         (by default 90% of the variance), with the identical interface.
-    contamination : float in (0, 0.5], default=0.01
-        Share of the training rows that the threshold flags.
+    contamination : float in (0, 0.5] or "auto", default=0.01
+        Share of the training rows that the threshold flags. ``"auto"``, for when the
+        share is not known: rows whose log score lies more than 3 robust standard
+        deviations above the training rows' median log score
+        (:func:`aekit.scoring.robust_threshold`).
     threshold : float or None, default=None
         The anomaly score above which a row is an anomaly; overrides ``contamination``.
     score_type : {"auto", "mse", "relative"}, default="auto"
@@ -149,8 +152,12 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
             self._fit_networks(Xs, p)
         train_scores = self._scores(Xs)
         self.score_quantiles_ = quantiles_of(train_scores)
-        self.threshold_ = (float(self.threshold) if self.threshold is not None else
-                           threshold_for_share(train_scores, self.contamination))
+        if self.threshold is not None:
+            self.threshold_ = float(self.threshold)
+        elif self.contamination == "auto":
+            self.threshold_ = robust_threshold(train_scores)
+        else:
+            self.threshold_ = threshold_for_share(train_scores, self.contamination)
         self.offset_ = -self.threshold_
         return self
 

@@ -179,8 +179,9 @@ class DetectorParams(NetworkParams):
 
     method: str = param("autoencoder", one_of(DETECTOR_METHODS),
                         "autoencoder, or pca (the baseline).")
-    contamination: float = param(0.01, number(0, 0.5, low_open=True, high_open=False),
-                                 "Share of the training rows the threshold flags.")
+    contamination: float = param(0.01, auto_or(number(0, 0.5, low_open=True,
+                                                       high_open=False)),
+                                 "Share of the training rows the threshold flags, or auto.")
     threshold: float = param(None, none_or(number()), "The anomaly score above which a row "
                              "is flagged; overrides contamination.")
     score_type: str = param("auto", one_of(SCORES), "auto, mse or relative.")

@@ -17,7 +17,9 @@ Score types:
 
 Thresholds: a fitted model keeps its training rows' scores at the percentiles
 :data:`QUANTILE_PERCENTS` (0, 0.1, ..., 100), so that a contamination C chosen
-later becomes a threshold (the (1 - C) quantile) without the training data.
+later becomes a threshold (the (1 - C) quantile) without the training data. Without a
+known contamination, ``"auto"`` flags the scores far out on the training scores' own
+scale (:func:`robust_threshold`).
 """
 
 from dataclasses import dataclass
@@ -85,6 +87,22 @@ def contributions(Xs, R, score):
     return E * (row_weights(Xs, R, score) * Xs.shape[1])[:, None]
 
 
+ROBUST_Z = 3.0  # how far out "auto" flags, in robust standard deviations of the log scores
+
+
+def robust_threshold(scores):
+    """The ``"auto"`` threshold: scores whose logarithm lies more than :data:`ROBUST_Z`
+    robust standard deviations (1.4826 x the median absolute deviation) above the
+    median log score are flagged. Reconstruction errors are positive and skewed, which
+    the logarithm evens out; the median and MAD are barely moved by the anomalies in a
+    contaminated training set. ``scores`` may be the training scores or their
+    quantiles (:data:`QUANTILE_PERCENTS`, equally spaced in probability)."""
+    logs = np.log(np.maximum(np.asarray(scores, dtype=np.float64), 1e-300))
+    center = float(np.median(logs))
+    spread = 1.4826 * float(np.median(np.abs(logs - center)))
+    return float(np.exp(center + ROBUST_Z * spread))
+
+
 def quantiles_of(scores):
     """The scores at :data:`QUANTILE_PERCENTS` (1001 values)."""
     return np.percentile(np.asarray(scores, dtype=np.float64), QUANTILE_PERCENTS)
@@ -110,8 +128,9 @@ class ScoreRule:
 
     def threshold_for(self, contamination=None, threshold=None):
         """``(threshold, how it was chosen)``: ``threshold`` when given, else the
-        (1 - ``contamination``) training quantile, else the model's own threshold,
-        else the 1% contamination quantile.
+        (1 - ``contamination``) training quantile (``"auto"``: :func:`robust_threshold`
+        of the training quantiles), else the model's own threshold, else the 1%
+        contamination quantile.
 
         Raises
         ------
@@ -126,6 +145,8 @@ class ScoreRule:
         if self.quantiles is None:
             raise ValueError("the model stores no training score quantiles to turn a "
                              "contamination into a threshold; give a threshold")
+        if c == "auto":
+            return robust_threshold(self.quantiles), "contamination auto (robust)"
         value = float(np.interp(100.0 * (1.0 - c), QUANTILE_PERCENTS, self.quantiles))
         return value, f"contamination {c:g}"
 

@@ -2,7 +2,8 @@
 
 import click
 
-from .options import check_output_path, device_option, model_option, table_options
+from .options import (Contamination, check_output_path, device_option, model_option,
+                      table_options)
 
 DEFAULT_MODEL = "mnist-detector"
 
@@ -10,10 +11,11 @@ DEFAULT_MODEL = "mnist-detector"
 @click.command()
 @click.argument("data", nargs=-1, required=True)
 @model_option(default_help=f"the bundled {DEFAULT_MODEL}")
-@click.option("-c", "--contamination", type=click.FloatRange(0, 0.5, min_open=True),
+@click.option("-c", "--contamination", type=Contamination(),
               help="Flag this share of rows as the training data would be flagged: the "
-              "threshold is the (1 - C) quantile of the training scores "
-              "[default: a detector's own threshold, else 0.01].")
+              "threshold is the (1 - C) quantile of the training scores; auto: scores far "
+              "out on the training scores' own scale (3 robust standard deviations of "
+              "their logarithm) [default: a detector's own threshold, else 0.01].")
 @click.option("-t", "--threshold", type=click.FloatRange(min=0),
               help="Flag rows whose anomaly_score exceeds this value.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",

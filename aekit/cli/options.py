@@ -30,6 +30,23 @@ class IntList(click.ParamType):
         return out
 
 
+class Contamination(click.ParamType):
+    """A share in (0, 0.5], or "auto"."""
+
+    name = "C|auto"
+
+    def convert(self, value, param, ctx):
+        if str(value).strip().lower() == "auto":
+            return "auto"
+        try:
+            c = float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number nor auto", param, ctx)
+        if not 0 < c <= 0.5:
+            self.fail(f"{value} is not in (0, 0.5]", param, ctx)
+        return c
+
+
 class NoiseSpec(click.ParamType):
     name = "KIND:LEVEL"
 
