@@ -32,7 +32,7 @@ class Scorer:
     """A model opened for scoring rows (see the module's notes).
 
     Attributes: ``path``, ``schema`` (:class:`~aekit.preprocessing.InputSchema`),
-    ``rule`` (:class:`~aekit.scoring.ScoreRule`), ``is_detector``, ``engine``
+    ``rule`` (:class:`~aekit.scoring.ScoreRule`), ``engine``
     (the object whose ``anomaly_score`` and ``explain`` run), ``digits`` (the
     MNIST classes an `aekit train --digits` model learnt, else None).
 
@@ -64,7 +64,6 @@ class Scorer:
                 self.engine = AnomalyDetector.from_autoencoder(self.engine, threshold=np.inf)
         self.schema = self.engine.schema_
         self.rule = ScoreRule.from_json(doc.get("scoring") or {"score_type": "mse"})
-        self.is_detector = doc["estimator"] == "AnomalyDetector"
         data = doc.get("data") or {}
         self.digits = data.get("digits") if data.get("source") == "mnist" else None
 

@@ -37,7 +37,7 @@ from .errors import DataError
 
 
 @functools.lru_cache(maxsize=4)
-def _scorer(path, device, stamp):
+def _scorer(path, device, stamp):  # stamp (mtime, size): a changed file is opened again
     from .detection import Scorer
 
     return Scorer(path, device=device)
