@@ -86,11 +86,13 @@ def model_option(required=False, default_help=None):
     return click.option("-m", "--model", type=ModelArg(), required=required, help=text)
 
 
-def param_option(*decls, cls, name=None, type=None, denoising_default=None, **kwargs):
+def param_option(*decls, cls, name=None, type=None, denoising_default=None, table_default=None,
+                 **kwargs):
     """An option for estimator parameter ``name`` (from the option's name by default):
     default None (the estimator's own), help and shown default from :mod:`aekit.params`.
 
-    ``denoising_default``: what the default becomes with --noise, shown beside it.
+    ``denoising_default`` / ``table_default``: what the default becomes with --noise /
+    with --data, shown beside it.
     """
     name = name or decls[-1].lstrip("-").replace("-", "_").split("/")[0]
     shown = defaults(cls)[name]
@@ -98,6 +100,7 @@ def param_option(*decls, cls, name=None, type=None, denoising_default=None, **kw
     if isinstance(shown, bool):
         shown = "on" if shown else "off"
     extra = f"; {denoising_default} with --noise" if denoising_default else ""
+    extra += f"; {table_default} with --data" if table_default else ""
     return click.option(*decls, type=type, default=None,
                         help=f"{help_text(cls, name)}  [default: {shown}{extra}]", **kwargs)
 
@@ -112,7 +115,7 @@ def table_options(f):
                      "repeatable."),
         click.option("--ignore-column", "ignore_columns", multiple=True,
                      help="Column left out (not a feature, not in the output); repeatable."),
-        click.option("--sep", type=click.Choice([",", ";", "\t", "|", "tab"]), default=None,
+        click.option("--sep", type=click.Choice([",", ";", "|", "tab"]), default=None,
                      help="Field separator of a CSV [default: found from the file]."),
         click.option("--decimal", type=click.Choice([".", ","]), default=None,
                      help="Decimal mark of a CSV [default: ',' for ';'-separated files that "

@@ -17,9 +17,10 @@ from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, pa
 @table_options
 @click.option("--digits", type=IntList(0, 9), help="Train on these MNIST classes only, e.g. 1,7.")
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N training rows.")
-@param_option("--code-size", cls=P, type=click.IntRange(min=1),
-              denoising_default="128; from a table's width with --data")
-@param_option("--hidden", cls=P, type=IntList(1), denoising_default="1024,512")
+@param_option("--code-size", cls=P, type=click.IntRange(min=1), denoising_default="128",
+              table_default="from the table's width")
+@param_option("--hidden", cls=P, type=IntList(1), denoising_default="1024,512",
+              table_default="from the table's width")
 @param_option("--arch", cls=P, type=click.Choice(ARCHS))
 @param_option("--channels", cls=P, type=IntList(1))
 @click.option("--noise", type=NoiseSpec(), default=None,
