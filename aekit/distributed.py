@@ -191,7 +191,8 @@ def _client(scheduler, workers, Client, LocalCluster):
     if scheduler:
         return Client(scheduler)
     cluster = LocalCluster(n_workers=workers or min(4, os.cpu_count() or 1),
-                           threads_per_worker=1, processes=True, dashboard_address=None)
+                           threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=":0")  # loopback only; any free port
     return _Owned(Client(cluster), cluster)
 
 

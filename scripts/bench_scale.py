@@ -70,7 +70,7 @@ def scoring(work, files, rows):
     start = time.perf_counter()
     from dask.distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as c, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c, \
             Client(c):
         out["cluster start-up (2 workers)"] = time.perf_counter() - start
     return out

@@ -168,7 +168,7 @@ def cluster():
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as c:
+                      dashboard_address=":0") as c:
         yield c
 
 
@@ -203,7 +203,7 @@ def test_a_worker_killed_mid_run_loses_and_repeats_no_row(scored, tmp_path):
     files = list(dict.fromkeys(files))  # ...by expand_inputs; here, by hand
     killed = []
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         pids = list(client.run(os.getpid).values())
 
         def kill_one(frame):
