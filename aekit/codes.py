@@ -11,8 +11,9 @@ def code_names(autoencoder):
 
 def encode_table(table, autoencoder, writer, sample=None, progress=None):
     """Write the codes of every row of ``table`` (carried columns first) into ``writer``;
-    returns whether 0..255 pixels were scaled. ``sample`` (a :class:`Reservoir`) keeps
-    a uniform sample of codes and labels for a map."""
+    returns the :class:`~aekit.model_input.ModelInput` that read it (whether 0..255
+    pixels were scaled, what it filled in). ``sample`` (a :class:`Reservoir`) keeps a
+    uniform sample of codes and labels for a map."""
     import pandas as pd
 
     model_input = ModelInput.for_table(table, autoencoder.schema_)
@@ -29,7 +30,7 @@ def encode_table(table, autoencoder, writer, sample=None, progress=None):
             sample.add(Z, None if label is None else chunk.carried[label].to_numpy())
         if progress is not None:
             progress(len(Z))
-    return model_input.pixels
+    return model_input
 
 
 class Reservoir:

@@ -71,7 +71,8 @@ def _download(cache):
         for train in (True, False):
             MNIST(root=str(cache), train=train, download=True)
     except Exception as e:  # no network, a proxy, a mirror down: all the same to the user
-        return str(e).splitlines()[0] if str(e) else type(e).__name__
+        text = str(e).strip().splitlines()[0].rstrip(":") if str(e).strip() else ""
+        return f"no network? {text}" if text else type(e).__name__
     return None
 
 
@@ -93,6 +94,8 @@ def load_mnist(split="train", root=None, download=True):
     if split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     roots, dirs = _candidate_dirs(root)
+    if root is not None and not Path(root).is_dir():
+        raise DataError(f"no such folder: {root} (the folder holding the four MNIST files)")
     img_name, lbl_name = FILES[split]
     img, lbl = _find(img_name, dirs), _find(lbl_name, dirs)
     reason = None
@@ -106,12 +109,13 @@ def load_mnist(split="train", root=None, download=True):
         img, lbl = _find(img_name, dirs), _find(lbl_name, dirs)
     if img is None or lbl is None:
         where = roots[0]
-        names = ", ".join(f"{n}.gz" for pair in FILES.values() for n in pair)
+        names = ", ".join(f"{n}.gz" for n in (img_name, lbl_name)
+                          if _find(n, dirs) is None)
         msg = f"MNIST not found in {', '.join(str(r) for r in roots)}"
         if reason:
             msg += f" and the download failed ({reason})"
         raise DataError(
-            f"{msg}. Put the four files ({names}) in {where} "
+            f"{msg}. Put {names} (of the four MNIST files) in {where} "
             "or point AEKIT_DATA (or --data-dir) at the folder holding them"
         )
     X = read_idx(img)

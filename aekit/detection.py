@@ -228,43 +228,53 @@ class LabelBinarizer:
     """Turns a carried label column into 1 = anomaly / 0 = normal, for the AUROC.
 
     ``normal_labels``: the label values of normal rows; by default 0 of a 0/1 label,
-    or, for a model trained on some MNIST digits (``digits``), those digits.
+    or, for a model trained on some MNIST digits (``digits``), those digits. Rows whose
+    label is missing (an empty cell) are left out of the AUROC.
     """
 
     def __init__(self, normal_labels=(), digits=None):
         self.normal = {str(v).strip() for v in normal_labels} if normal_labels else None
         self.digits = {str(int(d)) for d in digits} if digits and not normal_labels else None
-        self.parts = []
+        self.parts = []  # per chunk: 1 anomaly, 0 normal, -1 no label
+        self.seen = set()
         self.why = None
 
     def add(self, labels):
-        if self.why is not None:
-            return
-        s = labels.astype(str).str.strip()
+        s = labels.astype(object).where(labels.notna(), "").astype(str).str.strip()
+        unlabelled = (s == "").to_numpy()
+        if len(self.seen) < 50:
+            self.seen.update(s[~unlabelled].unique()[:50])
         if self.normal is not None:
-            self.parts.append((~s.isin(self.normal)).to_numpy(np.int8))
+            y = (~s.isin(self.normal)).to_numpy(np.int8)
         elif self.digits is not None:
-            s = s.str.replace(r"\.0$", "", regex=True)
-            self.parts.append((~s.isin(self.digits)).to_numpy(np.int8))
+            y = (~s.str.replace(r"\.0$", "", regex=True).isin(self.digits)).to_numpy(np.int8)
         else:
             low = s.str.lower()
             ones = low.isin({"1", "1.0", "true", "anomaly"})
             zeros = low.isin({"0", "0.0", "false", "normal"})
-            if not (ones | zeros).all():
+            if not (ones | zeros | unlabelled).all():
                 self.why = ("the label column is not 0/1: name the normal value(s) with "
                             "--normal-label for the AUROC")
-                return
-            self.parts.append(ones.to_numpy(np.int8))
+            y = ones.to_numpy(np.int8)
+        y[unlabelled] = -1
+        self.parts.append(y)
 
     def result(self):
-        """The 0/1 labels, or None (with ``why`` set) when they cannot give an AUROC."""
+        """``(y, labelled)``: 0/1 labels of the labelled rows and the mask of those rows, or
+        None (with ``why`` set) when they cannot give an AUROC."""
         if self.why is not None or not self.parts:
             return None
         y = np.concatenate(self.parts)
-        if y.min() == y.max():
+        labelled = y >= 0
+        if self.normal is not None and not self.seen & self.normal:
+            shown = ", ".join(sorted(self.seen)[:10])
+            self.why = (f"no row has the normal label {', '.join(sorted(self.normal))}; the "
+                        f"labels seen: {shown}")
+            return None
+        if not labelled.any() or y[labelled].min() == y[labelled].max():
             self.why = "the labels hold one class only: no AUROC"
             return None
-        return y
+        return y[labelled], labelled
 
 
 # ~16 MB of float32 per chunk, whatever the width: few enough chunks that pandas'
@@ -283,18 +293,35 @@ def auroc_percent(y, scores):
     return 100.0 * float(roc_auc_score(y, scores))
 
 
-def write_report(folder, summary, y=None):
+def auroc_report(labels, scores):
+    """``(labelled, line)``: ``(y, scores)`` of the labelled rows and the AUROC line for
+    people, or ``(None, note)`` when the labels give no AUROC (``note`` may be None)."""
+    found = labels.result() if labels is not None else None
+    if found is None:
+        return None, (labels.why if labels is not None else None)
+    y, mask = found
+    left = int(len(mask) - mask.sum())
+    s = np.asarray(scores)[mask]
+    line = (f"AUROC of anomaly_score against the labels: {auroc_percent(y, s):.2f} % "
+            f"({int(y.sum())} anomalies, {int(len(y) - y.sum())} normal rows"
+            + (f"; {left} rows without a label left out" if left else "") + ")")
+    return (y, s), line
+
+
+def write_report(folder, summary, labelled=None):
     """Pictures of a detection run in ``folder``: the score histogram with the threshold
-    and, with labels ``y``, the ROC curve. Returns the paths written."""
+    and, with ``labelled`` = ``(y, scores)`` of the labelled rows, the ROC curve. Returns
+    the paths written."""
     from pathlib import Path
 
     from . import plots
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [plots.score_histogram(summary.scores, summary.threshold, summary.how,
+    y, scores = labelled if labelled is not None else (None, summary.scores)
+    paths = [plots.score_histogram(scores, summary.threshold, summary.how,
                                    folder / "score_histogram.png", y)]
     if y is not None:
-        paths.append(plots.roc_plot(y, summary.scores, summary.threshold, folder / "roc.png",
-                                    auroc_percent(y, summary.scores)))
+        paths.append(plots.roc_plot(y, scores, summary.threshold, folder / "roc.png",
+                                    auroc_percent(y, scores)))
     return paths

@@ -188,6 +188,12 @@ def detect_files(paths, model, writer, table, threshold, scheduler=None, workers
 
 
 def _client(scheduler, workers, Client, LocalCluster):
+    import logging
+
+    # a failed task is reported once, as aekit's one line; the workers' own logs (multi-line,
+    # with tracebacks) stay quiet (worker processes inherit the environment)
+    os.environ.setdefault("DASK_DISTRIBUTED__LOGGING__DISTRIBUTED", "critical")
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     if scheduler:
         return Client(scheduler)
     cluster = LocalCluster(n_workers=workers or min(4, os.cpu_count() or 1),

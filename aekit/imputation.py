@@ -129,6 +129,7 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
         missing = np.isnan(X)
         out = impute(model, X, max_iter=max_iter, tol=tol)
         integral = _integral_columns(X * model_input.divisor, missing)
+        out = _significant(out * model_input.divisor, missing) / model_input.divisor
         filled = np.where(missing, np.where(integral, np.round(out * model_input.divisor)
                                             / model_input.divisor, out), X)
         n_filled += int(missing.sum())
@@ -145,6 +146,14 @@ def _check_range(schema, X, divisor, source):
         what = "pixels 0..255" if divisor != 1.0 else "values in [0, 1]"
         raise DataError(f"{source}: values from {lo * divisor:g} to {hi * divisor:g} but this "
                         f"model was trained on {what}")
+
+
+def _significant(values, where, digits=7):
+    """``values`` with the cells ``where`` rounded to ``digits`` significant digits (the
+    model computes in float32: more digits would be noise)."""
+    out = values.copy()
+    out[where] = [float(f"{v:.{digits}g}") for v in values[where].tolist()]
+    return out
 
 
 def _integral_columns(X, missing):

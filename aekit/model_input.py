@@ -44,15 +44,22 @@ class ModelInput:
 
     def __init__(self, schema, feature_names, width, source, locate=None, dtype=np.float32,
                  allow_missing=False):
-        self.schema, self.locate = schema, locate
+        self.schema, self.locate, self.names = schema, locate, feature_names
         self.dtype, self.allow_missing = dtype, allow_missing
         self.order = schema.column_order(feature_names, width=width, source=source)
         self.divisor = None  # the pixel rule's, once the first rows are seen
         self.filled = 0  # missing numbers given their training medians
         self.unseen = 0  # text cells missing or of categories never seen in training
+        self.outside = 0  # cells outside [0, 1] for a model of [0, 1] data
 
     @classmethod
     def for_table(cls, table, schema, **kwargs):
+        """The ModelInput of a table; the model's text columns are read as text (a category
+        such as "01" must not become the number 1 because its chunk holds no other)."""
+        if schema.categorical and hasattr(table, "text_columns"):
+            names = schema.feature_names or [str(i) for i in range(schema.n_features)]
+            table.text_columns = {n for n, kind in zip(names, schema.encoding.kinds)
+                                  if kind == "categorical"}
         return cls(schema, table.feature_names, table.n_features, table.name, table.locate,
                    **kwargs)
 
@@ -65,6 +72,9 @@ class ModelInput:
         if self.unseen:
             parts.append(f"{self.unseen:,} text cells were missing or held categories never "
                          "seen in training (encoded as no category)")
+        if self.outside:
+            parts.append(f"{self.outside:,} cells lay outside [0, 1], the range of the "
+                         "model's training data")
         return "; ".join(parts) or None
 
     @property
@@ -93,7 +103,30 @@ class ModelInput:
             self.divisor = self.schema.pixel_divisor(X)
         if self.divisor != 1.0:
             X = X / X.dtype.type(self.divisor)
+        if self.schema.scaling == "unit":
+            with self.located(chunk):
+                self._check_range(X)
         return X
+
+    def _check_range(self, X):
+        """A model of [0, 1] data: a pixel model refuses other values (0..255 pixels are
+        divided first), any other counts them for :meth:`note`."""
+        with np.errstate(invalid="ignore"):
+            out = (X < 0) | (X > 1)
+        if not out.any():
+            return
+        if not self.schema.pixels:
+            self.outside += int(out.sum())
+            return
+        if self.divisor == 1.0:  # the table is not [0, 1]: name a cell that is no pixel
+            raw = X
+            with np.errstate(invalid="ignore"):
+                out = ~((raw == np.round(raw)) & (raw >= 0) & (raw <= 255)) & out
+        r, c = map(int, np.argwhere(out)[0])
+        column = c if self.order is None else int(self.order[c])
+        raise CellError(r, self.names[column] if self.names else column,
+                        f"holds {X[r, c] * self.divisor:g}: a pixel model reads values in "
+                        "[0, 1] or whole numbers 0..255, one scale for the whole table")
 
     @contextlib.contextmanager
     def located(self, chunk):

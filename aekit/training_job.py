@@ -29,6 +29,7 @@ class TrainingData:
     ignore_columns: list = field(default_factory=list)
     sep: str = None
     decimal: str = None
+    header: bool = None
     digits: list = None
     limit: int = None
     data_dir: str = None
@@ -60,6 +61,8 @@ class TrainingData:
         for key in ("path", "label_column", "sep", "decimal", "limit", "data_dir"):
             if not scalar(getattr(self, key)):
                 raise ValueError(f"field 'data.{key}'")
+        if self.header not in (None, True, False):
+            raise ValueError("field 'data.header'")
         for key in ("id_columns", "ignore_columns"):
             if not (isinstance(getattr(self, key), list) and all(map(scalar, getattr(self, key)))):
                 raise ValueError(f"field 'data.{key}'")
@@ -68,9 +71,10 @@ class TrainingData:
             raise ValueError("field 'data.digits'")
 
     def load(self):
-        """``(X, X_test, locate)``: the training rows (a table's feature columns as read:
-        a DataFrame when it names its columns or holds text), for MNIST the test images
-        (else None), and ``locate(cell_error)``, which names the line of a bad cell.
+        """``(X, X_test, locate, notes)``: the training rows (a table's feature columns as
+        read: a DataFrame when it names its columns or holds text), for MNIST the test
+        images (else None), ``locate(cell_error)``, which names the line of a bad cell,
+        and the table's notes on how it was read.
 
         Raises
         ------
@@ -84,13 +88,14 @@ class TrainingData:
             Xt, yt = load_mnist("test", root=self.data_dir)
             if self.digits:
                 X, Xt = X[np.isin(y, self.digits)], Xt[np.isin(yt, self.digits)]
-            return (X[: self.limit] if self.limit else X), Xt, None
+            return (X[: self.limit] if self.limit else X), Xt, None, []
         X, table = read_table_features(self)
         if self.limit:
             X = X[: self.limit]
         if len(X) < 2:
             raise DataError(f"{self.path}: need at least 2 rows to train")
-        return X, None, lambda e: e.at(table.name, f"line {table.line_of(e.row + 1)}")
+        return X, None, lambda e: e.at(table.name, f"line {table.line_of(e.row + 1)}"), \
+            list(table.notes)
 
 
 def read_table_features(spec):
@@ -101,7 +106,8 @@ def read_table_features(spec):
     from .tables import open_table
 
     table = open_table(spec.path, label_column=spec.label_column, id_columns=spec.id_columns,
-                       ignore_columns=spec.ignore_columns, sep=spec.sep, decimal=spec.decimal)
+                       ignore_columns=spec.ignore_columns, sep=spec.sep, decimal=spec.decimal,
+                       header=spec.header)
     X, _ = table.read_all()
     if isinstance(X, np.ndarray) and table.feature_names is not None:
         X = pd.DataFrame(X, columns=table.feature_names)
@@ -202,8 +208,17 @@ class TrainingResult:
     report_paths: list
 
 
+def table_sizes(params, n_rows, n_features):
+    """The network's sizes a table implies where ``params`` leave them out: as
+    :class:`~aekit.AnomalyDetector` sizes its own (a code narrower than the table)."""
+    from .anomaly import auto_sizes
+
+    wanted = {k: params.get(k, "auto") for k in ("hidden", "code_size")}
+    return auto_sizes({**wanted, "batch_size": None}, n_rows, n_features)
+
+
 def train_model(data, cls, params, output, checkpoint, resume=None, report=None, quiet=False,
-                on_start=None):
+                on_start=None, on_note=None, size_from_table=False):
     """Fit ``cls(**params)`` on ``data``, checkpointing every epoch, then evaluate and save.
 
     Parameters
@@ -221,6 +236,10 @@ def train_model(data, cls, params, output, checkpoint, resume=None, report=None,
         A folder for the loss curves (and reconstructions of images).
     on_start : callable or None
         Called (on rank 0) once the data is read and checked, before training.
+    on_note : callable or None
+        ``on_note(line)`` (on rank 0): how the table was read, how the network was sized.
+    size_from_table : bool
+        Size the network from a table's width where ``params`` leave it out.
 
     Returns
     -------
@@ -238,12 +257,23 @@ def train_model(data, cls, params, output, checkpoint, resume=None, report=None,
     from .errors import CellError
 
     with distributed_context(params.get("device", "auto")) as (rank, _, device):
-        X, X_test, locate = data.load()
+        X, X_test, locate, notes = data.load()
         if resume is not None and np.shape(X)[1] != resume.n_features:
             raise DataError(f"the training data now has {np.shape(X)[1]} features but the "
                             f"checkpoint was trained on {resume.n_features}")
-        if on_start is not None and rank == 0:
-            on_start()
+        if size_from_table and data.source == "table":
+            sizes = table_sizes(params, *np.shape(X))
+            params = {**params, **sizes}
+            if sizes:
+                shown = " ".join(f"--{k.replace('_', '-')} "
+                                 f"{','.join(map(str, v)) if isinstance(v, tuple) else v}"
+                                 for k, v in sizes.items())
+                notes.append(f"sized from the table's {np.shape(X)[1]} feature columns: {shown}")
+        if rank == 0:
+            for note in notes if on_note is not None else ():
+                on_note(note)
+            if on_start is not None:
+                on_start()
         est = cls(**{**params, "device": device}, verbose=0 if quiet or rank else 1)
         try:
             est.fit(X, callback=Checkpointer(est, checkpoint, data.to_json()),

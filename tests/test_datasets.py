@@ -38,7 +38,13 @@ def test_missing_dataset_says_where_to_put_files(tmp_path, monkeypatch):
     with pytest.raises(DataError) as e:
         load_mnist("train", root=tmp_path / "nowhere", download=False)
     msg = str(e.value)
-    assert "train-images-idx3-ubyte.gz" in msg and str(tmp_path / "nowhere") in msg
+    assert "no such folder" in msg and str(tmp_path / "nowhere") in msg
+    (tmp_path / "empty").mkdir()  # a folder without the files lists the missing ones
+    with pytest.raises(DataError) as e:
+        load_mnist("train", root=tmp_path / "empty", download=False)
+    msg = str(e.value)
+    assert "train-images-idx3-ubyte.gz" in msg and str(tmp_path / "empty") in msg
+    assert not list((tmp_path / "empty").iterdir())  # nothing made there
 
 
 def test_truncated_idx_is_refused(mnist_dir, tmp_path):

@@ -134,6 +134,6 @@ def test_an_id_column_of_text_is_not_a_feature(tmp_path):
     r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
                                  "-q", "-o", str(tmp_path / "m.safetensors")])
     assert r.exit_code == 1
-    assert "column 'txn' holds 200 distinct text values: most likely an id" in r.output
+    assert "column 'txn' holds 200 distinct text values in 200 rows: most likely an id" in r.output
     with pytest.raises(DataError, match="distinct text values"):
         aekit.Autoencoder(epochs=1).fit(df)

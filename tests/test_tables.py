@@ -250,7 +250,7 @@ def test_semicolons_and_decimal_commas_are_found_from_the_file(tmp_path, monkeyp
     table, got = _read(tmp_path, monkeypatch, data, via)
     assert (table.sep, table.decimal) == (";", ",")
     assert table.feature_names == ["Temperatur", "Druck", "Zähler"]
-    assert "';'-separated with decimal commas" in table.dialect_note
+    assert "';'-separated with decimal commas" in " ".join(table.notes)
     np.testing.assert_allclose(got, [[20.35, 1013.2, 7], [21.5, 1009, 8]])
     tabs = b"a\tb\n1.5\t2\n3\t4.25\n"
     table, got = _read(tmp_path, monkeypatch, tabs, via)

@@ -175,9 +175,9 @@ def test_sigint_keeps_checkpoint_and_exits_130(mnist_dir, tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["--digits", "1,x"], "comma-separated"),
-    (["--digits", "12"], "outside"),
+    (["--digits", "12"], "12 is above 9"),
     (["--noise", "blur:1"], "invalid noise"),
-    (["--hidden", "0"], "outside"),
+    (["--hidden", "0"], "0 is below 1"),
     (["--epochs", "0"], "0"),
     (["--arch", "conv", "--hidden", "64"], "--channels"),
     (["--channels", "8,16"], "--arch conv"),

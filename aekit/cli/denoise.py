@@ -4,7 +4,8 @@ from pathlib import Path
 
 import click
 
-from .options import check_output_path, device_option, model_option
+from .options import (
+    IMAGE_SUFFIXES, check_output_kind, check_output_path, device_option, model_option)
 
 SUFFIX = ".denoised.png"
 DEFAULT_MODEL = "mnist-denoiser"
@@ -62,6 +63,7 @@ def command(images, model, output, out_dir, side_by_side, mask, frame, device, q
     for t in targets:  # never write over the model or the mask either
         if not (out_dir and not Path(out_dir).is_dir()):  # a folder still to make holds neither
             check_output_path(t, model, mask)
+    check_output_kind(output, IMAGE_SUFFIXES, "PNG images")
     run(sources, targets, model, mask, frame, side_by_side, device, quiet)
 
 

@@ -1,9 +1,12 @@
 """`aekit detect`: score every row of a table and flag the anomalies."""
 
+import math
+
 import click
 
-from .options import (Contamination, check_output_path, device_option, model_option,
-                      table_options)
+from .options import (
+    TABLE_SUFFIXES, Contamination, check_output_kind, check_output_path, device_option,
+    echo_notes, model_option, table_options)
 
 DEFAULT_MODEL = "mnist-detector"
 
@@ -72,8 +75,11 @@ def command(data, model, contamination, threshold, output, explain, normal_label
 
     if contamination is not None and threshold is not None:
         raise click.UsageError("give --contamination or --threshold, not both")
+    if threshold is not None and not math.isfinite(threshold):
+        raise click.BadParameter(f"{threshold} is not a finite number", param_hint="--threshold")
     files = ["-"] if list(data) == ["-"] else expand_inputs(data)
     check_output_path(output, *files, model)
+    check_output_kind(output, TABLE_SUFFIXES, "tables")
     if len(files) == 1 and not scheduler:
         return run(files[0], model or DEFAULT_MODEL, output, contamination, threshold, explain,
                    table_kwargs(table), normal_labels, report, device, quiet)
@@ -90,8 +96,8 @@ def run(data, model, output, contamination, threshold, explain, table, normal_la
         device, quiet):
     import numpy as np
 
-    from ..detection import (LabelBinarizer, Scorer, auroc_percent, detect_table,
-                             rows_per_chunk, write_report)
+    from ..detection import (LabelBinarizer, Scorer, auroc_report, detect_table, rows_per_chunk,
+                             write_report)
     from ..tables import open_table
     from ..tables.writers import TableWriter
 
@@ -99,8 +105,7 @@ def run(data, model, output, contamination, threshold, explain, table, normal_la
     source = open_table(data, **table)
     source.chunksize = rows_per_chunk(source.n_columns)
     source.dtype = np.float32  # the models compute in float32: half the memory per chunk
-    if source.dialect_note and not quiet:
-        click.echo(f"note: {source.dialect_note}", err=True)
+    echo_notes(source, quiet)
     labels = LabelBinarizer(normal_labels, scorer.digits) if table["label_column"] else None
     bar = None if quiet else _progress_bar()
     with TableWriter(output) as writer:
@@ -109,7 +114,7 @@ def run(data, model, output, contamination, threshold, explain, table, normal_la
                                progress=None if bar is None else bar.update)
     if bar is not None:
         bar.close()
-    y = labels.result() if labels else None
+    labelled, line = auroc_report(labels, summary.scores)
     if not quiet:
         n, m = summary.rows, summary.flagged
         scale = "; pixels 0..255 scaled to [0, 1]" if summary.pixels else ""
@@ -117,14 +122,10 @@ def run(data, model, output, contamination, threshold, explain, table, normal_la
                    f"{summary.threshold:.6g} ({summary.how}){scale}", err=True)
         if summary.note:
             click.echo(f"note: {summary.note}", err=True)
-        if y is not None:
-            click.echo(f"AUROC of anomaly_score against the labels: "
-                       f"{auroc_percent(y, summary.scores):.2f} % ({int(y.sum())} anomalies, "
-                       f"{int(len(y) - y.sum())} normal rows)", err=True)
-        elif labels is not None and labels.why:
-            click.echo(f"note: {labels.why}", err=True)
+        if line:
+            click.echo(line if labelled is not None else f"note: {line}", err=True)
     if report:
-        for p in write_report(report, summary, y):
+        for p in write_report(report, summary, labelled):
             if not quiet:
                 click.echo(f"wrote {p}", err=True)
 

@@ -7,7 +7,7 @@ import click
 
 def run_many(files, model, output, contamination, threshold, table, normal_labels, scheduler,
              workers, device, quiet):
-    from ..detection import LabelBinarizer, Scorer, auroc_percent
+    from ..detection import LabelBinarizer, Scorer, auroc_report
     from ..distributed import detect_files
     from ..tables.writers import TableWriter
 
@@ -43,9 +43,9 @@ def run_many(files, model, output, contamination, threshold, table, normal_label
     click.echo(f"scored {rows} rows of {len(files)} files, flagged {flagged} "
                f"({100.0 * flagged / max(rows, 1):.2f}%) with threshold {limit:.6g} ({how})",
                err=True)
-    y = labels.result() if labels else None
-    if y is not None:
+    if labels is not None:
         import numpy as np
 
-        click.echo(f"AUROC of anomaly_score against the labels: "
-                   f"{auroc_percent(y, np.concatenate(scores)):.2f} %", err=True)
+        labelled, line = auroc_report(labels, np.concatenate(scores) if scores else [])
+        if line:
+            click.echo(line if labelled is not None else f"note: {line}", err=True)

@@ -2,7 +2,9 @@
 
 import click
 
-from .options import check_output_path, device_option, model_option, table_options
+from .options import (
+    IMAGE_SUFFIXES, TABLE_SUFFIXES, check_output_kind, check_output_path, device_option,
+    model_option, table_options)
 
 CHUNK_ROWS = 10_000  # rows read, encoded and written at a time
 
@@ -39,6 +41,8 @@ def command(data, model, output, plot, device, quiet, **table):
 
     for out in (output, plot):
         check_output_path(out, data, model)
+    check_output_kind(output, TABLE_SUFFIXES, "tables")
+    check_output_kind(plot, IMAGE_SUFFIXES, "PNG pictures")
     if plot is not None and output != "-" and Path(plot).resolve() == Path(output).resolve():
         raise click.UsageError("--plot and --output must be different files")
     run(data, model, output, plot, device, quiet, table)
@@ -52,7 +56,7 @@ def run(data, model, output, plot, device, quiet, table):
     from ..loading import autoencoder_of, load
     from ..tables import open_table
     from ..tables.writers import TableWriter
-    from .options import table_kwargs
+    from .options import echo_notes, table_kwargs
 
     ae = autoencoder_of(load(model, device=device))
     source = open_table(data, chunksize=CHUNK_ROWS, **table_kwargs(table))
@@ -62,13 +66,16 @@ def run(data, model, output, plot, device, quiet, table):
         from tqdm.auto import tqdm
 
         bar = tqdm(unit="rows", desc="encoding", dynamic_ncols=True, leave=False, disable=None)
+    echo_notes(source, quiet)
     with TableWriter(output) as writer:
-        pixels = encode_table(source, ae, writer, sample,
-                              progress=None if bar is None else bar.update)
+        read = encode_table(source, ae, writer, sample,
+                            progress=None if bar is None else bar.update)
     if bar is not None:
         bar.close()
-    if pixels and not quiet:
+    if read.pixels and not quiet:
         click.echo("pixel values 0..255 detected: divided by 255 as for MNIST", err=True)
+    if read.note() and not quiet:
+        click.echo(f"note: {read.note()}", err=True)
     if plot:
         k = ae.code_size
         what = "codes" if k <= 2 else f"first two principal components of the {k}-d codes"

@@ -2,7 +2,9 @@
 
 import click
 
-from .options import check_output_path, data_dir_option, device_option, model_option, write_json
+from .options import (
+    IMAGE_SUFFIXES, check_output_kind, check_output_path, data_dir_option, device_option,
+    model_option, write_json)
 
 NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 
@@ -44,6 +46,7 @@ def command(model, baselines_only, data_dir, noises, seed, limit, train_limit, p
 
     for out in (picture, json_out):
         check_output_path(out, model)
+    check_output_kind(picture, IMAGE_SUFFIXES, "PNG pictures")
     est = None if baselines_only else load(model or "mnist-denoiser", device=device)
     X, _, X_test, _ = load_mnist_pair(data_dir, train_limit, limit)
     if limit or train_limit:

@@ -2,11 +2,13 @@
 
 import click
 
-from .options import IntList, check_output_path, data_dir_option, device_option, write_json
+from .options import (
+    IMAGE_SUFFIXES, IntList, check_output_kind, check_output_path, data_dir_option,
+    device_option, write_json)
 
 
 @click.command()
-@click.option("--digits", type=IntList(0, 9), default=None,
+@click.option("--digits", type=IntList(0, 9, unique=True), default=None,
               help="Run only these normal classes, e.g. 2,8 [default: all ten].")
 @data_dir_option
 @click.option("--roc", "roc_png", type=click.Path(dir_okay=False), default="oneclass_roc.png",
@@ -39,6 +41,7 @@ def command(digits, data_dir, roc_png, json_out, seed, limit, epochs, no_pca, de
     from ..evaluation.oneclass import REFERENCES, default_detectors, one_class_auroc, roc_figure
 
     check_output_path(roc_png)
+    check_output_kind(roc_png, IMAGE_SUFFIXES, "PNG pictures")
     check_output_path(json_out)
     overrides = {"epochs": epochs} if epochs else {}
     detectors = default_detectors(random_state=seed, device=device, **overrides)

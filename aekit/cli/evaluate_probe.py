@@ -2,7 +2,9 @@
 
 import click
 
-from .options import IntList, check_output_path, data_dir_option, device_option, write_json
+from .options import (
+    IMAGE_SUFFIXES, IntList, check_output_kind, check_output_path, data_dir_option,
+    device_option, write_json)
 
 
 @click.command()
@@ -37,6 +39,7 @@ def command(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet)
     """
     for out in (plot, json_out):
         check_output_path(out)
+    check_output_kind(plot, IMAGE_SUFFIXES, "PNG pictures")
     run(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet)
 
 

@@ -4,7 +4,7 @@ import os
 
 import click
 
-from .options import check_output_path, device_option, write_json
+from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path, device_option, write_json
 
 METHODS = ("aekit", "pca", "iforest")
 
@@ -47,6 +47,7 @@ def command(folder, methods, tables, plot, json_out, seed, device):
                                  f"{', '.join(METHODS)}", param_hint="--methods")
     for out in (plot, json_out):
         check_output_path(out)
+    check_output_kind(plot, IMAGE_SUFFIXES, "PNG pictures")
     from ..evaluation.tables import LABELS, dot_plot, protocol_t
 
     def progress(table, method, auroc, seconds):

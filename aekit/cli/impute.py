@@ -2,7 +2,9 @@
 
 import click
 
-from .options import check_output_path, device_option, model_option, table_options
+from .options import (
+    TABLE_SUFFIXES, check_output_kind, check_output_path, device_option, model_option,
+    table_options)
 
 DEFAULT_MODEL = "mnist-denoiser"
 
@@ -29,8 +31,10 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     then take the reconstruction's values, round after round, while the
     known cells stay fixed. A denoising model keeps each row's round whose
     reconstruction best matches its known cells. Known cells, the header and
-    the label/id columns are written back as they were; integer columns get
-    integer fills. Columns are matched to the model's by name. Pixel tables
+    the label/id columns are written back as they were (numbers in the
+    shortest form that reads back the same; the file's separator and decimal
+    mark kept); integer columns get integer fills, other fills 7 significant
+    digits (the model computes in float32). Columns are matched to the model's by name. Pixel tables
     (0..255) are scaled for a model trained on MNIST and back.
 
     \b
@@ -44,9 +48,12 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     from .options import table_kwargs
 
     check_output_path(output, data, model)
+    check_output_kind(output, TABLE_SUFFIXES, "tables")
     est = load(model or DEFAULT_MODEL, device=device)
     source = open_table(data, **table_kwargs(table))
-    with TableWriter(output, float_format="%.15g", header=source.has_header) as writer:
+    dialect = {"sep": source.sep, "decimal": source.decimal} if hasattr(source, "sep") else {}
+    with TableWriter(output, float_format="%.15g", header=source.has_header,
+                     **dialect) as writer:
         filled, rows, pixels = impute_table(source, est, writer, max_iter=max_iter, tol=tol)
     if not quiet:
         scale = "; pixels 0..255 scaled to [0, 1] and back" if pixels else ""

@@ -1,8 +1,9 @@
 """`aekit noise IMG`: corrupt an image with the noise models training uses."""
 
 import click
+import numpy as np
 
-from .options import check_output_path
+from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path
 
 
 @click.command()
@@ -31,10 +32,11 @@ def command(image, kind, level, output, seed):
     from ..nn.noise import parse_noise
 
     try:
-        noise = parse_noise(f"{kind}:{level}")
+        noise = parse_noise(f"{kind}:{np.format_float_positional(level, trim='-')}")
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--level") from None
     check_output_path(output, image)
+    check_output_kind(output, IMAGE_SUFFIXES, "PNG images")
     add_noise(image, noise, output, seed)
 
 

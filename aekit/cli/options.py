@@ -10,24 +10,22 @@ class IntList(click.ParamType):
 
     name = "N,N,..."
 
-    def __init__(self, minimum=None, maximum=None):
-        self.minimum, self.maximum = minimum, maximum
+    def __init__(self, minimum=None, maximum=None, unique=False):
+        self.minimum, self.maximum, self.unique = minimum, maximum, unique
 
     def convert(self, value, param, ctx):
         if isinstance(value, (tuple, list)):
             return tuple(value)
         try:
-            out = tuple(int(v) for v in str(value).split(",") if v.strip() != "")
+            out = tuple(int(v) for v in str(value).split(","))
         except ValueError:
             self.fail(f"{value!r} is not a comma-separated list of integers", param, ctx)
-        if not out:
-            self.fail("give at least one number", param, ctx)
         for v in out:
-            if (self.minimum is not None and v < self.minimum) or (
-                self.maximum is not None and v > self.maximum
-            ):
-                self.fail(f"{v} is outside {self.minimum}..{self.maximum}", param, ctx)
-        return out
+            if self.minimum is not None and v < self.minimum:
+                self.fail(f"{v} is below {self.minimum}", param, ctx)
+            if self.maximum is not None and v > self.maximum:
+                self.fail(f"{v} is above {self.maximum}", param, ctx)
+        return tuple(dict.fromkeys(out)) if self.unique else out
 
 
 class Contamination(click.ParamType):
@@ -120,6 +118,9 @@ def table_options(f):
         click.option("--decimal", type=click.Choice([".", ","]), default=None,
                      help="Decimal mark of a CSV [default: ',' for ';'-separated files that "
                      "write 20,35, else '.']."),
+        click.option("--header/--no-header", default=None,
+                     help="Whether a CSV's first line names its columns [default: found from "
+                     "the file]."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -131,7 +132,15 @@ def table_kwargs(opts):
     sep = opts.get("sep")
     return {"label_column": opts.get("label_column"), "id_columns": opts.get("id_columns") or (),
             "ignore_columns": opts.get("ignore_columns") or (),
-            "sep": "\t" if sep == "tab" else sep, "decimal": opts.get("decimal")}
+            "sep": "\t" if sep == "tab" else sep, "decimal": opts.get("decimal"),
+            "header": opts.get("header")}
+
+
+def echo_notes(table, quiet=False):
+    """A table's notes on how it was read (separator, decimal mark, header), on stderr."""
+    if not quiet:
+        for note in table.notes:
+            click.echo(f"note: {note}", err=True)
 
 
 def device_option(f):
@@ -147,6 +156,23 @@ def data_dir_option(f):
         help="Folder holding the four MNIST IDX files (default: $AEKIT_DATA, then the "
         "user cache, downloading there if needed).",
     )(f)
+
+
+TABLE_SUFFIXES = ("", ".csv", ".tsv", ".txt", ".parquet", ".pq")
+IMAGE_SUFFIXES = (".png",)
+
+
+def check_output_kind(out, suffixes, what):
+    """Refuse an output whose name promises a format aekit does not write (``-o x.csv.gz``
+    would be plain CSV, ``-o out.jpg`` a PNG)."""
+    from pathlib import Path
+
+    if out is None or str(out) == "-" or Path(out).exists() and not Path(out).is_file():
+        return
+    suffix = Path(out).suffix.lower()
+    if suffix not in suffixes:
+        named = ", ".join(s for s in suffixes if s)
+        raise click.UsageError(f"{out}: aekit writes {what} ({named}), not {suffix} files")
 
 
 def check_output_path(out, *inputs):

@@ -15,7 +15,8 @@ from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, pa
 @click.option("--data", "data_path", type=click.Path(exists=True, allow_dash=True),
               help="Train on a table (CSV, '-' for stdin, or Parquet) instead of MNIST.")
 @table_options
-@click.option("--digits", type=IntList(0, 9), help="Train on these MNIST classes only, e.g. 1,7.")
+@click.option("--digits", type=IntList(0, 9, unique=True),
+              help="Train on these MNIST classes only, e.g. 1,7.")
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N training rows.")
 @param_option("--code-size", cls=P, type=click.IntRange(min=1), denoising_default="128",
               table_default="from the table's width")
@@ -88,9 +89,25 @@ def command(**opts):
         raise click.UsageError("--channels applies to --arch conv")
     if opts["data_path"] and opts["digits"]:
         raise click.UsageError("--digits applies to MNIST, not to --data tables")
+    table_only = [o for o in ("label_column", "id_columns", "ignore_columns", "sep", "decimal",
+                              "header") if opts[o] not in (None, ())]
+    if table_only and not opts["data_path"] and not opts["resume"]:
+        raise click.UsageError(f"--{table_only[0].replace('_', '-').rstrip('s')} applies to "
+                               "--data tables, not to MNIST")
+    if opts["resume"]:
+        given = [p.opts[0] for p in click.get_current_context().command.params
+                 if p.name not in RESUME_OPTIONS and click.get_current_context()
+                 .get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"--resume continues with the checkpoint's own data and "
+                                   f"settings; drop {', '.join(given)}")
     from .train_run import run
 
     run(opts, out, ckpt)
+
+
+# what may change when a run is resumed (the rest is the checkpoint's)
+RESUME_OPTIONS = {"resume", "output", "checkpoint", "device", "quiet", "report", "data_dir"}
 
 
 def _default_checkpoint(out):

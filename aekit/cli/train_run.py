@@ -25,7 +25,9 @@ def run(opts, out, ckpt):
         f"Resuming {opts['resume']} from epoch {resume.epoch}.", err=True))
     try:
         result = train_model(data, cls, params, out, ckpt, resume=resume, report=opts["report"],
-                             quiet=opts["quiet"], on_start=announce)
+                             quiet=opts["quiet"], on_start=announce,
+                             on_note=lambda line: click.echo(f"note: {line}", err=True),
+                             size_from_table=resume is None and opts["arch"] != "conv")
     except KeyboardInterrupt:
         if rank == 0:
             where = f"the checkpoint {ckpt}" if ckpt.exists() else \
@@ -58,7 +60,7 @@ def _fresh(opts):
                             label_column=table["label_column"],
                             id_columns=list(table["id_columns"]),
                             ignore_columns=list(table["ignore_columns"]), sep=table["sep"],
-                            decimal=table["decimal"])
+                            decimal=table["decimal"], header=table["header"])
     else:
         data_dir = os.path.abspath(opts["data_dir"]) if opts["data_dir"] else None
         data = TrainingData("mnist", digits=list(opts["digits"] or []) or None,
@@ -71,29 +73,7 @@ def _fresh(opts):
     if cls is Autoencoder:
         params["noise"] = None
     params["random_state"] = opts["seed"]
-    if data.source == "table" and opts["arch"] != "conv":
-        params.update(_table_sizes(data, params))
     return cls, params, data, None
-
-
-def _table_sizes(data, params):
-    """The network sized from the table's width when --hidden/--code-size are not given,
-    said on stderr (a 32-wide code would not compress a 30-column table)."""
-    from ..anomaly import auto_sizes
-    from ..tables import open_table
-
-    n = open_table(data.path, label_column=data.label_column, id_columns=data.id_columns,
-                   ignore_columns=data.ignore_columns, sep=data.sep,
-                   decimal=data.decimal).n_features if data.path != "-" else None
-    missing = {k: "auto" for k in ("hidden", "code_size") if k not in params}
-    if not missing or n is None:
-        return {}
-    sizes = auto_sizes({**missing, "batch_size": None}, 0, n)
-    shown = " ".join(f"--{k.replace('_', '-')} {','.join(map(str, v)) if isinstance(v, tuple) else v}"
-                      for k, v in sizes.items())
-    if int(os.environ.get("RANK", "0")) == 0:  # one note, not one per process
-        click.echo(f"note: sized from the table's {n} feature columns: {shown}", err=True)
-    return sizes
 
 
 def _resumed(opts):

@@ -8,10 +8,10 @@ boolean column); what they learn is stored as JSON in the model file and applied
 :meth:`ColumnEncoding.encode` in numpy and pandas alone, so that scoring needs
 neither scikit-learn nor pickle.
 
-- A column is **numeric** when its cells are numbers (a few cells that are not are
-  errors, named by row and column); else **categorical**, one 0/1 feature per
-  category seen in training (at most :data:`MAX_CATEGORIES`: more distinct values
-  are most likely an id, to pass through instead).
+- A column is **numeric** when most of its cells are numbers (the others are errors,
+  named by row and column); else **categorical**, one 0/1 feature per category seen in
+  training (a column of more than :data:`ID_LIKE` distinct texts, most on a row of
+  their own, is most likely an id, to pass through instead).
 - A **category never seen in training** encodes as no category at all (every 0/1
   feature of its column 0), scikit-learn's ``handle_unknown="ignore"``; the row is
   scored as such (`aekit detect` says how many such cells it met).
@@ -27,7 +27,8 @@ import numpy as np
 
 from ..errors import CellError, DataError
 
-MAX_CATEGORIES = 64
+MAX_CATEGORIES = 1000  # one-hot features of one column, at most
+ID_LIKE = 64  # more distinct texts than this, most of them on one row: an id, not a feature
 NUMERIC_SHARE = 0.5  # a column this numeric is numeric; its other cells are errors
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -51,7 +52,10 @@ def to_matrix(features, dtype=np.float64, allow_missing=False):
         converted = {}
         for j, name in enumerate(names):
             col = features.iloc[:, j]
-            if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            if pd.api.types.is_bool_dtype(col) and len(col):
+                raise CellError(0, name, f"holds {str(col.iloc[0])!r} (true/false), not a "
+                                "number")
+            if not pd.api.types.is_numeric_dtype(col):
                 num = pd.to_numeric(col, errors="coerce")
                 bad = np.flatnonzero(num.isna().to_numpy() & col.notna().to_numpy())
                 if bad.size:
@@ -152,11 +156,12 @@ class ColumnEncoding:
             found = OneHotEncoder(handle_unknown="ignore").fit(cells).categories_
             for j, cats in zip(text, found):
                 cats = [str(c) for c in cats if c != ""]
-                if len(cats) > MAX_CATEGORIES:
+                if len(cats) > MAX_CATEGORIES or (len(cats) > ID_LIKE
+                                                   and len(cats) > 0.5 * len(frame)):
                     raise DataError(
-                        f"column {frame.columns[j]!r} holds {len(cats):,} distinct text values: "
-                        "most likely an id, to carry through (--id-column) or leave out "
-                        "(--ignore-column), not a feature")
+                        f"column {frame.columns[j]!r} holds {len(cats):,} distinct text values "
+                        f"in {len(frame):,} rows: most likely an id, to carry through "
+                        "(--id-column) or leave out (--ignore-column), not a feature")
                 categories[j] = cats
         return cls(kinds, categories, fills, indicators)
 

@@ -37,7 +37,7 @@ class ColumnRoles:
     ------
     DataError
         A column is not found (the message lists the table's columns), named twice,
-        or no feature column is left.
+        two feature columns share a name, or no feature column is left.
     """
 
     def __init__(self, columns, has_header, source, label=None, ids=(), ignore=()):
@@ -45,7 +45,7 @@ class ColumnRoles:
         roles = {}
         for role, specs in (("id", list(ids or ())), ("label", [label] if label is not None
                                                        else []), ("ignored", list(ignore or ()))):
-            for spec in specs:
+            for spec in dict.fromkeys(specs):  # a column named twice counts once
                 i = self._index(spec, role)
                 if i in roles:
                     raise DataError(f"column {self._name(i)!r} of {source} is named as both "
@@ -60,10 +60,24 @@ class ColumnRoles:
         self.feature_names = [self.columns[i] for i in self.feature_idx] if has_header else None
         if not self.feature_idx:
             raise DataError(f"{source} has no feature columns left to use")
+        self._refuse_duplicate_features()
+
+    def _refuse_duplicate_features(self):
+        """Features are matched by name: two feature columns of one name are ambiguous."""
+        names = self.feature_names or []
+        twice = next((n for n in names if names.count(n) > 1), None)
+        if twice is not None:
+            at = [i for i in self.feature_idx if self.columns[i] == twice]
+            raise DataError(f"column {twice!r} appears {len(at)} times in {self.source} (columns "
+                            f"{', '.join(map(str, at))}): rename one, or leave one out with "
+                            f"--ignore-column {at[-1]}")
 
     def _index(self, spec, role):
         spec = str(spec)
         if self.has_header and spec in self.columns:
+            if self.columns.count(spec) > 1:
+                raise DataError(f"{role} column {spec!r} appears {self.columns.count(spec)} "
+                                f"times in {self.source}: name it by its 0-based number")
             return self.columns.index(spec)
         if spec.lstrip("-").isdigit():
             i = int(spec)

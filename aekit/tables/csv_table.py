@@ -60,12 +60,14 @@ def split_line(line, sep):
 
 
 def sniff_separator(lines):
-    """The separator splitting every sampled line into the same number (> 1) of fields,
-    the one giving the most fields; "," when there is none (a single column)."""
+    """The separator splitting the first line and most of the sampled ones into the same
+    number (> 1) of fields, the one giving the most fields; "," when there is none (a
+    single column). A row of the wrong width among them is then refused by line."""
     best, fields = ",", 1
     for sep in SEPARATORS:
-        counts = {len(split_line(line, sep)) for line in lines}
-        if len(counts) == 1 and (n := counts.pop()) > fields:
+        counts = [len(split_line(line, sep)) for line in lines]
+        n = counts[0]
+        if n > fields and counts.count(n) > len(counts) / 2:
             best, fields = sep, n
     return best
 
@@ -78,10 +80,23 @@ def sniff_decimal(lines, sep):
     return "," if any(_DECIMAL_COMMA.match(c) for c in cells) else "."
 
 
+COUNTED_HEADER_MIN = 8  # columns; a narrower first row 0,1,2 is as likely to be data
+
+
+def counts_columns(first):
+    """Whether a first row of at least :data:`COUNTED_HEADER_MIN` cells reads 0, 1, 2... or
+    1, 2, 3...: the names pandas and R give unnamed columns, written as a header."""
+    counted = [c.strip() for c in first]
+    return len(first) >= COUNTED_HEADER_MIN and counted in (
+        [str(i) for i in range(len(first))], [str(i) for i in range(1, len(first) + 1)])
+
+
 def looks_like_header(first, second, decimal):
-    """Whether the first row names the columns: some column has a name above a number, or
-    no cell of the first row is a number."""
+    """Whether the first row names the columns: some column has a name above a number, no
+    cell of the first row is a number, or it counts the columns (:func:`counts_columns`)."""
     numeric = [is_number(c, decimal) for c in first]
+    if counts_columns(first):
+        return True
     if all(numeric):
         return False
     if second and len(second) == len(first):
@@ -111,6 +126,8 @@ class CsvTable(Table):
     dtype : numpy dtype
         Of the arrays the integer fast path delivers (float32 halves their memory for
         a consumer that computes in float32).
+    header : bool or None
+        Whether the first line names the columns; None: found from the file.
 
     Raises
     ------
@@ -123,9 +140,10 @@ class CsvTable(Table):
     """
 
     def __init__(self, path, label_column=None, id_columns=(), ignore_columns=(), sep=None,
-                 decimal=None, chunksize=DEFAULT_CHUNK, dtype=np.float64):
+                 decimal=None, chunksize=DEFAULT_CHUNK, dtype=np.float64, header=None):
         self.path = path
         self.dtype = dtype
+        self.text_columns = set()  # feature columns to read as text (a model's categories)
         self.name = "stdin" if str(path) == "-" else str(path)  # for messages
         self.chunksize = chunksize
         self._raw = self._open()
@@ -135,7 +153,10 @@ class CsvTable(Table):
             # only a regular file can be reopened past its header (not a pipe or stdin)
             self.is_regular_file = self.name != "stdin" and stat.S_ISREG(
                 os.fstat(self._raw.fileno()).st_mode)
-            self._read_head(sep, decimal)
+            self._read_head(sep, decimal, header)
+            ignore_columns = list(ignore_columns)
+            if self.has_header and self.n_columns > 1 and self.columns[-1] == "":
+                ignore_columns.append(str(self.n_columns - 1))  # a trailing separator
             self.roles = ColumnRoles(self.columns, self.has_header, self.name, label_column,
                                      id_columns, ignore_columns)
         except BaseException:
@@ -154,9 +175,9 @@ class CsvTable(Table):
         except OSError as e:
             raise DataError(f"cannot read {self.path}: {e.strerror}") from None
 
-    def _read_head(self, sep, decimal):
+    def _read_head(self, sep, decimal, header):
         raw_lines = []
-        for _ in range(SNIFF_LINES):
+        while len([x for x in raw_lines if x.strip()]) < SNIFF_LINES:
             line = self._raw.readline(MAX_LINE)
             if not line:
                 break
@@ -166,6 +187,7 @@ class CsvTable(Table):
                                 "not a CSV table")
         self._head = b"".join(raw_lines)  # re-read by the parsers
         self._bom = len(BOM) if self._head.startswith(BOM) else 0
+        _refuse_other_formats(self.name, self._head)
         try:
             lines = self._head[self._bom:].decode("utf-8").splitlines()
         except UnicodeDecodeError:
@@ -183,20 +205,35 @@ class CsvTable(Table):
             raise DataError(f"{self.name} has {len(cells)} columns; at most {MAX_COLUMNS} "
                             "are supported")
         second = split_line(lines[1], self.sep) if len(lines) > 1 else None
-        self.has_header = looks_like_header(cells, second, self.decimal)
+        self.has_header = looks_like_header(cells, second, self.decimal) if header is None \
+            else bool(header)
+        self._counted_header = header is None and counts_columns(cells)
         self.n_columns = len(cells)
         self.columns = cells if self.has_header else [str(i) for i in range(len(cells))]
-        self._header_bytes = len(raw_lines[0]) - self._bom if self.has_header else 0
+        # the data starts after any blank lines and the header (a BOM is skipped anyway)
+        blanks = next(k for k, x in enumerate(raw_lines) if x.strip(BOM + b" \t\r\n"))
+        skipped = raw_lines[:blanks + (1 if self.has_header else 0)]
+        self._data_offset = sum(map(len, skipped)) or self._bom
+        self._header_lines = blanks + (1 if self.has_header else 0)
 
     # -- what the table holds ------------------------------------------------------
     @property
-    def dialect_note(self):
-        """A line for people when the file is not a plain comma-separated one, else None."""
-        if self.sep == "," and self.decimal == ".":
-            return None
-        sep = {"\t": "tab", ";": "';'", "|": "'|'", ",": "','"}[self.sep]
-        mark = "decimal commas" if self.decimal == "," else "decimal points"
-        return f"read {self.name} as {sep}-separated with {mark}"
+    def notes(self):
+        """Lines for people about how the file was read, when it is not a plain
+        comma-separated file with a header."""
+        out = []
+        if self.sep != "," or self.decimal != ".":
+            sep = {"\t": "tab", ";": "';'", "|": "'|'", ",": "','"}[self.sep]
+            mark = "decimal commas" if self.decimal == "," else "decimal points"
+            out.append(f"read {self.name} as {sep}-separated with {mark}")
+        if self._counted_header:
+            out.append(f"took the first line of {self.name} ({self.columns[0]}, "
+                       f"{self.columns[1]}, ... {self.columns[-1]}) as unnamed columns' names "
+                       "(give --no-header if it is data)")
+        if self.has_header and self.n_columns > 1 and self.columns[-1] == "":
+            out.append(f"left out the unnamed last column of {self.name} (a separator at the "
+                       "end of each line)")
+        return out
 
     # -- chunks --------------------------------------------------------------------
     def chunks(self):
@@ -209,7 +246,7 @@ class CsvTable(Table):
         """
         if self._integer_path_ok:
             return self._integer_chunks()
-        return self._pandas_chunks(self._bom + self._header_bytes, first_row=1)
+        return self._pandas_chunks(self._data_offset, first_row=1)
 
     @property
     def _integer_path_ok(self):
@@ -220,7 +257,7 @@ class CsvTable(Table):
 
     def _integer_chunks(self):
         block_bytes = int(min(4 * 2**20, max(2**16, 3 * self.chunksize * self.n_columns)))
-        delivered, offset, done = 0, self._bom + self._header_bytes, False
+        delivered, offset, done = 0, self._data_offset, False
         try:
             with open(self.path, "rb") as f, ThreadPoolExecutor(PARSE_THREADS) as pool:
                 f.seek(offset)
@@ -272,7 +309,7 @@ class CsvTable(Table):
     def _pandas_chunks(self, offset, first_row):
         import pandas as pd
 
-        header_lines = 1 if self.has_header else 0
+        header_lines = self._header_lines
         self._pandas_first_row = first_row
         self._checker = CheckedRows(self._stream(offset), self.n_columns, self.sep, self.name,
                                     first_row + header_lines, self.has_header)
@@ -281,16 +318,18 @@ class CsvTable(Table):
         missing = {i: list(MISSING_WORDS) for i in roles.feature_idx}
         row, seen = first_row, first_row > 1
         try:
+            text = set(roles.carried_idx) | {i for i in roles.feature_idx
+                                             if self.columns[i] in self.text_columns
+                                             or i in self.text_columns}
             reader = pd.read_csv(
                 self._checker, header=None, names=list(range(self.n_columns)), usecols=used,
-                dtype={i: str for i in roles.carried_idx}, sep=self.sep, decimal=self.decimal,
+                dtype={i: str for i in text}, sep=self.sep, decimal=self.decimal,
                 chunksize=self.chunksize, engine="c", skip_blank_lines=True, index_col=False,
-                na_values=missing, keep_default_na=False, skipinitialspace=True,
-                encoding="utf-8")
+                na_values=missing, keep_default_na=False, encoding="utf-8")
             for df in reader:
                 if len(df) == 0:
                     continue
-                features = df[roles.feature_idx]
+                features = self._numbers_with_decimal_mark(df[roles.feature_idx])
                 if roles.feature_names is not None:
                     features.columns = roles.feature_names
                 carried = None
@@ -311,6 +350,25 @@ class CsvTable(Table):
         if not seen:
             raise DataError(f"{self.name} has a header but no data rows")
 
+    def _numbers_with_decimal_mark(self, features):
+        """Text columns in a file of decimal commas: their cells written ``20,35`` made
+        numbers (the parser reads a column so only when every cell is a number), so that
+        a bad cell among them is named, not the column taken for text."""
+        if self.decimal == ".":
+            return features
+        import pandas as pd
+
+        features = features.copy()
+        for j in range(features.shape[1]):
+            col = features.iloc[:, j]
+            if pd.api.types.is_numeric_dtype(col) or features.columns[j] in self.text_columns:
+                continue
+            num = pd.to_numeric(col.astype(str).str.replace(self.decimal, ".", regex=False),
+                                errors="coerce")
+            if num.notna().sum() * 2 >= col.notna().sum():  # mostly numbers: keep the rest
+                features.isetitem(j, col.where(num.isna(), num).astype(object))
+        return features
+
     def _explain(self, e):
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         msg = msg.replace("Error tokenizing data. C error: ", "")
@@ -321,9 +379,25 @@ class CsvTable(Table):
         """The file line (1-based) of data row ``row`` (1-based)."""
         if self._pandas_first_row is not None and row >= self._pandas_first_row:
             return self._checker.line_of(row - self._pandas_first_row + 1)
-        return row + (1 if self.has_header else 0)
+        return row + self._header_lines
 
     def locate(self, error, chunk):
         """A :class:`~aekit.errors.CellError` about ``chunk`` as a one-line DataError naming
         the file, the line and the column."""
         return error.at(self.name, f"line {self.line_of(chunk.first_row + error.row)}")
+
+
+MAGIC = {b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
+         b"PAR1": "a Parquet file: name it .parquet",
+         b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV first",
+         b"\xff\xfe": "UTF-16 text: save it as UTF-8", b"\xfe\xff": "UTF-16 text: save it as UTF-8"}
+
+
+def _refuse_other_formats(name, head):
+    """One clear line for files that are not UTF-8 CSV text at all."""
+    for magic, what in MAGIC.items():
+        if head.startswith(magic):
+            raise DataError(f"{name} is {what}")
+    if b"\r" in head and b"\n" not in head and head.count(b"\r") > 1:
+        raise DataError(f"{name} ends its lines with a carriage return alone (old Mac "
+                        "files): convert its line ends to \\n or \\r\\n first")

@@ -65,12 +65,14 @@ class Prepend(ReadOnlyStream):
 
 
 class CheckedRows(ReadOnlyStream):
-    """Passes a CSV's bytes through, refusing the first row whose number of fields is not
-    ``n_columns``, and noting the blank lines (which readers skip), so that a data row's
-    line number can be found again (:meth:`line_of`).
+    """Passes a CSV's bytes through, refusing the first record whose number of fields is not
+    ``n_columns``, and noting where each data row starts, so that its line number can be
+    found again (:meth:`line_of`: blank lines, which readers skip, and quoted fields that
+    span lines shift them).
 
-    Fields are counted by their separators; from the first quote on (where a separator
-    may sit inside a field) the rows are left to the parser.
+    Quotes are followed the way CSV readers follow them: a separator or a line feed
+    inside quotes (an odd number of quotes before it, doubled quotes included) is part
+    of a field. The work is a few numpy passes over each block.
     """
 
     def __init__(self, f, n_columns, sep, source, first_line, header):
@@ -80,10 +82,11 @@ class CheckedRows(ReadOnlyStream):
         self._n = n_columns
         self._source = source
         self._first_line = first_line
-        self._line = first_line  # the line number of the next complete line
+        self._line = first_line  # the line number where the next record starts
+        self._rows = 0  # data rows seen
         self._tail = b""
         self.checking = True
-        self.blank_lines = []
+        self._shifts = []  # (first data row with this shift, lines it starts below row order)
 
     def read(self, n=-1):
         data = self._f.read(n)
@@ -93,30 +96,37 @@ class CheckedRows(ReadOnlyStream):
 
     def _check(self, data):
         buf = self._tail + data
-        if not data:  # the end: the last line may lack its line feed
-            buf = buf + b"\n" if buf else buf
+        if not data and buf and not buf.endswith(b"\n"):
+            buf += b"\n"  # the end: the last record may lack its line feed
         raw = np.frombuffer(buf, dtype=np.uint8)
-        if raw.size and (raw == QUOTE).any():
-            self.checking = False
-            return
-        ends = np.flatnonzero(raw == LINE_FEED)
+        quotes = np.cumsum(raw == QUOTE)
+        outside = (quotes - (raw == QUOTE)) % 2 == 0  # an even number of quotes before
+        is_lf = raw == LINE_FEED
+        ends = np.flatnonzero(is_lf & outside)
         if not ends.size:
             self._tail = buf
             if len(buf) > MAX_LINE:
-                self.checking = False
+                self.checking = False  # an unterminated quote: the parser words it
             return
         self._tail = buf[ends[-1] + 1:]
         starts = np.concatenate(([0], ends[:-1] + 1))
-        seps = np.concatenate(([0], np.cumsum(raw[:ends[-1] + 1] == self._sep)))
+        seps = np.concatenate(([0], np.cumsum((raw == self._sep) & outside)))
         fields = seps[ends] - seps[starts] + 1
         length = ends - starts - (raw[np.maximum(ends - 1, 0)] == CARRIAGE_RETURN)
         blank = length <= 0
+        lines = np.concatenate(([0], np.cumsum(is_lf)))[starts] + self._line
         bad = np.flatnonzero((fields != self._n) & ~blank)
         if bad.size:
             i = int(bad[0])
-            self._refuse(self._line + i, int(fields[i]))
-        self.blank_lines.extend((self._line + np.flatnonzero(blank)).tolist())
-        self._line += len(ends)
+            self._refuse(int(lines[i]), int(fields[i]))
+        data_lines = lines[~blank]
+        rows = self._rows + np.arange(1, len(data_lines) + 1)
+        shift = data_lines - (self._first_line + rows - 1)
+        last = self._shifts[-1][1] if self._shifts else 0
+        changes = np.flatnonzero(np.diff(np.concatenate(([last], shift))) != 0)
+        self._shifts += [(int(rows[k]), int(shift[k])) for k in changes]
+        self._rows += len(data_lines)
+        self._line += int(np.count_nonzero(is_lf[:ends[-1] + 1]))
 
     def _refuse(self, line, fields):
         hint = ""
@@ -128,10 +138,7 @@ class CheckedRows(ReadOnlyStream):
 
     def line_of(self, row):
         """The file line of data row ``row`` (1-based, counted from this stream's start)."""
-        line = self._first_line + row - 1
-        for blank in self.blank_lines:  # few in practice: a blank line at the end, say
-            if blank <= line:
-                line += 1
-            else:
-                break
-        return line
+        import bisect
+
+        k = bisect.bisect_right(self._shifts, (row, float("inf"))) - 1
+        return self._first_line + row - 1 + (self._shifts[k][1] if k >= 0 else 0)

@@ -34,7 +34,7 @@ class ParquetTable(Table):
 
     has_header = True
     is_regular_file = True
-    dialect_note = None
+    notes = ()
 
     def __init__(self, path, label_column=None, id_columns=(), ignore_columns=(),
                  chunksize=DEFAULT_CHUNK, row_groups=None, **_):

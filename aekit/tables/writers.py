@@ -26,8 +26,9 @@ class TableWriter:
     manager; the file is complete only on a clean exit.
     """
 
-    def __init__(self, path, float_format="%.6g", header=True):
+    def __init__(self, path, float_format="%.6g", header=True, sep=",", decimal="."):
         self.path = path
+        self.sep, self.decimal = sep, decimal
         self.parquet = is_parquet_path(path)
         self.float_format = float_format
         self._stack = contextlib.ExitStack()
@@ -53,8 +54,9 @@ class TableWriter:
         if self.parquet:
             self._write_parquet(frame)
         else:
-            frame.to_csv(self._file, header=self._header, index=False,
-                         float_format=self.float_format, lineterminator="\n")
+            frame.to_csv(self._file, header=self._header, index=False, sep=self.sep,
+                         decimal=self.decimal, float_format=self.float_format,
+                         lineterminator="\n")
         self._header = False
         self.rows += len(frame)
 

@@ -1,0 +1,202 @@
+"""Edge cases of tables as other tools write them, each once found wrong by a review: the
+reader, the training options and the outputs either do the right thing or say why not."""
+
+import gzip
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from aekit.cli import cli
+from aekit.errors import CellError, DataError
+from aekit.preprocessing import to_matrix
+from aekit.tables.csv_table import CsvTable
+
+
+def invoke(args, stdin=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=stdin)
+
+
+def one_line_error(r, words):
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert r.exit_code in (1, 2), r.output
+    assert "Traceback" not in r.output
+    assert len(lines) == 1 and lines[0].startswith("Error: "), r.stderr
+    assert words in lines[0], lines[0]
+
+
+def read_all(path, **kwargs):
+    """The table and its rows as numbers; a bad cell as the table's located error."""
+    table = CsvTable(path, **kwargs)
+    out = []
+    for chunk in table.chunks():
+        try:
+            out.append(to_matrix(chunk.features, np.float64))
+        except CellError as e:
+            raise table.locate(e, chunk) from None
+    return table, np.concatenate(out)
+
+
+def frame(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    return pd.DataFrame({"a": rng.normal(10, 2, n).round(3), "b": rng.normal(0, 1, n).round(3),
+                         "c": rng.randint(0, 50, n)})
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    d = tmp_path_factory.mktemp("edges")
+    frame().to_csv(d / "t.csv", index=False)
+    r = invoke(["train", "--data", d / "t.csv", "--epochs", "2", "--device", "cpu", "-q",
+                "-o", d / "m.safetensors"])
+    assert r.exit_code == 0, r.output
+    return d
+
+
+# -- the header --------------------------------------------------------------------------
+
+def test_a_header_counting_the_columns_is_a_header_when_wide_and_data_when_narrow(tmp_path):
+    X = np.arange(40).reshape(4, 10) + 100
+    pd.DataFrame(X).to_csv(tmp_path / "wide.csv", index=False)  # pandas writes 0,1,...,9
+    table, got = read_all(tmp_path / "wide.csv")
+    assert table.has_header and table.feature_names == [str(i) for i in range(10)]
+    np.testing.assert_array_equal(got, X)
+    assert any("--no-header" in n for n in table.notes)
+    table, got = read_all(tmp_path / "wide.csv", header=False)  # the user has the last word
+    assert not table.has_header and len(got) == 5
+    (tmp_path / "narrow.csv").write_text("0,1,2\n3,4,5\n")  # three cells 0,1,2: data
+    table, got = read_all(tmp_path / "narrow.csv")
+    assert not table.has_header and len(got) == 2 and not table.notes
+
+
+def test_a_numeric_header_can_be_named_with_header(tmp_path):
+    (tmp_path / "years.csv").write_text("2019,2020,2021\n1.5,2,3\n4,5,6\n")
+    assert read_all(tmp_path / "years.csv")[1].shape == (3, 3)  # taken for data by default
+    table, got = read_all(tmp_path / "years.csv", header=True)
+    assert table.feature_names == ["2019", "2020", "2021"] and got.shape == (2, 3)
+
+
+def test_leading_blank_lines_and_a_trailing_separator(tmp_path):
+    (tmp_path / "t.csv").write_text("\n\na,b,\n1,2,\n3,4,\n")
+    table, got = read_all(tmp_path / "t.csv")
+    assert table.feature_names == ["a", "b"]
+    np.testing.assert_array_equal(got, [[1, 2], [3, 4]])
+    assert any("unnamed last column" in n for n in table.notes)
+    (tmp_path / "bad.csv").write_text("\n\na,b,\n1,2,\n3,x,\n")
+    with pytest.raises(DataError, match="line 5"):  # lines counted from the file's top
+        table, _ = read_all(tmp_path / "bad.csv")
+
+
+def test_duplicate_column_names_are_refused_unless_left_out(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b,a\n1,2,3\n4,5,6\n")
+    with pytest.raises(DataError, match="'a'"):
+        CsvTable(tmp_path / "t.csv")
+
+
+# -- what the cells hold ------------------------------------------------------------------
+
+def test_a_separator_inside_quotes_is_not_a_column(tmp_path):
+    (tmp_path / "t.csv").write_text('a,b,note\n1,2,"x, y"\n3,4,"z"\n')
+    table, got = read_all(tmp_path / "t.csv", ignore_columns=["note"])
+    np.testing.assert_array_equal(got, [[1, 2], [3, 4]])
+    (tmp_path / "short.csv").write_text('a,b,note\n1,2,"x, y"\n3,"4, 5"\n')
+    with pytest.raises(DataError, match="line 3"):
+        read_all(tmp_path / "short.csv", ignore_columns=["note"])
+
+
+def test_a_bad_cell_among_decimal_commas_is_named(tmp_path):
+    (tmp_path / "t.csv").write_text("a;b\n1,5;2\n3,25;x\n")
+    with pytest.raises(DataError, match=r"line 3, column 'b' holds 'x'"):
+        read_all(tmp_path / "t.csv")
+
+
+def test_codes_with_leading_zeros_stay_the_categories_they_were_trained_as(tmp_path):
+    rng = np.random.RandomState(0)
+    df = frame()
+    df["site"] = rng.choice(["01", "02", "HQ", "NW", "SE"], len(df))  # mostly text: categories
+    df.to_csv(tmp_path / "t.csv", index=False)
+    r = invoke(["train", "--data", tmp_path / "t.csv", "--epochs", "2", "--device", "cpu",
+                "-q", "-o", tmp_path / "m.safetensors"])
+    assert r.exit_code == 0, r.output
+    full = invoke(["detect", tmp_path / "t.csv", "-m", tmp_path / "m.safetensors", "-q"])
+    coded = df.site.isin(["01", "02"]).to_numpy()
+    df[coded].to_csv(tmp_path / "d.csv", index=False)  # every site there reads as a number
+    part = invoke(["detect", tmp_path / "d.csv", "-m", tmp_path / "m.safetensors", "-q"])
+    assert full.exit_code == 0 and part.exit_code == 0, part.output
+    every = pd.read_csv(io.StringIO(full.stdout))["anomaly_score"].to_numpy()
+    some = pd.read_csv(io.StringIO(part.stdout))["anomaly_score"].to_numpy()
+    np.testing.assert_allclose(some, every[coded], rtol=1e-5)
+
+
+def test_pixel_values_beyond_255_are_refused_naming_the_cell(tmp_path):
+    X = np.zeros((3, 784), dtype=int)
+    X[1, 5] = 300
+    np.savetxt(tmp_path / "p.csv", X, fmt="%d", delimiter=",")
+    r = invoke(["detect", tmp_path / "p.csv", "-o", tmp_path / "out.csv"])
+    one_line_error(r, "line 2")
+    assert "300" in r.stderr and not (tmp_path / "out.csv").exists()
+
+
+# -- files that are not CSV text -----------------------------------------------------------
+
+@pytest.mark.parametrize("kind,content,words", [
+    ("gzip", gzip.compress(b"a,b\n1,2\n"), "gzip"),
+    ("cr", b"a,b\r1,2\r3,4\r", "carriage return"),
+    ("utf16", "a,b\n1,2\n".encode("utf-16"), "UTF-16"),
+])
+def test_other_formats_are_named_not_misread(model, tmp_path, kind, content, words):
+    (tmp_path / "x.csv").write_bytes(content)
+    r = invoke(["detect", tmp_path / "x.csv", "-m", model / "m.safetensors"])
+    one_line_error(r, words)
+
+
+# -- options --------------------------------------------------------------------------------
+
+def test_a_threshold_that_is_not_a_number_is_refused(model):
+    one_line_error(invoke(["detect", model / "t.csv", "-m", model / "m.safetensors", "-t",
+                           "nan"]), "not a finite number")
+
+
+@pytest.mark.parametrize("out", ["scores.csv.gz", "scores.xlsx"])
+def test_an_output_named_for_a_format_aekit_does_not_write_is_refused(model, tmp_path, out):
+    r = invoke(["detect", model / "t.csv", "-m", model / "m.safetensors", "-o", tmp_path / out])
+    one_line_error(r, "aekit writes tables")
+    assert not (tmp_path / out).exists()
+
+
+def test_resume_takes_no_other_training_options(model, tmp_path):
+    r = invoke(["train", "--resume", model / "m.safetensors", "--epochs", "5",
+                "-o", tmp_path / "m2.safetensors"])
+    one_line_error(r, "--epochs")
+
+
+def test_table_options_need_a_table(tmp_path):
+    r = invoke(["train", "--id-column", "x", "-o", tmp_path / "m.safetensors"])
+    one_line_error(r, "--data")
+
+
+def test_a_table_on_stdin_is_sized_as_a_file_would_be(model, tmp_path):
+    text = (model / "t.csv").read_text()
+    r = invoke(["train", "--data", "-", "--epochs", "1", "--device", "cpu",
+                "-o", tmp_path / "m.safetensors"], stdin=text)
+    assert r.exit_code == 0, r.output
+    assert "sized from the table's 3 feature columns" in r.stderr
+
+
+def test_hidden_sizes_alone_leave_the_code_size_to_the_table(model, tmp_path):
+    r = invoke(["train", "--data", model / "t.csv", "--hidden", "8", "--epochs", "1",
+                "--device", "cpu", "-o", tmp_path / "m.safetensors"])
+    assert r.exit_code == 0, r.output
+    assert "--code-size" in r.stderr and "--hidden 8" not in r.stderr
+
+
+def test_blank_labels_are_left_out_of_the_auroc(model, tmp_path):
+    df = frame()
+    df["label"] = ["normal"] * 100 + ["fraud"] * 10 + [""] * 10
+    df.to_csv(tmp_path / "l.csv", index=False)
+    r = invoke(["detect", tmp_path / "l.csv", "-m", model / "m.safetensors", "--label-column",
+                "label", "--normal-label", "normal", "-o", tmp_path / "s.csv"])
+    assert r.exit_code == 0, r.output
+    assert "(10 anomalies, 100 normal rows; 10 rows without a label left out)" in r.stderr
