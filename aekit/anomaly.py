@@ -7,36 +7,13 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .autoencoder import Autoencoder, draw_seed, train_config, training_scores
+from .design import auto_objective, auto_sizes, network_config
 from .params import DetectorParams, check_params
 from .preprocessing import InputSchema, checked_input
-from .scoring import (ScoreRule, contributions, quantiles_of, resolve_score, robust_threshold,
-                      row_scores, threshold_for_share)
+from .scoring import (ScoreRule, contributions, network_output, quantiles_of, resolve_score,
+                      robust_threshold, row_scores, threshold_for_share)
 from .state import (SavesState, estimator_with_params, networks_document, networks_from,
                     params_document, set_schema, set_summary, summary_document)
-
-AUTO_CODE_SIZE = 8  # one-class MNIST: codes of 8 to 16 score alike, 32 worse (it reconstructs anything)
-
-
-def auto_sizes(params, n_samples, n_features):
-    """The "auto" sizes: the network, its code and the batch follow the data's shape.
-
-    Hidden layers 8 x the features wide (32..512), halving; a code of half the
-    features (1..8), so that the network cannot simply copy its input (rows it
-    copies look normal); batches of an eighth of the training rows (16..128), so
-    that small tables get enough optimisation steps. On MNIST (784 features,
-    ~5,400 training rows per digit) this is 784-512-256-8 with batches of 128.
-    """
-    out = {}
-    if params["hidden"] == "auto":
-        width = int(np.clip(8 * n_features, 32, 512))
-        out["hidden"] = (width, width // 2)
-    if params["code_size"] == "auto":
-        out["code_size"] = int(np.clip(n_features // 2, 1, AUTO_CODE_SIZE))
-    if params["batch_size"] == "auto":
-        n_train = n_samples * (1 - params["validation_fraction"])
-        out["batch_size"] = int(np.clip(int(n_train) // 8, 16, 128))
-    return out
-
 
 class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     """Flags rows that a model fitted on (mostly) normal data reconstructs badly.
@@ -142,9 +119,15 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         """
         p = check_params(self.get_params(deep=False), type(self))
         X = checked_input(self, X, reset=True)
-        set_schema(self, InputSchema.fit(X, getattr(self, "feature_names_in_", None)))
+        names = getattr(self, "feature_names_in_", None)
+        schema = InputSchema.fit(X, names)
+        self.objective_ = "reconstruction" if self.method == "pca" else auto_objective(
+            self.objective, schema.scaling, schema.n_encoded)
+        if self.objective_ == "masked" and schema.scaling == "unit":
+            schema = InputSchema.fit(X, names, standardize=True)
+        set_schema(self, schema)
         Xs = self.schema_.transform(X)
-        self.score_type_ = resolve_score(self.score_type, self.schema_.scaling)
+        self.score_type_ = resolve_score(self.score_type, self.schema_.scaling, self.objective_)
         self.pca_, self.networks_ = None, []
         if self.method == "pca":
             self._fit_pca(Xs)
@@ -163,16 +146,12 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
 
     def _fit_networks(self, Xs, p):
         from .device import resolve_device
-        from .nn.config import ModelConfig
         from .nn.fitting import fit_network
 
-        p.update(auto_sizes(p, *Xs.shape))
+        p.update(auto_sizes(p, *Xs.shape, self.objective_))
         check_params(p, Autoencoder)  # the network's sizes, once "auto" is resolved
         self.device_ = resolve_device(self.device)
-        config = ModelConfig(
-            n_features=Xs.shape[1], code_size=p["code_size"], hidden=p["hidden"],
-            dropout=self.dropout, batch_norm=bool(self.batch_norm),
-            output="sigmoid" if self.schema_.scaling == "unit" else "linear")
+        config = network_config(p, Xs.shape[1], self.objective_, self.schema_.scaling)
         if self.batch_norm and len(Xs) < 2:
             raise ValueError("batch_norm needs more than 1 sample to train")
         result = fit_network(
@@ -209,12 +188,14 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         Xs = np.asarray(Xs, dtype=np.float64)
         return self.pca_.inverse_transform(self.pca_.transform(Xs))
 
-    def _reconstruct_scaled(self, Xs):
+    def _reconstruct_scaled(self, Xs, output="reconstruction"):
+        """The network's reconstructions of scaled rows (or its surprise per feature)."""
         if self.pca_ is not None:
             return self._pca_reconstruct(Xs)
-        from .nn.fitting import reconstruct, run_in_batches
+        from .nn.fitting import reconstruct, run_in_batches, surprise
 
-        return run_in_batches(self.networks_[0], reconstruct, Xs, self.device_, Xs.shape[1])
+        fn = surprise if output == "surprise" else reconstruct
+        return run_in_batches(self.networks_[0], fn, Xs, self.device_, Xs.shape[1])
 
     def anomaly_score(self, X):
         """The reconstruction error of each row, shape (n_samples,): higher is more
@@ -242,7 +223,8 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         is its ``anomaly_score``.
         """
         Xs = self._scaled(X)
-        return contributions(Xs, self._reconstruct_scaled(Xs), self.score_type_)
+        out = self._reconstruct_scaled(Xs, network_output(self.score_type_))
+        return contributions(Xs, out, self.score_type_)
 
     def reconstruct(self, X):
         """The model's reconstruction of ``X``, shape (n_samples, n_features), in X's units
@@ -284,9 +266,11 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         """
         check_is_fitted(autoencoder, "net_")
         c = cls().contamination if contamination is None else contamination
+        objective = autoencoder.net_.config.objective
         det = cls(contamination=c, threshold=threshold, noise=autoencoder.noise,
-                  device=autoencoder.device)
+                  device=autoencoder.device, objective=objective)
         set_schema(det, autoencoder.schema_)
+        det.objective_ = objective
         det.networks_, det.pca_, det.device_ = [autoencoder.net_], None, autoencoder.device_
         det.score_type_ = autoencoder.score_type_
         det.score_quantiles_ = autoencoder.score_quantiles_
@@ -312,7 +296,8 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         net = self.networks_[0]
         ae = Autoencoder(code_size=net.config.code_size, hidden=net.config.hidden,
                          dropout=net.config.dropout, batch_norm=net.config.batch_norm,
-                         noise=self.noise, device=self.device)
+                         noise=self.noise, device=self.device,
+                         objective=net.config.objective)
         set_schema(ae, self.schema_)
         ae.net_, ae.device_ = net, self.device_
         ae.score_type_, ae.score_quantiles_ = self.score_type_, self.score_quantiles_
@@ -357,7 +342,9 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         rule = ScoreRule.from_json(document.get("scoring"))
         if rule.threshold is None:
             raise ValueError("the detector's threshold is missing")
-        resolve_score(rule.score_type, schema.scaling)
+        det.objective_ = det.networks_[0].config.objective if det.networks_ \
+            else "reconstruction"
+        resolve_score(rule.score_type, schema.scaling, det.objective_)
         det.score_type_, det.score_quantiles_ = rule.score_type, rule.quantiles
         det.threshold_, det.offset_ = rule.threshold, -rule.threshold
         set_summary(det, document)

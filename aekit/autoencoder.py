@@ -9,7 +9,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .params import AutoencoderParams, DenoisingParams, check_params
 from .preprocessing import InputSchema, checked_input
-from .scoring import ScoreRule, quantiles_of, resolve_score, row_scores
+from .design import auto_objective, network_config
+from .scoring import ScoreRule, network_output, quantiles_of, resolve_score, row_scores
 from .state import (SavesState, estimator_with_params, networks_document, networks_from,
                     params_document, set_schema, set_summary, summary_document)
 
@@ -31,11 +32,12 @@ def train_config(params, seed, lr_schedule="plateau"):
 
 
 def training_scores(net, Xs, score, device):
-    """The anomaly scores of the training rows ``Xs`` (scaled), computed batch by batch."""
-    from .nn.fitting import map_batches, reconstruct
+    """The anomaly scores of rows ``Xs`` (scaled), computed batch by batch."""
+    from .nn.fitting import map_batches, reconstruct, surprise
 
+    fn = surprise if network_output(score) == "surprise" else reconstruct
     parts = [row_scores(Xs[s:s + len(R)], R, score)
-             for s, R in map_batches(net, reconstruct, Xs, device)]
+             for s, R in map_batches(net, fn, Xs, device)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
@@ -186,7 +188,6 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
             The loss became NaN or infinite.
         """
         from .device import resolve_device
-        from .nn.config import ModelConfig
         from .nn.fitting import fit_network
 
         p = check_params(self.get_params(deep=False), type(self))
@@ -194,17 +195,20 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         X = checked_input(self, X, reset=True)
         if self.batch_norm and len(X) < 2:
             raise ValueError("batch_norm needs more than 1 sample to train")
-        set_schema(self, InputSchema.fit(X, getattr(self, "feature_names_in_", None)))
+        names = getattr(self, "feature_names_in_", None)
+        schema = InputSchema.fit(X, names)
+        objective = auto_objective(self.objective, schema.scaling, schema.n_encoded)
+        if objective == "masked" and schema.scaling == "unit":
+            schema = InputSchema.fit(X, names, standardize=True)
+        set_schema(self, schema)
         Xs = self.schema_.transform(X)
-        if self.arch == "dense" and not self.noise and self.code_size >= Xs.shape[1]:
+        copies = self.arch == "dense" and not self.noise and objective == "reconstruction"
+        if copies and self.code_size >= Xs.shape[1]:
             warnings.warn(f"code_size {self.code_size} is not smaller than the {Xs.shape[1]} "
                           "input features: the network can learn to copy its input",
                           UserWarning, stacklevel=2)
         unit = self.schema_.scaling == "unit"
-        config = ModelConfig(
-            n_features=Xs.shape[1], code_size=self.code_size, hidden=p["hidden"],
-            dropout=self.dropout, batch_norm=bool(self.batch_norm),
-            output="sigmoid" if unit else "linear", arch=self.arch, channels=p["channels"])
+        config = network_config(p, Xs.shape[1], objective, self.schema_.scaling)
         result = fit_network(
             Xs, config, train_config(p, draw_seed(self.random_state), self.lr_schedule),
             noise=p["noise"], clip=unit, device=device,
@@ -213,7 +217,7 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         self.net_, self.device_ = result.net, device
         self.history_, self.training_summary_ = result.history, result.summary
         self.n_epochs_ = result.summary["epochs"]
-        self.score_type_ = resolve_score("auto", self.schema_.scaling)
+        self.score_type_ = resolve_score("auto", self.schema_.scaling, objective)
         self.score_quantiles_ = quantiles_of(training_scores(self.net_, Xs, self.score_type_,
                                                              device))
         return self

@@ -16,7 +16,7 @@ from .model_file import MAX_PARAMETERS, check_network_config, network_tensors
 from .nn.numpy_network import NumpyNetwork, check_dense_tensors, dense_layout
 from .params import AutoencoderParams, DenoisingParams, DetectorParams, check_params
 from .preprocessing import InputSchema
-from .scoring import ScoreRule, contributions, resolve_score, row_scores
+from .scoring import ScoreRule, contributions, network_output, resolve_score, row_scores
 
 PARAMS = {"Autoencoder": AutoencoderParams, "DenoisingAutoencoder": DenoisingParams,
           "AnomalyDetector": DetectorParams}
@@ -37,6 +37,10 @@ class NumpyDetector:
         self.score_type_ = rule.score_type
 
     def _reconstruct_scaled(self, Xs):
+        """What the score is computed from: the reconstructions, or a masked network's
+        surprise per feature."""
+        if network_output(self.score_type_) == "surprise":
+            return self.networks[0].surprise(Xs)
         return self.networks[0].reconstruct(Xs)
 
     def anomaly_score(self, X):
@@ -79,7 +83,7 @@ class NumpyDetector:
         if not check_dense_tensors(config, net_tensors):
             return None
         rule = ScoreRule.from_json(doc.get("scoring") or {"score_type": "mse"})
-        resolve_score(rule.score_type, schema.scaling)
+        resolve_score(rule.score_type, schema.scaling, config.objective)
         if kind == "AnomalyDetector" and rule.threshold is None:
             return None
         return cls(schema, [NumpyNetwork(config, net_tensors)], rule)

@@ -210,7 +210,7 @@ def _is_number(v):
 def check_network_config(c):
     """The :class:`~aekit.nn.config.ModelConfig` of a file's network entry, its fields
     checked for types and sizes before anything is built (ValueError otherwise)."""
-    from .nn.config import ModelConfig
+    from .nn.config import OBJECTIVES, ModelConfig
 
     if not isinstance(c, dict):
         raise ValueError("a network's config is not an object")
@@ -229,6 +229,10 @@ def check_network_config(c):
     if not (isinstance(channels, list) and len(channels) <= MAX_LAYERS
             and all(_is_int(n) and 1 <= n <= MAX_PARAMETERS for n in channels)):
         raise ValueError(f"channels must be a list of at most {MAX_LAYERS} positive integers")
+    if not (c.get("objective", "reconstruction") in OBJECTIVES
+            and _is_int(c.get("components", 1)) and _is_int(c.get("score_masks", 1))
+            and _is_number(c.get("scale_floor", 1.0))):
+        raise ValueError("the masked network's settings are malformed")
     try:
         return ModelConfig.from_dict(c)
     except TypeError as e:  # a missing field

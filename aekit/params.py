@@ -12,11 +12,12 @@ import math
 import numbers
 from dataclasses import MISSING, dataclass, field, fields
 
+from .design import OBJECTIVE_CHOICES
 from .nn.config import ARCHS, LR_SCHEDULES, OPTIMIZERS
 from .nn.noise import parse_noise
 
 DETECTOR_METHODS = ("autoencoder", "pca")
-SCORES = ("auto", "mse", "relative")
+SCORES = ("auto", "mse", "relative", "nll")
 
 
 # -- rules: (name, value) -> the value as the estimator uses it, or ValueError ------------
@@ -121,6 +122,11 @@ def param(default, rule, help=""):
 
 
 # -- the parameter sets --------------------------------------------------------------------
+OBJECTIVE_HELP = ("reconstruction: rebuild each row through the code; masked: predict hidden "
+                  "features from the others (tables); auto: reconstruction for rows of 256+ "
+                  "values in [0, 1] (images), masked otherwise.")
+
+
 @dataclass(kw_only=True, eq=False, repr=False)
 class NetworkParams:
     """The parameters of the network and its training, shared by every estimator."""
@@ -160,6 +166,7 @@ class AutoencoderParams(NetworkParams):
     lr_schedule: str = param("plateau", one_of(LR_SCHEDULES),
                              "plateau: halve the rate when the validation loss stalls; "
                              "onecycle: warm up, then anneal to ~0 by the last epoch.")
+    objective: str = param("reconstruction", one_of(OBJECTIVE_CHOICES), OBJECTIVE_HELP)
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
@@ -184,7 +191,8 @@ class DetectorParams(NetworkParams):
                                  "Share of the training rows the threshold flags, or auto.")
     threshold: float = param(None, none_or(number()), "The anomaly score above which a row "
                              "is flagged; overrides contamination.")
-    score_type: str = param("auto", one_of(SCORES), "auto, mse or relative.")
+    score_type: str = param("auto", one_of(SCORES), "auto, mse, relative or nll.")
+    objective: str = param("auto", one_of(OBJECTIVE_CHOICES), OBJECTIVE_HELP)
     n_components: float = param(0.9, components,
                                 "Components (or share of variance) kept by method pca.")
     code_size: int = param("auto", auto_or(integer(1)), "Size of the code (bottleneck).")

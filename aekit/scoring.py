@@ -1,8 +1,10 @@
-"""Anomaly scores from reconstructions, and how a threshold is chosen: one home for both.
+"""Anomaly scores from what a network gives, and how a threshold is chosen: one home for both.
 
 Every way of scoring (the estimators on any device, the numpy scorer of
 `aekit detect`, ``explain``) computes scores here, in numpy, from rows ``Xs`` in
-the network's scaled space and their reconstructions ``R``, batch by batch.
+the network's scaled space and what the network gives for them, batch by batch:
+their reconstructions ``R``, or for a masked network (:mod:`aekit.nn.masking`) its
+surprise at each feature ``S`` (:func:`network_output`).
 
 Score types:
 
@@ -14,6 +16,11 @@ Score types:
   pixels. Pixel errors grow with the amount of ink, so an absolute error ranks
   heavy normal rows above light anomalous ones; the relative error does not.
   On one-class MNIST it lifts the mean AUROC by several points (BENCHMARKS.md).
+- ``"nll"``: a masked network's mean surprise per feature, in nats: each feature's
+  negative log-likelihood under the distribution the network predicts for it from
+  the other features, less that of the sharpest prediction it can make (so 0 at
+  best), averaged over the fixed masks that hide it. Its parts (``explain``) are
+  the features' surprises. Used with masked networks only.
 
 Thresholds: a fitted model keeps its training rows' scores at the percentiles
 :data:`QUANTILE_PERCENTS` (0, 0.1, ..., 100), so that a contamination C chosen
@@ -26,29 +33,41 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SCORE_TYPES = ("mse", "relative")
+SCORE_TYPES = ("mse", "relative", "nll")
 QUANTILE_PERCENTS = np.linspace(0, 100, 1001)
 DEFAULT_CONTAMINATION = 0.01
 
 
-def resolve_score(score, scaling):
-    """The score a model uses on data of this scaling ("unit" or "standard").
+def resolve_score(score, scaling, objective="reconstruction"):
+    """The score a model uses on data of this scaling ("unit" or "standard"), given its
+    network's objective ("reconstruction" or "masked").
 
-    "auto" is "relative" for data in [0, 1] and "mse" otherwise.
+    "auto" is "nll" for a masked network, else "relative" for data in [0, 1] and
+    "mse" otherwise.
 
     Raises
     ------
     ValueError
-        "relative" on data that is not in [0, 1].
+        "relative" on data that is not in [0, 1]; "nll" without a masked network.
     """
     if score == "auto":
+        if objective == "masked":
+            return "nll"
         return "relative" if scaling == "unit" else "mse"
     if score == "relative" and scaling != "unit":
         raise ValueError("score_type='relative' needs non-negative data in [0, 1] "
                          "(e.g. pixels / 255); use score_type='mse'")
+    if score == "nll" and objective != "masked":
+        raise ValueError("score_type='nll' needs a masked network (objective='masked')")
     if score not in SCORE_TYPES:
         raise ValueError(f"score_type must be one of {('auto',) + SCORE_TYPES}, got {score!r}")
     return score
+
+
+def network_output(score):
+    """What a score is computed from: ``"surprise"`` (a masked network's surprise per
+    feature) for "nll", else ``"reconstruction"``."""
+    return "surprise" if score == "nll" else "reconstruction"
 
 
 def row_weights(Xs, R, score):
@@ -69,9 +88,13 @@ def row_scores(Xs, R, score):
     """The anomaly score of each row (float64, shape (n,)): higher is more anomalous.
 
     ``Xs`` (n, n_features) are rows in the model's scaled space, ``R`` their
-    reconstructions; float32 is fine (the sum is taken in float32, the weights in
-    float64). Computed a block of rows at a time, so that the temporaries stay small.
+    reconstructions (for "nll": the network's surprise per feature, as
+    :func:`network_output` says); float32 is fine (the sum is taken in float32, the
+    weights in float64). Computed a block of rows at a time, so that the temporaries
+    stay small.
     """
+    if score == "nll":
+        return np.asarray(R).mean(axis=1, dtype=np.float64)
     out = np.empty(len(Xs), dtype=np.float64)
     for s in range(0, len(Xs), ROWS_AT_ONCE):
         x, r = Xs[s:s + ROWS_AT_ONCE], R[s:s + ROWS_AT_ONCE]
@@ -82,7 +105,10 @@ def row_scores(Xs, R, score):
 
 def contributions(Xs, R, score):
     """Each feature's share of the score (float64, shape (n, n_features)): the squared
-    errors, weighted as in :func:`row_scores`; each row's mean is its score."""
+    errors, weighted as in :func:`row_scores` (for "nll", the surprises); each row's
+    mean is its score."""
+    if score == "nll":
+        return np.asarray(R, dtype=np.float64)
     E = (np.asarray(R, dtype=np.float64) - Xs) ** 2
     return E * (row_weights(Xs, R, score) * Xs.shape[1])[:, None]
 

@@ -201,6 +201,13 @@ def write_training_report(est, X, X_test, folder):
     return paths
 
 
+def _as_options(params):
+    """``--hidden 32 --code-size 32`` for ``{"hidden": (32,), "code_size": 32}``."""
+    return " ".join(f"--{k.replace('_', '-')} "
+                    f"{','.join(map(str, v)) if isinstance(v, tuple) else v}"
+                    for k, v in params.items())
+
+
 @dataclass
 class TrainingResult:
     estimator: object
@@ -208,13 +215,27 @@ class TrainingResult:
     report_paths: list
 
 
-def table_sizes(params, n_rows, n_features):
-    """The network's sizes a table implies where ``params`` leave them out: as
-    :class:`~aekit.AnomalyDetector` sizes its own (a code narrower than the table)."""
-    from .anomaly import auto_sizes
+def table_design(params, X):
+    """The objective and sizes a table implies where ``params`` leave them out (an
+    objective of "auto" included), as :class:`~aekit.AnomalyDetector` chooses its own
+    (:mod:`aekit.design`).
 
+    Raises
+    ------
+    aekit.errors.CellError
+        A cell is not a number in a numeric column.
+    """
+    from .design import auto_objective, auto_sizes
+    from .preprocessing import InputSchema
+
+    out = {}
+    objective = params.get("objective", "auto")
+    if objective == "auto":
+        schema = InputSchema.fit(X)
+        objective = out["objective"] = auto_objective("auto", schema.scaling, schema.n_encoded)
     wanted = {k: params.get(k, "auto") for k in ("hidden", "code_size")}
-    return auto_sizes({**wanted, "batch_size": None}, n_rows, n_features)
+    out.update(auto_sizes({**wanted, "batch_size": None}, *np.shape(X), objective))
+    return out
 
 
 def train_model(data, cls, params, output, checkpoint, resume=None, report=None, quiet=False,
@@ -261,21 +282,19 @@ def train_model(data, cls, params, output, checkpoint, resume=None, report=None,
         if resume is not None and np.shape(X)[1] != resume.n_features:
             raise DataError(f"the training data now has {np.shape(X)[1]} features but the "
                             f"checkpoint was trained on {resume.n_features}")
-        if size_from_table and data.source == "table":
-            sizes = table_sizes(params, *np.shape(X))
-            params = {**params, **sizes}
-            if sizes:
-                shown = " ".join(f"--{k.replace('_', '-')} "
-                                 f"{','.join(map(str, v)) if isinstance(v, tuple) else v}"
-                                 for k, v in sizes.items())
-                notes.append(f"sized from the table's {np.shape(X)[1]} feature columns: {shown}")
-        if rank == 0:
-            for note in notes if on_note is not None else ():
-                on_note(note)
-            if on_start is not None:
-                on_start()
-        est = cls(**{**params, "device": device}, verbose=0 if quiet or rank else 1)
         try:
+            if size_from_table and data.source == "table":
+                chosen = table_design(params, X)
+                params = {**params, **chosen}
+                if chosen:
+                    notes.append(f"chosen from the table's {np.shape(X)[1]} feature columns: "
+                                 + _as_options(chosen))
+            if rank == 0:
+                for note in notes if on_note is not None else ():
+                    on_note(note)
+                if on_start is not None:
+                    on_start()
+            est = cls(**{**params, "device": device}, verbose=0 if quiet or rank else 1)
             est.fit(X, callback=Checkpointer(est, checkpoint, data.to_json()),
                     resume=resume.resume if resume is not None else None)
         except CellError as e:

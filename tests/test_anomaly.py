@@ -154,10 +154,17 @@ def test_score_type_relative_for_unit_data(rng):
 
 
 def test_auto_sizes_follow_the_data(rng):
-    """A small table gets a small network with a real bottleneck and small batches."""
-    from aekit.anomaly import auto_sizes
+    """A small table gets a small network and small batches: a masked one 4 x its width
+    (at least 32), a reconstructing one with a real bottleneck."""
+    from aekit.design import auto_sizes
 
-    det = AnomalyDetector(epochs=1, device="cpu", random_state=0).fit(rng.normal(size=(200, 6)))
+    X = rng.normal(size=(200, 6))
+    det = AnomalyDetector(epochs=1, device="cpu", random_state=0).fit(X)
+    config = det.networks_[0].config
+    assert (det.objective_, config.hidden, config.code_size, config.decoder_hidden,
+            det.training_summary_["batch_size"]) == ("masked", (32,), 32, (32,), 22)
+    det = AnomalyDetector(epochs=1, device="cpu", random_state=0,
+                          objective="reconstruction").fit(X)
     config = det.networks_[0].config
     assert (config.hidden, config.code_size, det.training_summary_["batch_size"]) == \
         ((48, 24), 3, 22)
@@ -165,12 +172,15 @@ def test_auto_sizes_follow_the_data(rng):
             "validation_fraction": 0.1}
     assert auto_sizes(auto, 5923, 784) == {"hidden": (512, 256), "code_size": 8,
                                            "batch_size": 128}
+    assert auto_sizes(auto, 5923, 100, "masked") == {"hidden": (256,), "code_size": 256,
+                                                     "batch_size": 128}
+    assert auto_sizes({**auto, "hidden": (16,)}, 200, 6, "masked")["code_size"] == 16
 
 
 def test_relative_score_stays_positive_for_rows_outside_the_unit_range(rng):
     X = rng.rand(300, 4)
     det = AnomalyDetector(hidden=(8,), code_size=2, epochs=3, random_state=0,
-                          device="cpu").fit(X)
+                          device="cpu", objective="reconstruction").fit(X)
     assert det.score_type_ == "relative"
     odd = np.full((2, 4), -3.0)
     odd[1] = -0.25  # used to divide by ~0

@@ -223,7 +223,8 @@ def test_the_auroc_line_needs_no_report(files):
 def test_a_code_as_wide_as_the_table_is_warned_about(files, tmp_path):
     """`--code-size` no smaller than the table's width: the network can copy its input."""
     r = CliRunner().invoke(cli, ["train", "--data", str(files / "train.csv"), "--code-size", "6",
-                                 "--hidden", "8", "--epochs", "1", "--device", "cpu", "-q",
+                                 "--hidden", "8", "--objective", "reconstruction", "--epochs",
+                                 "1", "--device", "cpu", "-q",
                                  "-o", str(tmp_path / "wide.safetensors")])
     assert r.exit_code == 0, r.output
     assert "warning: code_size 6 is not smaller than the 6 input features" in r.stderr

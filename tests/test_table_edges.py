@@ -182,7 +182,7 @@ def test_a_table_on_stdin_is_sized_as_a_file_would_be(model, tmp_path):
     r = invoke(["train", "--data", "-", "--epochs", "1", "--device", "cpu",
                 "-o", tmp_path / "m.safetensors"], stdin=text)
     assert r.exit_code == 0, r.output
-    assert "sized from the table's 3 feature columns" in r.stderr
+    assert "chosen from the table's 3 feature columns" in r.stderr
 
 
 def test_hidden_sizes_alone_leave_the_code_size_to_the_table(model, tmp_path):

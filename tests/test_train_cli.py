@@ -63,7 +63,7 @@ def test_denoiser_takes_the_denoising_estimators_network_unless_told(tmp_path, r
     assert r.exit_code == 0, r.output
     est = aekit.load(out)
     # a 6-column table sizes the network (a 128-wide code would not compress it), and says so
-    assert "sized from the table's 6 feature columns: --hidden 48,24 --code-size 3" in r.stderr
+    assert "chosen from the table's 6 feature columns: --hidden 48,24 --code-size 3" in r.stderr
     assert (est.hidden, est.code_size, est.batch_norm) == ((48, 24), 3, defaults["batch_norm"])
     r = run(["train", "--data", str(data), "--noise", "gaussian:0.2", "--epochs", "1",
              "--no-batch-norm", *TINY, "-o", str(out)])
@@ -72,7 +72,10 @@ def test_denoiser_takes_the_denoising_estimators_network_unless_told(tmp_path, r
     r = run(["train", "--data", str(data), "--epochs", "1", "--quiet", "-o", str(out)])
     plain = aekit.Autoencoder().get_params()
     est = aekit.load(out)
-    assert (est.hidden, est.code_size, est.batch_norm) == ((48, 24), 3, plain["batch_norm"])
+    # a plain model of a table is a masked one, as AnomalyDetector chooses: 4 x 6 -> 32 wide
+    assert "--objective masked --hidden 32 --code-size 32" in r.stderr
+    assert (est.objective, est.hidden, est.code_size, est.batch_norm) == (
+        "masked", (32,), 32, plain["batch_norm"])
     # but no input noise: without --noise the command trains a plain autoencoder
     assert plain["noise"] is not None and est.noise is None
     assert est.training_summary_["noise"] is None

@@ -4,8 +4,10 @@ from pathlib import Path
 
 import click
 
+from ..design import OBJECTIVE_CHOICES
 from ..nn.config import ARCHS, LR_SCHEDULES, OPTIMIZERS
 from ..params import AutoencoderParams as P
+from ..params import help_text
 from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, param_option,
                       table_options)
 
@@ -22,6 +24,8 @@ from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, pa
               table_default="from the table's width")
 @param_option("--hidden", cls=P, type=IntList(1), denoising_default="1024,512",
               table_default="from the table's width")
+@click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
+              help=f"{help_text(P, 'objective')}  [default: auto; reconstruction with --noise]")
 @param_option("--arch", cls=P, type=click.Choice(ARCHS))
 @param_option("--channels", cls=P, type=IntList(1))
 @click.option("--noise", type=NoiseSpec(), default=None,
@@ -66,8 +70,9 @@ def command(**opts):
       aekit train --data samples/transactions.csv --label-column is_fraud -o tx.safetensors
 
     Without --noise it trains a plain autoencoder; with --noise, a denoising one
-    (a larger network by default). On a table without --code-size/--hidden the
-    network is sized from the table's width (as AnomalyDetector sizes it).
+    (a larger network by default). On a table, what is left out is chosen from
+    the table as AnomalyDetector chooses it: the objective (masked: predict each
+    column from the others; reconstruction for images) and the network's size.
     Progress (epoch, training and validation loss) goes to stderr; the last line
     says how the model did at what it was trained for (on MNIST's test images:
     the reconstruction error beside PCA's, or for a denoiser the PSNR on noisy

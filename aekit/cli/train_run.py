@@ -9,7 +9,7 @@ import click
 # the options that are estimator parameters (their defaults are the estimator's own)
 PARAMS = ("code_size", "hidden", "arch", "channels", "noise", "epochs", "batch_size", "lr",
           "lr_schedule", "optimizer", "momentum", "weight_decay", "dropout", "batch_norm",
-          "validation_fraction", "patience", "lr_patience", "device")
+          "validation_fraction", "patience", "lr_patience", "device", "objective")
 
 
 def run(opts, out, ckpt):
@@ -72,6 +72,10 @@ def _fresh(opts):
     params = {k: opts[k] for k in PARAMS if opts.get(k) is not None}
     if cls is Autoencoder:
         params["noise"] = None
+    # the objective: as AnomalyDetector chooses it ("auto"); denoisers and convolutional
+    # networks reconstruct
+    plain = not opts["noise"] and opts["arch"] != "conv"
+    params.setdefault("objective", "auto" if plain else "reconstruction")
     params["random_state"] = opts["seed"]
     return cls, params, data, None
 

@@ -12,7 +12,11 @@ from dataclasses import asdict, dataclass, field
 ARCHS = ("dense", "conv")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 LR_SCHEDULES = ("plateau", "onecycle")
-OUTPUTS = ("sigmoid", "linear")
+MIXTURES = ("gaussian", "laplace")  # outputs that are a mixture per feature
+OUTPUTS = ("sigmoid", "linear", *MIXTURES)
+OBJECTIVES = ("reconstruction", "masked")
+MAX_COMPONENTS = 16  # of a mixture output, per feature
+MAX_SCORE_MASKS = 1024
 MAX_PARAMETERS = 200_000_000  # a network aekit builds or loads; far beyond any real model
 
 
@@ -25,7 +29,17 @@ class ModelConfig:
     linear layer maps their features to the code, and transposed convolutions
     mirror them back (``hidden`` is then unused).
     ``output`` is ``"sigmoid"`` for data scaled into [0, 1] (trained with binary
-    cross-entropy) and ``"linear"`` for standardised data (trained with MSE).
+    cross-entropy), ``"linear"`` for standardised data (trained with MSE) and
+    ``"gaussian"`` / ``"laplace"`` for a mixture of ``components`` Gaussian / Laplace
+    distributions per feature (weights, locations, scales: trained by their negative
+    log-likelihood; Bishop, "Mixture density networks", 1994).
+
+    ``objective`` is ``"reconstruction"`` (the network reads a row and rebuilds it)
+    or ``"masked"``: the network reads a row with some features hidden, plus which
+    ones (so its input is twice the features wide), and predicts the hidden ones
+    from the others (:mod:`aekit.nn.masking`); dense networks with a mixture output
+    only. ``scale_floor`` bounds the mixture's scales from below (in the scaled
+    units); ``score_masks`` is the number of fixed masks a masked model scores with.
     """
 
     n_features: int
@@ -37,6 +51,10 @@ class ModelConfig:
     decoder_hidden: tuple = field(default=None)  # None: the encoder's, mirrored
     arch: str = "dense"
     channels: tuple = ()
+    objective: str = "reconstruction"
+    components: int = 1
+    scale_floor: float = 0.1  # the Laplace scales' least value, in the scaled units
+    score_masks: int = 32  # the fixed masks a masked model scores with
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -50,6 +68,30 @@ class ModelConfig:
         self.channels = tuple(int(c) for c in self.channels)
         if self.arch == "conv":
             self._check_conv()
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        if not 1 <= self.components <= MAX_COMPONENTS:
+            raise ValueError(f"components must be in 1..{MAX_COMPONENTS}, got {self.components}")
+        if not (0 < self.scale_floor < math.inf and 1 <= self.score_masks <= MAX_SCORE_MASKS):
+            raise ValueError(f"scale_floor must be positive and score_masks in "
+                             f"1..{MAX_SCORE_MASKS}")
+        if (self.objective == "masked") != (self.output in MIXTURES) or (
+                self.objective == "masked" and self.arch != "dense"):
+            raise ValueError("a masked objective goes with a dense network and a mixture "
+                             "output, and only with them")
+
+    @property
+    def input_width(self):
+        """Inputs of the first layer: the features, and with a masked objective which of
+        them are hidden."""
+        return 2 * self.n_features if self.objective == "masked" else self.n_features
+
+    @property
+    def output_width(self):
+        """Outputs of the last layer: one per feature, or for a mixture output a weight
+        logit, a location and a scale per feature and component."""
+        return 3 * self.components * self.n_features if self.output in MIXTURES \
+            else self.n_features
 
     @property
     def image_side(self):
@@ -84,8 +126,8 @@ class ModelConfig:
             down = "-".join(map(str, self.channels))
             up = "-".join(map(str, [self.channels[-1], *self.decoder_channels]))
             return f"{side}x{side} image - conv {down} - {code} - conv {up} - {side}x{side} image"
-        return "-".join(map(str, [self.n_features, *self.hidden, self.code_size,
-                                  *self.decoder_hidden, self.n_features]))
+        return "-".join(map(str, [self.input_width, *self.hidden, self.code_size,
+                                  *self.decoder_hidden, self.output_width]))
 
     def to_dict(self):
         d = asdict(self)

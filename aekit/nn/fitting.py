@@ -169,7 +169,12 @@ def run_in_batches(net, fn, A, device, width):
 
 def reconstruct(net, t):
     """The network's reconstruction of a batch (for :func:`map_batches`)."""
-    return net.decode(net.encode(t))
+    return net.reconstruct(t)
+
+
+def surprise(net, t):
+    """A masked network's surprise at each feature of a batch (for :func:`map_batches`)."""
+    return net.surprise(t)
 
 
 def _chain(*callbacks):

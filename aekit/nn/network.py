@@ -12,7 +12,7 @@ initialisation); Ioffe & Szegedy, "Batch normalization", ICML 2015.
 import torch
 from torch import nn
 
-from .config import MAX_PARAMETERS, ModelConfig
+from .config import MAX_PARAMETERS, MIXTURES, ModelConfig
 
 
 def mlp(sizes, dropout=0.0, batch_norm=False, last_activation=False):
@@ -93,12 +93,17 @@ class AutoencoderNet(nn.Module):
             self.to(memory_format=torch.channels_last)
             return
         self.encoder = mlp(
-            [c.n_features, *c.hidden, c.code_size], c.dropout, c.batch_norm
+            [c.input_width, *c.hidden, c.code_size], c.dropout, c.batch_norm
         )
         self.decoder = mlp(
-            [c.code_size, *c.decoder_hidden, c.n_features], c.dropout, c.batch_norm
+            [c.code_size, *c.decoder_hidden, c.output_width], c.dropout, c.batch_norm
         )
         self.reset_parameters()
+        if c.objective == "masked":
+            from .masking import scoring_masks
+
+            masks = torch.from_numpy(scoring_masks(c.n_features, c.score_masks))
+            self.register_buffer("score_masks", masks, persistent=False)
 
     def reset_parameters(self):
         # Glorot/Xavier: keeps activations' variance steady through the stack.
@@ -107,38 +112,108 @@ class AutoencoderNet(nn.Module):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    def encode(self, x):
+    def encode(self, x, hidden=None):
+        """Codes of rows ``x``; a masked network is shown the features ``hidden`` (bool,
+        like ``x``) does not hide (None: all of them)."""
+        if self.config.objective == "masked":
+            keep = torch.ones_like(x) if hidden is None else (~hidden).to(x.dtype)
+            x = torch.cat([x * keep, keep], dim=-1)
         return self.encoder(x)
 
     def decode_logits(self, z):
         return self.decoder(z)
 
     def decode(self, z):
+        """Reconstructions from codes: the output activation applied (for a mixture
+        output, each feature's mixture mean)."""
         out = self.decoder(z)
-        return torch.sigmoid(out) if self.config.output == "sigmoid" else out
+        if self.config.output == "sigmoid":
+            return torch.sigmoid(out)
+        if self.config.output in MIXTURES:
+            return self.decode_from(out)
+        return out
 
-    def forward(self, x):
-        return self.decode_logits(self.encode(x))
+    def forward(self, x, hidden=None):
+        return self.decode_logits(self.encode(x, hidden))
 
-    def loss(self, logits, target, reduction="mean"):
-        """Loss matching the output: binary cross-entropy for [0, 1] data, else squared error.
+    def _mixture(self, out, cols=None):
+        """A mixture output's weight logits, locations and scales, each (n, C, d), or
+        (n, C, len(cols)) for the features ``cols`` only."""
+        c = self.config
+        o = out.reshape(len(out), 3, c.components, c.n_features)
+        if cols is not None:
+            o = o[..., cols]
+        scale = nn.functional.softplus(o[:, 2]) + c.scale_floor
+        return o[:, 0], o[:, 1], scale
+
+    def surprise_of(self, out, target, cols=None):
+        """Per element (n, n_features), or for the features ``cols`` only (``target``
+        then holds just those): how surprising ``target`` is under a mixture output, in
+        nats: its negative log-likelihood less that of the sharpest density the output
+        can give (one component of scale ``scale_floor``), so never negative, and 0 for
+        a certain, exact prediction."""
+        logits, loc, scale = self._mixture(out, cols)
+        c = self.config
+        z = (target.unsqueeze(1) - loc) / scale
+        distance = 0.5 * z * z if c.output == "gaussian" else z.abs()
+        log_p = logits.log_softmax(dim=1) - distance - torch.log(scale / c.scale_floor)
+        return -torch.logsumexp(log_p, dim=1)
+
+    def loss(self, logits, target, reduction="mean", hidden=None):
+        """Loss matching the output: binary cross-entropy for [0, 1] data, squared error
+        for standardised data, the surprise (:meth:`surprise_of`) for a mixture.
 
         ``reduction``: ``"none"`` (per element), ``"sum"`` (over everything) or
         ``"mean"`` (summed over features, averaged over rows: the scale of an SSE
-        per image).
+        per image). With ``hidden`` (a masked network's training), each row's loss
+        is its mean over its hidden features instead of the sum over all.
         """
         if self.config.output == "sigmoid":
             loss = nn.functional.binary_cross_entropy_with_logits(
                 logits, target, reduction="none"
             )
+        elif self.config.output in MIXTURES:
+            loss = self.surprise_of(logits, target)
         else:
             loss = (logits - target) ** 2
         if reduction == "none":
             return loss
-        if reduction == "sum":
-            return loss.sum()
+        if hidden is not None:
+            weights = hidden.to(loss.dtype)
+            rows = (loss * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
+        else:
+            rows = loss.sum(dim=1)
         # Sum over features, mean over the batch: the scale of a per-image SSE.
-        return loss.sum(dim=1).mean()
+        return rows.sum() if reduction == "sum" else rows.mean()
+
+    def reconstruct(self, x):
+        """Reconstructions of rows ``x``; a masked network predicts each feature from the
+        others: its predicted means averaged over the scoring masks that hide it."""
+        if self.config.objective != "masked":
+            return self.decode(self.encode(x))
+        return self._over_score_masks(x, self.decode_from)
+
+    def surprise(self, x):
+        """A masked network's surprise at each feature of rows ``x`` (n, n_features),
+        averaged over the scoring masks that hide it: the anomaly score's parts."""
+        return self._over_score_masks(
+            x, lambda out, cols: self.surprise_of(out, x[:, cols], cols))
+
+    def decode_from(self, out, cols=None):
+        """The mixture means of a mixture output (n, n_features), or of the features
+        ``cols`` only."""
+        weights, loc, _ = self._mixture(out, cols)
+        return (weights.softmax(dim=1) * loc).sum(dim=1)
+
+    def _over_score_masks(self, x, per_mask):
+        """``per_mask(output, cols)`` at the features ``cols`` each scoring mask hides,
+        averaged over the masks."""
+        total = torch.zeros_like(x)
+        masks = self.score_masks.to(x.device)
+        for hidden in masks:
+            cols = hidden.nonzero().squeeze(1)
+            total[:, cols] += per_mask(self(x, hidden.expand_as(x)), cols)
+        return total / masks.sum(dim=0).to(x.dtype)
 
 
 def build_network(config: ModelConfig, tensors):

@@ -10,7 +10,10 @@ to each other, and others hold this network's outputs to torch's.
 
 import numpy as np
 
+from .masking import scoring_masks
+
 BATCH_NORM_EPS = 1e-5  # torch.nn.BatchNorm1d's default, which aekit's networks use
+ROWS_AT_ONCE = 4096  # rows a masked network scores at once: its temporaries stay small
 
 
 def dense_layout(config):
@@ -22,8 +25,9 @@ def dense_layout(config):
     of :func:`aekit.nn.network.mlp`.
     """
     shapes, layers = {}, []
-    for stack, sizes in (("encoder", [config.n_features, *config.hidden, config.code_size]),
-                         ("decoder", [config.code_size, *config.decoder_hidden, config.n_features])):
+    for stack, sizes in (("encoder", [config.input_width, *config.hidden, config.code_size]),
+                         ("decoder", [config.code_size, *config.decoder_hidden,
+                                      config.output_width])):
         i = 0
         for j, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             linear, norm = i, None
@@ -72,6 +76,9 @@ class NumpyNetwork:
             raise ValueError("only dense networks run in numpy")
         self.config = config
         self.sigmoid_output = config.output == "sigmoid"
+        self.masked = config.objective == "masked"
+        if self.masked:
+            self.score_masks = scoring_masks(config.n_features, config.score_masks)
         _, layout = dense_layout(config)
         self.layers = []
         for stack, i, norm, relu in layout:
@@ -95,13 +102,26 @@ class NumpyNetwork:
                 np.maximum(h, 0, out=h)
         return h
 
+    def _input(self, X, hidden=None):
+        """A masked network's input: the rows with the ``hidden`` features zeroed, then
+        which features it is shown."""
+        X = np.asarray(X, dtype=np.float32)
+        if not self.masked:
+            return X
+        keep = np.ones_like(X) if hidden is None else (~hidden).astype(np.float32)
+        return np.concatenate([X * keep, np.broadcast_to(keep, X.shape)], axis=1)
+
     def encode(self, X):
         """Codes (n, code_size) of float32 rows X (n, n_features) in the scaled space."""
-        return self._forward(np.asarray(X, dtype=np.float32), ("encoder",))
+        return self._forward(self._input(X), ("encoder",))
 
     def reconstruct(self, X):
-        """Reconstructions (n, n_features) of float32 rows X in the model's scaled space."""
-        h = self._forward(np.asarray(X, dtype=np.float32), ("encoder", "decoder"))
+        """Reconstructions (n, n_features) of float32 rows X in the model's scaled space
+        (a masked network's: each feature's predicted mean, averaged over the scoring
+        masks that hide it)."""
+        if self.masked:
+            return self._over_score_masks(X, self._mixture_mean)
+        h = self._forward(self._input(X), ("encoder", "decoder"))
         if self.sigmoid_output:  # 1 / (1 + exp(-h)), in place; exp overflows to inf -> 0
             np.negative(h, out=h)
             with np.errstate(over="ignore"):
@@ -109,3 +129,56 @@ class NumpyNetwork:
             h += 1
             np.reciprocal(h, out=h)
         return h
+
+    # -- masked networks (see aekit.nn.masking and AutoencoderNet.surprise_of) ---------
+    def surprise(self, X):
+        """A masked network's surprise at each feature (n, n_features), in nats, averaged
+        over the scoring masks that hide it."""
+        return self._over_score_masks(X, self._surprise_of)
+
+    def _over_score_masks(self, X, per_mask):
+        """``per_mask(output, rows, cols)`` at the features ``cols`` each scoring mask
+        hides, averaged over the masks; a block of rows at a time, so that the
+        temporaries stay small."""
+        X = np.asarray(X, dtype=np.float32)
+        total = np.zeros(X.shape, dtype=np.float32)
+        counts = self.score_masks.sum(axis=0).astype(np.float32)
+        for s in range(0, len(X), ROWS_AT_ONCE):
+            x = X[s:s + ROWS_AT_ONCE]
+            part = total[s:s + len(x)]
+            for hidden in self.score_masks:
+                out = self._forward(self._input(x, hidden[None, :]), ("encoder", "decoder"))
+                cols = np.flatnonzero(hidden)
+                part[:, cols] += per_mask(out, x, cols)
+            part /= counts
+        return total
+
+    def _mixture(self, out, cols):
+        c = self.config
+        o = out.reshape(len(out), 3, c.components, c.n_features)[..., cols]
+        raw = o[:, 2]
+        # softplus, stable: max(raw, 0) + log(1 + exp(-|raw|))
+        scale = np.maximum(raw, 0) + np.log1p(np.exp(-np.abs(raw))) + np.float32(c.scale_floor)
+        return o[:, 0], o[:, 1], scale
+
+    def _mixture_mean(self, out, x, cols):
+        logits, loc, _ = self._mixture(out, cols)
+        return (_softmax(logits) * loc).sum(axis=1)
+
+    def _surprise_of(self, out, x, cols):
+        logits, loc, scale = self._mixture(out, cols)
+        log_p = logits - _logsumexp(logits)
+        z = (x[:, None, cols] - loc) / scale
+        log_p -= 0.5 * z * z if self.config.output == "gaussian" else np.abs(z)
+        log_p -= np.log(scale / np.float32(self.config.scale_floor))
+        return -_logsumexp(log_p)[:, 0]
+
+
+def _logsumexp(a):
+    """log(sum(exp(a))) over axis 1, kept as a length-1 axis."""
+    top = a.max(axis=1, keepdims=True)
+    return top + np.log(np.exp(a - top).sum(axis=1, keepdims=True))
+
+
+def _softmax(a):
+    return np.exp(a - _logsumexp(a))

@@ -28,6 +28,7 @@ import torch
 
 from ..errors import TrainingError
 from .config import TrainConfig
+from .masking import draw_masks
 
 
 def make_optimizer(params, cfg: TrainConfig):
@@ -135,7 +136,8 @@ class Trainer:
     """Fits ``net`` on float32 tensors already scaled the way the network expects.
 
     ``noise`` (a :class:`aekit.nn.noise.Noise` or None) corrupts the inputs of each
-    training batch; targets stay clean. ``clip`` bounds corrupted values to [0, 1].
+    training batch; targets stay clean. A masked network (:mod:`aekit.nn.masking`)
+    is shown each batch with masks drawn for it and trained on what they hide. ``clip`` bounds corrupted values to [0, 1].
     Inside a ``torch.distributed`` process group the network is wrapped in
     DistributedDataParallel (see the module's notes).
     """
@@ -158,6 +160,7 @@ class Trainer:
             self.model = DistributedDataParallel(self.net, device_ids=ids)
         self.cfg = cfg
         self.noise = noise
+        self.masked = net.config.objective == "masked"
         self.clip = clip
         self.optimizer = make_optimizer(self.net.parameters(), cfg)
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
@@ -182,7 +185,7 @@ class Trainer:
             X_val = None
         if X_val is not None:
             X_val = X_val.to(self.device, torch.float32).contiguous()
-            X_val_in = self._fixed_noise(X_val)
+            X_val_in, val_hidden = self._fixed_noise(X_val)
         while self.epoch < self.cfg.epochs and not self.stopped_early:
             start = time.perf_counter()
             train_loss = self._train_one_epoch(X_train, self.epoch)
@@ -193,7 +196,8 @@ class Trainer:
                 )
             val_loss = math.nan
             if X_val is not None:
-                val_loss = self.world.from_rank0(self.evaluate(X_val_in, X_val), self.device)
+                val_loss = self.world.from_rank0(self.evaluate(X_val_in, X_val, val_hidden),
+                                                 self.device)
             improved = self._end_epoch(train_loss, val_loss)
             if callback is not None:
                 callback(self, EpochReport(
@@ -251,16 +255,19 @@ class Trainer:
                     group["lr"] = lr
             e = starts[i + 1] if i + 1 < len(starts) else n
             lo, hi = rank_share(s, e, rank, world)
-            target = X[lo:hi]
+            target, hidden = X[lo:hi], None
+            # noise and masks are drawn for the whole global batch on every rank, so that
+            # each rank's rows get what a single process would give them
             if self.noise:
-                # drawn for the whole global batch on every rank, so that each rank's rows
-                # get the noise a single process would give them
                 inputs = self.noise.apply(X[s:e], gen, clip=self.clip)[lo - s:hi - s]
             else:
                 inputs = target
+            if self.masked:
+                hidden = draw_masks(e - s, X.shape[1], gen, self.device)[lo - s:hi - s]
             # the sum over this rank's rows, scaled so that DDP's average over ranks is the
             # mean over the global batch
-            loss = self.net.loss(self.model(inputs), target, "sum") * (world / (e - s))
+            loss = self.net.loss(self.model(inputs, hidden), target, "sum", hidden) * (
+                world / (e - s))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -268,19 +275,22 @@ class Trainer:
         return self.world.sum(float(total), self.device) / n
 
     def _fixed_noise(self, X):
-        if self.noise is None:
-            return X
+        """The validation rows' inputs and masks: drawn once, the same every epoch."""
         gen = torch.Generator(device=self.device).manual_seed(epoch_seed(self.cfg.seed, -1))
-        return self.noise.apply(X, gen, clip=self.clip)
+        inputs = X if self.noise is None else self.noise.apply(X, gen, clip=self.clip)
+        hidden = draw_masks(len(X), X.shape[1], gen, self.device) if self.masked else None
+        return inputs, hidden
 
     @torch.inference_mode()
-    def evaluate(self, X_in, X_target, batch_size=4096):
-        """The loss per row of ``X_in`` against ``X_target`` (the network in eval mode)."""
+    def evaluate(self, X_in, X_target, hidden=None, batch_size=4096):
+        """The loss per row of ``X_in`` against ``X_target`` (the network in eval mode);
+        a masked network is shown what ``hidden`` does not hide."""
         self.net.eval()
         total = 0.0
         for s in range(0, len(X_in), batch_size):
-            logits = self.net(X_in[s : s + batch_size])
-            total += float(self.net.loss(logits, X_target[s : s + batch_size], "sum"))
+            part = slice(s, s + batch_size)
+            h = None if hidden is None else hidden[part]
+            total += float(self.net.loss(self.net(X_in[part], h), X_target[part], "sum", h))
         return total / len(X_in)
 
     # -- checkpoints ------------------------------------------------------

@@ -111,8 +111,9 @@ class InputSchema:
 
     # -- fitting -------------------------------------------------------------------
     @classmethod
-    def fit(cls, X, feature_names=None, missing_indicator=False):
-        """The schema of training rows ``X`` (array or DataFrame, n_samples x n_features).
+    def fit(cls, X, feature_names=None, missing_indicator=False, standardize=False):
+        """The schema of training rows ``X`` (array or DataFrame, n_samples x n_features);
+        ``standardize`` standardises data in [0, 1] too (for a masked network).
 
         Raises
         ------
@@ -128,7 +129,7 @@ class InputSchema:
         pixel_image = encoding.plain and n == PIXEL_FEATURES
         divisor = PIXEL_MAX if pixel_image and looks_like_pixels(E) else 1.0
         lo, hi = float(E.min(initial=0)) / divisor, float(E.max(initial=0)) / divisor
-        if lo >= 0.0 and hi <= 1.0:
+        if lo >= 0.0 and hi <= 1.0 and not standardize:
             ones = np.ones(n, dtype=np.float32)
             return cls(X.shape[1], names, "unit", np.zeros(n, dtype=np.float32), ones,
                        pixels=pixel_image, encoding=encoding)
