@@ -181,6 +181,11 @@ def evaluation_of(est, X, X_test):
                    f"{e['test_sse_per_image']:.2f}  (PCA with {est.code_size} components: "
                    f"{e['pca_test_sse_per_image']:.2f})")
     mse = float(np.mean(est.reconstruction_errors(X)))
+    if est.net_.config.objective == "masked":
+        return {"train_mse_scaled": round(mse, 6)}, \
+            ("prediction error on the training table (each cell predicted from the others: "
+             "mean squared error per cell in standard deviations squared, 1 = no better "
+             f"than the column's mean): {mse:.4g}")
     return {"train_mse_scaled": round(mse, 6)}, \
         ("reconstruction error on the training table (mean squared error per cell, in the "
          f"model's scaled units): {mse:.4g}")

@@ -62,14 +62,17 @@ def single(table, out, *extra):
     return out
 
 
-def test_ddp_training_gives_the_single_process_model(table, tmp_path):
+@pytest.mark.parametrize("objective", ["masked", "reconstruction"])
+def test_ddp_training_gives_the_single_process_model(table, tmp_path, objective):
     """Two gloo processes, each its half of every global batch of 64: the same network as
-    one process (no batch norm, no dropout), one model file, one progress bar."""
+    one process (no batch norm, no dropout; a masked network's masks drawn for the
+    global batch), one model file, one progress bar."""
     r = torchrun(["train", "--data", table / "t.csv", *TRAIN, "--epochs", "4",
-                  "-o", tmp_path / "ddp.safetensors"], cwd=tmp_path)
+                  "--objective", objective, "-o", tmp_path / "ddp.safetensors"], cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp.safetensors"]
-    assert r.stderr.count("saved ") == 1 and r.stdout.count("reconstruction error") == 1
+    said = "prediction error" if objective == "masked" else "reconstruction error"
+    assert r.stderr.count("saved ") == 1 and r.stdout.count(said) == 1
     bars = {line.split("|")[0] for line in r.stderr.replace("\r", "\n").splitlines()
             if line.startswith("training:")}
     assert bars and all("training" in b for b in bars)
@@ -77,7 +80,8 @@ def test_ddp_training_gives_the_single_process_model(table, tmp_path):
     doc = read_model_file(tmp_path / "ddp.safetensors")[0]
     assert doc["summary"]["processes"] == 2
     assert_same_model(tmp_path / "ddp.safetensors",
-                      single(table, tmp_path / "one.safetensors", "--epochs", "4"))
+                      single(table, tmp_path / "one.safetensors", "--epochs", "4",
+                             "--objective", objective))
 
 
 def test_ddp_with_batch_norm_on_cpus_trains_per_process_statistics(table, tmp_path):

@@ -1,0 +1,172 @@
+"""Masked networks (objective="masked"): each feature predicted from the others, a row
+scored by how surprising its features are (aekit.nn.masking, aekit.design)."""
+
+import numpy as np
+import pytest
+import torch
+
+import aekit
+from aekit import AnomalyDetector, Autoencoder
+from aekit.design import WIDE_ROWS, auto_objective
+from aekit.inference import NumpyDetector
+from aekit.model_file import read_model_file
+from aekit.nn.config import ModelConfig
+from aekit.nn.masking import MASK_RATES, scoring_masks
+from aekit.nn.network import AutoencoderNet
+from aekit.nn.numpy_network import NumpyNetwork
+
+
+def linked(n, seed=0):
+    """Six columns: f1 = 2 f0 (plus a little noise), the rest independent."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 6))
+    X[:, 1] = 2 * X[:, 0] + 0.05 * rng.normal(size=n)
+    return X
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return AnomalyDetector(epochs=15, random_state=0, device="cpu").fit(linked(2000))
+
+
+def test_the_scoring_masks_are_fixed_and_cover_every_feature():
+    a, b = scoring_masks(7, 32), scoring_masks(7, 32)
+    np.testing.assert_array_equal(a, b)  # the same on every call, in every process
+    assert a.shape == (32, 7) and a.any(axis=0).all() and a.any(axis=1).all()
+    shares = scoring_masks(400, 32).mean(axis=1)  # hidden shares spread over MASK_RATES
+    assert shares[0] == pytest.approx(MASK_RATES[0], abs=0.05)
+    assert shares[-1] == pytest.approx(MASK_RATES[1], abs=0.05)
+    one = scoring_masks(1, 32)
+    assert one.all()  # a single feature is hidden by every mask: none may hide nothing
+
+
+def test_auto_picks_reconstruction_for_wide_rows_in_0_1_only():
+    assert auto_objective("auto", "unit", WIDE_ROWS) == "reconstruction"  # images
+    assert auto_objective("auto", "unit", WIDE_ROWS - 1) == "masked"
+    assert auto_objective("auto", "standard", 5000) == "masked"
+    assert auto_objective("masked", "unit", 784) == "masked"  # what is asked for
+    X = np.random.RandomState(0).rand(300, 5)  # [0, 1], narrow: masked, standardised
+    det = AnomalyDetector(epochs=1, device="cpu").fit(X)
+    assert (det.objective_, det.schema_.scaling, det.score_type_) == ("masked", "standard",
+                                                                      "nll")
+
+
+def test_a_broken_relation_between_columns_is_what_scores(detector):
+    X = linked(200, seed=1)
+    broken = X.copy()
+    broken[:, 1] = -broken[:, 1]  # each value ordinary on its own; together impossible
+    typical = detector.anomaly_score(X)
+    odd = detector.anomaly_score(broken[np.abs(X[:, 0]) > 1])
+    assert np.median(odd) > np.percentile(typical, 99)
+    parts = detector.explain(broken[np.abs(X[:, 0]) > 1])
+    assert set(np.argsort(-parts.mean(axis=0))[:2]) == {0, 1}  # the linked columns
+    np.testing.assert_allclose(parts.mean(axis=1), odd, rtol=1e-6)
+    assert (typical >= 0).all()  # surprise: 0 at best
+
+
+def test_the_surprise_is_zero_for_a_certain_exact_prediction():
+    for output in ("laplace", "gaussian"):
+        c = ModelConfig(n_features=2, code_size=4, hidden=(4,), output=output,
+                        objective="masked", components=3)
+        net = AutoencoderNet(c)
+        target = torch.tensor([[0.5, -1.0]])
+        out = torch.zeros(1, 3, 3, 2)
+        out[:, 0, 0] = 200.0  # all weight on the first component
+        out[:, 1] = target.unsqueeze(1)  # located at the target
+        out[:, 2] = -50.0  # softplus -> 0: the scale floor
+        s = net.surprise_of(out.reshape(1, -1), target)
+        assert torch.allclose(s, torch.zeros_like(s), atol=1e-5)
+        out[:, 1, 0] += 1.0  # 10 scales away: |z| = 10 nats, or z^2 / 2 = 50
+        s = net.surprise_of(out.reshape(1, -1), target)
+        expected = 10.0 if output == "laplace" else 50.0
+        assert torch.allclose(s, torch.full_like(s, expected), rtol=1e-4)
+
+
+def test_training_is_on_the_hidden_features_only():
+    c = ModelConfig(n_features=3, code_size=4, hidden=(4,), output="laplace",
+                    objective="masked", components=1)
+    net = AutoencoderNet(c)
+    torch.set_grad_enabled(False)
+    x = torch.randn(5, 3)
+    hidden = torch.zeros(5, 3, dtype=torch.bool)
+    assert float(net.loss(net(x, hidden), x, "sum", hidden)) == 0.0
+    hidden[:, 1] = True
+    per_row = net.surprise_of(net(x, hidden), x)[:, 1]
+    assert torch.allclose(net.loss(net(x, hidden), x, "sum", hidden), per_row.sum())
+    torch.set_grad_enabled(True)
+
+
+def test_numpy_scores_as_torch_does_and_the_file_round_trips(detector, tmp_path):
+    X = linked(300, seed=2)
+    detector.save(tmp_path / "m.safetensors")
+    doc, tensors = read_model_file(tmp_path / "m.safetensors")
+    assert doc["networks"][0]["objective"] == "masked"
+    fast = NumpyDetector.from_document(doc, tensors)
+    assert fast is not None
+    np.testing.assert_allclose(fast.anomaly_score(X), detector.anomaly_score(X), rtol=1e-5)
+    np.testing.assert_allclose(fast.explain(X), detector.explain(X), rtol=1e-4, atol=1e-6)
+    again = aekit.load(tmp_path / "m.safetensors", device="cpu")
+    np.testing.assert_allclose(again.anomaly_score(X), detector.anomaly_score(X), rtol=1e-6)
+    assert again.objective_ == "masked"
+
+
+def test_a_gaussian_mixture_scores_alike_in_numpy_and_torch():
+    c = ModelConfig(n_features=5, code_size=8, hidden=(8,), output="gaussian",
+                    objective="masked", components=2, batch_norm=True)
+    torch.manual_seed(0)
+    net = AutoencoderNet(c).eval()
+    fast = NumpyNetwork(c, {k: v.numpy() for k, v in net.state_dict().items()})
+    X = np.random.RandomState(0).normal(size=(5000, 5)).astype(np.float32) * 3
+    with torch.no_grad():
+        S = net.surprise(torch.from_numpy(X)).numpy()
+        R = net.reconstruct(torch.from_numpy(X)).numpy()
+        Z = net.encode(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(fast.surprise(X), S, rtol=1e-5)
+    np.testing.assert_allclose(fast.reconstruct(X), R, atol=1e-5)
+    np.testing.assert_allclose(fast.encode(X), Z, atol=1e-5)
+
+
+def test_the_autoencoder_trains_masked_and_gives_codes(tmp_path):
+    X = linked(400)
+    ae = Autoencoder(objective="masked", noise=None, code_size=8, hidden=(16,), epochs=2,
+                     device="cpu", random_state=0).fit(X)
+    assert ae.score_type_ == "nll" and ae.transform(X).shape == (400, 8)
+    assert ae.reconstruct(X).shape == X.shape
+    det = AnomalyDetector.from_autoencoder(ae)
+    assert det.objective_ == "masked" and np.isfinite(det.anomaly_score(X)).all()
+
+
+@pytest.mark.parametrize("params,words", [
+    ({"objective": "masked"}, "noise=None"),  # the Autoencoder's default noise
+    ({"objective": "masked", "noise": None, "arch": "conv"}, "dense"),
+    ({"objective": "sideways"}, "objective must be one of"),
+])
+def test_what_a_masked_network_cannot_be_is_refused(params, words):
+    with pytest.raises(ValueError, match=words):
+        Autoencoder(epochs=1, device="cpu", **params).fit(np.random.rand(64, 16))
+
+
+def test_nll_needs_a_masked_network():
+    with pytest.raises(ValueError, match="masked"):
+        AnomalyDetector(objective="reconstruction", score_type="nll", epochs=1,
+                        device="cpu").fit(linked(100))
+
+
+@pytest.mark.parametrize("field,value", [("components", 0), ("components", "3"),
+                                         ("score_masks", 10**6), ("scale_floor", -1.0),
+                                         ("objective", "sideways"), ("output", "laplace")])
+def test_a_model_file_with_bad_masked_settings_is_refused(detector, tmp_path, field, value):
+    from aekit.model_file import check_network_config
+
+    config = dict(read_model_file(_saved(detector, tmp_path))[0]["networks"][0])
+    config[field] = value
+    if field == "output":
+        config["objective"] = "reconstruction"  # a mixture without the masks
+    with pytest.raises(ValueError):
+        check_network_config(config)
+
+
+def _saved(det, tmp_path):
+    path = tmp_path / "m.safetensors"
+    det.save(path)
+    return path
