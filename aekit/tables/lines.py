@@ -72,7 +72,8 @@ class CheckedRows(ReadOnlyStream):
 
     Quotes are followed the way CSV readers follow them: a separator or a line feed
     inside quotes (an odd number of quotes before it, doubled quotes included) is part
-    of a field. The work is a few numpy passes over each block.
+    of a field. The work is a few numpy passes over each block (positions of line
+    feeds, separators and quotes, then binary searches among them).
     """
 
     def __init__(self, f, n_columns, sep, source, first_line, header):
@@ -99,10 +100,14 @@ class CheckedRows(ReadOnlyStream):
         if not data and buf and not buf.endswith(b"\n"):
             buf += b"\n"  # the end: the last record may lack its line feed
         raw = np.frombuffer(buf, dtype=np.uint8)
-        quotes = np.cumsum(raw == QUOTE)
-        outside = (quotes - (raw == QUOTE)) % 2 == 0  # an even number of quotes before
-        is_lf = raw == LINE_FEED
-        ends = np.flatnonzero(is_lf & outside)
+        all_lf = np.flatnonzero(raw == LINE_FEED)
+        seps = np.flatnonzero(raw == self._sep)
+        if b'"' in buf:  # keep the line feeds and separators outside quotes: those with
+            quotes = np.flatnonzero(raw == QUOTE)  # an even number of quotes before them
+            ends = all_lf[np.searchsorted(quotes, all_lf) % 2 == 0]
+            seps = seps[np.searchsorted(quotes, seps) % 2 == 0]
+        else:
+            ends = all_lf
         if not ends.size:
             self._tail = buf
             if len(buf) > MAX_LINE:
@@ -110,11 +115,10 @@ class CheckedRows(ReadOnlyStream):
             return
         self._tail = buf[ends[-1] + 1:]
         starts = np.concatenate(([0], ends[:-1] + 1))
-        seps = np.concatenate(([0], np.cumsum((raw == self._sep) & outside)))
-        fields = seps[ends] - seps[starts] + 1
+        fields = np.searchsorted(seps, ends) - np.searchsorted(seps, starts) + 1
         length = ends - starts - (raw[np.maximum(ends - 1, 0)] == CARRIAGE_RETURN)
         blank = length <= 0
-        lines = np.concatenate(([0], np.cumsum(is_lf)))[starts] + self._line
+        lines = np.searchsorted(all_lf, starts) + self._line
         bad = np.flatnonzero((fields != self._n) & ~blank)
         if bad.size:
             i = int(bad[0])
@@ -126,7 +130,7 @@ class CheckedRows(ReadOnlyStream):
         changes = np.flatnonzero(np.diff(np.concatenate(([last], shift))) != 0)
         self._shifts += [(int(rows[k]), int(shift[k])) for k in changes]
         self._rows += len(data_lines)
-        self._line += int(np.count_nonzero(is_lf[:ends[-1] + 1]))
+        self._line += int(np.searchsorted(all_lf, ends[-1], side="right"))
 
     def _refuse(self, line, fields):
         hint = ""
