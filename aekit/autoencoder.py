@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .params import AutoencoderParams, DenoisingParams, check_params
 from .preprocessing import InputSchema, checked_input
-from .design import auto_objective, network_config
+from .design import fit_schema, network_config
 from .scoring import ScoreRule, network_output, quantiles_of, resolve_score, row_scores
 from .state import (SavesState, estimator_with_params, networks_document, networks_from,
                     params_document, set_schema, set_summary, summary_document)
@@ -85,6 +85,14 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         reconstructions are closer (MNIST, k = 32: SSE per test image 3.1 vs
         9.7). The level was chosen on MNIST's 784 pixels; with a few columns,
         where 80% hidden leaves little to go on, try ``None`` or a lower ``P``.
+    objective : {"reconstruction", "masked", "auto"}, default="reconstruction"
+        ``"reconstruction"``: rebuild each row through the code. ``"masked"``
+        (for tables): the network reads a row with some features hidden, plus
+        which ones, and predicts a mixture distribution for each hidden one
+        (:mod:`aekit.nn.masking`); it needs ``noise=None`` and ``arch="dense"``,
+        and ``reconstruct`` then returns each feature's prediction from the
+        others. ``"auto"``: as :func:`aekit.design.auto_objective` (reconstruction
+        for rows of 256+ values in [0, 1], masked otherwise).
     optimizer : {"adam", "sgd", "rmsprop"}, default="adam"
     lr : float > 0, default=1e-3
         Learning rate (the peak rate with ``lr_schedule="onecycle"``).
@@ -132,9 +140,10 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         Epochs run (early stopping may end before ``epochs``).
     training_summary_ : dict
         Epochs, early stop, best loss, rows, seconds, device, seed.
-    score_type_ : {"mse", "relative"}
-        The anomaly score this model's reconstruction errors are read as
-        (:mod:`aekit.scoring`): "relative" for data in [0, 1], else "mse".
+    score_type_ : {"mse", "relative", "nll"}
+        The anomaly score this model's errors are read as (:mod:`aekit.scoring`):
+        "nll" for a masked model, else "relative" for data in [0, 1] and "mse"
+        for anything else.
     score_quantiles_ : ndarray of shape (1001,)
         The training rows' scores at percentiles 0, 0.1, ..., 100, so that a
         contamination chosen later (`aekit detect`) becomes a threshold.
@@ -195,11 +204,8 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         X = checked_input(self, X, reset=True)
         if self.batch_norm and len(X) < 2:
             raise ValueError("batch_norm needs more than 1 sample to train")
-        names = getattr(self, "feature_names_in_", None)
-        schema = InputSchema.fit(X, names)
-        objective = auto_objective(self.objective, schema.scaling, schema.n_encoded)
-        if objective == "masked" and schema.scaling == "unit":
-            schema = InputSchema.fit(X, names, standardize=True)
+        schema, objective = fit_schema(X, getattr(self, "feature_names_in_", None),
+                                       self.objective)
         set_schema(self, schema)
         Xs = self.schema_.transform(X)
         copies = self.arch == "dense" and not self.noise and objective == "reconstruction"

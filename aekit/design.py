@@ -9,16 +9,19 @@ shape and values alone, never from its name:
   overall shape. Every other table gets a masked network (:mod:`aekit.nn.masking`),
   which predicts each feature from the others: on tables of a few to a few hundred
   heterogeneous columns that is what tells anomalies apart, while on images each
-  pixel is predictable from its neighbours whatever the digit (one-class MNIST,
-  protocol A: 88.7% mean AUROC masked vs 98% by reconstruction; ADBench tables,
-  protocol T: the reverse; BENCHMARKS.md).
+  pixel is predictable from its neighbours whatever the digit. Measured both ways
+  (BENCHMARKS.md): on the ADBench tables of protocol T the masked network beats
+  reconstruction by about 10 points of mean AUROC (``scripts/bench_tables.py``), on
+  one-class MNIST (protocol A) reconstruction wins (``scripts/bench_oneclass.py
+  --objective masked``).
 - **The sizes** (:func:`auto_sizes`): the widths and the code follow the number of
   features, the batch the number of rows.
 """
 
 OBJECTIVE_CHOICES = ("auto", "reconstruction", "masked")
 WIDE_ROWS = 256  # features of a row in [0, 1] from which "auto" reconstructs it
-AUTO_CODE_SIZE = 8  # one-class MNIST: codes of 8 to 16 score alike, 32 worse (it reconstructs anything)
+AUTO_CODE_SIZE = 8  # one-class MNIST: codes of 8 to 16 score alike, 32 worse (it
+#                     reconstructs anything)
 MIXTURE = "laplace"  # a masked network's prediction of each feature: a mixture of ...
 MIXTURE_COMPONENTS = 3  # ... distributions
 
@@ -29,6 +32,20 @@ def auto_objective(objective, scaling, n_features):
     if objective != "auto":
         return objective
     return "reconstruction" if scaling == "unit" and n_features >= WIDE_ROWS else "masked"
+
+
+def fit_schema(X, feature_names=None, objective="auto"):
+    """``(schema, objective)``: the :class:`~aekit.preprocessing.InputSchema` fitted on
+    rows ``X`` (names ``feature_names``, or None) and ``objective`` with "auto" resolved
+    for them. A masked network predicts distributions in standard units, so its schema
+    standardises even data within [0, 1]."""
+    from .preprocessing import InputSchema
+
+    schema = InputSchema.fit(X, feature_names)
+    objective = auto_objective(objective, schema.scaling, schema.n_encoded)
+    if objective == "masked" and schema.scaling == "unit":
+        schema = InputSchema.fit(X, feature_names, standardize=True)
+    return schema, objective
 
 
 def auto_sizes(params, n_samples, n_features, objective="reconstruction"):

@@ -230,16 +230,14 @@ def table_design(params, X):
     aekit.errors.CellError
         A cell is not a number in a numeric column.
     """
-    from .design import auto_objective, auto_sizes
-    from .preprocessing import InputSchema
+    from .design import auto_sizes, fit_schema
 
     out = {}
-    objective = params.get("objective", "auto")
-    if objective == "auto":
-        schema = InputSchema.fit(X)
-        objective = out["objective"] = auto_objective("auto", schema.scaling, schema.n_encoded)
+    schema, objective = fit_schema(X, None, params.get("objective", "auto"))
+    if params.get("objective", "auto") == "auto":
+        out["objective"] = objective
     wanted = {k: params.get(k, "auto") for k in ("hidden", "code_size")}
-    out.update(auto_sizes({**wanted, "batch_size": None}, *np.shape(X), objective))
+    out.update(auto_sizes({**wanted, "batch_size": None}, len(X), schema.n_encoded, objective))
     return out
 
 

@@ -3,7 +3,9 @@ dependency (`pip install pyod`), not aekit's.
 
 Runs aekit.evaluation.tables.protocol_t on the ADBench tables with AnomalyDetector()
 defaults, AnomalyDetector(method="pca"), scikit-learn's IsolationForest(random_state=0),
-PyOD's ECOD and PyOD's AutoEncoder at their defaults, in one run: AUROC / AP per table,
+PyOD's ECOD and PyOD's AutoEncoder at their defaults, in one run (and, with
+--methods ...,aekit_rec, AnomalyDetector(objective="reconstruction"): the ablation of
+the masked objective): AUROC / AP per table,
 the means, mean ranks, wins and the fit + score time.
 
     python scripts/bench_tables.py ../shared/data/adbench [--methods aekit,iforest,ecod,pyod_ae]
@@ -41,7 +43,13 @@ def pyod_autoencoder(seed):
     return PyOD(lambda: AutoEncoder(random_state=seed, verbose=0))
 
 
-EXTRA = {"ecod": ecod, "pyod_ae": pyod_autoencoder}
+def aekit_reconstruction(seed):
+    from aekit import AnomalyDetector
+
+    return AnomalyDetector(objective="reconstruction", random_state=seed)
+
+
+EXTRA = {"ecod": ecod, "pyod_ae": pyod_autoencoder, "aekit_rec": aekit_reconstruction}
 
 
 def main():

@@ -196,6 +196,7 @@ def dot_plot(result, path):
     ax.axvline(50, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("AUROC % on the test part (protocol T)")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+    # below the axis, where it can hide no table's dots
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07), frameon=False)
     ax.set_title("ADBench tables: fitted on 70% with its anomalies, scored on 30%", fontsize=9)
     return plots.save_figure(fig, path)
