@@ -91,8 +91,7 @@ def test_every_example_parses(example, tmp_path, monkeypatch):
 QUICK = [  # README's first steps: run for real, on the samples and bundled models
     "aekit denoise samples/noisy_7.png --side-by-side -o docs/noisy_7.side.png",
     "aekit detect samples/mnist_rows.csv --label-column anomaly -o scores.csv --report docs/detect",
-    "aekit train --data samples/transactions.csv --label-column is_fraud --code-size 2 "
-    "--hidden 16 -o tx.safetensors",
+    "aekit train --data samples/transactions.csv --label-column is_fraud -o tx.safetensors",
     "aekit detect samples/transactions.csv --model tx.safetensors --label-column is_fraud "
     "--contamination 0.03 --explain 2 -o tx_scores.csv",
     "aekit info mnist-denoiser",
