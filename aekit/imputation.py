@@ -15,6 +15,13 @@ every round is scored by how well its reconstruction matches the row's
 any reconstruction: the PCA baseline of ``aekit evaluate impute`` uses it with
 scikit-learn's ``inverse_transform(transform(X))``.
 
+A *masked* model (``objective="masked"``, :mod:`aekit.nn.masking`) needs no rounds: it
+was trained to predict hidden features from the others, so the missing cells are
+hidden and predicted in one pass from exactly the known ones (each its predicted
+mixture's mean). On a table whose columns depend on one another this fills far closer
+than iterating (tests/test_masked.py). Models with text columns or missing indicators,
+whose network features are not the input columns one to one, iterate instead.
+
     >>> from aekit.imputation import impute
     >>> X_filled = impute(model, X_with_nans)     # doctest: +SKIP
 """
@@ -74,8 +81,9 @@ def impute(model, X, start=None, max_iter=MAX_ITER, tol=TOL):
     ``model``: an :class:`~aekit.Autoencoder` (or an :class:`~aekit.AnomalyDetector`,
     whose reconstruction is used); ``X`` in the model's column order and units.
     ``start``: the first guess per column (default: the model's "nothing known",
-    the training means of a standardised model, 0 for a [0, 1] one). A denoising
-    autoencoder keeps each row's best round, a plain one its last (see the
+    the training means of a standardised model, 0 for a [0, 1] one). A masked
+    model predicts the missing cells in one pass from the known ones; otherwise a
+    denoising autoencoder keeps each row's best round, a plain one its last (see the
     module's notes). Known cells are returned unchanged. Returns a float64 array.
 
     Raises
@@ -96,11 +104,39 @@ def impute(model, X, start=None, max_iter=MAX_ITER, tol=TOL):
     if not missing.any():
         return X.copy()
     start = schema.center.astype(np.float64) if start is None else start
+    net = masked_network(model)
+    if net is not None:
+        return _masked_fill(model, net, X, missing, start)
     keep = "best" if getattr(model, "noise", None) else "last"
     with arrays_in_model_order():
         filled, _ = iterative_fill(model.reconstruct, X, missing, start, max_iter, tol,
                                    schema.scale, keep)
     return filled
+
+
+def masked_network(model):
+    """The masked network of a fitted estimator whose network features are its input
+    columns one to one, else None (a reconstruction model, PCA, text columns, missing
+    indicators)."""
+    nets = [getattr(model, "net_", None)] + list(getattr(model, "networks_", None) or [])
+    net = next((n for n in nets if n is not None), None)
+    encoding = model.schema_.encoding
+    if net is None or net.config.objective != "masked" or (
+            encoding is not None and not encoding.plain):
+        return None
+    return net
+
+
+def _masked_fill(model, net, X, missing, start):
+    """The missing cells of ``X`` predicted in one pass from the known ones."""
+    from .nn.fitting import predict_missing, run_in_batches
+
+    schema = model.schema_
+    known = np.where(missing, start, X)
+    divisor = schema.pixel_divisor(known)
+    Xs = np.where(missing, np.nan, schema.transform(known))
+    predicted = run_in_batches(net, predict_missing, Xs, model.device_, Xs.shape[1])
+    return np.where(missing, schema.inverse_transform(predicted, np.float64, divisor), X)
 
 
 def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):

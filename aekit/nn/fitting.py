@@ -172,6 +172,12 @@ def reconstruct(net, t):
     return net.reconstruct(t)
 
 
+def predict_missing(net, t):
+    """A masked network's prediction of every cell of a batch from the cells that are not
+    NaN (for :func:`map_batches`)."""
+    return net.predict(t, t.isnan())
+
+
 def surprise(net, t):
     """A masked network's surprise at each feature of a batch (for :func:`map_batches`)."""
     return net.surprise(t)

@@ -117,7 +117,8 @@ class AutoencoderNet(nn.Module):
         like ``x``) does not hide (None: all of them)."""
         if self.config.objective == "masked":
             keep = torch.ones_like(x) if hidden is None else (~hidden).to(x.dtype)
-            x = torch.cat([x * keep, keep], dim=-1)
+            x = x if hidden is None else torch.where(hidden, 0.0, x)  # hidden: never read
+            x = torch.cat([x, keep], dim=-1)
         return self.encoder(x)
 
     def decode_logits(self, z):
@@ -192,6 +193,12 @@ class AutoencoderNet(nn.Module):
         if self.config.objective != "masked":
             return self.decode(self.encode(x))
         return self._over_score_masks(x, self.decode_from)
+
+    def predict(self, x, hidden):
+        """A masked network's prediction of every feature of rows ``x`` (n, n_features)
+        from the features ``hidden`` (bool, like ``x``) does not hide: each feature's
+        mixture mean. The values of ``x`` at hidden features are never read."""
+        return self.decode_from(self(x, hidden))
 
     def surprise(self, x):
         """A masked network's surprise at each feature of rows ``x`` (n, n_features),
