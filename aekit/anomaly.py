@@ -234,12 +234,15 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     def explain(self, X):
-        """Per-feature contributions to the anomaly score, shape (n_samples, n_features).
+        """Per-feature contributions to the anomaly score, shape (n_samples, n_encoded):
+        one column per feature the network reads (``schema_.encoded_names()``: the
+        input columns, a text column's categories one-hot).
 
         The squared reconstruction error of each feature (for ``score_type_ ==
-        "relative"`` divided by the row's mean intensity): the features with the
-        largest values are the ones that make a row anomalous, and each row's mean
-        is its ``anomaly_score``.
+        "relative"`` divided by the row's mean intensity; for "nll", a masked
+        model's surprise at the feature given the others, in nats): the features
+        with the largest values are the ones that make a row anomalous, and each
+        row's mean is its ``anomaly_score``.
         """
         Xs = self._scaled(X)
         out = self._reconstruct_scaled(Xs, network_output(self.score_type_))

@@ -164,14 +164,26 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
         _check_range(model.schema_, X, model_input.divisor, table.name)
         missing = np.isnan(X)
         out = impute(model, X, max_iter=max_iter, tol=tol)
-        integral = _integral_columns(X * model_input.divisor, missing)
-        out = _significant(out * model_input.divisor, missing) / model_input.divisor
-        filled = np.where(missing, np.where(integral, np.round(out * model_input.divisor)
-                                            / model_input.divisor, out), X)
+        d = model_input.divisor
+        integral = _integral_columns(X * d, missing)
+        fills = _significant(out * d, missing)
+        known = X * d
+        if d != 1.0:  # 0..255 pixels came in as whole numbers: undo the division's rounding
+            known = np.where(integral, np.round(known), known)
+        filled = np.where(missing, np.where(integral, np.round(fills) + 0.0, fills), known)  # no -0
         n_filled += int(missing.sum())
         n_rows += int(missing.any(axis=1).sum())
-        writer.write(_table_rows(table, chunk, filled * model_input.divisor, model_input.order))
+        text = None if writer.parquet else writer.decimal
+        writer.write(_table_rows(table, chunk, filled, model_input.order, text))
     return n_filled, n_rows, model_input.pixels
+
+
+def _exact_text(X, decimal):
+    text = [repr(v) for v in X.ravel().tolist()]
+    text = [t[:-2] if t.endswith(".0") else t for t in text]
+    if decimal != ".":
+        text = [t.replace(".", decimal) for t in text]
+    return np.array(text, dtype=object).reshape(X.shape)
 
 
 def _check_range(schema, X, divisor, source):
@@ -198,10 +210,14 @@ def _integral_columns(X, missing):
     return np.all(known == np.round(known), axis=0) & (~missing).any(axis=0)
 
 
-def _table_rows(table, chunk, X, order):
-    """The rows as the file had them: feature and carried columns in the file's order."""
+def _table_rows(table, chunk, X, order, decimal=None):
+    """The rows as the file had them: feature and carried columns in the file's order;
+    with ``decimal`` (a CSV's decimal mark) each number as the shortest text that reads
+    back as the same float (``repr``), whole numbers without a fraction."""
     import pandas as pd
 
+    if decimal is not None:
+        X = _exact_text(X, decimal)
     if order is not None:  # back from the model's column order to the file's
         back = np.empty_like(X)
         back[:, order] = X

@@ -81,7 +81,8 @@ def describe(model):
              f"{doc.get('aekit_version')})"]
     for cfg in doc.get("networks") or []:
         lines.append("architecture: " + ModelConfig.from_dict(cfg).layers_text()
-                     + f" (output {cfg.get('output')}, dropout {cfg.get('dropout')}, "
+                     + f" (objective {cfg.get('objective') or 'reconstruction'}, "
+                       f"output {cfg.get('output')}, dropout {cfg.get('dropout')}, "
                        f"batch norm {'on' if cfg.get('batch_norm') else 'off'})")
     n = sum(v.size for k, v in tensors.items() if k.startswith("net."))
     if n:
@@ -103,13 +104,16 @@ def describe(model):
             + (" (stopped early)" if summary.get("stopped_early") else "")
             + (f", best {summary.get('monitored')} loss {best:.4g}"
                if isinstance(best, (int, float)) and math.isfinite(best) else "")
-            + f", {summary.get('n_train')} samples, {summary.get('seconds')} s on "
-              f"{summary.get('device')}")
+            + "".join(f", {text}" for key, text in (
+                ("n_train", f"{summary.get('n_train')} samples"),
+                ("seconds", f"{summary.get('seconds')} s on {summary.get('device')}"))
+                if summary.get(key) is not None))
     scoring = doc.get("scoring") or {}
-    lines.append(f"anomaly score: {scoring.get('score_type')}"
-                 + (f", threshold {scoring['threshold']:.6g}" if scoring.get("threshold")
-                    is not None else "")
-                 + ("" if scoring.get("quantiles") else " (no training quantiles)"))
+    if scoring.get("score_type"):
+        lines.append(f"anomaly score: {scoring['score_type']}"
+                     + (f", threshold {scoring['threshold']:.6g}" if scoring.get("threshold")
+                        is not None else "")
+                     + ("" if scoring.get("quantiles") else " (no training quantiles)"))
     for key in ("data", "evaluation"):
         if doc.get(key):
             lines.append(f"{key}: " + json.dumps(doc[key]))

@@ -115,3 +115,11 @@ def test_info_describes_format_1_files(name):
     r = CliRunner().invoke(cli, ["info", str(V1 / f"{name}.safetensors")])
     assert r.exit_code == 0, r.output
     assert "format version: 1 (written by aekit 0.1.0)" in r.output
+
+
+def test_info_of_a_checkpoint_prints_no_unknowns():
+    r = CliRunner().invoke(cli, ["info", str(V1 / "table.ckpt.safetensors")])
+    assert r.exit_code == 0, r.output
+    assert "None samples" not in r.output and "s on None" not in r.output
+    assert "objective reconstruction" in r.output
+    assert "training: 1 epochs\n" in r.output and "resumable from epoch 1" in r.output

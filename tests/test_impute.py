@@ -179,3 +179,22 @@ def test_evaluate_impute_cli(tmp_path, model_path, mnist_dir):
     doc = json.loads((tmp_path / "i.json").read_text())
     assert doc["pca_components"]["block10"] in (8, 16, 32, 64)
     assert (tmp_path / "g.png").stat().st_size > 1000
+
+
+def test_impute_writes_known_cells_back_exactly(tmp_path):
+    """Every known number reads back as the same float (17 significant digits where a
+    value has them), whole numbers stay whole, and no fill is written as -0."""
+    from aekit import AnomalyDetector
+
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=300)
+    X = np.c_[a, 2 * a, np.round(rng.normal(size=300) * 0.3)]  # c: whole numbers near 0
+    AnomalyDetector(epochs=3, random_state=0, device="cpu").fit(X).save(tmp_path / "m.safetensors")
+    (tmp_path / "t.csv").write_text("a,b,c\n10.691168384129572,,3\n1e-12,2.5,\n,0.1,7\n")
+    r = run("impute", tmp_path / "t.csv", "--model", tmp_path / "m.safetensors",
+            "-o", tmp_path / "out.csv")
+    assert r.exit_code == 0, r.output
+    rows = [line.split(",") for line in (tmp_path / "out.csv").read_text().splitlines()[1:]]
+    assert float(rows[0][0]) == 10.691168384129572 and rows[1][0] == "1e-12"
+    assert rows[0][2] == "3" and rows[2][2] == "7" and rows[2][1] == "0.1"
+    assert rows[1][2] in {"0", "1", "-1"}  # a whole-number column's fill: whole, never "-0"

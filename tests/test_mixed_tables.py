@@ -137,3 +137,28 @@ def test_an_id_column_of_text_is_not_a_feature(tmp_path):
     assert "column 'txn' holds 200 distinct text values in 200 rows: most likely an id" in r.output
     with pytest.raises(DataError, match="distinct text values"):
         aekit.Autoencoder(epochs=1).fit(df)
+
+
+def test_a_column_of_tiny_values_is_not_taken_for_a_constant():
+    """Its spread is scaled relative to its own size (capacitances in farads, ~1e-12)."""
+    from aekit.preprocessing import InputSchema
+
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.normal(size=200) * 1e13, rng.normal(size=200) * 1e-12, np.full(200, 5.0)]
+    schema = InputSchema.fit(X)
+    assert schema.scale[0] == pytest.approx(X[:, 0].std(), rel=1e-6)
+    assert schema.scale[1] == pytest.approx(X[:, 1].std(), rel=1e-6)
+    assert schema.scale[2] == 1.0  # a true constant
+    Xs = schema.transform(X)
+    assert Xs[:, 1].std() == pytest.approx(1.0, rel=1e-3)
+
+
+def test_a_column_without_values_is_named_in_a_warning(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,\n2,\n3,\n4,\n5,\n")
+    r = CliRunner().invoke(cli, ["train", "--data", str(path), "--epochs", "1", "-q",
+                                 "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 0, r.output
+    assert "'b' holds no values in the training rows" in r.output
+    with pytest.warns(UserWarning, match="'b' holds no values"):
+        aekit.AnomalyDetector(epochs=1, device="cpu").fit(pd.read_csv(path))

@@ -35,8 +35,11 @@ class FifoReader:
             self.data = f.read()
 
     def finish(self):
+        self.thread.join(timeout=5)
         if self.thread.is_alive():  # nothing opened it for writing: unblock the reader
-            with open(self.path, "wb"):
+            try:  # never blocking: the reader may end between the check and the open
+                os.close(os.open(self.path, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
                 pass
         self.thread.join(timeout=30)
         return self.data

@@ -185,6 +185,8 @@ def test_sigint_keeps_checkpoint_and_exits_130(mnist_dir, tmp_path):
     (["--arch", "conv", "--hidden", "64"], "--channels"),
     (["--channels", "8,16"], "--arch conv"),
     (["--arch", "rnn"], "conv"),
+    (["--objective", "masked", "--noise", "gaussian:0.1"], "takes neither --noise nor --arch"),
+    (["--objective", "masked", "--arch", "conv"], "takes neither --noise nor --arch"),
 ])
 def test_bad_options_give_one_line(args, message, tmp_path):
     r = CliRunner().invoke(cli, ["train", *args, "-o", str(tmp_path / "m.safetensors")])

@@ -45,10 +45,12 @@ def command(data, model, contamination, threshold, output, explain, normal_label
             scheduler, workers, device, quiet, **table):
     """Score each row of DATA (CSV or Parquet tables) and flag anomalous rows.
 
-    The score is the model's reconstruction error (higher = more anomalous).
-    Output: one row per input row, in order, with `anomaly_score` and
+    The score is the model's error on the row (higher = more anomalous): its
+    reconstruction error, or for a masked table model (what `aekit train
+    --data` builds for most tables) its mean surprise at each feature given the
+    others. Output: one row per input row, in order, with `anomaly_score` and
     `is_anomaly` (0/1), the label/id columns carried through and, with
-    --explain K, the K worst-reconstructed features (`top1_feature`,
+    --explain K, the K features with the largest errors (`top1_feature`,
     `top1_error`, ...). Columns are matched to the model's features by name
     (any order; missing or unexpected ones are refused, naming them); a
     headerless file is taken in order. Pixel rows in 0..255 are scaled to

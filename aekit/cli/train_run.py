@@ -75,6 +75,9 @@ def _fresh(opts):
     # the objective: as AnomalyDetector chooses it ("auto"); denoisers and convolutional
     # networks reconstruct
     plain = not opts["noise"] and opts["arch"] != "conv"
+    if params.get("objective") == "masked" and not plain:
+        raise click.UsageError("--objective masked hides features itself: it takes neither "
+                               "--noise nor --arch conv")
     params.setdefault("objective", "auto" if plain else "reconstruction")
     params["random_state"] = opts["seed"]
     return cls, params, data, None

@@ -21,6 +21,7 @@ neither scikit-learn nor pickle.
 """
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,8 +124,10 @@ class ColumnEncoding:
 
     # -- fitting -------------------------------------------------------------------
     @classmethod
-    def fit(cls, X, missing_indicator=False):
-        """Learn the encoding of training rows ``X`` (DataFrame or numeric array).
+    def fit(cls, X, missing_indicator=False, names=None):
+        """Learn the encoding of training rows ``X`` (DataFrame or numeric array; column
+        ``names`` for messages, else the frame's). A numeric column without any value is
+        named in a UserWarning.
 
         Raises
         ------
@@ -148,6 +151,15 @@ class ColumnEncoding:
                                     add_indicator=bool(missing_indicator)).fit(values)
             for j, v in zip(numeric, imputer.statistics_):
                 fills[j] = float(v) if math.isfinite(v) else 0.0
+            shown = list(names) if names is not None else list(frame.columns)
+            empty = [shown[numeric[i]] for i in
+                     np.flatnonzero(np.isnan(values).all(axis=0))] if len(values) else []
+            if empty:
+                warnings.warn(f"column{'s' if len(empty) > 1 else ''} "
+                              f"{', '.join(repr(str(c)) for c in empty)} hold"
+                              f"{'' if len(empty) > 1 else 's'} no values in the training "
+                              "rows: constant 0 for the model, carrying nothing (leave it "
+                              "out: --ignore-column)", UserWarning, stacklevel=4)
             if missing_indicator and imputer.indicator_ is not None:
                 indicators = [numeric[i] for i in imputer.indicator_.features_]
         if text:

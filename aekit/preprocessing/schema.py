@@ -30,6 +30,8 @@ from ..errors import DataError
 from .columns import ColumnEncoding, to_matrix
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
+RESOLUTION = 1e-7  # float32's relative precision: smaller spreads are constant columns
+TINY = 1e-30  # a spread below this is none
 PIXEL_MAX = 255.0
 MAX_NAMES_SHOWN = 5
 
@@ -121,8 +123,8 @@ class InputSchema:
             A cell is not a number in a numeric column (CellError), a text column has
             too many categories, or a value is beyond float32's range.
         """
-        encoding = ColumnEncoding.fit(X, missing_indicator)
         names = [str(c) for c in feature_names] if feature_names is not None else None
+        encoding = ColumnEncoding.fit(X, missing_indicator, names)
         E = encoding.encode(X, np.float64)
         check_float32_range(E, encoding.feature_names(names or list(range(X.shape[1]))))
         n = E.shape[1]
@@ -135,7 +137,9 @@ class InputSchema:
                        pixels=pixel_image, encoding=encoding)
         mean = E.mean(axis=0, dtype=np.float64)
         std = E.std(axis=0, dtype=np.float64)
-        std[~(std > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0  # constant features
+        # constant features: no spread that float32 (7 digits) can tell from the mean;
+        # relative to the column's own size, so a column of values near 1e-12 is no constant
+        std[~(std > np.maximum(RESOLUTION * np.abs(mean), TINY))] = 1.0
         return cls(X.shape[1], names, "standard", mean.astype(np.float32),
                    std.astype(np.float32), encoding=encoding)
 
