@@ -18,8 +18,6 @@ shape and values alone, never from its name:
   features, the batch the number of rows.
 """
 
-import warnings
-
 OBJECTIVE_CHOICES = ("auto", "reconstruction", "masked")
 WIDE_ROWS = 256  # features of a row in [0, 1] from which "auto" reconstructs it
 AUTO_CODE_SIZE = 8  # one-class MNIST: codes of 8 to 16 score alike, 32 worse (it
@@ -46,9 +44,7 @@ def fit_schema(X, feature_names=None, objective="auto"):
     schema = InputSchema.fit(X, feature_names)
     objective = auto_objective(objective, schema.scaling, schema.n_encoded)
     if objective == "masked" and schema.scaling == "unit":
-        with warnings.catch_warnings():  # said by the first fit already
-            warnings.simplefilter("ignore")
-            schema = InputSchema.fit(X, feature_names, standardize=True)
+        schema = schema.standardized(X)
     return schema, objective
 
 

@@ -116,8 +116,11 @@ class AutoencoderNet(nn.Module):
         """Codes of rows ``x``; a masked network is shown the features ``hidden`` (bool,
         like ``x``) does not hide (None: all of them)."""
         if self.config.objective == "masked":
-            keep = torch.ones_like(x) if hidden is None else (~hidden).to(x.dtype)
-            x = x if hidden is None else torch.where(hidden, 0.0, x)  # hidden: never read
+            if hidden is None:
+                keep = torch.ones_like(x)
+            else:
+                keep = (~hidden).to(x.dtype)
+                x = torch.where(hidden, 0.0, x)  # a hidden value is never read
             x = torch.cat([x, keep], dim=-1)
         return self.encoder(x)
 

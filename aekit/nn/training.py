@@ -137,7 +137,8 @@ class Trainer:
 
     ``noise`` (a :class:`aekit.nn.noise.Noise` or None) corrupts the inputs of each
     training batch; targets stay clean. A masked network (:mod:`aekit.nn.masking`)
-    is shown each batch with masks drawn for it and trained on what they hide. ``clip`` bounds corrupted values to [0, 1].
+    is shown each batch with masks drawn for it and trained on what they hide.
+    ``clip`` bounds corrupted values to [0, 1].
     Inside a ``torch.distributed`` process group the network is wrapped in
     DistributedDataParallel (see the module's notes).
     """

@@ -22,7 +22,7 @@ the numpy scorer) applies it the same way:
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -113,9 +113,8 @@ class InputSchema:
 
     # -- fitting -------------------------------------------------------------------
     @classmethod
-    def fit(cls, X, feature_names=None, missing_indicator=False, standardize=False):
-        """The schema of training rows ``X`` (array or DataFrame, n_samples x n_features);
-        ``standardize`` standardises data in [0, 1] too (for a masked network).
+    def fit(cls, X, feature_names=None, missing_indicator=False):
+        """The schema of training rows ``X`` (array or DataFrame, n_samples x n_features).
 
         Raises
         ------
@@ -131,17 +130,19 @@ class InputSchema:
         pixel_image = encoding.plain and n == PIXEL_FEATURES
         divisor = PIXEL_MAX if pixel_image and looks_like_pixels(E) else 1.0
         lo, hi = float(E.min(initial=0)) / divisor, float(E.max(initial=0)) / divisor
-        if lo >= 0.0 and hi <= 1.0 and not standardize:
+        if lo >= 0.0 and hi <= 1.0:
             ones = np.ones(n, dtype=np.float32)
             return cls(X.shape[1], names, "unit", np.zeros(n, dtype=np.float32), ones,
                        pixels=pixel_image, encoding=encoding)
-        mean = E.mean(axis=0, dtype=np.float64)
-        std = E.std(axis=0, dtype=np.float64)
-        # constant features: no spread that float32 (7 digits) can tell from the mean;
-        # relative to the column's own size, so a column of values near 1e-12 is no constant
-        std[~(std > np.maximum(RESOLUTION * np.abs(mean), TINY))] = 1.0
-        return cls(X.shape[1], names, "standard", mean.astype(np.float32),
-                   std.astype(np.float32), encoding=encoding)
+        return cls(X.shape[1], names, "standard", *_standard_scaling(E), encoding=encoding)
+
+    def standardized(self, X):
+        """This schema with its scaling made "standard" on training rows ``X`` (the same
+        rows it was fitted on), even for data within [0, 1]: a masked network predicts
+        distributions in standard units. Columns and their encoding are kept."""
+        E = self.encode(X, np.float64)
+        center, scale = _standard_scaling(E)
+        return replace(self, scaling="standard", center=center, scale=scale, pixels=False)
 
     @property
     def n_encoded(self):
@@ -299,6 +300,16 @@ class InputSchema:
 
 
 MAX_FEATURES = 10_000_000
+
+
+def _standard_scaling(E):
+    """``(mean, std)`` per column of encoded rows ``E``, float32; a constant column
+    (no spread that float32's 7 digits can tell from its mean, relative to the column's
+    own size, so that values near 1e-12 are no constant) gets the scale 1."""
+    mean = E.mean(axis=0, dtype=np.float64)
+    std = E.std(axis=0, dtype=np.float64)
+    std[~(std > np.maximum(RESOLUTION * np.abs(mean), TINY))] = 1.0
+    return mean.astype(np.float32), std.astype(np.float32)
 
 
 def _vector(values, n):
