@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .autoencoder import Autoencoder, draw_seed, train_config, training_scores
-from .design import auto_sizes, fit_schema, network_config
+from .design import auto_sizes, auto_trim, fit_schema, network_config
 from .params import DetectorParams, check_params
 from .preprocessing import InputSchema, checked_input
 from .scoring import (ScoreRule, contributions, network_output, quantiles_of, resolve_score,
@@ -76,6 +76,13 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         "auto": an eighth of the training rows, 16..128, so that small tables
         still get enough optimisation steps.
     epochs : int, default=30
+    trim : float in [0, 0.5) or "auto", default="auto"
+        Fit twice, the second time without the ``floor(trim * n_samples)``
+        training rows the first fit scores highest, so that anomalies in the
+        training data are not learned as normal (Yoon et al., "Self-supervise,
+        refine, repeat", TMLR 2022; see :class:`aekit.Autoencoder`). ``"auto"``
+        (:func:`aekit.design.auto_trim`): 0.1 for a masked model, 0 (one fit)
+        for reconstruction. The threshold is still taken over all training rows.
     noise : str or None, default=None
         Input corruption during training (see :class:`aekit.Autoencoder`).
     dropout, batch_norm, optimizer, lr, momentum, weight_decay, validation_fraction,
@@ -168,6 +175,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         from .nn.fitting import fit_network
 
         p.update(auto_sizes(p, *Xs.shape, self.objective_))
+        p["trim"] = auto_trim(p["trim"], self.objective_)
         check_params(p, Autoencoder)  # the network's sizes, once "auto" is resolved
         self.device_ = resolve_device(self.device)
         config = network_config(p, Xs.shape[1], self.objective_, self.schema_.scaling)
@@ -176,7 +184,9 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         result = fit_network(
             Xs, config, train_config(p, draw_seed(self.random_state)), noise=p["noise"],
             clip=self.schema_.scaling == "unit", device=self.device_,
-            validation_fraction=self.validation_fraction, verbose=self.verbose)
+            validation_fraction=self.validation_fraction, verbose=self.verbose,
+            trim=p["trim"],
+            score_rows=lambda net, A: training_scores(net, A, self.score_type_, self.device_))
         self.networks_ = [result.net]
         self.history_, self.training_summary_ = result.history, result.summary
         self.n_epochs_ = result.summary["epochs"]

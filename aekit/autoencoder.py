@@ -116,6 +116,13 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         and anneals it to nearly zero by the last of ``epochs``, which it always
         runs (no early stopping; the best epoch's weights are kept); best when
         the epoch budget is fixed, and ``lr`` can then be set ~3x higher.
+    trim : float in [0, 0.5), default=0.0
+        Fit twice: the second fit leaves out the ``floor(trim * n_samples)``
+        training rows with the first fit's highest anomaly scores, so that
+        anomalies among the training rows are not learned as normal (Yoon et
+        al., "Self-supervise, refine, repeat", TMLR 2022). 0: one fit.
+        ``history_`` is the second fit's; ``training_summary_["trim"]`` says how
+        many rows were left out.
     device : str, default="auto"
         ``"auto"`` (a GPU when there is one), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     random_state : int, RandomState or None, default=None
@@ -139,7 +146,8 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
     n_epochs_ : int
         Epochs run (early stopping may end before ``epochs``).
     training_summary_ : dict
-        Epochs, early stop, best loss, rows, seconds, device, seed.
+        Epochs, early stop, best loss, rows, seconds, device, seed (and "trim":
+        share, rows left out, the first fit's epochs).
     score_type_ : {"mse", "relative", "nll"}
         The anomaly score this model's errors are read as (:mod:`aekit.scoring`):
         "nll" for a masked model, else "relative" for data in [0, 1] and "mse"
@@ -215,15 +223,17 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
                           UserWarning, stacklevel=2)
         unit = self.schema_.scaling == "unit"
         config = network_config(p, Xs.shape[1], objective, self.schema_.scaling)
+        score = resolve_score("auto", self.schema_.scaling, objective)
         result = fit_network(
             Xs, config, train_config(p, draw_seed(self.random_state), self.lr_schedule),
             noise=p["noise"], clip=unit, device=device,
             validation_fraction=self.validation_fraction, verbose=self.verbose,
-            callback=callback, resume=resume)
+            callback=callback, resume=resume, trim=p["trim"],
+            score_rows=lambda net, A: training_scores(net, A, score, device))
         self.net_, self.device_ = result.net, device
         self.history_, self.training_summary_ = result.history, result.summary
         self.n_epochs_ = result.summary["epochs"]
-        self.score_type_ = resolve_score("auto", self.schema_.scaling, objective)
+        self.score_type_ = score
         self.score_quantiles_ = quantiles_of(training_scores(self.net_, Xs, self.score_type_,
                                                              device))
         return self

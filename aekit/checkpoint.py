@@ -55,6 +55,11 @@ class Checkpoint:
     n_features: int  # of the data it was trained on
     resume: Resume  # for fit(..., resume=)
 
+    @property
+    def second_fit(self):
+        """True when it was written in the second fit of a trimmed run (``trim > 0``)."""
+        return (self.resume.trainer_meta.get("stage") or {}).get("fit") == 2
+
 
 def read_checkpoint(path):
     """The :class:`Checkpoint` in ``path``, checked through before any training starts.
@@ -93,6 +98,14 @@ def _check_state(state, tensors, net):
     if not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
                for v in state["history"].values()):
         raise ValueError("training_state.history")
+    stage = state.get("stage")
+    if stage is not None and not (isinstance(stage, dict) and stage.get("fit") in (1, 2)):
+        raise ValueError("training_state.stage")
+    if stage and stage["fit"] == 2:
+        kept = tensors.get("train.stage.kept")
+        if kept is None or kept.ndim != 1 or not all(
+                isinstance(stage.get(k), int) for k in ("left_out", "first_fit_epochs")):
+            raise ValueError("training_state.stage of the second fit")
     groups = state["optimizer_param_groups"]
     if len(groups) != 1 or not isinstance(groups[0], dict) \
             or not isinstance(groups[0].get("params"), list):

@@ -69,7 +69,6 @@ def describe(model):
     ``aekit info``. The file is loaded first, so a damaged one is refused as by
     :func:`load`."""
     import json
-    import math
 
     from .nn.config import ModelConfig
 
@@ -93,21 +92,12 @@ def describe(model):
     lines.append(f"input: {schema.n_features} features{names}; scaling {schema.scaling}"
                  + ("; accepts 0..255 pixels" if schema.pixels else ""))
     params = doc.get("params") or {}
-    keys = ["noise", "optimizer", "lr", "batch_size", "epochs", "weight_decay", "random_state",
-            "method", "contamination", "threshold"]
+    keys = ["noise", "optimizer", "lr", "batch_size", "epochs", "weight_decay", "trim",
+            "random_state", "method", "contamination", "threshold"]
     lines.append("parameters used: " + ", ".join(f"{k}={params[k]}" for k in keys if k in params))
     summary = doc.get("summary") or {}
     if summary.get("epochs") is not None:
-        best = summary.get("best_loss")
-        lines.append(
-            f"training: {summary.get('epochs')} epochs"
-            + (" (stopped early)" if summary.get("stopped_early") else "")
-            + (f", best {summary.get('monitored')} loss {best:.4g}"
-               if isinstance(best, (int, float)) and math.isfinite(best) else "")
-            + "".join(f", {text}" for key, text in (
-                ("n_train", f"{summary.get('n_train')} samples"),
-                ("seconds", f"{summary.get('seconds')} s on {summary.get('device')}"))
-                if summary.get(key) is not None))
+        lines.append(_training_line(summary))
     scoring = doc.get("scoring") or {}
     if scoring.get("score_type"):
         lines.append(f"anomaly score: {scoring['score_type']}"
@@ -117,9 +107,30 @@ def describe(model):
     for key in ("data", "evaluation"):
         if doc.get(key):
             lines.append(f"{key}: " + json.dumps(doc[key]))
-    if doc.get("training_state"):
-        lines.append(f"checkpoint: resumable from epoch {doc['training_state'].get('epoch')}")
+    state = doc.get("training_state")
+    if state:
+        second = (state.get("stage") or {}).get("fit") == 2
+        lines.append(f"checkpoint: resumable from epoch {state.get('epoch')}"
+                     + (" of the second fit" if second else ""))
     return "\n".join(lines)
+
+
+def _training_line(summary):
+    import math
+
+    best = summary.get("best_loss")
+    trim = summary.get("trim") or {}
+    return (f"training: {summary.get('epochs')} epochs"
+            + (" (stopped early)" if summary.get("stopped_early") else "")
+            + (f", best {summary.get('monitored')} loss {best:.4g}"
+               if isinstance(best, (int, float)) and math.isfinite(best) else "")
+            + "".join(f", {text}" for key, text in (
+                ("n_train", f"{summary.get('n_train')} samples"),
+                ("seconds", f"{summary.get('seconds')} s on {summary.get('device')}"))
+                if summary.get(key) is not None)
+            + (f"; a second fit after {trim.get('first_fit_epochs')} epochs, without the "
+               f"{trim['left_out']} training rows the first scored highest"
+               if trim.get("left_out") else ""))
 
 
 def autoencoder_of(model):

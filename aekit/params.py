@@ -12,7 +12,7 @@ import math
 import numbers
 from dataclasses import MISSING, dataclass, field, fields
 
-from .design import OBJECTIVE_CHOICES
+from .design import OBJECTIVE_CHOICES, TRIM
 from .nn.config import ARCHS, LR_SCHEDULES, OPTIMIZERS
 from .nn.noise import parse_noise
 
@@ -126,6 +126,9 @@ OBJECTIVE_HELP = ("reconstruction: rebuild each row through the code; masked: pr
                   "features from the others (tables); auto: reconstruction for rows of 256+ "
                   "values in [0, 1] (images), masked otherwise.")
 
+TRIM_HELP = ("Share of the training rows left out of a second fit: those the first fit "
+             "scores highest (0: one fit).")
+
 
 @dataclass(kw_only=True, eq=False, repr=False)
 class NetworkParams:
@@ -148,6 +151,7 @@ class NetworkParams:
     patience: int = param(8, integer(0), "Epochs without improvement before stopping.")
     lr_patience: int = param(3, integer(0),
                              "Epochs without improvement before the rate is halved.")
+    trim: float = param(0.0, number(0, 0.5), TRIM_HELP)
     device: str = param("auto", anything, "auto (a CUDA GPU when there is one), cpu, cuda, cuda:N.")
     random_state: object = param(None, anything, "Seed: the same seed gives the same model.")
     verbose: int = param(0, anything, "1 shows a progress bar.")
@@ -201,6 +205,8 @@ class DetectorParams(NetworkParams):
     noise: str = param(None, noise_spec, "Corruption of the training inputs.")
     batch_size: int = param("auto", auto_or(integer(1)), "Rows per mini-batch.")
     epochs: int = param(30, integer(1), "Maximum epochs (early stopping may end sooner).")
+    trim: float = param("auto", auto_or(number(0, 0.5)), TRIM_HELP + " auto: "
+                        f"{TRIM} for masked models (tables), 0 for reconstruction.")
 
 
 def defaults(cls):

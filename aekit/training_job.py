@@ -221,7 +221,7 @@ class TrainingResult:
 
 
 def table_design(params, X):
-    """The objective and sizes a table implies where ``params`` leave them out (an
+    """The objective, sizes and trim a table implies where ``params`` leave them out (an
     objective of "auto" included), as :class:`~aekit.AnomalyDetector` chooses its own
     (:mod:`aekit.design`).
 
@@ -230,7 +230,7 @@ def table_design(params, X):
     aekit.errors.CellError
         A cell is not a number in a numeric column.
     """
-    from .design import auto_sizes, fit_schema
+    from .design import auto_sizes, auto_trim, fit_schema
 
     out = {}
     schema, objective = fit_schema(X, None, params.get("objective", "auto"))
@@ -238,7 +238,23 @@ def table_design(params, X):
         out["objective"] = objective
     wanted = {k: params.get(k, "auto") for k in ("hidden", "code_size")}
     out.update(auto_sizes({**wanted, "batch_size": None}, len(X), schema.n_encoded, objective))
+    if "trim" not in params and auto_trim("auto", objective):
+        out["trim"] = auto_trim("auto", objective)
     return out
+
+
+def _check_resumable(X, resume):
+    """DataError when the data no longer has the checkpoint's features (or rows, in the
+    second fit of a trimmed run, which keeps a mask of them)."""
+    if resume is None:
+        return
+    if np.shape(X)[1] != resume.n_features:
+        raise DataError(f"the training data now has {np.shape(X)[1]} features but the "
+                        f"checkpoint was trained on {resume.n_features}")
+    kept = resume.resume.trainer_tensors.get("stage.kept")
+    if kept is not None and len(kept) != len(X):
+        raise DataError(f"the training data now has {len(X)} rows but the checkpoint's "
+                        f"second fit was chosen from {len(kept)}")
 
 
 def train_model(data, cls, params, output, checkpoint, resume=None, report=None, quiet=False,
@@ -282,9 +298,7 @@ def train_model(data, cls, params, output, checkpoint, resume=None, report=None,
 
     with distributed_context(params.get("device", "auto")) as (rank, _, device):
         X, X_test, locate, notes = data.load()
-        if resume is not None and np.shape(X)[1] != resume.n_features:
-            raise DataError(f"the training data now has {np.shape(X)[1]} features but the "
-                            f"checkpoint was trained on {resume.n_features}")
+        _check_resumable(X, resume)
         try:
             if size_from_table and data.source == "table":
                 chosen = table_design(params, X)

@@ -45,6 +45,8 @@ from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, pa
 @param_option("--validation-fraction", cls=P, type=click.FloatRange(0, 1, max_open=True))
 @param_option("--patience", cls=P, type=click.IntRange(min=0))
 @param_option("--lr-patience", cls=P, type=click.IntRange(min=0))
+@param_option("--trim", cls=P, type=click.FloatRange(0, 0.5, max_open=True),
+              table_default="0.1 when the objective is masked")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed: the same seed on the same machine gives the same model.")
 @click.option("--device", default=None,

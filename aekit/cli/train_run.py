@@ -9,7 +9,7 @@ import click
 # the options that are estimator parameters (their defaults are the estimator's own)
 PARAMS = ("code_size", "hidden", "arch", "channels", "noise", "epochs", "batch_size", "lr",
           "lr_schedule", "optimizer", "momentum", "weight_decay", "dropout", "batch_norm",
-          "validation_fraction", "patience", "lr_patience", "device", "objective")
+          "validation_fraction", "patience", "lr_patience", "trim", "device", "objective")
 
 
 def run(opts, out, ckpt):
@@ -22,7 +22,8 @@ def run(opts, out, ckpt):
         cls, params, data, resume = _fresh(opts)
     rank = int(os.environ.get("RANK", "0"))
     announce = None if resume is None else (lambda: click.echo(
-        f"Resuming {opts['resume']} from epoch {resume.epoch}.", err=True))
+        f"Resuming {opts['resume']} from epoch {resume.epoch}"
+        f"{' of the second fit' if resume.second_fit else ''}.", err=True))
     try:
         result = train_model(data, cls, params, out, ckpt, resume=resume, report=opts["report"],
                              quiet=opts["quiet"], on_start=announce,
@@ -44,8 +45,11 @@ def run(opts, out, ckpt):
     for p in result.report_paths:
         click.echo(f"wrote {p}", err=True)
     s = result.estimator.training_summary_
-    click.echo(f"saved {out} ({s['epochs']} epochs{', stopped early' if s['stopped_early'] else ''}"
-               f", {s['seconds']:.0f} s on {s['device']})", err=True)
+    epochs = f"{s['epochs']} epochs{', stopped early' if s['stopped_early'] else ''}"
+    if s.get("trim") and s["trim"]["left_out"]:
+        epochs = (f"{s['trim']['first_fit_epochs']} epochs, then {epochs} without the "
+                  f"{s['trim']['left_out']} rows it scored highest")
+    click.echo(f"saved {out} ({epochs}, {s['seconds']:.0f} s on {s['device']})", err=True)
     click.echo(result.evaluation_line)
 
 

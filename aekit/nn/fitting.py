@@ -44,7 +44,8 @@ def split_rows(n, validation_fraction, seed):
 
 
 def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
-                validation_fraction=0.1, verbose=0, callback=None, resume=None):
+                validation_fraction=0.1, verbose=0, callback=None, resume=None,
+                trim=0.0, score_rows=None):
     """Train a new :class:`~aekit.nn.network.AutoencoderNet` on the scaled rows ``Xs``.
 
     Parameters
@@ -68,52 +69,116 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         ``callback(trainer, report)`` after every epoch (:class:`~aekit.nn.training.Trainer`,
         :class:`~aekit.nn.training.EpochReport`): checkpoints, logs.
     resume : Resume or None
-        Continue an interrupted fit from its checkpoint.
+        Continue an interrupted fit from its checkpoint (in either fit of a trimmed one).
+    trim : float in [0, 0.5), default=0.0
+        Share of the rows left out of a second fit: the network is fitted on all rows,
+        the ``floor(trim * n_samples)`` rows it scores highest are set aside, and a new
+        network (same seed) is fitted on the others, so that anomalies in the training
+        rows are not learned as normal (data refinement: Yoon et al., "Self-supervise,
+        refine, repeat", TMLR 2022). 0: one fit. The rows left out are stored in the
+        second fit's checkpoints (``trainer.stage``), so a resumed run keeps them.
+    score_rows : callable or None
+        ``score_rows(net, Xs) -> (n_samples,)`` anomaly scores; needed when ``trim > 0``.
 
     Returns
     -------
     FitResult
+        Its ``summary["trim"]`` (when ``trim > 0``): the share, the rows left out and
+        the first fit's epochs; ``history`` is the final fit's.
     """
-    import torch
-
-    from .network import AutoencoderNet
-    from .training import Trainer, World
+    from .training import World
 
     world = World()
     seed = int(world.from_rank0(train.seed, "cpu")) if world.active else train.seed
-    train_idx, val_idx = split_rows(len(Xs), validation_fraction, seed)
-    devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
     start = time.perf_counter()
+    stage = dict(resume.trainer_meta.get("stage") or {}) if resume is not None else {}
+    kept = None
+    if trim > 0 and stage.get("fit") != 2:
+        first = _train(Xs, config, train, seed, device, noise, clip, validation_fraction,
+                       verbose, callback, resume, {"fit": 1, "of": 2}, "training")
+        kept = _kept_rows(score_rows(first.net, Xs), trim, world, device)
+        stage = {"fit": 2, "of": 2, "left_out": int(len(Xs) - len(kept)),
+                 "first_fit_epochs": first.epoch}
+        resume = None
+    elif trim > 0:  # resumed in the second fit: the same rows again
+        kept = np.flatnonzero(np.asarray(resume.trainer_tensors["stage.kept"]) != 0)
+    if kept is not None and len(kept) == len(Xs):  # too few rows to leave one out
+        trainer, rows = first, Xs
+    else:
+        rows = Xs if kept is None else Xs[kept]
+        trainer = _train(rows, config, train, seed, device, noise, clip, validation_fraction,
+                         verbose, callback, resume, stage, "refit" if kept is not None
+                         else "training", kept=kept, n_all=len(Xs))
+    net = trainer.net
+    if world.size > 1:  # a plain network again (SyncBatchNorm layers are for training only)
+        from .network import AutoencoderNet
+
+        plain = AutoencoderNet(config).to(device)
+        plain.load_state_dict(net.state_dict())
+        net = plain.eval()
+    summary = _summary(trainer, train, len(rows), validation_fraction, seed, device, noise,
+                       world, start)
+    if trim > 0:
+        summary["trim"] = {"share": float(trim), "left_out": int(stage["left_out"]),
+                           "first_fit_epochs": int(stage["first_fit_epochs"])}
+    return FitResult(net, trainer.history, summary)
+
+
+def _train(rows, config, train, seed, device, noise, clip, validation_fraction, verbose,
+           callback, resume, stage, desc, kept=None, n_all=None):
+    """One fit of a new network on ``rows`` (seeded): the :class:`Trainer` after it.
+    ``stage`` (and the kept rows as a 0/1 mask over ``n_all``) go into its checkpoints."""
+    import torch
+
+    from .network import AutoencoderNet
+    from .training import Trainer
+
+    train_idx, val_idx = split_rows(len(rows), validation_fraction, seed)
+    devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
-        net = AutoencoderNet(config)
-        trainer = Trainer(net, train, device, noise=noise, clip=clip)
+        trainer = Trainer(AutoencoderNet(config), train, device, noise=noise, clip=clip)
+        trainer.stage = stage
+        if kept is not None:
+            mask = np.zeros(n_all, dtype=np.uint8)
+            mask[kept] = 1
+            trainer.stage_tensors = {"kept": torch.from_numpy(mask)}
         if resume is not None:
             trainer.net.load_state_dict({k: torch.as_tensor(v) for k, v in resume.net.items()})
             trainer.load_state_dict(resume.trainer_tensors, resume.trainer_meta)
         # without a validation split the rows need no gather: the trainer shuffles anyway
-        rows = Xs if len(val_idx) == 0 and Xs.flags.writeable else Xs[train_idx]
-        X_train = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
-        X_val = torch.from_numpy(np.ascontiguousarray(Xs[val_idx], dtype=np.float32))
-        bar = EpochBar(train.epochs, trainer.epoch) if verbose and trainer.is_main else None
+        part = rows if len(val_idx) == 0 and rows.flags.writeable else rows[train_idx]
+        X_train = torch.from_numpy(np.ascontiguousarray(part, dtype=np.float32))
+        X_val = torch.from_numpy(np.ascontiguousarray(rows[val_idx], dtype=np.float32))
+        bar = EpochBar(train.epochs, trainer.epoch, desc) \
+            if verbose and trainer.is_main else None
         try:
             trainer.fit(X_train, X_val if len(val_idx) else None,
                         callback=_chain(bar and bar.update, callback))
         finally:
             if bar:
                 bar.close()
-    net = trainer.net
-    if world.size > 1:  # a plain network again (SyncBatchNorm layers are for training only)
-        plain = AutoencoderNet(config).to(device)
-        plain.load_state_dict(net.state_dict())
-        net = plain.eval()
+    trainer.n_train, trainer.n_validation = int(len(train_idx)), int(len(val_idx))
+    return trainer
+
+
+def _kept_rows(scores, trim, world, device):
+    """The indices of the rows kept for the second fit: all but the ``floor(trim * n)``
+    highest scores (rank 0's scores on every rank, so that all ranks keep the same rows)."""
+    scores = world.array_from_rank0(np.asarray(scores, dtype=np.float64), device)
+    n_out = int(trim * len(scores))
+    order = np.argsort(scores, kind="stable")
+    return np.sort(order[: len(scores) - n_out])
+
+
+def _summary(trainer, train, n_rows, validation_fraction, seed, device, noise, world, start):
     summary = {
         "epochs": trainer.epoch,
         "stopped_early": trainer.stopped_early,
         "best_loss": trainer.best_loss if math.isfinite(trainer.best_loss) else None,
-        "monitored": "validation" if len(val_idx) else "training",
-        "n_train": int(len(train_idx)),
-        "n_validation": int(len(val_idx)),
+        "monitored": "validation" if trainer.n_validation else "training",
+        "n_train": trainer.n_train,
+        "n_validation": trainer.n_validation,
         "batch_size": train.batch_size,
         "seconds": round(time.perf_counter() - start, 2),
         "device": str(device),
@@ -122,7 +187,7 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     }
     if world.size > 1:
         summary["processes"] = world.size
-    return FitResult(net, trainer.history, summary)
+    return summary
 
 
 _DOUBLE_NETS = weakref.WeakKeyDictionary()
@@ -198,10 +263,10 @@ def _chain(*callbacks):
 class EpochBar:
     """A tqdm bar over epochs showing the training and validation loss and the rate."""
 
-    def __init__(self, epochs, initial=0):
+    def __init__(self, epochs, initial=0, desc="training"):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=epochs, initial=initial, unit="epoch", desc="training",
+        self.bar = tqdm(total=epochs, initial=initial, unit="epoch", desc=desc,
                         dynamic_ncols=True, leave=True)
 
     def update(self, trainer, r):

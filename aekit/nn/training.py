@@ -24,6 +24,7 @@ import math
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..errors import TrainingError
@@ -131,6 +132,16 @@ class World:
         dist.broadcast(t, src=0)
         return float(t.item())
 
+    def array_from_rank0(self, a, device):
+        """Rank 0's float64 array (of the same shape on every rank), on every rank."""
+        if not self.active:
+            return a
+        import torch.distributed as dist
+
+        t = torch.as_tensor(np.ascontiguousarray(a, dtype=np.float64)).to(device)
+        dist.broadcast(t, src=0)
+        return t.cpu().numpy()
+
 
 class Trainer:
     """Fits ``net`` on float32 tensors already scaled the way the network expects.
@@ -173,6 +184,9 @@ class Trainer:
         self.bad_epochs = 0
         self.history = {"train_loss": [], "val_loss": [], "lr": []}
         self.stopped_early = False
+        # the caller's place in a longer job (e.g. the second fit of a trimmed one), kept
+        # in checkpoints: JSON-able ``stage`` and tensors ``stage_tensors``
+        self.stage, self.stage_tensors = {}, {}
 
     # -- the loop ---------------------------------------------------------
     def fit(self, X_train, X_val=None, callback=None):
@@ -319,6 +333,9 @@ class Trainer:
         if self.best_state is not None:
             for k, v in self.best_state.items():
                 tensors[f"best.{k}"] = v.detach().cpu().contiguous()
+        if self.stage:
+            meta["stage"] = self.stage
+        tensors.update({f"stage.{k}": v.cpu().contiguous() for k, v in self.stage_tensors.items()})
         return tensors, meta
 
     def load_state_dict(self, tensors, meta):

@@ -1,0 +1,170 @@
+"""Trimming (``trim``): fit, leave out the training rows the first fit scores highest, fit
+again; in the estimators, in `aekit train --data`, and across an interrupted run."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from aekit import AnomalyDetector, Autoencoder
+from aekit.cli import cli
+from aekit.design import auto_trim
+from aekit.model_file import read_model_file
+from aekit.nn.config import ModelConfig, TrainConfig
+from aekit.nn.fitting import fit_network
+
+FAST = dict(epochs=3, random_state=0)
+
+
+def _table(n=300, seed=0):
+    rng = np.random.RandomState(seed)
+    z = rng.normal(size=(n, 2))
+    return np.hstack([z, z @ [[1.0, -2.0], [0.5, 1.0]] + 0.1 * rng.normal(size=(n, 2))])
+
+
+def test_the_second_fit_leaves_out_the_highest_scores():
+    """Scores given as minus the row index: the rows left out are the first ones."""
+    Xs = _table(100).astype(np.float32)
+    config = ModelConfig(n_features=4, code_size=2, hidden=(8,), output="linear")
+    seen = {}
+
+    def watch(trainer, report):
+        seen.setdefault(trainer.stage.get("fit"), trainer.stage_tensors.get("kept"))
+
+    train = TrainConfig(optimizer="adam", lr=1e-3, momentum=0.9, weight_decay=0.0,
+                        batch_size=16, epochs=2, patience=5, lr_patience=3,
+                        lr_schedule="plateau", seed=1)
+    result = fit_network(Xs, config, train,
+                         validation_fraction=0.2, trim=0.25, callback=watch,
+                         score_rows=lambda net, A: -np.arange(len(A), dtype=float))
+    assert sorted(seen) == [1, 2] and seen[1] is None
+    assert np.array_equal(seen[2].numpy(), np.r_[np.zeros(25), np.ones(75)])
+    assert result.summary["trim"] == {"share": 0.25, "left_out": 25, "first_fit_epochs": 2}
+    assert result.summary["n_train"] + result.summary["n_validation"] == 75
+    assert len(result.history["train_loss"]) == result.summary["epochs"]
+
+
+def test_a_detector_on_a_table_trims_by_default_and_not_on_images():
+    X = _table()
+    det = AnomalyDetector(**FAST).fit(X)
+    assert det.objective_ == "masked" and det.trim == "auto"
+    s = det.training_summary_
+    assert s["trim"]["left_out"] == 30 and s["n_train"] + s["n_validation"] == 270
+    # the threshold still flags the contamination share of all training rows
+    assert np.mean(det.predict(X) == -1) == pytest.approx(0.01, abs=0.004)
+    once = AnomalyDetector(**FAST, trim=0).fit(X).training_summary_
+    assert "trim" not in once and once["n_train"] + once["n_validation"] == 300
+    pixels = np.random.RandomState(0).rand(60, 256)
+    assert "trim" not in AnomalyDetector(**FAST).fit(pixels).training_summary_
+    assert (auto_trim("auto", "masked"), auto_trim("auto", "reconstruction")) == (0.1, 0.0)
+    assert "trim" not in Autoencoder(hidden=(8,), code_size=2, **FAST).fit(X).training_summary_
+
+
+def test_trimming_learns_normal_rows_not_the_anomalies_among_them():
+    """A training table with 10% of rows off its relation: after trimming they score
+    higher against the normal rows than a single fit scores them (the point of it)."""
+    rng = np.random.RandomState(1)
+    X = _table(600, seed=1)
+    bad = rng.rand(600) < 0.1
+    X[bad, 2:] = rng.normal(scale=3, size=(bad.sum(), 2))
+    gap = {}
+    for trim in (0, 0.1):
+        s = AnomalyDetector(epochs=20, random_state=0, trim=trim).fit(X).anomaly_score(X)
+        gap[trim] = np.median(s[bad]) - np.median(s[~bad])
+    assert gap[0.1] > gap[0]
+
+
+def test_too_few_rows_to_leave_one_out_fit_once():
+    X = _table(9)
+    s = AnomalyDetector(**FAST).fit(X).training_summary_
+    assert s["trim"]["left_out"] == 0 and s["n_train"] + s["n_validation"] == 9
+
+
+@pytest.mark.parametrize("bad", [0.5, -0.1, "most", float("nan")])
+def test_trim_outside_its_range_is_refused(bad):
+    with pytest.raises(ValueError, match="trim must"):
+        AnomalyDetector(trim=bad).fit(_table(20))
+
+
+# -- aekit train --data -----------------------------------------------------------------
+ARGS = ["--hidden", "16", "--code-size", "16", "--batch-size", "32", "--epochs", "4",
+        "--seed", "2", "-q"]
+
+
+@pytest.fixture(scope="module")
+def csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("trim") / "t.csv"
+    pd.DataFrame(_table(200), columns=list("abcd")).to_csv(path, index=False)
+    return path
+
+
+def _train(*args):
+    return CliRunner().invoke(cli, ["train", *map(str, args)])
+
+
+def test_train_on_a_table_trims_as_the_detector_does(csv, tmp_path):
+    r = _train("--data", csv, *ARGS, "-o", tmp_path / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    assert "--hidden 16 --code-size 16" not in r.output and "--trim 0.1" in r.output
+    assert "then 4 epochs without the 20 rows it scored highest" in r.output
+    info = CliRunner().invoke(cli, ["info", str(tmp_path / "m.safetensors")]).output
+    assert "trim=0.1" in info and "without the 20 training rows the first scored" in info
+    doc = read_model_file(tmp_path / "m.safetensors")[0]
+    assert doc["params"]["trim"] == 0.1 and doc["summary"]["trim"]["left_out"] == 20
+    r = _train("--data", csv, *ARGS, "--trim", "0", "-o", tmp_path / "once.safetensors")
+    assert r.exit_code == 0, r.output
+    assert "trim" not in read_model_file(tmp_path / "once.safetensors")[0]["summary"]
+    r = _train("--data", csv, *ARGS, "--trim", "0.5", "-o", tmp_path / "x.safetensors")
+    assert r.exit_code == 2 and "--trim" in r.output
+
+
+def _interrupt_in_second_fit(monkeypatch):
+    from aekit.nn import training
+
+    original = training.Trainer._train_one_epoch
+
+    def stop(self, X, epoch):
+        if self.stage.get("fit") == 2 and epoch == 2:
+            raise KeyboardInterrupt
+        return original(self, X, epoch)
+
+    monkeypatch.setattr(training.Trainer, "_train_one_epoch", stop)
+    return lambda: monkeypatch.setattr(training.Trainer, "_train_one_epoch", original)
+
+
+def test_an_interrupted_second_fit_resumes_to_the_uninterrupted_model(csv, tmp_path,
+                                                                        monkeypatch):
+    full = tmp_path / "full.safetensors"
+    assert _train("--data", csv, *ARGS, "-o", full).exit_code == 0
+    restore = _interrupt_in_second_fit(monkeypatch)
+    part = tmp_path / "part.safetensors"
+    r = _train("--data", csv, *ARGS, "-o", part)
+    restore()
+    ckpt = tmp_path / "part.ckpt.safetensors"
+    assert r.exit_code == 130 and ckpt.exists() and not part.exists()
+    assert read_model_file(ckpt)[0]["training_state"]["stage"]["fit"] == 2
+    info = CliRunner().invoke(cli, ["info", str(ckpt)]).output
+    assert "resumable from epoch 2 of the second fit" in info
+    r = CliRunner().invoke(cli, ["train", "--resume", str(ckpt), "-q", "-o", str(part)])
+    assert r.exit_code == 0, r.output
+    assert "from epoch 2 of the second fit" in r.output
+    a, b = (read_model_file(p) for p in (full, part))
+    assert a[0]["summary"]["trim"] == b[0]["summary"]["trim"]
+    for k, v in a[1].items():
+        if k.startswith("net."):
+            assert np.array_equal(v, b[1][k]), k
+
+
+def test_resuming_a_second_fit_on_other_rows_is_refused(tmp_path, monkeypatch):
+    data = tmp_path / "t.csv"
+    pd.DataFrame(_table(200), columns=list("abcd")).to_csv(data, index=False)
+    restore = _interrupt_in_second_fit(monkeypatch)
+    r = _train("--data", data, *ARGS, "-o", tmp_path / "m.safetensors")
+    restore()
+    assert r.exit_code == 130
+    pd.DataFrame(_table(150), columns=list("abcd")).to_csv(data, index=False)
+    r = CliRunner().invoke(cli, ["train", "--resume", str(tmp_path / "m.ckpt.safetensors"),
+                                 "-q", "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "150 rows" in r.output and "200" in r.output
+    assert not (tmp_path / "m.safetensors").exists()
