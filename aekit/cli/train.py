@@ -74,7 +74,10 @@ def command(**opts):
     Without --noise it trains a plain autoencoder; with --noise, a denoising one
     (a larger network by default). On a table, what is left out is chosen from
     the table as AnomalyDetector chooses it: the objective (masked: predict each
-    column from the others; reconstruction for images) and the network's size.
+    column from the others; reconstruction for images), the network's size and,
+    for a masked model, --trim 0.1 (a second fit without the tenth of the rows
+    the first fit scored highest, so that anomalies in the table are not learned
+    as normal).
     Progress (epoch, training and validation loss) goes to stderr; the last line
     says how the model did at what it was trained for (on MNIST's test images:
     the reconstruction error beside PCA's, or for a denoiser the PSNR on noisy

@@ -45,10 +45,11 @@ def run(opts, out, ckpt):
     for p in result.report_paths:
         click.echo(f"wrote {p}", err=True)
     s = result.estimator.training_summary_
-    epochs = f"{s['epochs']} epochs{', stopped early' if s['stopped_early'] else ''}"
+    epochs = f"{s['epochs']} epochs"
     if s.get("trim") and s["trim"]["left_out"]:
         epochs = (f"{s['trim']['first_fit_epochs']} epochs, then {epochs} without the "
                   f"{s['trim']['left_out']} rows it scored highest")
+    epochs += ", stopped early" if s["stopped_early"] else ""
     click.echo(f"saved {out} ({epochs}, {s['seconds']:.0f} s on {s['device']})", err=True)
     click.echo(result.evaluation_line)
 
