@@ -146,8 +146,9 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
     n_epochs_ : int
         Epochs run (early stopping may end before ``epochs``).
     training_summary_ : dict
-        Epochs, early stop, best loss, rows, seconds, device, seed (and "trim":
-        share, rows left out, the first fit's epochs).
+        Epochs, early stop, best loss, rows (``n_train``: those the final fit
+        trained on), seconds, device, seed (and "trim": share, rows left out, the
+        first fit's epochs).
     score_type_ : {"mse", "relative", "nll"}
         The anomaly score this model's errors are read as (:mod:`aekit.scoring`):
         "nll" for a masked model, else "relative" for data in [0, 1] and "mse"

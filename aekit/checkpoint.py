@@ -15,6 +15,8 @@ draws depend on (seed, epoch) alone.
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import ModelFileError
 from .loading import estimator_from
 from .model_file import network_tensors, read_model_file, write_model_file
@@ -98,14 +100,7 @@ def _check_state(state, tensors, net):
     if not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
                for v in state["history"].values()):
         raise ValueError("training_state.history")
-    stage = state.get("stage")
-    if stage is not None and not (isinstance(stage, dict) and stage.get("fit") in (1, 2)):
-        raise ValueError("training_state.stage")
-    if stage and stage["fit"] == 2:
-        kept = tensors.get("train.stage.kept")
-        if kept is None or kept.ndim != 1 or not all(
-                isinstance(stage.get(k), int) for k in ("left_out", "first_fit_epochs")):
-            raise ValueError("training_state.stage of the second fit")
+    _check_stage(state.get("stage"), tensors.get("train.stage.kept"))
     groups = state["optimizer_param_groups"]
     if len(groups) != 1 or not isinstance(groups[0], dict) \
             or not isinstance(groups[0].get("params"), list):
@@ -124,3 +119,23 @@ def _check_state(state, tensors, net):
             want = net_state.get(name[len("train.best."):])
             if want is None or tuple(want.shape) != tuple(t.shape):
                 raise ValueError(f"tensor {name}")
+
+
+def _check_stage(stage, kept):
+    """A trimmed fit's stage (:func:`aekit.nn.fitting.fit_network`): the first fit, or the
+    second with a 0/1 mask that keeps at least 2 rows and leaves out ``left_out``."""
+    def count(v):
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    if stage is None:
+        return
+    if not isinstance(stage, dict) or not count(stage.get("fit")) or stage["fit"] not in (1, 2):
+        raise ValueError("training_state.stage")
+    if stage["fit"] == 1:
+        return
+    mask = None if kept is None else np.asarray(kept)
+    ok = (mask is not None and mask.ndim == 1 and np.isin(mask, (0, 1)).all()
+          and count(stage.get("left_out")) and count(stage.get("first_fit_epochs"))
+          and 2 <= int(mask.sum()) == len(mask) - stage["left_out"] < len(mask))
+    if not ok:
+        raise ValueError("training_state.stage of the second fit (its kept rows)")

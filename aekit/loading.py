@@ -109,9 +109,12 @@ def describe(model):
             lines.append(f"{key}: " + json.dumps(doc[key]))
     state = doc.get("training_state")
     if state:
-        second = (state.get("stage") or {}).get("fit") == 2
+        stage = state.get("stage")
+        fit = stage.get("fit") if isinstance(stage, dict) else None
+        fit = fit if isinstance(fit, int) else None
         lines.append(f"checkpoint: resumable from epoch {state.get('epoch')}"
-                     + (" of the second fit" if second else ""))
+                     + {1: " of the first fit (a second, trimmed fit follows)",
+                        2: " of the second fit"}.get(fit, ""))
     return "\n".join(lines)
 
 

@@ -168,3 +168,66 @@ def test_resuming_a_second_fit_on_other_rows_is_refused(tmp_path, monkeypatch):
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert "150 rows" in r.output and "200" in r.output
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_the_share_left_out_is_floored_exactly():
+    """0.29 * 100 is 28.999999999999996 in floating point: still 29 rows."""
+    s = AnomalyDetector(**FAST, trim=0.29).fit(_table(100)).training_summary_
+    assert s["trim"]["left_out"] == 29
+
+
+def test_a_second_fit_with_fewer_than_two_rows_to_train_on_is_not_run():
+    X = _table(3)
+    det = AnomalyDetector(**FAST, trim=0.4, validation_fraction=0.4, batch_norm=True).fit(X)
+    assert det.training_summary_["trim"]["left_out"] == 0
+
+
+def _second_fit_checkpoint(tmp_path, monkeypatch, data):
+    restore = _interrupt_in_second_fit(monkeypatch)
+    r = _train("--data", data, *ARGS, "-o", tmp_path / "m.safetensors")
+    restore()
+    assert r.exit_code == 130
+    return tmp_path / "m.ckpt.safetensors"
+
+
+def test_the_library_refuses_to_resume_on_other_rows_or_another_trim(csv, tmp_path,
+                                                                     monkeypatch):
+    from aekit.checkpoint import read_checkpoint
+
+    ckpt = read_checkpoint(_second_fit_checkpoint(tmp_path, monkeypatch, csv))
+    X = pd.read_csv(csv)
+    with pytest.raises(ValueError, match="keeps rows of 200, the data has 150"):
+        Autoencoder(**ckpt.params).fit(X[:150], resume=ckpt.resume)
+    with pytest.raises(ValueError, match="resume it with its own trim"):
+        Autoencoder(**{**ckpt.params, "trim": 0}).fit(X, resume=ckpt.resume)
+    assert Autoencoder(**ckpt.params).fit(X, resume=ckpt.resume).training_summary_[
+        "trim"]["left_out"] == 20
+
+
+@pytest.mark.parametrize("damage", ["all kept", "none kept", "not 0/1", "left_out",
+                                    "no mask", "fit 3"])
+def test_a_damaged_second_fit_checkpoint_is_refused_in_one_line(csv, tmp_path, monkeypatch,
+                                                                damage):
+    from aekit.model_file import write_model_file
+
+    path = _second_fit_checkpoint(tmp_path, monkeypatch, csv)
+    doc, tensors = read_model_file(path)
+    mask, stage = tensors["train.stage.kept"], doc["training_state"]["stage"]
+    if damage == "all kept":
+        mask[:] = 1
+    elif damage == "none kept":
+        mask[:] = 0
+    elif damage == "not 0/1":
+        mask[0] = 2
+    elif damage == "left_out":
+        stage["left_out"] = 3
+    elif damage == "no mask":
+        del tensors["train.stage.kept"]
+    else:
+        stage["fit"] = 3
+    write_model_file(path, doc, tensors)
+    r = CliRunner().invoke(cli, ["train", "--resume", str(path), "-q", "-o",
+                                 str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 1 and "damaged training checkpoint" in r.output, r.output
+    assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert not (tmp_path / "m.safetensors").exists()

@@ -75,8 +75,10 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         the ``floor(trim * n_samples)`` rows it scores highest are set aside, and a new
         network (same seed) is fitted on the others, so that anomalies in the training
         rows are not learned as normal (data refinement: Yoon et al., "Self-supervise,
-        refine, repeat", TMLR 2022). 0: one fit. The rows left out are stored in the
-        second fit's checkpoints (``trainer.stage``), so a resumed run keeps them.
+        refine, repeat", TMLR 2022). 0: one fit; one fit too when no row would be left
+        out or fewer than 2 would be left to train on. The second fit's checkpoints
+        hold a 0/1 mask of the rows it keeps (``trainer.stage_tensors["kept"]``), so a
+        resumed run keeps the same rows.
     score_rows : callable or None
         ``score_rows(net, Xs) -> (n_samples,)`` anomaly scores; needed when ``trim > 0``.
 
@@ -84,25 +86,33 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     -------
     FitResult
         Its ``summary["trim"]`` (when ``trim > 0``): the share, the rows left out and
-        the first fit's epochs; ``history`` is the final fit's.
+        the first fit's epochs; ``history`` is the final fit's, ``summary["n_train"]``
+        counts the rows that fit trained on.
+
+    Raises
+    ------
+    ValueError
+        ``resume`` is of a trimmed fit and ``trim`` is 0 (or the other way round), or
+        its kept rows do not match the ``n_samples`` rows of ``Xs``.
+    aekit.errors.TrainingError
+        The loss became NaN or infinite.
     """
     from .training import World
 
     world = World()
-    seed = int(world.from_rank0(train.seed, "cpu")) if world.active else train.seed
+    seed = int(world.from_rank0(train.seed, device)) if world.active else train.seed
     start = time.perf_counter()
-    stage = dict(resume.trainer_meta.get("stage") or {}) if resume is not None else {}
-    kept = None
-    if trim > 0 and stage.get("fit") != 2:
+    stage, kept = _resumed_stage(resume, trim, len(Xs))
+    first = None
+    if trim > 0 and kept is None:
         first = _train(Xs, config, train, seed, device, noise, clip, validation_fraction,
                        verbose, callback, resume, {"fit": 1, "of": 2}, "training")
-        kept = _kept_rows(score_rows(first.net, Xs), trim, world, device)
+        kept = _kept_rows(score_rows(first.net, Xs), trim, world, device, validation_fraction,
+                          seed)
         stage = {"fit": 2, "of": 2, "left_out": int(len(Xs) - len(kept)),
                  "first_fit_epochs": first.epoch}
         resume = None
-    elif trim > 0:  # resumed in the second fit: the same rows again
-        kept = np.flatnonzero(np.asarray(resume.trainer_tensors["stage.kept"]) != 0)
-    if kept is not None and len(kept) == len(Xs):  # too few rows to leave one out
+    if first is not None and len(kept) == len(Xs):  # no row left out: one fit
         trainer, rows = first, Xs
     else:
         rows = Xs if kept is None else Xs[kept]
@@ -116,8 +126,7 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         plain = AutoencoderNet(config).to(device)
         plain.load_state_dict(net.state_dict())
         net = plain.eval()
-    summary = _summary(trainer, train, len(rows), validation_fraction, seed, device, noise,
-                       world, start)
+    summary = _summary(trainer, train, seed, device, noise, world, start)
     if trim > 0:
         summary["trim"] = {"share": float(trim), "left_out": int(stage["left_out"]),
                            "first_fit_epochs": int(stage["first_fit_epochs"])}
@@ -162,16 +171,38 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
     return trainer
 
 
-def _kept_rows(scores, trim, world, device):
+def _resumed_stage(resume, trim, n_rows):
+    """``(stage, kept)`` of a resumed fit: the stage its checkpoint was written in, and
+    the indices of the rows the second fit keeps (None before the second fit)."""
+    stage = dict((resume.trainer_meta.get("stage") or {}) if resume is not None else {})
+    if resume is None:
+        return stage, None
+    if bool(stage) != (trim > 0):
+        raise ValueError("the checkpoint is of a fit with trim "
+                         f"{'> 0' if stage else '= 0'}; resume it with its own trim")
+    if stage.get("fit") != 2:
+        return stage, None
+    mask = np.asarray(resume.trainer_tensors["stage.kept"])
+    if len(mask) != n_rows:
+        raise ValueError(f"the checkpoint's second fit keeps rows of {len(mask)}, "
+                         f"the data has {n_rows}")
+    return stage, np.flatnonzero(mask != 0)
+
+
+def _kept_rows(scores, trim, world, device, validation_fraction, seed):
     """The indices of the rows kept for the second fit: all but the ``floor(trim * n)``
-    highest scores (rank 0's scores on every rank, so that all ranks keep the same rows)."""
+    highest scores (rank 0's scores on every rank, so that all ranks keep the same rows);
+    all rows when the second fit would have fewer than 2 to train on."""
     scores = world.array_from_rank0(np.asarray(scores, dtype=np.float64), device)
-    n_out = int(trim * len(scores))
+    n = len(scores)
+    n_out = math.floor(round(trim * n, 9))  # 0.29 * 100 is 28.999999999999996
+    if len(split_rows(n - n_out, validation_fraction, seed)[0]) < 2:
+        n_out = 0
     order = np.argsort(scores, kind="stable")
-    return np.sort(order[: len(scores) - n_out])
+    return np.sort(order[: n - n_out])
 
 
-def _summary(trainer, train, n_rows, validation_fraction, seed, device, noise, world, start):
+def _summary(trainer, train, seed, device, noise, world, start):
     summary = {
         "epochs": trainer.epoch,
         "stopped_early": trainer.stopped_early,
