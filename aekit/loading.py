@@ -122,7 +122,7 @@ def _training_line(summary):
     import math
 
     best = summary.get("best_loss")
-    trim = summary.get("trim") or {}
+    trim = summary.get("trim") if isinstance(summary.get("trim"), dict) else {}
     return (f"training: {summary.get('epochs')} epochs"
             + (" (stopped early)" if summary.get("stopped_early") else "")
             + (f", best {summary.get('monitored')} loss {best:.4g}"
@@ -133,7 +133,7 @@ def _training_line(summary):
                 if summary.get(key) is not None)
             + (f"; a second fit after {trim.get('first_fit_epochs')} epochs, without the "
                f"{trim['left_out']} training rows the first scored highest"
-               if trim.get("left_out") else ""))
+               if isinstance(trim.get("left_out"), int) and trim["left_out"] > 0 else ""))
 
 
 def autoencoder_of(model):

@@ -231,3 +231,18 @@ def test_a_damaged_second_fit_checkpoint_is_refused_in_one_line(csv, tmp_path, m
     assert r.exit_code == 1 and "damaged training checkpoint" in r.output, r.output
     assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
     assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize("value", [[1], 3, "x", None, {"left_out": "a"}, {"left_out": [1]}])
+def test_info_survives_a_model_file_with_an_odd_trim_summary(tmp_path, value):
+    """Found by the fuzz test: `aekit info` read summary.trim as a dict."""
+    from aekit.model_file import write_model_file
+
+    path = tmp_path / "d.safetensors"
+    AnomalyDetector(**FAST).fit(_table(60)).save(path)
+    doc, tensors = read_model_file(path)
+    doc["summary"]["trim"] = value
+    write_model_file(path, doc, tensors)
+    r = CliRunner().invoke(cli, ["info", str(path)])
+    assert r.exit_code == 0 and "training: 3 epochs" in r.output, r.output
+    assert "second fit" not in r.output
