@@ -58,9 +58,10 @@ class Checkpoint:
     resume: Resume  # for fit(..., resume=)
 
     @property
-    def second_fit(self):
-        """True when it was written in the second fit of a trimmed run (``trim > 0``)."""
-        return (self.resume.trainer_meta.get("stage") or {}).get("fit") == 2
+    def fit(self):
+        """1 or 2: the fit of a trimmed run (``trim > 0``) it was written in; None for a
+        run of one fit."""
+        return (self.resume.trainer_meta.get("stage") or {}).get("fit")
 
 
 def read_checkpoint(path):

@@ -132,7 +132,8 @@ def _training_line(summary):
                 ("seconds", f"{summary.get('seconds')} s on {summary.get('device')}"))
                 if summary.get(key) is not None)
             + (f"; a second fit after {trim.get('first_fit_epochs')} epochs, without the "
-               f"{trim['left_out']} training rows the first scored highest"
+               f"{trim['left_out']} training row{'s' if trim['left_out'] != 1 else ''} "
+               "the first scored highest"
                if isinstance(trim.get("left_out"), int) and trim["left_out"] > 0 else ""))
 
 

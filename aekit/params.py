@@ -88,7 +88,15 @@ def sizes(what):
 
 
 def auto_or(rule):
-    return lambda name, v: v if v == "auto" else rule(name, v)
+    def checked(name, v):
+        if isinstance(v, str) and v == "auto":
+            return v
+        try:
+            return rule(name, v)
+        except ValueError as e:
+            raise ValueError(str(e).replace(f"{name} must ", f'{name} must be "auto" or ', 1)) \
+                from None
+    return checked
 
 
 def none_or(rule):

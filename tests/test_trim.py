@@ -74,15 +74,22 @@ def test_trimming_learns_normal_rows_not_the_anomalies_among_them():
     assert gap[0.1] > gap[0]
 
 
-def test_too_few_rows_to_leave_one_out_fit_once():
+def test_too_few_rows_to_leave_one_out_fit_once_and_say_so(tmp_path):
     X = _table(9)
-    s = AnomalyDetector(**FAST).fit(X).training_summary_
-    assert s["trim"]["left_out"] == 0 and s["n_train"] + s["n_validation"] == 9
+    with pytest.warns(UserWarning, match="9 rows are too few to leave any out"):
+        s = AnomalyDetector(**FAST).fit(X).training_summary_
+    assert s["trim"] == {"share": 0.1, "left_out": 0}
+    assert s["n_train"] + s["n_validation"] == 9
+    path = tmp_path / "small.csv"
+    pd.DataFrame(X, columns=list("abcd")).to_csv(path, index=False)
+    r = _train("--data", path, *ARGS, "-o", tmp_path / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    assert "warning: trim 0.1: 9 rows are too few" in r.output and "then" not in r.output
 
 
 @pytest.mark.parametrize("bad", [0.5, -0.1, "most", float("nan")])
 def test_trim_outside_its_range_is_refused(bad):
-    with pytest.raises(ValueError, match="trim must"):
+    with pytest.raises(ValueError, match=r'trim must be "auto" or be in \[0, 0.5\)'):
         AnomalyDetector(trim=bad).fit(_table(20))
 
 
@@ -118,13 +125,13 @@ def test_train_on_a_table_trims_as_the_detector_does(csv, tmp_path):
     assert r.exit_code == 2 and "--trim" in r.output
 
 
-def _interrupt_in_second_fit(monkeypatch):
+def _interrupt_in_second_fit(monkeypatch, fit=2):
     from aekit.nn import training
 
     original = training.Trainer._train_one_epoch
 
     def stop(self, X, epoch):
-        if self.stage.get("fit") == 2 and epoch == 2:
+        if self.stage.get("fit") == fit and epoch == 2:
             raise KeyboardInterrupt
         return original(self, X, epoch)
 
@@ -132,22 +139,24 @@ def _interrupt_in_second_fit(monkeypatch):
     return lambda: monkeypatch.setattr(training.Trainer, "_train_one_epoch", original)
 
 
-def test_an_interrupted_second_fit_resumes_to_the_uninterrupted_model(csv, tmp_path,
-                                                                        monkeypatch):
+@pytest.mark.parametrize("fit", [1, 2])
+def test_an_interrupted_fit_resumes_to_the_uninterrupted_model(csv, tmp_path, monkeypatch,
+                                                               fit):
     full = tmp_path / "full.safetensors"
     assert _train("--data", csv, *ARGS, "-o", full).exit_code == 0
-    restore = _interrupt_in_second_fit(monkeypatch)
+    restore = _interrupt_in_second_fit(monkeypatch, fit)
     part = tmp_path / "part.safetensors"
     r = _train("--data", csv, *ARGS, "-o", part)
     restore()
     ckpt = tmp_path / "part.ckpt.safetensors"
     assert r.exit_code == 130 and ckpt.exists() and not part.exists()
-    assert read_model_file(ckpt)[0]["training_state"]["stage"]["fit"] == 2
+    which = {1: "first", 2: "second"}[fit]
+    assert read_model_file(ckpt)[0]["training_state"]["stage"]["fit"] == fit
     info = CliRunner().invoke(cli, ["info", str(ckpt)]).output
-    assert "resumable from epoch 2 of the second fit" in info
+    assert f"resumable from epoch 2 of the {which} fit" in info
     r = CliRunner().invoke(cli, ["train", "--resume", str(ckpt), "-q", "-o", str(part)])
     assert r.exit_code == 0, r.output
-    assert "from epoch 2 of the second fit" in r.output
+    assert f"from epoch 2 of the {which} fit." in r.output
     a, b = (read_model_file(p) for p in (full, part))
     assert a[0]["summary"]["trim"] == b[0]["summary"]["trim"]
     for k, v in a[1].items():
@@ -178,7 +187,9 @@ def test_the_share_left_out_is_floored_exactly():
 
 def test_a_second_fit_with_fewer_than_two_rows_to_train_on_is_not_run():
     X = _table(3)
-    det = AnomalyDetector(**FAST, trim=0.4, validation_fraction=0.4, batch_norm=True).fit(X)
+    with pytest.warns(UserWarning, match="too few"):
+        det = AnomalyDetector(**FAST, trim=0.4, validation_fraction=0.4,
+                              batch_norm=True).fit(X)
     assert det.training_summary_["trim"]["left_out"] == 0
 
 

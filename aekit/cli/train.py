@@ -72,8 +72,8 @@ def command(**opts):
       aekit train --data samples/transactions.csv --label-column is_fraud -o tx.safetensors
 
     Without --noise it trains a plain autoencoder; with --noise, a denoising one
-    (a larger network by default). On a table, what is left out is chosen from
-    the table as AnomalyDetector chooses it: the objective (masked: predict each
+    (a larger network by default). On a table, the options not given are chosen
+    from the table as AnomalyDetector chooses them: the objective (masked: predict each
     column from the others; reconstruction for images), the network's size and,
     for a masked model, --trim 0.1 (a second fit without the tenth of the rows
     the first fit scored highest, so that anomalies in the table are not learned

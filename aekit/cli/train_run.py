@@ -23,7 +23,8 @@ def run(opts, out, ckpt):
     rank = int(os.environ.get("RANK", "0"))
     announce = None if resume is None else (lambda: click.echo(
         f"Resuming {opts['resume']} from epoch {resume.epoch}"
-        f"{' of the second fit' if resume.second_fit else ''}.", err=True))
+        f"{ {1: ' of the first fit', 2: ' of the second fit'}.get(resume.fit, '')}.",
+        err=True))
     try:
         result = train_model(data, cls, params, out, ckpt, resume=resume, report=opts["report"],
                              quiet=opts["quiet"], on_start=announce,
@@ -47,8 +48,9 @@ def run(opts, out, ckpt):
     s = result.estimator.training_summary_
     epochs = f"{s['epochs']} epochs"
     if s.get("trim") and s["trim"]["left_out"]:
+        n = s["trim"]["left_out"]
         epochs = (f"{s['trim']['first_fit_epochs']} epochs, then {epochs} without the "
-                  f"{s['trim']['left_out']} rows it scored highest")
+                  f"{n} row{'s' if n != 1 else ''} it scored highest")
     epochs += ", stopped early" if s["stopped_early"] else ""
     click.echo(f"saved {out} ({epochs}, {s['seconds']:.0f} s on {s['device']})", err=True)
     click.echo(result.evaluation_line)

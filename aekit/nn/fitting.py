@@ -8,6 +8,7 @@ inference on the model's device in float32 or float64 (:func:`run_in_batches`).
 import copy
 import math
 import time
+import warnings
 import weakref
 from dataclasses import dataclass, field
 
@@ -127,9 +128,13 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         plain.load_state_dict(net.state_dict())
         net = plain.eval()
     summary = _summary(trainer, train, seed, device, noise, world, start)
-    if trim > 0:
+    if trim > 0 and stage["left_out"]:
         summary["trim"] = {"share": float(trim), "left_out": int(stage["left_out"]),
                            "first_fit_epochs": int(stage["first_fit_epochs"])}
+    elif trim > 0:
+        summary["trim"] = {"share": float(trim), "left_out": 0}
+        warnings.warn(f"trim {trim:g}: {len(Xs)} rows are too few to leave any out of a "
+                      "second fit; fitted once", UserWarning, stacklevel=3)
     return FitResult(net, trainer.history, summary)
 
 
