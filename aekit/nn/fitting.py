@@ -179,9 +179,9 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
 def _resumed_stage(resume, trim, n_rows):
     """``(stage, kept)`` of a resumed fit: the stage its checkpoint was written in, and
     the indices of the rows the second fit keeps (None before the second fit)."""
-    stage = dict((resume.trainer_meta.get("stage") or {}) if resume is not None else {})
     if resume is None:
-        return stage, None
+        return {}, None
+    stage = dict(resume.trainer_meta.get("stage") or {})
     if bool(stage) != (trim > 0):
         raise ValueError("the checkpoint is of a fit with trim "
                          f"{'> 0' if stage else '= 0'}; resume it with its own trim")

@@ -124,13 +124,7 @@ class World:
 
     def from_rank0(self, value, device):
         """Rank 0's value of a float, on every rank."""
-        if not self.active:
-            return float(value)
-        import torch.distributed as dist
-
-        t = torch.tensor([float(value)], dtype=torch.float64, device=device)
-        dist.broadcast(t, src=0)
-        return float(t.item())
+        return float(self.array_from_rank0(np.array([float(value)]), device)[0])
 
     def array_from_rank0(self, a, device):
         """Rank 0's float64 array (of the same shape on every rank), on every rank."""
