@@ -129,13 +129,11 @@ def masked_network(model):
 
 def _masked_fill(model, net, X, missing, start):
     """The missing cells of ``X`` predicted in one pass from the known ones."""
-    from .nn.fitting import predict_missing, run_in_batches
-
     schema = model.schema_
     known = np.where(missing, start, X)
     divisor = schema.pixel_divisor(known)
     Xs = np.where(missing, np.nan, schema.transform(known))
-    predicted = run_in_batches(net, predict_missing, Xs, model.device_, Xs.shape[1])
+    predicted = model.engine().predict_missing(Xs)
     return np.where(missing, schema.inverse_transform(predicted, np.float64, divisor), X)
 
 

@@ -7,7 +7,7 @@ A file holds raw tensors (no pickle: loading never runs code) and one metadata k
      "params": {...},              # get_params(): the estimator's parameters
      "schema": {...},              # aekit.preprocessing.InputSchema.to_json()
      "networks": [{...}, ...],     # aekit.nn.config.ModelConfig of each network
-     "scoring": {...},             # aekit.scoring.ScoreRule.to_json()
+     "scoring": {...},             # aekit.thresholds.ScoreRule.to_json()
      "summary": {...},             # how training went
      ... "pca", "data", "evaluation", "training_state" where they apply}
 

@@ -198,7 +198,7 @@ def test_usage_errors(files, tmp_path, monkeypatch):
 
 def test_chunked_scoring_matches_one_pass(files, tmp_path, monkeypatch):
     """Rows stream through in chunks (for files larger than memory): same output, one header."""
-    import aekit.detection as detection
+    import aekit.table_detection as detection
 
     rng = np.random.RandomState(3)
     X, _ = make_table(rng, 700, n_anomalies=10)

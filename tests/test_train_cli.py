@@ -5,6 +5,7 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -217,3 +218,22 @@ def test_evaluate_reconstruction_can_train_on_every_image(mnist_dir, monkeypatch
     assert r.exit_code == 0 and seen["n_train"] == 240
     r = CliRunner().invoke(cli, args + ["--validation-fraction", "1"])
     assert r.exit_code != 0 and "validation-fraction" in r.output
+
+
+@pytest.mark.parametrize("name", ["anomaly", "Label", "is_fraud", "target", "y"])
+def test_a_label_column_trained_on_as_a_feature_is_warned_of(tmp_path, name):
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    df[name] = (rng.uniform(size=60) < 0.1).astype(int)
+    df.to_csv(tmp_path / "t.csv", index=False)
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "--device", "cpu", "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 0, r.output
+    warned = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1 and repr(name) in warned[0], r.stderr
+    assert f"--label-column {name}" in warned[0]
+    # with the column named as the label: no warning
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "--device", "cpu", "--label-column", name,
+                                 "-o", str(tmp_path / "m2.safetensors")])
+    assert r.exit_code == 0 and "warning" not in r.stderr, r.output

@@ -206,12 +206,13 @@ def test_the_library_refuses_to_resume_on_other_rows_or_another_trim(csv, tmp_pa
     from aekit.checkpoint import read_checkpoint
 
     ckpt = read_checkpoint(_second_fit_checkpoint(tmp_path, monkeypatch, csv))
+    assert ckpt.estimator == "AnomalyDetector"  # `aekit train --data` fits a detector
     X = pd.read_csv(csv)
     with pytest.raises(ValueError, match="keeps rows of 200, the data has 150"):
-        Autoencoder(**ckpt.params).fit(X[:150], resume=ckpt.resume)
+        AnomalyDetector(**ckpt.params).fit(X[:150], resume=ckpt.resume)
     with pytest.raises(ValueError, match="resume it with its own trim"):
-        Autoencoder(**{**ckpt.params, "trim": 0}).fit(X, resume=ckpt.resume)
-    assert Autoencoder(**ckpt.params).fit(X, resume=ckpt.resume).training_summary_[
+        AnomalyDetector(**{**ckpt.params, "trim": 0}).fit(X, resume=ckpt.resume)
+    assert AnomalyDetector(**ckpt.params).fit(X, resume=ckpt.resume).training_summary_[
         "trim"]["left_out"] == 20
 
 

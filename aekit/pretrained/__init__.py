@@ -10,7 +10,7 @@ model file it also accepts one of these names (:func:`resolve`).
 
 from pathlib import Path
 
-from ..errors import ModelFileError
+from ..errors import ModelFileError, literal
 
 FOLDER = Path(__file__).resolve().parent
 
@@ -36,8 +36,9 @@ def path_of(name):
     path = FOLDER / f"{name}.safetensors"
     if not path.exists():
         raise ModelFileError(
-            f"the bundled model {name!r} is missing from this installation ({path}): give a "
-            "model file with --model, or re-create it with scripts/train_pretrained.py")
+            f"the bundled model {name!r} is missing from this installation "
+            f"({literal(path)}): give a model file ({{model}}), or re-create it with "
+            "scripts/train_pretrained.py", params=("model",))
     return path
 
 
