@@ -83,7 +83,7 @@ def describe(model):
 
     path = resolve(model)
     doc, tensors = read_model_file(path)
-    est = estimator_from(doc, tensors, path, device="cpu")
+    schema = _checked_schema(doc, tensors, path)
     lines = [f"file: {path}", f"estimator: {doc['estimator']}",
              f"format version: {doc.get('format_version')} (written by aekit "
              f"{doc.get('aekit_version')})"]
@@ -95,7 +95,6 @@ def describe(model):
     n = sum(v.size for k, v in tensors.items() if k.startswith("net."))
     if n:
         lines.append(f"parameters: {n:,}")
-    schema = est.schema_
     names = "" if schema.feature_names is None else \
         f" named {', '.join(schema.feature_names[:6])}{'...' if schema.n_features > 6 else ''}"
     lines.append(f"input: {schema.n_features} features{names}; scaling {schema.scaling}"
@@ -103,7 +102,8 @@ def describe(model):
     params = doc.get("params") or {}
     keys = ["noise", "optimizer", "lr", "batch_size", "epochs", "weight_decay", "trim",
             "random_state", "method", "contamination", "threshold"]
-    shown = {k: noise_text(params[k]) if k == "noise" else params[k] for k in keys if k in params}
+    shown = {k: noise_text(params[k]) if k == "noise" else _resolved(k, params[k], doc)
+             for k in keys if k in params}
     lines.append("parameters used: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
     summary = doc.get("summary") or {}
     if summary.get("epochs") is not None:
@@ -126,6 +126,32 @@ def describe(model):
                      + {1: " of the first fit (a second, trimmed fit follows)",
                         2: " of the second fit"}.get(fit, ""))
     return "\n".join(lines)
+
+
+def _checked_schema(doc, tensors, path):
+    """The input schema of a file, the file checked as :func:`load` checks it (a training
+    checkpoint: its network and schema, having no threshold yet)."""
+    from .preprocessing import InputSchema
+    from .state import networks_from
+
+    if not doc.get("training_state"):
+        return estimator_from(doc, tensors, path, device="cpu").schema_
+    try:
+        schema = InputSchema.from_json(doc["schema"])
+        networks_from(doc, tensors, schema.n_encoded, "cpu")
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
+        raise ModelFileError(f"{path}: {e}") from None
+    return schema
+
+
+def _resolved(key, value, doc):
+    """A parameter's value for ``aekit info``: "auto" with what it became in this fit."""
+    if value != "auto":
+        return value
+    summary = doc.get("summary") if isinstance(doc.get("summary"), dict) else {}
+    trim = summary.get("trim") if isinstance(summary.get("trim"), dict) else {}
+    became = {"batch_size": summary.get("batch_size"), "trim": trim.get("share", 0.0)}.get(key)
+    return "auto" if became is None else f"auto ({became})"
 
 
 def noise_text(spec):

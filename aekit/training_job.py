@@ -32,16 +32,20 @@ def estimator_for(data, params):
     return Autoencoder
 
 
-def estimator_params(cls, params):
+def estimator_params(cls, params, data):
     """The parameters `aekit train` gives ``cls``: those given, the rest the class's own,
     except that an :class:`~aekit.Autoencoder` without input noise is a plain one (its
     closer reconstructions suit `aekit detect` and `aekit denoise`; the library's default
-    noise makes better features)."""
+    noise makes better features), and that a dense network of a table is sized from the
+    table ("auto": a denoiser's 128-wide code would not compress a table of 6 columns)."""
     from .autoencoder import Autoencoder
 
     out = dict(params)
     if cls is Autoencoder:
         out.setdefault("noise", None)
+    if data.source == "table" and out.get("arch", "dense") == "dense":
+        out.setdefault("hidden", "auto")
+        out.setdefault("code_size", "auto")
     return out
 
 
@@ -110,7 +114,7 @@ def train_model(data, params, output, checkpoint, resume=None, report=None, quie
         X, X_test, locate, notes = data.load()
         _check_resumable(X, resume)
         cls = ESTIMATORS[resume.estimator] if resume else estimator_for(data, params)
-        est = cls(**{**estimator_params(cls, params), "device": device},
+        est = cls(**{**estimator_params(cls, params, data), "device": device},
                   verbose=0 if quiet or rank else 1)
         try:
             plan = est.plan(X)

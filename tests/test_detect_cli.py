@@ -227,7 +227,7 @@ def test_a_code_as_wide_as_the_table_is_warned_about(files, tmp_path):
                                  "1", "--device", "cpu", "-q",
                                  "-o", str(tmp_path / "wide.safetensors")])
     assert r.exit_code == 0, r.output
-    assert "warning: code_size 6 is not smaller than the 6 input features" in r.stderr
+    assert "warning: --code-size 6 is not smaller than the 6 input features" in r.stderr
     import warnings
 
     import aekit

@@ -59,6 +59,8 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx):
+        from ..errors import ParameterError
+
         try:
             return super().invoke(ctx)
         except OneLineUsageError:
@@ -67,6 +69,10 @@ class LazyGroup(click.Group):
             raise OneLineUsageError(e) from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except ParameterError as e:  # options that cannot go together: a usage error
+            if os.environ.get("AEKIT_DEBUG"):
+                raise
+            raise OneLineUsageError(click.UsageError(user_message(e))) from None
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)

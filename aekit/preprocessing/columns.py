@@ -215,6 +215,30 @@ class ColumnEncoding:
             parts.append(missing[:, numeric.index(j)][:, None].astype(dtype))
         return np.hstack(parts) if parts else np.zeros((len(frame), 0), dtype)
 
+    def missing_cells(self, X):
+        """Which cells of rows ``X`` (a DataFrame in the model's column order) are missing,
+        shape (n, n_columns): empty or NaN numbers, and empty text cells (a category never
+        seen in training is not missing: it is kept as it is)."""
+        frame = _frame(X)
+        out = np.zeros(frame.shape, dtype=bool)
+        for j, kind in enumerate(self.kinds):
+            col = frame.iloc[:, j]
+            if kind == "numeric":
+                out[:, j] = pd_isna(col)
+            else:
+                text = _as_text(col)
+                out[:, j] = (text.isna() | (text == "")).to_numpy()
+        return out
+
+    def spread(self, cells):
+        """Input-column cells (n, n_columns) spread over the encoded features (n, width):
+        a numeric column's to its feature, a text column's to all of its one-hot features
+        (missing indicators are known, never spread to)."""
+        parts = [np.repeat(cells[:, [j]], 1 if k == "numeric" else len(c), axis=1)
+                 for j, (k, c) in enumerate(zip(self.kinds, self.categories))]
+        parts.append(np.zeros((len(cells), len(self.indicators)), dtype=bool))
+        return np.hstack(parts)
+
     def unplaced_categories(self, X):
         """How many text cells of rows ``X`` are missing or hold a category never seen in
         training (both encode as no category)."""
@@ -346,6 +370,13 @@ def _categories(X, text):
                              for j in text]).astype(object)
     found = OneHotEncoder(handle_unknown="ignore").fit(cells).categories_
     return [[str(c) for c in cats if c != ""] for cats in found]
+
+
+def pd_isna(col):
+    """A column's missing cells as a bool array."""
+    import pandas as pd
+
+    return pd.isna(col).to_numpy()
 
 
 def _frame(X):
