@@ -9,9 +9,11 @@ from .anomaly import AnomalyDetector
 from .autoencoder import Autoencoder, DenoisingAutoencoder
 from .errors import ModelFileError
 from .model_file import read_model_file
+from .photo_denoiser import ImageDenoiser
 from .pretrained import resolve
 
-ESTIMATORS = {c.__name__: c for c in (Autoencoder, DenoisingAutoencoder, AnomalyDetector)}
+ESTIMATORS = {c.__name__: c for c in (Autoencoder, DenoisingAutoencoder, AnomalyDetector,
+                                      ImageDenoiser)}
 
 
 def estimator_from(doc, tensors, path="model", device="auto"):
@@ -25,7 +27,7 @@ def estimator_from(doc, tensors, path="model", device="auto"):
     cls = ESTIMATORS[doc["estimator"]]
     try:
         return cls.from_state(doc, tensors, device)
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RuntimeError) as e:
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelFileError(f"{path}: {text}") from None
 
