@@ -80,6 +80,8 @@ def describe(model):
     lines = [f"file: {path}", f"estimator: {doc['estimator']}",
              f"format version: {doc.get('format_version')} (written by aekit "
              f"{doc.get('aekit_version')})"]
+    if isinstance(est, ImageDenoiser):  # a photo denoiser describes itself
+        return "\n".join(lines + est.describe(doc))
     for cfg in doc.get("networks") or []:
         lines.append("architecture: " + ModelConfig.from_dict(cfg).layers_text()
                      + f" (objective {cfg.get('objective') or 'reconstruction'}, "

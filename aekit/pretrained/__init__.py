@@ -19,6 +19,8 @@ MODELS = {
                       "masking 0.25, salt-and-pepper 0.1 noise and 10x10 holes.",
     "mnist-detector": "Anomaly detector (reconstruction error) trained on all MNIST digits: "
                       "flags rows that do not look like handwritten digits.",
+    "photo-denoiser": "Blind denoiser of photos and scans (grey or colour, any size), for "
+                      "Gaussian noise of sigma 0 to 50 of 255 (scripts/train_photo_denoiser.py).",
 }
 
 
