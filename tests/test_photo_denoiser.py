@@ -237,6 +237,22 @@ def test_protocol_d2_code_on_small_crops(monkeypatch, tiny):
     assert "BM3D" not in result.table() and "camera" in result.table()
 
 
+def test_the_bundled_photo_denoiser_cleans_a_photo_crop():
+    """A crop of a training-side image (brick) at sigma 25: cleaner, same shape; clean
+    pixels come back close to themselves (the figures are in BENCHMARKS.md)."""
+    import skimage.data
+
+    from aekit import load_pretrained
+
+    den = load_pretrained("photo-denoiser", device="cpu")
+    clean = skimage.data.brick()[:96, :96] / 255.0
+    noisy = clean + np.random.default_rng(0).standard_normal(clean.shape) * 25 / 255
+    out = den.denoise(noisy)
+    mse = lambda a: float(np.mean((np.clip(a, 0, 1) - clean) ** 2))  # noqa: E731
+    assert out.shape == clean.shape and mse(out) < mse(noisy) / 3
+    assert mse(den.denoise(clean)) < mse(noisy) / 10
+
+
 def test_help_mentions_photos():
     r = run("denoise", "--help")
     assert r.exit_code == 0 and "photo-denoiser" in r.output

@@ -64,6 +64,8 @@ def check_photos(sources, kinds, mask):
     counts = {}
     for i, s in enumerate(sources):
         if kinds[i] == "photo":
+            if str(s) == "-":
+                raise click.UsageError("a photo cannot be read from stdin ('-'): give its file")
             counts[i] = read_photo(s).pixels.size
     return counts
 

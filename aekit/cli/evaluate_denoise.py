@@ -58,7 +58,7 @@ def command(model, baselines_only, data_dir, noises, seed, limit, train_limit, p
         from .evaluate_denoise_images import run
 
         run(model, device, tuple(sigmas) or (15, 25, 50), colour, not clipped_only,
-            picture, json_out, seed)
+            picture, json_out, seed, baselines_only)
         return
     if sigmas or colour or clipped_only:
         raise click.UsageError("--sigma, --colour and --clipped-only apply to --images")
