@@ -74,6 +74,8 @@ def main():
     ap.add_argument("--depth", type=int, default=12)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--noise", default="gaussian:0-0.22")
+    ap.add_argument("--no-residual", action="store_true",
+                    help="ablation: predict the clean image instead of the noise")
     ap.add_argument("--threads", type=int, default=1,
                     help="1: on a shared machine two threads were 2x slower than one")
     ap.add_argument("--seed", type=int, default=0)
@@ -89,6 +91,7 @@ def main():
     ckpt = args.checkpoint or str(Path(args.output).with_suffix(".ckpt.safetensors"))
     params = dict(features=args.features, depth=args.depth, noise=args.noise, lr=args.lr,
                   epochs=args.epochs, patches=args.patches, random_state=args.seed,
+                  residual=not args.no_residual,
                   device="cpu")
     with tempfile.TemporaryDirectory() as tmp:
         train_dir, val_dir = Path(tmp) / "train", Path(tmp) / "validation"

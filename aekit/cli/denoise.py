@@ -51,7 +51,7 @@ def command(images, model, output, out_dir, side_by_side, mask, frame, device, q
 
     \b
     Examples:
-      aekit denoise photo.jpg -o clean.png
+      aekit denoise photo.png -o clean.png
       aekit denoise noisy.png --model dae.safetensors
       aekit denoise scans/ --out-dir clean/ --side-by-side
       aekit denoise damaged.png --mask holes.png -o repaired.png

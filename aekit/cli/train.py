@@ -80,6 +80,7 @@ def command(**opts):
       aekit train --noise gaussian:0.5 --arch conv --epochs 15 -o conv.safetensors
       aekit train --digits 3 -o three.safetensors        # for `aekit detect`
       aekit train --data samples/transactions.csv --label-column is_fraud -o tx.safetensors
+      aekit train --images photos/ --noise gaussian:0-0.2 -o photos.safetensors
 
     Without --noise it trains a plain autoencoder; with --noise, a denoising one
     (a larger network by default). On a table, the options not given are chosen
@@ -93,7 +94,7 @@ def command(**opts):
     with --noise gaussian:0-0.22 by default (sigma drawn from 0 to 56 of 255 per
     patch; gaussian:0.1 is sigma 25.5 of 255), and prints the validation PSNR of
     the noisy input, the model and a classical wavelet denoiser at sigma 15, 25
-    and 50; e.g. `aekit train --images photos/ --epochs 10 -o mine.safetensors`.
+    and 50.
     Progress (epoch, training and validation loss) goes to stderr; the last line
     says how the model did at what it was trained for (on MNIST's test images:
     the reconstruction error beside PCA's, or for a denoiser the PSNR on noisy
