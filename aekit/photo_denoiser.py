@@ -1,7 +1,7 @@
 """ImageDenoiser: a blind denoiser for photos and scans of any size, grey or colour.
 
 The network (:mod:`aekit.nn.image_denoiser`: residual noise prediction as in DnCNN,
-at half resolution as in FFDNet) is trained on random patches of clean images with
+optionally at half resolution as in FFDNet) is trained on random patches of clean images with
 Gaussian noise of a random level added (``noise="gaussian:0-0.22"``: sigma from 0 to
 56 of 255, so one model serves every level in that range, and a clean image, sigma 0,
 comes back nearly as it was). Whole images are cleaned tile by tile with overlapping
@@ -34,18 +34,18 @@ class ImageDenoiser:
     ----------
     features, depth, unshuffle, batch_norm, residual
         The network (:class:`aekit.nn.image_denoiser.ImageDenoiserConfig`); defaults
-        32 channels, 12 convolutions, half resolution, batch norm, residual (the bundled
-        photo-denoiser's shape).
+        32 channels, 7 convolutions, full resolution, no batch norm, residual (the bundled
+        photo-denoiser's shape; ``unshuffle=2`` is FFDNet's half resolution).
     noise : str, default="gaussian:0-0.22"
         The corruption trained on (:mod:`aekit.nn.noise`); a range is blind training.
-    patch_size : int, default=64
+    patch_size : int, default=48
         Side of the square training patches (pixels).
     patches : int, default=8000
         Training patches (drawn once; each epoch draws new noise for them).
     validation_patches : int, default=512
         Patches of the validation images, for early stopping.
     epochs, batch_size, lr, lr_schedule, patience
-        Defaults 4, 32, 0.002, "onecycle", 5; as for :class:`aekit.Autoencoder`; lr_schedule "onecycle" (the default) runs all
+        Defaults 3, 32, 0.001, "onecycle", 5; as for :class:`aekit.Autoencoder`; lr_schedule "onecycle" (the default) runs all
         epochs, "plateau" stops after ``patience`` epochs without improvement.
     chroma_weight : float, default=0.25
         Sampling weight of colour images' chroma channels against their luminance.
@@ -57,9 +57,9 @@ class ImageDenoiser:
     device : str, default="auto"
     """
 
-    def __init__(self, features=32, depth=12, unshuffle=2, batch_norm=True, residual=True,
-                 noise="gaussian:0-0.22", patch_size=64, patches=8000, validation_patches=512,
-                 epochs=4, batch_size=32, lr=2e-3, lr_schedule="onecycle", patience=5,
+    def __init__(self, features=32, depth=7, unshuffle=1, batch_norm=False, residual=True,
+                 noise="gaussian:0-0.22", patch_size=48, patches=8000, validation_patches=512,
+                 epochs=3, batch_size=32, lr=1e-3, lr_schedule="onecycle", patience=5,
                  chroma_weight=0.25, colour="opponent", tile=512, random_state=0,
                  device="auto"):
         self.features, self.depth, self.unshuffle = features, depth, unshuffle

@@ -99,7 +99,45 @@ def checks(seed):
         eight = np.round(img * 255) / 255
         out["clean_in_out"][name] = psnr(eight, np.clip(den.denoise(eight), 0, 1))
     out["seconds_per_megapixel"] = speed()
+    out["files"] = user_files(seed)
     return out
+
+
+def user_files(seed, folder="out/photo_files"):
+    """`aekit denoise` (auto model) on a colour photo, a 16-bit scan and a 3000x2000 image
+    made from held-out images with sigma 25 noise: same size, mode and bit depth, and the
+    PSNR before and after (kept in ``folder`` to look at)."""
+    import subprocess
+
+    import skimage.data
+    from PIL import Image
+
+    from aekit.evaluation.denoise_images import psnr
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    coffee = np.asarray(Image.fromarray(skimage.data.coffee()).resize(
+        (3000, 2000), Image.Resampling.BICUBIC), dtype=np.float64) / 255
+    cases = {"astronaut_rgb.png": (skimage.data.astronaut() / 255.0, 255, "RGB"),
+             "moon_16bit.png": (skimage.data.moon() / 255.0, 65535, "I;16"),
+             "coffee_3000x2000.png": (coffee, 255, "RGB")}
+    result = {}
+    for name, (clean, top, mode) in cases.items():
+        noisy = np.round(np.clip(clean + rng.standard_normal(clean.shape) * 25 / 255, 0, 1) * top)
+        Image.fromarray(noisy.astype(np.uint16 if top > 255 else np.uint8)).save(folder / name)
+        start = time.perf_counter()
+        r = subprocess.run([sys.executable, "-m", "aekit", "denoise", str(folder / name), "-q"],
+                           capture_output=True, text=True)
+        took = time.perf_counter() - start
+        out = Image.open(folder / name.replace(".png", ".denoised.png"))
+        back = np.asarray(out, dtype=np.float64) / top
+        result[name] = {"exit": r.returncode, "said": r.stderr.strip().splitlines()[0][-90:],
+                        "mode": out.mode, "size": list(out.size), "same_form": out.mode == mode
+                        and out.size == (clean.shape[1], clean.shape[0]),
+                        "psnr_noisy": psnr(clean, noisy / top), "psnr_out": psnr(clean, back),
+                        "seconds": round(took, 1)}
+    return result
 
 
 def speed():

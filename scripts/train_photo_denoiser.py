@@ -68,11 +68,14 @@ def write_folder(names, folder):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", default=str(OUT))
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--patches", type=int, default=8000)
     ap.add_argument("--features", type=int, default=32)
-    ap.add_argument("--depth", type=int, default=12)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--depth", type=int, default=7)
+    ap.add_argument("--unshuffle", type=int, default=1)
+    ap.add_argument("--batch-norm", action="store_true")
+    ap.add_argument("--patch-size", type=int, default=48)
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--noise", default="gaussian:0-0.22")
     ap.add_argument("--no-residual", action="store_true",
                     help="ablation: predict the clean image instead of the noise")
@@ -91,7 +94,8 @@ def main():
     ckpt = args.checkpoint or str(Path(args.output).with_suffix(".ckpt.safetensors"))
     params = dict(features=args.features, depth=args.depth, noise=args.noise, lr=args.lr,
                   epochs=args.epochs, patches=args.patches, random_state=args.seed,
-                  residual=not args.no_residual,
+                  residual=not args.no_residual, unshuffle=args.unshuffle,
+                  batch_norm=args.batch_norm, patch_size=args.patch_size,
                   device="cpu")
     with tempfile.TemporaryDirectory() as tmp:
         train_dir, val_dir = Path(tmp) / "train", Path(tmp) / "validation"

@@ -54,7 +54,7 @@ from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, pa
               help="With --images: validate on this folder's images [default: a share of "
                    "--images' files, --validation-fraction, 0.1].")
 @click.option("--patch-size", type=click.IntRange(8, 512),
-              help="With --images: side of the training patches, pixels (even). [default: 64]")
+              help="With --images: side of the training patches, pixels. [default: 48]")
 @click.option("--patches", type=click.IntRange(min=1),
               help="With --images: training patches drawn from the images. [default: 8000]")
 @click.option("--seed", type=int, default=0, show_default=True,

@@ -1,7 +1,9 @@
 """Models that ship inside the package, so that aekit works before any training.
 
 Each is a safetensors file in this folder, made by ``scripts/train_pretrained.py``
-(seeded, from MNIST); its metadata records how it scored. Wherever aekit accepts a
+(seeded, from MNIST; the photo-denoiser by ``scripts/train_photo_denoiser.py``, from the
+images that ship with scikit-image, scikit-learn and matplotlib); its metadata records
+how it scored. Wherever aekit accepts a
 model file it also accepts one of these names (:func:`resolve`).
 
     >>> from aekit import load_pretrained
@@ -23,6 +25,9 @@ MODELS = {
                       "Gaussian noise of sigma 0 to 50 of 255 (scripts/train_photo_denoiser.py).",
 }
 
+# the script that re-creates each bundled model (None: the digit models')
+SCRIPTS = {None: "scripts/train_pretrained.py", "photo-denoiser": "scripts/train_photo_denoiser.py"}
+
 
 def path_of(name):
     """The file of the bundled model ``name``.
@@ -39,7 +44,7 @@ def path_of(name):
     if not path.exists():
         raise ModelFileError(
             f"the bundled model {name!r} is missing from this installation ({path}): give a "
-            "model file with --model, or re-create it with scripts/train_pretrained.py")
+            f"model file with --model, or re-create it with {SCRIPTS.get(name, SCRIPTS[None])}")
     return path
 
 
