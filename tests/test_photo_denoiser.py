@@ -159,13 +159,18 @@ def test_auto_choice_is_said_and_a_forced_digit_model_still_warns(tmp_path, auto
     assert r.exit_code == 0, r.output
     lines = [x for x in r.stderr.splitlines() if x.startswith("model for")]
     assert len(lines) == 2 and "mnist-denoiser" in lines[0]
-    assert "tiny.safetensors" in lines[1] and "does not look like a digit" in lines[1]
+    assert "tiny.safetensors" in lines[1] and "not a digit" in lines[1]
     assert Image.open(tmp_path / "o" / "p.denoised.png").mode == "RGB"
     assert Image.open(tmp_path / "o" / "p.denoised.png").size == (160, 120)
     r = run("denoise", tmp_path / "p.png", "--model", "mnist-denoiser", "-o",
             tmp_path / "forced.png", "-q")
     assert r.exit_code == 0 and "does not look like the digits" in r.stderr
     assert "model for" not in r.stderr  # --model chooses: nothing to announce
+    import skimage.data  # a real photo, which the digit model's own check would let pass
+
+    Image.fromarray(skimage.data.camera()[:200, :220]).save(tmp_path / "camera.png")
+    r = run("denoise", tmp_path / "camera.png", "-o", tmp_path / "c.png", "-q")
+    assert r.exit_code == 0 and "tiny.safetensors (auto:" in r.stderr, r.output
 
 
 def write_folder(folder, n=4):

@@ -39,8 +39,8 @@ def command(images, model, output, out_dir, side_by_side, mask, frame, device, q
 
     IMAGES are PNG, JPEG, TIFF or BMP files or folders holding them. Without
     --model each input gets a model, named on stderr: mnist-denoiser for a digit
-    (a 28x28 picture, or one that model recognises), the blind photo-denoiser for
-    anything else. A photo comes back in its own mode and bit depth (8/16-bit grey,
+    (a 28x28 picture, or one of at most 128x128 pixels that model recognises), the
+    blind photo-denoiser for anything else. A photo comes back in its own mode and bit depth (8/16-bit grey,
     RGB, RGBA with the alpha kept; palette images are refused), cleaned tile by
     tile, so any size fits in memory. A digit (dark ink on light paper is
     recognised and kept) is fitted into the 28x28 frame the digit model knows
