@@ -49,7 +49,7 @@ def cli_denoiser(workdir, expect="photo-denoiser"):
     return run
 
 
-def d2(sigmas, colour, seed):
+def d2(sigmas, colour, seed, only=None, protocols=("clipped", "unclipped")):
     from aekit import load_pretrained
     from aekit.evaluation.denoise_images import protocol_d2
 
@@ -61,11 +61,16 @@ def d2(sigmas, colour, seed):
             methods = {"aekit (opponent channels)": den.denoise,
                        "aekit (R, G, B apart)": rgb.denoise,
                        "aekit denoise (PNG)": cli_denoiser(tmp)}
-            return [protocol_d2(methods, sigmas, ("clipped",), colour=True, seed=seed, log=log)]
-        clipped = protocol_d2({"aekit": den.denoise, "aekit denoise (PNG)": cli_denoiser(tmp)},
-                              sigmas, ("clipped",), seed=seed, log=log)
-        unclipped = protocol_d2({"aekit": den.denoise}, sigmas, ("unclipped",), seed=seed, log=log)
-    return [clipped, unclipped]
+            return [protocol_d2(methods, sigmas, ("clipped",), colour=True, seed=seed, log=log,
+                                only=only)]
+        out = []
+        if "clipped" in protocols:
+            out.append(protocol_d2({"aekit": den.denoise, "aekit denoise (PNG)": cli_denoiser(tmp)},
+                                   sigmas, ("clipped",), seed=seed, log=log, only=only))
+        if "unclipped" in protocols:
+            out.append(protocol_d2({"aekit": den.denoise}, sigmas, ("unclipped",), seed=seed,
+                                   log=log, only=only))
+    return out
 
 
 def validation_images():
@@ -103,7 +108,7 @@ def checks(seed):
     return out
 
 
-def user_files(seed, folder="out/photo_files"):
+def user_files(seed, folder="out/photo_files", names=None):
     """`aekit denoise` (auto model) on a colour photo, a 16-bit scan and a 3000x2000 image
     made from held-out images with sigma 25 noise: same size, mode and bit depth, and the
     PSNR before and after (kept in ``folder`` to look at)."""
@@ -124,6 +129,8 @@ def user_files(seed, folder="out/photo_files"):
              "coffee_3000x2000.png": (coffee, 255, "RGB")}
     result = {}
     for name, (clean, top, mode) in cases.items():
+        if names and name not in names:
+            continue
         noisy = np.round(np.clip(clean + rng.standard_normal(clean.shape) * 25 / 255, 0, 1) * top)
         Image.fromarray(noisy.astype(np.uint16 if top > 255 else np.uint8)).save(folder / name)
         start = time.perf_counter()
@@ -138,6 +145,32 @@ def user_files(seed, folder="out/photo_files"):
                         "psnr_noisy": psnr(clean, noisy / top), "psnr_out": psnr(clean, back),
                         "seconds": round(took, 1)}
     return result
+
+
+def quick_checks(seed):
+    """The lighter checks: a clean photo in -> out (camera, astronaut in colour), the
+    model's CPU seconds per megapixel (1000x1000 grey and colour), and `aekit denoise` on
+    a 16-bit scan and a 3000x2000 colour image (same form, PSNR before and after)."""
+    import torch
+
+    from aekit import load_pretrained
+    from aekit.evaluation.denoise_images import held_out_images, psnr
+
+    den = load_pretrained("photo-denoiser", device="cpu")
+    out = {"threads": torch.get_num_threads(), "clean_in_out": {}, "cpu_seconds_per_mp": {}}
+    for name, img in (("camera", held_out_images()["camera"]),
+                      ("astronaut (colour)", held_out_images(colour=True)["astronaut"])):
+        eight = np.round(img * 255) / 255
+        out["clean_in_out"][name] = psnr(eight, np.clip(den.denoise(eight), 0, 1))
+    rng = np.random.default_rng(seed)
+    for name, shape in (("grey", (1000, 1000)), ("colour", (1000, 1000, 3))):
+        a = rng.random(shape).astype(np.float32)
+        start = time.process_time()
+        den.denoise(a)
+        out["cpu_seconds_per_mp"][name] = time.process_time() - start
+    out["load_average"] = __import__("os").getloadavg()
+    out["files"] = user_files(seed, names=("moon_16bit.png", "coffee_3000x2000.png"))
+    return out
 
 
 def speed():
@@ -203,7 +236,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sigma", type=int, action="append")
     ap.add_argument("--colour", action="store_true")
+    ap.add_argument("--image", action="append", help="only this held-out image (repeatable; "
+                    "one process per image gets more of a shared machine)")
+    ap.add_argument("--clipped-only", action="store_true")
     ap.add_argument("--checks", action="store_true")
+    ap.add_argument("--quick-checks", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json")
     ap.add_argument("--picture")
@@ -212,11 +249,12 @@ def main():
     if args.markdown:
         return markdown(args.markdown)
     start = time.time()
-    if args.checks:
-        doc = checks(args.seed)
+    if args.checks or args.quick_checks:
+        doc = checks(args.seed) if args.checks else quick_checks(args.seed)
         print(json.dumps(doc, indent=1))
     else:
-        results = d2(tuple(args.sigma or (15, 25, 50)), args.colour, args.seed)
+        results = d2(tuple(args.sigma or (15, 25, 50)), args.colour, args.seed, args.image,
+                     ("clipped",) if args.clipped_only else ("clipped", "unclipped"))
         for r in results:
             print(r.table())
         doc = [r.to_dict() for r in results]

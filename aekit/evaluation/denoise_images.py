@@ -164,11 +164,13 @@ class D2Result:
 
 
 def protocol_d2(denoisers, sigmas=SIGMAS, protocols=PROTOCOLS, colour=False, seed=0,
-                with_bm3d=True, log=None):
+                with_bm3d=True, log=None, only=None):
     """Run protocol D2: ``denoisers`` (``{name: function(noisy) -> estimate}``, e.g. aekit's
-    model) beside the references, on the same noisy images. Returns a :class:`D2Result`.
+    model) beside the references, on the same noisy images. ``only``: the names of the
+    images to run (each image's noise is the same as in a run of all five). Returns a
+    :class:`D2Result`.
     """
-    images = held_out_images(colour)
+    images = {k: v for k, v in held_out_images(colour).items() if not only or k in only}
     result = D2Result(tuple(images), colour)
     if with_bm3d and not bm3d_available():
         result.skipped.append("BM3D: the bm3d package is not installed (pip install "
@@ -177,7 +179,7 @@ def protocol_d2(denoisers, sigmas=SIGMAS, protocols=PROTOCOLS, colour=False, see
         for sigma in sigmas:
             methods = {**references(sigma, colour, with_bm3d), **denoisers}
             for k, (name, clean) in enumerate(images.items()):
-                noisy = add_noise(clean, sigma, seed * 1000 + sigma * 10 + k,
+                noisy = add_noise(clean, sigma, seed * 1000 + sigma * 10 + HELD_OUT.index(name),
                                   protocol == "clipped")
                 for method, fn in methods.items():
                     start = time.perf_counter()
