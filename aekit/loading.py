@@ -13,10 +13,12 @@ from .anomaly import AnomalyDetector
 from .autoencoder import Autoencoder, DenoisingAutoencoder
 from .errors import ModelFileError
 from .model_file import read_model_file
+from .photo_denoiser import ImageDenoiser
 from .pretrained import resolve
 from .state import trained_as_detector
 
-ESTIMATORS = {c.__name__: c for c in (Autoencoder, DenoisingAutoencoder, AnomalyDetector)}
+ESTIMATORS = {c.__name__: c for c in (Autoencoder, DenoisingAutoencoder, AnomalyDetector,
+                                      ImageDenoiser)}
 
 
 def estimator_from(doc, tensors, path="model", device="auto"):
@@ -33,7 +35,7 @@ def estimator_from(doc, tensors, path="model", device="auto"):
     try:
         est = cls.from_state(doc, tensors, device)
         return AnomalyDetector.from_autoencoder(est) if trained_as_detector(doc) else est
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RuntimeError) as e:
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelFileError(f"{path}: {text}") from None
 
@@ -83,10 +85,13 @@ def describe(model):
 
     path = resolve(model)
     doc, tensors = read_model_file(path)
-    schema = _checked_schema(doc, tensors, path)
     lines = [f"file: {path}", f"estimator: {doc['estimator']}",
              f"format version: {doc.get('format_version')} (written by aekit "
              f"{doc.get('aekit_version')})"]
+    if doc["estimator"] == "ImageDenoiser":  # a photo denoiser describes itself
+        est = estimator_from(doc, tensors, path, device="cpu")
+        return "\n".join(lines + est.describe(doc))
+    schema = _checked_schema(doc, tensors, path)
     for cfg in doc.get("networks") or []:
         lines.append("architecture: " + ModelConfig.from_dict(cfg).layers_text()
                      + f" (objective {cfg.get('objective') or 'reconstruction'}, "

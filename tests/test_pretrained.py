@@ -10,7 +10,8 @@ from aekit.pretrained import MODELS, path_of
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_bundled_models_load(name):
     est = aekit.load_pretrained(name, device="cpu")
-    assert est.n_features_in_ == 784
+    if name != "photo-denoiser":  # the digit models read 28x28 images; photos: test_photo_denoiser
+        assert est.n_features_in_ == 784
     assert path_of(name).stat().st_size < 4_000_000  # float16 weights (the total: below)
 
 

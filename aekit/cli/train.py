@@ -49,6 +49,16 @@ option = functools.partial(param_option, kinds=KINDS)
 @option("--patience", type=click.IntRange(min=0))
 @option("--lr-patience", type=click.IntRange(min=0))
 @option("--trim", type=click.FloatRange(0, 0.5, max_open=True))
+@click.option("--images", type=click.Path(exists=True, file_okay=False),
+              help="Train a blind photo denoiser on the images under this folder (PNG, JPEG, "
+                   "TIFF, BMP; recursively) instead: see below.")
+@click.option("--validation-images", type=click.Path(exists=True, file_okay=False),
+              help="With --images: validate on this folder's images [default: a share of "
+                   "--images' files, --validation-fraction, 0.1].")
+@click.option("--patch-size", type=click.IntRange(8, 512),
+              help="With --images: side of the training patches, pixels. [default: 48]")
+@click.option("--patches", type=click.IntRange(min=1),
+              help="With --images: training patches drawn from the images. [default: 8000]")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed: the same seed on the same machine gives the same model.")
 @click.option("--device", default=None,
@@ -72,6 +82,7 @@ def command(**opts):
       aekit train --noise gaussian:0.5 --arch conv --epochs 15 -o conv.safetensors
       aekit train --digits 3 -o three.safetensors        # for `aekit detect`
       aekit train --data samples/transactions.csv --label-column is_fraud -o tx.safetensors
+      aekit train --images photos/ --noise gaussian:0-0.2 -o photos.safetensors
 
     Without --noise it trains a plain autoencoder (features, reconstruction); with
     --noise, a denoising one (a larger network by default); with --data (a table)
@@ -80,6 +91,12 @@ def command(**opts):
     data as AnomalyDetector() chooses them (their defaults below say how: the
     objective, the network's size and, for a masked model, --trim), and a note
     says what was chosen.
+    With --images DIR it trains a blind denoiser of photos and scans (the
+    network of the bundled photo-denoiser) on random patches of the images,
+    with --noise gaussian:0-0.22 by default (sigma drawn from 0 to 56 of 255 per
+    patch; gaussian:0.1 is sigma 25.5 of 255), and prints the validation PSNR of
+    the noisy input, the model and a classical wavelet denoiser at sigma 15, 25
+    and 50.
     Progress (epoch, training and validation loss) goes to stderr; the last line
     says how the model did at what it was trained for (on MNIST's test images:
     the reconstruction error beside PCA's, or for a denoiser the PSNR on noisy
@@ -88,6 +105,13 @@ def command(**opts):
     --nproc_per_node N -m aekit train ...`, it trains data-parallel (DDP).
     """
     out = Path(opts["output"])
+    from .train_images import is_image_checkpoint
+
+    if opts["images"] or (opts["resume"] and is_image_checkpoint(opts["resume"])):
+        return _train_images(opts, out)  # issue 25: a photo denoiser
+    for o in ("validation_images", "patch_size", "patches"):
+        if opts[o] is not None:
+            raise click.UsageError(f"--{o.replace('_', '-')} applies to --images")
     check_output_path(out, opts["data_path"], opts["resume"])
     ckpt = Path(opts["checkpoint"]) if opts["checkpoint"] else _default_checkpoint(out)
     if opts["resume"] and not opts["checkpoint"]:
@@ -114,6 +138,26 @@ def command(**opts):
             raise click.UsageError(f"--resume continues with the checkpoint's own data and "
                                    f"settings; drop {', '.join(given)}")
     from .train_run import run
+
+    run(opts, out, ckpt)
+
+
+def _train_images(opts, out):
+    ckpt = Path(opts["checkpoint"]) if opts["checkpoint"] else _default_checkpoint(out)
+    if opts["resume"] and not opts["checkpoint"]:
+        ckpt = Path(opts["resume"])
+    check_output_path(out, opts["images"], opts["resume"])
+    check_output_path(ckpt, opts["images"])
+    if ckpt.resolve() == out.resolve():
+        raise click.UsageError("--checkpoint and --output must be different files")
+    if opts["resume"]:
+        given = [p.opts[0] for p in click.get_current_context().command.params
+                 if p.name not in RESUME_OPTIONS and click.get_current_context()
+                 .get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"--resume continues with the checkpoint's own images and "
+                                   f"settings; drop {', '.join(given)}")
+    from .train_images import run
 
     run(opts, out, ckpt)
 
