@@ -269,3 +269,24 @@ def test_inputs_unlike_digits_get_a_warning_per_file(tmp_path, test_digits):
     assert "photo.png does not look like the digits this model knows" in warnings[0]
     assert "strip.png" in warnings[1] and digit.name not in r.stderr
     assert len(list((tmp_path / "out").iterdir())) == 3  # the results are still written
+
+
+def test_what_a_digit_model_leaves_out_is_said_and_several_frames_refused(tmp_path, dae_path,
+                                                                          test_digits):
+    """Never drop content silently: colour and transparency reduced for a digit model are
+    said on stderr; a file of several frames is refused in one line, nothing written."""
+    digit = (test_digits[0].reshape(28, 28) * 255).astype(np.uint8)
+    rgba = np.dstack([digit, digit, 255 - digit, np.full_like(digit, 200)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    r = run("denoise", str(tmp_path / "rgba.png"), "--model", str(dae_path), "-o",
+            str(tmp_path / "out.png"))
+    assert r.exit_code == 0, r.output
+    notes = [line for line in r.stderr.splitlines() if line.startswith("note:")]
+    assert any("colour was reduced to grey" in n for n in notes)
+    assert any("transparency was flattened" in n for n in notes)
+    frames = [Image.fromarray(np.roll(digit, k, axis=1)) for k in range(3)]
+    frames[0].save(tmp_path / "three.gif", save_all=True, append_images=frames[1:])
+    r = run("denoise", str(tmp_path / "three.gif"), "--model", str(dae_path), "-o",
+            str(tmp_path / "three.png"))
+    assert r.exit_code == 1 and "holds 3 frames or pages" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "three.png").exists()

@@ -115,9 +115,10 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
     from ..images import read_image, read_mask, write_png
 
     # Read (and so check) every input before writing anything; keep what fits in memory.
-    pictures, kept = [], 0
+    pictures, kept, notes = [], 0, []
     for s in sources:
-        p = read_image(s)
+        notes.append([])
+        p = read_image(s, notes=notes[-1])
         kept += p.size
         pictures.append(p if kept <= KEEP_PIXELS or str(s) == "-" else None)
     masks = [read_mask(mask_path, pictures[0].shape)] if mask_path else None
@@ -128,6 +129,9 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
                                        lambda i: read_image(sources[i]), device)
     photo_pixels = check_photos(sources, kinds, mask_path)
     digits = [i for i, kind in enumerate(kinds) if kind == "digit"]
+    for i in digits:  # the digit model reads one grey picture: say what that left out
+        for line in notes[i]:
+            click.echo(f"note: {line}", err=True)
     for t in {Path(t).parent for t in targets if t != "-"}:  # --out-dir, made once all is read
         t.mkdir(parents=True, exist_ok=True)
     bar = None
