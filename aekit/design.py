@@ -213,6 +213,22 @@ def _check_data_fits(p, n_samples, width):
             "the network can learn to copy its input", params=("code_size",)), stacklevel=4)
 
 
+def check_combination(params):
+    """Refuse parameters that cannot go together whatever the data (checked before any
+    data is read, and again when a network is configured).
+
+    Raises
+    ------
+    aekit.errors.ParameterError
+        A masked objective with input noise or a convolutional network.
+    """
+    if params.get("objective") == "masked" and (params.get("noise")
+                                                or params.get("arch", "dense") != "dense"):
+        raise ParameterError("{objective:masked} hides features itself and needs a dense "
+                             "network without input noise: give {noise:None} and "
+                             "{arch:dense}", params=("objective", "noise", "arch"))
+
+
 def network_config(params, n_features, objective, scaling):
     """The :class:`~aekit.nn.config.ModelConfig` of checked parameters (sizes resolved),
     for data of ``n_features`` network features and this scaling.
@@ -226,10 +242,7 @@ def network_config(params, n_features, objective, scaling):
 
     masked = objective == "masked"
     arch = params.get("arch", "dense")
-    if masked and (params.get("noise") or arch != "dense"):
-        raise ParameterError("{objective:masked} hides features itself and needs a dense "
-                             "network without input noise: give {noise:None} and "
-                             "{arch:dense}", params=("objective", "noise", "arch"))
+    check_combination({**params, "objective": objective})
     output = MIXTURE if masked else "sigmoid" if scaling == "unit" else "linear"
     return ModelConfig(
         n_features=n_features, code_size=params["code_size"], hidden=params["hidden"],

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import Checkpointer
 from .errors import DataError, ModelFileError
 from .photo_denoiser import ESTIMATOR, ImageDenoiser
 
@@ -113,25 +114,6 @@ def report_table(rows):
     return lines
 
 
-class ImageCheckpointer:
-    """A ``fit`` callback writing a resumable checkpoint after every epoch (atomically)."""
-
-    def __init__(self, denoiser, path, data):
-        self.denoiser, self.path, self.data = denoiser, path, data
-
-    def __call__(self, trainer, report):
-        from .model_file import write_model_file
-
-        doc, tensors = self.denoiser.get_state(
-            net=trainer.net, summary={"epochs": trainer.epoch, "partial": True},
-            history=trainer.history)
-        state_tensors, meta = trainer.state_dict()
-        doc["training_state"] = meta
-        doc["data"] = self.data
-        tensors.update({f"train.{k}": v.numpy() for k, v in state_tensors.items()})
-        write_model_file(self.path, doc, tensors)
-
-
 def read_image_checkpoint(path):
     """``(params, data, resume)`` of an image denoiser's checkpoint.
 
@@ -189,7 +171,7 @@ def train_on_images(folder, params, output, checkpoint, validation_fraction=0.1,
     data = {"folder": str(folder), "validation_folder": validation_folder and
             str(validation_folder), "validation_fraction": validation_fraction,
             "train_files": [str(p) for p in train_paths]}
-    den.fit(train_images, val_images or None, callback=ImageCheckpointer(den, checkpoint, data),
+    den.fit(train_images, val_images or None, callback=Checkpointer(den, checkpoint, data),
             resume=state, verbose=verbose)
     rows = validation_report(den, val_images) if val_images else []
     den.save(output, evaluation={"validation": rows} if rows else None)

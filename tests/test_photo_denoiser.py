@@ -187,25 +187,25 @@ TRAIN = ["--channels", 4, "--patches", 24, "--patch-size", 16, "--batch-size", 8
 
 def test_train_images_interrupted_resumes_to_the_same_model(tmp_path, monkeypatch):
     from aekit import load
-    from aekit.image_training import ImageCheckpointer
+    from aekit.checkpoint import Checkpointer
 
     images = write_folder(tmp_path / "imgs")
     r = run("train", "--images", images, *TRAIN, "--epochs", 2, "-o", tmp_path / "full.safetensors")
     assert r.exit_code == 0, r.output
     assert "validation PSNR" in r.output and "wavelet" in r.output
 
-    write = ImageCheckpointer.__call__
+    write = Checkpointer.__call__
 
     def interrupt_after_first(self, trainer, report):
         write(self, trainer, report)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ImageCheckpointer, "__call__", interrupt_after_first)
+    monkeypatch.setattr(Checkpointer, "__call__", interrupt_after_first)
     out, ckpt = tmp_path / "cut.safetensors", tmp_path / "cut.ckpt.safetensors"
     r = run("train", "--images", images, *TRAIN, "--epochs", 2, "-o", out)
     assert r.exit_code == 130 and "Continue with: aekit train --resume" in r.output
     assert ckpt.exists() and not out.exists()
-    monkeypatch.setattr(ImageCheckpointer, "__call__", write)
+    monkeypatch.setattr(Checkpointer, "__call__", write)
     r = run("train", "--resume", ckpt, "-o", out, "-q")
     assert r.exit_code == 0, r.output
     a, b = load(tmp_path / "full.safetensors"), load(out)

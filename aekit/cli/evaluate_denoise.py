@@ -4,7 +4,7 @@ import click
 
 from .options import (
     IMAGE_SUFFIXES, check_output_kind, check_output_path, data_dir_option, device_option,
-    model_option, write_json)
+    model_option, show_results)
 
 NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 
@@ -75,11 +75,5 @@ def command(model, baselines_only, data_dir, noises, seed, limit, train_limit, p
         click.echo("note: --limit/--train-limit make this a quick check, not protocol D", err=True)
     result = protocol_d(est, X, X_test, noises=noises or NOISES, seed=seed,
                         log=lambda line: click.echo(line, err=True))
-    click.echo(result.table())
-    click.echo(REFERENCES)
-    draw(result, picture)
-    click.echo(f"wrote {picture}", err=True)
-    if json_out:
-        doc = result.to_dict()
-        doc["model"] = str(model) if model else (None if baselines_only else "bundled")
-        write_json(json_out, doc)
+    show_results(result, REFERENCES, draw, picture, json_out,
+                 str(model) if model else (None if baselines_only else "bundled"))

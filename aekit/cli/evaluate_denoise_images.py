@@ -2,7 +2,7 @@
 
 import click
 
-from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path, write_json
+from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path, show_results
 
 
 def run(model, device, sigmas, colour, unclipped, picture, json_out, seed, baselines_only=False):
@@ -23,12 +23,6 @@ def run(model, device, sigmas, colour, unclipped, picture, json_out, seed, basel
     protocols = PROTOCOLS if unclipped else ("clipped",)
     result = protocol_d2({"aekit": est.denoise} if est else {}, sigmas=sigmas, protocols=protocols,
                          colour=colour, seed=seed, log=lambda line: click.echo(line, err=True))
-    click.echo(result.table())
-    click.echo(REFERENCES)
-    draw(result, picture)
-    click.echo(f"wrote {picture}", err=True)
-    if json_out:
-        doc = result.to_dict()
-        doc["model"] = None if baselines_only else str(model or PHOTO_MODEL)
-        write_json(json_out, doc)
+    show_results(result, REFERENCES, draw, picture, json_out,
+                 None if baselines_only else str(model or PHOTO_MODEL))
     return result

@@ -247,3 +247,28 @@ def write_json(path, doc):
     with atomic_open(path) as f:
         json.dump(doc, f, indent=1)
     click.echo(f"wrote {path}", err=True)
+
+
+def show_results(result, references, draw, picture, json_out, model):
+    """An evaluation's end: its table and references on stdout, ``draw(result, picture)``,
+    and with ``json_out`` the result's ``to_dict()`` with ``"model"`` set to ``model``."""
+    click.echo(result.table())
+    click.echo(references)
+    draw(result, picture)
+    click.echo(f"wrote {picture}", err=True)
+    if json_out:
+        doc = result.to_dict()
+        doc["model"] = model
+        write_json(json_out, doc)
+
+
+def exit_interrupted(checkpoint, out):
+    """Ctrl-C during training: say which checkpoint was kept and how to continue; exit 130."""
+    import sys
+
+    where = f"the checkpoint {checkpoint}" if checkpoint.exists() else \
+        "no checkpoint (interrupted in the first epoch)"
+    click.echo(f"\nInterrupted; kept {where}.", err=True)
+    if checkpoint.exists():
+        click.echo(f"Continue with: aekit train --resume {checkpoint} -o {out}", err=True)
+    sys.exit(130)

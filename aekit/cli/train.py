@@ -112,13 +112,7 @@ def command(**opts):
     for o in ("validation_images", "patch_size", "patches"):
         if opts[o] is not None:
             raise click.UsageError(f"--{o.replace('_', '-')} applies to --images")
-    check_output_path(out, opts["data_path"], opts["resume"])
-    ckpt = Path(opts["checkpoint"]) if opts["checkpoint"] else _default_checkpoint(out)
-    if opts["resume"] and not opts["checkpoint"]:
-        ckpt = Path(opts["resume"])
-    check_output_path(ckpt, opts["data_path"])
-    if ckpt.resolve() == out.resolve():
-        raise click.UsageError("--checkpoint and --output must be different files")
+    ckpt = _checked_outputs(opts, out, opts["data_path"], "data")
     if opts["arch"] == "conv" and opts["hidden"]:
         raise click.UsageError("--hidden sizes the dense layers; with --arch conv use --channels")
     if opts["arch"] != "conv" and opts["channels"]:
@@ -130,33 +124,33 @@ def command(**opts):
     if table_only and not opts["data_path"] and not opts["resume"]:
         raise click.UsageError(f"--{table_only[0].replace('_', '-').rstrip('s')} applies to "
                                "--data tables, not to MNIST")
-    if opts["resume"]:
-        given = [p.opts[0] for p in click.get_current_context().command.params
-                 if p.name not in RESUME_OPTIONS and click.get_current_context()
-                 .get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
-        if given:
-            raise click.UsageError(f"--resume continues with the checkpoint's own data and "
-                                   f"settings; drop {', '.join(given)}")
     from .train_run import run
 
     run(opts, out, ckpt)
 
 
-def _train_images(opts, out):
+def _checked_outputs(opts, out, inputs, what):
+    """The checkpoint path, once the output and checkpoint are checked against ``inputs``
+    and, on --resume, no setting but those a resumed run may change was given."""
     ckpt = Path(opts["checkpoint"]) if opts["checkpoint"] else _default_checkpoint(out)
     if opts["resume"] and not opts["checkpoint"]:
         ckpt = Path(opts["resume"])
-    check_output_path(out, opts["images"], opts["resume"])
-    check_output_path(ckpt, opts["images"])
+    check_output_path(out, inputs, opts["resume"])
+    check_output_path(ckpt, inputs)
     if ckpt.resolve() == out.resolve():
         raise click.UsageError("--checkpoint and --output must be different files")
     if opts["resume"]:
-        given = [p.opts[0] for p in click.get_current_context().command.params
-                 if p.name not in RESUME_OPTIONS and click.get_current_context()
-                 .get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
+        context = click.get_current_context()
+        given = [p.opts[0] for p in context.command.params if p.name not in RESUME_OPTIONS
+                 and context.get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
         if given:
-            raise click.UsageError(f"--resume continues with the checkpoint's own images and "
+            raise click.UsageError(f"--resume continues with the checkpoint's own {what} and "
                                    f"settings; drop {', '.join(given)}")
+    return ckpt
+
+
+def _train_images(opts, out):
+    ckpt = _checked_outputs(opts, out, opts["images"], "images")
     from .train_images import run
 
     run(opts, out, ckpt)

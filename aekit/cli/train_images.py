@@ -5,9 +5,9 @@ that command only hands over here when --images is given or the checkpoint to re
 is an image denoiser's.
 """
 
-import sys
-
 import click
+
+from .options import exit_interrupted
 
 # `aekit train` options that mean something with --images (the rest are refused)
 IMAGE_OPTIONS = {"images", "validation_images", "patch_size", "patches", "noise", "channels",
@@ -76,12 +76,7 @@ def run(opts, out, ckpt):
             resume=opts["resume"], verbose=not opts["quiet"],
             log=lambda line: click.echo(line, err=True))
     except KeyboardInterrupt:
-        where = f"the checkpoint {ckpt}" if ckpt.exists() else \
-            "no checkpoint (interrupted in the first epoch)"
-        click.echo(f"\nInterrupted; kept {where}.", err=True)
-        if ckpt.exists():
-            click.echo(f"Continue with: aekit train --resume {ckpt} -o {out}", err=True)
-        sys.exit(130)
+        exit_interrupted(ckpt, out)
     s = den.summary_
     click.echo(f"saved {out} ({s['epochs']} epochs, {s['seconds']:.0f} s, "
                f"{sum(p.numel() for p in den.net_.parameters()):,} parameters)", err=True)

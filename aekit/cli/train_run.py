@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from .options import exit_interrupted
+
 # the options that are estimator parameters (their defaults are the estimator's own)
 PARAMS = ("code_size", "hidden", "arch", "channels", "noise", "epochs", "batch_size", "lr",
           "lr_schedule", "optimizer", "momentum", "weight_decay", "dropout", "batch_norm",
@@ -31,13 +33,9 @@ def run(opts, out, ckpt):
                              on_note=lambda line: click.echo(f"note: {line}", err=True),
                              on_plan=_say_plan)
     except KeyboardInterrupt:
-        if rank == 0:
-            where = f"the checkpoint {ckpt}" if ckpt.exists() else \
-                "no checkpoint (interrupted in the first epoch)"
-            click.echo(f"\nInterrupted; kept {where}.", err=True)
-            if ckpt.exists():
-                click.echo(f"Continue with: aekit train --resume {ckpt} -o {out}", err=True)
-        sys.exit(130)
+        if rank != 0:
+            sys.exit(130)
+        exit_interrupted(ckpt, out)
     except TrainingError as e:
         from .options import flag_wording
 
@@ -71,9 +69,11 @@ def _say_plan(plan, X):
 
 
 def _fresh(opts):
+    from ..design import check_combination
     from ..training_data import TrainingData
     from .options import table_kwargs
 
+    check_combination({k: opts.get(k) for k in PARAMS})  # before any data is read
     if opts["data_path"]:
         table = table_kwargs(opts)
         data = TrainingData("table", path=str(opts["data_path"]), limit=opts["limit"],
