@@ -63,6 +63,22 @@ def test_score_is_minus_mean_squared_reconstruction_error(digits, fitted):
     assert fitted.score(X) > barely.score(X)
 
 
+
+def test_score_weighs_every_column_alike_whatever_its_units(rng):
+    """Issue 23, item 5: on a table the score is measured in the model's scaled space, so a
+    column in units 10,000 times larger neither dominates nor changes it."""
+    X = rng.normal(size=(300, 6)).astype(np.float64)
+    X[:, 1] += 0.5 * X[:, 0]
+    wide = X.copy()
+    wide[:, 2] *= 1e4  # one column in other units (metres -> 0.1 mm)
+    params = dict(code_size=2, hidden=(16,), epochs=3, batch_size=32, random_state=0,
+                  noise=None, validation_fraction=0.0)
+    a, b = Autoencoder(**params).fit(X), Autoencoder(**params).fit(wide)
+    assert a.score(X) == pytest.approx(b.score(wide), rel=1e-3)
+    assert -3.0 < b.score(wide) < 0  # standard deviations squared, not (0.1 mm) squared
+    per_column = b.reconstruction_errors(wide).mean(axis=0)  # (6,), scaled units
+    assert per_column[2] < 10 * np.median(per_column)
+
 def test_clone_keeps_params_and_drops_the_fit(fitted):
     c = clone(fitted)
     assert c.get_params() == fitted.get_params()
