@@ -290,3 +290,19 @@ def test_what_a_digit_model_leaves_out_is_said_and_several_frames_refused(tmp_pa
             str(tmp_path / "three.png"))
     assert r.exit_code == 1 and "holds 3 frames or pages" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "three.png").exists()
+
+
+def test_a_warned_28x28_input_is_told_to_try_frame_always(tmp_path, test_digits):
+    """Issue 23, item 3: a 28x28 picture is taken as an MNIST frame as it is; when it is
+    warned of, the line (given under -q too) suggests --frame always, which re-frames a
+    digit that fills its frame. Larger pictures are re-framed anyway: no such hint."""
+    rng = np.random.RandomState(1)
+    write_png(rng.rand(28, 28), tmp_path / "noise28.png")
+    write_png(rng.rand(90, 120), tmp_path / "noise_big.png")
+    r = run("denoise", tmp_path / "noise28.png", tmp_path / "noise_big.png", "--out-dir",
+            tmp_path / "out", "--model", "mnist-denoiser", "-q")
+    assert r.exit_code == 0, r.output
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2, r.stderr
+    assert "noise28.png" in warnings[0] and "try --frame always" in warnings[0]
+    assert "noise_big.png" in warnings[1] and "--frame" not in warnings[1]

@@ -154,10 +154,18 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
                 click.echo(f"warning: {sources[i]} does not look like the digits this model "
                            f"knows (its cleaned version is reconstructed {unfamiliar[j]:.1f}x "
                            f"worse than {UNFAMILIAR_PERCENTILE:g}% of the training images): "
-                           "the result may be meaningless", err=True)
+                           f"the result may be meaningless{_hint(pic, frame)}", err=True)
         if bar:
             bar.update(len(batch))
     if bar:
         bar.close()
     if photo_pixels:
         denoise_photos(photo_model, sources, targets, photo_pixels, side_by_side, quiet)
+
+
+def _hint(picture, frame):
+    """What to try for a 28x28 input taken as an MNIST frame as it is (--frame auto): a
+    digit that fills its frame needs re-framing to MNIST's 20x20 box."""
+    if frame == "auto" and picture.shape == (28, 28):
+        return "; if it is a digit that fills its 28x28 frame, try --frame always"
+    return ""
