@@ -58,6 +58,12 @@ def table_files(folder):
     return files
 
 
+def halves(tables):
+    """Protocol T's halves of ``tables`` (names in ADBench's numbering, as
+    :func:`table_files` orders them): ``{"A": 1st, 3rd, 5th..., "B": 2nd, 4th, ...}``."""
+    return {"A": list(tables[0::2]), "B": list(tables[1::2])}
+
+
 def split(path):
     """``(X_train, X_test, y_test)`` of one table, as protocol T cuts and splits it."""
     from sklearn.model_selection import train_test_split
@@ -83,6 +89,14 @@ class TablesResult:
 
     def mean(self, what, method):
         return float(np.mean(getattr(self, what)[method]))
+
+    def subset(self, names):
+        """The result on the tables ``names`` only (in this result's order)."""
+        idx = [i for i, t in enumerate(self.tables) if t in set(names)]
+        pick = {what: {m: [getattr(self, what)[m][i] for i in idx] for m in self.methods}
+                for what in ("auroc", "ap", "seconds")}
+        return TablesResult([self.tables[i] for i in idx], list(self.methods), **pick,
+                            shapes=[self.shapes[i] for i in idx])
 
     def ranks(self):
         """method -> rank per table by AUROC (1 = best; ties share the mean rank)."""
