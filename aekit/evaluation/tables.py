@@ -164,30 +164,43 @@ def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", dete
     with ``fit`` and ``score_samples``); ``progress(table, method, auroc, seconds)`` is
     called after each fit.
     """
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     files = table_files(folder)
     if tables:
         files = [f for f in files if f.stem in set(tables) or f.name in set(tables)]
-    res = TablesResult([f.stem for f in files], list(methods))
+    res = TablesResult([], list(methods))
     for m in methods:
         res.auroc[m], res.ap[m], res.seconds[m] = [], [], []
+
+    def make(m):
+        return (detectors[m](seed) if detectors and m in detectors
+                else make_detector(m, seed, device))
+
     for f in files:
-        X_train, X_test, y_test = split(f)
-        res.shapes.append((len(X_train) + len(X_test), X_train.shape[1],
-                           round(100.0 * float(np.mean(y_test)), 2)))
-        for m in methods:
-            det = (detectors[m](seed) if detectors and m in detectors
-                   else make_detector(m, seed, device))
-            start = time.perf_counter()
-            det.fit(X_train)
-            score = -det.score_samples(X_test)
-            seconds = time.perf_counter() - start
-            res.auroc[m].append(100.0 * float(roc_auc_score(y_test, score)))
-            res.ap[m].append(100.0 * float(average_precision_score(y_test, score)))
-            res.seconds[m].append(seconds)
-            if progress is not None:
-                progress(f.stem, m, res.auroc[m][-1], seconds)
+        score_split(res, f.stem, *split(f), make, progress)
+    return res
+
+
+def score_split(res, name, X_train, X_test, y_test, make, progress=None):
+    """Fit each method of ``res`` (a :class:`TablesResult`, extended in place) on
+    ``X_train`` (labels unused) and score ``X_test`` against ``y_test`` (1 = anomaly):
+    the table ``name``'s AUROC, AP and fit + score seconds. ``make(method)`` gives an
+    unfitted detector (``score_samples``: higher = more normal)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    res.tables.append(name)
+    res.shapes.append((len(X_train) + len(X_test), X_train.shape[1],
+                       round(100.0 * float(np.mean(y_test)), 2)))
+    for m in res.methods:
+        det = make(m)
+        start = time.perf_counter()
+        det.fit(X_train)
+        score = -det.score_samples(X_test)
+        seconds = time.perf_counter() - start
+        res.auroc.setdefault(m, []).append(100.0 * float(roc_auc_score(y_test, score)))
+        res.ap.setdefault(m, []).append(100.0 * float(average_precision_score(y_test, score)))
+        res.seconds.setdefault(m, []).append(seconds)
+        if progress is not None:
+            progress(name, m, res.auroc[m][-1], seconds)
     return res
 
 
