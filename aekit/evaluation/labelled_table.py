@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, literal
+from . import tables
 from .tables import MAX_ROWS, METHODS, SUBSAMPLE_SEED, TEST_SIZE, TablesResult, score_split
 
 MIN_PER_CLASS = 4  # rows of each class: a stratified 30% then holds at least one of each
@@ -49,16 +50,11 @@ class EncodedIsolationForest:
 
 def make_detector(method, seed=0, device="auto"):
     """An unfitted detector of ``method`` (:data:`aekit.evaluation.tables.METHODS`) that
-    takes a table's rows as read (a DataFrame with text columns, or numbers)."""
-    from ..anomaly import AnomalyDetector
-
-    if method == "aekit":
-        return AnomalyDetector(random_state=seed, device=device)
-    if method == "pca":
-        return AnomalyDetector(method="pca", random_state=seed)
+    takes a table's rows as read (a DataFrame with text columns, or numbers): protocol T's
+    own, but IsolationForest on the encoded columns (:class:`EncodedIsolationForest`)."""
     if method == "iforest":
         return EncodedIsolationForest(random_state=seed)
-    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return tables.make_detector(method, seed, device)
 
 
 def _kept_fields(name, value=None):
