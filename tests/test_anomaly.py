@@ -236,3 +236,103 @@ def test_contamination_auto_flags_far_out_rows_without_a_share(rng):
     assert auto == det.threshold_ and "auto" in how
     with pytest.raises(ValueError, match="contamination"):
         AnomalyDetector(contamination="sometimes").fit(X)
+
+
+def _labelled_csv(path, n=120, anomalies=10, labels=("0", "1"), seed=0):
+    """A small table of two factors, a text column and a label column ``y``; the
+    anomalies lie off the normal rows' plane."""
+    import pandas as pd
+
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 2)) @ rng.normal(size=(2, 4)) + 0.05 * rng.normal(size=(n, 4))
+    X[:anomalies] = 3 * rng.normal(size=(anomalies, 4))
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    df["shop"] = rng.choice(["north", "south"], n)
+    df["y"] = [labels[1]] * anomalies + [labels[0]] * (n - anomalies)
+    df.to_csv(path, index=False)
+    return df
+
+
+def test_evaluate_tables_measures_a_labelled_csv_beside_iforest_and_pca(tmp_path):
+    """`aekit evaluate tables my.csv --label-column y`: the stratified 70/30 split of the
+    labelled rows (text columns read, rows without a label left out), protocol T's report."""
+    import json
+
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    df = _labelled_csv(tmp_path / "my.csv")
+    df.loc[100:104, "y"] = ""
+    df.to_csv(tmp_path / "my.csv", index=False)
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path / "my.csv"), "--label-column",
+                                 "y", "--json", str(tmp_path / "t.json"), "--plot",
+                                 str(tmp_path / "t.png")])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "t.json").read_text())
+    assert doc["tables"] == ["my"] and list(doc["mean_auroc"]) == ["aekit", "pca", "iforest"]
+    # 115 labelled rows of 5 features, 10 anomalies: 3 of them in the 30% test part
+    assert doc["shapes"] == [[115, 5, round(100 * 3 / 35, 2)]]
+    assert all(v[0] > 80 for v in doc["auroc"].values())
+    assert "5 rows without a label left out" in r.output and "| **mean** |" in r.output
+    assert sum(doc["wins"].values()) >= 1 and (tmp_path / "t.png").stat().st_size > 1000
+
+
+def test_evaluate_tables_on_a_parquet_file_with_named_normal_labels_and_its_seed(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    df = _labelled_csv(tmp_path / "t.csv", n=200, labels=("ok", "fraud"))
+    df.to_parquet(tmp_path / "t.parquet")
+    runs = []
+    for seed in (0, 0, 1):
+        r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path / "t.parquet"),
+                                     "--label-column", "y", "--normal-label", "ok", "--methods",
+                                     "pca,iforest", "--seed", str(seed), "--json",
+                                     str(tmp_path / "t.json"), "--plot", str(tmp_path / "t.png")])
+        assert r.exit_code == 0, r.output
+        runs.append(json.loads((tmp_path / "t.json").read_text())["auroc"])
+    assert runs[0] == runs[1] and runs[0] != runs[2]  # the split follows --seed
+    assert runs[0]["iforest"][0] > 80
+
+
+@pytest.mark.parametrize("labels, extra, message", [
+    (("0", "1"), [], "label column (--label-column)"),
+    (("0", "1"), ["--label-column", "nope"], "label column 'nope' not found"),
+    (("ok", "fraud"), ["--label-column", "y"], "not 0/1: name the normal value(s) with "
+                                                "--normal-label"),
+    (("0", "0"), ["--label-column", "y"], "one class only"),
+    (("0", "1"), ["--label-column", "y", "--normal-label", "7"], "no row has the normal label 7"),
+    (("0", "1"), ["--label-column", "y", "--tables", "x"], "--tables is for a FOLDER"),
+])
+def test_evaluate_tables_refuses_bad_labelled_tables_in_one_line(tmp_path, labels, extra,
+                                                                  message):
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    _labelled_csv(tmp_path / "my.csv", labels=labels)
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path / "my.csv"), "--methods",
+                                 "iforest", "--plot", str(tmp_path / "t.png"), *extra])
+    assert r.exit_code != 0 and message in r.output, r.output
+    assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert not (tmp_path / "t.png").exists()
+
+
+def test_evaluate_tables_needs_a_few_rows_of_each_class_and_no_label_flags_for_npz(tmp_path):
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    _labelled_csv(tmp_path / "my.csv", anomalies=3)
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path / "my.csv"),
+                                 "--label-column", "y", "--plot", str(tmp_path / "t.png")])
+    assert r.exit_code == 1 and "too few labelled rows for a stratified 70/30 split: 3 " \
+        "anomalies; need at least 4 of each" in r.output
+    np.savez(tmp_path / "1_t.npz", X=np.zeros((10, 2)), y=np.r_[np.zeros(8), np.ones(2)])
+    (tmp_path / "my.csv").unlink()
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path), "--label-column", "y"])
+    assert r.exit_code == 2 and "--label-column is for a labelled TABLE" in r.output

@@ -4,26 +4,35 @@ import os
 
 import click
 
-from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path, device_option, write_json
+from .options import (
+    IMAGE_SUFFIXES, check_output_kind, check_output_path, device_option, flag_of, table_options,
+    write_json)
 
 METHODS = ("aekit", "pca", "iforest")
 
 
 @click.command()
-@click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False))
+@click.argument("source", metavar="[FOLDER | TABLE]", required=False,
+                type=click.Path(exists=True))
 @click.option("--methods", default=",".join(METHODS), show_default=True,
               help="Comma-separated: aekit (AnomalyDetector() defaults), pca "
               "(AnomalyDetector(method='pca')), iforest (scikit-learn's IsolationForest).")
-@click.option("--tables", help="Only these tables (comma-separated file stems, e.g. 38_thyroid).")
+@click.option("--tables", help="Only these tables of FOLDER (comma-separated file stems, e.g. "
+              "38_thyroid).")
+@table_options
+@click.option("--normal-label", "normal_labels", multiple=True,
+              help="TABLE: label value(s) of normal rows, every other value an anomaly "
+              "(repeatable) [default: a 0/1 label, 1 = anomaly; true/false; anomaly/normal].")
 @click.option("--plot", type=click.Path(dir_okay=False), default="tables_auroc.png",
               show_default=True, help="PNG: every table's AUROC per method.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False),
               help="Also write the figures (AUROC, AP, ranks, times per table) as JSON.")
 @click.option("--seed", type=int, default=0, show_default=True, help="random_state of the "
-              "detectors.")
+              "detectors; for a TABLE also the seed of its 70/30 split.")
 @device_option
-def command(folder, methods, tables, plot, json_out, seed, device):
-    """Protocol T: anomaly detection on real tables (ADBench's classical tables).
+def command(source, methods, tables, normal_labels, plot, json_out, seed, device, **table):
+    """Protocol T: anomaly detection on real tables (ADBench's classical tables), or on
+    your own labelled TABLE.
 
     FOLDER holds `.npz` tables with `X` and `y` (1 = anomaly) [default: $AEKIT_TABLES].
     Each table over 50,000 rows is cut to 50,000 (stratified), split 70/30 (stratified,
@@ -31,32 +40,75 @@ def command(folder, methods, tables, plot, json_out, seed, device):
     scores the 30%. Prints AUROC and average precision per table, the means, each
     method's mean rank and wins, and the times; draws every table's AUROC.
 
+    TABLE is a CSV or Parquet file with a label column (--label-column), read as `aekit
+    train --data` reads it (text columns one-hot encoded for every method); rows without
+    a label are left out. It is measured the same way, its 70/30 split seeded by --seed.
+
     \b
     Examples:
       aekit evaluate tables ../shared/data/adbench --json tables.json
       aekit evaluate tables ../shared/data/adbench --methods aekit,iforest --tables 38_thyroid
+      aekit evaluate tables samples/transactions.csv --label-column is_fraud
     """
-    folder = folder or os.environ.get("AEKIT_TABLES")
-    if not folder:
-        raise click.UsageError("give FOLDER (a folder of ADBench .npz tables) or set "
-                               "AEKIT_TABLES")
+    from .options import table_kwargs
+
+    source = source or os.environ.get("AEKIT_TABLES")
+    if not source:
+        raise click.UsageError("give FOLDER (a folder of ADBench .npz tables) or TABLE (a "
+                               "labelled CSV or Parquet file), or set AEKIT_TABLES")
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     unknown = sorted(set(chosen) - set(METHODS))
     if unknown or not chosen:
         raise click.BadParameter(f"unknown method(s) {', '.join(unknown)}; use "
                                  f"{', '.join(METHODS)}", param_hint="--methods")
     for out in (plot, json_out):
-        check_output_path(out)
+        check_output_path(out, source)
     check_output_kind(plot, IMAGE_SUFFIXES, "PNG pictures")
-    from ..evaluation.tables import LABELS, dot_plot, protocol_t
+    if is_npz_folder(source):
+        given = [f for f, v in table.items() if v not in (None, ())] + \
+            (["normal_labels"] if normal_labels else [])
+        if given:
+            raise click.UsageError(f"{flag_of(given[0])} is for a labelled TABLE; the .npz "
+                                   f"tables of FOLDER hold their labels in y")
+        result = run_folder(source, chosen, tables, seed, device)
+    else:
+        if tables:
+            raise click.UsageError("--tables is for a FOLDER of .npz tables, not one TABLE")
+        result = run_table(source, chosen, seed, device, normal_labels, table_kwargs(table))
+    report(result, chosen, plot, json_out)
 
-    def progress(table, method, auroc, seconds):
-        click.echo(f"{table:<24} {method:<8} AUROC {auroc:6.2f} %  ({seconds:.1f} s)", err=True)
 
-    result = protocol_t(folder, chosen, tables.split(",") if tables else None, seed, device,
-                        progress=progress)
+def is_npz_folder(path):
+    """A folder that is not a Parquet dataset: protocol T's folder of .npz tables."""
+    from ..tables.parquet_table import is_parquet
+
+    return os.path.isdir(path) and not is_parquet(path)
+
+
+def progress(table, method, auroc, seconds):
+    click.echo(f"{table:<24} {method:<8} AUROC {auroc:6.2f} %  ({seconds:.1f} s)", err=True)
+
+
+def run_folder(folder, methods, tables, seed, device):
+    from ..evaluation.tables import protocol_t
+
+    return protocol_t(folder, methods, tables.split(",") if tables else None, seed, device,
+                      progress=progress)
+
+
+def run_table(path, methods, seed, device, normal_labels, table):
+    from ..evaluation.labelled_table import evaluate_labelled_table
+
+    return evaluate_labelled_table(path, table.pop("label_column"), methods, seed, device,
+                                   normal_labels, progress,
+                                   lambda text: click.echo(f"note: {text}", err=True), **table)
+
+
+def report(result, methods, plot, json_out):
+    from ..evaluation.tables import LABELS, dot_plot
+
     click.echo(result.table())
-    click.echo("methods: " + "; ".join(f"{m} = {LABELS[m]}" for m in chosen))
+    click.echo("methods: " + "; ".join(f"{m} = {LABELS[m]}" for m in methods))
     dot_plot(result, plot)
     click.echo(f"wrote {plot}", err=True)
     if json_out:

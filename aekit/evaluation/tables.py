@@ -58,6 +58,12 @@ def table_files(folder):
     return files
 
 
+def halves(tables):
+    """Protocol T's halves of ``tables`` (names in ADBench's numbering, as
+    :func:`table_files` orders them): ``{"A": 1st, 3rd, 5th..., "B": 2nd, 4th, ...}``."""
+    return {"A": list(tables[0::2]), "B": list(tables[1::2])}
+
+
 def split(path):
     """``(X_train, X_test, y_test)`` of one table, as protocol T cuts and splits it."""
     from sklearn.model_selection import train_test_split
@@ -83,6 +89,14 @@ class TablesResult:
 
     def mean(self, what, method):
         return float(np.mean(getattr(self, what)[method]))
+
+    def subset(self, names):
+        """The result on the tables ``names`` only (in this result's order)."""
+        idx = [i for i, t in enumerate(self.tables) if t in set(names)]
+        pick = {what: {m: [getattr(self, what)[m][i] for i in idx] for m in self.methods}
+                for what in ("auroc", "ap", "seconds")}
+        return TablesResult([self.tables[i] for i in idx], list(self.methods), **pick,
+                            shapes=[self.shapes[i] for i in idx])
 
     def ranks(self):
         """method -> rank per table by AUROC (1 = best; ties share the mean rank)."""
@@ -150,30 +164,43 @@ def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", dete
     with ``fit`` and ``score_samples``); ``progress(table, method, auroc, seconds)`` is
     called after each fit.
     """
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     files = table_files(folder)
     if tables:
         files = [f for f in files if f.stem in set(tables) or f.name in set(tables)]
-    res = TablesResult([f.stem for f in files], list(methods))
+    res = TablesResult([], list(methods))
     for m in methods:
         res.auroc[m], res.ap[m], res.seconds[m] = [], [], []
+
+    def make(m):
+        return (detectors[m](seed) if detectors and m in detectors
+                else make_detector(m, seed, device))
+
     for f in files:
-        X_train, X_test, y_test = split(f)
-        res.shapes.append((len(X_train) + len(X_test), X_train.shape[1],
-                           round(100.0 * float(np.mean(y_test)), 2)))
-        for m in methods:
-            det = (detectors[m](seed) if detectors and m in detectors
-                   else make_detector(m, seed, device))
-            start = time.perf_counter()
-            det.fit(X_train)
-            score = -det.score_samples(X_test)
-            seconds = time.perf_counter() - start
-            res.auroc[m].append(100.0 * float(roc_auc_score(y_test, score)))
-            res.ap[m].append(100.0 * float(average_precision_score(y_test, score)))
-            res.seconds[m].append(seconds)
-            if progress is not None:
-                progress(f.stem, m, res.auroc[m][-1], seconds)
+        score_split(res, f.stem, *split(f), make, progress)
+    return res
+
+
+def score_split(res, name, X_train, X_test, y_test, make, progress=None):
+    """Fit each method of ``res`` (a :class:`TablesResult`, extended in place) on
+    ``X_train`` (labels unused) and score ``X_test`` against ``y_test`` (1 = anomaly):
+    the table ``name``'s AUROC, AP and fit + score seconds. ``make(method)`` gives an
+    unfitted detector (``score_samples``: higher = more normal)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    res.tables.append(name)
+    res.shapes.append((len(X_train) + len(X_test), X_train.shape[1],
+                       round(100.0 * float(np.mean(y_test)), 2)))
+    for m in res.methods:
+        det = make(m)
+        start = time.perf_counter()
+        det.fit(X_train)
+        score = -det.score_samples(X_test)
+        seconds = time.perf_counter() - start
+        res.auroc.setdefault(m, []).append(100.0 * float(roc_auc_score(y_test, score)))
+        res.ap.setdefault(m, []).append(100.0 * float(average_precision_score(y_test, score)))
+        res.seconds.setdefault(m, []).append(seconds)
+        if progress is not None:
+            progress(name, m, res.auroc[m][-1], seconds)
     return res
 
 
