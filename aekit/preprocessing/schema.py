@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import CellError, DataError
 from .columns import ColumnEncoding, to_matrix
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
@@ -56,16 +56,16 @@ def check_float32_range(X, names=None):
 
     Raises
     ------
-    DataError
-        Naming the column and the row of the first such value.
+    aekit.errors.CellError
+        Naming the row and the column (``names[c]``, else its number) of the first such
+        value; a table turns it into the file's line.
     """
     big = np.abs(X) > FLOAT32_MAX
     if big.any():
         r, c = map(int, np.argwhere(big)[0])
         name = names[c] if names is not None else c
-        raise DataError(f"column {name!r} holds values beyond float32's range (about 3.4e38), "
-                        f"e.g. {X[r, c]:g} in row {r + 1}: aekit computes in float32, so "
-                        "rescale that column first")
+        raise CellError(r, name, f"holds {X[r, c]:g}, beyond float32's range (about 3.4e38): "
+                        "aekit computes in float32, so rescale that column first")
 
 
 def _shown(names):
@@ -125,7 +125,8 @@ class InputSchema:
         names = [str(c) for c in feature_names] if feature_names is not None else None
         encoding = ColumnEncoding.fit(X, missing_indicator, names)
         E = encoding.encode(X, np.float64)
-        check_float32_range(E, encoding.feature_names(names or list(range(X.shape[1]))))
+        shown = names or _column_names(X)  # a DataFrame's names, for messages
+        check_float32_range(E, encoding.feature_names(shown or list(range(X.shape[1]))))
         n = E.shape[1]
         pixel_image = encoding.plain and n == PIXEL_FEATURES
         divisor = PIXEL_MAX if pixel_image and looks_like_pixels(E) else 1.0

@@ -11,10 +11,11 @@ from ..errors import DataError
 class Chunk:
     """Consecutive rows of a table.
 
-    ``features``: the feature columns, a DataFrame (named as in the file; types as
-    read) or, on the integer fast path, a float array. ``carried``: a DataFrame of
-    the carried columns (label, ids), or None. ``first_row``: the 1-based data row
-    number of its first row.
+    ``features``: the feature columns, a float64 array (n_rows, n_features) when they
+    all hold numbers, else a DataFrame (named as in the file, or by the columns' 0-based
+    numbers in a file without a header; text columns as text). ``carried``: a
+    DataFrame of the carried columns (label, ids), or None. ``first_row``: the
+    1-based data row number of its first row.
     """
 
     features: object
@@ -118,15 +119,31 @@ class Table:
     def n_features(self):
         return self.roles.n_features
 
+    @property
+    def feature_labels(self):
+        """The feature columns as a chunk's DataFrame names them: by header name, or by
+        0-based column number in a file without a header."""
+        return self.roles.feature_names or list(self.roles.feature_idx)
+
+    def column_of(self, error, chunk):
+        """The column a :class:`~aekit.errors.CellError` about ``chunk`` names, as people
+        know it: a position among an array's feature columns becomes the column's
+        header name (or, without a header, its 0-based number in the file)."""
+        column = error.column
+        if isinstance(chunk.features, np.ndarray) and isinstance(column, (int, np.integer)) \
+                and 0 <= column < self.n_features:
+            return self.feature_labels[int(column)]
+        return column
+
     def read_all(self):
         """All rows at once: ``(features, carried)`` (see :func:`concat_chunks`)."""
-        return concat_chunks(self.chunks(), self.feature_names)
+        return concat_chunks(self.chunks(), self.feature_labels)
 
 
-def concat_chunks(chunks, feature_names=None):
+def concat_chunks(chunks, labels=None):
     """All the rows of ``chunks``: ``(features, carried)``, the features an array when
-    every chunk's are (the integer fast path), else a DataFrame; carried a DataFrame
-    or None."""
+    every chunk's are, else a DataFrame (arrays given the column ``labels`` the
+    DataFrames have); carried a DataFrame or None."""
     import pandas as pd
 
     parts, carried = [], []
@@ -137,7 +154,7 @@ def concat_chunks(chunks, feature_names=None):
     if all(isinstance(p, np.ndarray) for p in parts):
         features = np.concatenate(parts)
     else:
-        features = pd.concat([pd.DataFrame(p, columns=feature_names or range(p.shape[1]))
+        features = pd.concat([pd.DataFrame(p, columns=labels or range(p.shape[1]))
                               if isinstance(p, np.ndarray) else p for p in parts],
                              ignore_index=True)
     return features, (pd.concat(carried, ignore_index=True) if carried else None)
