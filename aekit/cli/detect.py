@@ -96,8 +96,6 @@ def command(data, model, contamination, threshold, output, explain, normal_label
 
 def run(data, model, output, contamination, threshold, explain, table, normal_labels, report,
         device, quiet):
-    import numpy as np
-
     from ..detection import (LabelBinarizer, Scorer, auroc_report, detect_table, rows_per_chunk,
                              write_report)
     from ..tables import open_table
@@ -106,7 +104,6 @@ def run(data, model, output, contamination, threshold, explain, table, normal_la
     scorer = Scorer(model, device=device)
     source = open_table(data, **table)
     source.chunksize = rows_per_chunk(source.n_columns)
-    source.dtype = np.float32  # the models compute in float32: half the memory per chunk
     echo_notes(source, quiet)
     labels = LabelBinarizer(normal_labels, scorer.digits) if table["label_column"] else None
     bar = None if quiet else _progress_bar()

@@ -2,10 +2,10 @@
 clear error for a malformed row.
 
 Each column is parsed as the file's first rows suggest (:func:`~aekit.tables.dialect.
-column_kinds`): whole numbers as 32-bit integers (exact in float64, and the fastest to
-parse), other numbers as float64, the rest as text; a block that polars cannot parse
-so widens the column it names (int to float, float to text) and is parsed again, and
-the column stays wider for the blocks after it. Text in a feature column is made
+column_kinds`): whole numbers as 8- or 32-bit integers (exact in float64, and the
+fastest to parse), other numbers as float64, the rest as text; a block that polars
+cannot parse so widens the column it names (byte to int to float to text) and is
+parsed again, and the column stays wider for the blocks after it. Text in a feature column is made
 numbers where every cell is one (words such as ``NA`` being missing), so that only a
 column with a cell that is no number reaches the caller as text, to be named there.
 
@@ -26,8 +26,8 @@ import polars as pl
 from ..errors import DataError
 from .dialect import MISSING_WORDS, split_line
 
-TYPES = {"int": pl.Int32, "float": pl.Float64, "text": pl.String}
-WIDER = {"int": "float", "float": "text"}
+TYPES = {"byte": pl.UInt8, "int": pl.Int32, "float": pl.Float64, "text": pl.String}
+WIDER = {"byte": "int", "int": "float", "float": "text"}
 PARSE_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
 _UNPARSED = re.compile(r"could not parse .* as dtype `\w+` at column 'c(\d+)' \(column number",
                        re.S)
@@ -42,14 +42,15 @@ def column(j):
 class BlockParser:
     """Parses blocks of whole CSV records (see the module's notes).
 
-    ``kinds``: per column of the file, "int", "float" or "text" (widened as blocks
-    need). ``first``: what the widths are compared with in messages ("the header" or
+    ``kinds``: per column of the file, "byte", "int", "float" or "text" (widened as
+    blocks need). ``first``: what the widths are compared with in messages ("the header" or
     "line 1").
     """
 
     def __init__(self, kinds, sep, decimal, source, first):
         self.kinds, self.sep, self.decimal = list(kinds), sep, decimal
         self.source, self.first, self.n = source, first, len(kinds)
+        self._schema = None  # polars' schema for the kinds, made again when one widens
 
     def parse(self, block, first_line, n_lines):
         """``(frame, lines)``: the records of ``block`` (bytes starting on file line
@@ -72,9 +73,12 @@ class BlockParser:
     def _read(self, block, first_line):
         while True:
             try:
+                if self._schema is None:
+                    self._schema = pl.Schema({column(j): TYPES[k]
+                                              for j, k in enumerate(self.kinds)})
                 return pl.read_csv(
                     block, has_header=False, separator=self.sep, quote_char='"',
-                    schema={column(j): TYPES[k] for j, k in enumerate(self.kinds)},
+                    schema=self._schema,
                     decimal_comma=self.decimal == ",", missing_columns="insert",
                     raise_if_empty=False)
             except PARSE_ERRORS as e:
@@ -82,14 +86,15 @@ class BlockParser:
                     raise self._malformed(block, first_line, e) from None
 
     def _widen(self, error):
-        """Widen the column polars could not parse (every int column at once: a file of
-        integers that turns to decimals does so in many columns); False if none."""
+        """Widen the column polars could not parse (every byte or int column at once: a
+        file of integers that turns to decimals does so in many columns); False if
+        none."""
         found = _UNPARSED.search(str(error))
         if not found or int(found.group(1)) >= self.n:
             return False
-        kind = self.kinds[int(found.group(1))]
-        if kind == "int":
-            self.kinds = [WIDER["int"] if k == "int" else k for k in self.kinds]
+        kind, self._schema = self.kinds[int(found.group(1))], None
+        if kind in ("byte", "int"):
+            self.kinds = [WIDER[k] if k == kind else k for k in self.kinds]
         elif kind == "float":
             self.kinds[int(found.group(1))] = "text"
         return kind in WIDER
@@ -176,20 +181,20 @@ class BlockParser:
 
 
 def numbers_where_text_is(frame, columns, decimal, keep_text=()):
-    """``frame`` with its text ``columns`` (names of feature columns) made float64 where
-    every cell is a number or missing (:data:`~aekit.tables.dialect.MISSING_WORDS`
-    become null, spaces around numbers are dropped, a decimal comma read as a point).
-    Other text columns keep their text (missing words null), with numbers written
-    with decimal commas rewritten with points when most cells are numbers, so that a
-    cell that is no number is the one named; ``keep_text`` columns (a model's
-    categories) keep their text as it is but for missing words."""
-    out, schema = [], frame.schema
+    """``(frame, text_left)``: ``frame`` with its text ``columns`` (names of feature
+    columns) made float64 where every cell is a number or missing (:data:`~aekit.tables.
+    dialect.MISSING_WORDS` become null, spaces around numbers are dropped, a decimal comma
+    read as a point), and whether any is left as text. Those keep their text (missing
+    words null), with numbers written with decimal commas rewritten with points when
+    most cells are numbers, so that a cell that is no number is the one named;
+    ``keep_text`` columns (a model's categories) keep their text as it is but for
+    missing words."""
+    out, text_left = [], False
     for name in columns:
-        if schema[name] != pl.String:
-            continue
         text = pl.when(pl.col(name).is_in(MISSING_WORDS)).then(None).otherwise(pl.col(name))
         if name in keep_text:
             out.append(text.alias(name))
+            text_left = True
             continue
         plain = text.str.strip_chars()
         if decimal != ".":
@@ -198,8 +203,10 @@ def numbers_where_text_is(frame, columns, decimal, keep_text=()):
         numbers, given = frame.select(number.count().alias("n"), text.count().alias("g")).row(0)
         if numbers == given:
             out.append(number.alias(name))
-        elif decimal != "." and 2 * numbers >= given:
+            continue
+        text_left = True
+        if decimal != "." and 2 * numbers >= given:
             out.append(pl.when(number.is_not_null()).then(plain).otherwise(text).alias(name))
         else:
             out.append(text.alias(name))
-    return frame.with_columns(out) if out else frame
+    return (frame.with_columns(out) if out else frame), text_left

@@ -23,10 +23,12 @@ from ..errors import CellError, DataError
 from .columns import Chunk, ColumnRoles, Table
 from .dialect import (BOM, SNIFF_LINES, column_kinds, counts_columns, looks_like_header,
                       refuse_other_formats, sniff_decimal, sniff_separator, split_line)
-from .records import MAX_RECORD, record_blocks
+from .records import MAX_RECORD, RecordBlocks
 
 DEFAULT_CHUNK = 50_000
 MAX_COLUMNS = 100_000
+PARSE_BYTES = 4 * 2**20  # bytes per polars call: larger blocks parse with less CPU per
+#                          byte up to about this size, then no faster; a chunk joins several
 
 
 class CsvTable(Table):
@@ -45,7 +47,8 @@ class CsvTable(Table):
     sep, decimal : str, optional
         The separator and decimal mark; found from the file when not given.
     chunksize : int
-        Rows per chunk, roughly (blocks are cut by bytes, sized from the first rows).
+        Rows per chunk, at least (but for the last), and a few more at most (blocks are
+        read by bytes, sized from the rows before them).
     header : bool or None
         Whether the first line names the columns; None: found from the file.
 
@@ -175,17 +178,23 @@ class CsvTable(Table):
 
         parser = BlockParser(self._kinds(), self.sep, self.decimal, self.name,
                              "the header" if self.has_header else "line 1")
-        block_bytes = max(1, int(self.chunksize)) * self._row_bytes
-        row = 1
+        target, row_bytes = max(1, int(self.chunksize)), self._row_bytes
+        parts, rows, row = [], 0, 1
         try:
-            f, first = self._stream()
-            for block, line, n_lines in record_blocks(f, first, block_bytes, self._first_line,
-                                                      self.name):
-                frame, lines = parser.parse(block, line, n_lines)
+            blocks = RecordBlocks(*self._stream(), self._first_line, self.name)
+            while (got := blocks.next(min(PARSE_BYTES, (target - rows) * row_bytes))):
+                frame, lines = parser.parse(*got)
                 if len(frame):
-                    self._note_lines(row, lines)
-                    yield self._chunk(frame, row)
-                    row += len(frame)
+                    self._note_lines(row + rows, lines)
+                    parts.append(self._numbers(frame, parser.kinds))
+                    rows += len(frame)
+                    row_bytes = max(1, len(got[0]) // len(frame))  # blocks sized by the rows
+                if rows >= target:
+                    yield self._chunk(parts, row)
+                    parts, rows, row = [], 0, row + rows
+            if parts:
+                yield self._chunk(parts, row)
+                row += rows
         except OSError as e:
             raise DataError(f"cannot read {self.name}: {e.strerror}") from None
         finally:
@@ -215,27 +224,42 @@ class CsvTable(Table):
             return raw, b""
         return self._raw, self._head[self._data_offset:]
 
-    def _chunk(self, frame, row):
-        """The :class:`Chunk` of a parsed block: the features as a float64 array when all
-        are numbers, else a DataFrame; the carried columns as a DataFrame of text."""
+    def _numbers(self, frame, kinds):
+        """``(frame, text_left)``: a parsed block with its feature columns read as text made
+        numbers where all their cells are (see :func:`~aekit.tables.csv_blocks.
+        numbers_where_text_is`; the model's text columns stay text)."""
         from .csv_blocks import column, numbers_where_text_is
 
-        roles = self.roles
-        names = [column(i) for i in roles.feature_idx]
-        text = {column(i) for i in roles.feature_idx
+        text = [column(i) for i in self.roles.feature_idx if kinds[i] == "text"]
+        keep = {column(i) for i in self.roles.feature_idx
                 if self.columns[i] in self.text_columns or i in self.text_columns}
-        frame = numbers_where_text_is(frame, names, self.decimal, text)
-        features = frame.select(names)
-        if all(t.is_numeric() for t in features.schema.dtypes()):
-            import numpy as np
+        return numbers_where_text_is(frame, text, self.decimal, keep)
 
-            features = features.to_numpy(order="c").astype(np.float64, copy=False)
+    def _chunk(self, parts, row):
+        """The :class:`Chunk` of parsed blocks (``(frame, text_left)`` pairs): the features
+        as one float64 array when all are numbers, else a DataFrame; the carried columns
+        as a DataFrame of text."""
+        import numpy as np
+        import polars as pl
+
+        roles = self.roles
+        every = len(roles.feature_idx) == self.n_columns
+        names = pl.all() if every else pl.nth(roles.feature_idx)
+        if not any(text_left for _, text_left in parts):
+            features = np.empty((sum(len(f) for f, _ in parts), self.n_features), np.float64)
+            at = 0
+            for frame, _ in parts:  # each block's int32 or float64 columns, into one array
+                features[at:at + len(frame)] = (frame if every else frame.select(names)) \
+                    .to_numpy(order="c")
+                at += len(frame)
         else:
+            features = pl.concat([f.select(names) for f, _ in parts], how="vertical_relaxed")
             features = features.to_pandas()
             features.columns = self.feature_labels
         carried = None
         if roles.carried_idx:
-            carried = frame.select([column(i) for i in roles.carried_idx]).to_pandas()
+            carried = pl.concat([f.select(pl.nth(roles.carried_idx)) for f, _ in parts])
+            carried = carried.to_pandas()
             carried.columns = roles.carried_names
         return Chunk(features, carried, row)
 

@@ -22,6 +22,7 @@ BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark, as Excel's "CSV UTF-8" writes 
 COUNTED_HEADER_MIN = 8  # columns; a narrower first row 0,1,2 is as likely to be data
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
 _SMALL_INTEGER = re.compile(r"^\s*[-+]?\d{1,9}\s*$")  # fits int32: exact in float64
+_BYTE = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|\d\d?)$")  # 0..255, as pixels are written
 
 
 def is_number(cell, decimal="."):
@@ -88,13 +89,16 @@ def looks_like_header(first, second, decimal):
 
 def column_kinds(rows, n_columns, decimal):
     """How to parse each column at first, from sample data rows (lists of cells):
-    "int" when every sampled cell is a whole number that fits 32 bits (parsed fastest,
-    and exact), "float" when each is a number or empty, else "text". A parser widens a
-    column (int, then float, then text) where later rows need it."""
+    "byte" when every sampled cell is a whole number 0..255 (pixels), "int" when each is
+    a whole number that fits 32 bits (both parsed fastest, and exact), "float" when each
+    is a number or empty, else "text". A parser widens a column (byte, int, float,
+    text) where later rows need it."""
     kinds = []
     for j in range(n_columns):
         cells = [r[j] for r in rows if len(r) == n_columns]
-        if all(_SMALL_INTEGER.match(c) for c in cells):
+        if all(_BYTE.match(c) for c in cells):
+            kinds.append("byte")
+        elif all(_SMALL_INTEGER.match(c) for c in cells):
             kinds.append("int")
         elif all(c.strip() in ("", "nan", "NaN") or
                  (c.strip() not in MISSING_WORDS and is_number(c, decimal)) for c in cells):

@@ -24,11 +24,12 @@ def record_end(buf):
     return cut
 
 
-def record_blocks(f, first, block_bytes, first_line, source):
-    """Yield ``(block, line, n_lines)``: the bytes ``first`` then those of ``f``, about
-    ``block_bytes`` at a time, cut after whole records; ``line`` is the file line
-    (1-based) where the block starts, counting from ``first_line``, and ``n_lines`` the
-    lines it holds.
+class RecordBlocks:
+    """The bytes ``first`` then those of ``f``, handed out in blocks of whole records.
+
+    :meth:`next` returns ``(block, line, n_lines)``: about ``size`` bytes cut after a
+    record, the file line (1-based) where the block starts (counting from
+    ``first_line``) and the lines it holds; None at the end.
 
     Raises
     ------
@@ -36,24 +37,32 @@ def record_blocks(f, first, block_bytes, first_line, source):
         A record runs on for more than :data:`MAX_RECORD` bytes (a quote never closed,
         or not a CSV file).
     """
-    pending, line, size = first, first_line, block_bytes
-    while True:
-        data = f.read(size)
-        buf = pending + data if pending else data
-        if not data:
-            if buf.strip():  # the last record (it may lack its line end)
-                yield buf, line, buf.count(b"\n") + (not buf.endswith(b"\n"))
-            return
-        cut = record_end(buf)
-        if cut == 0:
+
+    def __init__(self, f, first, first_line, source):
+        self._f, self._pending, self.line, self._source = f, first, first_line, source
+
+    def next(self, size):
+        while True:
+            data = self._f.read(size)
+            buf = self._pending + data if self._pending else data
+            if not data:
+                self._pending = b""
+                if not buf.strip():
+                    return None
+                n_lines = buf.count(b"\n") + (not buf.endswith(b"\n"))  # no line end?
+                return self._hand_out(buf, n_lines)
+            cut = record_end(buf)
+            if cut:
+                self._pending = buf[cut:]
+                block = buf[:cut]
+                return self._hand_out(block, block.count(b"\n"))
             if len(buf) > MAX_RECORD:
                 what = "a quote opened there is never closed" if QUOTE in buf else \
                     "not a CSV table"
-                raise DataError(f"{source}: line {line} runs on for more than "
+                raise DataError(f"{self._source}: line {self.line} runs on for more than "
                                 f"{MAX_RECORD:,} bytes ({what})")
-            pending, size = buf, max(block_bytes, len(buf))  # read on, twice as far
-            continue
-        block, pending, size = buf[:cut], buf[cut:], block_bytes
-        n_lines = block.count(b"\n")
-        yield block, line, n_lines
-        line += n_lines
+            self._pending, size = buf, max(size, len(buf))  # read on, twice as far
+
+    def _hand_out(self, block, n_lines):
+        line, self.line = self.line, self.line + n_lines
+        return block, line, n_lines
