@@ -47,8 +47,7 @@ class CsvTable(Table):
     sep, decimal : str, optional
         The separator and decimal mark; found from the file when not given.
     chunksize : int
-        Rows per chunk, at least (but for the last), and a few more at most (blocks are
-        read by bytes, sized from the rows before them).
+        Rows per chunk (the last one may have fewer).
     header : bool or None
         Whether the first line names the columns; None: found from the file.
 
@@ -167,32 +166,27 @@ class CsvTable(Table):
 
     # -- chunks --------------------------------------------------------------------
     def chunks(self):
-        """Yield :class:`~aekit.tables.columns.Chunk` objects, in file order.
+        """Yield :class:`~aekit.tables.columns.Chunk` objects of ``chunksize`` rows (the
+        last one fewer), in file order.
 
         Raises
         ------
         DataError
             On the first malformed row (naming its line).
         """
-        from .csv_blocks import BlockParser
-
-        parser = BlockParser(self._kinds(), self.sep, self.decimal, self.name,
-                             "the header" if self.has_header else "line 1")
-        target, row_bytes = max(1, int(self.chunksize)), self._row_bytes
+        target = max(1, int(self.chunksize))
         parts, rows, row = [], 0, 1
         try:
-            blocks = RecordBlocks(*self._stream(), self._first_line, self.name)
-            while (got := blocks.next(min(PARSE_BYTES, (target - rows) * row_bytes))):
-                frame, lines = parser.parse(*got)
-                if len(frame):
-                    self._note_lines(row + rows, lines)
-                    parts.append(self._numbers(frame, parser.kinds))
-                    rows += len(frame)
-                    row_bytes = max(1, len(got[0]) // len(frame))  # blocks sized by the rows
-                if rows >= target:
+            for frame, lines in self._parsed(target):
+                self._note_lines(row + rows, lines)
+                parts.append(frame)
+                rows += len(frame)
+                while rows >= target:  # a chunk of target rows; the rest begins the next
+                    extra, last = rows - target, parts[-1]
+                    parts[-1] = last.head(len(last) - extra)
                     yield self._chunk(parts, row)
-                    parts, rows, row = [], 0, row + rows
-            if parts:
+                    parts, rows, row = [last.tail(extra)] if extra else [], extra, row + target
+            if rows:
                 yield self._chunk(parts, row)
                 row += rows
         except OSError as e:
@@ -201,6 +195,23 @@ class CsvTable(Table):
             self._raw.close()
         if row == 1:
             raise DataError(f"{self.name} has a header but no data rows")
+
+    def _parsed(self, target):
+        """``(frame, lines)`` of each block of records in file order (see
+        :meth:`~aekit.tables.csv_blocks.BlockParser.parse`; blocks that hold only blank
+        lines left out), read in the caller's thread (`aekit detect` reads a regular
+        file ahead in a thread of its own, and a pipe in the thread where Ctrl-C lands)."""
+        from .csv_blocks import BlockParser
+
+        parser = BlockParser(self._kinds(), self.sep, self.decimal, self.name,
+                             "the header" if self.has_header else "line 1")
+        blocks = RecordBlocks(*self._stream(), self._first_line, self.name)
+        size = min(PARSE_BYTES, target * self._row_bytes)
+        while (got := blocks.next(size)) is not None:
+            frame, lines = parser.parse(*got)
+            if len(frame):  # blocks sized by the bytes per row so far
+                size = min(PARSE_BYTES, target * max(1, len(got[0]) // len(frame)))
+                yield frame, lines
 
     def _kinds(self):
         """How each column is parsed at first: carried, ignored and the model's text
@@ -224,24 +235,27 @@ class CsvTable(Table):
             return raw, b""
         return self._raw, self._head[self._data_offset:]
 
-    def _numbers(self, frame, kinds):
+    def _numbers(self, frame):
         """``(frame, text_left)``: a parsed block with its feature columns read as text made
         numbers where all their cells are (see :func:`~aekit.tables.csv_blocks.
         numbers_where_text_is`; the model's text columns stay text)."""
+        import polars as pl
+
         from .csv_blocks import column, numbers_where_text_is
 
-        text = [column(i) for i in self.roles.feature_idx if kinds[i] == "text"]
+        text = set(frame.select(pl.col(pl.String)).columns)
+        text = [column(i) for i in self.roles.feature_idx if column(i) in text]
         keep = {column(i) for i in self.roles.feature_idx
                 if self.columns[i] in self.text_columns or i in self.text_columns}
         return numbers_where_text_is(frame, text, self.decimal, keep)
 
-    def _chunk(self, parts, row):
-        """The :class:`Chunk` of parsed blocks (``(frame, text_left)`` pairs): the features
-        as one float64 array when all are numbers, else a DataFrame; the carried columns
-        as a DataFrame of text."""
+    def _chunk(self, frames, row):
+        """The :class:`Chunk` of parsed blocks: the features as one float64 array when all
+        are numbers, else a DataFrame; the carried columns as a DataFrame of text."""
         import numpy as np
         import polars as pl
 
+        parts = [self._numbers(frame) for frame in frames]
         roles = self.roles
         every = len(roles.feature_idx) == self.n_columns
         names = pl.all() if every else pl.nth(roles.feature_idx)
