@@ -168,3 +168,26 @@ def test_a_bad_cell_near_the_end_gives_one_line_in_every_run(late_bad_cell):
                            capture_output=True, text=True, timeout=300, env=env)
         assert r.returncode == 1 and r.stderr.splitlines() == [expected], r.stderr[-3000:]
     assert not (d / "out.csv").exists()
+
+
+def test_a_bad_cell_deep_in_a_chunk_brings_no_library_warning(tmp_path):
+    """pandas' DtypeWarning ("Columns (1) have mixed types") once came before aekit's line
+    for a bad cell 40,000 rows into a file of 20 columns (issue 23, item 2)."""
+    X = np.random.RandomState(1).normal(size=(60_000, 20))
+    header = ",".join(f"c{j}" for j in range(20))
+    lines = [",".join(f"{v:.4f}" for v in row) for row in X.tolist()]
+    (tmp_path / "train.csv").write_text("\n".join([header] + lines[:1000]) + "\n")
+    lines[40_000] = lines[40_000].replace(",", ",oops", 1)
+    (tmp_path / "bad.csv").write_text("\n".join([header] + lines) + "\n")
+    runner = CliRunner()
+    r = runner.invoke(cli, ["train", "--data", str(tmp_path / "train.csv"), "--objective",
+                            "reconstruction", "--hidden", "8", "--code-size", "2", "--epochs",
+                            "1", "--device", "cpu", "-q", "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["detect", str(tmp_path / "bad.csv"), "-m",
+                            str(tmp_path / "m.safetensors"), "--device", "cpu", "-o",
+                            str(tmp_path / "out.csv")])
+    cell = lines[40_000].split(",")[1]
+    assert r.exit_code == 1 and r.stderr.splitlines() == [
+        f"Error: {tmp_path / 'bad.csv'}: line 40002, column 'c1' holds {cell!r}, not a number"], \
+        r.stderr

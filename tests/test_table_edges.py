@@ -139,6 +139,26 @@ def test_pixel_values_beyond_255_are_refused_naming_the_cell(tmp_path):
     assert "300" in r.stderr and not (tmp_path / "out.csv").exists()
 
 
+def test_a_value_beyond_float32_is_named_by_its_header_and_line_on_every_path(model, tmp_path):
+    """Not 'column 2 ... in row 1' (issue 23, item 7): the column's name, the file's line."""
+    big = tmp_path / "big.csv"
+    big.write_text("a,b,c\n1,2,3\n1,2,1e39\n2,3,4\n3,4,5\n")
+    one_line_error(invoke(["train", "--data", big, "--epochs", "1", "--device", "cpu",
+                           "-o", tmp_path / "m.safetensors"]),
+                   f"{big}: line 3, column 'c' holds 1e+39, beyond float32's range")
+    for command in ("detect", "encode"):
+        one_line_error(invoke([command, big, "-m", model / "m.safetensors", "-o",
+                               tmp_path / "out.csv"]),
+                       f"{big}: line 3, column 'c' is infinite or beyond float32's range")
+    pixels = tmp_path / "p.csv"
+    X = np.zeros((3, 784), dtype=int)
+    X[1, 5] = 300
+    np.savetxt(pixels, X, fmt="%d", delimiter=",", comments="",
+               header=",".join(f"px{i}" for i in range(784)))
+    one_line_error(invoke(["detect", pixels, "-o", tmp_path / "out.csv"]),
+                   f"{pixels}: line 3, column 'px5' holds 300")
+
+
 # -- files that are not CSV text -----------------------------------------------------------
 
 @pytest.mark.parametrize("kind,content,words", [

@@ -27,8 +27,15 @@ from .records import MAX_RECORD, RecordBlocks
 
 DEFAULT_CHUNK = 50_000
 MAX_COLUMNS = 100_000
-PARSE_BYTES = 4 * 2**20  # bytes per polars call: larger blocks parse with less CPU per
-#                          byte up to about this size, then no faster; a chunk joins several
+# bytes per polars call: enough rows to spread its per-column work on (wide rows parse
+# with less CPU per byte in larger blocks, up to about 4 MiB), and no more, since
+# memory goes with the block (polars holds a block's text, columns and buffers at once)
+PARSE_ROWS, PARSE_MIN, PARSE_MAX = 2048, 2**20, 4 * 2**20
+
+
+def block_bytes(chunk_rows, row_bytes):
+    """The bytes to parse at once, for rows of ``row_bytes`` and chunks of ``chunk_rows``."""
+    return min(chunk_rows * row_bytes, max(PARSE_MIN, min(PARSE_MAX, PARSE_ROWS * row_bytes)))
 
 
 class CsvTable(Table):
@@ -175,20 +182,21 @@ class CsvTable(Table):
             On the first malformed row (naming its line).
         """
         target = max(1, int(self.chunksize))
-        parts, rows, row = [], 0, 1
+        rows, row = None, 1
         try:
             for frame, lines in self._parsed(target):
-                self._note_lines(row + rows, lines)
-                parts.append(frame)
-                rows += len(frame)
-                while rows >= target:  # a chunk of target rows; the rest begins the next
-                    extra, last = rows - target, parts[-1]
-                    parts[-1] = last.head(len(last) - extra)
-                    yield self._chunk(parts, row)
-                    parts, rows, row = [last.tail(extra)] if extra else [], extra, row + target
-            if rows:
-                yield self._chunk(parts, row)
-                row += rows
+                self._note_lines(row + (rows.n if rows else 0), lines)
+                while len(frame):  # chunks of target rows; a block's rest begins the next
+                    rows = rows or self._chunk_rows(target)
+                    take = min(len(frame), target - rows.n)
+                    rows.add(*self._numbers(frame.head(take)))
+                    frame = frame.slice(take)
+                    if rows.n == target:
+                        yield self._chunk(rows, row)
+                        rows, row = None, row + target
+            if rows is not None:
+                yield self._chunk(rows, row)
+                row += rows.n
         except OSError as e:
             raise DataError(f"cannot read {self.name}: {e.strerror}") from None
         finally:
@@ -206,11 +214,11 @@ class CsvTable(Table):
         parser = BlockParser(self._kinds(), self.sep, self.decimal, self.name,
                              "the header" if self.has_header else "line 1")
         blocks = RecordBlocks(*self._stream(), self._first_line, self.name)
-        size = min(PARSE_BYTES, target * self._row_bytes)
+        size = block_bytes(target, self._row_bytes)
         while (got := blocks.next(size)) is not None:
             frame, lines = parser.parse(*got)
             if len(frame):  # blocks sized by the bytes per row so far
-                size = min(PARSE_BYTES, target * max(1, len(got[0]) // len(frame)))
+                size = block_bytes(target, max(1, len(got[0]) // len(frame)))
                 yield frame, lines
 
     def _kinds(self):
@@ -249,33 +257,20 @@ class CsvTable(Table):
                 if self.columns[i] in self.text_columns or i in self.text_columns}
         return numbers_where_text_is(frame, text, self.decimal, keep)
 
-    def _chunk(self, frames, row):
-        """The :class:`Chunk` of parsed blocks: the features as one float64 array when all
-        are numbers, else a DataFrame; the carried columns as a DataFrame of text."""
-        import numpy as np
+    def _chunk_rows(self, size):
         import polars as pl
 
-        parts = [self._numbers(frame) for frame in frames]
+        from .chunk_rows import ChunkRows
+        from .csv_blocks import column
+
         roles = self.roles
         every = len(roles.feature_idx) == self.n_columns
-        names = pl.all() if every else pl.nth(roles.feature_idx)
-        if not any(text_left for _, text_left in parts):
-            features = np.empty((sum(len(f) for f, _ in parts), self.n_features), np.float64)
-            at = 0
-            for frame, _ in parts:  # each block's int32 or float64 columns, into one array
-                features[at:at + len(frame)] = (frame if every else frame.select(names)) \
-                    .to_numpy(order="c")
-                at += len(frame)
-        else:
-            features = pl.concat([f.select(names) for f, _ in parts], how="vertical_relaxed")
-            features = features.to_pandas()
-            features.columns = self.feature_labels
-        carried = None
-        if roles.carried_idx:
-            carried = pl.concat([f.select(pl.nth(roles.carried_idx)) for f, _ in parts])
-            carried = carried.to_pandas()
-            carried.columns = roles.carried_names
-        return Chunk(features, carried, row)
+        return ChunkRows(size, pl.all() if every else pl.nth(roles.feature_idx),
+                         pl.nth(roles.carried_idx) if roles.carried_idx else None,
+                         [column(i) for i in roles.feature_idx])
+
+    def _chunk(self, rows, first_row):
+        return rows.chunk(first_row, self.feature_labels, self.roles.carried_names)
 
     # -- where things are ----------------------------------------------------------
     def _note_lines(self, row, lines):
