@@ -1,24 +1,20 @@
-"""Reconstruction-error anomaly detection, as a scikit-learn outlier detector."""
-
-import numbers
+"""Anomaly detection by a fitted model's errors, as a scikit-learn outlier detector."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .autoencoder import Autoencoder, draw_seed, train_config, training_scores
-from .design import auto_sizes, auto_trim, fit_schema, network_config
+from .autoencoder import Autoencoder
 from .params import DetectorParams, check_params
-from .preprocessing import InputSchema, checked_input
-from .scoring import (ScoreRule, contributions, network_output, quantiles_of, resolve_score,
-                      robust_threshold, row_scores, threshold_for_share)
-from .state import (SavesState, estimator_with_params, networks_document, networks_from,
-                    params_document, set_schema, set_summary, summary_document)
+from .pca_model import PCAModel
+from .state import SavesState, estimator_with_params, params_document
+from .thresholds import ScoreRule
+
 
 class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     """Flags rows that a model fitted on (mostly) normal data reconstructs badly.
 
-    ``anomaly_score`` is the reconstruction error (:mod:`aekit.scoring`), measured
+    ``anomaly_score`` is the reconstruction error (:mod:`aekit.scores`), measured
     in the scaled space the model learned (data in [0, 1] such as pixels / 255 as
     it is; other data standardised per feature); ``score_samples`` is its negative
     (higher = more normal, scikit-learn's convention) and ``explain`` its share per
@@ -46,10 +42,12 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         ``"pca"`` is the baseline: scikit-learn's PCA keeping ``n_components``
         (by default 90% of the variance), with the identical interface.
     contamination : float in (0, 0.5] or "auto", default=0.01
-        Share of the training rows that the threshold flags. ``"auto"``, for when the
-        share is not known: rows whose log score lies more than 3 robust standard
-        deviations above the training rows' median log score
-        (:func:`aekit.scoring.robust_threshold`).
+        Share of the training rows that the threshold flags: the (1 - contamination)
+        quantile of the training scores, read off their stored quantile grid as every
+        threshold is (:mod:`aekit.thresholds`), so that `aekit detect -c` flags the same
+        rows. ``"auto"``, for when the share is not known: rows whose log score lies
+        more than 3 robust standard deviations above the training rows' median log
+        score (:func:`aekit.thresholds.robust_threshold`).
     threshold : float or None, default=None
         The anomaly score above which a row is an anomaly; overrides ``contamination``.
     score_type : {"auto", "mse", "relative", "nll"}, default="auto"
@@ -87,16 +85,22 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         for reconstruction. The threshold is still taken over all training rows.
     noise : str or None, default=None
         Input corruption during training (see :class:`aekit.Autoencoder`).
-    dropout, batch_norm, optimizer, lr, momentum, weight_decay, validation_fraction,
-    patience, lr_patience, device, random_state, verbose
+    arch, channels, dropout, batch_norm, optimizer, lr, lr_schedule, momentum,
+    weight_decay, validation_fraction, patience, lr_patience, device, random_state,
+    verbose
         As for :class:`aekit.Autoencoder`.
 
     Attributes
     ----------
+    model_ : Autoencoder or PCAModel
+        The fitted model that scores the rows (``method="autoencoder"``: an
+        :class:`aekit.Autoencoder` of the detector's network parameters, "auto" resolved
+        by its plan; ``"pca"``: :class:`aekit.pca_model.PCAModel`). The detector adds
+        the threshold; the attributes below that describe the fit are the model's.
     schema_ : InputSchema
         Feature names and order, scaling and pixel rule learned in ``fit``.
     networks_ : list of AutoencoderNet
-        The trained network(s) (``method="autoencoder"``; empty for "pca").
+        The trained network (``method="autoencoder"``; empty for "pca").
     pca_ : sklearn.decomposition.PCA or None
         The fitted basis (``method="pca"``).
     objective_ : {"reconstruction", "masked"}
@@ -134,8 +138,24 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     """
 
     # -- fitting ------------------------------------------------------------
-    def fit(self, X, y=None):
+    def plan(self, X):
+        """The :class:`~aekit.design.Plan` a fit on ``X`` follows (``method="autoencoder"``;
+        see :meth:`aekit.Autoencoder.plan`).
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`, or ``method="pca"`` (nothing to plan).
+        """
+        if self.method != "autoencoder":
+            raise ValueError(f"method={self.method!r} fits no network: nothing to plan")
+        return self._new_model().plan(X)
+
+    def fit(self, X, y=None, *, callback=None, resume=None, plan=None):
         """Fit on (mostly) normal rows ``X`` (n_samples, n_features); ``y`` is ignored.
+
+        ``callback``, ``resume`` and ``plan``: as for :meth:`aekit.Autoencoder.fit`
+        (``method="autoencoder"``).
 
         Returns
         -------
@@ -148,90 +168,48 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         aekit.errors.TrainingError
             The loss became NaN or infinite.
         """
-        p = check_params(self.get_params(deep=False), type(self))
-        X = checked_input(self, X, reset=True)
-        schema, self.objective_ = fit_schema(
-            X, getattr(self, "feature_names_in_", None),
-            "reconstruction" if self.method == "pca" else self.objective)
-        set_schema(self, schema)
-        Xs = self.schema_.transform(X)
-        self.score_type_ = resolve_score(self.score_type, self.schema_.scaling, self.objective_)
-        self.pca_, self.networks_ = None, []
-        if self.method == "pca":
-            self._fit_pca(Xs)
-        else:
-            self._fit_networks(Xs, p)
-        train_scores = self._scores(Xs)
-        self.score_quantiles_ = quantiles_of(train_scores)
-        if self.threshold is not None:
-            self.threshold_ = float(self.threshold)
-        elif self.contamination == "auto":
-            self.threshold_ = robust_threshold(train_scores)
-        else:
-            self.threshold_ = threshold_for_share(train_scores, self.contamination)
+        check_params(self.get_params(deep=False), type(self))
+        self.model_ = self._new_model()  # set first: checkpoints written during the fit ask it
+        self.model_.fit(X, callback=callback, resume=resume, plan=plan)
+        self.threshold_, _ = self.model_.score_rule().threshold_for(self.contamination,
+                                                                    self.threshold)
         self.offset_ = -self.threshold_
         return self
 
-    def _fit_networks(self, Xs, p):
-        from .device import resolve_device
-        from .nn.fitting import fit_network
+    def _new_model(self):
+        """The unfitted model of the detector's parameters."""
+        params = self.get_params(deep=False)
+        cls = PCAModel if self.method == "pca" else Autoencoder
+        known = cls().get_params(deep=False)
+        return cls(**{k: v for k, v in params.items() if k in known})
 
-        p.update(auto_sizes(p, *Xs.shape, self.objective_))
-        p["trim"] = auto_trim(p["trim"], self.objective_)
-        check_params(p, Autoencoder)  # the network's sizes, once "auto" is resolved
-        self.device_ = resolve_device(self.device)
-        config = network_config(p, Xs.shape[1], self.objective_, self.schema_.scaling)
-        if self.batch_norm and len(Xs) < 2:
-            raise ValueError("batch_norm needs more than 1 sample to train")
-        result = fit_network(
-            Xs, config, train_config(p, draw_seed(self.random_state)), noise=p["noise"],
-            clip=self.schema_.scaling == "unit", device=self.device_,
-            validation_fraction=self.validation_fraction, verbose=self.verbose,
-            trim=p["trim"],
-            score_rows=lambda net, A: training_scores(net, A, self.score_type_, self.device_))
-        self.networks_ = [result.net]
-        self.history_, self.training_summary_ = result.history, result.summary
-        self.n_epochs_ = result.summary["epochs"]
+    def __getattr__(self, name):
+        # the attributes that describe the fit are the model's (see the class's notes)
+        if name in MODEL_ATTRIBUTES and "model_" in self.__dict__:
+            return getattr(self.__dict__["model_"], name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def _fit_pca(self, Xs):
-        from sklearn.decomposition import PCA
+    @property
+    def networks_(self):
+        check_is_fitted(self, "model_")
+        return [self.model_.net_] if hasattr(self.model_, "net_") else []
 
-        n, limit = self.n_components, min(Xs.shape)
-        if isinstance(n, numbers.Integral):
-            n = max(1, min(int(n), limit))
-        elif limit <= 1:
-            n = 1
-        self.pca_ = PCA(n_components=n, random_state=self.random_state).fit(Xs)
-        self.device_ = "cpu"
-        self.history_, self.training_summary_, self.n_epochs_ = {}, {}, 0
+    @property
+    def pca_(self):
+        check_is_fitted(self, "model_")
+        return getattr(self.model_, "pca_", None)
 
     # -- scoring ------------------------------------------------------------
-    def _scaled(self, X):
-        check_is_fitted(self, "offset_")
-        return self.schema_.transform(checked_input(self, self.schema_.select(X), reset=False))
-
-    def _scores(self, Xs):
-        if self.pca_ is not None:
-            return row_scores(Xs, self._pca_reconstruct(Xs), self.score_type_)
-        return training_scores(self.networks_[0], Xs, self.score_type_, self.device_)
-
-    def _pca_reconstruct(self, Xs):
-        Xs = np.asarray(Xs, dtype=np.float64)
-        return self.pca_.inverse_transform(self.pca_.transform(Xs))
-
-    def _reconstruct_scaled(self, Xs, output="reconstruction"):
-        """The network's reconstructions of scaled rows (or its surprise per feature)."""
-        if self.pca_ is not None:
-            return self._pca_reconstruct(Xs)
-        from .nn.fitting import reconstruct, run_in_batches, surprise
-
-        fn = surprise if output == "surprise" else reconstruct
-        return run_in_batches(self.networks_[0], fn, Xs, self.device_, Xs.shape[1])
+    def engine(self):
+        """The scoring engine of the detector's model (:mod:`aekit.nn.engine`)."""
+        check_is_fitted(self, "model_")
+        return self.model_.engine()
 
     def anomaly_score(self, X):
-        """The reconstruction error of each row, shape (n_samples,): higher is more
-        anomalous."""
-        return self._scores(self._scaled(X))
+        """The anomaly score of each row (its reconstruction error, or a masked model's
+        mean surprise), shape (n_samples,): higher is more anomalous."""
+        check_is_fitted(self, "offset_")
+        return self.model_.anomaly_score(X)
 
     def score_samples(self, X):
         """Minus :meth:`anomaly_score`, shape (n_samples,): higher means more normal."""
@@ -256,28 +234,23 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         with the largest values are the ones that make a row anomalous, and each
         row's mean is its ``anomaly_score``.
         """
-        Xs = self._scaled(X)
-        out = self._reconstruct_scaled(Xs, network_output(self.score_type_))
-        return contributions(Xs, out, self.score_type_)
+        check_is_fitted(self, "offset_")
+        return self.model_.explain(X)
 
     def reconstruct(self, X):
         """The model's reconstruction of ``X``, shape (n_samples, n_features), in X's units
         (a DataFrame of the input columns for a model with text columns)."""
         check_is_fitted(self, "offset_")
-        X = checked_input(self, self.schema_.select(X), reset=False)
-        Xs = self.schema_.transform(X)
-        divisor = self.schema_.pixel_divisor(self.schema_.encode(X))
-        R = self.schema_.inverse_transform(self._reconstruct_scaled(Xs), Xs.dtype, divisor)
-        return self.schema_.decode(R) if self.schema_.categorical else R
+        return self.model_.reconstruct(X)
 
     def threshold_for(self, contamination=None, threshold=None):
         """``(threshold, how it was chosen)`` for another contamination or a given threshold
-        (see :meth:`aekit.scoring.ScoreRule.threshold_for`); by default ``threshold_``."""
-        check_is_fitted(self, "offset_")
+        (:meth:`aekit.thresholds.ScoreRule.threshold_for`); by default ``threshold_``."""
         return self.score_rule().threshold_for(contamination, threshold)
 
     def score_rule(self):
-        """The :class:`~aekit.scoring.ScoreRule` of the fitted detector."""
+        """The :class:`~aekit.thresholds.ScoreRule` of the fitted detector."""
+        check_is_fitted(self, "offset_")
         return ScoreRule(self.score_type_, self.score_quantiles_, self.threshold_)
 
     def __sklearn_tags__(self):
@@ -288,10 +261,10 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     # -- from and to an autoencoder -------------------------------------------------
     @classmethod
     def from_autoencoder(cls, autoencoder, contamination=None, threshold=None):
-        """A detector scoring rows by a fitted :class:`~aekit.Autoencoder`'s reconstruction
-        error (its ``score_type_``). Its threshold: ``threshold`` when given, else the
-        (1 - ``contamination``) quantile of the autoencoder's training scores
-        (default contamination: 0.01).
+        """A detector scoring rows by a fitted :class:`~aekit.Autoencoder` (its
+        ``score_type_``), holding it as its ``model_``. Its threshold: ``threshold`` when
+        given, else the (1 - ``contamination``) quantile of the autoencoder's training
+        scores (default contamination: 0.01). Its parameters are the autoencoder's.
 
         Raises
         ------
@@ -300,23 +273,17 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         """
         check_is_fitted(autoencoder, "net_")
         c = cls().contamination if contamination is None else contamination
-        objective = autoencoder.net_.config.objective
-        det = cls(contamination=c, threshold=threshold, noise=autoencoder.noise,
-                  device=autoencoder.device, objective=objective)
-        set_schema(det, autoencoder.schema_)
-        det.objective_ = objective
-        det.networks_, det.pca_, det.device_ = [autoencoder.net_], None, autoencoder.device_
-        det.score_type_ = autoencoder.score_type_
-        det.score_quantiles_ = autoencoder.score_quantiles_
-        det.threshold_, _ = ScoreRule(det.score_type_, det.score_quantiles_).threshold_for(
-            c, threshold)
+        own = cls().get_params(deep=False)
+        det = cls(**{k: v for k, v in autoencoder.get_params(deep=False).items() if k in own})
+        det.set_params(contamination=c, threshold=threshold)
+        det.model_ = autoencoder
+        det.threshold_, _ = autoencoder.score_rule().threshold_for(c, threshold)
         det.offset_ = -det.threshold_
-        det.history_ = autoencoder.history_
-        det.training_summary_, det.n_epochs_ = autoencoder.training_summary_, autoencoder.n_epochs_
         return det
 
     def as_autoencoder(self):
-        """The detector's network as a fitted :class:`~aekit.Autoencoder` (for its codes).
+        """The detector's network as a fitted :class:`~aekit.Autoencoder` (for its codes):
+        its ``model_``.
 
         Raises
         ------
@@ -324,83 +291,45 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
             ``method="pca"``: there is no network.
         """
         check_is_fitted(self, "offset_")
-        if len(self.networks_) != 1:
+        if not isinstance(self.model_, Autoencoder):
             raise ValueError("this detector holds no autoencoder network (method "
                              f"{self.method!r}); it has no codes")
-        net = self.networks_[0]
-        ae = Autoencoder(code_size=net.config.code_size, hidden=net.config.hidden,
-                         dropout=net.config.dropout, batch_norm=net.config.batch_norm,
-                         noise=self.noise, device=self.device,
-                         objective=net.config.objective)
-        set_schema(ae, self.schema_)
-        ae.net_, ae.device_ = net, self.device_
-        ae.score_type_, ae.score_quantiles_ = self.score_type_, self.score_quantiles_
-        ae.history_, ae.training_summary_ = self.history_, self.training_summary_
-        ae.n_epochs_ = self.n_epochs_
-        return ae
+        return self.model_
 
     # -- state and files ----------------------------------------------------------
-    def get_state(self):
-        """The fitted detector as ``(document, tensors)`` (see
-        :meth:`aekit.Autoencoder.get_state`)."""
-        check_is_fitted(self, "offset_")
-        configs, tensors = networks_document(self.networks_)
-        doc = {
-            "estimator": type(self).__name__,
-            "params": params_document(self),
-            "schema": self.schema_.to_json(),
-            "networks": configs,
-            "scoring": self.score_rule().to_json(),
-            "summary": summary_document(self.training_summary_, self.history_),
-        }
-        if self.pca_ is not None:
-            doc["pca"] = {"n_components": int(self.pca_.n_components_)}
-            tensors.update({"pca.components": self.pca_.components_, "pca.mean": self.pca_.mean_,
-                            "pca.explained_variance": self.pca_.explained_variance_})
+    def get_state(self, net=None, summary=None, history=None):
+        """The fitted detector as ``(document, tensors)``: its model's sections (see
+        :meth:`aekit.Autoencoder.get_state`), its own parameters and its threshold.
+        ``net``, ``summary`` and ``history`` describe a fit under way (checkpoints:
+        no threshold yet)."""
+        partial = net is not None
+        check_is_fitted(self, "model_" if partial else "offset_")
+        if partial:
+            doc, tensors = self.model_.get_state(net, summary, history)
+        else:
+            doc, tensors = self.model_.get_state()
+        doc.update(estimator=type(self).__name__, params=params_document(self))
+        if not partial:
+            doc["scoring"] = self.score_rule().to_json()
         return doc, tensors
 
     @classmethod
     def from_state(cls, document, tensors, device="auto"):
         """The fitted detector a :meth:`get_state` pair describes (ValueError if malformed)."""
-        from .device import resolve_device
-
         det = estimator_with_params(cls, document["params"])
-        schema = InputSchema.from_json(document["schema"])
-        set_schema(det, schema)
-        det.device_ = resolve_device(device)
-        det.networks_ = networks_from(document, tensors, schema.n_encoded, det.device_)
-        det.pca_ = _pca_from(tensors, schema.n_encoded) if document.get("pca") is not None \
-            else None
-        if (det.pca_ is None) == (not det.networks_):
+        has_pca, nets = document.get("pca") is not None, document.get("networks") or []
+        if has_pca == bool(nets):
             raise ValueError("a detector holds either one network or a PCA basis")
         rule = ScoreRule.from_json(document.get("scoring"))
         if rule.threshold is None:
             raise ValueError("the detector's threshold is missing")
-        det.objective_ = det.networks_[0].config.objective if det.networks_ \
-            else "reconstruction"
-        resolve_score(rule.score_type, schema.scaling, det.objective_)
-        det.score_type_, det.score_quantiles_ = rule.score_type, rule.quantiles
+        model_cls = PCAModel if has_pca else Autoencoder
+        det.model_ = model_cls.from_state(document, tensors, device)
         det.threshold_, det.offset_ = rule.threshold, -rule.threshold
-        set_summary(det, document)
         return det
 
 
-def _pca_from(tensors, n_features):
-    from sklearn.decomposition import PCA
-
-    try:
-        comps = np.asarray(tensors["pca.components"], dtype=np.float64)
-        mean = np.asarray(tensors["pca.mean"], dtype=np.float64)
-        var = np.asarray(tensors["pca.explained_variance"], dtype=np.float64)
-    except KeyError as e:
-        raise ValueError(f"the PCA basis lacks {e}") from None
-    k = comps.shape[0] if comps.ndim == 2 else 0
-    ok = (comps.ndim == 2 and comps.shape[1] == n_features and 1 <= k <= n_features
-          and mean.shape == (n_features,) and var.shape == (k,)
-          and all(np.all(np.isfinite(a)) for a in (comps, mean, var)))
-    if not ok:
-        raise ValueError("the PCA basis does not match the number of features")
-    pca = PCA(n_components=k)
-    pca.components_, pca.mean_, pca.explained_variance_ = comps, mean, var
-    pca.n_components_, pca.n_features_in_, pca.whiten = k, n_features, False
-    return pca
+# the fitted attributes a detector reads from its model_
+MODEL_ATTRIBUTES = ("schema_", "n_features_in_", "feature_names_in_", "objective_",
+                    "score_type_", "score_quantiles_", "device_", "history_",
+                    "training_summary_", "n_epochs_")

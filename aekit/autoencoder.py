@@ -1,48 +1,19 @@
 """scikit-learn estimators around the network: Autoencoder and DenoisingAutoencoder."""
 
-import warnings
-
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .design import plan_fit, planned_for
 from .params import AutoencoderParams, DenoisingParams, check_params
-from .preprocessing import InputSchema, checked_input
-from .design import fit_schema, network_config
-from .scoring import ScoreRule, network_output, quantiles_of, resolve_score, row_scores
+from .preprocessing import InputSchema, checked_input, checked_rows
+from .scores import explain_rows, resolve_score, score_rows
 from .state import (SavesState, estimator_with_params, networks_document, networks_from,
                     params_document, set_schema, set_summary, summary_document)
+from .thresholds import ScoreRule, quantiles_of
 
 
-def draw_seed(random_state):
-    """The int seed of one fit, drawn from ``random_state`` (int, RandomState or None)."""
-    return int(check_random_state(random_state).randint(0, 2**31 - 1))
-
-
-def train_config(params, seed, lr_schedule="plateau"):
-    """The :class:`~aekit.nn.config.TrainConfig` of checked estimator parameters."""
-    from .nn.config import TrainConfig
-
-    return TrainConfig(
-        optimizer=params["optimizer"], lr=float(params["lr"]), momentum=float(params["momentum"]),
-        weight_decay=float(params["weight_decay"]), batch_size=int(params["batch_size"]),
-        epochs=int(params["epochs"]), patience=int(params["patience"]),
-        lr_patience=int(params["lr_patience"]), lr_schedule=lr_schedule, seed=seed)
-
-
-def training_scores(net, Xs, score, device):
-    """The anomaly scores of rows ``Xs`` (scaled), computed batch by batch."""
-    from .nn.fitting import map_batches, reconstruct, surprise
-
-    fn = surprise if network_output(score) == "surprise" else reconstruct
-    parts = [row_scores(Xs[s:s + len(R)], R, score)
-             for s, R in map_batches(net, fn, Xs, device)]
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
-class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin,
-                  TransformerMixin, BaseEstimator):
+class Autoencoder(AutoencoderParams, SavesState, TransformerMixin, BaseEstimator):
     """A dense (or convolutional) autoencoder: an encoder to a ``code_size`` code and a
     mirrored decoder, as a scikit-learn transformer.
 
@@ -55,10 +26,12 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
 
     Parameters (keyword-only)
     -------------------------
-    code_size : int, default=32
-        Size of the code (the bottleneck), i.e. of ``transform``'s output.
-    hidden : tuple of int, default=(512, 256)
-        Hidden layer sizes of the encoder; the decoder mirrors them.
+    code_size : int or "auto", default=32
+        Size of the code (the bottleneck), i.e. of ``transform``'s output. "auto"
+        follows the data (:func:`aekit.design.auto_sizes`).
+    hidden : tuple of int or "auto", default=(512, 256)
+        Hidden layer sizes of the encoder; the decoder mirrors them ("auto": from the
+        number of features).
     dropout : float in [0, 1), default=0.0
         Dropout probability after each hidden layer.
     batch_norm : bool, default=False
@@ -92,7 +65,11 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         (:mod:`aekit.nn.masking`); it needs ``noise=None`` and ``arch="dense"``,
         and ``reconstruct`` then returns each feature's prediction from the
         others. ``"auto"``: as :func:`aekit.design.auto_objective` (reconstruction
-        for rows of 256+ values in [0, 1], masked otherwise).
+        for rows of 256+ values in [0, 1] and for denoisers, masked otherwise).
+    score_type : {"auto", "mse", "relative", "nll"}, default="auto"
+        The anomaly score the model's errors are read as (:mod:`aekit.scores`;
+        ``anomaly_score``, the training quantiles): "nll" for a masked model, else
+        "relative" for data in [0, 1] and "mse" for anything else.
     optimizer : {"adam", "sgd", "rmsprop"}, default="adam"
     lr : float > 0, default=1e-3
         Learning rate (the peak rate with ``lr_schedule="onecycle"``).
@@ -100,7 +77,7 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         Momentum of SGD and RMSprop.
     weight_decay : float >= 0, default=0.0
         L2 penalty on the weights.
-    batch_size : int, default=128
+    batch_size : int or "auto", default=128
     epochs : int, default=50
         Maximum number of passes over the training data.
     validation_fraction : float in [0, 1), default=0.1
@@ -116,13 +93,13 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         and anneals it to nearly zero by the last of ``epochs``, which it always
         runs (no early stopping; the best epoch's weights are kept); best when
         the epoch budget is fixed, and ``lr`` can then be set ~3x higher.
-    trim : float in [0, 0.5), default=0.0
+    trim : float in [0, 0.5) or "auto", default=0.0
         Fit twice: the second fit leaves out the ``floor(trim * n_samples)``
         training rows with the first fit's highest anomaly scores, so that
         anomalies among the training rows are not learned as normal (Yoon et
         al., "Self-supervise, refine, repeat", TMLR 2022). 0: one fit.
         ``history_`` is the second fit's; ``training_summary_["trim"]`` says how
-        many rows were left out.
+        many rows were left out. "auto": :func:`aekit.design.auto_trim`.
     device : str, default="auto"
         ``"auto"`` (a GPU when there is one), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     random_state : int, RandomState or None, default=None
@@ -136,7 +113,10 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
     schema_ : InputSchema
         Feature names and order, scaling and pixel rule learned in ``fit``.
     net_ : AutoencoderNet
-        The trained network (:mod:`aekit.nn.network`), on ``device_``.
+        The trained network (:mod:`aekit.nn.network`), on ``device_``; its ``config``
+        holds the sizes "auto" chose.
+    objective_ : {"reconstruction", "masked"}
+        The objective "auto" resolved to for this data.
     device_ : str
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -150,7 +130,7 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         trained on), seconds, device, seed (and "trim": share, rows left out, the
         first fit's epochs).
     score_type_ : {"mse", "relative", "nll"}
-        The anomaly score this model's errors are read as (:mod:`aekit.scoring`):
+        The anomaly score this model's errors are read as (:mod:`aekit.scores`):
         "nll" for a masked model, else "relative" for data in [0, 1] and "mse"
         for anything else.
     score_quantiles_ : ndarray of shape (1001,)
@@ -178,13 +158,26 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
     """
 
     # -- fitting ----------------------------------------------------------
-    def fit(self, X, y=None, *, callback=None, resume=None):
+    def plan(self, X):
+        """The :class:`~aekit.design.Plan` a fit on ``X`` follows: the schema, and what
+        every "auto" parameter becomes for these rows (:func:`aekit.design.plan_fit`).
+        Nothing is fitted; pass it to :meth:`fit` to fit by it.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`.
+        """
+        X, names = checked_rows(X)
+        return plan_fit(check_params(self.get_params(deep=False), type(self)), X, names)
+
+    def fit(self, X, y=None, *, callback=None, resume=None, plan=None):
         """Fit the autoencoder to ``X``; ``y`` is ignored.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric and finite.
+            Numeric (gaps allowed), or a DataFrame with text columns.
         callback : callable or None
             ``callback(trainer, report)`` after every epoch (see
             :func:`aekit.nn.fitting.fit_network`): progress, checkpoints
@@ -192,6 +185,8 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         resume : aekit.nn.fitting.Resume or None
             Continue an interrupted fit (:func:`aekit.checkpoint.read_checkpoint`);
             the result is the model an uninterrupted fit gives.
+        plan : aekit.design.Plan or None
+            What :meth:`plan` gave for these rows (None: planned here).
 
         Returns
         -------
@@ -200,8 +195,9 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         Raises
         ------
         ValueError
-            A parameter breaks its rule (naming it), or ``X`` is not numeric, finite
-            and two-dimensional.
+            A parameter breaks its rule (naming it), parameters that cannot go together
+            (:class:`~aekit.errors.ParameterError`), or ``X`` is not numeric, finite and
+            two-dimensional.
         aekit.errors.TrainingError
             The loss became NaN or infinite.
         """
@@ -209,101 +205,107 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
         from .nn.fitting import fit_network
 
         p = check_params(self.get_params(deep=False), type(self))
-        device = resolve_device(self.device)
         X = checked_input(self, X, reset=True)
-        if self.batch_norm and len(X) < 2:
-            raise ValueError("batch_norm needs more than 1 sample to train")
-        schema, objective = fit_schema(X, getattr(self, "feature_names_in_", None),
-                                       self.objective)
-        set_schema(self, schema)
+        if plan is None:
+            plan = plan_fit(p, X, getattr(self, "feature_names_in_", None))
+        planned_for(plan, X)
+        device = resolve_device(self.device)
+        set_schema(self, plan.schema)  # before training: checkpoints hold it
+        self.objective_, self.score_type_ = plan.objective, plan.score_type
         Xs = self.schema_.transform(X)
-        copies = self.arch == "dense" and not self.noise and objective == "reconstruction"
-        if copies and self.code_size >= Xs.shape[1]:
-            warnings.warn(f"code_size {self.code_size} is not smaller than the {Xs.shape[1]} "
-                          "input features: the network can learn to copy its input",
-                          UserWarning, stacklevel=2)
-        unit = self.schema_.scaling == "unit"
-        config = network_config(p, Xs.shape[1], objective, self.schema_.scaling)
-        score = resolve_score("auto", self.schema_.scaling, objective)
         result = fit_network(
-            Xs, config, train_config(p, draw_seed(self.random_state), self.lr_schedule),
-            noise=p["noise"], clip=unit, device=device,
+            Xs, plan.network, plan.training, noise=plan.noise,
+            clip=self.schema_.scaling == "unit", device=device,
             validation_fraction=self.validation_fraction, verbose=self.verbose,
-            callback=callback, resume=resume, trim=p["trim"],
-            score_rows=lambda net, A: training_scores(net, A, score, device))
+            callback=callback, resume=resume, trim=plan.trim, score_type=plan.score_type)
         self.net_, self.device_ = result.net, device
         self.history_, self.training_summary_ = result.history, result.summary
         self.n_epochs_ = result.summary["epochs"]
-        self.score_type_ = score
-        self.score_quantiles_ = quantiles_of(training_scores(self.net_, Xs, self.score_type_,
-                                                             device))
+        self.score_quantiles_ = quantiles_of(score_rows(self.engine(), Xs, self.score_type_))
         return self
 
     # -- inference ----------------------------------------------------------
-    def _scaled(self, X):
-        """``(E, Xs, divisor)``: X checked and in the model's column order, as the network's
-        features (unscaled: one-hot columns counted out, gaps filled), scaled for the
-        network, and the pixel divisor it had."""
+    def engine(self):
+        """The fitted network's scoring engine (:class:`aekit.nn.engine.TorchEngine`)."""
+        from .nn.engine import TorchEngine
+
+        check_is_fitted(self, "net_")
+        return TorchEngine(self.net_, self.device_)
+
+    def _network_input(self, X):
+        """X checked, in the model's column order and scaled as the network reads it."""
+        check_is_fitted(self, "net_")
+        return self.schema_.transform(checked_input(self, self.schema_.select(X), reset=False))
+
+    def _with_divisor(self, X):
+        """``(Xs, divisor)``: X as the network reads it, and the pixel divisor its rows
+        had (to give reconstructions back in X's units)."""
         check_is_fitted(self, "net_")
         X = checked_input(self, self.schema_.select(X), reset=False)
         dtype = np.float64 if getattr(X, "dtype", None) == np.float64 else np.float32
-        E = self.schema_.encode(X, dtype)
-        return E, self.schema_.transform(X), self.schema_.pixel_divisor(E)
-
-    def _run(self, fn, A, width):
-        from .nn.fitting import run_in_batches
-
-        return run_in_batches(self.net_, fn, A, self.device_, width)
+        return self.schema_.transform(X), self.schema_.pixel_divisor(self.schema_.encode(X, dtype))
 
     def transform(self, X):
-        """Encode ``X`` (n_samples, n_features) to codes of shape (n_samples, code_size),
+        """Encode ``X`` (n_samples, n_features) to codes of shape (n_samples, code size),
         in X's dtype (float32 or float64)."""
-        _, Xs, _ = self._scaled(X)
-        return self._run(lambda net, t: net.encode(t), Xs, self.code_size)
+        return self.engine().encode(self._network_input(X))
 
     def inverse_transform(self, X):
-        """Decode codes (n_samples, code_size) back to the input space:
+        """Decode codes (n_samples, code size) back to the input space:
         (n_samples, n_features), in input units."""
         from sklearn.utils import check_array
 
         check_is_fitted(self, "net_")
         Z = check_array(X, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self.code_size:
-            raise ValueError(
-                f"codes have {Z.shape[1]} columns but this model's code_size is {self.code_size}")
-        R = self._run(lambda net, t: net.decode(t), Z, self.n_features_in_)
-        return self.schema_.inverse_transform(R, Z.dtype)
+        k = self.net_.config.code_size
+        if Z.shape[1] != k:
+            raise ValueError(f"codes have {Z.shape[1]} columns but this model's codes have {k}")
+        return self.schema_.inverse_transform(self.engine().decode(Z), Z.dtype)
 
     def reconstruct(self, X):
         """Encode then decode ``X``: the model's reconstruction, shape (n_samples,
         n_features), in X's units and dtype (0..255 pixels stay 0..255); a DataFrame of
         the input columns for a model with text columns (each one's most likely
         category)."""
-        R = self._reconstruct(*self._scaled(X))
+        Xs, divisor = self._with_divisor(X)
+        R = self.schema_.inverse_transform(self.engine().reconstruct(Xs), Xs.dtype, divisor)
         return self.schema_.decode(R) if self.schema_.categorical else R
-
-    def _reconstruct(self, X, Xs, divisor):
-        from .nn.fitting import reconstruct
-
-        R = self._run(reconstruct, Xs, self.n_features_in_)
-        return self.schema_.inverse_transform(R, Xs.dtype, divisor)
 
     def reconstruction_errors(self, X):
         """Squared error per feature, shape (n_samples, n_features), in the scaled space."""
-        from .nn.fitting import reconstruct
+        Xs = self._network_input(X)
+        return (self.engine().reconstruct(Xs) - Xs) ** 2
 
-        _, Xs, _ = self._scaled(X)
-        return (self._run(reconstruct, Xs, self.n_features_in_) - Xs) ** 2
+    def anomaly_score(self, X):
+        """Each row's anomaly score, shape (n_samples,), float64: its reconstruction error
+        as ``score_type_`` reads it (:mod:`aekit.scores`), in the scaled space the model
+        learned; higher is more anomalous."""
+        return score_rows(self.engine(), self._network_input(X), self.score_type_)
+
+    def explain(self, X):
+        """Per-feature contributions to :meth:`anomaly_score`, shape (n_samples,
+        n_encoded): each row's mean is its score (see :func:`aekit.scores.contributions`)."""
+        return explain_rows(self.engine(), self._network_input(X), self.score_type_)
+
+    def score_rule(self):
+        """The :class:`~aekit.thresholds.ScoreRule` of the fitted model: its score type and
+        training quantiles (an autoencoder has no threshold of its own)."""
+        check_is_fitted(self, "net_")
+        return ScoreRule(self.score_type_, getattr(self, "score_quantiles_", None))
 
     def score(self, X, y=None):
-        """Minus the mean squared reconstruction error in X's units (higher is better)."""
-        X, Xs, divisor = self._scaled(X)
-        R = self._reconstruct(X, Xs, divisor)
-        return -float(np.mean((R.astype(np.float64) - X) ** 2))
+        """Minus the mean squared reconstruction error per cell, in the scaled space the
+        model was fitted in (standard deviations for standardised columns, the [0, 1]
+        range for data in [0, 1]), as its training sees the data: higher is better, and no
+        column weighs more for being measured in larger units (``GridSearchCV`` selects on
+        it)."""
+        return -float(np.mean(self.reconstruction_errors(X), dtype=np.float64))
 
-    @property
-    def _n_features_out(self):
-        return self.code_size
+    def get_feature_names_out(self, input_features=None):
+        """The codes' names, ``code_0``, ``code_1``, ... (as `aekit encode` writes them)."""
+        check_is_fitted(self, "net_")
+        return np.asarray([f"code_{i}" for i in range(self.net_.config.code_size)],
+                          dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -341,7 +343,8 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
 
     @classmethod
     def from_state(cls, document, tensors, device="auto"):
-        """The fitted estimator a :meth:`get_state` pair describes.
+        """The fitted estimator a :meth:`get_state` pair describes (the parameters it
+        does not know, e.g. a detector's, are left out).
 
         Raises
         ------
@@ -358,8 +361,10 @@ class Autoencoder(AutoencoderParams, SavesState, ClassNamePrefixFeaturesOutMixin
             raise ValueError(f"an {cls.__name__} file holds one network, not {len(nets)}")
         set_schema(est, schema)
         est.net_, est.device_ = nets[0], dev
+        est.objective_ = est.net_.config.objective
         set_summary(est, document)
         rule = ScoreRule.from_json(document.get("scoring") or {"score_type": "mse"})
+        resolve_score(rule.score_type, schema.scaling, est.objective_)
         est.score_type_, est.score_quantiles_ = rule.score_type, rule.quantiles
         return est
 

@@ -18,11 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ModelFileError
-from .loading import estimator_from
+from .loading import ESTIMATORS
 from .model_file import network_tensors, read_model_file, write_model_file
 from .nn.fitting import Resume
+from .preprocessing import InputSchema
+from .state import estimator_with_params, networks_from
+from .thresholds import ScoreRule
 
-RESUMABLE = ("Autoencoder", "DenoisingAutoencoder")
+RESUMABLE = ("Autoencoder", "DenoisingAutoencoder", "AnomalyDetector")
 
 
 class Checkpointer:
@@ -50,7 +53,7 @@ class Checkpointer:
 
 @dataclass
 class Checkpoint:
-    estimator: str  # the class name: "Autoencoder" or "DenoisingAutoencoder"
+    estimator: str  # the class name: one of RESUMABLE
     params: dict  # its parameters, as get_params() gave them
     data: object  # what the Checkpointer was given
     epoch: int  # epochs completed
@@ -76,17 +79,22 @@ def read_checkpoint(path):
     state = doc.get("training_state")
     if not state or "data" not in doc:
         raise ModelFileError(f"{path} is not a training checkpoint (nothing to resume)")
-    est = estimator_from(doc, tensors, path, device="cpu")  # network, schema, parameters
     if doc["estimator"] not in RESUMABLE:
         raise ModelFileError(f"{path}: a {doc['estimator']} cannot be resumed")
+    cls = ESTIMATORS[doc["estimator"]]
     try:
-        _check_state(state, tensors, est.net_)
-    except ValueError as e:
+        params = estimator_with_params(cls, doc["params"]).get_params(deep=False)
+        schema = InputSchema.from_json(doc["schema"])
+        if doc.get("scoring") is not None:
+            ScoreRule.from_json(doc["scoring"])
+        nets = networks_from(doc, tensors, schema.n_encoded, "cpu")
+        if len(nets) != 1:
+            raise ValueError(f"a checkpoint holds one network, not {len(nets)}")
+        _check_state(state, tensors, nets[0])
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise ModelFileError(f"{path} is a damaged training checkpoint ({e})") from None
-    params = {k: tuple(v) if isinstance(v, list) else v for k, v in doc["params"].items()
-              if k in est.get_params(deep=False)}
     trainer = {k[6:]: v for k, v in tensors.items() if k.startswith("train.")}
-    return Checkpoint(doc["estimator"], params, doc["data"], state["epoch"], est.n_features_in_,
+    return Checkpoint(doc["estimator"], params, doc["data"], state["epoch"], schema.n_features,
                       Resume(network_tensors(tensors, 0), trainer, state))
 
 

@@ -6,7 +6,7 @@ from .model_input import ModelInput, arrays_in_model_order
 
 
 def code_names(autoencoder):
-    return [f"code_{i}" for i in range(autoencoder.code_size)]
+    return [str(n) for n in autoencoder.get_feature_names_out()]
 
 
 def encode_table(table, autoencoder, writer, sample=None, progress=None):

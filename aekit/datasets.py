@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, literal
 
 FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -26,12 +26,13 @@ def default_cache_dir():
     return Path(base) / "aekit" / "mnist"
 
 
-def _candidate_dirs(root):
+def _candidate_dirs(root, also=()):
     if root is not None:
         roots = [Path(root)]
     else:
         roots = [Path(p) for p in [os.environ.get("AEKIT_DATA")] if p]
         roots.append(default_cache_dir())
+        roots += [Path(p) for p in also]
     out = []
     for r in roots:
         out += [r, r / "MNIST" / "raw", r / "mnist"]
@@ -76,6 +77,27 @@ def _download(cache):
     return None
 
 
+def mnist_folder(also=(), download=True):
+    """The folder holding the four MNIST files, found as :func:`load_mnist` finds them
+    (``$AEKIT_DATA``, then the user cache), then in the folders ``also``, then downloaded
+    into the cache when a network is there.
+
+    Raises
+    ------
+    DataError
+        MNIST is in none of them and cannot be downloaded (the message names the files
+        and the folder to put them in).
+    """
+    roots, dirs = _candidate_dirs(None, also)
+    names = [n for pair in FILES.values() for n in pair]
+    for d in dirs:
+        if all(_find(n, [d]) for n in names):
+            return d
+    load_mnist("train", download=download)  # downloads, or raises the one-line error
+    load_mnist("test", download=download)
+    return _find(names[0], dirs).parent
+
+
 def load_mnist_pair(root=None, train_limit=None, test_limit=None):
     """``(X, y, X_test, y_test)``: the training and test sets, cut to their first
     ``train_limit`` / ``test_limit`` images when given (quick checks)."""
@@ -115,9 +137,8 @@ def load_mnist(split="train", root=None, download=True):
         if reason:
             msg += f" and the download failed ({reason})"
         raise DataError(
-            f"{msg}. Put {names} (of the four MNIST files) in {where} "
-            "or point AEKIT_DATA (or --data-dir) at the folder holding them"
-        )
+            f"{literal(msg)}. Put {names} (of the four MNIST files) in {literal(where)} "
+            "or point AEKIT_DATA (or {root}) at the folder holding them", params=("root",))
     X = read_idx(img)
     y = read_idx(lbl)
     if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):

@@ -39,12 +39,13 @@ UNFAMILIAR_PERCENTILE = 95.0
 
 def unfamiliarity(model, frames):
     """How unlike the model's training images cleaned 28x28 ``frames`` (n, 784) in [0, 1]
-    are: the anomaly score (:mod:`aekit.scoring`) of each, fed back to the model, divided
+    are: the anomaly score (:mod:`aekit.scores`) of each, fed back to the model, divided
     by the training images' :data:`UNFAMILIAR_PERCENTILE`-th percentile score (above 1:
     most likely not a digit the model knows), or None when the model stores no training
     quantiles."""
     from .loading import autoencoder_of
-    from .scoring import QUANTILE_PERCENTS, row_scores
+    from .scores import row_scores
+    from .thresholds import QUANTILE_PERCENTS
 
     ae = autoencoder_of(model)
     q = getattr(ae, "score_quantiles_", None)

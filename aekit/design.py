@@ -1,13 +1,19 @@
-"""The network a fit builds from its parameters and its data: what "auto" becomes.
+"""What a fit builds from its parameters and its data: every "auto" resolved, in one place.
 
-One home for the choices both estimators (and `aekit train`) make from the data's
-shape and values alone, never from its name:
+:func:`plan_fit` is the one resolver. Given an estimator's checked parameters and its
+training rows, it fits the input schema and returns a :class:`Plan`: the objective, the
+score, the sizes, the trim, and the network and training configs. Every entry point
+calls it: :class:`aekit.Autoencoder` (and through it :class:`aekit.AnomalyDetector`
+and :class:`aekit.DenoisingAutoencoder`) in ``fit``, `aekit train` before training
+(to say what it chose), and `aekit train --help` reads :func:`auto_rule` for its
+texts. The choices look at the data's shape and values alone, never at its name:
 
 - **The objective** (:func:`auto_objective`). Wide rows in [0, 1] (at least
   :data:`WIDE_ROWS` features: images such as MNIST's 784 pixels, bitmaps) are
   modelled by reconstruction through a narrow code, which has to capture a row's
-  overall shape. Every other table gets a masked network (:mod:`aekit.nn.masking`),
-  which predicts each feature from the others: on tables of a few to a few hundred
+  overall shape; so are rows a denoiser (input noise) or a convolutional network
+  reads. Every other table gets a masked network (:mod:`aekit.nn.masking`), which
+  predicts each feature from the others: on tables of a few to a few hundred
   heterogeneous columns that is what tells anomalies apart, while on images each
   pixel is predictable from its neighbours whatever the digit. Measured both ways
   (BENCHMARKS.md): on the ADBench tables of protocol T the masked network beats
@@ -28,20 +34,47 @@ shape and values alone, never from its name:
   ``scripts/bench_oneclass.py --trim 0.1``).
 """
 
-OBJECTIVE_CHOICES = ("auto", "reconstruction", "masked")
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import AekitWarning, ParameterError
+from .params import AutoencoderParams, check_params
+from .scores import resolve_score
+
 WIDE_ROWS = 256  # features of a row in [0, 1] from which "auto" reconstructs it
 AUTO_CODE_SIZE = 8  # one-class MNIST: codes of 8 to 16 score alike, 32 worse (it
 #                     reconstructs anything)
 TRIM = 0.1  # "auto" trim of a masked model: the share of training rows left out of a refit
 MIXTURE = "laplace"  # a masked network's prediction of each feature: a mixture of ...
 MIXTURE_COMPONENTS = 3  # ... distributions
+AUTO_NAMES = ("objective", "hidden", "code_size", "batch_size", "trim", "score_type")
 
 
-def auto_objective(objective, scaling, n_features):
-    """``objective`` with "auto" resolved for data of this scaling ("unit": within
-    [0, 1]; "standard") and width (features as the network sees them)."""
+def auto_rule(name):
+    """What "auto" becomes for parameter ``name``, in words (for help texts)."""
+    return {
+        "objective": f"reconstruction for rows of {WIDE_ROWS}+ values in [0, 1] (images) and "
+                     "for denoisers and convolutional networks, masked otherwise",
+        "hidden": "from the table's width: 8 x the features (32..512), then half that; "
+                  "masked: one layer 4 x the features (32..256)",
+        "code_size": f"half the features (1..{AUTO_CODE_SIZE}); masked: the hidden width",
+        "batch_size": "an eighth of the training rows (16..128)",
+        "trim": f"{TRIM:g} for masked models (tables), 0 for reconstruction",
+        "score_type": "nll for a masked model, else relative for data in [0, 1] and mse "
+                      "otherwise",
+    }[name]
+
+
+def auto_objective(objective, scaling, n_features, noise=None, arch="dense"):
+    """``objective`` with "auto" resolved for data of this scaling ("unit": within [0, 1];
+    "standard") and width (features as the network sees them), for a network with input
+    ``noise`` (or None) of architecture ``arch``."""
     if objective != "auto":
         return objective
+    if noise or arch != "dense":
+        return "reconstruction"
     return "reconstruction" if scaling == "unit" and n_features >= WIDE_ROWS else "masked"
 
 
@@ -50,20 +83,6 @@ def auto_trim(trim, objective):
     if trim != "auto":
         return float(trim)
     return TRIM if objective == "masked" else 0.0
-
-
-def fit_schema(X, feature_names=None, objective="auto"):
-    """``(schema, objective)``: the :class:`~aekit.preprocessing.InputSchema` fitted on
-    rows ``X`` (names ``feature_names``, or None) and ``objective`` with "auto" resolved
-    for them. A masked network predicts distributions in standard units, so its schema
-    standardises even data within [0, 1]."""
-    from .preprocessing import InputSchema
-
-    schema = InputSchema.fit(X, feature_names)
-    objective = auto_objective(objective, schema.scaling, schema.n_encoded)
-    if objective == "masked" and schema.scaling == "unit":
-        schema = schema.standardized(X)
-    return schema, objective
 
 
 def auto_sizes(params, n_samples, n_features, objective="reconstruction"):
@@ -76,6 +95,7 @@ def auto_sizes(params, n_samples, n_features, objective="reconstruction"):
     the features wide (32..256): no bottleneck, since the network never sees the
     features it predicts. Both: batches of an eighth of the training rows (16..128),
     so that small tables get enough optimisation steps.
+    Returns the resolved values of the parameters that were "auto".
     """
     out = {}
     if objective == "masked":
@@ -101,13 +121,105 @@ def _clip(value, low, high):
     return int(min(max(value, low), high))
 
 
+def draw_seed(random_state):
+    """The int seed of one fit, drawn from ``random_state`` (int, RandomState or None)."""
+    from sklearn.utils import check_random_state
+
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+@dataclass
+class Plan:
+    """What a fit builds (see :func:`plan_fit`).
+
+    ``schema``: the fitted :class:`~aekit.preprocessing.InputSchema`; ``objective`` and
+    ``score_type``: resolved; ``params``: the estimator's parameters with every "auto"
+    resolved; ``chosen``: those that were "auto" and what they became; ``network``
+    (:class:`~aekit.nn.config.ModelConfig`) and ``training``
+    (:class:`~aekit.nn.config.TrainConfig`, its seed drawn); ``noise``: the parsed
+    input noise, or None; ``n_samples``: the rows it was planned for.
+    """
+
+    schema: object
+    objective: str
+    score_type: str
+    params: dict
+    network: object
+    training: object
+    noise: object = None
+    n_samples: int = 0
+    chosen: dict = field(default_factory=dict)
+
+    @property
+    def trim(self):
+        return self.params["trim"]
+
+    def chosen_text(self, wording=None):
+        """The choices "auto" made, e.g. ``objective masked, hidden 32, trim 0.1``, each
+        parameter named by ``wording(name)`` (default: its name)."""
+        wording = wording or (lambda name: name)
+        return ", ".join(f"{wording(k)} {','.join(map(str, v)) if isinstance(v, tuple) else v}"
+                         for k, v in self.chosen.items())
+
+
+def plan_fit(params, X, feature_names=None):
+    """The :class:`Plan` of a fit of ``params`` (an estimator's parameters, already checked
+    by its class's rules: :func:`aekit.params.check_params`) on rows ``X`` (a checked array
+    or a DataFrame; ``feature_names`` or None). The one place "auto" is resolved.
+
+    Raises
+    ------
+    aekit.errors.ParameterError
+        Parameters that cannot go together on this data (a masked objective with input
+        noise or a convolutional network; batch norm on a single row...).
+    aekit.errors.DataError
+        A cell that is not a number, a text column of too many categories, a value beyond
+        float32's range (from the schema).
+    """
+    from .preprocessing import InputSchema
+
+    schema = InputSchema.fit(X, feature_names)
+    n, width = int(X.shape[0]), schema.n_encoded
+    objective = auto_objective(params["objective"], schema.scaling, width,
+                               params.get("noise"), params.get("arch", "dense"))
+    if objective == "masked" and schema.scaling == "unit":
+        schema = schema.standardized(X)  # a masked network predicts in standard units
+    chosen = {"objective": objective} if params["objective"] == "auto" else {}
+    sizes = auto_sizes(params, n, width, objective)
+    trim = auto_trim(params["trim"], objective)
+    chosen.update(sizes)
+    if params["trim"] == "auto" and trim:
+        chosen["trim"] = trim
+    resolved = {**params, **sizes, "trim": trim, "objective": objective}
+    check_params({k: resolved[k] for k in ("hidden", "code_size", "batch_size")},
+                 AutoencoderParams)
+    _check_data_fits(resolved, n, width)
+    score_type = resolve_score(params.get("score_type", "auto"), schema.scaling, objective)
+    return Plan(schema, objective, score_type, resolved,
+                network_config(resolved, width, objective, schema.scaling),
+                train_config(resolved, draw_seed(resolved.get("random_state"))),
+                resolved.get("noise") or None, n, chosen)
+
+
+def _check_data_fits(p, n_samples, width):
+    if p.get("batch_norm") and n_samples < 2:
+        raise ParameterError("{batch_norm} needs more than 1 sample to train",
+                             params=("batch_norm",))
+    copies = p.get("arch", "dense") == "dense" and not p.get("noise") \
+        and p["objective"] == "reconstruction"
+    if copies and p["code_size"] >= width:
+        warnings.warn(AekitWarning(
+            f"{{code_size}} {p['code_size']} is not smaller than the {width} input features: "
+            "the network can learn to copy its input", params=("code_size",)), stacklevel=4)
+
+
 def network_config(params, n_features, objective, scaling):
     """The :class:`~aekit.nn.config.ModelConfig` of checked parameters (sizes resolved),
     for data of ``n_features`` network features and this scaling.
 
     Raises
     ------
-    ValueError
+    aekit.errors.ParameterError
         A masked objective with input noise or a convolutional network.
     """
     from .nn.config import ModelConfig
@@ -115,11 +227,32 @@ def network_config(params, n_features, objective, scaling):
     masked = objective == "masked"
     arch = params.get("arch", "dense")
     if masked and (params.get("noise") or arch != "dense"):
-        raise ValueError("objective='masked' hides features itself and needs a dense "
-                         "network: give noise=None and arch='dense'")
+        raise ParameterError("{objective:masked} hides features itself and needs a dense "
+                             "network without input noise: give {noise:None} and "
+                             "{arch:dense}", params=("objective", "noise", "arch"))
     output = MIXTURE if masked else "sigmoid" if scaling == "unit" else "linear"
     return ModelConfig(
         n_features=n_features, code_size=params["code_size"], hidden=params["hidden"],
         dropout=params.get("dropout", 0.0), batch_norm=bool(params.get("batch_norm", False)),
         output=output, arch=arch, channels=params.get("channels", ()), objective=objective,
         components=MIXTURE_COMPONENTS if masked else 1)
+
+
+def train_config(params, seed):
+    """The :class:`~aekit.nn.config.TrainConfig` of checked parameters."""
+    from .nn.config import TrainConfig
+
+    return TrainConfig(
+        optimizer=params["optimizer"], lr=float(params["lr"]), momentum=float(params["momentum"]),
+        weight_decay=float(params["weight_decay"]), batch_size=int(params["batch_size"]),
+        epochs=int(params["epochs"]), patience=int(params["patience"]),
+        lr_patience=int(params["lr_patience"]),
+        lr_schedule=params.get("lr_schedule", "plateau"), seed=seed)
+
+
+def planned_for(plan, X):
+    """Refuse a plan made for other rows than ``X`` (a ValueError)."""
+    if plan.n_samples != len(X) or plan.schema.n_features != np.shape(X)[1]:
+        raise ValueError(f"the plan was made for {plan.n_samples} rows of "
+                         f"{plan.schema.n_features} features, not {len(X)} of "
+                         f"{np.shape(X)[1]}")

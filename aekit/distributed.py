@@ -1,8 +1,9 @@
 """Scoring many files, or a Dask DataFrame, on a Dask cluster; the recipe for Spark.
 
-Each partition is scored by the same function as `aekit detect` scores a chunk
-(:func:`aekit.detection.score_frame`), with the model file opened once per worker
-process (:func:`cached_scorer`: the tasks carry the model's path, never the model).
+Each partition is scored as `aekit detect` scores a chunk (:func:`score_frame`: the
+same :class:`~aekit.scorer.Scorer` and :class:`~aekit.flagging.RowFlagger`), with the
+model file opened once per worker process (:func:`cached_scorer`: the tasks carry the
+model's path, never the model).
 Every output row carries its input row's identity, ``file`` and ``row`` (1-based
 within its file) or the id columns given, so that a task retried after a worker died
 gives the same rows again and the result holds every row exactly once.
@@ -38,13 +39,13 @@ from .errors import DataError
 
 @functools.lru_cache(maxsize=4)
 def _scorer(path, device, stamp):  # stamp (mtime, size): a changed file is opened again
-    from .detection import Scorer
+    from .scorer import Scorer
 
     return Scorer(path, device=device)
 
 
 def cached_scorer(model, device="cpu"):
-    """The :class:`~aekit.detection.Scorer` of ``model``, opened once per process (and again
+    """The :class:`~aekit.scorer.Scorer` of ``model``, opened once per process (and again
     only when the file changes)."""
     from .pretrained import resolve
 
@@ -62,10 +63,35 @@ def score_partition(frame, model, feature_columns=None, carry=(), contamination=
     (:mod:`aekit.preprocessing`). ``threshold`` (a number) flags rows above it; else the
     model's own rule with ``contamination``.
     """
-    from .detection import score_frame
-
     return score_frame(frame, cached_scorer(model, device), feature_columns, carry,
                        contamination, threshold)
+
+
+def score_frame(frame, scorer, feature_columns=None, carry=(), contamination=None,
+                threshold=None):
+    """Score the rows of one DataFrame (a Dask or Spark partition): a DataFrame of the
+    ``carry`` columns, ``anomaly_score`` and ``is_anomaly``, one row per input row.
+
+    ``feature_columns``: the columns to score (default: all but ``carry``), matched
+    to the model's features by name. ``scorer``: a :class:`~aekit.scorer.Scorer` (open it once per
+    worker, not per partition).
+    """
+    from .flagging import RowFlagger
+    from .model_input import ModelInput
+    from .tables.columns import Chunk
+
+    carry = list(carry)
+    features = frame[feature_columns if feature_columns is not None else
+                     [c for c in frame.columns if c not in carry]]
+    names = [str(c) for c in features.columns]
+    model_input = ModelInput(scorer.schema, names, len(names), "the partition")
+    scoring = RowFlagger(scorer, contamination, threshold)
+    chunk = Chunk(features, None, 1)
+    X = model_input.convert(chunk)
+    with model_input.located(chunk):
+        scores, flagged, _ = scoring.score(X)
+    return scoring.frame(frame[carry] if carry else None, scores, flagged, None)
+
 
 
 def score_dask_frame(ddf, model, feature_columns=None, carry=(), contamination=None,
@@ -141,7 +167,7 @@ def score_file_part(part, model, table, threshold, device="cpu"):
     :func:`aekit.tables.open_table` takes them."""
     import pandas as pd
 
-    from .detection import RowScoring
+    from .flagging import RowFlagger
     from .model_input import ModelInput
     from .tables import open_table
 
@@ -149,7 +175,7 @@ def score_file_part(part, model, table, threshold, device="cpu"):
     extra = {} if part.row_group is None else {"row_groups": [part.row_group]}
     source = open_table(part.path, **table, **extra)
     model_input = ModelInput.for_table(source, scorer.schema)
-    scoring = RowScoring(scorer, threshold=threshold)
+    scoring = RowFlagger(scorer, threshold=threshold)
     frames = []
     for chunk, X in model_input.arrays(source.chunks()):
         with model_input.located(chunk):

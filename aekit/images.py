@@ -33,13 +33,15 @@ FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "PPM")
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm", ".pbm")
 
 
-def read_image(source, max_pixels=MAX_PIXELS):
+def read_image(source, max_pixels=MAX_PIXELS, notes=None):
     """Read an image file into float32 greyscale in [0, 1], shape (height, width).
 
     ``source`` is a path, ``"-"`` for stdin, or bytes. Colour is reduced to
     luminance; transparency is flattened onto white or black, whichever the
-    opaque pixels contrast with; 16-bit images keep their precision. Anything
-    unreadable raises :class:`DataError` with one line saying why.
+    opaque pixels contrast with; 16-bit images keep their precision. ``notes`` (a
+    list, or None) is given a line for each such reduction (what was used, what was
+    left out), so that nothing is dropped silently. A file of several frames or pages
+    is refused. Anything unreadable raises :class:`DataError` with one line saying why.
     """
     from PIL import Image, ImageOps
 
@@ -68,6 +70,10 @@ def read_image(source, max_pixels=MAX_PIXELS):
             w, h = im.size
             if w < 1 or h < 1:
                 raise DataError(f"{name}: the image is empty ({w}x{h} pixels)")
+            frames = getattr(im, "n_frames", 1)
+            if frames > 1:
+                raise DataError(f"{name}: the file holds {frames} frames or pages; aekit reads "
+                                "one picture per file: save the one to clean on its own")
             if w * h > max_pixels:
                 raise DataError(f"{name}: the image is {w}x{h} = {w * h:,} pixels; the limit is "
                                 f"{max_pixels:,} (downscale it first)")
@@ -79,9 +85,24 @@ def read_image(source, max_pixels=MAX_PIXELS):
                 what = "truncated or corrupt" if truncated else f"corrupt ({_first_line(e)})"
                 raise DataError(f"{name}: the image data is {what}") from None
             gray = _to_gray(im)
+            if notes is not None:
+                notes += _reductions(name, im)
     finally:
         stream.close()
     return gray
+
+
+def _reductions(name, im):
+    """Lines saying what reading ``im`` as one grey picture left out: colour, transparency."""
+    out = []
+    bands = im.getbands()
+    if len(set(bands) - {"A", "a", "P"}) > 1 or im.mode in ("P", "PA"):
+        out.append(f"{name}: its {im.mode} colour was reduced to grey (luminance); the result "
+                   "is grey")
+    if "A" in bands or "a" in bands or "transparency" in im.info:
+        out.append(f"{name}: its transparency was flattened onto the paper colour; the "
+                   "result has none")
+    return out
 
 
 def _open_source(source, name):

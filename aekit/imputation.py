@@ -114,6 +114,46 @@ def impute(model, X, start=None, max_iter=MAX_ITER, tol=TOL):
     return filled
 
 
+def impute_frame(model, frame, max_iter=MAX_ITER, tol=TOL):
+    """Fill the missing cells of a table whose model encodes text columns: ``frame`` (a
+    DataFrame in the model's column order) with its missing numbers and its missing
+    categories filled, and how many cells were filled. The cells are filled in the
+    network's own features (a text column's one-hot features hidden together): a masked
+    model predicts them in one pass from the known ones, any other iterates its
+    reconstruction; a category takes the one the model finds most likely. Known cells,
+    and categories never seen in training, are kept as they are."""
+    schema, encoding = model.schema_, model.schema_.encoding
+    cells = encoding.missing_cells(frame)
+    if not cells.any():
+        return frame.copy(), 0
+    hidden = encoding.spread(cells)
+    Xs = fill_scaled(model, schema.transform(frame, np.float64), hidden, max_iter, tol)
+    decoded = schema.decode(schema.inverse_transform(Xs, np.float64))
+    out = frame.copy()
+    for j in range(frame.shape[1]):
+        rows = np.flatnonzero(cells[:, j])
+        if rows.size:
+            column = out.iloc[:, j].astype(object)
+            column.iloc[rows] = decoded.iloc[rows, j].to_numpy()
+            out.isetitem(j, column)
+    return out, int(cells.sum())
+
+
+def fill_scaled(model, Xs, hidden, max_iter=MAX_ITER, tol=TOL):
+    """Rows ``Xs`` in the network's scaled space with the features ``hidden`` filled by
+    the model: a masked network's one-pass prediction from the rest, else its iterated
+    reconstruction from the training mean (0 in that space)."""
+    engine = model.engine()
+    nets = [getattr(model, "net_", None)] + list(getattr(model, "networks_", None) or [])
+    net = next((n for n in nets if n is not None), None)
+    if net is not None and net.config.objective == "masked":
+        predicted = engine.predict_missing(np.where(hidden, np.nan, Xs))
+        return np.where(hidden, predicted, Xs)
+    keep = "best" if getattr(model, "noise", None) else "last"
+    filled, _ = iterative_fill(engine.reconstruct, Xs, hidden, 0.0, max_iter, tol, keep=keep)
+    return filled
+
+
 def masked_network(model):
     """The masked network of a fitted estimator whose network features are its input
     columns one to one, else None (a reconstruction model, PCA, text columns, missing
@@ -129,13 +169,11 @@ def masked_network(model):
 
 def _masked_fill(model, net, X, missing, start):
     """The missing cells of ``X`` predicted in one pass from the known ones."""
-    from .nn.fitting import predict_missing, run_in_batches
-
     schema = model.schema_
     known = np.where(missing, start, X)
     divisor = schema.pixel_divisor(known)
     Xs = np.where(missing, np.nan, schema.transform(known))
-    predicted = run_in_batches(net, predict_missing, Xs, model.device_, Xs.shape[1])
+    predicted = model.engine().predict_missing(Xs)
     return np.where(missing, schema.inverse_transform(predicted, np.float64, divisor), X)
 
 
@@ -154,11 +192,10 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
     """
     from .model_input import ModelInput
 
-    if model.schema_.categorical:
-        raise DataError("this model encodes text columns; aekit impute fills tables of "
-                        "numbers")
     model_input = ModelInput.for_table(table, model.schema_, dtype=np.float64,
                                        allow_missing=True)
+    if model.schema_.categorical:
+        return _impute_text_table(table, model, writer, model_input, max_iter, tol)
     n_filled = n_rows = 0
     for chunk, X in model_input.arrays(table.chunks()):
         _check_range(model.schema_, X, model_input.divisor, table.name)
@@ -176,6 +213,31 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
         text = None if writer.parquet else writer.decimal
         writer.write(_table_rows(table, chunk, filled, model_input.order, text))
     return n_filled, n_rows, model_input.pixels
+
+
+def _impute_text_table(table, model, writer, model_input, max_iter, tol):
+    """:func:`impute_table` for a model with text columns: numbers and categories filled
+    (:func:`impute_frame`), text written back as it was."""
+    n_filled = n_rows = 0
+    numeric = [k == "numeric" for k in model.schema_.encoding.kinds]
+    for chunk, frame in model_input.arrays(table.chunks()):
+        with model_input.located(chunk):
+            out, filled = impute_frame(model, frame, max_iter, tol)
+        missing = model.schema_.encoding.missing_cells(frame)
+        n_filled += filled
+        n_rows += int(missing.any(axis=1).sum())
+        cells = out.to_numpy(dtype=object)
+        for j in np.flatnonzero(numeric):
+            values = np.asarray(out.iloc[:, j], dtype=np.float64)[:, None]
+            gaps = missing[:, [j]]
+            fills = _significant(values, gaps)
+            known = np.where(gaps, 0.0, values)
+            if _integral_columns(known, gaps)[0]:
+                fills = np.where(gaps, np.round(fills) + 0.0, fills)
+            column = np.where(gaps, fills, values)
+            cells[:, j] = (column if writer.parquet else _exact_text(column, writer.decimal))[:, 0]
+        writer.write(_table_rows(table, chunk, cells, model_input.order, None))
+    return n_filled, n_rows, False
 
 
 def _exact_text(X, decimal):

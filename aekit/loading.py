@@ -1,21 +1,30 @@
-"""Reading a model file back into the estimator that wrote it, by path or bundled name.
+"""Reading a model file back into the estimator it describes, by path or bundled name.
 
 The estimator's class is looked up in a fixed table (never imported by name), and
 the class rebuilds itself from the file's document (``from_state``); this module
-adds the file's name to whatever it finds wrong.
+adds the file's name to whatever it finds wrong. A model that `aekit train` trained to
+be a detector (``--data`` tables and ``--digits``) loads as an
+:class:`~aekit.AnomalyDetector`, also from files of format 1 and 2, where such models
+were written as autoencoders (:func:`trained_as_detector`); its threshold is then the
+default contamination's, as `aekit detect` has always read it.
 """
 
 from .anomaly import AnomalyDetector
 from .autoencoder import Autoencoder, DenoisingAutoencoder
 from .errors import ModelFileError
 from .model_file import read_model_file
+from .photo_denoiser import ImageDenoiser
 from .pretrained import resolve
+from .state import trained_as_detector
 
-ESTIMATORS = {c.__name__: c for c in (Autoencoder, DenoisingAutoencoder, AnomalyDetector)}
+ESTIMATORS = {c.__name__: c for c in (Autoencoder, DenoisingAutoencoder, AnomalyDetector,
+                                      ImageDenoiser)}
 
 
 def estimator_from(doc, tensors, path="model", device="auto"):
-    """The fitted estimator of a document and its tensors (:func:`read_model_file`'s pair).
+    """The fitted estimator of a document and its tensors (:func:`read_model_file`'s pair):
+    the class it names, or a detector for a model trained as one
+    (:func:`trained_as_detector`).
 
     Raises
     ------
@@ -24,8 +33,9 @@ def estimator_from(doc, tensors, path="model", device="auto"):
     """
     cls = ESTIMATORS[doc["estimator"]]
     try:
-        return cls.from_state(doc, tensors, device)
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
+        est = cls.from_state(doc, tensors, device)
+        return AnomalyDetector.from_autoencoder(est) if trained_as_detector(doc) else est
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RuntimeError) as e:
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelFileError(f"{path}: {text}") from None
 
@@ -42,7 +52,8 @@ def load(model, device="auto"):
 
     Returns
     -------
-    Autoencoder, DenoisingAutoencoder or AnomalyDetector, fitted.
+    Autoencoder, DenoisingAutoencoder or AnomalyDetector, fitted (a detector for a
+    model `aekit train` trained as one: ``--data`` tables, ``--digits``).
 
     Raises
     ------
@@ -74,10 +85,13 @@ def describe(model):
 
     path = resolve(model)
     doc, tensors = read_model_file(path)
-    est = estimator_from(doc, tensors, path, device="cpu")
     lines = [f"file: {path}", f"estimator: {doc['estimator']}",
              f"format version: {doc.get('format_version')} (written by aekit "
              f"{doc.get('aekit_version')})"]
+    if doc["estimator"] == "ImageDenoiser":  # a photo denoiser describes itself
+        est = estimator_from(doc, tensors, path, device="cpu")
+        return "\n".join(lines + est.describe(doc))
+    schema = _checked_schema(doc, tensors, path)
     for cfg in doc.get("networks") or []:
         lines.append("architecture: " + ModelConfig.from_dict(cfg).layers_text()
                      + f" (objective {cfg.get('objective') or 'reconstruction'}, "
@@ -86,7 +100,6 @@ def describe(model):
     n = sum(v.size for k, v in tensors.items() if k.startswith("net."))
     if n:
         lines.append(f"parameters: {n:,}")
-    schema = est.schema_
     names = "" if schema.feature_names is None else \
         f" named {', '.join(schema.feature_names[:6])}{'...' if schema.n_features > 6 else ''}"
     lines.append(f"input: {schema.n_features} features{names}; scaling {schema.scaling}"
@@ -94,7 +107,9 @@ def describe(model):
     params = doc.get("params") or {}
     keys = ["noise", "optimizer", "lr", "batch_size", "epochs", "weight_decay", "trim",
             "random_state", "method", "contamination", "threshold"]
-    lines.append("parameters used: " + ", ".join(f"{k}={params[k]}" for k in keys if k in params))
+    shown = {k: noise_text(params[k]) if k == "noise" else _resolved(k, params[k], doc)
+             for k in keys if k in params}
+    lines.append("parameters used: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
     summary = doc.get("summary") or {}
     if summary.get("epochs") is not None:
         lines.append(_training_line(summary))
@@ -116,6 +131,45 @@ def describe(model):
                      + {1: " of the first fit (a second, trimmed fit follows)",
                         2: " of the second fit"}.get(fit, ""))
     return "\n".join(lines)
+
+
+def _checked_schema(doc, tensors, path):
+    """The input schema of a file, the file checked as :func:`load` checks it (a training
+    checkpoint: its network and schema, having no threshold yet)."""
+    from .preprocessing import InputSchema
+    from .state import networks_from
+
+    if not doc.get("training_state"):
+        return estimator_from(doc, tensors, path, device="cpu").schema_
+    try:
+        schema = InputSchema.from_json(doc["schema"])
+        networks_from(doc, tensors, schema.n_encoded, "cpu")
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
+        raise ModelFileError(f"{path}: {e}") from None
+    return schema
+
+
+def _resolved(key, value, doc):
+    """A parameter's value for ``aekit info``: "auto" with what it became in this fit."""
+    if value != "auto":
+        return value
+    summary = doc.get("summary") if isinstance(doc.get("summary"), dict) else {}
+    trim = summary.get("trim") if isinstance(summary.get("trim"), dict) else {}
+    became = {"batch_size": summary.get("batch_size"), "trim": trim.get("share", 0.0)}.get(key)
+    return "auto" if became is None else f"auto ({became})"
+
+
+def noise_text(spec):
+    """A noise spec for people: a mixture's repeated parts counted, e.g.
+    ``gaussian:0.5 (6 of 9 rows), masking:0.25 (1 of 9 rows)`` for the spec that lists
+    gaussian:0.5 six times (each row draws one part)."""
+    if not isinstance(spec, str) or "+" not in spec:
+        return spec
+    parts = spec.split("+")
+    counts = {p: parts.count(p) for p in parts}
+    if len(counts) == len(parts):
+        return spec
+    return ", ".join(f"{p} ({c} of {len(parts)} rows)" for p, c in counts.items())
 
 
 def _training_line(summary):

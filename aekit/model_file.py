@@ -7,7 +7,7 @@ A file holds raw tensors (no pickle: loading never runs code) and one metadata k
      "params": {...},              # get_params(): the estimator's parameters
      "schema": {...},              # aekit.preprocessing.InputSchema.to_json()
      "networks": [{...}, ...],     # aekit.nn.config.ModelConfig of each network
-     "scoring": {...},             # aekit.scoring.ScoreRule.to_json()
+     "scoring": {...},             # aekit.thresholds.ScoreRule.to_json()
      "summary": {...},             # how training went
      ... "pca", "data", "evaluation", "training_state" where they apply}
 
@@ -33,7 +33,7 @@ READABLE_VERSIONS = (1, 2)
 MAX_HEADER = 64 * 1024 * 1024
 MAX_LAYERS = 64
 MAX_FEATURES = 10_000_000
-ESTIMATORS = ("Autoencoder", "DenoisingAutoencoder", "AnomalyDetector")
+ESTIMATORS = ("Autoencoder", "DenoisingAutoencoder", "AnomalyDetector", "ImageDenoiser")
 
 # Top-level fields of a (version 2) document and the JSON types they must have.
 FIELDS = {

@@ -12,12 +12,14 @@ import math
 import numbers
 from dataclasses import MISSING, dataclass, field, fields
 
-from .design import OBJECTIVE_CHOICES, TRIM
-from .nn.config import ARCHS, LR_SCHEDULES, OPTIMIZERS
+from .errors import as_parameter, word
+from .nn.config import ARCHS, LR_SCHEDULES, OBJECTIVES, OPTIMIZERS
 from .nn.noise import parse_noise
+from .scores import SCORE_TYPES
 
 DETECTOR_METHODS = ("autoencoder", "pca")
-SCORES = ("auto", "mse", "relative", "nll")
+SCORES = ("auto", *SCORE_TYPES)
+OBJECTIVE_CHOICES = ("auto", *OBJECTIVES)
 
 
 # -- rules: (name, value) -> the value as the estimator uses it, or ValueError ------------
@@ -130,36 +132,39 @@ def param(default, rule, help=""):
 
 
 # -- the parameter sets --------------------------------------------------------------------
+# Help texts name other parameters as fields ({lr_schedule:onecycle}): the command line
+# words them as its flags (--lr-schedule onecycle). What "auto" becomes is said by
+# aekit.design, which resolves it.
 OBJECTIVE_HELP = ("reconstruction: rebuild each row through the code; masked: predict hidden "
-                  "features from the others (tables); auto: reconstruction for rows of 256+ "
-                  "values in [0, 1] (images), masked otherwise.")
-
+                  "features from the others (tables).")
 TRIM_HELP = ("Share of the training rows left out of a second fit: those the first fit "
              "scores highest (0: one fit).")
+SIZE = auto_or(integer(1))
+LAYERS = auto_or(sizes("layer sizes"))
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
 class NetworkParams:
     """The parameters of the network and its training, shared by every estimator."""
 
-    code_size: int = param(32, integer(1), "Size of the code (bottleneck).")
-    hidden: tuple = param((512, 256), sizes("layer sizes"),
-                          "Encoder hidden layer sizes; the decoder mirrors them.")
+    code_size: int | str = param(32, SIZE, "Size of the code (bottleneck).")
+    hidden: tuple | str = param((512, 256), LAYERS,
+                                "Encoder hidden layer sizes; the decoder mirrors them.")
     dropout: float = param(0.0, number(0, 1), "Dropout probability after each hidden layer.")
     batch_norm: bool = param(False, boolean, "Batch normalisation after each hidden layer.")
-    noise: str = param("dropout:0.8", noise_spec, "Corruption of the training inputs.")
+    noise: str | None = param("dropout:0.8", noise_spec, "Corruption of the training inputs.")
     optimizer: str = param("adam", one_of(OPTIMIZERS), "Optimiser.")
     lr: float = param(1e-3, number(0, low_open=True),
-                      "Learning rate (the peak rate with --lr-schedule onecycle).")
+                      "Learning rate (the peak rate with {lr_schedule:onecycle}).")
     momentum: float = param(0.9, number(0, 1), "Momentum for sgd and rmsprop.")
     weight_decay: float = param(0.0, number(0), "L2 regularisation.")
-    batch_size: int = param(128, integer(1), "Rows per mini-batch.")
+    batch_size: int | str = param(128, SIZE, "Rows per mini-batch.")
     epochs: int = param(50, integer(1), "Maximum epochs (early stopping may end sooner).")
     validation_fraction: float = param(0.1, number(0, 1), "Share held out for early stopping.")
     patience: int = param(8, integer(0), "Epochs without improvement before stopping.")
     lr_patience: int = param(3, integer(0),
                              "Epochs without improvement before the rate is halved.")
-    trim: float = param(0.0, number(0, 0.5), TRIM_HELP)
+    trim: float | str = param(0.0, auto_or(number(0, 0.5)), TRIM_HELP)
     device: str = param("auto", anything, "auto (a CUDA GPU when there is one), cpu, cuda, cuda:N.")
     random_state: object = param(None, anything, "Seed: the same seed gives the same model.")
     verbose: int = param(0, anything, "1 shows a progress bar.")
@@ -170,51 +175,63 @@ class AutoencoderParams(NetworkParams):
     """:class:`aekit.Autoencoder`'s parameters."""
 
     arch: str = param("dense", one_of(ARCHS),
-                      "dense: an MLP of --hidden layers; conv: stride-2 convolutions of "
-                      "--channels filters (square images such as MNIST; a better denoiser).")
+                      "dense: an MLP of {hidden} layers; conv: stride-2 convolutions of "
+                      "{channels} filters (square images such as MNIST; a better denoiser).")
     channels: tuple = param((32, 64), sizes("filter counts"),
-                            "Filters of each convolution with --arch conv (each halves the "
+                            "Filters of each convolution with {arch:conv} (each halves the "
                             "image side).")
     lr_schedule: str = param("plateau", one_of(LR_SCHEDULES),
                              "plateau: halve the rate when the validation loss stalls; "
                              "onecycle: warm up, then anneal to ~0 by the last epoch.")
     objective: str = param("reconstruction", one_of(OBJECTIVE_CHOICES), OBJECTIVE_HELP)
+    score_type: str = param("auto", one_of(SCORES),
+                            "The anomaly score the model's errors are read as: mse, "
+                            "relative, nll or auto.")
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
 class DenoisingParams(AutoencoderParams):
     """:class:`aekit.DenoisingAutoencoder`'s parameters: a larger network, noise required."""
 
-    code_size: int = param(128, integer(1), "Size of the code (bottleneck).")
-    hidden: tuple = param((1024, 512), sizes("layer sizes"),
-                          "Encoder hidden layer sizes; the decoder mirrors them.")
+    code_size: int | str = param(128, SIZE, "Size of the code (bottleneck).")
+    hidden: tuple | str = param((1024, 512), LAYERS,
+                                "Encoder hidden layer sizes; the decoder mirrors them.")
     batch_norm: bool = param(True, boolean, "Batch normalisation after each hidden layer.")
     noise: str = param("gaussian:0.3", denoising_noise, "Corruption of the training inputs.")
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
-class DetectorParams(NetworkParams):
-    """:class:`aekit.AnomalyDetector`'s parameters: sizes follow the data ("auto")."""
+class DetectorParams(AutoencoderParams):
+    """:class:`aekit.AnomalyDetector`'s parameters: the network's, whose sizes follow the
+    data ("auto"), and the threshold's."""
 
     method: str = param("autoencoder", one_of(DETECTOR_METHODS),
                         "autoencoder, or pca (the baseline).")
-    contamination: float = param(0.01, auto_or(number(0, 0.5, low_open=True,
-                                                       high_open=False)),
-                                 "Share of the training rows the threshold flags, or auto.")
-    threshold: float = param(None, none_or(number()), "The anomaly score above which a row "
-                             "is flagged; overrides contamination.")
-    score_type: str = param("auto", one_of(SCORES), "auto, mse, relative or nll.")
-    objective: str = param("auto", one_of(OBJECTIVE_CHOICES), OBJECTIVE_HELP)
+    contamination: float | str = param(
+        0.01, auto_or(number(0, 0.5, low_open=True, high_open=False)),
+        "Share of the training rows the threshold flags, or auto.")
+    threshold: float | None = param(None, none_or(number()), "The anomaly score above which "
+                                    "a row is flagged; overrides {contamination}.")
     n_components: float = param(0.9, components,
-                                "Components (or share of variance) kept by method pca.")
-    code_size: int = param("auto", auto_or(integer(1)), "Size of the code (bottleneck).")
-    hidden: tuple = param("auto", auto_or(sizes("layer sizes")),
-                          "Encoder hidden layer sizes; the decoder mirrors them.")
-    noise: str = param(None, noise_spec, "Corruption of the training inputs.")
-    batch_size: int = param("auto", auto_or(integer(1)), "Rows per mini-batch.")
+                                "Components (or share of variance) kept by {method:pca}.")
+    objective: str = param("auto", one_of(OBJECTIVE_CHOICES), OBJECTIVE_HELP)
+    code_size: int | str = param("auto", SIZE, "Size of the code (bottleneck).")
+    hidden: tuple | str = param("auto", LAYERS,
+                                "Encoder hidden layer sizes; the decoder mirrors them.")
+    noise: str | None = param(None, noise_spec, "Corruption of the training inputs.")
+    batch_size: int | str = param("auto", SIZE, "Rows per mini-batch.")
     epochs: int = param(30, integer(1), "Maximum epochs (early stopping may end sooner).")
-    trim: float = param("auto", auto_or(number(0, 0.5)), TRIM_HELP + " auto: "
-                        f"{TRIM} for masked models (tables), 0 for reconstruction.")
+    trim: float | str = param("auto", auto_or(number(0, 0.5)), TRIM_HELP)
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class PCAParams:
+    """The parameters of :class:`aekit.pca_model.PCAModel`, the linear autoencoder."""
+
+    n_components: float = param(0.9, components,
+                                "Components (or share of variance) kept by {method:pca}.")
+    score_type: str = param("auto", one_of(SCORES), "auto, mse or relative.")
+    random_state: object = param(None, anything, "Seed of the PCA's solver.")
 
 
 def defaults(cls):
@@ -222,9 +239,10 @@ def defaults(cls):
     return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
 
 
-def help_text(cls, name):
-    """The one-line help of parameter ``name``."""
-    return {f.name: f.metadata.get("help", "") for f in fields(cls)}[name]
+def help_text(cls, name, wording=as_parameter):
+    """The one-line help of parameter ``name``, the parameters it names worded by
+    ``wording(name, value)`` (:mod:`aekit.errors`; the CLI words them as its flags)."""
+    return word({f.name: f.metadata.get("help", "") for f in fields(cls)}[name], None, wording)
 
 
 def check_params(values, cls):

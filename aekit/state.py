@@ -29,6 +29,16 @@ def estimator_with_params(cls, params):
     return est.set_params(**known)
 
 
+def trained_as_detector(doc):
+    """Whether a document's autoencoder was trained by `aekit train` to be a detector: on a
+    table (``--data``) or on some MNIST digits (``--digits``), without input noise."""
+    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+    if doc.get("estimator") != "Autoencoder" or doc.get("training_state"):
+        return False
+    return data.get("source") in ("table", "csv") or (
+        data.get("source") == "mnist" and bool(data.get("digits")))
+
+
 def set_schema(est, schema):
     """Give a fitted estimator its input schema and the scikit-learn attributes it implies."""
     est.schema_ = schema

@@ -38,7 +38,7 @@ def main():
     import torch
     from sklearn.metrics import roc_auc_score
 
-    from aekit.scoring import row_scores
+    from aekit.scores import row_scores
     from aekit.evaluation.oneclass import REFERENCES, default_detectors, one_class_auroc, roc_figure
 
     if a.threads:

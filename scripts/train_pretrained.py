@@ -78,16 +78,16 @@ def train_detector(X, Xt):
 
 def add_quantiles(name, X, out):
     """Rewrite a bundled model with its training images' score quantiles (weights kept)."""
-    from aekit.autoencoder import training_scores
     from aekit.loading import load
     from aekit.model_file import read_model_file
-    from aekit.scoring import quantiles_of, resolve_score
+    from aekit.scores import resolve_score, score_rows
+    from aekit.thresholds import quantiles_of
 
     path = OUT / f"{name}.safetensors"
     doc, _ = read_model_file(path)
     est = load(path, device="cpu")
     est.score_type_ = resolve_score("auto", est.schema_.scaling)
-    scores = training_scores(est.net_, est.schema_.transform(X), est.score_type_, est.device_)
+    scores = score_rows(est.engine(), est.schema_.transform(X), est.score_type_)
     est.score_quantiles_ = quantiles_of(scores)
     target = out / f"{name}.safetensors"
     est.save(target, weights_dtype=np.float16,

@@ -1,20 +1,29 @@
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MNIST_DIR = Path(os.environ.get("AEKIT_DATA") or ROOT.parent / "shared" / "data" / "mnist")
+# where a checkout beside the project's shared data finds MNIST, after the library's own
+# places ($AEKIT_DATA, the user cache) and before a download
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+
+def find_mnist():
+    """The MNIST folder the tests use: found as the library finds it (aekit.datasets)."""
+    from aekit.datasets import mnist_folder
+
+    return mnist_folder(also=[SHARED_MNIST])
 
 
 @pytest.fixture(scope="session")
 def mnist_dir():
-    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists() and not (
-        MNIST_DIR / "t10k-images-idx3-ubyte"
-    ).exists():
-        pytest.fail(f"MNIST not found in {MNIST_DIR}: set AEKIT_DATA")
-    return MNIST_DIR
+    from aekit.errors import DataError
+
+    try:
+        return find_mnist()
+    except DataError as e:  # no MNIST anywhere and no network: say what to do
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="session")

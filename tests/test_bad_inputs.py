@@ -827,7 +827,7 @@ def test_good_inputs_work(base, tmp_path, work):
 def late_bad_row(tmp_path, monkeypatch):
     """1000 rows whose row 900 is bad, read in chunks of a few hundred rows."""
     import aekit.cli.encode as encode
-    import aekit.detection as detection
+    import aekit.table_detection as detection
     from aekit.tables.csv_table import CsvTable
 
     rng = np.random.RandomState(5)

@@ -98,8 +98,8 @@ def test_commands_reorder_by_name_or_refuse_naming_the_columns(work, command, mo
 def _entry_points(work, model):
     """The library's ways to read a table with a saved model: what each returns for a
     DataFrame of the scoring table."""
-    from aekit.detection import Scorer
     from aekit.model_input import ModelInput
+    from aekit.scorer import Scorer
     from aekit.tables.columns import Chunk
 
     path = work / f"{model}.safetensors"
@@ -107,8 +107,7 @@ def _entry_points(work, model):
     numpy_scorer = Scorer(path, device="cpu")
     assert numpy_scorer.uses_torch is False  # the numpy engine
     torch_scorer = Scorer(path, device="cpu")
-    torch_scorer.engine = (est if isinstance(est, aekit.AnomalyDetector)
-                           else aekit.AnomalyDetector.from_autoencoder(est))
+    torch_scorer.engine = est.engine()  # the torch engine, through the same scorer
 
     def through(scorer):
         def run(df):

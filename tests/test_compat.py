@@ -1,7 +1,8 @@
-"""Model files of format version 1 (aekit 0.1) still load, and give the numbers 0.1 gave.
+"""Model files of format version 1 (aekit 0.1) still load, and give the numbers 0.1 gave;
+so do files of format 2 that `aekit train` wrote as autoencoders, now as detectors.
 
-The files and 0.1's outputs are in tests/data/v1 (see its README); the bundled models
-are format-1 files too.
+The files and their releases' outputs are in tests/data/v1 and tests/data/v2 (see their
+READMEs); the bundled models are format-1 files too.
 """
 
 import io
@@ -19,7 +20,9 @@ from aekit.cli import cli
 from aekit.model_file import read_model_file
 
 V1 = Path(__file__).parent / "data" / "v1"
+V2 = Path(__file__).parent / "data" / "v2"
 EXPECTED = json.loads((V1 / "expected.json").read_text())
+EXPECTED_V2 = json.loads((V2 / "expected.json").read_text())
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -54,8 +57,45 @@ def test_estimators_of_format_1_give_the_same_numbers(table):
     np.testing.assert_allclose(dae.reconstruct(U), EXPECTED["denoiser_reconstruct"],
                                rtol=1e-5, atol=1e-6)
     cli_model = aekit.load(V1 / "cli_table.safetensors", device="cpu")
-    np.testing.assert_allclose(cli_model.transform(first.to_numpy()),
+    assert isinstance(cli_model, aekit.AnomalyDetector)  # `aekit train --data` made a detector
+    np.testing.assert_allclose(cli_model.as_autoencoder().transform(first.to_numpy()),
                                EXPECTED["cli_table_transform"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["cli_table", "cli_digits"])
+def test_format_2_models_trained_as_detectors_load_as_detectors(name, table, mnist_dir):
+    """`aekit train --data` and `--digits` wrote autoencoders before; they load as the
+    detectors they were trained to be, at the default contamination's threshold, scoring
+    as before, and encode as before."""
+    from aekit.datasets import load_mnist
+
+    assert read_model_file(V2 / f"{name}.safetensors")[0]["estimator"] == "Autoencoder"
+    det = aekit.load(V2 / f"{name}.safetensors", device="cpu")
+    assert isinstance(det, aekit.AnomalyDetector)
+    X = table.head(20) if name == "cli_table" else load_mnist("test", root=mnist_dir)[0][:20]
+    np.testing.assert_allclose(det.anomaly_score(X), EXPECTED_V2[f"{name}_anomaly_score"],
+                               rtol=1e-5)
+    assert det.threshold_ == pytest.approx(EXPECTED_V2[f"{name}_threshold"], rel=1e-9)
+    assert det.predict(X).shape == (20,)
+    if name == "cli_digits":
+        np.testing.assert_allclose(det.as_autoencoder().transform(X[:3]),
+                                   EXPECTED_V2["cli_digits_codes"], rtol=1e-5, atol=1e-6)
+
+
+def test_encode_and_impute_take_a_format_2_detector(tmp_path, table):
+    data = tmp_path / "gaps.csv"
+    gaps = table.head(30).copy()
+    gaps.iloc[3, 2] = np.nan
+    gaps.to_csv(data, index=False)
+    model = str(V2 / "cli_table.safetensors")
+    r = CliRunner().invoke(cli, ["encode", str(data), "-m", model, "-q", "--device", "cpu"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].startswith("code_0,")
+    r = CliRunner().invoke(cli, ["impute", str(data), "-m", model, "-o", str(tmp_path / "f.csv"),
+                                 "-q", "--device", "cpu"])
+    assert r.exit_code == 0, r.output
+    filled = pd.read_csv(tmp_path / "f.csv")
+    assert filled.notna().all().all() and len(filled) == 30
 
 
 def test_detect_with_a_format_1_model_writes_what_0_1_wrote(tmp_path, table):
@@ -85,11 +125,10 @@ def test_the_bundled_format_1_detector_scores_as_before():
 
 
 def test_numpy_and_torch_score_a_format_1_detector_alike(table):
-    from aekit.inference import NumpyDetector
+    from aekit.scorer import Scorer
 
-    doc, tensors = read_model_file(V1 / "detector.safetensors")
-    numpy_detector = NumpyDetector.from_document(doc, tensors)
-    assert numpy_detector is not None
+    numpy_detector = Scorer(V1 / "detector.safetensors", device="cpu")
+    assert not numpy_detector.uses_torch
     X = table.to_numpy(np.float32)[:20]
     np.testing.assert_allclose(numpy_detector.anomaly_score(X),
                                EXPECTED["detector_anomaly_score"], rtol=1e-4)

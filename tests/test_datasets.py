@@ -57,3 +57,30 @@ def test_truncated_idx_is_refused(mnist_dir, tmp_path):
 def test_bad_split():
     with pytest.raises(ValueError, match="split"):
         load_mnist("validation")
+
+
+def test_the_tests_find_mnist_where_the_library_does_away_from_shared(tmp_path, mnist_dir):
+    """A clone in a fresh folder (no ../shared beside it), AEKIT_DATA and XDG_CACHE_HOME
+    unset, MNIST in the default cache (~/.cache/aekit/mnist): the tests find it there."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    home = tmp_path / "home"
+    cache = home / ".cache" / "aekit" / "mnist"
+    cache.mkdir(parents=True)
+    for f in Path(mnist_dir).iterdir():
+        if "ubyte" in f.name:
+            (cache / f.name).symlink_to(f.resolve())
+    clone = tmp_path / "fresh" / "aekit" / "tests"
+    clone.mkdir(parents=True)
+    shutil.copy(Path(__file__).with_name("conftest.py"), clone / "conftest.py")
+    env = {k: v for k, v in os.environ.items() if k not in ("AEKIT_DATA", "XDG_CACHE_HOME")}
+    env["HOME"] = str(home)
+    code = "import conftest; print(conftest.find_mnist())"
+    out = subprocess.run([sys.executable, "-c", code], cwd=clone, env=env, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    assert Path(out.stdout.strip()) == cache

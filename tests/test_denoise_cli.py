@@ -248,8 +248,10 @@ def test_a_16_bit_scan_using_part_of_its_range_denoises_like_the_8_bit_one(tmp_p
 
 
 def test_inputs_unlike_digits_get_a_warning_per_file(tmp_path, test_digits):
-    """A photo and a strip of ten digits come back as smudges: the bundled denoiser says so
-    (its cleaned version scores far above its training images'); a noisy digit does not."""
+    """A photo and a strip of ten digits come back as smudges when the digit model is forced
+    on them (without --model they would go to the photo denoiser): the bundled digit
+    denoiser says so (its cleaned version scores far above its training images'); a noisy
+    digit does not."""
     from scipy import ndimage
 
     rng = np.random.RandomState(0)
@@ -260,10 +262,31 @@ def test_inputs_unlike_digits_get_a_warning_per_file(tmp_path, test_digits):
     write_png(1 - strip, tmp_path / "strip.png")
     (digit,) = write_noisy(tmp_path, test_digits[10:11])
     r = run("denoise", tmp_path / "photo.png", tmp_path / "strip.png", digit, "--out-dir",
-            tmp_path / "out", "-q")
+            tmp_path / "out", "--model", "mnist-denoiser", "-q")
     assert r.exit_code == 0, r.output
     warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 2, r.stderr
     assert "photo.png does not look like the digits this model knows" in warnings[0]
     assert "strip.png" in warnings[1] and digit.name not in r.stderr
     assert len(list((tmp_path / "out").iterdir())) == 3  # the results are still written
+
+
+def test_what_a_digit_model_leaves_out_is_said_and_several_frames_refused(tmp_path, dae_path,
+                                                                          test_digits):
+    """Never drop content silently: colour and transparency reduced for a digit model are
+    said on stderr; a file of several frames is refused in one line, nothing written."""
+    digit = (test_digits[0].reshape(28, 28) * 255).astype(np.uint8)
+    rgba = np.dstack([digit, digit, 255 - digit, np.full_like(digit, 200)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    r = run("denoise", str(tmp_path / "rgba.png"), "--model", str(dae_path), "-o",
+            str(tmp_path / "out.png"))
+    assert r.exit_code == 0, r.output
+    notes = [line for line in r.stderr.splitlines() if line.startswith("note:")]
+    assert any("colour was reduced to grey" in n for n in notes)
+    assert any("transparency was flattened" in n for n in notes)
+    frames = [Image.fromarray(np.roll(digit, k, axis=1)) for k in range(3)]
+    frames[0].save(tmp_path / "three.gif", save_all=True, append_images=frames[1:])
+    r = run("denoise", str(tmp_path / "three.gif"), "--model", str(dae_path), "-o",
+            str(tmp_path / "three.png"))
+    assert r.exit_code == 1 and "holds 3 frames or pages" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "three.png").exists()

@@ -1,4 +1,5 @@
-"""The numpy scorer (aekit.inference) against the torch estimators it stands in for."""
+"""The numpy engines (aekit.inference) against the torch engine and estimators they stand in
+for, through the scorer `aekit detect` uses (aekit.scorer)."""
 
 import subprocess
 import sys
@@ -7,8 +8,9 @@ import numpy as np
 import pytest
 
 from aekit import AnomalyDetector, Autoencoder, DenoisingAutoencoder
-from aekit.inference import NumpyDetector
+from aekit.inference import numpy_engine
 from aekit.model_file import read_model_file
+from aekit.scorer import Scorer
 from aekit.nn.config import ModelConfig
 from aekit.nn.numpy_network import NumpyNetwork, dense_layout
 
@@ -66,15 +68,15 @@ def test_numpy_scores_match_the_torch_network(tables, tmp_path, kind, table, kw)
     X = tables[table]
     est = _fit(kind, X, **kw)
     path = est.save(tmp_path / "m.safetensors")
-    dense = NumpyDetector.from_document(*read_model_file(path))
-    assert dense is not None
+    dense = Scorer(path, device="cpu")
+    assert not dense.uses_torch
     test = X[:120] + np.float32(0.05) * np.abs(np.random.RandomState(1).normal(size=(120, 30))
                                                  ).astype(np.float32)
     det = est if kind == "detector" else AnomalyDetector.from_autoencoder(est)
     want, want_c = det.anomaly_score(test), det.explain(test)
-    assert dense.score_type_ == det.score_type_
+    assert dense.rule.score_type == det.score_type_
     if kind == "detector":
-        assert dense.score_rule.threshold == pytest.approx(est.threshold_)
+        assert dense.rule.threshold == pytest.approx(est.threshold_)
     got, got_c = dense.anomaly_score(test), dense.explain(test)
     assert got.dtype == np.float64 and got.shape == (120,)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7)
@@ -82,14 +84,40 @@ def test_numpy_scores_match_the_torch_network(tables, tmp_path, kind, table, kw)
     np.testing.assert_allclose(got_c.mean(axis=1), got, rtol=1e-4, atol=1e-7)
 
 
-def test_models_numpy_cannot_run_are_left_to_torch(tables, tmp_path):
-    X = tables["unit"]
+@pytest.mark.parametrize("table", ["unit", "standard"])
+def test_one_engine_protocol_torch_numpy_and_pca_agree(tables, table):
+    """Every engine gives ``output(Xs, kind)``; the numpy twins equal the torch network and
+    scikit-learn's PCA to 1e-4 relative."""
+    from aekit.nn.engine import TorchEngine
+    from aekit.scores import network_output
+
+    X = tables[table]
+    for est in (_fit("detector", X), _fit("detector", X, objective="masked")):
+        doc, tensors = est.get_state()
+        fast, slow = numpy_engine(doc, tensors), est.engine()
+        assert isinstance(slow, TorchEngine) and fast is not None
+        Xs = est.schema_.transform(X[:50])
+        kind = network_output(est.score_type_)
+        np.testing.assert_allclose(fast.output(Xs, kind), slow.output(Xs, kind), rtol=1e-4,
+                                   atol=1e-5)
     pca = AnomalyDetector(method="pca").fit(X)
+    doc, tensors = pca.get_state()
+    Xs = pca.schema_.transform(X[:50])
+    np.testing.assert_allclose(numpy_engine(doc, tensors).output(Xs), pca.engine().output(Xs),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_models_numpy_cannot_run_are_left_to_torch(tables, tmp_path):
     conv = Autoencoder(arch="conv", channels=(2,), code_size=3, epochs=1, device="cpu",
                        random_state=0).fit(np.zeros((20, 16), np.float32) + 0.5)
-    for est, name in ((pca, "pca"), (conv, "conv")):
-        path = est.save(tmp_path / f"{name}.safetensors")
-        assert NumpyDetector.from_document(*read_model_file(path)) is None
+    path = conv.save(tmp_path / "conv.safetensors")
+    assert numpy_engine(*read_model_file(path)) is None
+    assert Scorer(path, device="cpu").uses_torch
+    pca = AnomalyDetector(method="pca").fit(tables["unit"])  # PCA runs in numpy
+    path = pca.save(tmp_path / "pca.safetensors")
+    assert not Scorer(path, device="cpu").uses_torch
+    np.testing.assert_allclose(Scorer(path, device="cpu").anomaly_score(tables["unit"][:40]),
+                               pca.anomaly_score(tables["unit"][:40]), rtol=1e-4, atol=1e-7)
 
 
 @pytest.mark.parametrize("change", [
@@ -108,18 +136,20 @@ def test_models_numpy_cannot_run_are_left_to_torch(tables, tmp_path):
     lambda d, t: t.update({k: v.astype(np.int64) for k, v in t.items() if k.endswith("weight")}),
 ], ids=["params", "lr", "contamination", "estimator", "config", "scaling", "score", "offset",
         "auto-lr", "huge-threshold", "missing-tensor", "nan-weights", "integer-weights"])
-def test_anything_doubtful_is_left_to_torch(tables, tmp_path, change):
-    """The numpy scorer declines what loading with torch refuses (which then words the
-    error)."""
+def test_anything_doubtful_is_refused_by_the_scorer_as_by_loading(tables, tmp_path, change,
+                                                                 request):
+    """The scorer of `aekit detect` refuses what loading with torch refuses: the numpy
+    engine declines a doubtful file (so that loading words the error), and the scorer checks
+    the rule itself."""
     import aekit
     from aekit.errors import ModelFileError
 
     path = _fit("detector", tables["unit"]).save(tmp_path / "m.safetensors")
     doc, tensors = read_model_file(path)
-    assert NumpyDetector.from_document(doc, dict(tensors)) is not None
+    assert numpy_engine(doc, dict(tensors)) is not None
     change(doc, tensors)
-    assert NumpyDetector.from_document(doc, tensors) is None
-    # and torch refuses the same file
+    if request.node.callspec.id not in ("score", "offset"):  # the rule is the scorer's check
+        assert numpy_engine(doc, tensors) is None
     import json
 
     from safetensors.numpy import save_file
@@ -127,8 +157,6 @@ def test_anything_doubtful_is_left_to_torch(tables, tmp_path, change):
     bad = tmp_path / "bad.safetensors"
     save_file(tensors, str(bad), metadata={"aekit": json.dumps(doc)})
     with pytest.raises(ModelFileError):  # nor is it scored in numpy by the command
-        from aekit.detection import Scorer
-
         Scorer(bad, device="cpu")
     with pytest.raises((ModelFileError, ValueError)):
         aekit.load(bad, device="cpu")

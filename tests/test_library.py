@@ -81,11 +81,11 @@ def test_dataframe_feature_names_in_and_out(rng):
     df = pd.DataFrame(rng.normal(size=(120, 6)), columns=cols)
     ae = Autoencoder(code_size=3, **TINY).fit(df)
     assert list(ae.feature_names_in_) == cols
-    assert list(ae.get_feature_names_out()) == ["autoencoder0", "autoencoder1", "autoencoder2"]
+    assert list(ae.get_feature_names_out()) == ["code_0", "code_1", "code_2"]
     out = make_pipeline(StandardScaler(), clone(ae)).set_output(transform="pandas").fit(df)
     codes = out.transform(df)
     assert isinstance(codes, pd.DataFrame)
-    assert list(codes.columns) == ["autoencoder0", "autoencoder1", "autoencoder2"]
+    assert list(codes.columns) == ["code_0", "code_1", "code_2"]
     # columns are matched by name, as every entry point matches them (aekit.preprocessing)
     np.testing.assert_array_equal(ae.transform(df[cols[::-1]]), ae.transform(df))
     with pytest.raises(ValueError, match=r"lacks 1 of the model's features \(sensor_0\) and "

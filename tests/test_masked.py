@@ -8,7 +8,7 @@ import torch
 import aekit
 from aekit import AnomalyDetector, Autoencoder
 from aekit.design import WIDE_ROWS, auto_objective
-from aekit.inference import NumpyDetector
+from aekit.scorer import Scorer
 from aekit.model_file import read_model_file
 from aekit.nn.config import ModelConfig
 from aekit.nn.masking import MASK_RATES, scoring_masks
@@ -101,8 +101,8 @@ def test_numpy_scores_as_torch_does_and_the_file_round_trips(detector, tmp_path)
     detector.save(tmp_path / "m.safetensors")
     doc, tensors = read_model_file(tmp_path / "m.safetensors")
     assert doc["networks"][0]["objective"] == "masked"
-    fast = NumpyDetector.from_document(doc, tensors)
-    assert fast is not None
+    fast = Scorer(tmp_path / "m.safetensors", device="cpu")
+    assert not fast.uses_torch
     np.testing.assert_allclose(fast.anomaly_score(X), detector.anomaly_score(X), rtol=1e-5)
     np.testing.assert_allclose(fast.explain(X), detector.explain(X), rtol=1e-4, atol=1e-6)
     again = aekit.load(tmp_path / "m.safetensors", device="cpu")

@@ -90,18 +90,16 @@ def test_a_category_never_seen_in_training_is_scored_as_no_category(trained):
 
 
 def test_the_numpy_scorer_encodes_as_the_estimators_do(trained):
-    from aekit.detection import Scorer
-    from aekit.inference import NumpyDetector
+    from aekit.scorer import Scorer
 
     d = trained
-    doc, tensors = read_model_file(d / "m.safetensors")
-    fast = NumpyDetector.from_document(doc, tensors)
-    assert fast is not None
-    torch_side = aekit.AnomalyDetector.from_autoencoder(aekit.load(d / "m.safetensors"))
+    fast = Scorer(d / "m.safetensors", device="cpu")
+    assert fast.uses_torch is False
+    torch_side = aekit.load(d / "m.safetensors")  # `aekit train --data` made a detector
+    assert isinstance(torch_side, aekit.AnomalyDetector)
     frame = transactions(30, seed=3).drop(columns=["txn", "note"])
     np.testing.assert_allclose(fast.anomaly_score(frame), torch_side.anomaly_score(frame),
                                rtol=1e-4)
-    assert Scorer(d / "m.safetensors", device="cpu").uses_torch is False
 
 
 def test_estimators_take_dataframes_with_text_and_gaps():
@@ -162,3 +160,30 @@ def test_a_column_without_values_is_named_in_a_warning(tmp_path):
     assert "'b' holds no values in the training rows" in r.output
     with pytest.warns(UserWarning, match="'b' holds no values"):
         aekit.AnomalyDetector(epochs=1, device="cpu").fit(pd.read_csv(path))
+
+
+def test_impute_fills_numbers_and_categories_and_passes_text_through(trained, tmp_path):
+    """A table with text columns: its numeric gaps and missing categories are filled, its
+    other cells (text included, ids, a category never seen in training) written back as
+    they were."""
+    df = transactions(40, seed=5)
+    df.loc[3, "channel"] = None
+    df.loc[4, "channel"] = "kiosk"  # never seen in training: kept
+    df.loc[5, "hour"] = np.nan
+    gaps = int(df["amount"].isna().sum()) + 2
+    df.to_csv(tmp_path / "gaps.csv", index=False)
+    r = CliRunner().invoke(cli, ["impute", str(tmp_path / "gaps.csv"), "-m",
+                                 str(trained / "m.safetensors"), "--id-column", "txn",
+                                 "--ignore-column", "note", "-o", str(tmp_path / "f.csv"),
+                                 "--device", "cpu"])
+    assert r.exit_code == 0, r.output
+    assert f"filled {gaps} cells" in r.stderr
+    out = pd.read_csv(tmp_path / "f.csv")
+    assert list(out.columns) == ["txn", "amount", "hour", "channel", "card_present"]
+    assert out[["amount", "hour", "channel"]].notna().all().all()
+    assert out.loc[3, "channel"] in ("web", "app", "store") and out.loc[4, "channel"] == "kiosk"
+    assert float(out.loc[5, "hour"]).is_integer() and 0 <= out.loc[5, "hour"] <= 23
+    known = df["amount"].notna()
+    np.testing.assert_array_equal(out["amount"][known], df["amount"][known])
+    assert out["txn"].tolist() == df["txn"].tolist()
+    assert out["card_present"].tolist() == df["card_present"].tolist()

@@ -95,7 +95,7 @@ def test_ddp_with_batch_norm_on_cpus_trains_per_process_statistics(table, tmp_pa
     ddp, solo = (read_model_file(p)[0]["summary"]["best_loss"]
                  for p in (tmp_path / "bn.safetensors", one))
     assert abs(ddp - solo) < 0.25 * solo
-    assert aekit.load(tmp_path / "bn.safetensors").net_.config.batch_norm
+    assert aekit.load(tmp_path / "bn.safetensors").networks_[0].config.batch_norm
 
 
 def test_an_interrupted_ddp_run_resumes_to_the_same_model(table, tmp_path):

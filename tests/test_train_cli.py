@@ -5,6 +5,7 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -63,22 +64,26 @@ def test_denoiser_takes_the_denoising_estimators_network_unless_told(tmp_path, r
     assert r.exit_code == 0, r.output
     est = aekit.load(out)
     # a 6-column table sizes the network (a 128-wide code would not compress it), and says so
-    assert "chosen from the table's 6 feature columns: --hidden 48,24 --code-size 3" in r.stderr
-    assert (est.hidden, est.code_size, est.batch_norm) == ((48, 24), 3, defaults["batch_norm"])
+    assert "chosen from the table's 6 feature columns and 64 rows: --hidden 48,24 " \
+        "--code-size 3" in r.stderr
+    config = est.net_.config
+    assert (config.hidden, config.code_size, est.batch_norm) == ((48, 24), 3,
+                                                                 defaults["batch_norm"])
     r = run(["train", "--data", str(data), "--noise", "gaussian:0.2", "--epochs", "1",
              "--no-batch-norm", *TINY, "-o", str(out)])
     est = aekit.load(out)
     assert (est.hidden, est.code_size, est.batch_norm) == ((16,), 4, False)
     r = run(["train", "--data", str(data), "--epochs", "1", "--quiet", "-o", str(out)])
-    plain = aekit.Autoencoder().get_params()
     est = aekit.load(out)
-    # a plain model of a table is a masked one, as AnomalyDetector chooses: 4 x 6 -> 32 wide
+    # a model of a table without noise is a detector, masked as AnomalyDetector chooses:
+    # 4 x 6 -> 32 wide
+    assert isinstance(est, aekit.AnomalyDetector)
     assert "--objective masked --hidden 32 --code-size 32" in r.stderr
-    assert (est.objective, est.hidden, est.code_size, est.batch_norm) == (
-        "masked", (32,), 32, plain["batch_norm"])
-    # but no input noise: without --noise the command trains a plain autoencoder
-    assert plain["noise"] is not None and est.noise is None
-    assert est.training_summary_["noise"] is None
+    config = est.networks_[0].config
+    assert (est.objective_, config.hidden, config.code_size, config.batch_norm) == (
+        "masked", (32,), 32, aekit.AnomalyDetector().batch_norm)
+    # and no input noise
+    assert est.noise is None and est.training_summary_["noise"] is None
 
 
 def test_train_denoising_on_csv(tmp_path, rng):
@@ -185,8 +190,10 @@ def test_sigint_keeps_checkpoint_and_exits_130(mnist_dir, tmp_path):
     (["--arch", "conv", "--hidden", "64"], "--channels"),
     (["--channels", "8,16"], "--arch conv"),
     (["--arch", "rnn"], "conv"),
-    (["--objective", "masked", "--noise", "gaussian:0.1"], "takes neither --noise nor --arch"),
-    (["--objective", "masked", "--arch", "conv"], "takes neither --noise nor --arch"),
+    (["--objective", "masked", "--noise", "gaussian:0.1"],
+     "--objective masked hides features itself and needs a dense network without input "
+     "noise: give no --noise and --arch dense"),
+    (["--objective", "masked", "--arch", "conv"], "give no --noise and --arch dense"),
 ])
 def test_bad_options_give_one_line(args, message, tmp_path):
     r = CliRunner().invoke(cli, ["train", *args, "-o", str(tmp_path / "m.safetensors")])
@@ -217,3 +224,22 @@ def test_evaluate_reconstruction_can_train_on_every_image(mnist_dir, monkeypatch
     assert r.exit_code == 0 and seen["n_train"] == 240
     r = CliRunner().invoke(cli, args + ["--validation-fraction", "1"])
     assert r.exit_code != 0 and "validation-fraction" in r.output
+
+
+@pytest.mark.parametrize("name", ["anomaly", "Label", "is_fraud", "target", "y"])
+def test_a_label_column_trained_on_as_a_feature_is_warned_of(tmp_path, name):
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    df[name] = (rng.uniform(size=60) < 0.1).astype(int)
+    df.to_csv(tmp_path / "t.csv", index=False)
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "--device", "cpu", "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 0, r.output
+    warned = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1 and repr(name) in warned[0], r.stderr
+    assert f"--label-column {name}" in warned[0]
+    # with the column named as the label: no warning
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "--device", "cpu", "--label-column", name,
+                                 "-o", str(tmp_path / "m2.safetensors")])
+    assert r.exit_code == 0 and "warning" not in r.stderr, r.output

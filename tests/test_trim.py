@@ -22,8 +22,12 @@ def _table(n=300, seed=0):
     return np.hstack([z, z @ [[1.0, -2.0], [0.5, 1.0]] + 0.1 * rng.normal(size=(n, 2))])
 
 
-def test_the_second_fit_leaves_out_the_highest_scores():
+def test_the_second_fit_leaves_out_the_highest_scores(monkeypatch):
     """Scores given as minus the row index: the rows left out are the first ones."""
+    import aekit.scores
+
+    monkeypatch.setattr(aekit.scores, "score_rows",
+                        lambda engine, A, score: -np.arange(len(A), dtype=float))
     Xs = _table(100).astype(np.float32)
     config = ModelConfig(n_features=4, code_size=2, hidden=(8,), output="linear")
     seen = {}
@@ -36,7 +40,7 @@ def test_the_second_fit_leaves_out_the_highest_scores():
                         lr_schedule="plateau", seed=1)
     result = fit_network(Xs, config, train,
                          validation_fraction=0.2, trim=0.25, callback=watch,
-                         score_rows=lambda net, A: -np.arange(len(A), dtype=float))
+                         score_type="mse")
     assert sorted(seen) == [1, 2] and seen[1] is None
     assert np.array_equal(seen[2].numpy(), np.r_[np.zeros(25), np.ones(75)])
     assert result.summary["trim"] == {"share": 0.25, "left_out": 25, "first_fit_epochs": 2}
@@ -115,9 +119,10 @@ def test_train_on_a_table_trims_as_the_detector_does(csv, tmp_path):
     assert "--hidden 16 --code-size 16" not in r.output and "--trim 0.1" in r.output
     assert "then 4 epochs without the 20 rows it scored highest" in r.output
     info = CliRunner().invoke(cli, ["info", str(tmp_path / "m.safetensors")]).output
-    assert "trim=0.1" in info and "without the 20 training rows the first scored" in info
+    assert "trim=auto (0.1)" in info and "without the 20 training rows the first scored" in info
     doc = read_model_file(tmp_path / "m.safetensors")[0]
-    assert doc["params"]["trim"] == 0.1 and doc["summary"]["trim"]["left_out"] == 20
+    assert doc["params"]["trim"] == "auto" and doc["summary"]["trim"] == {
+        "share": 0.1, "left_out": 20, "first_fit_epochs": doc["summary"]["trim"]["first_fit_epochs"]}
     r = _train("--data", csv, *ARGS, "--trim", "0", "-o", tmp_path / "once.safetensors")
     assert r.exit_code == 0, r.output
     assert "trim" not in read_model_file(tmp_path / "once.safetensors")[0]["summary"]
@@ -206,12 +211,13 @@ def test_the_library_refuses_to_resume_on_other_rows_or_another_trim(csv, tmp_pa
     from aekit.checkpoint import read_checkpoint
 
     ckpt = read_checkpoint(_second_fit_checkpoint(tmp_path, monkeypatch, csv))
+    assert ckpt.estimator == "AnomalyDetector"  # `aekit train --data` fits a detector
     X = pd.read_csv(csv)
     with pytest.raises(ValueError, match="keeps rows of 200, the data has 150"):
-        Autoencoder(**ckpt.params).fit(X[:150], resume=ckpt.resume)
+        AnomalyDetector(**ckpt.params).fit(X[:150], resume=ckpt.resume)
     with pytest.raises(ValueError, match="resume it with its own trim"):
-        Autoencoder(**{**ckpt.params, "trim": 0}).fit(X, resume=ckpt.resume)
-    assert Autoencoder(**ckpt.params).fit(X, resume=ckpt.resume).training_summary_[
+        AnomalyDetector(**{**ckpt.params, "trim": 0}).fit(X, resume=ckpt.resume)
+    assert AnomalyDetector(**ckpt.params).fit(X, resume=ckpt.resume).training_summary_[
         "trim"]["left_out"] == 20
 
 

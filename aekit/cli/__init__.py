@@ -59,6 +59,8 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx):
+        from ..errors import ParameterError
+
         try:
             return super().invoke(ctx)
         except OneLineUsageError:
@@ -67,6 +69,10 @@ class LazyGroup(click.Group):
             raise OneLineUsageError(e) from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except ParameterError as e:  # options that cannot go together: a usage error
+            if os.environ.get("AEKIT_DEBUG"):
+                raise
+            raise OneLineUsageError(click.UsageError(user_message(e))) from None
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
@@ -102,10 +108,14 @@ class OneLineUsageError(click.UsageError):
 
 
 def user_message(e):
-    from ..errors import AekitError
+    """One line for the user about an exception; the parameters an aekit error names are
+    worded as this command line's flags."""
+    from ..errors import Worded
+    from .options import flag_wording
 
-    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    if isinstance(e, (AekitError, ValueError)):
+    text = e.worded(flag_wording) if isinstance(e, Worded) else str(e)
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    if isinstance(e, (Worded, ValueError)):
         return text or type(e).__name__
     if isinstance(e, MemoryError):
         return "out of memory: try a smaller --batch-size or a smaller input"
@@ -138,7 +148,11 @@ def show_warning(message, category, filename, lineno, file=None, line=None):
     Python shows by default (set AEKIT_DEBUG=1 for the usual form)."""
     if os.environ.get("AEKIT_DEBUG"):
         return PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
-    text = str(message).strip().splitlines()[0] if str(message).strip() else category.__name__
+    from ..errors import Worded
+    from .options import flag_wording
+
+    text = message.worded(flag_wording) if isinstance(message, Worded) else str(message)
+    text = text.strip().splitlines()[0] if text.strip() else category.__name__
     click.echo(f"warning: {text}", err=True)
 
 

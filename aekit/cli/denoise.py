@@ -1,4 +1,5 @@
-"""`aekit denoise IMG...`: clean digit images (any size, mode, polarity) with an autoencoder."""
+"""`aekit denoise IMG...`: clean photos and scans (the photo denoiser) and digit images (any
+size, mode, polarity) with a digit autoencoder."""
 
 from pathlib import Path
 
@@ -16,7 +17,8 @@ KEEP_PIXELS = 100_000_000  # inputs kept in memory between checking and denoisin
 @click.command()
 @click.argument("images", nargs=-1, required=True,
                 type=click.Path(exists=True, allow_dash=True))
-@model_option(default_help=f"the bundled {DEFAULT_MODEL}, a denoiser of 28x28 digits")
+@model_option(default_help="auto: the bundled mnist-denoiser for digits, photo-denoiser for "
+                           "anything else (stderr says which)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Output PNG for a single input ('-' for stdout).")
 @click.option("--out-dir", type=click.Path(file_okay=False),
@@ -33,18 +35,23 @@ KEEP_PIXELS = 100_000_000  # inputs kept in memory between checking and denoisin
 @device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def command(images, model, output, out_dir, side_by_side, mask, frame, device, quiet):
-    """Clean noisy digit images; each result is a PNG of the input's size and polarity.
+    """Clean noisy photos, scans and digit images; each result is a PNG of the input's size.
 
-    IMAGES are PNG, JPEG or BMP files (any size; grey, colour, palette,
-    transparent or 16-bit) or folders holding them. Dark ink on light paper is
-    recognised and kept. The digit is fitted into the 28x28 frame the model
-    knows (size-normalised into 20x20, centred by its centre of mass), cleaned,
-    and mapped back. Results go beside each input as NAME.denoised.png unless
+    IMAGES are PNG, JPEG, TIFF or BMP files or folders holding them. Without
+    --model each input gets a model, named on stderr: mnist-denoiser for a digit
+    (a 28x28 picture, or one of at most 128x128 pixels that model recognises), the
+    blind photo-denoiser for anything else. A photo comes back in its own mode and bit depth (8/16-bit grey,
+    RGB, RGBA with the alpha kept; palette images are refused), cleaned tile by
+    tile, so any size fits in memory. A digit (dark ink on light paper is
+    recognised and kept) is fitted into the 28x28 frame the digit model knows
+    (size-normalised into 20x20, centred by its centre of mass), cleaned, and
+    mapped back. Results go beside each input as NAME.denoised.png unless
     -o or --out-dir says otherwise; an input is never overwritten. Every input
     is read (and checked) before anything is written.
 
     \b
     Examples:
+      aekit denoise photo.png -o clean.png
       aekit denoise noisy.png --model dae.safetensors
       aekit denoise scans/ --out-dir clean/ --side-by-side
       aekit denoise damaged.png --mask holes.png -o repaired.png
@@ -106,25 +113,34 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
 
     from ..denoising import UNFAMILIAR_PERCENTILE, repair
     from ..images import read_image, read_mask, write_png
-    from ..loading import load
 
     # Read (and so check) every input before writing anything; keep what fits in memory.
-    pictures, kept = [], 0
+    pictures, kept, notes = [], 0, []
     for s in sources:
-        p = read_image(s)
+        notes.append([])
+        p = read_image(s, notes=notes[-1])
         kept += p.size
         pictures.append(p if kept <= KEEP_PIXELS or str(s) == "-" else None)
     masks = [read_mask(mask_path, pictures[0].shape)] if mask_path else None
-    model = load(model_path or DEFAULT_MODEL, device=device)
+    # photos and scans (issue 25): which model each input gets, checked before any write
+    from .denoise_photos import check_photos, choose, denoise_photos
+
+    kinds, model, photo_model = choose(model_path, sources, pictures,
+                                       lambda i: read_image(sources[i]), device)
+    photo_pixels = check_photos(sources, kinds, mask_path)
+    digits = [i for i, kind in enumerate(kinds) if kind == "digit"]
+    for i in digits:  # the digit model reads one grey picture: say what that left out
+        for line in notes[i]:
+            click.echo(f"note: {line}", err=True)
     for t in {Path(t).parent for t in targets if t != "-"}:  # --out-dir, made once all is read
         t.mkdir(parents=True, exist_ok=True)
     bar = None
-    if not quiet and len(sources) > 1:
+    if not quiet and len(digits) > 1:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(sources), unit="image", desc="denoising", leave=False)
-    for start in range(0, len(sources), BATCH):
-        idx = range(start, min(start + BATCH, len(sources)))
+        bar = tqdm(total=len(digits), unit="image", desc="denoising", leave=False)
+    for start in range(0, len(digits), BATCH):
+        idx = digits[start:start + BATCH]
         batch = [pictures[i] if pictures[i] is not None else read_image(sources[i]) for i in idx]
         results, unfamiliar = repair(model, batch, masks, frame)
         if unfamiliar is None and start == 0:
@@ -143,3 +159,5 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
             bar.update(len(batch))
     if bar:
         bar.close()
+    if photo_pixels:
+        denoise_photos(photo_model, sources, targets, photo_pixels, side_by_side, quiet)

@@ -96,16 +96,20 @@ def command(data, model, contamination, threshold, output, explain, normal_label
 
 def run(data, model, output, contamination, threshold, explain, table, normal_labels, report,
         device, quiet):
-    from ..detection import (LabelBinarizer, Scorer, auroc_report, detect_table, rows_per_chunk,
-                             write_report)
+    from ..labels import AnomalyLabels, auroc_report
+    from ..reports import write_report
+    from ..scorer import Scorer
+    from ..table_detection import detect_table, rows_per_chunk
     from ..tables import open_table
     from ..tables.writers import TableWriter
+    from .options import flag_wording
 
     scorer = Scorer(model, device=device)
     source = open_table(data, **table)
     source.chunksize = rows_per_chunk(source.n_columns)
     echo_notes(source, quiet)
-    labels = LabelBinarizer(normal_labels, scorer.digits) if table["label_column"] else None
+    labels = AnomalyLabels(normal_labels, scorer.digits, flag_wording) \
+        if table["label_column"] else None
     bar = None if quiet else _progress_bar()
     with TableWriter(output) as writer:
         summary = detect_table(source, scorer, writer, contamination, threshold, explain,

@@ -7,9 +7,11 @@ import click
 
 def run_many(files, model, output, contamination, threshold, table, normal_labels, scheduler,
              workers, device, quiet):
-    from ..detection import LabelBinarizer, Scorer, auroc_report
     from ..distributed import detect_files
+    from ..labels import AnomalyLabels, auroc_report
+    from ..scorer import Scorer
     from ..tables.writers import TableWriter
+    from .options import flag_wording
 
     if importlib.util.find_spec("dask") is None or \
             importlib.util.find_spec("distributed") is None:
@@ -18,7 +20,7 @@ def run_many(files, model, output, contamination, threshold, table, normal_label
     scorer = Scorer(model, device=device)  # the model checked, and its threshold resolved
     limit, how = scorer.rule.threshold_for(contamination, threshold)
     label = table["label_column"]
-    labels = LabelBinarizer(normal_labels, scorer.digits) if label else None
+    labels = AnomalyLabels(normal_labels, scorer.digits, flag_wording) if label else None
     scores = []
     bar = None
     if not quiet:

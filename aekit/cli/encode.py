@@ -77,7 +77,7 @@ def run(data, model, output, plot, device, quiet, table):
     if read.note() and not quiet:
         click.echo(f"note: {read.note()}", err=True)
     if plot:
-        k = ae.code_size
+        k = ae.net_.config.code_size
         what = "codes" if k <= 2 else f"first two principal components of the {k}-d codes"
         title = f"{Path(str(data)).name} encoded by {Path(str(model)).name}: {what}"
         if sample.labels is not None:
@@ -85,4 +85,4 @@ def run(data, model, output, plot, device, quiet, table):
         plot_codes(sample, plot, title)
         click.echo(f"wrote {plot}", err=True)
     if output != "-" and not quiet:
-        click.echo(f"wrote {output} ({ae.code_size} code columns)", err=True)
+        click.echo(f"wrote {output} ({ae.net_.config.code_size} code columns)", err=True)

@@ -8,7 +8,7 @@ from . import LazyGroup
 # protocol -> (module holding `command`, one-line help)
 PROTOCOLS = {
     "oneclass": ("aekit.cli.evaluate_oneclass", "Protocol A: one-class MNIST anomaly detection (AUROC)."),
-    "denoise": ("aekit.cli.evaluate_denoise", "Protocol D: denoising PSNR vs median filter and PCA."),
+    "denoise": ("aekit.cli.evaluate_denoise", "Protocol D: denoising PSNR vs median filter and PCA (D2, photos: --images)."),
     "impute": ("aekit.cli.evaluate_impute", "Missing-pixel RMSE: model vs mean and PCA imputation."),
     "probe": ("aekit.cli.evaluate_probe", "Protocol F: linear-probe accuracy of the codes vs PCA."),
     "reconstruction": ("aekit.cli.evaluate_reconstruction", "Protocol R: SSE per test image vs PCA."),

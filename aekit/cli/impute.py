@@ -24,13 +24,16 @@ DEFAULT_MODEL = "mnist-denoiser"
 @device_option
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def command(data, model, output, max_iter, tol, device, quiet, **table):
-    """Fill the missing cells of DATA by iterating the autoencoder's reconstruction.
+    """Fill the missing cells of DATA with the model.
 
     Empty and NaN cells start at the model's "nothing known" (the training
     means of its columns; 0 for a model of [0, 1] data such as pixels) and
     then take the reconstruction's values, round after round, while the
-    known cells stay fixed. A denoising model keeps each row's round whose
-    reconstruction best matches its known cells. Known cells, the header and
+    known cells stay fixed; a masked model (what `aekit train --data` builds
+    for most tables) predicts them in one pass from the known cells instead. A
+    denoising model keeps each row's round whose reconstruction best matches
+    its known cells. In a table with text columns, an empty text cell takes the
+    category the model finds most likely; other text is written back as it was. Known cells, the header and
     the label/id columns are written back as they were (numbers in the
     shortest form that reads back the same; the file's separator and decimal
     mark kept); integer columns get integer fills, other fills 7 significant

@@ -4,6 +4,29 @@ import click
 
 from ..params import defaults, help_text
 
+# parameters whose flag is not --name-with-dashes
+FLAGS = {"id_columns": "--id-column", "ignore_columns": "--ignore-column",
+         "normal_labels": "--normal-label", "random_state": "--seed", "root": "--data-dir"}
+
+
+def flag_of(name):
+    """The flag of the CLI that sets library parameter ``name``."""
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def flag_wording(name, value=None):
+    """A library parameter as the command line says it: ``--lr``, ``--objective masked``,
+    and for ``None`` the flag left out (:mod:`aekit.errors`' wording)."""
+    import shlex
+
+    if value is None:
+        return flag_of(name)
+    if value == "None":
+        return f"no {flag_of(name)}"
+    if value in ("True", "False"):  # a --flag/--no-flag pair
+        return flag_of(name) if value == "True" else "--no-" + flag_of(name)[2:]
+    return f"{flag_of(name)} {shlex.quote(value)}"
+
 
 class IntList(click.ParamType):
     """A comma-separated list of integers: ``512,256``."""
@@ -84,23 +107,38 @@ def model_option(required=False, default_help=None):
     return click.option("-m", "--model", type=ModelArg(), required=required, help=text)
 
 
-def param_option(*decls, cls, name=None, type=None, denoising_default=None, table_default=None,
-                 **kwargs):
-    """An option for estimator parameter ``name`` (from the option's name by default):
-    default None (the estimator's own), help and shown default from :mod:`aekit.params`.
+def shown_value(value):
+    """A parameter's value as --help shows it."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "none" if value is None else str(value)
 
-    ``denoising_default`` / ``table_default``: what the default becomes with --noise /
-    with --data, shown beside it.
-    """
+
+def param_option(*decls, kinds, name=None, type=None, **kwargs):
+    """An option for estimator parameter ``name`` (from the option's name by default):
+    default None (the estimator's own), its help from :mod:`aekit.params` and its default
+    for each kind of estimator the command fits: ``kinds`` is ``[(when, params class)]``,
+    the first one the plain case (``when`` is then ""), e.g. ``[("", AutoencoderParams),
+    ("with --noise", DenoisingParams)]``; "auto" is shown with what it becomes
+    (:func:`aekit.design.auto_rule`)."""
+    from ..design import AUTO_NAMES, auto_rule
+
     name = name or decls[-1].lstrip("-").replace("-", "_").split("/")[0]
-    shown = defaults(cls)[name]
-    shown = ",".join(map(str, shown)) if isinstance(shown, tuple) else shown
-    if isinstance(shown, bool):
-        shown = "on" if shown else "off"
-    extra = f"; {denoising_default} with --noise" if denoising_default else ""
-    extra += f"; {table_default} with --data" if table_default else ""
+    parts = []
+    for when, cls in kinds:
+        value = defaults(cls)[name]
+        text = shown_value(value)
+        if value == "auto" and name in AUTO_NAMES:
+            text = f"auto, {auto_rule(name)}"
+        if parts and text == parts[0][1]:
+            continue
+        parts.append((when, text))
+    shown = "; ".join(f"{when}: {text}" if when else text for when, text in parts)
     return click.option(*decls, type=type, default=None,
-                        help=f"{help_text(cls, name)}  [default: {shown}{extra}]", **kwargs)
+                        help=f"{help_text(kinds[0][1], name, flag_wording)}  [default: {shown}]",
+                        **kwargs)
 
 
 def table_options(f):

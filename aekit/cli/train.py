@@ -4,12 +4,18 @@ from pathlib import Path
 
 import click
 
-from ..design import OBJECTIVE_CHOICES
+import functools
+
 from ..nn.config import ARCHS, LR_SCHEDULES, OPTIMIZERS
-from ..params import AutoencoderParams as P
-from ..params import help_text
+from ..params import OBJECTIVE_CHOICES, AutoencoderParams, DenoisingParams, DetectorParams
 from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, param_option,
                       table_options)
+
+# the estimators `aekit train` fits (aekit.training_job.estimator_for), whose defaults --help
+# shows side by side
+KINDS = [("", AutoencoderParams), ("with --noise", DenoisingParams),
+         ("with --data or --digits", DetectorParams)]
+option = functools.partial(param_option, kinds=KINDS)
 
 
 @click.command()
@@ -20,33 +26,39 @@ from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, pa
 @click.option("--digits", type=IntList(0, 9, unique=True),
               help="Train on these MNIST classes only, e.g. 1,7.")
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N training rows.")
-@param_option("--code-size", cls=P, type=click.IntRange(min=1), denoising_default="128",
-              table_default="from the table's width")
-@param_option("--hidden", cls=P, type=IntList(1), denoising_default="1024,512",
-              table_default="from the table's width")
-@click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
-              help=f"{help_text(P, 'objective')}  [default: auto; reconstruction with --noise]")
-@param_option("--arch", cls=P, type=click.Choice(ARCHS))
-@param_option("--channels", cls=P, type=IntList(1))
+@option("--code-size", type=click.IntRange(min=1))
+@option("--hidden", type=IntList(1))
+@option("--objective", type=click.Choice(OBJECTIVE_CHOICES))
+@option("--arch", type=click.Choice(ARCHS))
+@option("--channels", type=IntList(1))
 @click.option("--noise", type=NoiseSpec(), default=None,
               help="Train a denoising autoencoder with this input corruption: "
               "gaussian:SIGMA, masking:P, dropout:P, saltpepper:P or block:S (an SxS hole); "
-              "join several with + to draw one per image.  [default: none, a plain "
-              "autoencoder]")
-@param_option("--epochs", cls=P, type=click.IntRange(min=1))
-@param_option("--batch-size", cls=P, type=click.IntRange(min=1))
-@param_option("--lr", cls=P, type=click.FloatRange(min=0, min_open=True))
-@param_option("--lr-schedule", cls=P, type=click.Choice(LR_SCHEDULES))
-@param_option("--optimizer", cls=P, type=click.Choice(OPTIMIZERS))
-@param_option("--momentum", cls=P, type=click.FloatRange(0, 1, max_open=True))
-@param_option("--weight-decay", cls=P, type=click.FloatRange(min=0))
-@param_option("--dropout", cls=P, type=click.FloatRange(0, 1, max_open=True))
-@param_option("--batch-norm/--no-batch-norm", cls=P, name="batch_norm", denoising_default="on")
-@param_option("--validation-fraction", cls=P, type=click.FloatRange(0, 1, max_open=True))
-@param_option("--patience", cls=P, type=click.IntRange(min=0))
-@param_option("--lr-patience", cls=P, type=click.IntRange(min=0))
-@param_option("--trim", cls=P, type=click.FloatRange(0, 0.5, max_open=True),
-              table_default="0.1 when the objective is masked")
+              "join several with + to draw one per image.  [default: none: a plain "
+              "autoencoder on MNIST, a detector with --data or --digits]")
+@option("--epochs", type=click.IntRange(min=1))
+@option("--batch-size", type=click.IntRange(min=1))
+@option("--lr", type=click.FloatRange(min=0, min_open=True))
+@option("--lr-schedule", type=click.Choice(LR_SCHEDULES))
+@option("--optimizer", type=click.Choice(OPTIMIZERS))
+@option("--momentum", type=click.FloatRange(0, 1, max_open=True))
+@option("--weight-decay", type=click.FloatRange(min=0))
+@option("--dropout", type=click.FloatRange(0, 1, max_open=True))
+@option("--batch-norm/--no-batch-norm", name="batch_norm")
+@option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True))
+@option("--patience", type=click.IntRange(min=0))
+@option("--lr-patience", type=click.IntRange(min=0))
+@option("--trim", type=click.FloatRange(0, 0.5, max_open=True))
+@click.option("--images", type=click.Path(exists=True, file_okay=False),
+              help="Train a blind photo denoiser on the images under this folder (PNG, JPEG, "
+                   "TIFF, BMP; recursively) instead: see below.")
+@click.option("--validation-images", type=click.Path(exists=True, file_okay=False),
+              help="With --images: validate on this folder's images [default: a share of "
+                   "--images' files, --validation-fraction, 0.1].")
+@click.option("--patch-size", type=click.IntRange(8, 512),
+              help="With --images: side of the training patches, pixels. [default: 48]")
+@click.option("--patches", type=click.IntRange(min=1),
+              help="With --images: training patches drawn from the images. [default: 8000]")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed: the same seed on the same machine gives the same model.")
 @click.option("--device", default=None,
@@ -70,14 +82,21 @@ def command(**opts):
       aekit train --noise gaussian:0.5 --arch conv --epochs 15 -o conv.safetensors
       aekit train --digits 3 -o three.safetensors        # for `aekit detect`
       aekit train --data samples/transactions.csv --label-column is_fraud -o tx.safetensors
+      aekit train --images photos/ --noise gaussian:0-0.2 -o photos.safetensors
 
-    Without --noise it trains a plain autoencoder; with --noise, a denoising one
-    (a larger network by default). On a table, the options not given are chosen
-    from the table as AnomalyDetector chooses them: the objective (masked: predict each
-    column from the others; reconstruction for images), the network's size and,
-    for a masked model, --trim 0.1 (a second fit without the tenth of the rows
-    the first fit scored highest, so that anomalies in the table are not learned
-    as normal).
+    Without --noise it trains a plain autoencoder (features, reconstruction); with
+    --noise, a denoising one (a larger network by default); with --data (a table)
+    or --digits, an anomaly detector for `aekit detect`, which `aekit.load` gives
+    back as an AnomalyDetector. A detector's options not given are chosen from the
+    data as AnomalyDetector() chooses them (their defaults below say how: the
+    objective, the network's size and, for a masked model, --trim), and a note
+    says what was chosen.
+    With --images DIR it trains a blind denoiser of photos and scans (the
+    network of the bundled photo-denoiser) on random patches of the images,
+    with --noise gaussian:0-0.22 by default (sigma drawn from 0 to 56 of 255 per
+    patch; gaussian:0.1 is sigma 25.5 of 255), and prints the validation PSNR of
+    the noisy input, the model and a classical wavelet denoiser at sigma 15, 25
+    and 50.
     Progress (epoch, training and validation loss) goes to stderr; the last line
     says how the model did at what it was trained for (on MNIST's test images:
     the reconstruction error beside PCA's, or for a denoiser the PSNR on noisy
@@ -86,6 +105,13 @@ def command(**opts):
     --nproc_per_node N -m aekit train ...`, it trains data-parallel (DDP).
     """
     out = Path(opts["output"])
+    from .train_images import is_image_checkpoint
+
+    if opts["images"] or (opts["resume"] and is_image_checkpoint(opts["resume"])):
+        return _train_images(opts, out)  # issue 25: a photo denoiser
+    for o in ("validation_images", "patch_size", "patches"):
+        if opts[o] is not None:
+            raise click.UsageError(f"--{o.replace('_', '-')} applies to --images")
     check_output_path(out, opts["data_path"], opts["resume"])
     ckpt = Path(opts["checkpoint"]) if opts["checkpoint"] else _default_checkpoint(out)
     if opts["resume"] and not opts["checkpoint"]:
@@ -112,6 +138,26 @@ def command(**opts):
             raise click.UsageError(f"--resume continues with the checkpoint's own data and "
                                    f"settings; drop {', '.join(given)}")
     from .train_run import run
+
+    run(opts, out, ckpt)
+
+
+def _train_images(opts, out):
+    ckpt = Path(opts["checkpoint"]) if opts["checkpoint"] else _default_checkpoint(out)
+    if opts["resume"] and not opts["checkpoint"]:
+        ckpt = Path(opts["resume"])
+    check_output_path(out, opts["images"], opts["resume"])
+    check_output_path(ckpt, opts["images"])
+    if ckpt.resolve() == out.resolve():
+        raise click.UsageError("--checkpoint and --output must be different files")
+    if opts["resume"]:
+        given = [p.opts[0] for p in click.get_current_context().command.params
+                 if p.name not in RESUME_OPTIONS and click.get_current_context()
+                 .get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"--resume continues with the checkpoint's own images and "
+                                   f"settings; drop {', '.join(given)}")
+    from .train_images import run
 
     run(opts, out, ckpt)
 

@@ -17,19 +17,19 @@ def run(opts, out, ckpt):
     from ..training_job import train_model
 
     if opts["resume"]:
-        cls, params, data, resume = _resumed(opts)
+        params, data, resume = _resumed(opts)
     else:
-        cls, params, data, resume = _fresh(opts)
+        params, data, resume = _fresh(opts)
     rank = int(os.environ.get("RANK", "0"))
     announce = None if resume is None else (lambda: click.echo(
         f"Resuming {opts['resume']} from epoch {resume.epoch}"
         f"{ {1: ' of the first fit', 2: ' of the second fit'}.get(resume.fit, '')}.",
         err=True))
     try:
-        result = train_model(data, cls, params, out, ckpt, resume=resume, report=opts["report"],
+        result = train_model(data, params, out, ckpt, resume=resume, report=opts["report"],
                              quiet=opts["quiet"], on_start=announce,
                              on_note=lambda line: click.echo(f"note: {line}", err=True),
-                             size_from_table=resume is None and opts["arch"] != "conv")
+                             on_plan=_say_plan)
     except KeyboardInterrupt:
         if rank == 0:
             where = f"the checkpoint {ckpt}" if ckpt.exists() else \
@@ -39,8 +39,10 @@ def run(opts, out, ckpt):
                 click.echo(f"Continue with: aekit train --resume {ckpt} -o {out}", err=True)
         sys.exit(130)
     except TrainingError as e:
+        from .options import flag_wording
+
         kept = f"; the last good checkpoint is {ckpt}" if ckpt.exists() else ""
-        raise TrainingError(f"{e}{kept}") from None
+        raise click.ClickException(f"{e.worded(flag_wording)}{kept}") from None
     if result is None:  # a rank other than 0 of a distributed run: rank 0 reports
         return
     for p in result.report_paths:
@@ -56,9 +58,20 @@ def run(opts, out, ckpt):
     click.echo(result.evaluation_line)
 
 
+def _say_plan(plan, X):
+    """The note on what "auto" chose for the data, in flags."""
+    from .options import flag_of, shown_value
+
+    if not plan.chosen:
+        return
+    what = "table" if hasattr(X, "columns") or plan.schema.feature_names else "data"
+    options = " ".join(f"{flag_of(k)} {shown_value(v)}" for k, v in plan.chosen.items())
+    click.echo(f"note: chosen from the {what}'s {plan.schema.n_features} feature columns and "
+               f"{plan.n_samples:,} rows: {options}", err=True)
+
+
 def _fresh(opts):
-    from ..autoencoder import Autoencoder, DenoisingAutoencoder
-    from ..training_job import TrainingData
+    from ..training_data import TrainingData
     from .options import table_kwargs
 
     if opts["data_path"]:
@@ -72,29 +85,16 @@ def _fresh(opts):
         data_dir = os.path.abspath(opts["data_dir"]) if opts["data_dir"] else None
         data = TrainingData("mnist", digits=list(opts["digits"] or []) or None,
                             limit=opts["limit"], data_dir=data_dir)
-    cls = DenoisingAutoencoder if opts["noise"] else Autoencoder
-    # options left out take the estimator's defaults (a denoiser's network is larger),
-    # except the Autoencoder's input noise: without --noise the command trains a plain
-    # autoencoder, whose closer reconstructions suit `aekit detect` and `aekit denoise`
+    # options left out take the estimator's defaults (aekit.training_job.estimator_for)
     params = {k: opts[k] for k in PARAMS if opts.get(k) is not None}
-    if cls is Autoencoder:
-        params["noise"] = None
-    # the objective: as AnomalyDetector chooses it ("auto"); denoisers and convolutional
-    # networks reconstruct
-    plain = not opts["noise"] and opts["arch"] != "conv"
-    if params.get("objective") == "masked" and not plain:
-        raise click.UsageError("--objective masked hides features itself: it takes neither "
-                               "--noise nor --arch conv")
-    params.setdefault("objective", "auto" if plain else "reconstruction")
     params["random_state"] = opts["seed"]
-    return cls, params, data, None
+    return params, data, None
 
 
 def _resumed(opts):
-    from ..autoencoder import Autoencoder, DenoisingAutoencoder
     from ..checkpoint import read_checkpoint
     from ..errors import AekitError, ModelFileError
-    from ..training_job import TrainingData
+    from ..training_data import TrainingData
 
     ckpt = read_checkpoint(opts["resume"])
     try:
@@ -108,5 +108,4 @@ def _resumed(opts):
     params = {k: v for k, v in ckpt.params.items() if k != "verbose"}
     if opts["device"] not in (None, "auto"):
         params["device"] = opts["device"]
-    cls = DenoisingAutoencoder if ckpt.estimator == "DenoisingAutoencoder" else Autoencoder
-    return cls, params, data, ckpt
+    return params, data, ckpt

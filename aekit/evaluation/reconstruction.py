@@ -43,7 +43,7 @@ def reconstruction(estimator, data_dir=None, limit=None, model_path=None):
     if model_path is None:
         estimator.fit(X)
     secs = time.perf_counter() - start
-    k = estimator.code_size
+    k = estimator.net_.config.code_size
     pca = PCA(n_components=k, random_state=0).fit(X)
     arch = estimator.net_.config.layers_text()
     return ReconstructionResult(

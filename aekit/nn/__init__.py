@@ -8,8 +8,12 @@
 - :mod:`aekit.nn.training`: :class:`Trainer`, the loop (mini-batches, early stopping,
   learning-rate schedules, checkpoints) on tensors already scaled for the network.
 - :mod:`aekit.nn.fitting`: :func:`fit_network`, what an estimator calls to train one
-  network on a numpy array (seeding, validation split, progress), and
-  :func:`run_in_batches`, to apply a trained network to a large array.
+  network on a numpy array (seeding, validation split, progress, trimming).
+- :mod:`aekit.nn.engine`: :class:`TorchEngine`, a trained network applied to a large
+  numpy array batch by batch (the torch scoring engine).
+- :mod:`aekit.nn.process_group`: the ``torch.distributed`` process group of a
+  ``torchrun`` launch.
 
-Nothing here imports the estimators, the model-file format or the command line.
+Nothing here imports the estimators, the model-file format or the command line; the
+only aekit modules below it are :mod:`aekit.scores` and :mod:`aekit.errors`.
 """

@@ -1,20 +1,14 @@
-"""Training one network on a numpy array, and running a trained one over a large array.
-
-What every estimator needs of the torch side, in one place: seeding, the
-validation split, the progress bar, resuming (:func:`fit_network`), and batched
-inference on the model's device in float32 or float64 (:func:`run_in_batches`).
+"""Training one network on a numpy array: what every estimator needs of the torch side
+for a fit, in one place: seeding, the validation split, the progress bar, resuming, and
+trimming (:func:`fit_network`). Running a trained network is :mod:`aekit.nn.engine`'s job.
 """
 
-import copy
 import math
 import time
 import warnings
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
-
-INFERENCE_BATCH = 4096
 
 
 @dataclass
@@ -46,7 +40,7 @@ def split_rows(n, validation_fraction, seed):
 
 def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
                 validation_fraction=0.1, verbose=0, callback=None, resume=None,
-                trim=0.0, score_rows=None):
+                trim=0.0, score_type=None):
     """Train a new :class:`~aekit.nn.network.AutoencoderNet` on the scaled rows ``Xs``.
 
     Parameters
@@ -80,8 +74,9 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         out or fewer than 2 would be left to train on. The second fit's checkpoints
         hold a 0/1 mask of the rows it keeps (``trainer.stage_tensors["kept"]``), so a
         resumed run keeps the same rows.
-    score_rows : callable or None
-        ``score_rows(net, Xs) -> (n_samples,)`` anomaly scores; needed when ``trim > 0``.
+    score_type : str or None
+        The anomaly score (:mod:`aekit.scores`) the first fit ranks the rows by; needed
+        when ``trim > 0``.
 
     Returns
     -------
@@ -98,6 +93,8 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     aekit.errors.TrainingError
         The loss became NaN or infinite.
     """
+    from ..scores import score_rows
+    from .engine import TorchEngine
     from .training import World
 
     world = World()
@@ -108,8 +105,8 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     if trim > 0 and kept is None:
         first = _train(Xs, config, train, seed, device, noise, clip, validation_fraction,
                        verbose, callback, resume, {"fit": 1, "of": 2}, "training")
-        kept = _kept_rows(score_rows(first.net, Xs), trim, world, device, validation_fraction,
-                          seed)
+        scores = score_rows(TorchEngine(first.net, device), Xs, score_type)
+        kept = _kept_rows(scores, trim, world, device, validation_fraction, seed)
         stage = {"fit": 2, "of": 2, "left_out": int(len(Xs) - len(kept)),
                  "first_fit_epochs": first.epoch}
         resume = None
@@ -224,64 +221,6 @@ def _summary(trainer, train, seed, device, noise, world, start):
     if world.size > 1:
         summary["processes"] = world.size
     return summary
-
-
-_DOUBLE_NETS = weakref.WeakKeyDictionary()
-
-
-def network_in(net, dtype):
-    """``net`` in eval mode, or a cached float64 copy of it for float64 data."""
-    net.eval()
-    if dtype != np.float64:
-        return net
-    copy_ = _DOUBLE_NETS.get(net)
-    if copy_ is None:
-        copy_ = copy.deepcopy(net).double().eval()
-        _DOUBLE_NETS[net] = copy_
-    return copy_
-
-
-def map_batches(net, fn, A, device):
-    """Yield ``(start, fn(net, batch) as a numpy array)`` over the rows of ``A`` in batches
-    on ``device``: what does not fit in memory at once (e.g. reconstructions, to be
-    scored batch by batch) is never built whole.
-
-    float32 input runs in float32 (fast); float64 input runs through a float64 copy
-    of the network, so that results do not depend on how the rows are split into
-    calls (scikit-learn's invariance checks).
-    """
-    import torch
-
-    dtype = np.float64 if A.dtype == np.float64 else np.float32
-    net = network_in(net, dtype)
-    with torch.inference_mode():
-        for s in range(0, len(A), INFERENCE_BATCH):
-            chunk = torch.from_numpy(np.ascontiguousarray(A[s : s + INFERENCE_BATCH], dtype))
-            yield s, fn(net, chunk.to(device)).cpu().numpy()
-
-
-def run_in_batches(net, fn, A, device, width):
-    """``fn(net, batch)`` over the rows of ``A``, concatenated: an array of ``len(A)``
-    rows of ``width`` columns (see :func:`map_batches`)."""
-    dtype = np.float64 if A.dtype == np.float64 else np.float32
-    out = [y for _, y in map_batches(net, fn, A, device)]
-    return np.concatenate(out) if out else np.zeros((0, width), dtype=dtype)
-
-
-def reconstruct(net, t):
-    """The network's reconstruction of a batch (for :func:`map_batches`)."""
-    return net.reconstruct(t)
-
-
-def predict_missing(net, t):
-    """A masked network's prediction of every cell of a batch from the cells that are not
-    NaN (for :func:`map_batches`)."""
-    return net.predict(t, t.isnan())
-
-
-def surprise(net, t):
-    """A masked network's surprise at each feature of a batch (for :func:`map_batches`)."""
-    return net.surprise(t)
 
 
 def _chain(*callbacks):

@@ -12,7 +12,7 @@ from few features and from many.
 
 A row's anomaly score averages, over ``score_masks`` fixed masks (the same for every
 row and every run: :func:`scoring_masks`), how surprising each hidden feature is to
-the network (its negative log-likelihood; :mod:`aekit.scoring`). A normal row's
+the network (its negative log-likelihood; :mod:`aekit.scores`). A normal row's
 features are predictable from one another; an anomaly breaks that.
 
 No torch at import: :mod:`aekit.nn.numpy_network` scores with these masks too.

@@ -3,6 +3,9 @@
 A noise spec is a string ``KIND:LEVEL``:
 
 - ``gaussian:SIGMA``  x + SIGMA * N(0, 1)   (clipped to [0, 1] for [0, 1] data)
+- ``gaussian:LO-HI``  the same, SIGMA drawn uniformly from [LO, HI] for each sample:
+                      blind training, for a denoiser not told the noise level
+                      (DnCNN-B, Zhang et al., IEEE TIP 2017)
 - ``masking:P``       each input set to 0 with probability P
 - ``dropout:P``       masking, the kept inputs divided by 1 - P (as dropout does), so
                       that clean inputs, which training never saw, are on the scale
@@ -25,8 +28,11 @@ KINDS = ("gaussian", "masking", "dropout", "saltpepper", "block")
 class Noise:
     kind: str
     level: float
+    high: float = None  # gaussian only: SIGMA drawn from [level, high] for each sample
 
     def __str__(self):
+        if self.high is not None:
+            return f"{self.kind}:{self.level:g}-{self.high:g}"
         return f"{self.kind}:{self.level:g}"
 
     def apply(self, x, generator=None, clip=True, low=0.0, high=1.0):
@@ -37,11 +43,16 @@ class Noise:
         """
         import torch
 
-        if self.level == 0:
+        if self.level == 0 and not self.high:
             return x.clone()
         if self.kind == "gaussian":
             noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-            out = x + self.level * noise
+            sigma = self.level
+            if self.high is not None:  # one sigma per sample (first axis)
+                u = torch.rand((x.shape[0],) + (1,) * (x.dim() - 1), generator=generator,
+                               device=x.device, dtype=x.dtype)
+                sigma = self.level + (self.high - self.level) * u
+            out = x + sigma * noise
             return out.clamp(low, high) if clip else out
         if self.kind == "block":
             return x.masked_fill(self._block_mask(x, generator), 0.0)
@@ -109,9 +120,11 @@ def parse_noise(spec):
     kind, sep, level = spec.strip().lower().partition(":")
     if kind not in KINDS or not sep:
         raise ValueError(
-            f"invalid noise {spec!r}: use gaussian:SIGMA, masking:P, dropout:P, saltpepper:P "
-            "or block:S"
+            f"invalid noise {spec!r}: use gaussian:SIGMA, gaussian:LO-HI, masking:P, "
+            "dropout:P, saltpepper:P or block:S"
         )
+    if "-" in level.lstrip("-"):
+        return _parse_range(spec, kind, level)
     try:
         value = float(level)
     except ValueError:
@@ -128,3 +141,14 @@ def parse_noise(spec):
         raise ValueError(f"invalid noise level in {spec!r}: dropout keeps a share 1 - P, "
                          "so P must be < 1")
     return Noise(kind, value)
+
+
+def _parse_range(spec, kind, level):
+    """``gaussian:LO-HI``: a sigma range for blind training."""
+    if kind != "gaussian":
+        raise ValueError(f"invalid noise {spec!r}: a LO-HI range applies to gaussian noise")
+    low, _, high = level.partition("-")
+    lo, hi = parse_noise(f"gaussian:{low}"), parse_noise(f"gaussian:{high}")
+    if not lo.level < hi.level:
+        raise ValueError(f"invalid noise level in {spec!r}: LO must be below HI")
+    return Noise("gaussian", lo.level, hi.level)

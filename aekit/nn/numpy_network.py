@@ -130,6 +130,11 @@ class NumpyNetwork:
             np.reciprocal(h, out=h)
         return h
 
+    def output(self, X, kind="reconstruction"):
+        """What scores are computed from (the engine protocol, :mod:`aekit.nn.engine`):
+        reconstructions, or for ``kind="surprise"`` a masked network's surprise."""
+        return self.surprise(X) if kind == "surprise" else self.reconstruct(X)
+
     # -- masked networks (see aekit.nn.masking and AutoencoderNet.surprise_of) ---------
     def surprise(self, X):
         """A masked network's surprise at each feature (n, n_features), in nats, averaged

@@ -201,8 +201,8 @@ class Trainer:
             if not math.isfinite(train_loss):
                 raise TrainingError(
                     f"training loss became {train_loss} in epoch {self.epoch + 1}: "
-                    "lower the learning rate (--lr) or check the data for extreme values"
-                )
+                    "lower the learning rate ({lr}) or check the data for extreme values",
+                    params=("lr",))
             val_loss = math.nan
             if X_val is not None:
                 val_loss = self.world.from_rank0(self.evaluate(X_val_in, X_val, val_hidden),

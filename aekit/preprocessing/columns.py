@@ -1,12 +1,12 @@
 """How a table's columns become numbers: cells checked, text and booleans one-hot encoded,
 missing numbers filled.
 
-:class:`ColumnEncoding` is fitted on the training table with scikit-learn's
-``SimpleImputer`` (the training median of each numeric column, and optionally a
-missing-indicator column) and ``OneHotEncoder`` (the categories of each text or
-boolean column); what they learn is stored as JSON in the model file and applied by
-:meth:`ColumnEncoding.encode` in numpy and pandas alone, so that scoring needs
-neither scikit-learn nor pickle.
+:class:`ColumnEncoding` is fitted on the training table: the training median of each
+numeric column (numpy's; optionally a missing-indicator column for those with gaps) and,
+with scikit-learn's ``OneHotEncoder``, the categories of each text or boolean column.
+What it learns is stored as JSON in the model file and applied by
+:meth:`ColumnEncoding.encode` in numpy and pandas alone, so that scoring needs neither
+scikit-learn nor pickle. A numeric array is fitted in numpy alone.
 
 - A column is **numeric** when most of its cells are numbers (the others are errors,
   named by row and column); else **categorical**, one 0/1 feature per category seen in
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import CellError, DataError
+from ..errors import AekitWarning, CellError, DataError, literal
 
 MAX_CATEGORIES = 1000  # one-hot features of one column, at most
 ID_LIKE = 64  # more distinct texts than this, most of them on one row: an id, not a feature
@@ -127,7 +127,8 @@ class ColumnEncoding:
     def fit(cls, X, missing_indicator=False, names=None):
         """Learn the encoding of training rows ``X`` (DataFrame or numeric array; column
         ``names`` for messages, else the frame's). A numeric column without any value is
-        named in a UserWarning.
+        named in a warning. A numeric array is fitted in numpy alone (no DataFrame, no
+        imputer: its medians are numpy's).
 
         Raises
         ------
@@ -136,44 +137,35 @@ class ColumnEncoding:
         DataError
             A text column has more than :data:`MAX_CATEGORIES` distinct values.
         """
-        from sklearn.impute import SimpleImputer
-        from sklearn.preprocessing import OneHotEncoder
-
-        frame = _frame(X)
-        kinds = ["categorical" if _is_categorical(frame.iloc[:, j]) else "numeric"
-                 for j in range(frame.shape[1])]
+        shown = list(names) if names is not None else \
+            list(getattr(X, "columns", range(np.shape(X)[1])))
+        if not hasattr(X, "iloc"):  # a numeric array: every column is a number
+            dtype = X.dtype if getattr(X, "dtype", None) in (np.float32, np.float64) \
+                else np.float64
+            values = to_matrix(X, dtype, allow_missing=True)
+            fills, indicators = _numeric_fills(values, range(values.shape[1]), shown,
+                                               missing_indicator)
+            return cls(["numeric"] * values.shape[1], [None] * values.shape[1], fills,
+                       indicators)
+        kinds = ["categorical" if _is_categorical(X.iloc[:, j]) else "numeric"
+                 for j in range(X.shape[1])]
         numeric = [j for j, k in enumerate(kinds) if k == "numeric"]
         text = [j for j, k in enumerate(kinds) if k == "categorical"]
         fills, categories, indicators = [None] * len(kinds), [None] * len(kinds), []
         if numeric:
-            values = to_matrix(frame.iloc[:, numeric], np.float64, allow_missing=True)
-            imputer = SimpleImputer(strategy="median", keep_empty_features=True,
-                                    add_indicator=bool(missing_indicator)).fit(values)
-            for j, v in zip(numeric, imputer.statistics_):
-                fills[j] = float(v) if math.isfinite(v) else 0.0
-            shown = list(names) if names is not None else list(frame.columns)
-            empty = [shown[numeric[i]] for i in
-                     np.flatnonzero(np.isnan(values).all(axis=0))] if len(values) else []
-            if empty:
-                warnings.warn(f"column{'s' if len(empty) > 1 else ''} "
-                              f"{', '.join(repr(str(c)) for c in empty)} hold"
-                              f"{'' if len(empty) > 1 else 's'} no values in the training "
-                              "rows: constant 0 for the model, carrying nothing (leave it "
-                              "out: --ignore-column)", UserWarning, stacklevel=4)
-            if missing_indicator and imputer.indicator_ is not None:
-                indicators = [numeric[i] for i in imputer.indicator_.features_]
+            values = to_matrix(X.iloc[:, numeric], np.float64, allow_missing=True)
+            found, indicators = _numeric_fills(values, numeric, shown, missing_indicator)
+            for j, v in zip(numeric, found):
+                fills[j] = v
         if text:
-            cells = np.column_stack([_as_text(frame.iloc[:, j]).fillna("").to_numpy()
-                                     for j in text]).astype(object)
-            found = OneHotEncoder(handle_unknown="ignore").fit(cells).categories_
-            for j, cats in zip(text, found):
-                cats = [str(c) for c in cats if c != ""]
-                if len(cats) > MAX_CATEGORIES or (len(cats) > ID_LIKE
-                                                   and len(cats) > 0.5 * len(frame)):
+            for j, cats in zip(text, _categories(X, text)):
+                if len(cats) > MAX_CATEGORIES or (len(cats) > ID_LIKE and len(cats) > 0.5 * len(X)):
                     raise DataError(
-                        f"column {frame.columns[j]!r} holds {len(cats):,} distinct text values "
-                        f"in {len(frame):,} rows: most likely an id, to carry through "
-                        "(--id-column) or leave out (--ignore-column), not a feature")
+                        f"column {literal(repr(X.columns[j]))} holds {len(cats):,} distinct text "
+                        f"values in "
+                        f"{len(X):,} rows: most likely an id, to carry through ({{id_columns}}) "
+                        "or leave out ({ignore_columns}), not a feature",
+                        params=("id_columns", "ignore_columns"))
                 categories[j] = cats
         return cls(kinds, categories, fills, indicators)
 
@@ -222,6 +214,30 @@ class ColumnEncoding:
         for j in self.indicators:
             parts.append(missing[:, numeric.index(j)][:, None].astype(dtype))
         return np.hstack(parts) if parts else np.zeros((len(frame), 0), dtype)
+
+    def missing_cells(self, X):
+        """Which cells of rows ``X`` (a DataFrame in the model's column order) are missing,
+        shape (n, n_columns): empty or NaN numbers, and empty text cells (a category never
+        seen in training is not missing: it is kept as it is)."""
+        frame = _frame(X)
+        out = np.zeros(frame.shape, dtype=bool)
+        for j, kind in enumerate(self.kinds):
+            col = frame.iloc[:, j]
+            if kind == "numeric":
+                out[:, j] = pd_isna(col)
+            else:
+                text = _as_text(col)
+                out[:, j] = (text.isna() | (text == "")).to_numpy()
+        return out
+
+    def spread(self, cells):
+        """Input-column cells (n, n_columns) spread over the encoded features (n, width):
+        a numeric column's to its feature, a text column's to all of its one-hot features
+        (missing indicators are known, never spread to)."""
+        parts = [np.repeat(cells[:, [j]], 1 if k == "numeric" else len(c), axis=1)
+                 for j, (k, c) in enumerate(zip(self.kinds, self.categories))]
+        parts.append(np.zeros((len(cells), len(self.indicators)), dtype=bool))
+        return np.hstack(parts)
 
     def unplaced_categories(self, X):
         """How many text cells of rows ``X`` are missing or hold a category never seen in
@@ -296,6 +312,71 @@ class ColumnEncoding:
             raise ValueError("the input schema's column encoding is malformed")
         return cls(list(kinds), [list(c) if c is not None else None for c in cats],
                    [float(f) if f is not None else None for f in fills], list(ind))
+
+
+def _numeric_fills(values, columns, names, missing_indicator):
+    """``(fills, indicators)`` of numeric training columns ``values`` (n, len(columns),
+    float64 with NaN gaps): each column's median (0 for a column without any value, named
+    in a warning), and with ``missing_indicator`` the columns (of ``columns``) that had
+    gaps. Columns without gaps skip the NaN-aware median."""
+    gaps = np.isnan(values).any(axis=0) if values.size else np.zeros(values.shape[1], bool)
+    fills = np.zeros(values.shape[1])
+    if len(values):
+        if not gaps.any():
+            fills = _medians(values)
+        elif (~gaps).any():
+            fills[~gaps] = _medians(values[:, ~gaps])
+        if gaps.any():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: said below
+                fills[gaps] = np.nanmedian(values[:, gaps], axis=0)
+    empty = [names[columns[i]] for i in np.flatnonzero(~np.isfinite(fills))] if len(values) \
+        else []
+    fills[~np.isfinite(fills)] = 0.0
+    if empty:
+        warnings.warn(AekitWarning(
+            f"column{'s' if len(empty) > 1 else ''} "
+            f"{literal(', '.join(repr(str(c)) for c in empty))} "
+            f"hold{'' if len(empty) > 1 else 's'} no values in the training rows: constant 0 "
+            "for the model, carrying nothing (leave it out: {ignore_columns})",
+            params=("ignore_columns",)), stacklevel=5)
+    indicators = [columns[i] for i in np.flatnonzero(gaps)] if missing_indicator else []
+    return [float(v) for v in fills], indicators
+
+
+def _medians(values, block=256):
+    """Each column's median (float64) of gap-free rows ``values`` (n >= 1, d): the columns
+    partitioned a block at a time, each laid out contiguously (numpy's median along the
+    first axis of a row-major array is several times slower)."""
+    n = len(values)
+    k = n // 2
+    out = np.empty(values.shape[1])
+    for s in range(0, values.shape[1], block):
+        T = np.ascontiguousarray(values[:, s:s + block].T)
+        if n % 2:
+            out[s:s + len(T)] = np.partition(T, k, axis=1)[:, k]
+        else:
+            P = np.partition(T, [k - 1, k], axis=1)
+            out[s:s + len(T)] = (P[:, k - 1].astype(np.float64) + P[:, k]) / 2
+    return out
+
+
+def _categories(X, text):
+    """The categories of each text column ``text`` of DataFrame ``X`` (scikit-learn's
+    OneHotEncoder, as strings; missing cells are no category)."""
+    from sklearn.preprocessing import OneHotEncoder
+
+    cells = np.column_stack([_as_text(X.iloc[:, j]).fillna("").to_numpy()
+                             for j in text]).astype(object)
+    found = OneHotEncoder(handle_unknown="ignore").fit(cells).categories_
+    return [[str(c) for c in cats if c != ""] for cats in found]
+
+
+def pd_isna(col):
+    """A column's missing cells as a bool array."""
+    import pandas as pd
+
+    return pd.isna(col).to_numpy()
 
 
 def _frame(X):

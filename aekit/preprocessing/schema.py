@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import CellError, DataError
+from ..errors import CellError, DataError, literal
 from .columns import ColumnEncoding, to_matrix
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
@@ -98,7 +98,8 @@ class InputSchema:
         as aekit 0.1 stored models).
     scaling : {"unit", "standard"}
     center, scale : ndarray of shape (n_encoded,), float32
-        ``(x - center) / scale`` is the network's input ("unit": 0 and 1).
+        ``(x - center) / scale`` is the network's input ("unit": 0 and 1), computed in
+        the input's precision (float64 for float64 rows and DataFrames).
     pixels : bool
         The model reads 28 x 28 images in [0, 1] and accepts 0..255 pixels too.
     """
@@ -124,13 +125,17 @@ class InputSchema:
         """
         names = [str(c) for c in feature_names] if feature_names is not None else None
         encoding = ColumnEncoding.fit(X, missing_indicator, names)
-        E = encoding.encode(X, np.float64)
-        shown = names or _column_names(X)  # a DataFrame's names, for messages
-        check_float32_range(E, encoding.feature_names(shown or list(range(X.shape[1]))))
+        # a float array is read in its own precision (every check below is exact in it)
+        dtype = X.dtype if getattr(X, "dtype", None) in (np.float32, np.float64) else np.float64
+        E = encoding.encode(X, dtype)
+        lo, hi = float(E.min(initial=0)), float(E.max(initial=0))
+        if max(hi, -lo) > FLOAT32_MAX:
+            shown = names or _column_names(X)  # a DataFrame's names, for messages
+            check_float32_range(E, encoding.feature_names(shown or list(range(X.shape[1]))))
         n = E.shape[1]
         pixel_image = encoding.plain and n == PIXEL_FEATURES
         divisor = PIXEL_MAX if pixel_image and looks_like_pixels(E) else 1.0
-        lo, hi = float(E.min(initial=0)) / divisor, float(E.max(initial=0)) / divisor
+        lo, hi = lo / divisor, hi / divisor
         if lo >= 0.0 and hi <= 1.0:
             ones = np.ones(n, dtype=np.float32)
             return cls(X.shape[1], names, "unit", np.zeros(n, dtype=np.float32), ones,
@@ -192,7 +197,13 @@ class InputSchema:
             if extra:
                 parts.append(f"has {len(extra)} column(s) the model was not trained on "
                              f"({_shown(extra)})")
-            raise DataError(f"{source} " + " and ".join(parts))
+            text = f"{source} " + " and ".join(parts)
+            if not extra:
+                raise DataError(text)
+            raise DataError(literal(text) + "; carry them through as a label or ids "
+                            "({label_column}, {id_columns}) or leave them out "
+                            "({ignore_columns})",
+                            params=("label_column", "id_columns", "ignore_columns"))
         if len(given) != len(names):
             dup = sorted({c for c in names if names.count(c) > 1})
             raise DataError(f"{source} names a column more than once ({_shown(dup)})")
@@ -227,20 +238,25 @@ class InputSchema:
             return to_matrix(X, dtype)
         return self.encoding.encode(X, dtype)
 
-    def transform(self, X):
-        """Rows (in the model's column order) as the network reads them.
+    def transform(self, X, dtype=None):
+        """Rows (in the model's column order) as the network reads them, of ``dtype``
+        (default: float64 for float64 input, else float32); 0..255 pixels are divided by
+        255 for a pixel model.
 
-        float64 input stays float64, anything else becomes float32; 0..255 pixels
-        are divided by 255 for a pixel model.
+        Float64 input (and a DataFrame) is scaled in float64 whatever the result's dtype,
+        so that values with a large offset and a small spread (Unix times, coordinates)
+        keep their precision until they are centred.
         """
-        dtype = np.float64 if getattr(X, "dtype", None) == np.float64 else np.float32
-        X = self.encode(X, dtype)
+        wide = getattr(X, "dtype", None) == np.float64 or hasattr(X, "iloc")
+        out = dtype or (np.float64 if getattr(X, "dtype", None) == np.float64 else np.float32)
+        work = np.float64 if wide else np.dtype(out).type
+        X = self.encode(X, work)
         divisor = self.pixel_divisor(X)
         if divisor != 1.0:
-            X = X / dtype(divisor)
-        if self.scaling == "unit":
-            return X
-        return ((X - self.center) / self.scale).astype(dtype, copy=False)
+            X = X / work(divisor)
+        if self.scaling != "unit":
+            X = (X - self.center.astype(work)) / self.scale.astype(work)
+        return X.astype(out, copy=False)
 
     def inverse_transform(self, Xs, dtype=np.float32, divisor=1.0):
         """Rows of the network's space back in the units of the encoded features (times
@@ -286,7 +302,7 @@ class InputSchema:
         width = n if encoding is None else encoding.width
         scaling = doc.get("scaling")
         if scaling == "unit":
-            center, scale = np.zeros(width, dtype=np.float32), np.ones(width, dtype=np.float32)
+            center, scale = np.zeros(width, np.float32), np.ones(width, np.float32)
         elif scaling == "standard":
             center, scale = _vector(doc.get("center"), width), _vector(doc.get("scale"), width)
             if not np.all(scale > 0):
@@ -331,6 +347,20 @@ def has_text_columns(X):
 
     return any(pd.api.types.is_bool_dtype(t) or not pd.api.types.is_numeric_dtype(t)
                for t in dtypes)
+
+
+def checked_rows(X):
+    """``(X, names)``: rows checked as :func:`checked_input` checks them, for an estimator
+    that records nothing yet (:meth:`aekit.Autoencoder.plan`), and their column names
+    (a DataFrame's, when all are strings) or None."""
+    from sklearn.utils import check_array
+
+    names = _column_names(X)
+    if has_text_columns(X):
+        if X.shape[0] < 1:
+            raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        return X, names
+    return check_array(X, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan"), names
 
 
 def checked_input(estimator, X, reset):

@@ -1,7 +1,9 @@
 """Models that ship inside the package, so that aekit works before any training.
 
 Each is a safetensors file in this folder, made by ``scripts/train_pretrained.py``
-(seeded, from MNIST); its metadata records how it scored. Wherever aekit accepts a
+(seeded, from MNIST; the photo-denoiser by ``scripts/train_photo_denoiser.py``, from the
+images that ship with scikit-image, scikit-learn and matplotlib); its metadata records
+how it scored. Wherever aekit accepts a
 model file it also accepts one of these names (:func:`resolve`).
 
     >>> from aekit import load_pretrained
@@ -10,7 +12,7 @@ model file it also accepts one of these names (:func:`resolve`).
 
 from pathlib import Path
 
-from ..errors import ModelFileError
+from ..errors import ModelFileError, literal
 
 FOLDER = Path(__file__).resolve().parent
 
@@ -19,7 +21,12 @@ MODELS = {
                       "masking 0.25, salt-and-pepper 0.1 noise and 10x10 holes.",
     "mnist-detector": "Anomaly detector (reconstruction error) trained on all MNIST digits: "
                       "flags rows that do not look like handwritten digits.",
+    "photo-denoiser": "Blind denoiser of photos and scans (grey or colour, any size), for "
+                      "Gaussian noise of sigma 0 to 50 of 255 (scripts/train_photo_denoiser.py).",
 }
+
+# the script that re-creates each bundled model (None: the digit models')
+SCRIPTS = {None: "scripts/train_pretrained.py", "photo-denoiser": "scripts/train_photo_denoiser.py"}
 
 
 def path_of(name):
@@ -36,8 +43,9 @@ def path_of(name):
     path = FOLDER / f"{name}.safetensors"
     if not path.exists():
         raise ModelFileError(
-            f"the bundled model {name!r} is missing from this installation ({path}): give a "
-            "model file with --model, or re-create it with scripts/train_pretrained.py")
+            f"the bundled model {name!r} is missing from this installation "
+            f"({literal(path)}): give a model file ({{model}}), or re-create it with "
+            f"{literal(SCRIPTS.get(name, SCRIPTS[None]))}", params=("model",))
     return path
 
 

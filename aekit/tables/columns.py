@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, literal
 
 
 @dataclass
@@ -69,9 +69,10 @@ class ColumnRoles:
         twice = next((n for n in names if names.count(n) > 1), None)
         if twice is not None:
             at = [i for i in self.feature_idx if self.columns[i] == twice]
-            raise DataError(f"column {twice!r} appears {len(at)} times in {self.source} (columns "
-                            f"{', '.join(map(str, at))}): rename one, or leave one out with "
-                            f"--ignore-column {at[-1]}")
+            raise DataError(f"column {literal(repr(twice))} appears {len(at)} times in "
+                            f"{literal(self.source)} (columns {', '.join(map(str, at))}): rename "
+                            f"one, or leave one out with {{ignore_columns:{at[-1]}}}",
+                            params=("ignore_columns",))
 
     def _index(self, spec, role):
         spec = str(spec)

@@ -1,0 +1,104 @@
+"""`aekit denoise` for photos and scans: which model each input gets, and the photo path.
+
+Without --model each input is given a model of its own, and stderr says which in one
+line: the digit model (mnist-denoiser) when the input is a 28x28 picture, or a small one
+(at most 128 pixels a side: MNIST-sized digits and scans of them up to 4x) that it
+recognises as a digit (its check behind the unfamiliar-input warning,
+:func:`aekit.denoising.unfamiliarity`, at most 1); the photo denoiser for anything else.
+The size bound matters: that check was made to flag synthetic non-digits, and it passes
+most real photos (camera, astronaut, coffee, chelsea and moon score 0.4 to 1.2), while
+the photo denoiser cleans a large digit scan as well as any other picture. With --model the
+named model cleans every input. A photo comes back in its own size, mode and bit
+depth (:mod:`aekit.photos`), cleaned tile by tile.
+"""
+
+import click
+
+DIGIT_MODEL = "mnist-denoiser"
+PHOTO_MODEL = "photo-denoiser"
+DIGIT_SIDE = 28
+DIGIT_MAX_SIDE = 128  # larger pictures go to the photo denoiser (see the module's notes)
+
+
+def is_photo_model(model):
+    from ..photo_denoiser import ImageDenoiser
+
+    return isinstance(model, ImageDenoiser)
+
+
+def choose(model_path, sources, pictures, read, device):
+    """``(kinds, digit_model, photo_model)``: per input ``"digit"`` or ``"photo"``, and the
+    models loaded for them (None where unused). ``pictures[i]`` is input i's grey picture
+    or None (then ``read(i)`` reads it again)."""
+    import numpy as np
+
+    from ..denoising import repair
+    from ..loading import load
+
+    if model_path:
+        model = load(model_path, device=device)
+        if is_photo_model(model):
+            return ["photo"] * len(sources), None, model
+        return ["digit"] * len(sources), model, None
+    digit = load(DIGIT_MODEL, device=device)
+    kinds = []
+    for i, s in enumerate(sources):
+        pic = pictures[i] if pictures[i] is not None else read(i)
+        if pic.shape == (DIGIT_SIDE, DIGIT_SIDE):
+            kind, why = "digit", "a 28x28 picture"
+        elif max(pic.shape) > DIGIT_MAX_SIDE:
+            kind, why = "photo", f"larger than {DIGIT_MAX_SIDE} pixels a side: not a digit"
+        else:
+            _, unfamiliar = repair(digit, [np.asarray(pic, np.float32)])
+            known = unfamiliar is None or unfamiliar[0] <= 1.0
+            kind, why = ("digit", "it looks like a digit") if known else \
+                ("photo", "it does not look like a digit")
+        kinds.append(kind)
+        click.echo(f"model for {s}: {DIGIT_MODEL if kind == 'digit' else PHOTO_MODEL} "
+                   f"(auto: {why}; --model chooses)", err=True)
+    photo = load(PHOTO_MODEL, device=device) if "photo" in kinds else None
+    return kinds, digit, photo
+
+
+def check_photos(sources, kinds, mask):
+    """Read (and so check) every input that goes to the photo denoiser, before anything
+    is written; returns their pixel counts (for the progress bar)."""
+    from ..photos import read_photo
+
+    if mask and "photo" in kinds:
+        raise click.UsageError("--mask fills digits' missing pixels: use it with a digit model "
+                               f"(--model {DIGIT_MODEL})")
+    counts = {}
+    for i, s in enumerate(sources):
+        if kinds[i] == "photo":
+            if str(s) == "-":
+                raise click.UsageError("a photo cannot be read from stdin ('-'): give its file")
+            counts[i] = read_photo(s).pixels.size
+    return counts
+
+
+def denoise_photos(model, sources, targets, counts, side_by_side, quiet):
+    """Clean the inputs of ``counts`` (index -> pixel count) with ``model`` and write them."""
+    import numpy as np
+
+    from ..photos import Photo, read_photo, write_photo
+
+    bar = None
+    if not quiet and sum(counts.values()) > 1_000_000:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sum(counts.values()), unit="px", unit_scale=True, desc="denoising",
+                   leave=False)
+    for i in counts:
+        photo = read_photo(sources[i])
+        clean = model.denoise(photo.pixels, bar.update if bar else None)
+        like, out = photo, clean
+        if side_by_side:
+            alpha = None if photo.alpha is None else np.hstack([photo.alpha, photo.alpha])
+            like = Photo(photo.pixels, alpha, photo.mode, photo.scale, photo.name)
+            out = np.hstack([photo.pixels, clean])
+        write_photo(out, like, targets[i])
+        if targets[i] != "-":
+            click.echo(str(targets[i]))
+    if bar:
+        bar.close()

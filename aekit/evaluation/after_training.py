@@ -1,0 +1,60 @@
+"""How a model just trained did at what it was trained for: the line `aekit train` ends
+with (protocol D's PSNR for a denoiser, protocol R's SSE for an MNIST autoencoder, the
+prediction or reconstruction error on a table), beside PCA where it applies."""
+
+import numpy as np
+
+
+def denoising_psnr(est, X_train, X_test, seed=0):
+    """PSNR (dB) on test images corrupted with the model's own training noise: the noisy
+    input, PCA-64 projection and the model (protocol D's measures)."""
+    from .denoise import corrupt, fit_pca, pca_project, psnr
+
+    noisy = corrupt(X_test, est.noise, seed)
+    pca = fit_pca(X_train)
+    return {"noise": str(est.noise), "noisy": float(np.mean(psnr(X_test, noisy))),
+            f"pca_{pca.n_components_}": float(np.mean(psnr(X_test, pca_project(pca, noisy)))),
+            "model": float(np.mean(psnr(X_test, est.reconstruct(noisy)))),
+            "n_test": int(len(X_test))}
+
+
+def reconstruction_sse(est, X_train, X_test):
+    """SSE per test image of the model and of PCA with as many components as the code."""
+    from sklearn.decomposition import PCA
+
+    from .reconstruction import sse_per_image
+
+    k = min(est.net_.config.code_size, *X_train.shape)
+    pca = PCA(n_components=k, random_state=0).fit(X_train)
+    return {"test_sse_per_image": round(sse_per_image(X_test, est.reconstruct(X_test)), 4),
+            "pca_test_sse_per_image": round(
+                sse_per_image(X_test, pca.inverse_transform(pca.transform(X_test))), 4),
+            "n_test": int(len(X_test))}
+
+
+def evaluation_of(est, X, X_test):
+    """``(figures, line)``: how the model did at what it was trained for (a detector: how
+    its autoencoder did)."""
+    est = est.as_autoencoder() if hasattr(est, "as_autoencoder") else est
+    if X_test is not None and est.noise and not str(est.noise).startswith("dropout"):
+        e = denoising_psnr(est, X, X_test)
+        pca = next(k for k in e if k.startswith("pca_"))
+        return e, (f"denoising PSNR on {e['n_test']} MNIST test images with its training noise "
+                   f"{e['noise']}: {e['model']:.2f} dB (noisy input {e['noisy']:.2f} dB, "
+                   f"PCA-{pca[4:]} projection {e[pca]:.2f} dB)")
+    if X_test is not None:
+        e = reconstruction_sse(est, X, X_test)
+        return e, (f"test reconstruction error (SSE per image, {e['n_test']} MNIST test images): "
+                   f"{e['test_sse_per_image']:.2f}  (PCA with {est.net_.config.code_size} "
+                   "components: "
+                   f"{e['pca_test_sse_per_image']:.2f})")
+    mse = float(np.mean(est.reconstruction_errors(X)))
+    if est.objective_ == "masked":
+        return {"train_mse_scaled": round(mse, 6)}, \
+            (f"prediction error on the training table: {mse:.4g} (each cell predicted from "
+             "the others, in its column's variances: near 0 when the columns determine one "
+             "another, 1 when they tell nothing about one another, as a column's mean "
+             "would; either way the model scores rows by how surprising each cell is)")
+    return {"train_mse_scaled": round(mse, 6)}, \
+        ("reconstruction error on the training table (mean squared error per cell, in the "
+         f"model's scaled units): {mse:.4g}")

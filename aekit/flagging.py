@@ -1,0 +1,51 @@
+"""Flagging rows: a scorer and its threshold give each row its score, its flag and its
+worst features, laid out as `aekit detect`'s output rows (``anomaly_score``,
+``is_anomaly``, ``top1_feature``, ``top1_error``, ...)."""
+
+import numpy as np
+
+from .tables.writers import SCORE_COLUMNS
+
+
+class RowFlagger:
+    """Scores, flags and (optionally) explains rows, and lays out the output rows.
+
+    ``scorer``: a :class:`~aekit.scorer.Scorer`; ``limit`` is the threshold its rule gives
+    for ``contamination`` / ``threshold`` (``how``: how it was chosen); ``explain`` the
+    number of worst features named per row.
+    """
+
+    def __init__(self, scorer, contamination=None, threshold=None, explain=0,
+                 table_names=None):
+        self.scorer = scorer
+        self.limit, self.how = scorer.rule.threshold_for(contamination, threshold)
+        self.k = min(int(explain), scorer.schema.n_encoded)
+        self.names = np.asarray(scorer.feature_names(table_names), dtype=object)
+
+    def score(self, X):
+        """``(scores, flagged, contributions or None)`` of rows X."""
+        if self.k:
+            contributions = self.scorer.explain(X)
+            scores = contributions.mean(axis=1)
+        else:
+            contributions, scores = None, self.scorer.anomaly_score(X)
+        return scores, scores > self.limit, contributions
+
+    def frame(self, carried, scores, flagged, contributions):
+        """The output rows: carried columns, ``anomaly_score``, ``is_anomaly`` and the
+        ``--explain`` columns (``top1_feature``, ``top1_error``, ...)."""
+        import pandas as pd
+
+        frame = pd.DataFrame(index=range(len(scores)))
+        if carried is not None:
+            for name in carried.columns:
+                frame[name] = carried[name].to_numpy()
+        frame[SCORE_COLUMNS[0]] = scores
+        frame[SCORE_COLUMNS[1]] = flagged.astype(np.int8)
+        if self.k:
+            top = np.argsort(-contributions, axis=1, kind="stable")[:, :self.k]
+            top_err = np.take_along_axis(contributions, top, axis=1)
+            for j in range(self.k):
+                frame[f"top{j + 1}_feature"] = self.names[top[:, j]]
+                frame[f"top{j + 1}_error"] = top_err[:, j]
+        return frame

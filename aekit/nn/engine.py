@@ -1,0 +1,86 @@
+"""Running a trained torch network over numpy arrays: the torch scoring engine.
+
+An *engine* is what turns rows in a model's scaled space into what its scores are
+computed from (:mod:`aekit.scores`): ``engine.output(Xs, kind)`` gives, per row and
+feature, the reconstruction (``kind="reconstruction"``) or a masked network's surprise
+(``kind="surprise"``). :class:`TorchEngine` runs an
+:class:`~aekit.nn.network.AutoencoderNet` batch by batch on its device;
+:class:`~aekit.nn.numpy_network.NumpyNetwork` is the same engine in numpy alone (for
+`aekit detect` without torch), and :class:`aekit.pca_model.PCAModel` the linear one.
+Tests hold the engines' outputs to each other.
+"""
+
+import copy
+import weakref
+
+import numpy as np
+
+INFERENCE_BATCH = 4096
+
+_DOUBLE_NETS = weakref.WeakKeyDictionary()
+
+
+def network_in(net, dtype):
+    """``net`` in eval mode, or a cached float64 copy of it for float64 data."""
+    net.eval()
+    if dtype != np.float64:
+        return net
+    copy_ = _DOUBLE_NETS.get(net)
+    if copy_ is None:
+        copy_ = copy.deepcopy(net).double().eval()
+        _DOUBLE_NETS[net] = copy_
+    return copy_
+
+
+class TorchEngine:
+    """A trained network applied to numpy arrays on ``device``, a batch at a time.
+
+    float32 rows run in float32 (fast); float64 rows run through a float64 copy of the
+    network, so that results do not depend on how the rows are split into calls
+    (scikit-learn's invariance checks). Outputs are numpy arrays of the input's dtype.
+    """
+
+    def __init__(self, net, device="cpu"):
+        self.net, self.device = net, device
+
+    def map_batches(self, fn, A):
+        """Yield ``(start, fn(net, batch) as a numpy array)`` over the rows of ``A``."""
+        import torch
+
+        dtype = np.float64 if A.dtype == np.float64 else np.float32
+        net = network_in(self.net, dtype)
+        with torch.inference_mode():
+            for s in range(0, len(A), INFERENCE_BATCH):
+                chunk = torch.from_numpy(np.ascontiguousarray(A[s:s + INFERENCE_BATCH], dtype))
+                yield s, fn(net, chunk.to(self.device)).cpu().numpy()
+
+    def run(self, fn, A, width):
+        """``fn(net, batch)`` over the rows of ``A``, concatenated: ``len(A)`` rows of
+        ``width`` columns."""
+        dtype = np.float64 if A.dtype == np.float64 else np.float32
+        out = [y for _, y in self.map_batches(fn, A)]
+        return np.concatenate(out) if out else np.zeros((0, width), dtype=dtype)
+
+    def output(self, Xs, kind="reconstruction"):
+        """What scores are computed from (n, n_features): reconstructions, or for
+        ``kind="surprise"`` a masked network's surprise at each feature."""
+        if kind == "surprise":
+            return self.run(lambda net, t: net.surprise(t), Xs, Xs.shape[1])
+        return self.reconstruct(Xs)
+
+    def reconstruct(self, Xs):
+        """Reconstructions (n, n_features) of scaled rows (a masked network's: each
+        feature predicted from the others, averaged over its scoring masks)."""
+        return self.run(lambda net, t: net.reconstruct(t), Xs, self.net.config.n_features)
+
+    def encode(self, Xs):
+        """Codes (n, code_size) of scaled rows."""
+        return self.run(lambda net, t: net.encode(t), Xs, self.net.config.code_size)
+
+    def decode(self, Z):
+        """Reconstructions (n, n_features) of codes."""
+        return self.run(lambda net, t: net.decode(t), Z, self.net.config.n_features)
+
+    def predict_missing(self, Xs):
+        """A masked network's prediction of every cell from the cells that are not NaN."""
+        return self.run(lambda net, t: net.predict(t, t.isnan()), Xs, Xs.shape[1])

@@ -1,0 +1,318 @@
+"""ImageDenoiser: a blind denoiser for photos and scans of any size, grey or colour.
+
+The network (:mod:`aekit.nn.image_denoiser`: residual noise prediction as in DnCNN,
+optionally at half resolution as in FFDNet) is trained on random patches of clean images with
+Gaussian noise of a random level added (``noise="gaussian:0-0.22"``: sigma from 0 to
+56 of 255, so one model serves every level in that range, and a clean image, sigma 0,
+comes back nearly as it was). Whole images are cleaned tile by tile with overlapping
+margins wider than the network's reach, so the result equals that of one pass over
+the whole image while memory stays bounded (:meth:`ImageDenoiser.denoise`).
+
+Colour (``colour="opponent"``): the image is turned into one luminance and two
+chroma channels by an orthogonal transform (:func:`aekit.photos.to_opponent`) and each
+is cleaned by the same greyscale network; ``colour="rgb"`` cleans R, G and B apart.
+Pixels are float in [0, 1]; noise levels are fractions of that range (0.1 = 25.5/255).
+
+    >>> den = ImageDenoiser(epochs=10).fit(images)       # doctest: +SKIP
+    >>> clean = den.denoise(noisy)                        # doctest: +SKIP
+"""
+
+import time
+
+import numpy as np
+
+from .nn.image_denoiser import ImageDenoiserConfig
+
+COLOURS = ("opponent", "rgb")
+ESTIMATOR = "ImageDenoiser"
+
+
+class ImageDenoiser:
+    """A blind image denoiser (see the module's notes).
+
+    Parameters
+    ----------
+    features, depth, unshuffle, batch_norm, residual
+        The network (:class:`aekit.nn.image_denoiser.ImageDenoiserConfig`); defaults
+        32 channels, 7 convolutions, full resolution, no batch norm, residual (the bundled
+        photo-denoiser's shape; ``unshuffle=2`` is FFDNet's half resolution).
+    noise : str, default="gaussian:0-0.22"
+        The corruption trained on (:mod:`aekit.nn.noise`); a range is blind training.
+    patch_size : int, default=48
+        Side of the square training patches (pixels).
+    patches : int, default=8000
+        Training patches (drawn once; each epoch draws new noise for them).
+    validation_patches : int, default=512
+        Patches of the validation images, for early stopping.
+    epochs, batch_size, lr, lr_schedule, patience
+        Defaults 3, 32, 0.001, "onecycle", 5; as for :class:`aekit.Autoencoder`; lr_schedule "onecycle" (the default) runs all
+        epochs, "plateau" stops after ``patience`` epochs without improvement.
+    chroma_weight : float, default=0.25
+        Sampling weight of colour images' chroma channels against their luminance.
+    colour : {"opponent", "rgb"}, default="opponent"
+        How colour images are cleaned (see the module's notes).
+    tile : int, default=512
+        Side of the tiles whole images are cleaned in (pixels, a multiple of 8).
+    random_state : int, default=0
+    device : str, default="auto"
+    """
+
+    def __init__(self, features=32, depth=7, unshuffle=1, batch_norm=False, residual=True,
+                 noise="gaussian:0-0.22", patch_size=48, patches=8000, validation_patches=512,
+                 epochs=3, batch_size=32, lr=1e-3, lr_schedule="onecycle", patience=5,
+                 chroma_weight=0.25, colour="opponent", tile=512, random_state=0,
+                 device="auto"):
+        self.features, self.depth, self.unshuffle = features, depth, unshuffle
+        self.batch_norm, self.residual, self.noise = batch_norm, residual, noise
+        self.patch_size, self.patches, self.validation_patches = patch_size, patches, \
+            validation_patches
+        self.epochs, self.batch_size, self.lr = epochs, batch_size, lr
+        self.lr_schedule, self.patience, self.chroma_weight = lr_schedule, patience, chroma_weight
+        self.colour, self.tile = colour, tile
+        self.random_state, self.device = random_state, device
+
+    def get_params(self, deep=True):
+        return {k: getattr(self, k) for k in (
+            "features", "depth", "unshuffle", "batch_norm", "residual", "noise", "patch_size",
+            "patches", "validation_patches", "epochs", "batch_size", "lr", "lr_schedule",
+            "patience", "chroma_weight", "colour", "tile", "random_state", "device")}
+
+    def set_params(self, **params):
+        for k, v in params.items():
+            if k not in self.get_params():
+                raise ValueError(f"unknown parameter {k!r}")
+            setattr(self, k, v)
+        return self
+
+    # -- checks -------------------------------------------------------------
+    def _check_params(self):
+        from .nn.noise import parse_noise
+
+        if self.colour not in COLOURS:
+            raise ValueError(f"colour must be one of {COLOURS}, got {self.colour!r}")
+        if not (isinstance(self.tile, int) and self.tile >= 64 and self.tile % 8 == 0):
+            raise ValueError(f"tile must be a multiple of 8, at least 64, got {self.tile!r}")
+        if not (isinstance(self.patch_size, int) and self.patch_size >= 8
+                and self.patch_size % self.unshuffle == 0):
+            raise ValueError(f"patch_size must be an integer >= 8 and a multiple of unshuffle, "
+                             f"got {self.patch_size!r}")
+        for name in ("patches", "epochs", "batch_size"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if parse_noise(self.noise) is None:
+            raise ValueError("noise must name a corruption to train on, e.g. gaussian:0-0.22")
+        return self.config()
+
+    def config(self):
+        return ImageDenoiserConfig(self.features, self.depth, self.unshuffle, self.batch_norm,
+                                   self.residual)
+
+    # -- training -------------------------------------------------------------
+    def fit(self, images, validation_images=None, callback=None, resume=None, verbose=False):
+        """Train on clean ``images`` (arrays ``(h, w)`` or ``(h, w, 1|3)`` in [0, 1]).
+
+        ``validation_images`` (same form) give the patches early stopping and the reported
+        validation loss are measured on; ``callback(trainer, report)`` runs after every
+        epoch (e.g. a checkpoint writer); ``resume`` (:class:`aekit.nn.fitting.Resume`)
+        continues an interrupted run. Returns self, with ``net_``, ``history_`` and
+        ``summary_``.
+
+        Raises
+        ------
+        ValueError
+            Bad parameters, or no image as large as a patch.
+        """
+        import torch
+
+        from .device import resolve_device
+        from .image_patches import image_planes, sample_patches
+        from .nn.config import TrainConfig
+        from .nn.fitting import EpochBar
+        from .nn.image_denoiser import ImageDenoiserNet
+        from .nn.noise import parse_noise
+        from .nn.training import Trainer
+
+        config = self._check_params()
+        start = time.perf_counter()
+        seed = int(self.random_state)
+        planes = image_planes(images, self.chroma_weight)
+        X = torch.from_numpy(sample_patches(planes, self.patches, self.patch_size, seed))
+        X_val = None
+        if validation_images:
+            X_val = torch.from_numpy(sample_patches(
+                image_planes(validation_images, self.chroma_weight), self.validation_patches,
+                self.patch_size, seed + 1))
+        train = TrainConfig("adam", float(self.lr), 0.9, 0.0, self.batch_size, self.epochs,
+                            self.patience, max(1, self.patience // 2), self.lr_schedule, seed)
+        device = resolve_device(self.device)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            trainer = Trainer(ImageDenoiserNet(config), train, device,
+                              noise=parse_noise(self.noise), clip=True)
+        if resume is not None:
+            trainer.net.load_state_dict({k: torch.as_tensor(v) for k, v in resume.net.items()})
+            trainer.load_state_dict(resume.trainer_tensors, resume.trainer_meta)
+        bar = EpochBar(train.epochs, trainer.epoch, "training") if verbose else None
+        try:
+            trainer.fit(X, X_val, callback=_chain(bar and bar.update, callback))
+        finally:
+            if bar:
+                bar.close()
+        self.net_ = trainer.net.eval()
+        self.history_ = trainer.history
+        self.summary_ = {"epochs": trainer.epoch, "stopped_early": trainer.stopped_early,
+                         "train_patches": int(len(X)),
+                         "validation_patches": 0 if X_val is None else int(len(X_val)),
+                         "seconds": round(time.perf_counter() - start, 1)}
+        self._fast = None
+        return self
+
+    # -- denoising ------------------------------------------------------------
+    def denoise(self, pixels, progress=None):
+        """Clean ``pixels``: float ``(h, w)`` or ``(h, w, c)`` (c = 1 or 3) in [0, 1];
+        returns float32 of the same shape (not clipped). ``progress(n)`` is called with the
+        number of pixels finished after each tile (channels counted apart).
+
+        Raises
+        ------
+        ValueError
+            Not fitted, or an array of another shape.
+        """
+        x = np.asarray(pixels, dtype=np.float32)
+        if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[2] not in (1, 3)) or x.size == 0:
+            raise ValueError(f"pixels must be (h, w) or (h, w, 1|3), got shape {x.shape}")
+        if x.ndim == 2:
+            return self.denoise_plane(x, progress)
+        if x.shape[2] == 1:
+            return self.denoise_plane(x[:, :, 0], progress)[:, :, None]
+        from .photos import from_opponent, to_opponent
+
+        opp = self.colour == "opponent"
+        planes = to_opponent(x) if opp else x
+        out = np.stack([self.denoise_plane(planes[:, :, i], progress) for i in range(3)], axis=2)
+        return from_opponent(out) if opp else out
+
+    def denoise_plane(self, plane, progress=None):
+        """Clean one float plane ``(h, w)``, tile by tile (see the module's notes)."""
+        import torch
+
+        net = self._inference_net()
+        s = net.config.unshuffle
+        h, w = plane.shape
+        ph, pw = -h % s, -w % s
+        x = np.pad(plane, ((0, ph), (0, pw)), mode="reflect" if min(h, w) > s else "edge")
+        margin = -(-net.config.reach // 8) * 8 + 8
+        out = np.empty_like(x)
+        device = next(net.parameters()).device
+        with torch.inference_mode():
+            for y0 in range(0, x.shape[0], self.tile):
+                for x0 in range(0, x.shape[1], self.tile):
+                    y1, x1 = min(y0 + self.tile, x.shape[0]), min(x0 + self.tile, x.shape[1])
+                    a, b = max(0, y0 - margin), max(0, x0 - margin)
+                    c, d = min(x.shape[0], y1 + margin), min(x.shape[1], x1 + margin)
+                    t = torch.from_numpy(np.ascontiguousarray(x[a:c, b:d]))[None, None]
+                    r = net(t.to(device))[0, 0].cpu().numpy()
+                    out[y0:y1, x0:x1] = r[y0 - a:y1 - a, x0 - b:x1 - b]
+                    if progress:
+                        progress((y1 - y0) * (x1 - x0) * (h * w) / x.size)
+        return out[:h, :w]
+
+    def _inference_net(self):
+        from .nn.image_denoiser import fold_batch_norm
+
+        if not hasattr(self, "net_"):
+            raise ValueError("this ImageDenoiser is not fitted yet: call fit first")
+        if getattr(self, "_fast", None) is None:
+            self._fast = fold_batch_norm(self.net_)
+        return self._fast
+
+    def describe(self, doc=None):
+        """Lines for `aekit info`: the network, training and figures of a fitted denoiser."""
+        import json
+
+        c = self.net_.config
+        n = sum(p.numel() for p in self.net_.parameters())
+        lines = [f"architecture: fully convolutional image denoiser, {c.depth} 3x3 convolutions "
+                 f"of {c.features} channels at 1/{c.unshuffle} resolution"
+                 + (", batch norm" if c.batch_norm else "")
+                 + (", residual (predicts the noise)" if c.residual else ""),
+                 f"parameters: {n:,}",
+                 f"input: images of any size, grey or colour ({self.colour} channels), "
+                 f"pixels in [0, 1]; trained on noise {self.noise}"]
+        s = self.summary_ or {}
+        if s.get("epochs") is not None:
+            lines.append(f"training: {s['epochs']} epochs on {s.get('train_patches')} patches "
+                         f"of {self.patch_size}x{self.patch_size}"
+                         + (f", {s['seconds']} s" if s.get("seconds") is not None else ""))
+        for key in ("evaluation", "data"):
+            if doc and doc.get(key):
+                lines.append(f"{key}: " + json.dumps(doc[key]))
+        state = (doc or {}).get("training_state")
+        if state:
+            lines.append(f"checkpoint: resumable from epoch {state.get('epoch')}")
+        return lines
+
+    # -- model files ------------------------------------------------------------
+    def get_state(self, net=None, summary=None, history=None):
+        """``(document, tensors)`` for :func:`aekit.model_file.write_model_file`."""
+        net = net if net is not None else self.net_
+        params = self.get_params()
+        doc = {"estimator": ESTIMATOR, "params": params, "schema": {},
+               "networks": [net.config.to_dict()],
+               "summary": {**(summary if summary is not None else self.summary_),
+                           "history": history if history is not None else self.history_}}
+        tensors = {f"net.0.{k}": v.detach().cpu().numpy() for k, v in net.state_dict().items()}
+        return doc, tensors
+
+    def save(self, path, evaluation=None, weights_dtype=None):
+        """Write the model file (safetensors + JSON; ``evaluation``: figures to keep in it)."""
+        from .model_file import write_model_file
+
+        doc, tensors = self.get_state()
+        if evaluation is not None:
+            doc["evaluation"] = evaluation
+        return write_model_file(path, doc, tensors, weights_dtype=weights_dtype)
+
+    @classmethod
+    def from_state(cls, doc, tensors, device="auto"):
+        """The fitted denoiser of a model file's document and tensors.
+
+        Raises
+        ------
+        ValueError, KeyError, TypeError
+            A malformed document or tensors that do not fit the network.
+        """
+        import torch
+
+        from .device import resolve_device
+        from .nn.image_denoiser import ImageDenoiserNet
+
+        known = cls().get_params()
+        est = cls(**{k: v for k, v in doc["params"].items() if k in known})
+        est.device = device
+        nets = doc.get("networks") or []
+        if len(nets) != 1 or not isinstance(nets[0], dict):
+            raise ValueError("an ImageDenoiser file holds exactly one network")
+        net = ImageDenoiserNet(ImageDenoiserConfig.from_dict(nets[0]))
+        state = {k[len("net.0."):]: torch.as_tensor(np.asarray(v, dtype=np.float32)
+                                                   if np.issubdtype(np.asarray(v).dtype,
+                                                                    np.floating) else v)
+                 for k, v in tensors.items() if k.startswith("net.0.")}
+        net.load_state_dict(state)  # RuntimeError on a mismatch
+        est.net_ = net.to(resolve_device(device)).eval()
+        summary = dict(doc.get("summary") or {})
+        est.history_ = summary.pop("history", {})
+        est.summary_ = summary
+        est._fast = None
+        return est
+
+
+def _chain(*callbacks):
+    callbacks = [c for c in callbacks if c]
+
+    def call(trainer, report):
+        for c in callbacks:
+            c(trainer, report)
+
+    return call if callbacks else None

@@ -1,0 +1,137 @@
+"""What `aekit train` trains on: MNIST (some digits, or all) or a table, found again when a
+run is resumed (the spec is stored in checkpoints and model files)."""
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .errors import DataError
+
+
+@dataclass
+class TrainingData:
+    """MNIST (``source="mnist"``, optionally some ``digits``) or a table (``"table"``:
+    CSV or Parquet at ``path``); ``limit`` keeps the first N training rows."""
+
+    source: str
+    path: str = None
+    label_column: str = None
+    id_columns: list = field(default_factory=list)
+    ignore_columns: list = field(default_factory=list)
+    sep: str = None
+    decimal: str = None
+    header: bool = None
+    digits: list = None
+    limit: int = None
+    data_dir: str = None
+
+    def to_json(self):
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, doc):
+        """The spec stored by :meth:`to_json`, every field checked (ValueError)."""
+        if not isinstance(doc, dict) or doc.get("source") not in ("mnist", "table", "csv"):
+            raise ValueError("field 'data': not a training data spec")
+        doc = dict(doc)
+        if doc["source"] == "csv":  # aekit 0.1's name, with one id column
+            doc["source"] = "table"
+            doc["id_columns"] = [doc.pop("id_column")] if doc.get("id_column") else []
+        doc.pop("id_column", None)
+        known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
+        spec = cls(**known)
+        spec._check()
+        return spec
+
+    def _check(self):
+        def scalar(v):
+            return v is None or (isinstance(v, (int, str)) and not isinstance(v, bool))
+
+        if self.source == "table" and not isinstance(self.path, str):
+            raise ValueError("field 'data.path'")
+        for key in ("path", "label_column", "sep", "decimal", "limit", "data_dir"):
+            if not scalar(getattr(self, key)):
+                raise ValueError(f"field 'data.{key}'")
+        if self.header not in (None, True, False):
+            raise ValueError("field 'data.header'")
+        for key in ("id_columns", "ignore_columns"):
+            if not (isinstance(getattr(self, key), list) and all(map(scalar, getattr(self, key)))):
+                raise ValueError(f"field 'data.{key}'")
+        if self.digits is not None and not (isinstance(self.digits, list) and all(
+                isinstance(d, int) and 0 <= d <= 9 for d in self.digits)):
+            raise ValueError("field 'data.digits'")
+
+    def load(self):
+        """``(X, X_test, locate, notes)``: the training rows (a table's feature columns as
+        read: a DataFrame when it names its columns or holds text), for MNIST the test
+        images (else None), ``locate(cell_error)``, which names the line of a bad cell,
+        and the table's notes on how it was read.
+
+        Raises
+        ------
+        DataError
+            The data cannot be read, or holds fewer than 2 rows.
+        """
+        if self.source == "mnist":
+            from .datasets import load_mnist
+
+            X, y = load_mnist("train", root=self.data_dir)
+            Xt, yt = load_mnist("test", root=self.data_dir)
+            if self.digits:
+                X, Xt = X[np.isin(y, self.digits)], Xt[np.isin(yt, self.digits)]
+            return (X[: self.limit] if self.limit else X), Xt, None, []
+        X, table = read_table_features(self)
+        if self.limit:
+            X = X[: self.limit]
+        if len(X) < 2:
+            raise DataError(f"{self.path}: need at least 2 rows to train")
+        return X, None, lambda e: e.at(table.name, f"line {table.line_of(e.row + 1)}"), \
+            list(table.notes)
+
+
+# names people give a column of labels (compared in lower case, "-" and " " read as "_")
+LABEL_NAMES = {"anomaly", "anomalies", "is_anomaly", "label", "labels", "target", "class",
+               "y", "is_fraud", "fraud", "outlier", "is_outlier", "ground_truth", "truth",
+               "attack", "is_attack", "malicious", "is_malicious", "ground truth"}
+LABEL_VALUES = 20  # a label column holds few distinct values
+
+
+def warn_of_label_columns(X, names):
+    """Warn (naming the column and the label-column parameter) when a feature column of a
+    training table looks like its labels: a label's name (:data:`LABEL_NAMES`) and at most
+    :data:`LABEL_VALUES` distinct values. Trained on as a feature, a label makes every
+    anomaly look normal to the model."""
+    import warnings
+
+    from .errors import AekitWarning, literal
+
+    for j, name in enumerate(names or []):
+        key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
+        if key not in LABEL_NAMES:
+            continue
+        column = X.iloc[:, j] if hasattr(X, "iloc") else np.asarray(X)[:, j]
+        values = sorted(map(str, set(column.tolist()) if hasattr(column, "tolist") else column))
+        if len(values) <= LABEL_VALUES:
+            shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
+            warnings.warn(AekitWarning(
+                f"column {literal(repr(str(name)))} looks like the table's labels "
+                f"({len(values)} values: {literal(shown)}) and is trained on as a feature, "
+                f"which teaches the model its anomalies; if it is a label, give "
+                f"{{label_column:{literal(name)}}}", params=("label_column",)), stacklevel=3)
+
+
+def read_table_features(spec):
+    """``(X, table)``: the feature columns of a table spec, as read (cells are checked where
+    the model encodes them), and the table (which knows each row's line)."""
+    import pandas as pd
+
+    from .tables import open_table
+
+    table = open_table(spec.path, label_column=spec.label_column, id_columns=spec.id_columns,
+                       ignore_columns=spec.ignore_columns, sep=spec.sep, decimal=spec.decimal,
+                       header=spec.header)
+    X, _ = table.read_all()
+    if isinstance(X, np.ndarray) and table.feature_names is not None:
+        X = pd.DataFrame(X, columns=table.feature_names)
+    warn_of_label_columns(X, table.feature_names)
+    return X, table

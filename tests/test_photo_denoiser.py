@@ -1,0 +1,267 @@
+"""The photo denoiser (issue 25): network, tiling, modes and bit depths, `aekit denoise`'s
+model choice, `aekit train --images` with resume, protocol D2's code. Tiny images and
+tiny networks: quality is measured by scripts/bench_denoise_photos.py, not here."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from aekit.cli import cli
+from aekit.nn.image_denoiser import ImageDenoiserConfig, ImageDenoiserNet, fold_batch_norm
+from aekit.nn.noise import parse_noise
+from aekit.photo_denoiser import ImageDenoiser
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def smooth_image(h, w, channels=None, seed=0):
+    """A photo-like picture in [0, 1]: smoothed noise (not a digit)."""
+    from scipy import ndimage
+
+    rng = np.random.RandomState(seed)
+    shape = (h, w) if channels is None else (h, w, channels)
+    sigma = 4 if channels is None else (4, 4, 0)
+    a = ndimage.gaussian_filter(rng.rand(*shape), sigma=sigma)
+    return (a - a.min()) / (a.max() - a.min())
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny fitted denoiser and its file."""
+    den = ImageDenoiser(features=4, depth=3, patches=32, patch_size=16, epochs=1, batch_size=8,
+                        tile=64, device="cpu")
+    den.fit([smooth_image(40, 48), smooth_image(36, 36, 3, seed=1)])
+    path = tmp_path_factory.mktemp("photo") / "tiny.safetensors"
+    den.save(path)
+    return den, path
+
+
+@pytest.fixture
+def auto_photo_model(tiny, monkeypatch):
+    """`aekit denoise`'s auto choice takes the tiny model as the bundled photo denoiser."""
+    import aekit.cli.denoise_photos
+
+    monkeypatch.setattr(aekit.cli.denoise_photos, "PHOTO_MODEL", str(tiny[1]))
+
+
+def test_noise_range_draws_one_sigma_per_sample():
+    noise = parse_noise("gaussian:0-0.2")
+    assert str(noise) == "gaussian:0-0.2" and parse_noise("gaussian:0.1").high is None
+    x = torch.zeros(400, 1, 16, 16)
+    sigmas = noise.apply(x, torch.Generator().manual_seed(0), clip=False).flatten(1).std(1)
+    assert 0 <= sigmas.min() < 0.02 and 0.18 < sigmas.max() <= 0.21
+    assert abs(float(sigmas.mean()) - 0.1) < 0.01  # uniform on [0, 0.2]
+    for bad, words in (("gaussian:0.2-0.1", "below"), ("masking:0-0.1", "gaussian")):
+        with pytest.raises(ValueError, match=words):
+            parse_noise(bad)
+
+
+def test_network_any_size_and_folded_batch_norm():
+    torch.manual_seed(0)
+    net = ImageDenoiserNet(ImageDenoiserConfig(features=6, depth=4))
+    net.train()
+    net(torch.rand(8, 1, 16, 16))  # batch norm statistics that are not the identity
+    net.eval()
+    x = torch.rand(2, 1, 30, 42)
+    with torch.no_grad():
+        assert torch.allclose(fold_batch_norm(net)(x), net(x), atol=1e-5)
+    assert net(x).shape == x.shape
+    with pytest.raises(ValueError, match="depth"):
+        ImageDenoiserConfig(features=4, depth=1)
+
+
+def test_tiles_give_the_untiled_result(tiny):
+    den = tiny[0]
+    img = smooth_image(150, 171, 3, seed=2)
+    tiled = den.denoise(img)
+    den.tile = 1024
+    try:
+        whole = den.denoise(img)
+    finally:
+        den.tile = 64
+    assert tiled.shape == img.shape and np.abs(tiled - whole).max() < 1e-4
+    grey = den.denoise(img[:, :, 0])
+    assert grey.shape == (150, 171)
+
+
+def test_model_file_round_trip_and_info(tiny):
+    den, path = tiny
+    from aekit import load
+
+    back = load(path)
+    img = smooth_image(33, 35)
+    np.testing.assert_allclose(back.denoise(img), den.denoise(img), atol=1e-6)
+    r = run("info", path)
+    assert r.exit_code == 0 and "ImageDenoiser" in r.output and "parameters" in r.output
+    r = run("models")
+    assert "photo-denoiser" in r.output
+
+
+MODES = [
+    ("L", lambda: (smooth_image(60, 70) * 255).astype(np.uint8)),
+    ("I;16", lambda: (smooth_image(60, 70) * 4095).astype(np.uint16)),  # 12 bits in 16
+    ("RGB", lambda: (smooth_image(60, 70, 3) * 255).astype(np.uint8)),
+    ("RGBA", lambda: (smooth_image(60, 70, 4) * 255).astype(np.uint8)),
+    ("LA", lambda: (smooth_image(60, 70, 2) * 255).astype(np.uint8)),
+]
+
+
+@pytest.mark.parametrize("mode,make", MODES, ids=[m for m, _ in MODES])
+def test_modes_and_bit_depths_come_back_as_they_were(tmp_path, tiny, mode, make):
+    a = make()
+    im = Image.fromarray(a) if mode in ("L", "I;16", "RGB", "RGBA") else \
+        Image.merge("LA", [Image.fromarray(a[:, :, 0]), Image.fromarray(a[:, :, 1])])
+    src = tmp_path / "in.png"
+    im.save(src)
+    mode_in = Image.open(src).mode
+    r = run("denoise", src, "--model", tiny[1], "-o", tmp_path / "out.png", "-q")
+    assert r.exit_code == 0, r.output
+    out = Image.open(tmp_path / "out.png")
+    assert out.mode == mode_in and out.size == (70, 60)
+    if mode in ("RGBA", "LA"):  # alpha carried through untouched
+        np.testing.assert_array_equal(np.asarray(out.getchannel("A")),
+                                      np.asarray(Image.open(src).getchannel("A")))
+    if mode == "I;16":  # a 12-bit scan stays in its 12-bit range
+        assert np.asarray(out).max() <= 4095 and np.asarray(out).max() > 2000
+
+
+def test_refusals_are_one_line_and_write_nothing(tmp_path, tiny):
+    pal = Image.fromarray((smooth_image(40, 40, 3) * 255).astype(np.uint8)).convert("P")
+    pal.save(tmp_path / "pal.png")
+    frames = [Image.fromarray((smooth_image(30, 30, seed=s) * 255).astype(np.uint8))
+              for s in range(3)]
+    frames[0].save(tmp_path / "pages.tif", save_all=True, append_images=frames[1:])
+    (tmp_path / "junk.png").write_bytes(b"not an image at all")
+    Image.fromarray((smooth_image(40, 40) * 255).astype(np.uint8)).save(tmp_path / "good.png")
+    for bad, words in (("pal.png", "palette"), ("pages.tif", "3 frames"),
+                       ("junk.png", "not an image")):
+        r = run("denoise", tmp_path / "good.png", tmp_path / bad, "--model", tiny[1],
+                "--out-dir", tmp_path / "out")
+        assert r.exit_code == 1, r.output
+        assert words in r.output and "Traceback" not in r.output
+        assert len(r.output.strip().splitlines()) == 1, r.output
+        assert not (tmp_path / "out").exists()
+
+
+def test_auto_choice_is_said_and_a_forced_digit_model_still_warns(tmp_path, auto_photo_model,
+                                                                  mnist_small):
+    digit = mnist_small[2][0].reshape(28, 28)
+    Image.fromarray((digit * 255).astype(np.uint8)).save(tmp_path / "digit.png")
+    Image.fromarray((smooth_image(120, 160, 3) * 255).astype(np.uint8)).save(tmp_path / "p.png")
+    r = run("denoise", tmp_path / "digit.png", tmp_path / "p.png", "--out-dir", tmp_path / "o",
+            "-q")
+    assert r.exit_code == 0, r.output
+    lines = [x for x in r.stderr.splitlines() if x.startswith("model for")]
+    assert len(lines) == 2 and "mnist-denoiser" in lines[0]
+    assert "tiny.safetensors" in lines[1] and "not a digit" in lines[1]
+    assert Image.open(tmp_path / "o" / "p.denoised.png").mode == "RGB"
+    assert Image.open(tmp_path / "o" / "p.denoised.png").size == (160, 120)
+    r = run("denoise", tmp_path / "p.png", "--model", "mnist-denoiser", "-o",
+            tmp_path / "forced.png", "-q")
+    assert r.exit_code == 0 and "does not look like the digits" in r.stderr
+    assert "model for" not in r.stderr  # --model chooses: nothing to announce
+    import skimage.data  # a real photo, which the digit model's own check would let pass
+
+    Image.fromarray(skimage.data.camera()[:200, :220]).save(tmp_path / "camera.png")
+    r = run("denoise", tmp_path / "camera.png", "-o", tmp_path / "c.png", "-q")
+    assert r.exit_code == 0 and "tiny.safetensors (auto:" in r.stderr, r.output
+
+
+def write_folder(folder, n=4):
+    folder.mkdir()
+    (folder / "sub").mkdir()
+    for i in range(n):
+        a = (smooth_image(48, 56, 3 if i % 2 else None, seed=i) * 255).astype(np.uint8)
+        Image.fromarray(a).save(folder / ("sub" if i == 3 else ".") / f"i{i}.png")
+    return folder
+
+
+TRAIN = ["--channels", 4, "--patches", 24, "--patch-size", 16, "--batch-size", 8, "-q"]
+
+
+def test_train_images_interrupted_resumes_to_the_same_model(tmp_path, monkeypatch):
+    from aekit import load
+    from aekit.image_training import ImageCheckpointer
+
+    images = write_folder(tmp_path / "imgs")
+    r = run("train", "--images", images, *TRAIN, "--epochs", 2, "-o", tmp_path / "full.safetensors")
+    assert r.exit_code == 0, r.output
+    assert "validation PSNR" in r.output and "wavelet" in r.output
+
+    write = ImageCheckpointer.__call__
+
+    def interrupt_after_first(self, trainer, report):
+        write(self, trainer, report)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ImageCheckpointer, "__call__", interrupt_after_first)
+    out, ckpt = tmp_path / "cut.safetensors", tmp_path / "cut.ckpt.safetensors"
+    r = run("train", "--images", images, *TRAIN, "--epochs", 2, "-o", out)
+    assert r.exit_code == 130 and "Continue with: aekit train --resume" in r.output
+    assert ckpt.exists() and not out.exists()
+    monkeypatch.setattr(ImageCheckpointer, "__call__", write)
+    r = run("train", "--resume", ckpt, "-o", out, "-q")
+    assert r.exit_code == 0, r.output
+    a, b = load(tmp_path / "full.safetensors"), load(out)
+    for (k, x), y in zip(a.net_.state_dict().items(), b.net_.state_dict().values()):
+        assert torch.allclose(x, y, atol=1e-5), k
+
+
+def test_train_images_refuses_unreadable_files_and_foreign_options(tmp_path):
+    images = write_folder(tmp_path / "imgs")
+    (images / "sub" / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    r = run("train", "--images", images, *TRAIN, "-o", tmp_path / "m.safetensors")
+    assert r.exit_code == 1 and "broken.jpg" in r.output
+    assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / "m.safetensors").exists()
+    r = run("train", "--images", images, "--digits", "1", "-o", tmp_path / "m.safetensors")
+    assert r.exit_code == 2 and "--digits does not apply to --images" in r.output
+    r = run("train", "--patches", 10, "-o", tmp_path / "m.safetensors")
+    assert r.exit_code == 2 and "--patches applies to --images" in r.output
+    r = run("train", "--images", images, "--noise", "gaussian:0.3-0.1", "-o", tmp_path / "m")
+    assert r.exit_code == 2 and "LO must be below HI" in r.output
+
+
+def test_protocol_d2_code_on_small_crops(monkeypatch, tiny):
+    import aekit.evaluation.denoise_images as d2
+
+    crops = {"camera": smooth_image(40, 40), "moon": smooth_image(40, 40, seed=3)}
+    monkeypatch.setattr(d2, "held_out_images", lambda colour=False: crops)
+    result = d2.protocol_d2({"aekit": tiny[0].denoise}, sigmas=(25,), with_bm3d=False)
+    doc = result.to_dict()
+    json.dumps(doc)
+    means = {(m["protocol"], m["method"]): m["psnr"] for m in doc["means"]}
+    assert {"noisy", "median 3x3", "TV (Chambolle)", "wavelet (BayesShrink)", "NL-means",
+            "aekit"} == {m for _, m in means}
+    assert means[("clipped", "NL-means")] > means[("clipped", "noisy")] + 3
+    assert "BM3D" not in result.table() and "camera" in result.table()
+
+
+def test_the_bundled_photo_denoiser_cleans_a_photo_crop():
+    """A crop of a training-side image (brick) at sigma 25: cleaner, same shape; clean
+    pixels come back close to themselves (the figures are in BENCHMARKS.md)."""
+    import skimage.data
+
+    from aekit import load_pretrained
+
+    den = load_pretrained("photo-denoiser", device="cpu")
+    clean = skimage.data.brick()[:96, :96] / 255.0
+    noisy = clean + np.random.default_rng(0).standard_normal(clean.shape) * 25 / 255
+    out = den.denoise(noisy)
+    mse = lambda a: float(np.mean((np.clip(a, 0, 1) - clean) ** 2))  # noqa: E731
+    assert out.shape == clean.shape and mse(out) < mse(noisy) / 3
+    assert mse(den.denoise(clean)) < mse(noisy) / 10
+
+
+def test_help_mentions_photos():
+    r = run("denoise", "--help")
+    assert r.exit_code == 0 and "photo-denoiser" in r.output
+    r = run("evaluate", "denoise", "--help")
+    assert r.exit_code == 0 and "--images" in r.output
+    r = run("train", "--help")
+    assert r.exit_code == 0 and "--images" in r.output and "--patch-size" in r.output
