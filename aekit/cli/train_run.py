@@ -15,6 +15,7 @@ PARAMS = ("code_size", "hidden", "arch", "channels", "noise", "epochs", "batch_s
 def run(opts, out, ckpt):
     from ..errors import TrainingError
     from ..training_job import train_model
+    from .options import in_flags
 
     if opts["resume"]:
         params, data, resume = _resumed(opts)
@@ -28,7 +29,7 @@ def run(opts, out, ckpt):
     try:
         result = train_model(data, params, out, ckpt, resume=resume, report=opts["report"],
                              quiet=opts["quiet"], on_start=announce,
-                             on_note=lambda line: click.echo(f"note: {line}", err=True),
+                             on_note=lambda line: click.echo(f"note: {in_flags(line)}", err=True),
                              on_plan=_say_plan)
     except KeyboardInterrupt:
         if rank == 0:

@@ -23,7 +23,7 @@ import re
 import numpy as np
 import polars as pl
 
-from ..errors import DataError
+from ..errors import DataError, literal
 from .dialect import MISSING_WORDS, split_line
 
 TYPES = {"byte": pl.UInt8, "int": pl.Int32, "float": pl.Float64, "text": pl.String}
@@ -138,11 +138,12 @@ class BlockParser:
         return keep
 
     def wrong_width(self, line, fields):
-        hint = ""
+        text = (f"{self.source}: line {line} has {fields} field"
+                f"{'s' if fields != 1 else ''} but {self.first} has {self.n}")
         if self.sep == "," and fields > self.n:
-            hint = " (decimal commas? give --sep ';' --decimal ',' for such files)"
-        return DataError(f"{self.source}: line {line} has {fields} field"
-                         f"{'s' if fields != 1 else ''} but {self.first} has {self.n}{hint}")
+            return DataError(literal(text) + " (decimal commas? give {sep:;} {decimal:,} for such files)",
+                             params=("sep", "decimal"))
+        return DataError(text)
 
     # -- the slow way, record by record: only to name the line of a problem -------------
     def _records(self, block, first_line):

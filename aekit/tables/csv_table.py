@@ -19,7 +19,7 @@ import os
 import stat
 import sys
 
-from ..errors import CellError, DataError
+from ..errors import CellError, DataError, Note, literal
 from .columns import Chunk, ColumnRoles, Table
 from .dialect import (BOM, SNIFF_LINES, column_kinds, counts_columns, looks_like_header,
                       refuse_other_formats, sniff_decimal, sniff_separator, split_line)
@@ -131,7 +131,7 @@ class CsvTable(Table):
         self.decimal = decimal or sniff_decimal(lines[1:] or lines, self.sep)
         if self.decimal == self.sep:
             raise DataError(f"the decimal mark {self.decimal!r} is also the separator; give "
-                            "another --sep")
+                            "another separator ({sep})", params=("sep",))
         cells = [c.strip() for c in split_line(lines[0], self.sep)]
         if len(cells) > MAX_COLUMNS:
             raise DataError(f"{self.name} has {len(cells)} columns; at most {MAX_COLUMNS} "
@@ -156,16 +156,18 @@ class CsvTable(Table):
     @property
     def notes(self):
         """Lines for people about how the file was read, when it is not a plain
-        comma-separated file with a header."""
+        comma-separated file with a header (str, or :class:`~aekit.errors.Note` where
+        they name a parameter)."""
         out = []
         if self.sep != "," or self.decimal != ".":
             sep = {"\t": "tab", ";": "';'", "|": "'|'", ",": "','"}[self.sep]
             mark = "decimal commas" if self.decimal == "," else "decimal points"
             out.append(f"read {self.name} as {sep}-separated with {mark}")
         if self._counted_header:
-            out.append(f"took the first line of {self.name} ({self.columns[0]}, "
-                       f"{self.columns[1]}, ... {self.columns[-1]}) as unnamed columns' names "
-                       "(give --no-header if it is data)")
+            out.append(Note(literal(f"took the first line of {self.name} ({self.columns[0]}, "
+                                    f"{self.columns[1]}, ... {self.columns[-1]}) as unnamed "
+                                    "columns' names") + " (give {header:False} if it is data)",
+                            params=("header",)))
         if self.has_header and self.n_columns > 1 and self.columns[-1] == "":
             out.append(f"left out the unnamed last column of {self.name} (a separator at the "
                        "end of each line)")
