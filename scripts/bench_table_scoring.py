@@ -25,7 +25,6 @@ ratio of the medians (this checkout / DIR: below 1 is faster).
 """
 
 import argparse
-import gzip
 import os
 import statistics
 import subprocess
@@ -35,7 +34,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parents[1]
-MNIST = Path(os.environ.get("AEKIT_DATA", HERE.parent / "shared" / "data" / "mnist"))
 WRAPPER = ("import resource, subprocess, sys, time\n"
            "t = time.perf_counter()\n"
            "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
@@ -78,8 +76,12 @@ def pixel_table(work, rows):
     """MNIST test digits, repeated, as 0..255 integers with a header."""
     path = work / f"pixels_{rows}.csv"
     if not path.exists():
-        raw = gzip.open(MNIST / "t10k-images-idx3-ubyte.gz").read()
-        X = np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 784)
+        sys.path.insert(0, str(HERE))
+        from aekit.datasets import load_mnist, mnist_folder
+
+        # found as the library and the tests find it ($AEKIT_DATA, the cache, shared/)
+        folder = mnist_folder(also=[HERE.parent / "shared" / "data" / "mnist"], download=False)
+        X = np.round(load_mnist("test", root=folder)[0] * 255).astype(np.uint8)
         lines = [",".join(map(str, r)) for r in X.tolist()]
         with open(path, "w") as f:
             f.write(",".join(f"px{i}" for i in range(784)) + "\n")
@@ -143,19 +145,20 @@ def main():
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start; "
           f"{a.repeat} runs of each, alternately\n")
     print("| table | rows | code | best (s) | median (s) | rows/s (median) | peak RSS (MiB) "
-          "| median vs --compare |\n|---|---:|---|---:|---:|---:|---:|---:|")
+          "| median vs --compare | load (1 min) |\n|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for case, rows, path, model in cases(a, a.work):
         runs = {name: [] for name in codes}
         for _ in range(a.repeat):
             for name, code in codes.items():
                 runs[name].append(aekit(code, "detect", path, "-m", model, "-q", "-o",
                                         a.work / "scores.csv"))
+        load = os.getloadavg()[0]  # other jobs share the machine: say how busy it was
         base = statistics.median(t for t, _ in runs["--compare"]) if a.compare else None
         for name, got in runs.items():
             median = statistics.median(t for t, _ in got)
             ratio = f"{median / base:.2f}x" if base else ""
             print(f"| {case} | {rows:,} | {name} | {min(t for t, _ in got):.2f} | {median:.2f} "
-                  f"| {rows / median:,.0f} | {max(m for _, m in got):,.0f} | {ratio} |",
+                  f"| {rows / median:,.0f} | {max(m for _, m in got):,.0f} | {ratio} | {load:.1f} |",
                   flush=True)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 

@@ -327,7 +327,7 @@ def test_a_decimal_comma_in_a_comma_separated_file_is_refused_naming_the_line(
     the first field as an index and kept the digits after the comma."""
     data = b"temperature\n20,35\n21,5\n19,75\n"
     with pytest.raises(DataError, match=r"line 2 has 2 fields but the header has 1 \(decimal "
-                                        r"commas\? give --sep ';' --decimal ','"):
+                                        r"commas\? give sep=';' decimal=','"):
         _read(tmp_path, monkeypatch, data, via)
     table, got = _read(tmp_path, monkeypatch, data, via, sep=";", decimal=",")
     np.testing.assert_allclose(got[:, 0], [20.35, 21.5, 19.75])

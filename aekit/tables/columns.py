@@ -11,8 +11,8 @@ from ..errors import DataError, literal
 class Chunk:
     """Consecutive rows of a table.
 
-    ``features``: the feature columns, a float64 array (n_rows, n_features) when they
-    all hold numbers, else a DataFrame (named as in the file, or by the columns' 0-based
+    ``features``: the feature columns, a float array (n_rows, n_features; the table's
+    ``dtype``, float64 by default) when they all hold numbers, else a DataFrame (named as in the file, or by the columns' 0-based
     numbers in a file without a header; text columns as text). ``carried``: a
     DataFrame of the carried columns (label, ids), or None. ``first_row``: the
     1-based data row number of its first row.
@@ -109,7 +109,15 @@ class ColumnRoles:
 
 
 class Table:
-    """What every table offers, given its ``roles`` (:class:`ColumnRoles`) and ``chunks()``."""
+    """What every table offers, given its ``roles`` (:class:`ColumnRoles`) and ``chunks()``.
+
+    ``dtype``: of a chunk's feature array (float64 by default; numbers are parsed in
+    float64 whatever it is). A reader for a model that computes in float32 and
+    subtracts nothing from its input may ask for float32 chunks, in half the memory
+    (:meth:`aekit.model_input.ModelInput.for_table`).
+    """
+
+    dtype = np.float64
 
     @property
     def feature_names(self):

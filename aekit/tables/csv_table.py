@@ -7,8 +7,9 @@ of fields: a row that has not is refused with its line number. ``-`` reads stdin
 
 The bytes are cut into blocks of whole records (:mod:`aekit.tables.records`), each
 parsed by polars (:mod:`aekit.tables.csv_blocks`), so that memory stays bounded on
-files and pipes larger than memory. Numbers are delivered as float64: a chunk's
-feature columns are a float64 array when every one holds numbers, else a DataFrame
+files and pipes larger than memory. Numbers are parsed as float64: a chunk's
+feature columns are an array (of the table's ``dtype``, float64 by default) when every
+one holds numbers, else a DataFrame
 (text columns as text). Cells are checked where they are converted for a model
 (:mod:`aekit.preprocessing`), which names the line and column of a bad cell through
 :meth:`CsvTable.locate`.
@@ -260,16 +261,14 @@ class CsvTable(Table):
         return numbers_where_text_is(frame, text, self.decimal, keep)
 
     def _chunk_rows(self, size):
-        import polars as pl
-
         from .chunk_rows import ChunkRows
         from .csv_blocks import column
 
         roles = self.roles
+        names = [column(i) for i in roles.feature_idx]
         every = len(roles.feature_idx) == self.n_columns
-        return ChunkRows(size, pl.all() if every else pl.nth(roles.feature_idx),
-                         pl.nth(roles.carried_idx) if roles.carried_idx else None,
-                         [column(i) for i in roles.feature_idx])
+        return ChunkRows(size, None if every else names,
+                         [column(i) for i in roles.carried_idx] or None, names, self.dtype)
 
     def _chunk(self, rows, first_row):
         return rows.chunk(first_row, self.feature_labels, self.roles.carried_names)

@@ -78,7 +78,8 @@ class ParquetTable(Table):
                     carried = batch.select([self.columns[i] for i in roles.carried_idx])
                     carried = carried.to_pandas().astype(str)
                 seen = True
-                yield Chunk(_features(batch.select(roles.feature_names)), carried, row)
+                yield Chunk(_features(batch.select(roles.feature_names), self.dtype), carried,
+                            row)
                 row += batch.num_rows
         except DataError:
             raise
@@ -98,15 +99,16 @@ class ParquetTable(Table):
             self.name, f"row {chunk.first_row + error.row}")
 
 
-def _features(batch):
-    """A batch's feature columns: a float64 array when all are integers or floats (nulls
-    as NaN), else a DataFrame."""
+def _features(batch, dtype):
+    """A batch's feature columns: an array of ``dtype`` when all are integers or floats
+    (nulls as NaN), else a DataFrame."""
     import numpy as np
     import pyarrow as pa
 
     if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in batch.schema.types):
-        out = np.empty((batch.num_rows, batch.num_columns), dtype=np.float64)
-        for j, col in enumerate(batch.columns):
-            out[:, j] = col.to_numpy(zero_copy_only=False)
+        out = np.empty((batch.num_rows, batch.num_columns), dtype=dtype)
+        with np.errstate(over="ignore"):  # beyond float32: inf, refused by its reader
+            for j, col in enumerate(batch.columns):
+                out[:, j] = col.to_numpy(zero_copy_only=False)
         return out
     return batch.to_pandas()
