@@ -14,7 +14,6 @@ aekit's.
 """
 
 import argparse
-import gzip
 import os
 import statistics
 import subprocess
@@ -24,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parents[1]
-MNIST = Path(os.environ.get("AEKIT_DATA", HERE.parent / "shared" / "data" / "mnist"))
 CHUNK = 5000
 
 # each reader: code run in a fresh process with the file as sys.argv[1]; it prints the
@@ -63,8 +61,12 @@ def make_files(work, rows):
     work.mkdir(parents=True, exist_ok=True)
     pixels = work / f"pixels_{rows}.csv"
     if not pixels.exists():
-        raw = gzip.open(MNIST / "train-images-idx3-ubyte.gz").read()
-        X = np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 784)
+        sys.path.insert(0, str(HERE))
+        from aekit.datasets import load_mnist, mnist_folder
+
+        # found as the library and the tests find it ($AEKIT_DATA, the cache, shared/)
+        folder = mnist_folder(also=[HERE.parent / "shared" / "data" / "mnist"], download=False)
+        X = np.round(load_mnist("train", root=folder)[0] * 255).astype(np.uint8)
         X = np.tile(X, (rows // len(X) + 1, 1))[:rows]
         with open(pixels, "w") as f:
             f.write(",".join(f"px{i}" for i in range(784)) + "\n")

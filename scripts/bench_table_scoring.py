@@ -158,7 +158,8 @@ def main():
             median = statistics.median(t for t, _ in got)
             ratio = f"{median / base:.2f}x" if base else ""
             print(f"| {case} | {rows:,} | {name} | {min(t for t, _ in got):.2f} | {median:.2f} "
-                  f"| {rows / median:,.0f} | {max(m for _, m in got):,.0f} | {ratio} | {load:.1f} |",
+                  f"| {rows / median:,.0f} | {max(m for _, m in got):,.0f} | {ratio} "
+                  f"| {load:.1f} |",
                   flush=True)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 

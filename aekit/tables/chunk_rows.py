@@ -45,7 +45,8 @@ class ChunkRows:
         self.n += len(frame)
 
     def chunk(self, first_row, labels, carried_names):
-        """The :class:`~aekit.tables.columns.Chunk` of the rows: features as an array, or a DataFrame named ``labels``; carried columns as a DataFrame named
+        """The :class:`~aekit.tables.columns.Chunk` of the rows: features as an array,
+        or a DataFrame named ``labels``; carried columns as a DataFrame named
         ``carried_names`` (or None)."""
         if self.frames is None:
             features = self.X[:self.n]

@@ -12,10 +12,10 @@ class Chunk:
     """Consecutive rows of a table.
 
     ``features``: the feature columns, a float array (n_rows, n_features; the table's
-    ``dtype``, float64 by default) when they all hold numbers, else a DataFrame (named as in the file, or by the columns' 0-based
-    numbers in a file without a header; text columns as text). ``carried``: a
-    DataFrame of the carried columns (label, ids), or None. ``first_row``: the
-    1-based data row number of its first row.
+    ``dtype``, float64 by default) when they all hold numbers, else a DataFrame (named
+    as in the file, or by the columns' 0-based numbers in a file without a header; text
+    columns as text). ``carried``: a DataFrame of the carried columns (label, ids), or
+    None. ``first_row``: the 1-based data row number of its first row.
     """
 
     features: object

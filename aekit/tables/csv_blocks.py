@@ -141,8 +141,8 @@ class BlockParser:
         text = (f"{self.source}: line {line} has {fields} field"
                 f"{'s' if fields != 1 else ''} but {self.first} has {self.n}")
         if self.sep == "," and fields > self.n:
-            return DataError(literal(text) + " (decimal commas? give {sep:;} {decimal:,} for such files)",
-                             params=("sep", "decimal"))
+            return DataError(literal(text) + " (decimal commas? give {sep:;} {decimal:,} for "
+                             "such files)", params=("sep", "decimal"))
         return DataError(text)
 
     # -- the slow way, record by record: only to name the line of a problem -------------
