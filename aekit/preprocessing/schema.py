@@ -254,9 +254,12 @@ class InputSchema:
         divisor = self.pixel_divisor(X)
         if divisor != 1.0:
             X = X / work(divisor)
-        if self.scaling != "unit":
-            X = (X - self.center.astype(work)) / self.scale.astype(work)
-        return X.astype(out, copy=False)
+        if self.scaling == "unit":
+            return X.astype(out, copy=False)
+        centred = X - self.center.astype(work)  # a new array: X may be the caller's
+        # divided into the result's dtype at once: one temporary array, not three
+        return np.divide(centred, self.scale.astype(work), out=np.empty(X.shape, out),
+                         casting="same_kind")
 
     def inverse_transform(self, Xs, dtype=np.float32, divisor=1.0):
         """Rows of the network's space back in the units of the encoded features (times
