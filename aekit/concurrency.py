@@ -3,8 +3,8 @@
 def prefetch(items, depth=2):
     """Iterate over ``items`` in a background thread, at most ``depth`` items ahead.
 
-    pandas' C parser releases the GIL while it tokenises, so the next chunk of
-    a CSV is parsed on one core while the current one is scored on another.
+    polars releases the GIL while it parses, so the next chunk of a CSV is parsed
+    on one core while the current one is scored on another.
     An exception in the producer is raised here, at the item where it happened;
     leaving the loop early stops the producer and closes ``items``.
     """

@@ -108,6 +108,21 @@ class AekitWarning(Worded, UserWarning):
         super().__init__(self._set_template(message, params))
 
 
+class Note(Worded):
+    """A line for people about how aekit read something (a table's separator, its header),
+    which may name parameters as fields, as :class:`AekitError` does; ``str`` gives it in
+    the library's words."""
+
+    def __init__(self, message="", params=()):
+        self.text = self._set_template(message, params)
+
+    def __str__(self):
+        return self.text
+
+    def __repr__(self):
+        return f"Note({self.text!r})"
+
+
 class CellError(DataError):
     """A bad cell: its row (0-based, among the rows given), its column, and what is wrong.
 

@@ -14,7 +14,8 @@ import warnings
 import numpy as np
 
 from .errors import CellError
-from .preprocessing import to_matrix
+from .preprocessing import check_float32_range, to_matrix
+from .preprocessing.schema import FLOAT32_MAX
 
 
 class ModelInput:
@@ -32,7 +33,14 @@ class ModelInput:
     locate : callable or None
         ``locate(cell_error, chunk)`` -> an error naming the line (tables know where
         their rows came from); None leaves the error as it is.
-    dtype : numpy dtype
+    dtype : numpy dtype or None
+        Of the rows given back. None: float64 (as the tables read numbers) for a model
+        that centres and scales its input, so that values with a large offset and a
+        small spread (Unix times, coordinates) stay exact until the model's scaling,
+        which then makes float32 of them (:meth:`~aekit.preprocessing.InputSchema.
+        transform`); float32 for a model of [0, 1] data or 0..255 pixels, whose scaling
+        subtracts nothing (float32 rows are what it would compute anyway, in half the
+        memory). Cells beyond float32's range are refused either way.
     allow_missing : bool
         Let empty/NaN cells through as NaN (for imputation).
 
@@ -42,9 +50,11 @@ class ModelInput:
         On construction, when the columns do not match the model's features.
     """
 
-    def __init__(self, schema, feature_names, width, source, locate=None, dtype=np.float32,
+    def __init__(self, schema, feature_names, width, source, locate=None, dtype=None,
                  allow_missing=False):
         self.schema, self.locate, self.names = schema, locate, feature_names
+        if dtype is None:
+            dtype = np.float32 if schema.scaling == "unit" else np.float64
         self.dtype, self.allow_missing = dtype, allow_missing
         self.order = schema.column_order(feature_names, width=width, source=source)
         self.divisor = None  # the pixel rule's, once the first rows are seen
@@ -60,8 +70,10 @@ class ModelInput:
             names = schema.feature_names or [str(i) for i in range(schema.n_features)]
             table.text_columns = {n for n, kind in zip(names, schema.encoding.kinds)
                                   if kind == "categorical"}
-        return cls(schema, table.feature_names, table.n_features, table.name, table.locate,
-                   **kwargs)
+        model_input = cls(schema, table.feature_names, table.n_features, table.name,
+                          table.locate, **kwargs)
+        table.dtype = model_input.dtype  # chunks as the model reads them (no copy then)
+        return model_input
 
     def note(self):
         """A line for people about cells the model had to fill in or could not place, or
@@ -95,6 +107,10 @@ class ModelInput:
         with self.located(chunk):
             X = to_matrix(chunk.features, self.dtype,
                           self.allow_missing or self.schema.encoding is not None)
+            if X.dtype != np.float32 and X.size:  # min and max first: one cheap pass each
+                lo, hi = float(np.min(X)), float(np.max(X))
+                if not max(hi, -lo) <= FLOAT32_MAX:  # NaN too: the exact check then
+                    check_float32_range(X, self.names)
         if not self.allow_missing:
             self.filled += int(np.isnan(X).sum())
         if self.order is not None:

@@ -114,3 +114,80 @@ def test_the_memory_bound_would_catch_reading_the_table_whole(files):
     small, _ = peak_rss(sys.executable, "-c", read_whole, files / "thousand.csv")
     big, _ = peak_rss(sys.executable, "-c", read_whole, files / "million.csv")
     assert big - small > MAX_GROWTH, (small / MiB, big / MiB)
+
+
+# -- a bad cell near the end of a large CSV: one line on stderr, every time ----------------
+
+RUNS = 50  # of `aekit detect`: 45 in one process (the threads of each run must be gone
+#            before the next), 5 in their own processes (nothing more at exit either)
+LATE_ROWS, LATE_BAD = 60_000, 59_990
+
+REPEATED = ("import sys\nfrom aekit.cli import cli\nfor _ in range(int(sys.argv[1])):\n"
+            "    try:\n        cli.main(args=sys.argv[2:], prog_name='aekit')\n"
+            "    except SystemExit as e:\n        print(e.code, flush=True)\n")
+
+
+@pytest.fixture(scope="module")
+def late_bad_cell(tmp_path_factory):
+    """60,000 rows of 10 decimals whose row 59,990 holds a bad cell, and a model for them."""
+    d = tmp_path_factory.mktemp("late")
+    X = np.random.RandomState(0).normal(size=(LATE_ROWS, 10))
+    header = ",".join(f"x{j}" for j in range(10))
+    lines = [",".join(f"{v:.4f}" for v in row) for row in X.tolist()]
+    (d / "train.csv").write_text("\n".join([header] + lines[:2000]) + "\n")
+    lines[LATE_BAD] = lines[LATE_BAD].replace(",", ",oops", 1)  # in column x1
+    (d / "late.csv").write_text("\n".join([header] + lines) + "\n")
+    (d / "bad_cell.txt").write_text(lines[LATE_BAD].split(",")[1])
+    r = CliRunner().invoke(cli, ["train", "--data", str(d / "train.csv"), "--objective",
+                                 "reconstruction", "--hidden", "8", "--code-size", "2",
+                                 "--epochs", "1", "--device", "cpu", "-q",
+                                 "-o", str(d / "m.safetensors")])
+    assert r.exit_code == 0, r.output
+    return d
+
+
+@pytest.mark.slow
+def test_a_bad_cell_near_the_end_gives_one_line_in_every_run(late_bad_cell):
+    """The chunk before the bad one is being scored on other threads when the reader
+    fails: exactly the one line, in every run (issue 22; pandas' DtypeWarning and a
+    traceback once came with it)."""
+    d = late_bad_cell
+    args = ["detect", d / "late.csv", "-m", d / "m.safetensors", "--device", "cpu",
+            "-o", d / "out.csv"]
+    cell = (d / "bad_cell.txt").read_text()
+    expected = f"Error: {d / 'late.csv'}: line {LATE_BAD + 2}, column 'x1' holds {cell!r}, " \
+        "not a number"
+    env = {**os.environ, "AEKIT_DEBUG": ""}
+    in_one = RUNS - 5
+    r = subprocess.run([sys.executable, "-c", REPEATED, str(in_one), *map(str, args)],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert r.stdout.split() == ["1"] * in_one, r.stdout
+    assert r.stderr.splitlines() == [expected] * in_one, r.stderr[-3000:]
+    for _ in range(RUNS - in_one):
+        r = subprocess.run([sys.executable, "-m", "aekit", *map(str, args)],
+                           capture_output=True, text=True, timeout=300, env=env)
+        assert r.returncode == 1 and r.stderr.splitlines() == [expected], r.stderr[-3000:]
+    assert not (d / "out.csv").exists()
+
+
+def test_a_bad_cell_deep_in_a_chunk_brings_no_library_warning(tmp_path):
+    """pandas' DtypeWarning ("Columns (1) have mixed types") once came before aekit's line
+    for a bad cell 40,000 rows into a file of 20 columns (issue 23, item 2)."""
+    X = np.random.RandomState(1).normal(size=(60_000, 20))
+    header = ",".join(f"c{j}" for j in range(20))
+    lines = [",".join(f"{v:.4f}" for v in row) for row in X.tolist()]
+    (tmp_path / "train.csv").write_text("\n".join([header] + lines[:1000]) + "\n")
+    lines[40_000] = lines[40_000].replace(",", ",oops", 1)
+    (tmp_path / "bad.csv").write_text("\n".join([header] + lines) + "\n")
+    runner = CliRunner()
+    r = runner.invoke(cli, ["train", "--data", str(tmp_path / "train.csv"), "--objective",
+                            "reconstruction", "--hidden", "8", "--code-size", "2", "--epochs",
+                            "1", "--device", "cpu", "-q", "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["detect", str(tmp_path / "bad.csv"), "-m",
+                            str(tmp_path / "m.safetensors"), "--device", "cpu", "-o",
+                            str(tmp_path / "out.csv")])
+    cell = lines[40_000].split(",")[1]
+    assert r.exit_code == 1 and r.stderr.splitlines() == [
+        f"Error: {tmp_path / 'bad.csv'}: line 40002, column 'c1' holds {cell!r}, not a number"], \
+        r.stderr

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from aekit.cli import cli
+from aekit.cli.options import in_flags
 from aekit.errors import CellError, DataError
 from aekit.preprocessing import to_matrix
 from aekit.tables.csv_table import CsvTable
@@ -63,7 +64,8 @@ def test_a_header_counting_the_columns_is_a_header_when_wide_and_data_when_narro
     table, got = read_all(tmp_path / "wide.csv")
     assert table.has_header and table.feature_names == [str(i) for i in range(10)]
     np.testing.assert_array_equal(got, X)
-    assert any("--no-header" in n for n in table.notes)
+    assert any("header=False" in str(n) for n in table.notes)  # the library's words
+    assert any("--no-header" in in_flags(n) for n in table.notes)  # the command line's
     table, got = read_all(tmp_path / "wide.csv", header=False)  # the user has the last word
     assert not table.has_header and len(got) == 5
     (tmp_path / "narrow.csv").write_text("0,1,2\n3,4,5\n")  # three cells 0,1,2: data
@@ -93,6 +95,17 @@ def test_duplicate_column_names_are_refused_unless_left_out(tmp_path):
     (tmp_path / "t.csv").write_text("a,b,a\n1,2,3\n4,5,6\n")
     with pytest.raises(DataError, match="'a'"):
         CsvTable(tmp_path / "t.csv")
+
+
+def test_the_reader_names_parameters_that_the_command_line_words_as_flags(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4,5\n")  # decimal commas read as fields
+    with pytest.raises(DataError) as e:
+        read_all(tmp_path / "t.csv")
+    assert "line 3 has 3 fields" in str(e.value) and "sep=';' decimal=','" in str(e.value)
+    assert "--sep ';' --decimal ," in in_flags(e.value)
+    with pytest.raises(DataError) as e:
+        CsvTable(tmp_path / "t.csv", sep=",", decimal=",")
+    assert str(e.value).endswith("(sep)") and in_flags(e.value).endswith("(--sep)")
 
 
 # -- what the cells hold ------------------------------------------------------------------
@@ -137,6 +150,26 @@ def test_pixel_values_beyond_255_are_refused_naming_the_cell(tmp_path):
     r = invoke(["detect", tmp_path / "p.csv", "-o", tmp_path / "out.csv"])
     one_line_error(r, "line 2")
     assert "300" in r.stderr and not (tmp_path / "out.csv").exists()
+
+
+def test_a_value_beyond_float32_is_named_by_its_header_and_line_on_every_path(model, tmp_path):
+    """Not 'column 2 ... in row 1' (issue 23, item 7): the column's name, the file's line."""
+    big = tmp_path / "big.csv"
+    big.write_text("a,b,c\n1,2,3\n1,2,1e39\n2,3,4\n3,4,5\n")
+    one_line_error(invoke(["train", "--data", big, "--epochs", "1", "--device", "cpu",
+                           "-o", tmp_path / "m.safetensors"]),
+                   f"{big}: line 3, column 'c' holds 1e+39, beyond float32's range")
+    for command in ("detect", "encode"):  # read in float64, refused in the same words
+        one_line_error(invoke([command, big, "-m", model / "m.safetensors", "-o",
+                               tmp_path / "out.csv"]),
+                       f"{big}: line 3, column 'c' holds 1e+39, beyond float32's range")
+    pixels = tmp_path / "p.csv"
+    X = np.zeros((3, 784), dtype=int)
+    X[1, 5] = 300
+    np.savetxt(pixels, X, fmt="%d", delimiter=",", comments="",
+               header=",".join(f"px{i}" for i in range(784)))
+    one_line_error(invoke(["detect", pixels, "-o", tmp_path / "out.csv"]),
+                   f"{pixels}: line 3, column 'px5' holds 300")
 
 
 # -- files that are not CSV text -----------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Reading tables: the CSV reader's paths (integer blocks, pandas on bytes, stdin and pipes),
-what it finds from the file (separator, decimal mark, header, byte-order mark), its errors,
-Parquet, and the prefetching thread."""
+"""Reading tables: the CSV reader on files, stdin and pipes (blocks of records parsed by
+polars, numbers in float64), what it finds from the file (separator, decimal mark, header,
+byte-order mark), its errors, Parquet, and the prefetching thread."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,6 @@ from aekit.concurrency import prefetch
 from aekit.errors import CellError, DataError
 from aekit.preprocessing import to_matrix
 from aekit.tables.csv_table import CsvTable
-from aekit.tables.integers import parse_integer_rows
 
 
 def rows(table, dtype=np.float64):
@@ -125,19 +124,20 @@ def _write_rows(path, X, header=None, bad_row=None, bad_text=None):
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_a_file_of_integers_is_parsed_by_numpy_as_pandas_would(tmp_path, monkeypatch):
+def test_a_file_of_integers_is_read_exactly_in_chunks(tmp_path):
     import pandas as pd
 
     rng = np.random.RandomState(0)
     X = rng.randint(0, 256, size=(10_000, 7)).astype(float)
-    X[0, 0] = 123456789012345  # 15 digits: still exact
+    X[0, 0] = 123456789012345  # 15 digits: beyond 32 bits, still exact in float64
+    X[5000, 3] = 2**53
     path = tmp_path / "t.csv"
     _write_rows(path, X, header="a,b,c,d,e,f,g")
     by_pandas = pd.read_csv(path).to_numpy(dtype=np.float64)
-    monkeypatch.setattr(CsvTable, "_pandas_chunks", lambda self, **kw: 1 / 0)
-    table = CsvTable(path, chunksize=100)  # blocks of 64 KiB: many chunks, rows cut at block ends
+    table = CsvTable(path, chunksize=100)  # many chunks, rows cut at block ends
     chunks = list(table.chunks())
-    assert all(isinstance(c.features, np.ndarray) for c in chunks)
+    assert all(isinstance(c.features, np.ndarray) and c.features.dtype == np.float64
+               for c in chunks)
     assert len(chunks) > 3 and [c.first_row for c in chunks] == \
         list(np.cumsum([1] + [len(c) for c in chunks[:-1]]))
     got = np.concatenate([c.features for c in chunks])
@@ -146,40 +146,47 @@ def test_a_file_of_integers_is_parsed_by_numpy_as_pandas_would(tmp_path, monkeyp
     np.testing.assert_array_equal(CsvTable(path).read_all()[0], by_pandas)
 
 
-@pytest.mark.parametrize("block", [b"1,2,3\n4,5\n", b"1,2,3\n4,5,6,7\n", b"1,,3\n", b"1,2,3\n\n",
-                                   b"-1,2,3\n", b"1.5,2,3\n", b"1, 2,3\n", b"1,2,3\r\n",
-                                   b'"1",2,3\n', b"1e3,2,3\n", b"1234567890123456,2,3\n", b"",
-                                   b"1,2,3,4\n5,6\n", b"1,2,3\n4,5,6", b"1,2,:\n", b"1,2,\x003\n"])
-def test_the_integer_parser_declines_anything_else(block):
-    assert parse_integer_rows(block, 3) is None
-    assert parse_integer_rows(b"0,255,007\n10,2,3\n", 3).tolist() == [[0, 255, 7], [10, 2, 3]]
+def test_numbers_keep_their_float64_digits(tmp_path, monkeypatch):
+    """Unix times in seconds (about 1.49e9) keep their fractions: float32 would round them
+    to multiples of 128 s."""
+    times = 1_490_000_000 + np.arange(600) + 0.25
+    data = ("t,x\n" + "".join(f"{t!r},{i % 7}\n" for i, t in enumerate(times.tolist()))).encode()
+    for via in VIAS:
+        _, got = _read(tmp_path, monkeypatch, data, via, chunksize=50)
+        np.testing.assert_array_equal(got[:, 0], times)
+        assert len(np.unique(got[:, 0])) == 600
 
 
-def test_the_integer_parser_is_exact_up_to_15_digits():
-    values = [0, 9, 10, 999_999_999, 1_000_000_000, 16_777_217, 123_456_789_012_345]
-    block = ",".join(map(str, values)).encode() + b"\n"
-    assert parse_integer_rows(block, len(values)).tolist() == [values]
-    # float32 output rounds once, as pandas does
-    got = parse_integer_rows(block, len(values), dtype=np.float32)
-    np.testing.assert_array_equal(got, np.asarray([values], dtype=np.float64).astype(np.float32))
+@pytest.mark.parametrize("cell, value", [("-1", -1), ("1.5", 1.5), (" 7", 7), ("7 ", 7),
+                                         ("1e3", 1000), ("1234567890123456", 1234567890123456),
+                                         ('"9"', 9), ("NA", np.nan), ("", np.nan),
+                                         ("nan", np.nan), ("inf", np.inf)])
+def test_any_number_late_in_a_file_of_integers_is_read_as_pandas_reads_it(tmp_path, cell,
+                                                                           value):
+    """The first rows are whole numbers (parsed as such); a later cell that is another
+    kind of number widens its column, in that chunk and after it."""
+    X = np.random.RandomState(0).randint(0, 255, size=(3000, 3)).astype(float)
+    path = tmp_path / "t.csv"
+    _write_rows(path, X, bad_row=2000, bad_text=cell)
+    table = CsvTable(path, chunksize=300)
+    got = np.concatenate([c.features for c in table.chunks()])
+    X[2000, 1] = value
+    np.testing.assert_array_equal(got, X)
 
 
-@pytest.mark.parametrize("bad_text,lenient", [(" 7", True), ("x7", False)])
-def test_pandas_takes_over_where_the_integer_reader_stops(tmp_path, bad_text, lenient):
-    """The integer reader has delivered chunks before the odd row; pandas reads on."""
-    rng = np.random.RandomState(0)
-    X = rng.randint(0, 255, size=(20_000, 5)).astype(float)
+@pytest.mark.parametrize("bad_text", ["x7", "0x10", "1_000", "\u0661"])
+def test_a_bad_cell_late_in_a_file_of_integers_is_named(tmp_path, bad_text):
+    """After chunks already delivered: the line in the file and the column, by its number
+    in a file without a header, by its name in one with a header."""
+    X = np.random.RandomState(0).randint(0, 255, size=(20_000, 5)).astype(float)
     bad = 15_000
     path = tmp_path / "big.csv"
-    _write_rows(path, X, bad_row=bad, bad_text=bad_text)
-    table = CsvTable(path, chunksize=100)  # 64 KiB blocks
-    if lenient:  # pandas reads " 7" as 7: the same rows as if pandas had read it all
-        expected = X.copy()
-        expected[bad, 1] = 7
-        np.testing.assert_array_equal(rows(table), expected)
-    else:
+    for header, line, column in ((None, bad + 1, "1"), ("a,b,c,d,e", bad + 2, "'b'")):
+        _write_rows(path, X, header=header, bad_row=bad, bad_text=bad_text)
+        table = CsvTable(path, chunksize=1000)
         first_rows = []
-        with pytest.raises(DataError, match=f"line {bad + 1}, column 1 holds 'x7'"):
+        with pytest.raises(DataError, match=f"line {line}, column {column} holds "
+                                            f"'{bad_text}', not a number"):
             for c in table.chunks():
                 first_rows.append(c.first_row)
                 try:
@@ -187,6 +194,88 @@ def test_pandas_takes_over_where_the_integer_reader_stops(tmp_path, bad_text, le
                 except CellError as e:
                     raise table.locate(e, c) from None
         assert len(first_rows) > 1 and first_rows == sorted(first_rows)
+
+
+def test_a_bad_cell_deep_in_a_large_file_leaks_no_warning(tmp_path):
+    """pandas once printed a DtypeWarning ("Columns (1) have mixed types") before aekit's
+    own line for such a file."""
+    import warnings
+
+    X = np.random.RandomState(0).normal(size=(60_000, 20)).round(4)
+    path = tmp_path / "big.csv"
+    _write_rows(path, X, header=",".join(f"c{j}" for j in range(20)), bad_row=40_000,
+                bad_text="oops1.0794")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(DataError, match="line 40002, column 'c1' holds 'oops1.0794'"):
+            rows(CsvTable(path))
+    assert not caught, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("row, words", [("1,2", "line {} has 2 fields but the header has 3"),
+                                        ("1,2,3,4", "line {} has 4 fields but the header has 3"),
+                                        ("1,2,", "line {}, column 'c' is missing"),
+                                        ("", None)])
+def test_a_bad_row_at_any_place_in_a_block_is_named(tmp_path, row, words):
+    """Blocks are cut by bytes: the bad row falls first, last or inside one."""
+    lines = ["a,b,c"] + [f"{i},{i + 1},{i + 2}" for i in range(300)]
+    for at in range(1, 40):
+        bad = lines.copy()
+        bad[at] = row
+        (tmp_path / "t.csv").write_text("\n".join(bad) + "\n")
+        if words is None:  # a blank line: left out
+            got = rows(CsvTable(tmp_path / "t.csv", chunksize=7))
+            assert len(got) == 299 and got[at - 1, 0] == at
+            continue
+        with pytest.raises(DataError, match=words.format(at + 1)):
+            rows(CsvTable(tmp_path / "t.csv", chunksize=7))
+
+
+def test_quoted_line_feeds_and_blank_lines_keep_the_line_numbers(tmp_path, monkeypatch):
+    """A note over two lines, blank lines: rows are counted by record, lines by the file,
+    on files and pipes, whatever the chunk size."""
+    body = ['1,2,"a, b"', '', '3,4,"two', 'lines"', '', '', '5,6,"x ""y"""',
+            '7,8,"3\r\nlines\r\nhere"', '9,10,z'] * 20
+    body[-2] = "9,x,z"  # line 1 + len(body) - 1
+    data = ("a,b,note\n" + "\n".join(body) + "\n").encode()
+    lines = data.count(b"\n")
+    for via in VIAS:
+        for chunksize in (1, 4, 1000):
+            with pytest.raises(DataError, match=f"line {lines - 1}, column 'b' holds 'x'"):
+                _read(tmp_path, monkeypatch, data, via, chunksize=chunksize,
+                      ignore_columns=["note"])
+    good = data.replace(b"9,x,z", b"9,10,z")
+    table, got = _read(tmp_path, monkeypatch, good, "file", chunksize=3, id_columns=["note"])
+    assert got.shape == (5 * 20, 2)
+    notes = pd_concat([c.carried for c in CsvTable(tmp_path / "t.csv", chunksize=3,
+                                                   id_columns=["note"]).chunks()])
+    assert notes["note"].tolist()[:6] == ["a, b", "two\nlines", 'x "y"',
+                                          "3\r\nlines\r\nhere", "z", "a, b"]
+
+
+def pd_concat(frames):
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("buf, end", [(b"", 0), (b"1,2", 0), (b"1,2\n3", 4),
+                                      (b'1,"a\nb"\n2,c\n', 12), (b'1,"a\nb', 0),
+                                      (b'1,"a""\nb"\n', 10), (b'1,"a\n', 0)])
+def test_blocks_end_after_whole_records(buf, end):
+    from aekit.tables.records import record_end
+
+    assert record_end(buf) == end
+
+
+def test_a_quote_never_closed_is_named_not_read_to_the_end(tmp_path, monkeypatch):
+    import aekit.tables.records as records
+
+    monkeypatch.setattr(records, "MAX_RECORD", 10_000)
+    data = b"a,b\n1,2\n3,\"oops\n" + b"5,6\n" * 5000
+    with pytest.raises(DataError, match="line 3 runs on .*a quote opened there is never "
+                                        "closed"):
+        _read(tmp_path, monkeypatch, data, "file", chunksize=10)
 
 
 # -- what the reader finds from the file, on every path: a regular file read as integer
@@ -238,7 +327,7 @@ def test_a_decimal_comma_in_a_comma_separated_file_is_refused_naming_the_line(
     the first field as an index and kept the digits after the comma."""
     data = b"temperature\n20,35\n21,5\n19,75\n"
     with pytest.raises(DataError, match=r"line 2 has 2 fields but the header has 1 \(decimal "
-                                        r"commas\? give --sep ';' --decimal ','"):
+                                        r"commas\? give sep=';' decimal=','"):
         _read(tmp_path, monkeypatch, data, via)
     table, got = _read(tmp_path, monkeypatch, data, via, sep=";", decimal=",")
     np.testing.assert_allclose(got[:, 0], [20.35, 21.5, 19.75])
@@ -287,7 +376,8 @@ def test_values_beyond_float32_are_refused_naming_the_column_when_training():
 
     X = np.ones((5, 3))
     X[3, 2] = 1e39
-    with pytest.raises(DataError, match=r"column 'c' holds values beyond float32's range.*row 4"):
+    with pytest.raises(DataError, match=r"row 4, column 'c' holds 1e\+39, beyond float32's "
+                                        "range"):
         InputSchema.fit(X, ["a", "b", "c"])
 
 

@@ -111,9 +111,9 @@ def user_message(e):
     """One line for the user about an exception; the parameters an aekit error names are
     worded as this command line's flags."""
     from ..errors import Worded
-    from .options import flag_wording
+    from .options import in_flags
 
-    text = e.worded(flag_wording) if isinstance(e, Worded) else str(e)
+    text = in_flags(e)
     text = text.strip().splitlines()[0] if text.strip() else ""
     if isinstance(e, (Worded, ValueError)):
         return text or type(e).__name__
@@ -148,10 +148,9 @@ def show_warning(message, category, filename, lineno, file=None, line=None):
     Python shows by default (set AEKIT_DEBUG=1 for the usual form)."""
     if os.environ.get("AEKIT_DEBUG"):
         return PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
-    from ..errors import Worded
-    from .options import flag_wording
+    from .options import in_flags
 
-    text = message.worded(flag_wording) if isinstance(message, Worded) else str(message)
+    text = in_flags(message)
     text = text.strip().splitlines()[0] if text.strip() else category.__name__
     click.echo(f"warning: {text}", err=True)
 

@@ -178,7 +178,15 @@ def echo_notes(table, quiet=False):
     """A table's notes on how it was read (separator, decimal mark, header), on stderr."""
     if not quiet:
         for note in table.notes:
-            click.echo(f"note: {note}", err=True)
+            click.echo(f"note: {in_flags(note)}", err=True)
+
+
+def in_flags(message):
+    """A library message (an error, a warning, a note) with the parameters it names worded
+    as this command line's flags."""
+    from ..errors import Worded
+
+    return message.worded(flag_wording) if isinstance(message, Worded) else str(message)
 
 
 def device_option(f):

@@ -17,6 +17,7 @@ PARAMS = ("code_size", "hidden", "arch", "channels", "noise", "epochs", "batch_s
 def run(opts, out, ckpt):
     from ..errors import TrainingError
     from ..training_job import train_model
+    from .options import in_flags
 
     if opts["resume"]:
         params, data, resume = _resumed(opts)
@@ -30,8 +31,8 @@ def run(opts, out, ckpt):
     try:
         result = train_model(data, params, out, ckpt, resume=resume, report=opts["report"],
                              quiet=opts["quiet"], on_start=announce,
-                             on_note=lambda line: click.echo(f"note: {line}", err=True),
-                             on_plan=_say_plan)
+                             on_note=lambda line: click.echo(f"note: {in_flags(line)}", err=True),
+                             on_plan=lambda plan, X: _say_plan(plan, data.source))
     except KeyboardInterrupt:
         if rank != 0:
             sys.exit(130)
@@ -56,13 +57,15 @@ def run(opts, out, ckpt):
     click.echo(result.evaluation_line)
 
 
-def _say_plan(plan, X):
-    """The note on what "auto" chose for the data, in flags."""
+def _say_plan(plan, source):
+    """The note on what "auto" chose for the data (``source``: "table" or "mnist"), in
+    flags."""
     from .options import flag_of, shown_value
 
     if not plan.chosen:
         return
-    what = "table" if hasattr(X, "columns") or plan.schema.feature_names else "data"
+    # a table's numbers may come as an array (a file without a header): its source says
+    what = "table" if source == "table" else "data"
     options = " ".join(f"{flag_of(k)} {shown_value(v)}" for k, v in plan.chosen.items())
     click.echo(f"note: chosen from the {what}'s {plan.schema.n_features} feature columns and "
                f"{plan.n_samples:,} rows: {options}", err=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import DataError, literal
+from ..errors import CellError, DataError, literal
 from .columns import ColumnEncoding, to_matrix
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
@@ -56,16 +56,16 @@ def check_float32_range(X, names=None):
 
     Raises
     ------
-    DataError
-        Naming the column and the row of the first such value.
+    aekit.errors.CellError
+        Naming the row and the column (``names[c]``, else its number) of the first such
+        value; a table turns it into the file's line.
     """
     big = np.abs(X) > FLOAT32_MAX
     if big.any():
         r, c = map(int, np.argwhere(big)[0])
         name = names[c] if names is not None else c
-        raise DataError(f"column {name!r} holds values beyond float32's range (about 3.4e38), "
-                        f"e.g. {X[r, c]:g} in row {r + 1}: aekit computes in float32, so "
-                        "rescale that column first")
+        raise CellError(r, name, f"holds {X[r, c]:g}, beyond float32's range (about 3.4e38): "
+                        "aekit computes in float32, so rescale that column first")
 
 
 def _shown(names):
@@ -130,7 +130,8 @@ class InputSchema:
         E = encoding.encode(X, dtype)
         lo, hi = float(E.min(initial=0)), float(E.max(initial=0))
         if max(hi, -lo) > FLOAT32_MAX:
-            check_float32_range(E, encoding.feature_names(names or list(range(X.shape[1]))))
+            shown = names or _column_names(X)  # a DataFrame's names, for messages
+            check_float32_range(E, encoding.feature_names(shown or list(range(X.shape[1]))))
         n = E.shape[1]
         pixel_image = encoding.plain and n == PIXEL_FEATURES
         divisor = PIXEL_MAX if pixel_image and looks_like_pixels(E) else 1.0
@@ -253,9 +254,12 @@ class InputSchema:
         divisor = self.pixel_divisor(X)
         if divisor != 1.0:
             X = X / work(divisor)
-        if self.scaling != "unit":
-            X = (X - self.center.astype(work)) / self.scale.astype(work)
-        return X.astype(out, copy=False)
+        if self.scaling == "unit":
+            return X.astype(out, copy=False)
+        centred = X - self.center.astype(work)  # a new array: X may be the caller's
+        # divided into the result's dtype at once: one temporary array, not three
+        return np.divide(centred, self.scale.astype(work), out=np.empty(X.shape, out),
+                         casting="same_kind")
 
     def inverse_transform(self, Xs, dtype=np.float32, divisor=1.0):
         """Rows of the network's space back in the units of the encoded features (times

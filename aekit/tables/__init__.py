@@ -3,17 +3,18 @@
 - :mod:`aekit.tables.columns`: which columns are features, carried through (a label,
   ids) or ignored.
 - :mod:`aekit.tables.csv_table`: :class:`~aekit.tables.csv_table.CsvTable`, a CSV
-  file read in chunks (separator, decimal mark, header and byte-order mark found
-  from the file; every row checked for the header's width).
-- :mod:`aekit.tables.lines`: the byte streams under it (line blocks, row widths).
-- :mod:`aekit.tables.integers`: a vectorised parser for files of plain integers
-  (pixels, counts), several times faster than a general CSV reader.
+  file read in chunks (every row checked for the header's width).
+- :mod:`aekit.tables.dialect`: what a CSV's first lines say (separator, decimal mark,
+  header, byte-order mark, the kind of each column), and files that are not CSV.
+- :mod:`aekit.tables.records`: a byte stream cut into blocks of whole records.
+- :mod:`aekit.tables.csv_blocks`: one block parsed by polars (typed columns, each
+  row's line, one clear error for a malformed row).
 - :mod:`aekit.tables.parquet_table`: a Parquet file or dataset read by row groups.
 - :mod:`aekit.tables.writers`: output tables, atomically for regular files and in
   place for pipes and devices.
 
 A table yields :class:`~aekit.tables.columns.Chunk` objects: the feature columns
-(a DataFrame, or a numeric array on the integer fast path), the carried columns,
+(a float64 array when all hold numbers, else a DataFrame), the carried columns,
 and where the chunk starts, so that an error can name the line. Turning feature
 columns into numbers for a model is the input schema's job
 (:mod:`aekit.preprocessing`).

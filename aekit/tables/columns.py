@@ -11,10 +11,11 @@ from ..errors import DataError, literal
 class Chunk:
     """Consecutive rows of a table.
 
-    ``features``: the feature columns, a DataFrame (named as in the file; types as
-    read) or, on the integer fast path, a float array. ``carried``: a DataFrame of
-    the carried columns (label, ids), or None. ``first_row``: the 1-based data row
-    number of its first row.
+    ``features``: the feature columns, a float array (n_rows, n_features; the table's
+    ``dtype``, float64 by default) when they all hold numbers, else a DataFrame (named
+    as in the file, or by the columns' 0-based numbers in a file without a header; text
+    columns as text). ``carried``: a DataFrame of the carried columns (label, ids), or
+    None. ``first_row``: the 1-based data row number of its first row.
     """
 
     features: object
@@ -108,7 +109,15 @@ class ColumnRoles:
 
 
 class Table:
-    """What every table offers, given its ``roles`` (:class:`ColumnRoles`) and ``chunks()``."""
+    """What every table offers, given its ``roles`` (:class:`ColumnRoles`) and ``chunks()``.
+
+    ``dtype``: of a chunk's feature array (float64 by default; numbers are parsed in
+    float64 whatever it is). A reader for a model that computes in float32 and
+    subtracts nothing from its input may ask for float32 chunks, in half the memory
+    (:meth:`aekit.model_input.ModelInput.for_table`).
+    """
+
+    dtype = np.float64
 
     @property
     def feature_names(self):
@@ -119,15 +128,31 @@ class Table:
     def n_features(self):
         return self.roles.n_features
 
+    @property
+    def feature_labels(self):
+        """The feature columns as a chunk's DataFrame names them: by header name, or by
+        0-based column number in a file without a header."""
+        return self.roles.feature_names or list(self.roles.feature_idx)
+
+    def column_of(self, error, chunk):
+        """The column a :class:`~aekit.errors.CellError` about ``chunk`` names, as people
+        know it: a position among an array's feature columns becomes the column's
+        header name (or, without a header, its 0-based number in the file)."""
+        column = error.column
+        if isinstance(chunk.features, np.ndarray) and isinstance(column, (int, np.integer)) \
+                and 0 <= column < self.n_features:
+            return self.feature_labels[int(column)]
+        return column
+
     def read_all(self):
         """All rows at once: ``(features, carried)`` (see :func:`concat_chunks`)."""
-        return concat_chunks(self.chunks(), self.feature_names)
+        return concat_chunks(self.chunks(), self.feature_labels)
 
 
-def concat_chunks(chunks, feature_names=None):
+def concat_chunks(chunks, labels=None):
     """All the rows of ``chunks``: ``(features, carried)``, the features an array when
-    every chunk's are (the integer fast path), else a DataFrame; carried a DataFrame
-    or None."""
+    every chunk's are, else a DataFrame (arrays given the column ``labels`` the
+    DataFrames have); carried a DataFrame or None."""
     import pandas as pd
 
     parts, carried = [], []
@@ -138,7 +163,7 @@ def concat_chunks(chunks, feature_names=None):
     if all(isinstance(p, np.ndarray) for p in parts):
         features = np.concatenate(parts)
     else:
-        features = pd.concat([pd.DataFrame(p, columns=feature_names or range(p.shape[1]))
+        features = pd.concat([pd.DataFrame(p, columns=labels or range(p.shape[1]))
                               if isinstance(p, np.ndarray) else p for p in parts],
                              ignore_index=True)
     return features, (pd.concat(carried, ignore_index=True) if carried else None)

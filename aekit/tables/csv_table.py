@@ -1,109 +1,42 @@
 """Reading CSV tables in chunks, with one clear error for each malformed file.
 
-What is found from the file itself (and can be given instead): the separator
-(``,`` ``;`` tab or ``|``: the one that splits the first lines into the same number
-of fields), the decimal mark (a comma for ``;``-separated files whose numbers are
-written ``20,35``), whether the first line is a header (it is when it names columns
-that hold numbers below it), and a UTF-8 byte-order mark (skipped). Every row must
-have the first line's number of fields: a row that has not is refused with its line
-number. ``-`` reads stdin.
+What is found from the file itself (and can be given instead): the separator, the
+decimal mark, whether the first line is a header, and a UTF-8 byte-order mark
+(skipped) (:mod:`aekit.tables.dialect`). Every row must have the first line's number
+of fields: a row that has not is refused with its line number. ``-`` reads stdin.
 
-Files of plain non-negative integers (pixels, counts) are parsed by a vectorised
-reader (:mod:`aekit.tables.integers`) block by block, handing the rest of the file
-to pandas at the first block it declines; everything else is read by pandas' C
-parser. Cells are converted to numbers by the input schema
-(:mod:`aekit.preprocessing`), which names the line and column of a bad cell
-through :meth:`CsvTable.locate`.
+The bytes are cut into blocks of whole records (:mod:`aekit.tables.records`), each
+parsed by polars (:mod:`aekit.tables.csv_blocks`), so that memory stays bounded on
+files and pipes larger than memory. Numbers are parsed as float64: a chunk's
+feature columns are an array (of the table's ``dtype``, float64 by default) when every
+one holds numbers, else a DataFrame
+(text columns as text). Cells are checked where they are converted for a model
+(:mod:`aekit.preprocessing`), which names the line and column of a bad cell through
+:meth:`CsvTable.locate`.
 """
 
-import csv
+import bisect
 import os
-import re
 import stat
 import sys
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
-
-import numpy as np
-
-from ..errors import DataError
+from ..errors import CellError, DataError, Note, literal
 from .columns import Chunk, ColumnRoles, Table
-from .integers import parse_integer_rows
-from .lines import BOM, MAX_LINE, CheckedRows, Prepend, line_blocks
+from .dialect import (BOM, SNIFF_LINES, column_kinds, counts_columns, looks_like_header,
+                      refuse_other_formats, sniff_decimal, sniff_separator, split_line)
+from .records import MAX_RECORD, RecordBlocks
 
 DEFAULT_CHUNK = 50_000
-PARSE_THREADS = 2  # blocks of integers parsed at once (and held in memory)
 MAX_COLUMNS = 100_000
-SEPARATORS = (",", ";", "\t", "|")
-MISSING_WORDS = ("", "NaN", "nan", "NA", "N/A", "null", "NULL", "None")  # read as missing
-SNIFF_LINES = 5
-_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
+# bytes per polars call: enough rows to spread its per-column work on (wide rows parse
+# with less CPU per byte in larger blocks, up to about 4 MiB), and no more, since
+# memory goes with the block (polars holds a block's text, columns and buffers at once)
+PARSE_ROWS, PARSE_MIN, PARSE_MAX = 2048, 2**20, 4 * 2**20
 
 
-def is_number(cell, decimal="."):
-    """Whether a CSV cell reads as a number (or as a missing value)."""
-    cell = cell.strip().strip('"').strip()
-    if cell in MISSING_WORDS:
-        return True
-    if decimal != ".":
-        cell = cell.replace(decimal, ".")
-    try:
-        float(cell)
-        return True
-    except ValueError:
-        return False
-
-
-def split_line(line, sep):
-    return next(iter(csv.reader([line], delimiter=sep)), [])
-
-
-def sniff_separator(lines):
-    """The separator splitting the first line and most of the sampled ones into the same
-    number (> 1) of fields, the one giving the most fields; "," when there is none (a
-    single column). A row of the wrong width among them is then refused by line."""
-    best, fields = ",", 1
-    for sep in SEPARATORS:
-        counts = [len(split_line(line, sep)) for line in lines]
-        n = counts[0]
-        if n > fields and counts.count(n) > len(counts) / 2:
-            best, fields = sep, n
-    return best
-
-
-def sniff_decimal(lines, sep):
-    """"," when a ``;``-style file writes its numbers with decimal commas, else "."."""
-    if sep == ",":
-        return "."
-    cells = [c for line in lines for c in split_line(line, sep)]
-    return "," if any(_DECIMAL_COMMA.match(c) for c in cells) else "."
-
-
-COUNTED_HEADER_MIN = 8  # columns; a narrower first row 0,1,2 is as likely to be data
-
-
-def counts_columns(first):
-    """Whether a first row of at least :data:`COUNTED_HEADER_MIN` cells reads 0, 1, 2... or
-    1, 2, 3...: the names pandas and R give unnamed columns, written as a header."""
-    counted = [c.strip() for c in first]
-    return len(first) >= COUNTED_HEADER_MIN and counted in (
-        [str(i) for i in range(len(first))], [str(i) for i in range(1, len(first) + 1)])
-
-
-def looks_like_header(first, second, decimal):
-    """Whether the first row names the columns: some column has a name above a number, no
-    cell of the first row is a number, or it counts the columns (:func:`counts_columns`)."""
-    numeric = [is_number(c, decimal) for c in first]
-    if counts_columns(first):
-        return True
-    if all(numeric):
-        return False
-    if second and len(second) == len(first):
-        if any(not n and is_number(c, decimal) and c.strip() not in MISSING_WORDS
-               for n, c in zip(numeric, second)):
-            return True
-    return not any(numeric)
+def block_bytes(chunk_rows, row_bytes):
+    """The bytes to parse at once, for rows of ``row_bytes`` and chunks of ``chunk_rows``."""
+    return min(chunk_rows * row_bytes, max(PARSE_MIN, min(PARSE_MAX, PARSE_ROWS * row_bytes)))
 
 
 class CsvTable(Table):
@@ -122,10 +55,7 @@ class CsvTable(Table):
     sep, decimal : str, optional
         The separator and decimal mark; found from the file when not given.
     chunksize : int
-        Rows per chunk.
-    dtype : numpy dtype
-        Of the arrays the integer fast path delivers (float32 halves their memory for
-        a consumer that computes in float32).
+        Rows per chunk (the last one may have fewer).
     header : bool or None
         Whether the first line names the columns; None: found from the file.
 
@@ -140,15 +70,13 @@ class CsvTable(Table):
     """
 
     def __init__(self, path, label_column=None, id_columns=(), ignore_columns=(), sep=None,
-                 decimal=None, chunksize=DEFAULT_CHUNK, dtype=np.float64, header=None):
+                 decimal=None, chunksize=DEFAULT_CHUNK, header=None):
         self.path = path
-        self.dtype = dtype
         self.text_columns = set()  # feature columns to read as text (a model's categories)
         self.name = "stdin" if str(path) == "-" else str(path)  # for messages
         self.chunksize = chunksize
         self._raw = self._open()
-        self._checker = None
-        self._pandas_first_row = None
+        self._shifts = []  # (first data row with this shift, lines it starts below row order)
         try:
             # only a regular file can be reopened past its header (not a pipe or stdin)
             self.is_regular_file = self.name != "stdin" and stat.S_ISREG(
@@ -175,21 +103,26 @@ class CsvTable(Table):
         except OSError as e:
             raise DataError(f"cannot read {self.path}: {e.strerror}") from None
 
-    def _read_head(self, sep, decimal, header):
+    def _head_lines(self):
+        """The first lines (raw bytes), up to :data:`SNIFF_LINES` that are not blank."""
         raw_lines = []
         while len([x for x in raw_lines if x.strip()]) < SNIFF_LINES:
-            line = self._raw.readline(MAX_LINE)
+            line = self._raw.readline(MAX_RECORD)
             if not line:
                 break
             raw_lines.append(line)
-            if len(line) >= MAX_LINE:
-                raise DataError(f"{self.name}: a line is longer than {MAX_LINE:,} bytes; "
+            if len(line) >= MAX_RECORD:
+                raise DataError(f"{self.name}: a line is longer than {MAX_RECORD:,} bytes; "
                                 "not a CSV table")
-        self._head = b"".join(raw_lines)  # re-read by the parsers
-        self._bom = len(BOM) if self._head.startswith(BOM) else 0
-        _refuse_other_formats(self.name, self._head)
+        return raw_lines
+
+    def _read_head(self, sep, decimal, header):
+        raw_lines = self._head_lines()
+        self._head = b"".join(raw_lines)  # re-read by the parser
+        bom = len(BOM) if self._head.startswith(BOM) else 0
+        refuse_other_formats(self.name, self._head)
         try:
-            lines = self._head[self._bom:].decode("utf-8").splitlines()
+            lines = self._head[bom:].decode("utf-8").splitlines()
         except UnicodeDecodeError:
             raise DataError(f"{self.name} is not a text CSV file (not UTF-8)") from None
         lines = [line for line in lines if line.strip()]
@@ -199,7 +132,7 @@ class CsvTable(Table):
         self.decimal = decimal or sniff_decimal(lines[1:] or lines, self.sep)
         if self.decimal == self.sep:
             raise DataError(f"the decimal mark {self.decimal!r} is also the separator; give "
-                            "another --sep")
+                            "another separator ({sep})", params=("sep",))
         cells = [c.strip() for c in split_line(lines[0], self.sep)]
         if len(cells) > MAX_COLUMNS:
             raise DataError(f"{self.name} has {len(cells)} columns; at most {MAX_COLUMNS} "
@@ -213,23 +146,29 @@ class CsvTable(Table):
         # the data starts after any blank lines and the header (a BOM is skipped anyway)
         blanks = next(k for k, x in enumerate(raw_lines) if x.strip(BOM + b" \t\r\n"))
         skipped = raw_lines[:blanks + (1 if self.has_header else 0)]
-        self._data_offset = sum(map(len, skipped)) or self._bom
-        self._header_lines = blanks + (1 if self.has_header else 0)
+        self._data_offset = sum(map(len, skipped)) or bom
+        self._first_line = blanks + (1 if self.has_header else 0) + 1
+        data = lines[1:] if self.has_header else lines
+        self._sample = [split_line(line, self.sep) for line in data]
+        sizes = [len(x) for x in raw_lines[len(skipped):] if x.strip()]
+        self._row_bytes = max(1, sum(sizes) // max(1, len(sizes)))
 
     # -- what the table holds ------------------------------------------------------
     @property
     def notes(self):
         """Lines for people about how the file was read, when it is not a plain
-        comma-separated file with a header."""
+        comma-separated file with a header (str, or :class:`~aekit.errors.Note` where
+        they name a parameter)."""
         out = []
         if self.sep != "," or self.decimal != ".":
             sep = {"\t": "tab", ";": "';'", "|": "'|'", ",": "','"}[self.sep]
             mark = "decimal commas" if self.decimal == "," else "decimal points"
             out.append(f"read {self.name} as {sep}-separated with {mark}")
         if self._counted_header:
-            out.append(f"took the first line of {self.name} ({self.columns[0]}, "
-                       f"{self.columns[1]}, ... {self.columns[-1]}) as unnamed columns' names "
-                       "(give --no-header if it is data)")
+            out.append(Note(literal(f"took the first line of {self.name} ({self.columns[0]}, "
+                                    f"{self.columns[1]}, ... {self.columns[-1]}) as unnamed "
+                                    "columns' names") + " (give {header:False} if it is data)",
+                            params=("header",)))
         if self.has_header and self.n_columns > 1 and self.columns[-1] == "":
             out.append(f"left out the unnamed last column of {self.name} (a separator at the "
                        "end of each line)")
@@ -237,167 +176,122 @@ class CsvTable(Table):
 
     # -- chunks --------------------------------------------------------------------
     def chunks(self):
-        """Yield :class:`~aekit.tables.columns.Chunk` objects, in file order.
+        """Yield :class:`~aekit.tables.columns.Chunk` objects of ``chunksize`` rows (the
+        last one fewer), in file order.
 
         Raises
         ------
         DataError
             On the first malformed row (naming its line).
         """
-        if self._integer_path_ok:
-            return self._integer_chunks()
-        return self._pandas_chunks(self._data_offset, first_row=1)
-
-    @property
-    def _integer_path_ok(self):
-        """Integer blocks need a regular file (to read past the head), commas, no carried or
-        ignored columns, and a first line with a line end (a row boundary)."""
-        return (self.is_regular_file and self.sep == "," and
-                len(self.roles.feature_idx) == self.n_columns and self._head.endswith(b"\n"))
-
-    def _integer_chunks(self):
-        block_bytes = int(min(4 * 2**20, max(2**16, 3 * self.chunksize * self.n_columns)))
-        delivered, offset, done = 0, self._data_offset, False
+        target = max(1, int(self.chunksize))
+        rows, row = None, 1
         try:
-            with open(self.path, "rb") as f, ThreadPoolExecutor(PARSE_THREADS) as pool:
-                f.seek(offset)
-                # blocks are parsed ahead in a small pool (numpy releases the GIL) and
-                # delivered in file order; memory stays bounded by PARSE_THREADS blocks
-                parsing = deque()
-                blocks = line_blocks(f, block_bytes)
-                while True:
-                    while len(parsing) < PARSE_THREADS:
-                        block = next(blocks, None)
-                        if block is None:
-                            break
-                        parsing.append((pool.submit(parse_integer_rows, block, self.n_columns,
-                                                    self.dtype), len(block)))
-                    if not parsing:
-                        done = True
-                        break
-                    future, size = parsing.popleft()
-                    X = future.result()
-                    if X is None:
-                        for later, _ in parsing:
-                            later.cancel()
-                        break
-                    if len(X):
-                        yield Chunk(X, None, delivered + 1)
-                    delivered += len(X)
-                    offset += size
+            for frame, lines in self._parsed(target):
+                self._note_lines(row + (rows.n if rows else 0), lines)
+                while len(frame):  # chunks of target rows; a block's rest begins the next
+                    rows = rows or self._chunk_rows(target)
+                    take = min(len(frame), target - rows.n)
+                    rows.add(*self._numbers(frame.head(take)))
+                    frame = frame.slice(take)
+                    if rows.n == target:
+                        yield self._chunk(rows, row)
+                        rows, row = None, row + target
+            if rows is not None:
+                yield self._chunk(rows, row)
+                row += rows.n
         except OSError as e:
             raise DataError(f"cannot read {self.name}: {e.strerror}") from None
         finally:
             self._raw.close()
-        if done:
-            if delivered == 0:
-                raise DataError(f"{self.name} has a header but no data rows")
-            return
-        yield from self._pandas_chunks(offset, first_row=delivered + 1)
-
-    def _stream(self, offset):
-        """The file's bytes from ``offset`` (a regular file is reopened there; a pipe is the
-        head already read, then the rest)."""
-        if self.is_regular_file:
-            raw = open(self.path, "rb")
-            raw.seek(offset)
-            self._raw.close()
-            self._raw = raw
-            return raw
-        return Prepend(self._head[offset:], self._raw)
-
-    def _pandas_chunks(self, offset, first_row):
-        import pandas as pd
-
-        header_lines = self._header_lines
-        self._pandas_first_row = first_row
-        self._checker = CheckedRows(self._stream(offset), self.n_columns, self.sep, self.name,
-                                    first_row + header_lines, self.has_header)
-        roles = self.roles
-        used = sorted(roles.feature_idx + roles.carried_idx)
-        missing = {i: list(MISSING_WORDS) for i in roles.feature_idx}
-        row, seen = first_row, first_row > 1
-        try:
-            text = set(roles.carried_idx) | {i for i in roles.feature_idx
-                                             if self.columns[i] in self.text_columns
-                                             or i in self.text_columns}
-            reader = pd.read_csv(
-                self._checker, header=None, names=list(range(self.n_columns)), usecols=used,
-                dtype={i: str for i in text}, sep=self.sep, decimal=self.decimal,
-                chunksize=self.chunksize, engine="c", skip_blank_lines=True, index_col=False,
-                na_values=missing, keep_default_na=False, encoding="utf-8")
-            for df in reader:
-                if len(df) == 0:
-                    continue
-                features = self._numbers_with_decimal_mark(df[roles.feature_idx])
-                if roles.feature_names is not None:
-                    features.columns = roles.feature_names
-                carried = None
-                if roles.carried_idx:
-                    carried = df[roles.carried_idx]
-                    carried.columns = roles.carried_names
-                seen = True
-                yield Chunk(features, carried, row)
-                row += len(df)
-        except DataError:
-            raise
-        except (ValueError, pd.errors.ParserError) as e:
-            raise DataError(self._explain(e)) from None
-        except UnicodeDecodeError:
-            raise DataError(f"{self.name} is not a text CSV file (not UTF-8)") from None
-        finally:
-            self._raw.close()
-        if not seen:
+        if row == 1:
             raise DataError(f"{self.name} has a header but no data rows")
 
-    def _numbers_with_decimal_mark(self, features):
-        """Text columns in a file of decimal commas: their cells written ``20,35`` made
-        numbers (the parser reads a column so only when every cell is a number), so that
-        a bad cell among them is named, not the column taken for text."""
-        if self.decimal == ".":
-            return features
-        import pandas as pd
+    def _parsed(self, target):
+        """``(frame, lines)`` of each block of records in file order (see
+        :meth:`~aekit.tables.csv_blocks.BlockParser.parse`; blocks that hold only blank
+        lines left out), read in the caller's thread (`aekit detect` reads a regular
+        file ahead in a thread of its own, and a pipe in the thread where Ctrl-C lands)."""
+        from .csv_blocks import BlockParser
 
-        features = features.copy()
-        for j in range(features.shape[1]):
-            col = features.iloc[:, j]
-            if pd.api.types.is_numeric_dtype(col) or features.columns[j] in self.text_columns:
-                continue
-            num = pd.to_numeric(col.astype(str).str.replace(self.decimal, ".", regex=False),
-                                errors="coerce")
-            if num.notna().sum() * 2 >= col.notna().sum():  # mostly numbers: keep the rest
-                features.isetitem(j, col.where(num.isna(), num).astype(object))
-        return features
+        parser = BlockParser(self._kinds(), self.sep, self.decimal, self.name,
+                             "the header" if self.has_header else "line 1")
+        blocks = RecordBlocks(*self._stream(), self._first_line, self.name)
+        size = block_bytes(target, self._row_bytes)
+        while (got := blocks.next(size)) is not None:
+            frame, lines = parser.parse(*got)
+            if len(frame):  # blocks sized by the bytes per row so far
+                size = block_bytes(target, max(1, len(got[0]) // len(frame)))
+                yield frame, lines
 
-    def _explain(self, e):
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        msg = msg.replace("Error tokenizing data. C error: ", "")
-        return f"{self.name}: malformed CSV ({msg})"
+    def _kinds(self):
+        """How each column is parsed at first: carried, ignored and the model's text
+        columns as text, the others as the first rows suggest."""
+        kinds = column_kinds(self._sample, self.n_columns, self.decimal)
+        features = set(self.roles.feature_idx)
+        for i in range(self.n_columns):
+            if i not in features or self.columns[i] in self.text_columns or \
+                    i in self.text_columns:
+                kinds[i] = "text"
+        return kinds
+
+    def _stream(self):
+        """``(file, first bytes)``: where the data is read from, and the bytes of it read
+        already (a regular file is reopened past its header; a pipe cannot be)."""
+        if self.is_regular_file:
+            raw = open(self.path, "rb")
+            raw.seek(self._data_offset)
+            self._raw.close()
+            self._raw = raw
+            return raw, b""
+        return self._raw, self._head[self._data_offset:]
+
+    def _numbers(self, frame):
+        """``(frame, text_left)``: a parsed block with its feature columns read as text made
+        numbers where all their cells are (see :func:`~aekit.tables.csv_blocks.
+        numbers_where_text_is`; the model's text columns stay text)."""
+        import polars as pl
+
+        from .csv_blocks import column, numbers_where_text_is
+
+        text = set(frame.select(pl.col(pl.String)).columns)
+        text = [column(i) for i in self.roles.feature_idx if column(i) in text]
+        keep = {column(i) for i in self.roles.feature_idx
+                if self.columns[i] in self.text_columns or i in self.text_columns}
+        return numbers_where_text_is(frame, text, self.decimal, keep)
+
+    def _chunk_rows(self, size):
+        from .chunk_rows import ChunkRows
+        from .csv_blocks import column
+
+        roles = self.roles
+        names = [column(i) for i in roles.feature_idx]
+        every = len(roles.feature_idx) == self.n_columns
+        return ChunkRows(size, None if every else names,
+                         [column(i) for i in roles.carried_idx] or None, names, self.dtype)
+
+    def _chunk(self, rows, first_row):
+        return rows.chunk(first_row, self.feature_labels, self.roles.carried_names)
 
     # -- where things are ----------------------------------------------------------
+    def _note_lines(self, row, lines):
+        """Remember the file line of data rows ``row``, ``row + 1``... (``lines``): only
+        where they stop following one another (blank lines, records over several lines)."""
+        import numpy as np
+
+        shift = lines - (self._first_line + row - 1 + np.arange(len(lines)))
+        last = self._shifts[-1][1] if self._shifts else 0
+        changes = np.flatnonzero(np.diff(shift, prepend=last) != 0)
+        self._shifts += [(row + int(k), int(shift[k])) for k in changes]
+
     def line_of(self, row):
-        """The file line (1-based) of data row ``row`` (1-based)."""
-        if self._pandas_first_row is not None and row >= self._pandas_first_row:
-            return self._checker.line_of(row - self._pandas_first_row + 1)
-        return row + self._header_lines
+        """The file line (1-based) of data row ``row`` (1-based), once it has been read."""
+        k = bisect.bisect_right(self._shifts, (row, float("inf"))) - 1
+        return self._first_line + row - 1 + (self._shifts[k][1] if k >= 0 else 0)
 
     def locate(self, error, chunk):
         """A :class:`~aekit.errors.CellError` about ``chunk`` as a one-line DataError naming
-        the file, the line and the column."""
-        return error.at(self.name, f"line {self.line_of(chunk.first_row + error.row)}")
-
-
-MAGIC = {b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
-         b"PAR1": "a Parquet file: name it .parquet",
-         b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV first",
-         b"\xff\xfe": "UTF-16 text: save it as UTF-8", b"\xfe\xff": "UTF-16 text: save it as UTF-8"}
-
-
-def _refuse_other_formats(name, head):
-    """One clear line for files that are not UTF-8 CSV text at all."""
-    for magic, what in MAGIC.items():
-        if head.startswith(magic):
-            raise DataError(f"{name} is {what}")
-    if b"\r" in head and b"\n" not in head and head.count(b"\r") > 1:
-        raise DataError(f"{name} ends its lines with a carriage return alone (old Mac "
-                        "files): convert its line ends to \\n or \\r\\n first")
+        the file, the line and the column (by its header name when the file has one)."""
+        column = self.column_of(error, chunk)
+        return CellError(error.row, column, error.what).at(
+            self.name, f"line {self.line_of(chunk.first_row + error.row)}")

@@ -2,11 +2,12 @@
 
 Memory stays bounded: pyarrow reads the row groups batch by batch and only the
 columns used. Columns are named by the file, so a Parquet table always has names.
+Feature columns of numbers are delivered as one float64 array, as the CSV reader's.
 """
 
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import CellError, DataError
 from .columns import Chunk, ColumnRoles, Table
 
 DEFAULT_CHUNK = 50_000
@@ -72,14 +73,14 @@ class ParquetTable(Table):
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
-                df = batch.to_pandas()
-                features = df[roles.feature_names]
                 carried = None
                 if roles.carried_idx:
-                    carried = df[[self.columns[i] for i in roles.carried_idx]].astype(str)
+                    carried = batch.select([self.columns[i] for i in roles.carried_idx])
+                    carried = carried.to_pandas().astype(str)
                 seen = True
-                yield Chunk(features, carried, row)
-                row += len(df)
+                yield Chunk(_features(batch.select(roles.feature_names), self.dtype), carried,
+                            row)
+                row += batch.num_rows
         except DataError:
             raise
         except Exception as e:
@@ -92,5 +93,22 @@ class ParquetTable(Table):
         return row
 
     def locate(self, error, chunk):
-        """A :class:`~aekit.errors.CellError` about ``chunk`` as a DataError naming the row."""
-        return error.at(self.name, f"row {chunk.first_row + error.row}")
+        """A :class:`~aekit.errors.CellError` about ``chunk`` as a DataError naming the row
+        and the column."""
+        return CellError(error.row, self.column_of(error, chunk), error.what).at(
+            self.name, f"row {chunk.first_row + error.row}")
+
+
+def _features(batch, dtype):
+    """A batch's feature columns: an array of ``dtype`` when all are integers or floats
+    (nulls as NaN), else a DataFrame."""
+    import numpy as np
+    import pyarrow as pa
+
+    if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in batch.schema.types):
+        out = np.empty((batch.num_rows, batch.num_columns), dtype=dtype)
+        with np.errstate(over="ignore"):  # beyond float32: inf, refused by its reader
+            for j, col in enumerate(batch.columns):
+                out[:, j] = col.to_numpy(zero_copy_only=False)
+        return out
+    return batch.to_pandas()

@@ -1,0 +1,124 @@
+"""What a CSV file's first lines say about it: its separator, decimal mark and header, the
+kind of each column, and whether it is CSV text at all.
+
+The separator is the one of ``,`` ``;`` tab ``|`` that splits the first lines into the
+same number of fields; the decimal mark is a comma for ``;``-separated files whose
+numbers are written ``20,35``; the first line is a header when it names columns that
+hold numbers below it. Files that are not UTF-8 CSV text (gzip, zip, Parquet, UTF-16,
+old Mac line ends) are refused with one line saying what they are. The lines are split
+by Python's csv module; the file itself is parsed by polars
+(:mod:`aekit.tables.csv_blocks`).
+"""
+
+import csv
+import re
+
+from ..errors import DataError
+
+SEPARATORS = (",", ";", "\t", "|")
+MISSING_WORDS = ("", "NaN", "nan", "NA", "N/A", "null", "NULL", "None")  # read as missing
+SNIFF_LINES = 5
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark, as Excel's "CSV UTF-8" writes it
+COUNTED_HEADER_MIN = 8  # columns; a narrower first row 0,1,2 is as likely to be data
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
+_SMALL_INTEGER = re.compile(r"^\s*[-+]?\d{1,9}\s*$")  # fits int32: exact in float64
+_BYTE = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|\d\d?)$")  # 0..255, as pixels are written
+
+
+def is_number(cell, decimal="."):
+    """Whether a CSV cell reads as a number (or as a missing value)."""
+    cell = cell.strip().strip('"').strip()
+    if cell in MISSING_WORDS:
+        return True
+    if decimal != ".":
+        cell = cell.replace(decimal, ".")
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def split_line(line, sep):
+    return next(iter(csv.reader([line], delimiter=sep)), [])
+
+
+def sniff_separator(lines):
+    """The separator splitting the first line and most of the sampled ones into the same
+    number (> 1) of fields, the one giving the most fields; "," when there is none (a
+    single column). A row of the wrong width among them is then refused by line."""
+    best, fields = ",", 1
+    for sep in SEPARATORS:
+        counts = [len(split_line(line, sep)) for line in lines]
+        n = counts[0]
+        if n > fields and counts.count(n) > len(counts) / 2:
+            best, fields = sep, n
+    return best
+
+
+def sniff_decimal(lines, sep):
+    """"," when a ``;``-style file writes its numbers with decimal commas, else "."."""
+    if sep == ",":
+        return "."
+    cells = [c for line in lines for c in split_line(line, sep)]
+    return "," if any(_DECIMAL_COMMA.match(c) for c in cells) else "."
+
+
+def counts_columns(first):
+    """Whether a first row of at least :data:`COUNTED_HEADER_MIN` cells reads 0, 1, 2... or
+    1, 2, 3...: the names pandas and R give unnamed columns, written as a header."""
+    counted = [c.strip() for c in first]
+    return len(first) >= COUNTED_HEADER_MIN and counted in (
+        [str(i) for i in range(len(first))], [str(i) for i in range(1, len(first) + 1)])
+
+
+def looks_like_header(first, second, decimal):
+    """Whether the first row names the columns: some column has a name above a number, no
+    cell of the first row is a number, or it counts the columns (:func:`counts_columns`)."""
+    numeric = [is_number(c, decimal) for c in first]
+    if counts_columns(first):
+        return True
+    if all(numeric):
+        return False
+    if second and len(second) == len(first):
+        if any(not n and is_number(c, decimal) and c.strip() not in MISSING_WORDS
+               for n, c in zip(numeric, second)):
+            return True
+    return not any(numeric)
+
+
+def column_kinds(rows, n_columns, decimal):
+    """How to parse each column at first, from sample data rows (lists of cells):
+    "byte" when every sampled cell is a whole number 0..255 (pixels), "int" when each is
+    a whole number that fits 32 bits (both parsed fastest, and exact), "float" when each
+    is a number or empty, else "text". A parser widens a column (byte, int, float,
+    text) where later rows need it."""
+    kinds = []
+    for j in range(n_columns):
+        cells = [r[j] for r in rows if len(r) == n_columns]
+        if all(_BYTE.match(c) for c in cells):
+            kinds.append("byte")
+        elif all(_SMALL_INTEGER.match(c) for c in cells):
+            kinds.append("int")
+        elif all(c.strip() in ("", "nan", "NaN") or
+                 (c.strip() not in MISSING_WORDS and is_number(c, decimal)) for c in cells):
+            kinds.append("float")
+        else:
+            kinds.append("text")
+    return kinds
+
+
+MAGIC = {b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
+         b"PAR1": "a Parquet file: name it .parquet",
+         b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV first",
+         b"\xff\xfe": "UTF-16 text: save it as UTF-8", b"\xfe\xff": "UTF-16 text: save it as UTF-8"}
+
+
+def refuse_other_formats(name, head):
+    """One clear line for files that are not UTF-8 CSV text at all."""
+    for magic, what in MAGIC.items():
+        if head.startswith(magic):
+            raise DataError(f"{name} is {what}")
+    if b"\r" in head and b"\n" not in head and head.count(b"\r") > 1:
+        raise DataError(f"{name} ends its lines with a carriage return alone (old Mac "
+                        "files): convert its line ends to \\n or \\r\\n first")
