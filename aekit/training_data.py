@@ -85,7 +85,7 @@ class TrainingData:
             X = X[: self.limit]
         if len(X) < 2:
             raise DataError(f"{self.path}: need at least 2 rows to train")
-        return X, None, lambda e: e.at(table.name, f"line {table.line_of(e.row + 1)}"), \
+        return X, None, lambda e: e.at(table.name, table.place_of(e.row + 1)), \
             list(table.notes)
 
 

@@ -170,6 +170,15 @@ def test_a_value_beyond_float32_is_named_by_its_header_and_line_on_every_path(mo
                header=",".join(f"px{i}" for i in range(784)))
     one_line_error(invoke(["detect", pixels, "-o", tmp_path / "out.csv"]),
                    f"{pixels}: line 3, column 'px5' holds 300")
+    # a Parquet file has no lines: its place is the data row (1-based), on every path
+    parquet = tmp_path / "big.parquet"
+    pd.read_csv(big).to_parquet(parquet)
+    one_line_error(invoke(["train", "--data", parquet, "--epochs", "1", "--device", "cpu",
+                           "-o", tmp_path / "m2.safetensors"]),
+                   f"{parquet}: row 2, column 'c' holds 1e+39, beyond float32's range")
+    one_line_error(invoke(["detect", parquet, "-m", model / "m.safetensors", "-o",
+                           tmp_path / "out.csv"]),
+                   f"{parquet}: row 2, column 'c' holds 1e+39, beyond float32's range")
 
 
 # -- files that are not CSV text -----------------------------------------------------------

@@ -289,9 +289,14 @@ class CsvTable(Table):
         k = bisect.bisect_right(self._shifts, (row, float("inf"))) - 1
         return self._first_line + row - 1 + (self._shifts[k][1] if k >= 0 else 0)
 
+    def place_of(self, row):
+        """Where data row ``row`` (1-based) is, as an error names it: ``"line N"`` of the
+        file."""
+        return f"line {self.line_of(row)}"
+
     def locate(self, error, chunk):
         """A :class:`~aekit.errors.CellError` about ``chunk`` as a one-line DataError naming
         the file, the line and the column (by its header name when the file has one)."""
         column = self.column_of(error, chunk)
         return CellError(error.row, column, error.what).at(
-            self.name, f"line {self.line_of(chunk.first_row + error.row)}")
+            self.name, self.place_of(chunk.first_row + error.row))

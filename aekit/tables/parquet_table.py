@@ -92,11 +92,16 @@ class ParquetTable(Table):
     def line_of(self, row):
         return row
 
+    def place_of(self, row):
+        """Where data row ``row`` (1-based) is, as an error names it: ``"row N"`` (a
+        Parquet file has no lines)."""
+        return f"row {row}"
+
     def locate(self, error, chunk):
         """A :class:`~aekit.errors.CellError` about ``chunk`` as a DataError naming the row
         and the column."""
         return CellError(error.row, self.column_of(error, chunk), error.what).at(
-            self.name, f"row {chunk.first_row + error.row}")
+            self.name, self.place_of(chunk.first_row + error.row))
 
 
 def _features(batch, dtype):
