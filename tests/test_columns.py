@@ -93,6 +93,9 @@ def test_commands_reorder_by_name_or_refuse_naming_the_columns(work, command, mo
         lines = r.stderr.strip().splitlines()
         assert r.exit_code == 1 and len(lines) == 1 and r.stdout == "", r.output
         assert re.search(REFUSAL[variant], lines[0]), lines[0]
+        if variant == "extra":  # issue 23, item 9: the hint names the CLI's ways out
+            assert "(--label-column, --id-column)" in lines[0]
+            assert "(--ignore-column)" in lines[0]
 
 
 def _entry_points(work, model):
