@@ -223,7 +223,7 @@ def check_combination(params):
         A masked objective with input noise or a convolutional network.
     """
     if params.get("objective") == "masked" and (params.get("noise")
-                                                or params.get("arch", "dense") != "dense"):
+                                                or (params.get("arch") or "dense") != "dense"):
         raise ParameterError("{objective:masked} hides features itself and needs a dense "
                              "network without input noise: give {noise:None} and "
                              "{arch:dense}", params=("objective", "noise", "arch"))

@@ -76,7 +76,7 @@ def _fresh(opts):
     from ..training_data import TrainingData
     from .options import table_kwargs
 
-    check_combination({k: opts.get(k) for k in PARAMS})  # before any data is read
+    check_combination({k: opts[k] for k in PARAMS if opts.get(k) is not None})  # before reading
     if opts["data_path"]:
         table = table_kwargs(opts)
         data = TrainingData("table", path=str(opts["data_path"]), limit=opts["limit"],
