@@ -250,6 +250,53 @@ def train_config(params, seed):
         lr_schedule=params.get("lr_schedule", "plateau"), seed=seed)
 
 
+def auto_likelihood(likelihood, scaling):
+    """A VAE's ``likelihood`` with "auto" resolved for data of this scaling: "bernoulli"
+    for data within [0, 1] ("unit"), else "gaussian" (on the data's standardisation)."""
+    if likelihood != "auto":
+        return likelihood
+    return "bernoulli" if scaling == "unit" else "gaussian"
+
+
+def plan_vae_fit(params, X, feature_names=None):
+    """The :class:`Plan` of a :class:`~aekit.VariationalAutoencoder` fit of ``params``
+    (checked by :class:`aekit.params.VAEParams`' rules) on rows ``X``: the likelihood
+    resolved (:func:`auto_likelihood`), the schema standardised for a Gaussian decoder,
+    the network (:class:`aekit.nn.vae.VAEConfig`) and training configs. Its
+    ``objective`` is "vae" and its ``score_type`` "elbo".
+
+    Raises
+    ------
+    aekit.errors.ParameterError
+        A Bernoulli decoder or binarisation for data outside [0, 1]; batch norm on one row.
+    aekit.errors.DataError
+        As :func:`plan_fit`.
+    """
+    from .nn.vae import VAEConfig
+    from .preprocessing import InputSchema
+
+    schema = InputSchema.fit(X, feature_names)
+    likelihood = auto_likelihood(params["likelihood"], schema.scaling)
+    if likelihood == "bernoulli" and schema.scaling != "unit":
+        raise ParameterError("{likelihood:bernoulli} needs data within [0, 1]; give "
+                             "{likelihood:gaussian} or {likelihood:auto}",
+                             params=("likelihood",))
+    if params.get("binarize") and likelihood != "bernoulli":
+        raise ParameterError("{binarize} draws 0/1 values from data within [0, 1] for a "
+                             "Bernoulli decoder", params=("binarize",))
+    if likelihood == "gaussian" and schema.scaling == "unit":
+        schema = schema.standardized(X)
+    _check_data_fits({**params, "objective": "vae"}, int(X.shape[0]), schema.n_encoded)
+    chosen = {"likelihood": likelihood} if params["likelihood"] == "auto" else {}
+    config = VAEConfig(n_features=schema.n_encoded, code_size=int(params["code_size"]),
+                       hidden=params["hidden"], likelihood=likelihood,
+                       dropout=float(params["dropout"]), batch_norm=bool(params["batch_norm"]))
+    resolved = {**params, "likelihood": likelihood}
+    return Plan(schema, "vae", "elbo", resolved, config,
+                train_config(resolved, draw_seed(resolved.get("random_state"))), None,
+                int(X.shape[0]), chosen)
+
+
 def planned_for(plan, X):
     """Refuse a plan made for other rows than ``X`` (a ValueError)."""
     if plan.n_samples != len(X) or plan.schema.n_features != np.shape(X)[1]:

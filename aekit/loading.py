@@ -16,9 +16,10 @@ from .model_file import read_model_file
 from .photo_denoiser import ImageDenoiser
 from .pretrained import resolve
 from .state import trained_as_detector
+from .variational import VariationalAutoencoder
 
 ESTIMATORS = {c.__name__: c for c in (Autoencoder, DenoisingAutoencoder, AnomalyDetector,
-                                      ImageDenoiser)}
+                                      ImageDenoiser, VariationalAutoencoder)}
 
 
 def estimator_from(doc, tensors, path="model", device="auto"):

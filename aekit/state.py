@@ -70,17 +70,20 @@ def networks_from(doc, tensors, n_features, device):
     """
     from .model_file import check_network_config, network_tensors
     from .nn.network import build_network
+    from .nn.vae import KIND, VAEConfig, VAENet
 
     nets = []
     for i, entry in enumerate(doc.get("networks") or []):
+        vae = isinstance(entry, dict) and entry.get("kind") == KIND
         try:
-            config = check_network_config(entry)
+            config = VAEConfig.from_dict(entry) if vae else check_network_config(entry)
         except (ValueError, TypeError) as e:
             raise ValueError(f"invalid network config ({e})") from None
         if config.n_features != n_features:
             raise ValueError("the network's config does not match the input schema "
                              f"({config.n_features} features, not {n_features})")
-        nets.append(build_network(config, network_tensors(tensors, i)).to(device))
+        nets.append(build_network(config, network_tensors(tensors, i),
+                                  VAENet if vae else None).to(device))
     return nets
 
 
