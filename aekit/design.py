@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import AekitWarning, ParameterError
-from .params import AutoencoderParams, check_params
+from .params import OBJECTIVE_CHOICES, AutoencoderParams, check_params
 from .scores import resolve_score
 
 WIDE_ROWS = 256  # features of a row in [0, 1] from which "auto" reconstructs it
@@ -50,6 +50,50 @@ TRIM = 0.1  # "auto" trim of a masked model: the share of training rows left out
 MIXTURE = "laplace"  # a masked network's prediction of each feature: a mixture of ...
 MIXTURE_COMPONENTS = 3  # ... distributions
 AUTO_NAMES = ("objective", "hidden", "code_size", "batch_size", "trim", "score_type")
+GENERATIVE = "vae"  # the objective of a generative model: a VariationalAutoencoder
+TRAIN_OBJECTIVES = (*OBJECTIVE_CHOICES, GENERATIVE)  # what a training job may be asked for
+NOT_GENERATIVE = ("noise", "arch", "channels", "trim")  # parameters a VAE does not have
+ONLY_GENERATIVE = ("likelihood", "beta", "warmup", "iw_samples", "binarize")  # a VAE's own
+
+
+def is_generative(objective):
+    """Whether a training job with this ``objective`` fits a generative model (a
+    :class:`~aekit.VariationalAutoencoder`) rather than an autoencoder or detector."""
+    return objective == GENERATIVE
+
+
+def check_not_generative(params):
+    """Refuse a VAE's own parameters in a training job that fits another model.
+
+    Raises
+    ------
+    aekit.errors.ParameterError
+        Naming the first such parameter.
+    """
+    extra = [k for k in ONLY_GENERATIVE if params.get(k) is not None]
+    if extra:
+        raise ParameterError(f"{{{extra[0]}}} applies to {{objective:{GENERATIVE}}}",
+                             params=(extra[0], "objective"))
+
+
+def generative_params(params, source):
+    """The :class:`~aekit.VariationalAutoencoder` parameters of a training job's
+    ``params`` (the objective dropped): on MNIST (``source`` "mnist") the training images
+    are binarised afresh every batch (protocol G).
+
+    Raises
+    ------
+    aekit.errors.ParameterError
+        A parameter a VAE does not have (input noise, a convolutional network, trim).
+    """
+    extra = [k for k in NOT_GENERATIVE if params.get(k) not in (None, "dense")]
+    if extra:
+        raise ParameterError(f"{{{extra[0]}}} does not apply to {{objective:{GENERATIVE}}}",
+                             params=(extra[0], "objective"))
+    out = {k: v for k, v in params.items() if k not in (*NOT_GENERATIVE, "objective")}
+    if source == "mnist":
+        out.setdefault("binarize", True)
+    return out
 
 
 def auto_rule(name):

@@ -177,7 +177,8 @@ LAYERS = [
     ("jobs", ["aekit.training_job", "aekit.training_data", "aekit.image_training",
               "aekit.table_detection",
               "aekit.flagging", "aekit.labels", "aekit.reports", "aekit.codes",
-              "aekit.imputation", "aekit.denoising", "aekit.distributed", "aekit.evaluation"]),
+              "aekit.imputation", "aekit.denoising", "aekit.generation", "aekit.distributed",
+              "aekit.evaluation"]),
     ("command line", ["aekit.cli", "aekit.__main__"]),
 ]
 
