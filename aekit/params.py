@@ -20,6 +20,7 @@ from .scores import SCORE_TYPES
 DETECTOR_METHODS = ("autoencoder", "pca")
 SCORES = ("auto", *SCORE_TYPES)
 OBJECTIVE_CHOICES = ("auto", *OBJECTIVES)
+AUTOENCODER_SCHEDULES = ("plateau", "onecycle")  # the VAE's also "cosine" (LR_SCHEDULES)
 
 
 # -- rules: (name, value) -> the value as the estimator uses it, or ValueError ------------
@@ -180,9 +181,10 @@ class AutoencoderParams(NetworkParams):
     channels: tuple = param((32, 64), sizes("filter counts"),
                             "Filters of each convolution with {arch:conv} (each halves the "
                             "image side).")
-    lr_schedule: str = param("plateau", one_of(LR_SCHEDULES),
+    lr_schedule: str = param("plateau", one_of(AUTOENCODER_SCHEDULES),
                              "plateau: halve the rate when the validation loss stalls; "
-                             "onecycle: warm up, then anneal to ~0 by the last epoch.")
+                             "onecycle: warm up, then anneal to ~0 by the last epoch; "
+                             "cosine ({objective:vae}): anneal to 1% of the rate.")
     objective: str = param("reconstruction", one_of(OBJECTIVE_CHOICES), OBJECTIVE_HELP)
     score_type: str = param("auto", one_of(SCORES),
                             "The anomaly score the model's errors are read as: mse, "

@@ -13,13 +13,14 @@ from sklearn.utils.validation import check_is_fitted
 from .design import plan_vae_fit, planned_for
 from .params import VAEParams, check_params
 from .preprocessing import InputSchema, checked_input, checked_rows
-from .state import (SavesState, estimator_with_params, networks_document, networks_from,
-                    params_document, set_schema, set_summary, summary_document)
+from .state import (HoldsNetwork, SavesState, estimator_with_params, networks_document,
+                    networks_from, params_document, set_schema, set_summary, summary_document)
 
 SCORE_SEED = 0  # the key of every row's scoring noise (aekit.nn.vae.row_generators)
 
 
-class VariationalAutoencoder(VAEParams, SavesState, TransformerMixin, BaseEstimator):
+class VariationalAutoencoder(VAEParams, HoldsNetwork, SavesState, TransformerMixin,
+                             BaseEstimator):
     """A variational autoencoder (Kingma & Welling, "Auto-encoding variational Bayes",
     ICLR 2014): a Gaussian code ``z`` of ``code_size`` dimensions, the encoder's posterior
     ``q(z|x)`` sampled with the reparameterisation trick, a standard normal prior, and a
@@ -136,13 +137,6 @@ class VariationalAutoencoder(VAEParams, SavesState, TransformerMixin, BaseEstima
         return self
 
     # -- inference ----------------------------------------------------------------
-    def engine(self):
-        """The fitted network's batch runner (:class:`aekit.nn.engine.TorchEngine`)."""
-        from .nn.engine import TorchEngine
-
-        check_is_fitted(self, "net_")
-        return TorchEngine(self.net_, self.device_)
-
     def network_input(self, X):
         """``X`` checked, in the model's column order, scaled as the network reads it."""
         check_is_fitted(self, "net_")
@@ -252,12 +246,6 @@ class VariationalAutoencoder(VAEParams, SavesState, TransformerMixin, BaseEstima
         ``GridSearchCV`` selects on likelihood."""
         return float(np.mean(self.score_samples(X)))
 
-    def get_feature_names_out(self, input_features=None):
-        """The codes' names, ``code_0``, ``code_1``, ..."""
-        check_is_fitted(self, "net_")
-        return np.asarray([f"code_{i}" for i in range(self.net_.config.code_size)],
-                          dtype=object)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
@@ -305,13 +293,6 @@ class VariationalAutoencoder(VAEParams, SavesState, TransformerMixin, BaseEstima
         est.likelihood_ = est.net_.config.likelihood
         set_summary(est, document)
         return est
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        if "net_" in state:  # move to CPU so a pickle opens on any machine
-            state["net_"] = state["net_"].to("cpu")
-            state["device_"] = "cpu"
-        return state
 
 
 def _new_network(config, rows):
