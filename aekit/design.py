@@ -20,6 +20,10 @@ texts. The choices look at the data's shape and values alone, never at its name:
   reconstruction by about 10 points of mean AUROC (``scripts/bench_tables.py``), on
   one-class MNIST (protocol A) reconstruction wins (``scripts/bench_oneclass.py
   --objective masked``).
+- **A generative model** (:func:`is_generative`): a training job asked for the objective
+  "vae" fits a :class:`~aekit.VariationalAutoencoder` (:func:`generative_params`), whose
+  plan is :func:`plan_vae_fit`'s: a Bernoulli decoder for data within [0, 1], a Gaussian
+  one on the data's standardisation otherwise (:func:`auto_likelihood`).
 - **The sizes** (:func:`auto_sizes`): the widths and the code follow the number of
   features, the batch the number of rows.
 - **Trimming** (:func:`auto_trim`): a masked model is fitted twice, the second time
