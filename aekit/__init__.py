@@ -14,6 +14,7 @@ _LAZY = {
     "Autoencoder": "aekit.autoencoder",
     "DenoisingAutoencoder": "aekit.autoencoder",
     "AnomalyDetector": "aekit.anomaly",
+    "VariationalAutoencoder": "aekit.variational",
     "load": "aekit.loading",
     "load_pretrained": "aekit.loading",
     "load_mnist": "aekit.datasets",

@@ -8,12 +8,12 @@ from .design import plan_fit, planned_for
 from .params import AutoencoderParams, DenoisingParams, check_params
 from .preprocessing import InputSchema, checked_input, checked_rows
 from .scores import explain_rows, resolve_score, score_rows
-from .state import (SavesState, estimator_with_params, networks_document, networks_from,
-                    params_document, set_schema, set_summary, summary_document)
+from .state import (HoldsNetwork, SavesState, estimator_with_params, networks_document,
+                    networks_from, params_document, set_schema, set_summary, summary_document)
 from .thresholds import ScoreRule, quantiles_of
 
 
-class Autoencoder(AutoencoderParams, SavesState, TransformerMixin, BaseEstimator):
+class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin, BaseEstimator):
     """A dense (or convolutional) autoencoder: an encoder to a ``code_size`` code and a
     mirrored decoder, as a scikit-learn transformer.
 
@@ -225,13 +225,6 @@ class Autoencoder(AutoencoderParams, SavesState, TransformerMixin, BaseEstimator
         return self
 
     # -- inference ----------------------------------------------------------
-    def engine(self):
-        """The fitted network's scoring engine (:class:`aekit.nn.engine.TorchEngine`)."""
-        from .nn.engine import TorchEngine
-
-        check_is_fitted(self, "net_")
-        return TorchEngine(self.net_, self.device_)
-
     def _network_input(self, X):
         """X checked, in the model's column order and scaled as the network reads it."""
         check_is_fitted(self, "net_")
@@ -301,12 +294,6 @@ class Autoencoder(AutoencoderParams, SavesState, TransformerMixin, BaseEstimator
         it)."""
         return -float(np.mean(self.reconstruction_errors(X), dtype=np.float64))
 
-    def get_feature_names_out(self, input_features=None):
-        """The codes' names, ``code_0``, ``code_1``, ... (as `aekit encode` writes them)."""
-        check_is_fitted(self, "net_")
-        return np.asarray([f"code_{i}" for i in range(self.net_.config.code_size)],
-                          dtype=object)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
@@ -367,14 +354,6 @@ class Autoencoder(AutoencoderParams, SavesState, TransformerMixin, BaseEstimator
         resolve_score(rule.score_type, schema.scaling, est.objective_)
         est.score_type_, est.score_quantiles_ = rule.score_type, rule.quantiles
         return est
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        if "net_" in state:  # move to CPU so a pickle opens on any machine
-            state["net_"] = state["net_"].to("cpu")
-            state["device_"] = "cpu"
-        return state
-
 
 class DenoisingAutoencoder(DenoisingParams, Autoencoder):
     """An autoencoder trained to undo a corruption of its inputs (Vincent et al. 2008).

@@ -25,7 +25,7 @@ from .preprocessing import InputSchema
 from .state import estimator_with_params, networks_from
 from .thresholds import ScoreRule
 
-RESUMABLE = ("Autoencoder", "DenoisingAutoencoder", "AnomalyDetector")
+RESUMABLE = ("Autoencoder", "DenoisingAutoencoder", "AnomalyDetector", "VariationalAutoencoder")
 
 
 class Checkpointer:

@@ -20,6 +20,10 @@ texts. The choices look at the data's shape and values alone, never at its name:
   reconstruction by about 10 points of mean AUROC (``scripts/bench_tables.py``), on
   one-class MNIST (protocol A) reconstruction wins (``scripts/bench_oneclass.py
   --objective masked``).
+- **A generative model** (:func:`is_generative`): a training job asked for the objective
+  "vae" fits a :class:`~aekit.VariationalAutoencoder` (:func:`generative_params`), whose
+  plan is :func:`plan_vae_fit`'s: a Bernoulli decoder for data within [0, 1], a Gaussian
+  one on the data's standardisation otherwise (:func:`auto_likelihood`).
 - **The sizes** (:func:`auto_sizes`): the widths and the code follow the number of
   features, the batch the number of rows.
 - **Trimming** (:func:`auto_trim`): a masked model is fitted twice, the second time
@@ -40,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import AekitWarning, ParameterError
-from .params import AutoencoderParams, check_params
+from .params import OBJECTIVE_CHOICES, AutoencoderParams, check_params
 from .scores import resolve_score
 
 WIDE_ROWS = 256  # features of a row in [0, 1] from which "auto" reconstructs it
@@ -50,6 +54,50 @@ TRIM = 0.1  # "auto" trim of a masked model: the share of training rows left out
 MIXTURE = "laplace"  # a masked network's prediction of each feature: a mixture of ...
 MIXTURE_COMPONENTS = 3  # ... distributions
 AUTO_NAMES = ("objective", "hidden", "code_size", "batch_size", "trim", "score_type")
+GENERATIVE = "vae"  # the objective of a generative model: a VariationalAutoencoder
+TRAIN_OBJECTIVES = (*OBJECTIVE_CHOICES, GENERATIVE)  # what a training job may be asked for
+NOT_GENERATIVE = ("noise", "arch", "channels", "trim")  # parameters a VAE does not have
+ONLY_GENERATIVE = ("likelihood", "beta", "warmup", "iw_samples", "binarize")  # a VAE's own
+
+
+def is_generative(objective):
+    """Whether a training job with this ``objective`` fits a generative model (a
+    :class:`~aekit.VariationalAutoencoder`) rather than an autoencoder or detector."""
+    return objective == GENERATIVE
+
+
+def check_not_generative(params):
+    """Refuse a VAE's own parameters in a training job that fits another model.
+
+    Raises
+    ------
+    aekit.errors.ParameterError
+        Naming the first such parameter.
+    """
+    extra = [k for k in ONLY_GENERATIVE if params.get(k) is not None]
+    if extra:
+        raise ParameterError(f"{{{extra[0]}}} applies to {{objective:{GENERATIVE}}}",
+                             params=(extra[0], "objective"))
+
+
+def generative_params(params, source):
+    """The :class:`~aekit.VariationalAutoencoder` parameters of a training job's
+    ``params`` (the objective dropped): on MNIST (``source`` "mnist") the training images
+    are binarised afresh every batch (protocol G).
+
+    Raises
+    ------
+    aekit.errors.ParameterError
+        A parameter a VAE does not have (input noise, a convolutional network, trim).
+    """
+    extra = [k for k in NOT_GENERATIVE if params.get(k) not in (None, "dense")]
+    if extra:
+        raise ParameterError(f"{{{extra[0]}}} does not apply to {{objective:{GENERATIVE}}}",
+                             params=(extra[0], "objective"))
+    out = {k: v for k, v in params.items() if k not in (*NOT_GENERATIVE, "objective")}
+    if source == "mnist":
+        out.setdefault("binarize", True)
+    return out
 
 
 def auto_rule(name):
@@ -220,8 +268,13 @@ def check_combination(params):
     Raises
     ------
     aekit.errors.ParameterError
-        A masked objective with input noise or a convolutional network.
+        A masked objective with input noise or a convolutional network; a VAE's own
+        parameters without the "vae" objective, or parameters a VAE does not have with it.
     """
+    if is_generative(params.get("objective")):
+        generative_params(params, None)
+    else:
+        check_not_generative(params)
     if params.get("objective") == "masked" and (params.get("noise")
                                                 or (params.get("arch") or "dense") != "dense"):
         raise ParameterError("{objective:masked} hides features itself and needs a dense "
@@ -261,6 +314,53 @@ def train_config(params, seed):
         epochs=int(params["epochs"]), patience=int(params["patience"]),
         lr_patience=int(params["lr_patience"]),
         lr_schedule=params.get("lr_schedule", "plateau"), seed=seed)
+
+
+def auto_likelihood(likelihood, scaling):
+    """A VAE's ``likelihood`` with "auto" resolved for data of this scaling: "bernoulli"
+    for data within [0, 1] ("unit"), else "gaussian" (on the data's standardisation)."""
+    if likelihood != "auto":
+        return likelihood
+    return "bernoulli" if scaling == "unit" else "gaussian"
+
+
+def plan_vae_fit(params, X, feature_names=None):
+    """The :class:`Plan` of a :class:`~aekit.VariationalAutoencoder` fit of ``params``
+    (checked by :class:`aekit.params.VAEParams`' rules) on rows ``X``: the likelihood
+    resolved (:func:`auto_likelihood`), the schema standardised for a Gaussian decoder,
+    the network (:class:`aekit.nn.vae.VAEConfig`) and training configs. Its
+    ``objective`` is "vae" and its ``score_type`` "elbo".
+
+    Raises
+    ------
+    aekit.errors.ParameterError
+        A Bernoulli decoder or binarisation for data outside [0, 1]; batch norm on one row.
+    aekit.errors.DataError
+        As :func:`plan_fit`.
+    """
+    from .nn.vae import VAEConfig
+    from .preprocessing import InputSchema
+
+    schema = InputSchema.fit(X, feature_names)
+    likelihood = auto_likelihood(params["likelihood"], schema.scaling)
+    if likelihood == "bernoulli" and schema.scaling != "unit":
+        raise ParameterError("{likelihood:bernoulli} needs data within [0, 1]; give "
+                             "{likelihood:gaussian} or {likelihood:auto}",
+                             params=("likelihood",))
+    if params.get("binarize") and likelihood != "bernoulli":
+        raise ParameterError("{binarize} draws 0/1 values from data within [0, 1] for a "
+                             "Bernoulli decoder", params=("binarize",))
+    if likelihood == "gaussian" and schema.scaling == "unit":
+        schema = schema.standardized(X)
+    _check_data_fits({**params, "objective": "vae"}, int(X.shape[0]), schema.n_encoded)
+    chosen = {"likelihood": likelihood} if params["likelihood"] == "auto" else {}
+    config = VAEConfig(n_features=schema.n_encoded, code_size=int(params["code_size"]),
+                       hidden=params["hidden"], likelihood=likelihood,
+                       dropout=float(params["dropout"]), batch_norm=bool(params["batch_norm"]))
+    resolved = {**params, "likelihood": likelihood}
+    return Plan(schema, "vae", "elbo", resolved, config,
+                train_config(resolved, draw_seed(resolved.get("random_state"))), None,
+                int(X.shape[0]), chosen)
 
 
 def planned_for(plan, X):

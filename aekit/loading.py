@@ -16,9 +16,10 @@ from .model_file import read_model_file
 from .photo_denoiser import ImageDenoiser
 from .pretrained import resolve
 from .state import trained_as_detector
+from .variational import VariationalAutoencoder
 
 ESTIMATORS = {c.__name__: c for c in (Autoencoder, DenoisingAutoencoder, AnomalyDetector,
-                                      ImageDenoiser)}
+                                      ImageDenoiser, VariationalAutoencoder)}
 
 
 def estimator_from(doc, tensors, path="model", device="auto"):
@@ -93,6 +94,14 @@ def describe(model):
         return "\n".join(lines + est.describe(doc))
     schema = _checked_schema(doc, tensors, path)
     for cfg in doc.get("networks") or []:
+        if cfg.get("kind") == "vae":
+            from .nn.vae import VAEConfig
+
+            vae = VAEConfig.from_dict(cfg)
+            lines.append(f"architecture: {vae.layers_text()} (variational autoencoder, "
+                         f"{vae.likelihood} decoder, code of {vae.code_size}, dropout "
+                         f"{vae.dropout}, batch norm {'on' if vae.batch_norm else 'off'})")
+            continue
         lines.append("architecture: " + ModelConfig.from_dict(cfg).layers_text()
                      + f" (objective {cfg.get('objective') or 'reconstruction'}, "
                        f"output {cfg.get('output')}, dropout {cfg.get('dropout')}, "

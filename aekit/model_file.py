@@ -33,7 +33,8 @@ READABLE_VERSIONS = (1, 2)
 MAX_HEADER = 64 * 1024 * 1024
 MAX_LAYERS = 64
 MAX_FEATURES = 10_000_000
-ESTIMATORS = ("Autoencoder", "DenoisingAutoencoder", "AnomalyDetector", "ImageDenoiser")
+ESTIMATORS = ("Autoencoder", "DenoisingAutoencoder", "AnomalyDetector", "ImageDenoiser",
+              "VariationalAutoencoder")
 
 # Top-level fields of a (version 2) document and the JSON types they must have.
 FIELDS = {

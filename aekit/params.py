@@ -20,6 +20,7 @@ from .scores import SCORE_TYPES
 DETECTOR_METHODS = ("autoencoder", "pca")
 SCORES = ("auto", *SCORE_TYPES)
 OBJECTIVE_CHOICES = ("auto", *OBJECTIVES)
+AUTOENCODER_SCHEDULES = ("plateau", "onecycle")  # the VAE's also "cosine" (LR_SCHEDULES)
 
 
 # -- rules: (name, value) -> the value as the estimator uses it, or ValueError ------------
@@ -180,9 +181,10 @@ class AutoencoderParams(NetworkParams):
     channels: tuple = param((32, 64), sizes("filter counts"),
                             "Filters of each convolution with {arch:conv} (each halves the "
                             "image side).")
-    lr_schedule: str = param("plateau", one_of(LR_SCHEDULES),
+    lr_schedule: str = param("plateau", one_of(AUTOENCODER_SCHEDULES),
                              "plateau: halve the rate when the validation loss stalls; "
-                             "onecycle: warm up, then anneal to ~0 by the last epoch.")
+                             "onecycle: warm up, then anneal to ~0 by the last epoch; "
+                             "cosine ({objective:vae}): anneal to 1% of the rate.")
     objective: str = param("reconstruction", one_of(OBJECTIVE_CHOICES), OBJECTIVE_HELP)
     score_type: str = param("auto", one_of(SCORES),
                             "The anomaly score the model's errors are read as: mse, "
@@ -222,6 +224,50 @@ class DetectorParams(AutoencoderParams):
     batch_size: int | str = param("auto", SIZE, "Rows per mini-batch.")
     epochs: int = param(30, integer(1), "Maximum epochs (early stopping may end sooner).")
     trim: float | str = param("auto", auto_or(number(0, 0.5)), TRIM_HELP)
+
+
+LIKELIHOOD_CHOICES = ("auto", "bernoulli", "gaussian")
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class VAEParams:
+    """:class:`aekit.VariationalAutoencoder`'s parameters (defaults: the MNIST research
+    of issue 26, BENCHMARKS.md protocol G)."""
+
+    code_size: int = param(32, integer(1), "Size of the latent code z.")
+    hidden: tuple = param((512, 256), sizes("layer sizes"),
+                          "Encoder hidden layer sizes; the decoder mirrors them.")
+    likelihood: str = param("auto", one_of(LIKELIHOOD_CHOICES),
+                            "The decoder's distribution: bernoulli (data in [0, 1]), gaussian "
+                            "(learned variance, standardised data) or auto.")
+    beta: float = param(1.0, number(0, low_open=True),
+                        "Weight of the KL term after the warm-up (1: the ELBO).")
+    warmup: float = param(10, number(0), "Epochs over which the KL weight rises from 0 to "
+                          "{beta} (0: none).")
+    iw_samples: int = param(1, integer(1), "Samples of the training bound: 1 trains on the "
+                            "ELBO, k > 1 on the k-sample importance-weighted bound (IWAE).")
+    binarize: bool = param(False, boolean, "Draw each training batch as 0/1 values, 1 with "
+                           "probability equal to the value (dynamic binarisation; data in "
+                           "[0, 1]).")
+    dropout: float = param(0.0, number(0, 1), "Dropout probability after each hidden layer.")
+    batch_norm: bool = param(False, boolean, "Batch normalisation after each hidden layer.")
+    optimizer: str = param("adam", one_of(OPTIMIZERS), "Optimiser.")
+    lr: float = param(1e-3, number(0, low_open=True), "Learning rate (the peak rate).")
+    momentum: float = param(0.9, number(0, 1), "Momentum for sgd and rmsprop.")
+    weight_decay: float = param(0.0, number(0), "L2 regularisation.")
+    lr_schedule: str = param("cosine", one_of(LR_SCHEDULES),
+                             "cosine: anneal to 1% of the rate by the last epoch; plateau: "
+                             "halve the rate when the validation loss stalls; onecycle.")
+    batch_size: int = param(100, integer(1), "Rows per mini-batch.")
+    epochs: int = param(50, integer(1), "Epochs (plateau: early stopping may end sooner).")
+    validation_fraction: float = param(0.1, number(0, 1), "Share held out to choose the "
+                                       "best epoch (and for early stopping).")
+    patience: int = param(10, integer(0), "Epochs without improvement before stopping.")
+    lr_patience: int = param(3, integer(0),
+                             "Epochs without improvement before the rate is halved.")
+    device: str = param("auto", anything, "auto (a CUDA GPU when there is one), cpu, cuda, cuda:N.")
+    random_state: object = param(None, anything, "Seed: the same seed gives the same model.")
+    verbose: int = param(0, anything, "1 shows a progress bar.")
 
 
 @dataclass(kw_only=True, eq=False, repr=False)

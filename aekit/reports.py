@@ -36,6 +36,8 @@ def write_training_report(est, X, X_test, folder):
                                title=f"{type(est).__name__} training")]
     if est.n_features_in_ == 784:
         sample = np.asarray(X_test if X_test is not None else X)[:12]
-        paths.append(plots.image_rows([sample, est.reconstruct(sample)], ["input", "output"],
+        output = est.reconstruct(sample) if hasattr(est, "reconstruct") else \
+            est.inverse_transform(est.transform(sample))  # a VAE: the decoded posterior mean
+        paths.append(plots.image_rows([sample, output], ["input", "output"],
                                       folder / "reconstructions.png"))
     return paths

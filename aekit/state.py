@@ -70,17 +70,20 @@ def networks_from(doc, tensors, n_features, device):
     """
     from .model_file import check_network_config, network_tensors
     from .nn.network import build_network
+    from .nn.vae import KIND, VAEConfig, VAENet
 
     nets = []
     for i, entry in enumerate(doc.get("networks") or []):
+        vae = isinstance(entry, dict) and entry.get("kind") == KIND
         try:
-            config = check_network_config(entry)
+            config = VAEConfig.from_dict(entry) if vae else check_network_config(entry)
         except (ValueError, TypeError) as e:
             raise ValueError(f"invalid network config ({e})") from None
         if config.n_features != n_features:
             raise ValueError("the network's config does not match the input schema "
                              f"({config.n_features} features, not {n_features})")
-        nets.append(build_network(config, network_tensors(tensors, i)).to(device))
+        nets.append(build_network(config, network_tensors(tensors, i),
+                                  VAENet if vae else None).to(device))
     return nets
 
 
@@ -111,3 +114,32 @@ class SavesState:
         doc, tensors = self.get_state()
         return write_model_file(path, {**doc, **(metadata or {})}, tensors,
                                 weights_dtype=weights_dtype)
+
+
+class HoldsNetwork:
+    """What an estimator with one trained torch network in ``net_`` (on ``device_``) has in
+    common: its batch runner, its codes' names, and a pickle that opens on any machine."""
+
+    def engine(self):
+        """The fitted network's batch runner (:class:`aekit.nn.engine.TorchEngine`)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        from .nn.engine import TorchEngine
+
+        check_is_fitted(self, "net_")
+        return TorchEngine(self.net_, self.device_)
+
+    def get_feature_names_out(self, input_features=None):
+        """The codes' names, ``code_0``, ``code_1``, ... (as `aekit encode` writes them)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "net_")
+        return np.asarray([f"code_{i}" for i in range(self.net_.config.code_size)],
+                          dtype=object)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if "net_" in state:  # move to CPU so a pickle opens on any machine
+            state["net_"] = state["net_"].to("cpu")
+            state["device_"] = "cpu"
+        return state

@@ -18,13 +18,20 @@ from .errors import DataError
 
 
 def estimator_for(data, params):
-    """The estimator class `aekit train` fits: a :class:`~aekit.DenoisingAutoencoder` when
+    """The estimator class `aekit train` fits: a :class:`~aekit.VariationalAutoencoder` for
+    the generative objective (:func:`aekit.design.is_generative`), a
+    :class:`~aekit.DenoisingAutoencoder` when
     the inputs are corrupted in training (``params["noise"]``), an
     :class:`~aekit.AnomalyDetector` on a table or on some MNIST digits (a model for `aekit
     detect`), else an :class:`~aekit.Autoencoder` (features, reconstruction)."""
     from .anomaly import AnomalyDetector
     from .autoencoder import Autoencoder, DenoisingAutoencoder
+    from .design import is_generative
 
+    if is_generative(params.get("objective")):
+        from .variational import VariationalAutoencoder
+
+        return VariationalAutoencoder
     if params.get("noise"):
         return DenoisingAutoencoder
     if data.source == "table" or data.digits:
@@ -39,7 +46,12 @@ def estimator_params(cls, params, data):
     noise makes better features), and that a dense network of a table is sized from the
     table ("auto": a denoiser's 128-wide code would not compress a table of 6 columns)."""
     from .autoencoder import Autoencoder
+    from .design import check_not_generative, generative_params
+    from .variational import VariationalAutoencoder
 
+    if cls is VariationalAutoencoder:
+        return generative_params(params, data.source)
+    check_not_generative(params)
     out = dict(params)
     if cls is Autoencoder:
         out.setdefault("noise", None)

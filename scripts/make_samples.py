@@ -6,6 +6,7 @@
   0.5, masking 0.25 and salt-and-pepper 0.1 noise (protocol D's levels)
 - scan_4.png: a 112x112 dark-on-light "scan" of a test digit with paper grain
 - clean_7.png: the clean digit behind noisy_7.png, for comparison
+- digit_3.png, digit_8.png: the first 3 and 8 of the test set (`aekit interpolate`)
 - mnist_rows.csv: 200 rows of 784 pixels (0..255) with an `anomaly` column: 180
   test digits (0) and 20 non-digit images (1): shuffled pixels,
   photo-negatives and noise (see aekit.evaluation.synthetic)
@@ -75,6 +76,8 @@ def main():
     first = {d: int(np.flatnonzero(yt == d)[0]) for d in range(10)}
 
     write_png(Xt[first[7]].reshape(28, 28), a.out / "clean_7.png")
+    for digit in (3, 8):
+        write_png(Xt[first[digit]].reshape(28, 28), a.out / f"digit_{digit}.png")
     for digit, spec in ((7, "gaussian:0.5"), (2, "masking:0.25"), (1, "saltpepper:0.1")):
         write_png(noisy(Xt[first[digit]], spec, SEED).reshape(28, 28), a.out / f"noisy_{digit}.png")
     write_png(scan(Xt[first[4]]), a.out / "scan_4.png")

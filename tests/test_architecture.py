@@ -172,12 +172,13 @@ LAYERS = [
                  "aekit.pretrained"]),
     ("planning", ["aekit.design", "aekit.inference", "aekit.model_input"]),
     ("estimators", ["aekit.autoencoder", "aekit.pca_model", "aekit.anomaly",
-                    "aekit.photo_denoiser"]),
+                    "aekit.photo_denoiser", "aekit.variational"]),
     ("opening", ["aekit.loading", "aekit.checkpoint", "aekit.scorer"]),
     ("jobs", ["aekit.training_job", "aekit.training_data", "aekit.image_training",
               "aekit.table_detection",
               "aekit.flagging", "aekit.labels", "aekit.reports", "aekit.codes",
-              "aekit.imputation", "aekit.denoising", "aekit.distributed", "aekit.evaluation"]),
+              "aekit.imputation", "aekit.denoising", "aekit.generation", "aekit.distributed",
+              "aekit.evaluation"]),
     ("command line", ["aekit.cli", "aekit.__main__"]),
 ]
 

@@ -16,7 +16,9 @@ def test_bundled_models_load(name):
 
 
 def test_bundled_models_fit_the_size_budget():
-    assert sum(path_of(n).stat().st_size for n in MODELS) <= 5_000_000
+    # the digit and photo models share 5 MB; issue 26 gives the mnist-vae 5 MB of its own
+    assert sum(path_of(n).stat().st_size for n in MODELS if n != "mnist-vae") <= 5_000_000
+    assert path_of("mnist-vae").stat().st_size <= 5_000_000
 
 
 def test_unknown_name():

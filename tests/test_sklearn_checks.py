@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from aekit import AnomalyDetector, Autoencoder, DenoisingAutoencoder
+from aekit import AnomalyDetector, Autoencoder, DenoisingAutoencoder, VariationalAutoencoder
 
 SMALL = dict(hidden=(8,), code_size=2, epochs=3, batch_size=32, device="cpu")
 
@@ -11,6 +11,7 @@ ESTIMATORS = [
     DenoisingAutoencoder(**SMALL),
     AnomalyDetector(**SMALL),
     AnomalyDetector(method="pca"),
+    VariationalAutoencoder(hidden=(8,), code_size=2, epochs=3, batch_size=32, device="cpu"),
 ]
 
 EXPECTED_FAILURES = {}

@@ -25,6 +25,8 @@ COMMANDS = {
     "detect": ("aekit.cli.detect", "Score each row of a table and flag anomalies."),
     "encode": ("aekit.cli.encode", "Extract the learned features (codes) of a table's rows."),
     "impute": ("aekit.cli.impute", "Fill missing cells of a table with the autoencoder."),
+    "sample": ("aekit.cli.sample", "Draw new digits or table rows from a VAE."),
+    "interpolate": ("aekit.cli.interpolate", "Decode the path between two digits with a VAE."),
     "noise": ("aekit.cli.noise", "Add noise to an image (to make test inputs)."),
     "evaluate": ("aekit.cli.evaluate", "Run the evaluation protocols against baselines."),
     "info": ("aekit.cli.info", "Show what a model file holds."),

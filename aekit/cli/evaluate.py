@@ -9,6 +9,7 @@ from . import LazyGroup
 PROTOCOLS = {
     "oneclass": ("aekit.cli.evaluate_oneclass", "Protocol A: one-class MNIST anomaly detection (AUROC)."),
     "denoise": ("aekit.cli.evaluate_denoise", "Protocol D: denoising PSNR vs median filter and PCA (D2, photos: --images)."),
+    "generative": ("aekit.cli.evaluate_generative", "Protocol G: a VAE's test NLL (IW bound) vs a factorised Bernoulli."),
     "impute": ("aekit.cli.evaluate_impute", "Missing-pixel RMSE: model vs mean and PCA imputation."),
     "probe": ("aekit.cli.evaluate_probe", "Protocol F: linear-probe accuracy of the codes vs PCA."),
     "reconstruction": ("aekit.cli.evaluate_reconstruction", "Protocol R: SSE per test image vs PCA."),

@@ -116,18 +116,20 @@ def shown_value(value):
     return "none" if value is None else str(value)
 
 
-def param_option(*decls, kinds, name=None, type=None, **kwargs):
+def param_option(*decls, kinds, name=None, type=None, help_prefix="", **kwargs):
     """An option for estimator parameter ``name`` (from the option's name by default):
     default None (the estimator's own), its help from :mod:`aekit.params` and its default
     for each kind of estimator the command fits: ``kinds`` is ``[(when, params class)]``,
     the first one the plain case (``when`` is then ""), e.g. ``[("", AutoencoderParams),
     ("with --noise", DenoisingParams)]``; "auto" is shown with what it becomes
-    (:func:`aekit.design.auto_rule`)."""
+    (:func:`aekit.design.auto_rule`); ``help_prefix`` opens the help text."""
     from ..design import AUTO_NAMES, auto_rule
 
     name = name or decls[-1].lstrip("-").replace("-", "_").split("/")[0]
     parts = []
     for when, cls in kinds:
+        if name not in defaults(cls):  # a parameter only some of the kinds have
+            continue
         value = defaults(cls)[name]
         text = shown_value(value)
         if value == "auto" and name in AUTO_NAMES:
@@ -136,8 +138,10 @@ def param_option(*decls, kinds, name=None, type=None, **kwargs):
             continue
         parts.append((when, text))
     shown = "; ".join(f"{when}: {text}" if when else text for when, text in parts)
+    first = next(cls for _, cls in kinds if name in defaults(cls))
     return click.option(*decls, type=type, default=None,
-                        help=f"{help_text(kinds[0][1], name, flag_wording)}  [default: {shown}]",
+                        help=f"{help_prefix}{help_text(first, name, flag_wording)}  "
+                             f"[default: {shown}]",
                         **kwargs)
 
 

@@ -7,14 +7,16 @@ import click
 import functools
 
 from ..nn.config import ARCHS, LR_SCHEDULES, OPTIMIZERS
-from ..params import OBJECTIVE_CHOICES, AutoencoderParams, DenoisingParams, DetectorParams
+from ..design import TRAIN_OBJECTIVES
+from ..params import (LIKELIHOOD_CHOICES, AutoencoderParams, DenoisingParams, DetectorParams,
+                      VAEParams)
 from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, param_option,
                       table_options)
 
 # the estimators `aekit train` fits (aekit.training_job.estimator_for), whose defaults --help
 # shows side by side
 KINDS = [("", AutoencoderParams), ("with --noise", DenoisingParams),
-         ("with --data or --digits", DetectorParams)]
+         ("with --data or --digits", DetectorParams), ("with --objective vae", VAEParams)]
 option = functools.partial(param_option, kinds=KINDS)
 
 
@@ -28,7 +30,12 @@ option = functools.partial(param_option, kinds=KINDS)
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N training rows.")
 @option("--code-size", type=click.IntRange(min=1))
 @option("--hidden", type=IntList(1))
-@option("--objective", type=click.Choice(OBJECTIVE_CHOICES))
+@option("--objective", type=click.Choice(TRAIN_OBJECTIVES),
+        help_prefix="vae: a variational autoencoder (a generative model: `aekit sample`). ")
+@option("--likelihood", type=click.Choice(LIKELIHOOD_CHOICES))
+@option("--beta", type=click.FloatRange(min=0, min_open=True))
+@option("--warmup", type=click.FloatRange(min=0))
+@option("--iw-samples", type=click.IntRange(min=1))
 @option("--arch", type=click.Choice(ARCHS))
 @option("--channels", type=IntList(1))
 @click.option("--noise", type=NoiseSpec(), default=None,

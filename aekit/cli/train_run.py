@@ -11,7 +11,8 @@ from .options import exit_interrupted
 # the options that are estimator parameters (their defaults are the estimator's own)
 PARAMS = ("code_size", "hidden", "arch", "channels", "noise", "epochs", "batch_size", "lr",
           "lr_schedule", "optimizer", "momentum", "weight_decay", "dropout", "batch_norm",
-          "validation_fraction", "patience", "lr_patience", "trim", "device", "objective")
+          "validation_fraction", "patience", "lr_patience", "trim", "device", "objective",
+          "likelihood", "beta", "warmup", "iw_samples")
 
 
 def run(opts, out, ckpt):

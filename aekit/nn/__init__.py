@@ -11,6 +11,8 @@
   network on a numpy array (seeding, validation split, progress, trimming).
 - :mod:`aekit.nn.engine`: :class:`TorchEngine`, a trained network applied to a large
   numpy array batch by batch (the torch scoring engine).
+- :mod:`aekit.nn.vae`: the variational autoencoder's network, its bounds (ELBO, the
+  importance-weighted bound) and its training objective.
 - :mod:`aekit.nn.process_group`: the ``torch.distributed`` process group of a
   ``torchrun`` launch.
 

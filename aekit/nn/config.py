@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 ARCHS = ("dense", "conv")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
-LR_SCHEDULES = ("plateau", "onecycle")
+LR_SCHEDULES = ("plateau", "onecycle", "cosine")
 MIXTURES = ("gaussian", "laplace")  # outputs that are a mixture per feature
 OUTPUTS = ("sigmoid", "linear", *MIXTURES)
 OBJECTIVES = ("reconstruction", "masked")

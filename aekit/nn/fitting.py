@@ -40,8 +40,9 @@ def split_rows(n, validation_fraction, seed):
 
 def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
                 validation_fraction=0.1, verbose=0, callback=None, resume=None,
-                trim=0.0, score_type=None):
-    """Train a new :class:`~aekit.nn.network.AutoencoderNet` on the scaled rows ``Xs``.
+                trim=0.0, score_type=None, network=None, objective=None):
+    """Train a new :class:`~aekit.nn.network.AutoencoderNet` (or the network ``network``
+    builds) on the scaled rows ``Xs``.
 
     Parameters
     ----------
@@ -77,6 +78,13 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     score_type : str or None
         The anomaly score (:mod:`aekit.scores`) the first fit ranks the rows by; needed
         when ``trim > 0``.
+    network : callable or None
+        ``network(config, rows)``: a new network for ``config`` (rows: the training rows,
+        for a data-dependent start), built under the fit's seed; None: an
+        :class:`~aekit.nn.network.AutoencoderNet`. Such networks train in one process.
+    objective : object or None
+        The trainer's objective (:class:`aekit.nn.training.Trainer`); None: the network's
+        loss.
 
     Returns
     -------
@@ -116,7 +124,8 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         rows = Xs if kept is None else Xs[kept]
         trainer = _train(rows, config, train, seed, device, noise, clip, validation_fraction,
                          verbose, callback, resume, stage, "refit" if kept is not None
-                         else "training", kept=kept, n_all=len(Xs))
+                         else "training", kept=kept, n_all=len(Xs),
+                         custom=(network, objective))
     net = trainer.net
     if world.size > 1:  # a plain network again (SyncBatchNorm layers are for training only)
         from .network import AutoencoderNet
@@ -136,9 +145,10 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
 
 
 def _train(rows, config, train, seed, device, noise, clip, validation_fraction, verbose,
-           callback, resume, stage, desc, kept=None, n_all=None):
+           callback, resume, stage, desc, kept=None, n_all=None, custom=(None, None)):
     """One fit of a new network on ``rows`` (seeded): the :class:`Trainer` after it.
-    ``stage`` (and the kept rows as a 0/1 mask over ``n_all``) go into its checkpoints."""
+    ``stage`` (and the kept rows as a 0/1 mask over ``n_all``) go into its checkpoints;
+    ``custom``: :func:`fit_network`'s ``(network, objective)``."""
     import torch
 
     from .network import AutoencoderNet
@@ -148,7 +158,10 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
     devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
-        trainer = Trainer(AutoencoderNet(config), train, device, noise=noise, clip=clip)
+        build, objective = custom
+        part = rows if len(val_idx) == 0 and rows.flags.writeable else rows[train_idx]
+        net = AutoencoderNet(config) if build is None else build(config, part)
+        trainer = Trainer(net, train, device, noise=noise, clip=clip, objective=objective)
         trainer.stage = stage
         if kept is not None:
             mask = np.zeros(n_all, dtype=np.uint8)
@@ -158,7 +171,6 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
             trainer.net.load_state_dict({k: torch.as_tensor(v) for k, v in resume.net.items()})
             trainer.load_state_dict(resume.trainer_tensors, resume.trainer_meta)
         # without a validation split the rows need no gather: the trainer shuffles anyway
-        part = rows if len(val_idx) == 0 and rows.flags.writeable else rows[train_idx]
         X_train = torch.from_numpy(np.ascontiguousarray(part, dtype=np.float32))
         X_val = torch.from_numpy(np.ascontiguousarray(rows[val_idx], dtype=np.float32))
         bar = EpochBar(train.epochs, trainer.epoch, desc) \

@@ -226,8 +226,9 @@ class AutoencoderNet(nn.Module):
         return total / masks.sum(dim=0).to(x.dtype)
 
 
-def build_network(config: ModelConfig, tensors):
-    """A network of ``config`` holding ``tensors`` (its ``state_dict``, numpy or torch).
+def build_network(config: ModelConfig, tensors, cls=None):
+    """A network of ``config`` holding ``tensors`` (its ``state_dict``, numpy or torch);
+    ``cls``: the network's class (default :class:`AutoencoderNet`), built from ``config``.
 
     The tensors are checked for names, shapes and kinds against a skeleton built on
     torch's "meta" device (no memory), and for finite values, before the real
@@ -239,8 +240,9 @@ def build_network(config: ModelConfig, tensors):
     ValueError
         The config is too large, or does not match the tensors.
     """
+    cls = cls or AutoencoderNet
     with torch.device("meta"):  # sizes only: nothing is allocated
-        skeleton = AutoencoderNet(config)
+        skeleton = cls(config)
     n_params = sum(p.numel() for p in skeleton.parameters())
     if n_params > MAX_PARAMETERS:
         raise ValueError(f"the network is too large: {n_params:,} parameters, more than aekit "
@@ -258,7 +260,7 @@ def build_network(config: ModelConfig, tensors):
         raise ValueError(f"the network's config does not match its weights (tensor {mismatch[0]})")
     if not all(bool(torch.isfinite(v).all()) for v in tensors.values() if v.is_floating_point()):
         raise ValueError("the network's weights hold NaN or infinite values")
-    net = AutoencoderNet(config)
+    net = cls(config)
     net.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v
                          for k, v in tensors.items()}, strict=True)
     return net.eval()

@@ -60,6 +60,24 @@ def one_cycle_lr(peak, progress, warmup=0.15, start_div=25.0, final_div=1e4):
     return end + (peak - end) * (1 + math.cos(math.pi * t)) / 2
 
 
+def cosine_lr(peak, progress, final=0.01):
+    """Learning rate at ``progress`` (0..1) through training: cosine annealing from
+    ``peak`` to ``peak * final`` (Loshchilov & Hutter, "SGDR", ICLR 2017, one cycle,
+    no restart)."""
+    low = peak * final
+    return low + (peak - low) * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0))) / 2
+
+
+def scheduled_lr(cfg, progress):
+    """The rate of a schedule that is a function of the step alone ("onecycle",
+    "cosine") at ``progress`` (0..1); None for "plateau" (driven by the losses)."""
+    if cfg.lr_schedule == "onecycle":
+        return one_cycle_lr(cfg.lr, progress)
+    if cfg.lr_schedule == "cosine":
+        return cosine_lr(cfg.lr, progress)
+    return None
+
+
 def epoch_seed(seed, epoch):
     """The seed of one epoch's random draws: a function of (seed, epoch) alone."""
     return (int(seed) * 1_000_003 + int(epoch) * 7919 + 17) % (2**63 - 1)
@@ -148,7 +166,7 @@ class Trainer:
     DistributedDataParallel (see the module's notes).
     """
 
-    def __init__(self, net, cfg: TrainConfig, device, noise=None, clip=True):
+    def __init__(self, net, cfg: TrainConfig, device, noise=None, clip=True, objective=None):
         self.world = World()
         self.device = torch.device(device)
         self.net = net.to(self.device)
@@ -166,7 +184,10 @@ class Trainer:
             self.model = DistributedDataParallel(self.net, device_ids=ids)
         self.cfg = cfg
         self.noise = noise
-        self.masked = net.config.objective == "masked"
+        self.masked = getattr(net.config, "objective", None) == "masked"
+        # a training objective of its own (e.g. :class:`aekit.nn.vae.VAEObjective`), or
+        # None: the network's ``loss`` of its output against the clean rows
+        self.objective = objective
         self.clip = clip
         self.optimizer = make_optimizer(self.net.parameters(), cfg)
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
@@ -236,7 +257,7 @@ class Trainer:
             self.bad_epochs = 0
         else:
             self.bad_epochs += 1
-            # a one-cycle run is defined by its length: it always reaches the anneal
+            # a one-cycle or cosine run is defined by its length: it always reaches the anneal
             if self.cfg.lr_schedule == "plateau" and self.bad_epochs > self.cfg.patience:
                 self.stopped_early = True
         self.epoch += 1
@@ -257,9 +278,9 @@ class Trainer:
         self.net.train()
         total = torch.zeros((), device=self.device)
         for i, s in enumerate(starts):
-            if self.cfg.lr_schedule == "onecycle":
-                # a function of the step alone, so a resumed run follows the same rates
-                lr = one_cycle_lr(self.cfg.lr, (epoch + i / len(starts)) / self.cfg.epochs)
+            # a function of the step alone, so a resumed run follows the same rates
+            lr = scheduled_lr(self.cfg, (epoch + i / len(starts)) / self.cfg.epochs)
+            if lr is not None:
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
             e = starts[i + 1] if i + 1 < len(starts) else n
@@ -275,8 +296,12 @@ class Trainer:
                 hidden = draw_masks(e - s, X.shape[1], gen, self.device)[lo - s:hi - s]
             # the sum over this rank's rows, scaled so that DDP's average over ranks is the
             # mean over the global batch
-            loss = self.net.loss(self.model(inputs, hidden), target, "sum", hidden) * (
-                world / (e - s))
+            if self.objective is not None:
+                loss = self.objective.batch_loss(self.model, inputs, gen,
+                                                 epoch + (i + 1) / len(starts))
+            else:
+                loss = self.net.loss(self.model(inputs, hidden), target, "sum", hidden)
+            loss = loss * (world / (e - s))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -286,6 +311,8 @@ class Trainer:
     def _fixed_noise(self, X):
         """The validation rows' inputs and masks: drawn once, the same every epoch."""
         gen = torch.Generator(device=self.device).manual_seed(epoch_seed(self.cfg.seed, -1))
+        if self.objective is not None:
+            return self.objective.validation_inputs(X, gen)
         inputs = X if self.noise is None else self.noise.apply(X, gen, clip=self.clip)
         hidden = draw_masks(len(X), X.shape[1], gen, self.device) if self.masked else None
         return inputs, hidden
@@ -299,6 +326,9 @@ class Trainer:
         for s in range(0, len(X_in), batch_size):
             part = slice(s, s + batch_size)
             h = None if hidden is None else hidden[part]
+            if self.objective is not None:
+                total += float(self.objective.validation_loss(self.net, X_in[part], h))
+                continue
             total += float(self.net.loss(self.net(X_in[part], h), X_target[part], "sum", h))
         return total / len(X_in)
 

@@ -21,12 +21,15 @@ MODELS = {
                       "masking 0.25, salt-and-pepper 0.1 noise and 10x10 holes.",
     "mnist-detector": "Anomaly detector (reconstruction error) trained on all MNIST digits: "
                       "flags rows that do not look like handwritten digits.",
+    "mnist-vae": "Variational autoencoder of binarised MNIST digits (784-512-256-32, Bernoulli "
+                 "decoder): `aekit sample`, `aekit interpolate`, log-likelihood bounds.",
     "photo-denoiser": "Blind denoiser of photos and scans (grey or colour, any size), for "
                       "Gaussian noise of sigma 0 to 50 of 255 (scripts/train_photo_denoiser.py).",
 }
 
 # the script that re-creates each bundled model (None: the digit models')
-SCRIPTS = {None: "scripts/train_pretrained.py", "photo-denoiser": "scripts/train_photo_denoiser.py"}
+SCRIPTS = {None: "scripts/train_pretrained.py", "photo-denoiser": "scripts/train_photo_denoiser.py",
+           "mnist-vae": "scripts/train_mnist_vae.py"}
 
 
 def path_of(name):

@@ -1,0 +1,47 @@
+"""`aekit interpolate A B`: the decoded path between two digits' codes, as a PNG strip."""
+
+import click
+
+from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path, device_option, \
+    model_option
+
+
+@click.command()
+@click.argument("first", type=click.Path(exists=True, dir_okay=False))
+@click.argument("second", type=click.Path(exists=True, dir_okay=False))
+@model_option(default_help="mnist-vae")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              default="interpolation.png", show_default=True, help="The PNG strip to write.")
+@click.option("--steps", type=click.IntRange(2, 100), default=10, show_default=True,
+              help="Decoded images along the path, both ends included.")
+@click.option("--zoom", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Each pixel drawn as ZOOM x ZOOM pixels.")
+@device_option
+def command(first, second, model, output, steps, zoom, device):
+    """Decode the straight path between the codes of two digit images.
+
+    FIRST and SECOND are digit pictures (PNG, JPEG, ...; any size, fitted into
+    MNIST's 28x28 frame as `aekit denoise` does). Each is encoded to its
+    posterior mean; the strip shows FIRST as the model read it, the decoded
+    points of the path (--steps, evenly spaced), then SECOND.
+
+    \b
+    Example:
+      aekit interpolate samples/digit_3.png samples/digit_8.png -o path.png
+    """
+    import numpy as np
+
+    from ..generation import interpolation, is_image_model, tile
+    from ..images import read_image, to_frame, write_png
+    from .sample import load_vae
+
+    check_output_path(output, first, second, model)
+    check_output_kind(output, IMAGE_SUFFIXES, "PNG pictures")
+    vae = load_vae(model or "mnist-vae", device)
+    if not is_image_model(vae):
+        raise click.UsageError(f"{model} models table rows, not 28x28 digit images")
+    a, b = (to_frame(read_image(p))[0].reshape(-1) for p in (first, second))
+    path = interpolation(vae, a, b, steps)
+    write_png(tile(np.vstack([a, path, b]), columns=steps + 2, zoom=zoom), output)
+    if output != "-":
+        click.echo(f"wrote {output}", err=True)
