@@ -8,8 +8,7 @@ from .design import plan_fit, planned_for
 from .params import AutoencoderParams, DenoisingParams, check_params
 from .preprocessing import InputSchema, checked_input, checked_rows
 from .scores import explain_rows, resolve_score, score_rows
-from .state import (HoldsNetwork, SavesState, estimator_with_params, networks_document,
-                    networks_from, params_document, set_schema, set_summary, summary_document)
+from .state import HoldsNetwork, SavesState, set_schema
 from .thresholds import ScoreRule, quantiles_of
 
 
@@ -310,23 +309,10 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         (checkpoints). :mod:`aekit.model_file` writes the pair;
         :meth:`from_state` reads it back.
         """
-        check_is_fitted(self, "schema_")
-        net = self.net_ if net is None else net
-        configs, tensors = networks_document([net])
         rule = None
         if hasattr(self, "score_type_"):
             rule = ScoreRule(self.score_type_, getattr(self, "score_quantiles_", None))
-        doc = {
-            "estimator": type(self).__name__,
-            "params": params_document(self),
-            "schema": self.schema_.to_json(),
-            "networks": configs,
-            "scoring": rule.to_json() if rule else None,
-            "summary": summary_document(
-                self.training_summary_ if summary is None else summary,
-                self.history_ if history is None else history),
-        }
-        return doc, tensors
+        return self.network_state(net, summary, history, rule.to_json() if rule else None)
 
     @classmethod
     def from_state(cls, document, tensors, device="auto"):
@@ -338,20 +324,10 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         ValueError
             Any part of the document or the tensors is malformed (the message names it).
         """
-        from .device import resolve_device
-
-        est = estimator_with_params(cls, document["params"])
-        schema = InputSchema.from_json(document["schema"])
-        dev = resolve_device(device)
-        nets = networks_from(document, tensors, schema.n_encoded, dev)
-        if len(nets) != 1:
-            raise ValueError(f"an {cls.__name__} file holds one network, not {len(nets)}")
-        set_schema(est, schema)
-        est.net_, est.device_ = nets[0], dev
+        est = cls.restored(document, tensors, device)
         est.objective_ = est.net_.config.objective
-        set_summary(est, document)
         rule = ScoreRule.from_json(document.get("scoring") or {"score_type": "mse"})
-        resolve_score(rule.score_type, schema.scaling, est.objective_)
+        resolve_score(rule.score_type, est.schema_.scaling, est.objective_)
         est.score_type_, est.score_quantiles_ = rule.score_type, rule.quantiles
         return est
 

@@ -137,6 +137,53 @@ class HoldsNetwork:
         return np.asarray([f"code_{i}" for i in range(self.net_.config.code_size)],
                           dtype=object)
 
+    def network_state(self, net=None, summary=None, history=None, scoring=None):
+        """``(document, tensors)`` of the fitted model: parameters, input schema, the one
+        network (``net`` standing in for ``net_``, and ``summary``/``history`` for
+        ``training_summary_``/``history_``, while a fit is under way) and ``scoring`` (a
+        JSON-able dict, or None)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "schema_")
+        configs, tensors = networks_document([self.net_ if net is None else net])
+        doc = {
+            "estimator": type(self).__name__,
+            "params": params_document(self),
+            "schema": self.schema_.to_json(),
+            "networks": configs,
+            "scoring": scoring,
+            "summary": summary_document(
+                self.training_summary_ if summary is None else summary,
+                self.history_ if history is None else history),
+        }
+        return doc, tensors
+
+    @classmethod
+    def restored(cls, document, tensors, device="auto"):
+        """An estimator of ``cls`` with a model file's parameters, input schema, training
+        summary and one network (``net_`` on ``device_``); what is its own (scoring, a
+        network's kind) the caller sets and checks.
+
+        Raises
+        ------
+        ValueError
+            Any part of the document or the tensors is malformed, or the file holds other
+            than one network (the message names it).
+        """
+        from .device import resolve_device
+        from .preprocessing import InputSchema
+
+        est = estimator_with_params(cls, document["params"])
+        schema = InputSchema.from_json(document["schema"])
+        dev = resolve_device(device)
+        nets = networks_from(document, tensors, schema.n_encoded, dev)
+        if len(nets) != 1:
+            raise ValueError(f"a {cls.__name__} file holds one network, not {len(nets)}")
+        set_schema(est, schema)
+        est.net_, est.device_ = nets[0], dev
+        set_summary(est, document)
+        return est
+
     def __getstate__(self):
         state = self.__dict__.copy()
         if "net_" in state:  # move to CPU so a pickle opens on any machine

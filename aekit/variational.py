@@ -13,8 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .design import plan_vae_fit, planned_for
 from .params import VAEParams, check_params
 from .preprocessing import InputSchema, checked_input, checked_rows
-from .state import (HoldsNetwork, SavesState, estimator_with_params, networks_document,
-                    networks_from, params_document, set_schema, set_summary, summary_document)
+from .state import HoldsNetwork, SavesState, set_schema
 
 SCORE_SEED = 0  # the key of every row's scoring noise (aekit.nn.vae.row_generators)
 
@@ -255,19 +254,7 @@ class VariationalAutoencoder(VAEParams, HoldsNetwork, SavesState, TransformerMix
     def get_state(self, net=None, summary=None, history=None):
         """The fitted model as ``(document, tensors)`` (see :meth:`aekit.Autoencoder.get_state`;
         ``net``, ``summary`` and ``history`` stand in while a fit is under way)."""
-        check_is_fitted(self, "schema_")
-        configs, tensors = networks_document([self.net_ if net is None else net])
-        doc = {
-            "estimator": type(self).__name__,
-            "params": params_document(self),
-            "schema": self.schema_.to_json(),
-            "networks": configs,
-            "scoring": None,
-            "summary": summary_document(
-                self.training_summary_ if summary is None else summary,
-                self.history_ if history is None else history),
-        }
-        return doc, tensors
+        return self.network_state(net, summary, history)
 
     @classmethod
     def from_state(cls, document, tensors, device="auto"):
@@ -278,20 +265,12 @@ class VariationalAutoencoder(VAEParams, HoldsNetwork, SavesState, TransformerMix
         ValueError
             Any part of the document or the tensors is malformed (the message names it).
         """
-        from .device import resolve_device
-
-        est = estimator_with_params(cls, document["params"])
-        schema = InputSchema.from_json(document["schema"])
-        dev = resolve_device(device)
-        nets = networks_from(document, tensors, schema.n_encoded, dev)
-        if len(nets) != 1 or type(nets[0]).__name__ != "VAENet":
+        est = cls.restored(document, tensors, device)
+        if type(est.net_).__name__ != "VAENet":
             raise ValueError(f"a {cls.__name__} file holds one VAE network")
-        if (nets[0].config.likelihood == "bernoulli") != (schema.scaling == "unit"):
+        if (est.net_.config.likelihood == "bernoulli") != (est.schema_.scaling == "unit"):
             raise ValueError("the VAE's likelihood does not match its input scaling")
-        set_schema(est, schema)
-        est.net_, est.device_ = nets[0], dev
         est.likelihood_ = est.net_.config.likelihood
-        set_summary(est, document)
         return est
 
 
