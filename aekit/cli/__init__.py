@@ -20,8 +20,8 @@ PYTHON_SHOWWARNING = warnings.showwarning
 
 # name -> (module, one-line help shown by `aekit --help` without importing it)
 COMMANDS = {
-    "train": ("aekit.cli.train", "Train an autoencoder on MNIST or on a table."),
-    "denoise": ("aekit.cli.denoise", "Clean noisy digit images (PNG/JPEG/BMP)."),
+    "train": ("aekit.cli.train", "Train an autoencoder on MNIST, a table or a folder of images."),
+    "denoise": ("aekit.cli.denoise", "Clean noisy images: digits and photos (PNG/JPEG/TIFF/BMP)."),
     "detect": ("aekit.cli.detect", "Score each row of a table and flag anomalies."),
     "encode": ("aekit.cli.encode", "Extract the learned features (codes) of a table's rows."),
     "impute": ("aekit.cli.impute", "Fill missing cells of a table with the autoencoder."),
