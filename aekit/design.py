@@ -66,34 +66,13 @@ def is_generative(objective):
     return objective == GENERATIVE
 
 
-def check_not_generative(params):
-    """Refuse a VAE's own parameters in a training job that fits another model.
-
-    Raises
-    ------
-    aekit.errors.ParameterError
-        Naming the first such parameter.
-    """
-    extra = [k for k in ONLY_GENERATIVE if params.get(k) is not None]
-    if extra:
-        raise ParameterError(f"{{{extra[0]}}} applies to {{objective:{GENERATIVE}}}",
-                             params=(extra[0], "objective"))
-
-
 def generative_params(params, source):
     """The :class:`~aekit.VariationalAutoencoder` parameters of a training job's
     ``params`` (the objective dropped): on MNIST (``source`` "mnist") the training images
     are binarised afresh every batch (protocol G).
 
-    Raises
-    ------
-    aekit.errors.ParameterError
-        A parameter a VAE does not have (input noise, a convolutional network, trim).
+    ``params`` are checked first (:func:`check_combination`).
     """
-    extra = [k for k in NOT_GENERATIVE if params.get(k) not in (None, "dense")]
-    if extra:
-        raise ParameterError(f"{{{extra[0]}}} does not apply to {{objective:{GENERATIVE}}}",
-                             params=(extra[0], "objective"))
     out = {k: v for k, v in params.items() if k not in (*NOT_GENERATIVE, "objective")}
     if source == "mnist":
         out.setdefault("binarize", True)
@@ -271,10 +250,14 @@ def check_combination(params):
         A masked objective with input noise or a convolutional network; a VAE's own
         parameters without the "vae" objective, or parameters a VAE does not have with it.
     """
-    if is_generative(params.get("objective")):
-        generative_params(params, None)
-    else:
-        check_not_generative(params)
+    if is_generative(params.get("objective")):  # parameters a VAE does not have
+        extra = [k for k in NOT_GENERATIVE if params.get(k) not in (None, "dense")]
+        wording = "{{{}}} does not apply to {{objective:" + GENERATIVE + "}}"
+    else:  # a VAE's own parameters, for another model
+        extra = [k for k in ONLY_GENERATIVE if params.get(k) is not None]
+        wording = "{{{}}} applies to {{objective:" + GENERATIVE + "}}"
+    if extra:
+        raise ParameterError(wording.format(extra[0]), params=(extra[0], "objective"))
     if params.get("objective") == "masked" and (params.get("noise")
                                                 or (params.get("arch") or "dense") != "dense"):
         raise ParameterError("{objective:masked} hides features itself and needs a dense "

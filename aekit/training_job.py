@@ -46,12 +46,13 @@ def estimator_params(cls, params, data):
     noise makes better features), and that a dense network of a table is sized from the
     table ("auto": a denoiser's 128-wide code would not compress a table of 6 columns)."""
     from .autoencoder import Autoencoder
-    from .design import check_not_generative, generative_params
+    from .design import GENERATIVE, check_combination, generative_params
     from .variational import VariationalAutoencoder
 
-    if cls is VariationalAutoencoder:
+    if cls is VariationalAutoencoder:  # a resumed VAE's parameters name no objective
+        check_combination({**params, "objective": GENERATIVE})
         return generative_params(params, data.source)
-    check_not_generative(params)
+    check_combination(params)
     out = dict(params)
     if cls is Autoencoder:
         out.setdefault("noise", None)
