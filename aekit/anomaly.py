@@ -170,7 +170,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         """
         check_params(self.get_params(deep=False), type(self))
         self.model_ = self._new_model()  # set first: checkpoints written during the fit ask it
-        self.model_.fit(X, callback=callback, resume=resume, plan=plan)
+        self.model_.fit(X, callback=callback, resume=resume, plan=plan, score_quantiles=True)
         self.threshold_, _ = self.model_.score_rule().threshold_for(self.contamination,
                                                                     self.threshold)
         self.offset_ = -self.threshold_

@@ -132,9 +132,11 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         The anomaly score this model's errors are read as (:mod:`aekit.scores`):
         "nll" for a masked model, else "relative" for data in [0, 1] and "mse"
         for anything else.
-    score_quantiles_ : ndarray of shape (1001,)
+    score_quantiles_ : ndarray of shape (1001,) or None
         The training rows' scores at percentiles 0, 0.1, ..., 100, so that a
-        contamination chosen later (`aekit detect`) becomes a threshold.
+        contamination chosen later (`aekit detect`) becomes a threshold; None unless
+        ``fit`` was asked for them (``score_quantiles=True``: an
+        :class:`~aekit.AnomalyDetector` and `aekit train` ask).
 
     References
     ----------
@@ -170,7 +172,7 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         X, names = checked_rows(X)
         return plan_fit(check_params(self.get_params(deep=False), type(self)), X, names)
 
-    def fit(self, X, y=None, *, callback=None, resume=None, plan=None):
+    def fit(self, X, y=None, *, callback=None, resume=None, plan=None, score_quantiles=False):
         """Fit the autoencoder to ``X``; ``y`` is ignored.
 
         Parameters
@@ -186,6 +188,12 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
             the result is the model an uninterrupted fit gives.
         plan : aekit.design.Plan or None
             What :meth:`plan` gave for these rows (None: planned here).
+        score_quantiles : bool, default False
+            Also score the training rows once more with the fitted network and keep
+            their quantile grid (``score_quantiles_``), so that the saved model can
+            flag rows at a contamination (`aekit detect -c`) and tell unfamiliar
+            inputs (`aekit denoise`). It costs one inference pass over ``X`` (about a
+            third of an epoch); a model fitted to encode or reconstruct does not need it.
 
         Returns
         -------
@@ -220,7 +228,8 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         self.net_, self.device_ = result.net, device
         self.history_, self.training_summary_ = result.history, result.summary
         self.n_epochs_ = result.summary["epochs"]
-        self.score_quantiles_ = quantiles_of(score_rows(self.engine(), Xs, self.score_type_))
+        self.score_quantiles_ = (quantiles_of(score_rows(self.engine(), Xs, self.score_type_))
+                                 if score_quantiles else None)
         return self
 
     # -- inference ----------------------------------------------------------
@@ -283,7 +292,7 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         """The :class:`~aekit.thresholds.ScoreRule` of the fitted model: its score type and
         training quantiles (an autoencoder has no threshold of its own)."""
         check_is_fitted(self, "net_")
-        return ScoreRule(self.score_type_, getattr(self, "score_quantiles_", None))
+        return ScoreRule(self.score_type_, self.score_quantiles_)
 
     def score(self, X, y=None):
         """Minus the mean squared reconstruction error per cell, in the scaled space the

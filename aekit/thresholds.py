@@ -72,7 +72,9 @@ class ScoreRule:
         c = DEFAULT_CONTAMINATION if contamination is None else contamination
         if self.quantiles is None:
             raise ParameterError("the model stores no training score quantiles to turn a "
-                                 "contamination into a threshold; give a {threshold}",
+                                 "contamination into a threshold (an autoencoder keeps them "
+                                 "when fitted with score_quantiles=True, a detector always); "
+                                 "give a {threshold}",
                                  params=("threshold",))
         if c == "auto":
             return robust_threshold(self.quantiles), "contamination auto (robust)"

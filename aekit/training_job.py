@@ -118,6 +118,7 @@ def train_model(data, params, output, checkpoint, resume=None, report=None, quie
     aekit.errors.TrainingError
         The loss became NaN or infinite.
     """
+    from .autoencoder import Autoencoder
     from .checkpoint import Checkpointer
     from .errors import CellError
     from .loading import ESTIMATORS
@@ -138,8 +139,11 @@ def train_model(data, params, output, checkpoint, resume=None, report=None, quie
                     on_plan(plan, X)
                 if on_start is not None:
                     on_start()
+            # a plain or denoising autoencoder keeps its training-score grid: the models
+            # aekit train writes are for aekit detect and aekit denoise (a detector's own)
+            grid = {"score_quantiles": True} if isinstance(est, Autoencoder) else {}
             est.fit(X, callback=Checkpointer(est, checkpoint, data.to_json()),
-                    resume=resume.resume if resume is not None else None, plan=plan)
+                    resume=resume.resume if resume is not None else None, plan=plan, **grid)
         except CellError as e:
             raise (locate(e) if locate else e) from None
         if rank:

@@ -336,3 +336,34 @@ def test_evaluate_tables_needs_a_few_rows_of_each_class_and_no_label_flags_for_n
     (tmp_path / "my.csv").unlink()
     r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path), "--label-column", "y"])
     assert r.exit_code == 2 and "--label-column is for a labelled TABLE" in r.output
+
+
+def test_an_autoencoder_keeps_the_training_score_grid_only_when_asked(table, fitted, tmp_path):
+    from click.testing import CliRunner
+
+    from aekit import Autoencoder
+    from aekit.cli import cli
+
+    X = table[0]
+    plain = Autoencoder(noise=None, **TINY).fit(X)
+    assert plain.score_quantiles_ is None  # no second pass over X unless asked
+    with pytest.raises(ValueError, match="score_quantiles=True"):
+        AnomalyDetector.from_autoencoder(plain, contamination=0.02)
+    # the grid a detector keeps, and the same flags, from an autoencoder of its parameters
+    own = Autoencoder().get_params()
+    kept = Autoencoder(**{k: v for k, v in fitted["autoencoder"].get_params().items()
+                          if k in own}).fit(X, score_quantiles=True)
+    np.testing.assert_allclose(kept.score_quantiles_, fitted["autoencoder"].score_quantiles_,
+                               rtol=1e-5)
+    det = AnomalyDetector.from_autoencoder(kept, contamination=0.02)
+    np.testing.assert_array_equal(det.predict(X), fitted["autoencoder"].predict(X))
+    # aekit detect on a model without the grid: one line, exit 2, nothing written
+    np.savetxt(tmp_path / "rows.csv", X, delimiter=",")
+    plain.save(tmp_path / "plain.safetensors")
+    out = tmp_path / "scores.csv"
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "rows.csv"), "--model",
+                                  str(tmp_path / "plain.safetensors"), "--device", "cpu",
+                                  "-o", str(out)])
+    assert r.exit_code == 2, r.output
+    assert len(r.output.strip().splitlines()) == 1 and "--threshold" in r.output
+    assert not out.exists()

@@ -53,7 +53,7 @@ def work(tmp_path_factory):
                                  "-o", str(d / "cli.safetensors")])
     assert r.exit_code == 0, r.output
     common = dict(hidden=(8,), code_size=2, epochs=3, device="cpu", random_state=0)
-    aekit.Autoencoder(**common, noise=None).fit(train).save(d / "autoencoder.safetensors")
+    aekit.Autoencoder(**common, noise=None).fit(train, score_quantiles=True).save(d / "autoencoder.safetensors")
     aekit.AnomalyDetector(**common).fit(train).save(d / "detector.safetensors")
     return d
 

@@ -22,7 +22,7 @@ def dae_path(mnist_small, tmp_path_factory):
     # a small network, fully specified: the class's defaults are sized for 60,000 images
     dae = DenoisingAutoencoder(code_size=32, hidden=(256,), batch_norm=False,
                                noise="gaussian:0.5", epochs=20, batch_size=64, random_state=0,
-                               device="cpu").fit(X)
+                               device="cpu").fit(X, score_quantiles=True)
     path = tmp_path_factory.mktemp("models") / "dae.safetensors"
     dae.save(path)
     return path

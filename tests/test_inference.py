@@ -42,7 +42,7 @@ def _fit(kind, X, **kw):
     if kind == "detector":
         return AnomalyDetector(hidden=(24, 12), code_size=4, **common, **kw).fit(X)
     cls = DenoisingAutoencoder if kind == "denoising" else Autoencoder
-    return cls(hidden=(24, 12), code_size=4, **common, **kw).fit(X)
+    return cls(hidden=(24, 12), code_size=4, **common, **kw).fit(X, score_quantiles=True)
 
 
 @pytest.fixture(scope="module")

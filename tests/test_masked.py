@@ -129,7 +129,7 @@ def test_a_gaussian_mixture_scores_alike_in_numpy_and_torch():
 def test_the_autoencoder_trains_masked_and_gives_codes(tmp_path):
     X = linked(400)
     ae = Autoencoder(objective="masked", noise=None, code_size=8, hidden=(16,), epochs=2,
-                     device="cpu", random_state=0).fit(X)
+                     device="cpu", random_state=0).fit(X, score_quantiles=True)
     assert ae.score_type_ == "nll" and ae.transform(X).shape == (400, 8)
     assert ae.reconstruct(X).shape == X.shape
     det = AnomalyDetector.from_autoencoder(ae)
