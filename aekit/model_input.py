@@ -111,7 +111,7 @@ class ModelInput:
                 lo, hi = float(np.min(X)), float(np.max(X))
                 if not max(hi, -lo) <= FLOAT32_MAX:  # NaN too: the exact check then
                     check_float32_range(X, self.names)
-        if not self.allow_missing:
+        if not self.allow_missing and self.schema.encoding is not None:  # else none is NaN
             self.filled += int(np.isnan(X).sum())
         if self.order is not None:
             X = X[:, self.order]
@@ -127,6 +127,9 @@ class ModelInput:
     def _check_range(self, X):
         """A model of [0, 1] data: a pixel model refuses other values (0..255 pixels are
         divided first), any other counts them for :meth:`note`."""
+        lo, hi = float(np.min(X, initial=0.0)), float(np.max(X, initial=0.0))
+        if lo >= 0.0 and hi <= 1.0:  # two passes without temporaries (NaN fails both tests)
+            return
         with np.errstate(invalid="ignore"):
             out = (X < 0) | (X > 1)
         if not out.any():

@@ -25,6 +25,7 @@ import polars as pl
 
 from ..errors import DataError, literal
 from .dialect import MISSING_WORDS, split_line
+from .records import line_count
 
 TYPES = {"byte": pl.UInt8, "int": pl.Int32, "float": pl.Float64, "text": pl.String}
 WIDER = {"byte": "int", "int": "float", "float": "text"}
@@ -52,10 +53,12 @@ class BlockParser:
         self.source, self.first, self.n = source, first, len(kinds)
         self._schema = None  # polars' schema for the kinds, made again when one widens
 
-    def parse(self, block, first_line, n_lines):
-        """``(frame, lines)``: the records of ``block`` (bytes starting on file line
-        ``first_line``, ``n_lines`` lines) as a polars DataFrame with columns c0, c1...,
-        blank lines left out, and the file line of each of its rows.
+    def parse(self, block, first_line):
+        """``(frame, lines, n_lines)``: the records of ``block`` (bytes of whole records
+        starting on file line ``first_line``) as a polars DataFrame with columns c0, c1...,
+        blank lines left out, the file line of each of its rows, and the lines the block
+        holds (without a quote, each line is a row of polars', a blank one a row of nulls:
+        the lines are not counted then).
 
         Raises
         ------
@@ -64,11 +67,12 @@ class BlockParser:
             or of records that polars cannot read.
         """
         frame = self._read(block, first_line)
+        n_lines = len(frame) if QUOTE not in block else line_count(block)
         starts, spans = self._row_starts(block, frame, first_line, n_lines)
         keep = self._check_short_rows(block, frame, starts, spans, first_line)
         if keep is not None:
             frame, starts = frame.filter(pl.Series(keep)), starts[keep]
-        return frame, first_line + starts
+        return frame, first_line + starts, n_lines
 
     def _read(self, block, first_line):
         while True:

@@ -11,10 +11,12 @@ MAX_RECORD = 16 * 2**20  # bytes: far beyond 100,000 numbers, far below a memory
 QUOTE = b'"'
 
 
-def record_end(buf):
-    """The end (exclusive) of the last whole record in ``buf``, 0 when there is none."""
-    cut = buf.rfind(b"\n") + 1
-    if cut == 0 or QUOTE not in buf:
+def record_end(buf, end=None):
+    """The end (exclusive) of the last whole record in ``buf[:end]`` (bytes or bytearray),
+    0 when there is none."""
+    end = len(buf) if end is None else end
+    cut = buf.rfind(b"\n", 0, end) + 1
+    if cut == 0 or buf.find(QUOTE, 0, cut) < 0:
         return cut
     quotes = buf.count(QUOTE, 0, cut)
     while cut and quotes % 2:  # that line feed is inside quotes: try the one before
@@ -24,12 +26,18 @@ def record_end(buf):
     return cut
 
 
-class RecordBlocks:
-    """The bytes ``first`` then those of ``f``, handed out in blocks of whole records.
+def line_count(block):
+    """The lines of ``block`` (a last line without a line feed counts too)."""
+    return block.count(b"\n") + (not block.endswith(b"\n"))
 
-    :meth:`next` returns ``(block, line, n_lines)``: about ``size`` bytes cut after a
-    record, the file line (1-based) where the block starts (counting from
-    ``first_line``) and the lines it holds; None at the end.
+
+class RecordBlocks:
+    """The bytes ``first`` then those of ``f`` (a binary file with ``readinto``), handed out
+    in blocks of whole records.
+
+    :meth:`next` returns about ``size`` bytes cut after a record, or None at the end. The
+    file is read into one buffer, used again for every block, so that each block's bytes
+    are copied once.
 
     Raises
     ------
@@ -38,31 +46,31 @@ class RecordBlocks:
         or not a CSV file).
     """
 
-    def __init__(self, f, first, first_line, source):
-        self._f, self._pending, self.line, self._source = f, first, first_line, source
+    def __init__(self, f, first, source):
+        self._f, self._pending, self._source = f, first, source
+        self._buf = bytearray()
 
-    def next(self, size):
+    def next(self, size, line):
+        """The next block (bytes), ``line`` being the file line it starts on (for the
+        message of a record that never ends); None at the end."""
         while True:
-            data = self._f.read(size)
-            buf = self._pending + data if self._pending else data
-            if not data:
+            keep = len(self._pending)
+            if len(self._buf) < keep + size:
+                self._buf = bytearray(keep + size)
+            view = memoryview(self._buf)
+            view[:keep] = self._pending
+            n = keep + (self._f.readinto(view[keep:keep + size]) or 0)
+            if n == keep:  # the end of the file
                 self._pending = b""
-                if not buf.strip():
-                    return None
-                n_lines = buf.count(b"\n") + (not buf.endswith(b"\n"))  # no line end?
-                return self._hand_out(buf, n_lines)
-            cut = record_end(buf)
+                last = bytes(view[:n])
+                return last if last.strip() else None
+            cut = record_end(self._buf, n)
             if cut:
-                self._pending = buf[cut:]
-                block = buf[:cut]
-                return self._hand_out(block, block.count(b"\n"))
-            if len(buf) > MAX_RECORD:
-                what = "a quote opened there is never closed" if QUOTE in buf else \
-                    "not a CSV table"
-                raise DataError(f"{self._source}: line {self.line} runs on for more than "
+                self._pending = bytes(view[cut:n])
+                return bytes(view[:cut])
+            if n > MAX_RECORD:
+                what = "a quote opened there is never closed" if self._buf.find(QUOTE, 0, n) >= 0 \
+                    else "not a CSV table"
+                raise DataError(f"{self._source}: line {line} runs on for more than "
                                 f"{MAX_RECORD:,} bytes ({what})")
-            self._pending, size = buf, max(size, len(buf))  # read on, twice as far
-
-    def _hand_out(self, block, n_lines):
-        line, self.line = self.line, self.line + n_lines
-        return block, line, n_lines
+            self._pending, size = bytes(view[:n]), max(size, n)  # read on, twice as far
