@@ -94,10 +94,12 @@ class ModelInput:
         """Whether 0..255 pixels were divided by 255."""
         return self.divisor is not None and self.divisor != 1.0
 
-    def convert(self, chunk):
+    def convert(self, chunk, owned=False):
         """The chunk's feature columns in the model's column order and units: an array of
         numbers, or, for a model with text columns, the DataFrame as it is (its cells are
-        checked where they are encoded: see :meth:`located`)."""
+        checked where they are encoded: see :meth:`located`). ``owned``: the chunk's
+        array is the caller's to change (a table reader's fresh array), so 0..255 pixels
+        are divided in place rather than into a new array."""
         if self.schema.categorical:
             X = chunk.features
             X = X if self.order is None else X.iloc[:, self.order]
@@ -118,7 +120,10 @@ class ModelInput:
         if self.divisor is None:
             self.divisor = self.schema.pixel_divisor(X)
         if self.divisor != 1.0:
-            X = X / X.dtype.type(self.divisor)
+            if owned and X.flags.writeable and X.dtype.kind == "f":
+                X = np.divide(X, X.dtype.type(self.divisor), out=X)
+            else:
+                X = X / X.dtype.type(self.divisor)
         if self.schema.scaling == "unit":
             with self.located(chunk):
                 self._check_range(X)
@@ -159,9 +164,10 @@ class ModelInput:
             raise self.locate(e, chunk) from None
 
     def arrays(self, chunks):
-        """Yield ``(chunk, X)`` for each chunk."""
+        """Yield ``(chunk, X)`` for each chunk of a table's reader (whose arrays are made
+        for the chunk: its features may be scaled in place)."""
         for chunk in chunks:
-            yield chunk, self.convert(chunk)
+            yield chunk, self.convert(chunk, owned=True)
 
 
 @contextlib.contextmanager
