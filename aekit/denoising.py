@@ -7,6 +7,9 @@ pixels filled by :func:`aekit.imputation.impute`), and mapped back to its own si
 and tones.
 """
 
+import functools
+from dataclasses import dataclass
+
 import numpy as np
 
 from .images import SIDE, from_frame, to_frame
@@ -36,6 +39,66 @@ def denoiser_of(model):
 # flags (`python scripts/bench_unfamiliar.py`).
 UNFAMILIAR_PERCENTILE = 95.0
 
+# A second opinion that does not depend on the model: how likely the cleaned frame is as
+# a digit under the bundled variational autoencoder of MNIST (mnist-vae), as its
+# negative ELBO in nats. A denoiser turns a ring, a blob or a bar into something it can
+# reconstruct well, but not into a likely digit. The limit: the cleaned frames of 99.5%
+# of noisy and rescanned MNIST *training* digits (the mnist-denoiser's, protocol D's
+# three noises) stay under it; confirmed on test digits, and the non-digits it catches
+# were never used to choose it (`python scripts/bench_unfamiliar.py --calibrate`,
+# BENCHMARKS.md). It was measured on the bundled mnist-denoiser's outputs and holds for
+# that model only: a smaller model's cleaned digits are blurrier, and a blurry digit is
+# an unlikely one.
+DIGIT_VAE = "mnist-vae"
+DIGIT_NELBO_LIMIT = 162.5
+
+
+@dataclass
+class Familiarity:
+    """How like digits a batch of cleaned frames are, by two checks (see the module's
+    constants): ``reconstruction``, per frame its score fed back to the model divided by
+    the training images' :data:`UNFAMILIAR_PERCENTILE`-th percentile (None when the model
+    stores no training quantiles); ``nelbo``, per frame its negative ELBO (nats) under
+    :data:`DIGIT_VAE` (None unless asked for: the bundled digit model's check). A frame
+    over either limit is unfamiliar."""
+
+    reconstruction: np.ndarray
+    nelbo: np.ndarray
+
+    def unfamiliar(self):
+        """Per frame, whether either check flags it (bool array)."""
+        checks = [c > limit for c, limit in ((self.reconstruction, 1.0),
+                                             (self.nelbo, DIGIT_NELBO_LIMIT)) if c is not None]
+        return np.logical_or.reduce(checks) if checks else None
+
+    def reason(self, j):
+        """Why frame ``j`` is flagged, for a person (empty when it is not)."""
+        why = []
+        if self.reconstruction is not None and self.reconstruction[j] > 1.0:
+            why.append(f"its cleaned version is reconstructed {self.reconstruction[j]:.1f}x "
+                       f"worse than {UNFAMILIAR_PERCENTILE:g}% of the training images")
+        if self.nelbo is not None and self.nelbo[j] > DIGIT_NELBO_LIMIT:
+            why.append(f"as a digit it is unlikely: {self.nelbo[j]:.0f} nats under the "
+                       f"bundled digit VAE, beyond the {DIGIT_NELBO_LIMIT:g} that 99.5% of "
+                       "noisy digits stay under")
+        return "; ".join(why)
+
+
+def familiarity(model, frames, digit_prior=False):
+    """The :class:`Familiarity` of cleaned 28x28 ``frames`` (n, 784) in [0, 1] for
+    ``model`` (a digit model); ``digit_prior``: also ask the digit VAE (for the bundled
+    mnist-denoiser's frames, see :data:`DIGIT_NELBO_LIMIT`)."""
+    X = np.asarray(frames, dtype=np.float32)
+    nelbo = -_digit_vae().score_samples(np.clip(X, 0, 1)) if digit_prior else None
+    return Familiarity(unfamiliarity(model, X), nelbo)
+
+
+@functools.lru_cache(maxsize=1)
+def _digit_vae():
+    from .loading import load_pretrained
+
+    return load_pretrained(DIGIT_VAE, device="cpu")
+
 
 def unfamiliarity(model, frames):
     """How unlike the model's training images cleaned 28x28 ``frames`` (n, 784) in [0, 1]
@@ -58,14 +121,14 @@ def unfamiliarity(model, frames):
     return scores / max(reference, 1e-12)
 
 
-def repair(model, pictures, masks=None, frame="auto"):
+def repair(model, pictures, masks=None, frame="auto", digit_prior=False):
     """Denoise (or, with masks, fill) greyscale pictures in [0, 1]; each result keeps its
     picture's size and tones.
 
     ``masks``: per picture a bool array (True = missing) or None; ``frame``: as
-    :func:`aekit.images.to_frame` takes it. Returns ``(results, unfamiliarity)``: the
-    pictures, and per picture how unlike the model's training images it was (see
-    :func:`unfamiliarity`; None when the model cannot tell).
+    :func:`aekit.images.to_frame` takes it; ``digit_prior``: as :func:`familiarity` takes
+    it. Returns ``(results, familiarity)``: the pictures, and how unlike digits the
+    model knows each was (a :class:`Familiarity`).
     """
     from .imputation import impute
 
@@ -84,7 +147,7 @@ def repair(model, pictures, masks=None, frame="auto"):
     for (_, how), r, pic, m in zip(framed, R, pictures, masks):
         res = from_frame(r.reshape(SIDE, SIDE), how)
         out.append(np.where(m, res, pic) if m is not None else res)
-    return out, unfamiliarity(ae, R)
+    return out, familiarity(ae, R, digit_prior)
 
 
 def add_noise(gray, noise, seed=None):

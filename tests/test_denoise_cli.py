@@ -306,3 +306,33 @@ def test_a_warned_28x28_input_is_told_to_try_frame_always(tmp_path, test_digits)
     assert len(warnings) == 2, r.stderr
     assert "noise28.png" in warnings[0] and "try --frame always" in warnings[0]
     assert "noise_big.png" in warnings[1] and "--frame" not in warnings[1]
+
+
+def _shapes():
+    """Pictures the bundled digit model cleans into something it reconstructs well (its
+    own check passes them), but that are no digits: a soft blob, a radial gradient and a
+    56x56 checkerboard (issue 23, item 3)."""
+    yy, xx = np.mgrid[:28, :28] / 28.0
+    y2, x2 = np.mgrid[:56, :56]
+    return {"blob": np.exp(-((yy - .5) ** 2 + (xx - .5) ** 2) / (2 * .03)),
+            "radial": 1 - np.clip(np.hypot(yy - .5, xx - .5) / .7, 0, 1),
+            "checker": (((y2 // 14) + (x2 // 14)) % 2).astype(float)}
+
+
+def test_shapes_cleaned_into_digits_are_warned_by_the_digit_vae(tmp_path, test_digits):
+    from aekit import load_pretrained
+    from aekit.denoising import DIGIT_NELBO_LIMIT, repair
+
+    shapes = _shapes()
+    _, familiar = repair(load_pretrained("mnist-denoiser", device="cpu"),
+                         [v.astype(np.float32) for v in shapes.values()], digit_prior=True)
+    assert (familiar.reconstruction <= 1.0).all()  # the model's own check alone passes them
+    assert (familiar.nelbo > DIGIT_NELBO_LIMIT).all()
+    paths = [write_png(v, tmp_path / f"{k}.png") for k, v in shapes.items()]
+    paths += write_noisy(tmp_path, test_digits)  # 16 noisy digits (1-3% warned: BENCHMARKS)
+    r = run("denoise", *paths, "--model", "mnist-denoiser", "-q")
+    assert r.exit_code == 0, r.output
+    warnings = [line for line in r.output.splitlines() if line.startswith("warning:")]
+    for name, line in zip(shapes, warnings):
+        assert f"{name}.png" in line and "digit VAE" in line
+    assert len(shapes) <= len(warnings) <= len(shapes) + 1

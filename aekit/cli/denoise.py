@@ -111,7 +111,7 @@ def _targets(sources, output, out_dir, side_by_side):
 def run(sources, targets, model_path, mask_path, frame, side_by_side, device, quiet):
     import numpy as np
 
-    from ..denoising import UNFAMILIAR_PERCENTILE, repair
+    from ..denoising import repair
     from ..images import read_image, read_mask, write_png
 
     # Read (and so check) every input before writing anything; keep what fits in memory.
@@ -123,11 +123,12 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
         pictures.append(p if kept <= KEEP_PIXELS or str(s) == "-" else None)
     masks = [read_mask(mask_path, pictures[0].shape)] if mask_path else None
     # photos and scans (issue 25): which model each input gets, checked before any write
-    from .denoise_photos import check_photos, choose, denoise_photos
+    from .denoise_photos import check_photos, choose, denoise_photos, digit_prior_applies
 
     kinds, model, photo_model = choose(model_path, sources, pictures,
                                        lambda i: read_image(sources[i]), device)
     photo_pixels = check_photos(sources, kinds, mask_path)
+    digit_prior = digit_prior_applies(model_path)
     digits = [i for i, kind in enumerate(kinds) if kind == "digit"]
     for i in digits:  # the digit model reads one grey picture: say what that left out
         for line in notes[i]:
@@ -142,7 +143,8 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
     for start in range(0, len(digits), BATCH):
         idx = digits[start:start + BATCH]
         batch = [pictures[i] if pictures[i] is not None else read_image(sources[i]) for i in idx]
-        results, unfamiliar = repair(model, batch, masks, frame)
+        results, familiar = repair(model, batch, masks, frame, digit_prior)
+        unfamiliar = familiar.unfamiliar()
         if unfamiliar is None and start == 0:
             click.echo("note: the model stores no training quantiles, so inputs unlike its "
                        "training images cannot be flagged", err=True)
@@ -150,11 +152,10 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
             write_png(np.hstack([pic, res]) if side_by_side else res, targets[i])
             if targets[i] != "-":
                 click.echo(str(targets[i]))
-            if unfamiliar is not None and unfamiliar[j] > 1.0:
+            if unfamiliar is not None and unfamiliar[j]:
                 click.echo(f"warning: {sources[i]} does not look like the digits this model "
-                           f"knows (its cleaned version is reconstructed {unfamiliar[j]:.1f}x "
-                           f"worse than {UNFAMILIAR_PERCENTILE:g}% of the training images): "
-                           f"the result may be meaningless{_hint(pic, frame)}", err=True)
+                           f"knows ({familiar.reason(j)}): the result may be meaningless"
+                           f"{_hint(pic, frame)}", err=True)
         if bar:
             bar.update(len(batch))
     if bar:

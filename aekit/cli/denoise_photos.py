@@ -3,8 +3,8 @@
 Without --model each input is given a model of its own, and stderr says which in one
 line: the digit model (mnist-denoiser) when the input is a 28x28 picture, or a small one
 (at most 128 pixels a side: MNIST-sized digits and scans of them up to 4x) that it
-recognises as a digit (its check behind the unfamiliar-input warning,
-:func:`aekit.denoising.unfamiliarity`, at most 1); the photo denoiser for anything else.
+recognises as a digit (the checks behind the unfamiliar-input warning,
+:class:`aekit.denoising.Familiarity`, pass it); the photo denoiser for anything else.
 The size bound matters: that check was made to flag synthetic non-digits, and it passes
 most real photos (camera, astronaut, coffee, chelsea and moon score 0.4 to 1.2), while
 the photo denoiser cleans a large digit scan as well as any other picture. With --model the
@@ -12,12 +12,30 @@ named model cleans every input. A photo comes back in its own size, mode and bit
 depth (:mod:`aekit.photos`), cleaned tile by tile.
 """
 
+from pathlib import Path
+
 import click
 
 DIGIT_MODEL = "mnist-denoiser"
 PHOTO_MODEL = "photo-denoiser"
 DIGIT_SIDE = 28
 DIGIT_MAX_SIDE = 128  # larger pictures go to the photo denoiser (see the module's notes)
+
+
+def digit_prior_applies(model_path):
+    """Whether the digit VAE's check applies: ``--model`` (None: not given) is the bundled
+    digit model, whose cleaned frames the check was measured on
+    (:data:`aekit.denoising.DIGIT_NELBO_LIMIT`), and the VAE is installed."""
+    from ..denoising import DIGIT_VAE
+    from ..errors import ModelFileError
+    from ..pretrained import path_of, resolve
+
+    try:
+        path_of(DIGIT_VAE)
+        return not model_path or Path(resolve(model_path)).resolve() == \
+            Path(path_of(DIGIT_MODEL)).resolve()
+    except ModelFileError:
+        return False
 
 
 def is_photo_model(model):
@@ -49,8 +67,9 @@ def choose(model_path, sources, pictures, read, device):
         elif max(pic.shape) > DIGIT_MAX_SIDE:
             kind, why = "photo", f"larger than {DIGIT_MAX_SIDE} pixels a side: not a digit"
         else:
-            _, unfamiliar = repair(digit, [np.asarray(pic, np.float32)])
-            known = unfamiliar is None or unfamiliar[0] <= 1.0
+            _, familiar = repair(digit, [np.asarray(pic, np.float32)],
+                                 digit_prior=digit_prior_applies(None))
+            known = not familiar.unfamiliar()[0]
             kind, why = ("digit", "it looks like a digit") if known else \
                 ("photo", "it does not look like a digit")
         kinds.append(kind)
