@@ -292,7 +292,7 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         """The :class:`~aekit.thresholds.ScoreRule` of the fitted model: its score type and
         training quantiles (an autoencoder has no threshold of its own)."""
         check_is_fitted(self, "net_")
-        return ScoreRule(self.score_type_, self.score_quantiles_)
+        return ScoreRule(self.score_type_, getattr(self, "score_quantiles_", None))
 
     def score(self, X, y=None):
         """Minus the mean squared reconstruction error per cell, in the scaled space the
