@@ -336,3 +336,15 @@ def test_shapes_cleaned_into_digits_are_warned_by_the_digit_vae(tmp_path, test_d
     for name, line in zip(shapes, warnings):
         assert f"{name}.png" in line and "digit VAE" in line
     assert len(shapes) <= len(warnings) <= len(shapes) + 1
+
+
+def test_a_pictures_check_does_not_depend_on_the_pictures_beside_it(test_digits):
+    from aekit import load_pretrained
+    from aekit.denoising import repair
+
+    model = load_pretrained("mnist-denoiser", device="cpu")
+    noisy = [x.reshape(28, 28) for x in corrupt(test_digits[:6], "gaussian:0.5", 3)]
+    _, alone = repair(model, noisy[:1], digit_prior=True)
+    _, together = repair(model, noisy, digit_prior=True)
+    assert together.nelbo[0] == alone.nelbo[0]
+    assert together.reconstruction[0] == alone.reconstruction[0]
