@@ -346,5 +346,7 @@ def test_a_pictures_check_does_not_depend_on_the_pictures_beside_it(test_digits)
     noisy = [x.reshape(28, 28) for x in corrupt(test_digits[:6], "gaussian:0.5", 3)]
     _, alone = repair(model, noisy[:1], digit_prior=True)
     _, together = repair(model, noisy, digit_prior=True)
-    assert together.nelbo[0] == alone.nelbo[0]
-    assert together.reconstruction[0] == alone.reconstruction[0]
+    # the same frame, so the same draws: what is left is the scorers' own float rounding
+    # (a one-draw bound on a frame moved by ~1e-7 moved by tens of nats)
+    np.testing.assert_allclose(together.nelbo[0], alone.nelbo[0], rtol=1e-6)
+    np.testing.assert_allclose(together.reconstruction[0], alone.reconstruction[0], rtol=1e-5)
