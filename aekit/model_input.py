@@ -120,7 +120,7 @@ class ModelInput:
         if self.divisor is None:
             self.divisor = self.schema.pixel_divisor(X)
         if self.divisor != 1.0:
-            if owned and X.flags.writeable and X.dtype.kind == "f":
+            if owned and X.flags.writeable:  # to_matrix gives floats
                 X = np.divide(X, X.dtype.type(self.divisor), out=X)
             else:
                 X = X / X.dtype.type(self.divisor)

@@ -158,8 +158,9 @@ def main():
     if a.calibrate:
         Xtr, _ = load_mnist("train", root=a.data_dir)
         digits, _ = pictures(Xtr, 300, seed=1)
-        nelbo = np.concatenate([repair(model, [np.asarray(x, np.float32) for x in pics], digit_prior=True)[1].nelbo
-                                for name, pics in digits.items() if name != "clean digits"])
+        nelbo = np.concatenate([
+            repair(model, [np.asarray(x, np.float32) for x in pics], digit_prior=True)[1].nelbo
+            for name, pics in digits.items() if name != "clean digits"])
         print(f"99.5th percentile of {len(nelbo)} training digits' negative ELBO: "
               f"{np.percentile(nelbo, 99.5):.1f} nats (DIGIT_NELBO_LIMIT = {DIGIT_NELBO_LIMIT})")
         return

@@ -59,6 +59,7 @@ def choose(model_path, sources, pictures, read, device):
             return ["photo"] * len(sources), None, model
         return ["digit"] * len(sources), model, None
     digit = load(DIGIT_MODEL, device=device)
+    digit_prior = digit_prior_applies(None)
     kinds = []
     for i, s in enumerate(sources):
         pic = pictures[i] if pictures[i] is not None else read(i)
@@ -67,8 +68,7 @@ def choose(model_path, sources, pictures, read, device):
         elif max(pic.shape) > DIGIT_MAX_SIDE:
             kind, why = "photo", f"larger than {DIGIT_MAX_SIDE} pixels a side: not a digit"
         else:
-            _, familiar = repair(digit, [np.asarray(pic, np.float32)],
-                                 digit_prior=digit_prior_applies(None))
+            _, familiar = repair(digit, [np.asarray(pic, np.float32)], digit_prior=digit_prior)
             known = not familiar.unfamiliar()[0]
             kind, why = ("digit", "it looks like a digit") if known else \
                 ("photo", "it does not look like a digit")
