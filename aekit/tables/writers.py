@@ -12,6 +12,7 @@ import numpy as np
 from ..atomic import atomic_open, atomic_path
 
 SCORE_COLUMNS = ("anomaly_score", "is_anomaly")
+_ROW_ENDS = (",0\n", ",1\n")  # a score row's end, by its is_anomaly
 
 
 def is_parquet_path(path):
@@ -71,7 +72,9 @@ class TableWriter:
                                             SCORE_COLUMNS[1]: flagged.astype(np.int8)}))
         if self._header:
             self._file.write(",".join(SCORE_COLUMNS) + "\n")
-        self._file.write("".join(map("{:.6g},{:d}\n".format, scores.tolist(), flagged.tolist())))
+        cells = map("%.6g".__mod__, scores.tolist())
+        ends = map(_ROW_ENDS.__getitem__, flagged.tolist())  # indexed by the flag
+        self._file.write("".join(map(str.__add__, cells, ends)))
         self._header = False
         self.rows += len(scores)
 
