@@ -25,7 +25,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     Two objectives (``objective``, :mod:`aekit.design`): images and other wide rows
     in [0, 1] are reconstructed through a narrow code; any other table gets a
     masked network, which predicts each feature from the others, and a row's score
-    is then its mean surprise (negative log-likelihood) over 32 fixed masks. A
+    is then its mean surprise (negative log-likelihood) over 16 fixed masks. A
     masked network is fitted twice (``trim``): the second fit leaves out the tenth
     of the training rows the first scored highest, the likeliest anomalies.
 

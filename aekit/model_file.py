@@ -234,6 +234,8 @@ def check_network_config(c):
             and _is_int(c.get("components", 1)) and _is_int(c.get("score_masks", 1))
             and _is_number(c.get("scale_floor", 1.0))):
         raise ValueError("the masked network's settings are malformed")
+    if c.get("objective") == "masked" and "score_design" not in c:
+        c = {**c, "score_design": "random"}  # written before the design had a name
     try:
         return ModelConfig.from_dict(c)
     except TypeError as e:  # a missing field

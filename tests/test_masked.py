@@ -30,14 +30,36 @@ def detector():
 
 
 def test_the_scoring_masks_are_fixed_and_cover_every_feature():
-    a, b = scoring_masks(7, 32), scoring_masks(7, 32)
+    a, b = scoring_masks(7, 16), scoring_masks(7, 16)
     np.testing.assert_array_equal(a, b)  # the same on every call, in every process
-    assert a.shape == (32, 7) and a.any(axis=0).all() and a.any(axis=1).all()
-    shares = scoring_masks(400, 32).mean(axis=1)  # hidden shares spread over MASK_RATES
-    assert shares[0] == pytest.approx(MASK_RATES[0], abs=0.05)
-    assert shares[-1] == pytest.approx(MASK_RATES[1], abs=0.05)
-    one = scoring_masks(1, 32)
+    assert a.shape == (16, 7) and a.any(axis=0).all() and a.any(axis=1).all()
+    shares = scoring_masks(400, 16).mean(axis=1)  # hidden shares spread over MASK_RATES
+    assert shares[0] == pytest.approx(MASK_RATES[0], abs=0.01)
+    assert shares[-1] == pytest.approx(MASK_RATES[1], abs=0.01)
+    one = scoring_masks(1, 16)
     assert one.all()  # a single feature is hidden by every mask: none may hide nothing
+
+
+@pytest.mark.parametrize("n_features", [2, 3, 8, 21, 100])
+def test_the_scoring_masks_come_in_complementary_pairs_that_cover_every_feature(n_features):
+    masks = scoring_masks(n_features, 16)
+    np.testing.assert_array_equal(masks[:8], ~masks[::-1][:8])  # k-th and (-1-k)-th
+    assert (masks.sum(axis=0) == 8).all()  # each feature: once in each pair
+    assert masks[:8].any(axis=0).all()  # ... and by some mask that shows most others
+
+
+def test_model_files_without_a_mask_design_score_with_the_random_masks_they_were_fitted_with(
+        detector, tmp_path):
+    from aekit.model_file import check_network_config
+
+    config = dict(read_model_file(_saved(detector, tmp_path))[0]["networks"][0])
+    assert check_network_config(config).score_design == "pairs"
+    del config["score_design"]
+    old = check_network_config(config)
+    assert old.score_design == "random"
+    assert old.score_masks == 16  # (tests/test_compat.py: such a file scores as it did)
+    with pytest.raises(ValueError, match="design"):
+        scoring_masks(5, 16, "sideways")
 
 
 def test_auto_picks_reconstruction_for_wide_rows_in_0_1_only():

@@ -17,6 +17,7 @@ OUTPUTS = ("sigmoid", "linear", *MIXTURES)
 OBJECTIVES = ("reconstruction", "masked")
 MAX_COMPONENTS = 16  # of a mixture output, per feature
 MAX_SCORE_MASKS = 1024
+SCORE_DESIGNS = ("pairs", "random")  # the scoring masks' designs: aekit.nn.masking
 MAX_PARAMETERS = 200_000_000  # a network aekit builds or loads; far beyond any real model
 
 
@@ -39,7 +40,8 @@ class ModelConfig:
     ones (so its input is twice the features wide), and predicts the hidden ones
     from the others (:mod:`aekit.nn.masking`); dense networks with a mixture output
     only. ``scale_floor`` bounds the mixture's scales from below (in the scaled
-    units); ``score_masks`` is the number of fixed masks a masked model scores with.
+    units); ``score_masks`` is the number of fixed masks a masked model scores with, and
+    ``score_design`` how they are drawn (:func:`aekit.nn.masking.scoring_masks`).
     """
 
     n_features: int
@@ -54,7 +56,8 @@ class ModelConfig:
     objective: str = "reconstruction"
     components: int = 1
     scale_floor: float = 0.1  # the Laplace scales' least value, in the scaled units
-    score_masks: int = 32  # the fixed masks a masked model scores with
+    score_masks: int = 16  # the fixed masks a masked model scores with
+    score_design: str = "pairs"  # how they are drawn: aekit.nn.masking.scoring_masks
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -75,6 +78,9 @@ class ModelConfig:
         if not (0 < self.scale_floor < math.inf and 1 <= self.score_masks <= MAX_SCORE_MASKS):
             raise ValueError(f"scale_floor must be positive and score_masks in "
                              f"1..{MAX_SCORE_MASKS}")
+        if self.score_design not in SCORE_DESIGNS:
+            raise ValueError(f"score_design must be one of {SCORE_DESIGNS}, "
+                             f"got {self.score_design!r}")
         if (self.objective == "masked") != (self.output in MIXTURES) or (
                 self.objective == "masked" and self.arch != "dense"):
             raise ValueError("a masked objective goes with a dense network and a mixture "

@@ -13,27 +13,59 @@ from few features and from many.
 A row's anomaly score averages, over ``score_masks`` fixed masks (the same for every
 row and every run: :func:`scoring_masks`), how surprising each hidden feature is to
 the network (its negative log-likelihood; :mod:`aekit.scores`). A normal row's
-features are predictable from one another; an anomaly breaks that.
+features are predictable from one another; an anomaly breaks that. The scoring masks
+come in complementary pairs that cover the features evenly (:func:`scoring_masks`),
+so that each feature is judged both from most of the others and from few of them by
+a few masks (BENCHMARKS.md, "Scoring masks").
 
 No torch at import: :mod:`aekit.nn.numpy_network` scores with these masks too.
 """
 
 import numpy as np
 
+from .config import SCORE_DESIGNS
+
 MASK_RATES = (0.1, 0.9)  # the share of a training row's features hidden: uniform in here
 MASK_SEED = 20221  # the scoring masks' seed: fixed, so every run scores alike
 
 
-def scoring_masks(n_features, count):
+def scoring_masks(n_features, count, design="pairs"):
     """The fixed masks a masked model scores with: bool, shape (count, n_features), True
-    where a feature is hidden. Their hidden shares are spread evenly over
-    :data:`MASK_RATES`; every feature is hidden by some mask and every mask hides
-    some feature. Drawn with numpy's legacy ``RandomState``, whose stream never
-    changes, so a model file scores alike wherever it is read."""
+    where a feature is hidden; every feature is hidden by some mask and every mask hides
+    some feature. Their hidden shares are spread evenly over :data:`MASK_RATES`. Drawn
+    with numpy's legacy ``RandomState``, whose stream never changes, so a model file
+    scores alike wherever it is read.
+
+    ``design="pairs"`` (the default): the masks come in complementary pairs (the k-th
+    lowest share's mask and the k-th highest's hide opposite features), so every
+    feature is hidden by exactly one mask of each pair; the pairs' low-share masks walk
+    one random order of the features, each hiding the features after the last one's
+    (round and round), so every feature is also hidden by some low-share mask, where
+    most of the others are shown. ``"random"`` (model files of aekit 0.2.0 and
+    earlier): each feature hidden at random at each mask's share.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``design``.
+    """
+    if design not in SCORE_DESIGNS:
+        raise ValueError(f"design must be one of {SCORE_DESIGNS}, got {design!r}")
     rng = np.random.RandomState(MASK_SEED)
     low, high = MASK_RATES
     rates = np.linspace(low, high, count) if count > 1 else np.array([(low + high) / 2])
-    masks = rng.rand(count, n_features) < rates[:, None]
+    if design == "pairs":  # shares low + high = 1: mask k's complement is mask -1-k's
+        masks = np.zeros((count, n_features), dtype=bool)
+        order, start = rng.permutation(n_features), 0
+        for k in range(count // 2):
+            size = max(1, int(round(rates[k] * n_features)))
+            masks[k, order[np.arange(start, start + size) % n_features]] = True
+            masks[count - 1 - k] = ~masks[k]
+            start += size
+        if count % 2:
+            masks[count // 2] = rng.rand(n_features) < rates[count // 2]
+    else:
+        masks = rng.rand(count, n_features) < rates[:, None]
     for j in np.flatnonzero(~masks.any(axis=0)):
         masks[rng.randint(count), j] = True
     for k in np.flatnonzero(~masks.any(axis=1)):

@@ -102,7 +102,7 @@ class AutoencoderNet(nn.Module):
         if c.objective == "masked":
             from .masking import scoring_masks
 
-            masks = torch.from_numpy(scoring_masks(c.n_features, c.score_masks))
+            masks = torch.from_numpy(scoring_masks(c.n_features, c.score_masks, c.score_design))
             self.register_buffer("score_masks", masks, persistent=False)
 
     def reset_parameters(self):

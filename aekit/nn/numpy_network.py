@@ -78,7 +78,8 @@ class NumpyNetwork:
         self.sigmoid_output = config.output == "sigmoid"
         self.masked = config.objective == "masked"
         if self.masked:
-            self.score_masks = scoring_masks(config.n_features, config.score_masks)
+            self.score_masks = scoring_masks(config.n_features, config.score_masks,
+                                             config.score_design)
         _, layout = dense_layout(config)
         self.layers = []
         for stack, i, norm, relu in layout:
