@@ -75,7 +75,11 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     batch_size : int or "auto", default="auto"
         "auto": an eighth of the training rows, 16..128, so that small tables
         still get enough optimisation steps.
-    epochs : int, default=30
+    epochs : int or "auto", default="auto"
+        Maximum epochs; "auto" (:func:`aekit.design.auto_epochs`): 30, or for a
+        masked model on over 5,000 training rows as many as make 150,000 rows'
+        passes (at least 3), so that large tables train in about the time of a
+        5,000-row one.
     trim : float in [0, 0.5) or "auto", default="auto"
         Fit twice, the second time without the ``floor(trim * n_samples)``
         training rows the first fit scores highest, so that anomalies in the

@@ -77,8 +77,9 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
     weight_decay : float >= 0, default=0.0
         L2 penalty on the weights.
     batch_size : int or "auto", default=128
-    epochs : int, default=50
-        Maximum number of passes over the training data.
+    epochs : int or "auto", default=50
+        Maximum number of passes over the training data; "auto"
+        (:func:`aekit.design.auto_epochs`): 30, fewer for a masked model on many rows.
     validation_fraction : float in [0, 1), default=0.1
         Share of the rows held out to monitor early stopping; 0 monitors the
         training loss instead.

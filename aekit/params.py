@@ -160,7 +160,8 @@ class NetworkParams:
     momentum: float = param(0.9, number(0, 1), "Momentum for sgd and rmsprop.")
     weight_decay: float = param(0.0, number(0), "L2 regularisation.")
     batch_size: int | str = param(128, SIZE, "Rows per mini-batch.")
-    epochs: int = param(50, integer(1), "Maximum epochs (early stopping may end sooner).")
+    epochs: int | str = param(50, auto_or(integer(1)),
+                              "Maximum epochs (early stopping may end sooner).")
     validation_fraction: float = param(0.1, number(0, 1), "Share held out for early stopping.")
     patience: int = param(8, integer(0), "Epochs without improvement before stopping.")
     lr_patience: int = param(3, integer(0),
@@ -222,7 +223,8 @@ class DetectorParams(AutoencoderParams):
                                 "Encoder hidden layer sizes; the decoder mirrors them.")
     noise: str | None = param(None, noise_spec, "Corruption of the training inputs.")
     batch_size: int | str = param("auto", SIZE, "Rows per mini-batch.")
-    epochs: int = param(30, integer(1), "Maximum epochs (early stopping may end sooner).")
+    epochs: int | str = param("auto", auto_or(integer(1)),
+                              "Maximum epochs (early stopping may end sooner).")
     trim: float | str = param("auto", auto_or(number(0, 0.5)), TRIM_HELP)
 
 
