@@ -164,7 +164,8 @@ def _resolved(key, value, doc):
         return value
     summary = doc.get("summary") if isinstance(doc.get("summary"), dict) else {}
     trim = summary.get("trim") if isinstance(summary.get("trim"), dict) else {}
-    became = {"batch_size": summary.get("batch_size"), "trim": trim.get("share", 0.0)}.get(key)
+    became = {"batch_size": summary.get("batch_size"), "epochs": summary.get("max_epochs"),
+              "trim": trim.get("share", 0.0)}.get(key)
     return "auto" if became is None else f"auto ({became})"
 
 

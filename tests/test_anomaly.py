@@ -194,6 +194,18 @@ def test_auto_epochs_follow_the_rows_of_a_masked_model():
     assert plan.training.epochs == 40 and "epochs" not in plan.chosen
 
 
+def test_aekit_info_says_what_auto_epochs_became(tmp_path):
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    det = AnomalyDetector(hidden=(4,), batch_size=512, trim=0, device="cpu", random_state=0)
+    det.fit(np.random.RandomState(0).normal(size=(6000, 3)))  # 5,400 training rows
+    det.save(tmp_path / "d.safetensors")
+    info = CliRunner().invoke(cli, ["info", str(tmp_path / "d.safetensors")]).output
+    assert "epochs=auto (28)" in info
+
+
 def test_relative_score_stays_positive_for_rows_outside_the_unit_range(rng):
     X = rng.rand(300, 4)
     det = AnomalyDetector(hidden=(8,), code_size=2, epochs=3, random_state=0,

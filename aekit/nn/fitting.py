@@ -225,6 +225,7 @@ def _summary(trainer, train, seed, device, noise, world, start):
         "n_train": trainer.n_train,
         "n_validation": trainer.n_validation,
         "batch_size": train.batch_size,
+        "max_epochs": train.epochs,
         "seconds": round(time.perf_counter() - start, 2),
         "device": str(device),
         "seed": seed,
