@@ -77,9 +77,9 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         still get enough optimisation steps.
     epochs : int or "auto", default="auto"
         Maximum epochs; "auto" (:func:`aekit.design.auto_epochs`): 30, or for a
-        masked model on over 5,000 training rows as many as make 150,000 rows'
-        passes (at least 3), so that large tables train in about the time of a
-        5,000-row one.
+        masked model as many as make 150,000 rows' passes when that is fewer (over
+        5,172 training rows; at least 3), so that large tables train in about the
+        time of a 5,000-row one.
     trim : float in [0, 0.5) or "auto", default="auto"
         Fit twice, the second time without the ``floor(trim * n_samples)``
         training rows the first fit scores highest, so that anomalies in the

@@ -93,8 +93,9 @@ def auto_rule(name):
                   "masked: one layer 4 x the features (32..256)",
         "code_size": f"half the features (1..{AUTO_CODE_SIZE}); masked: the hidden width",
         "batch_size": "an eighth of the training rows (16..128)",
-        "epochs": f"{AUTO_EPOCHS}; masked: fewer on over {ROW_PASSES // AUTO_EPOCHS:,} "
-                  f"training rows, {ROW_PASSES:,} rows' passes in all (at least {MIN_EPOCHS})",
+        "epochs": f"{AUTO_EPOCHS}; masked: at most {ROW_PASSES:,} rows' passes in all (at "
+                  f"least {MIN_EPOCHS} epochs), fewer than {AUTO_EPOCHS} on over "
+                  f"{ROW_PASSES // (AUTO_EPOCHS - 1):,} training rows",
         "trim": f"{TRIM:g} for masked models (tables), 0 for reconstruction",
         "score_type": "nll for a masked model, else relative for data in [0, 1] and mse "
                       "otherwise",

@@ -134,6 +134,19 @@ def test_numpy_and_torch_score_a_format_1_detector_alike(table):
                                EXPECTED["detector_anomaly_score"], rtol=1e-4)
 
 
+def test_the_numpy_engine_scores_a_format_2_masked_file_with_its_own_masks(table):
+    """Files of masked models written before the paired scoring masks name no mask design:
+    `aekit detect`'s numpy engine scores them with the random masks they were fitted with,
+    as torch does (aekit.model_file)."""
+    from aekit.scorer import Scorer
+
+    scorer = Scorer(V2 / "cli_table.safetensors", device="cpu")
+    assert not scorer.uses_torch
+    X = table.head(20)
+    np.testing.assert_allclose(scorer.anomaly_score(X), EXPECTED_V2["cli_table_anomaly_score"],
+                               rtol=1e-5)
+
+
 def test_a_format_1_checkpoint_resumes(tmp_path, monkeypatch):
     """A 0.1 checkpoint (data spec "csv" with a relative path) trains on to its end."""
     work = tmp_path / "v1"
