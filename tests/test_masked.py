@@ -175,7 +175,8 @@ def test_nll_needs_a_masked_network():
 
 @pytest.mark.parametrize("field,value", [("components", 0), ("components", "3"),
                                          ("score_masks", 10**6), ("scale_floor", -1.0),
-                                         ("objective", "sideways"), ("output", "laplace")])
+                                         ("objective", "sideways"), ("output", "laplace"),
+                                         ("score_design", "sideways"), ("score_design", 3)])
 def test_a_model_file_with_bad_masked_settings_is_refused(detector, tmp_path, field, value):
     from aekit.model_file import check_network_config
 
