@@ -161,9 +161,13 @@ def auto_sizes(params, n_samples, n_features, objective="reconstruction"):
         if params["code_size"] == "auto":
             out["code_size"] = _clip(n_features // 2, 1, AUTO_CODE_SIZE)
     if params.get("batch_size") == "auto":
-        n_train = n_samples * (1 - params["validation_fraction"])
-        out["batch_size"] = _clip(int(n_train) // 8, 16, 128)
+        out["batch_size"] = _clip(_training_rows(params, n_samples) // 8, 16, 128)
     return out
+
+
+def _training_rows(params, n_samples):
+    """The rows of ``n_samples`` a fit trains on: those its validation split leaves."""
+    return int(n_samples * (1 - params["validation_fraction"]))
 
 
 def _clip(value, low, high):
@@ -236,8 +240,7 @@ def plan_fit(params, X, feature_names=None):
     chosen = {"objective": objective} if params["objective"] == "auto" else {}
     sizes = auto_sizes(params, n, width, objective)
     trim = auto_trim(params["trim"], objective)
-    epochs = auto_epochs(params["epochs"], int(n * (1 - params["validation_fraction"])),
-                         objective)
+    epochs = auto_epochs(params["epochs"], _training_rows(params, n), objective)
     chosen.update(sizes)
     if params["epochs"] == "auto":
         chosen["epochs"] = epochs
