@@ -338,6 +338,60 @@ def test_shapes_cleaned_into_digits_are_warned_by_the_digit_vae(tmp_path, test_d
     assert len(shapes) <= len(warnings) <= len(shapes) + 1
 
 
+def _passed_by_the_model_and_the_vae():
+    """Three pictures that the model's own check and the digit VAE's both pass (a
+    filled block's cleaned version is even a likely digit), each caught by one of the
+    checks of issue 23's second round alone."""
+    from scipy import ndimage
+
+    block = np.zeros((28, 28))
+    block[6:22, 8:20] = 1
+    smooth = ndimage.gaussian_filter(np.random.RandomState(37).rand(64, 64), sigma=4)
+    return {"stroke_width": block,  # cleaned: a filled block, no pen stroke
+            "ink": np.random.RandomState(28).rand(90, 70),  # cleaned: a faint smudge
+            "structure": (smooth - smooth.min()) / np.ptp(smooth)}  # the denoiser removed a shape
+
+
+def test_blocks_smudges_and_removed_shapes_are_warned(tmp_path):
+    from aekit import load_pretrained
+    from aekit.denoising import repair
+
+    pics = _passed_by_the_model_and_the_vae()
+    _, familiar = repair(load_pretrained("mnist-denoiser", device="cpu"),
+                         [v.astype(np.float32) for v in pics.values()], digit_prior=True)
+    assert (familiar.reconstruction <= 1.0).all()
+    assert (familiar.nelbo <= 153.3).all()
+    flagged = {name: flags for name, _, flags, _ in familiar.checks()}
+    for j, check in enumerate(pics):
+        assert [name for name, f in flagged.items() if f[j]] == [check]
+    paths = [write_png(v, tmp_path / f"{k}.png") for k, v in pics.items()]
+    r = run("denoise", *paths, "--model", "mnist-denoiser", "-q")
+    assert r.exit_code == 0, r.output
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 3, r.stderr
+    for line, words in zip(warnings, ("px wide", "no clear stroke", "has a shape")):
+        assert words in line, line
+
+
+def test_the_stroke_and_structure_measures_mean_what_they_say(test_digits):
+    from aekit.denoising import removed_structure, stroke_widths
+
+    bar = np.zeros((28, 28))
+    bar[10:13, 4:24] = 1  # a pen stroke 3 pixels wide
+    block = np.zeros((28, 28))
+    block[4:24, 4:24] = 1
+    widths = stroke_widths(np.stack([bar, block]).reshape(2, -1))
+    assert 2.5 <= widths[0] <= 3.5 and widths[1] > 10
+    clean = test_digits[:4].astype(np.float64)
+    noise = np.random.RandomState(0).normal(0, 0.1, clean.shape)
+    yy, xx = np.mgrid[:28, :28] / 28.0
+    blob = 0.3 * np.exp(-((yy - .5) ** 2 + (xx - .5) ** 2) / .05).reshape(-1)
+    white = removed_structure(clean + noise, clean)  # independent noise removed: ~0
+    shaped = removed_structure(clean + blob, clean)  # a smooth shape removed
+    assert np.abs(white).max() < 4e-4 < shaped.min()
+    assert np.isnan(removed_structure(np.where(clean > 0.5, np.nan, clean), clean)).all()
+
+
 def test_a_pictures_check_does_not_depend_on_the_pictures_beside_it(test_digits):
     from aekit import load_pretrained
     from aekit.denoising import repair
