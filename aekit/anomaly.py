@@ -111,7 +111,8 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         The objective "auto" resolved to for this data.
     score_type_ : {"mse", "relative", "nll"}
     score_quantiles_ : ndarray of shape (1001,)
-        The training rows' scores at percentiles 0, 0.1, ..., 100.
+        The training rows' scores at percentiles 0, 0.1, ..., 100 (of a seeded sample
+        of 20,000 rows when there are more: :func:`aekit.thresholds.quantile_rows`).
     threshold_ : float
         Rows scoring above it are anomalies.
     offset_ : float

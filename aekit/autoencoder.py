@@ -9,7 +9,7 @@ from .params import AutoencoderParams, DenoisingParams, check_params
 from .preprocessing import InputSchema, checked_input, checked_rows
 from .scores import explain_rows, resolve_score, score_rows
 from .state import HoldsNetwork, SavesState, set_schema
-from .thresholds import ScoreRule, quantiles_of
+from .thresholds import ScoreRule, quantile_rows, quantiles_of
 
 
 class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin, BaseEstimator):
@@ -134,7 +134,8 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         "nll" for a masked model, else "relative" for data in [0, 1] and "mse"
         for anything else.
     score_quantiles_ : ndarray of shape (1001,) or None
-        The training rows' scores at percentiles 0, 0.1, ..., 100, so that a
+        The training rows' scores at percentiles 0, 0.1, ..., 100 (of a seeded sample
+        of 20,000 rows when there are more: :func:`aekit.thresholds.quantile_rows`), so that a
         contamination chosen later (`aekit detect`) becomes a threshold; None unless
         ``fit`` was asked for them (``score_quantiles=True``: an
         :class:`~aekit.AnomalyDetector` and `aekit train` ask).
@@ -194,7 +195,8 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
             their quantile grid (``score_quantiles_``), so that the saved model can
             flag rows at a contamination (`aekit detect -c`) and tell unfamiliar
             inputs (`aekit denoise`). It costs one inference pass over ``X`` (about a
-            third of an epoch); a model fitted to encode or reconstruct does not need it.
+            third of an epoch), or over 20,000 of its rows when it has more; a model
+            fitted to encode or reconstruct does not need it.
 
         Returns
         -------
@@ -229,8 +231,9 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         self.net_, self.device_ = result.net, device
         self.history_, self.training_summary_ = result.history, result.summary
         self.n_epochs_ = result.summary["epochs"]
-        self.score_quantiles_ = (quantiles_of(score_rows(self.engine(), Xs, self.score_type_))
-                                 if score_quantiles else None)
+        self.score_quantiles_ = (quantiles_of(score_rows(
+            self.engine(), Xs[quantile_rows(len(Xs))], self.score_type_))
+            if score_quantiles else None)
         return self
 
     # -- inference ----------------------------------------------------------

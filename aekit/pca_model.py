@@ -20,7 +20,7 @@ from .params import PCAParams, check_params
 from .preprocessing import InputSchema, checked_input
 from .scores import explain_rows, resolve_score, score_rows
 from .state import set_schema
-from .thresholds import ScoreRule, quantiles_of
+from .thresholds import ScoreRule, quantile_rows, quantiles_of
 
 PCA_TENSORS = ("pca.components", "pca.mean", "pca.explained_variance")
 
@@ -52,7 +52,8 @@ class PCAModel(PCAParams, BaseEstimator):
             n = 1
         self.pca_ = PCA(n_components=n, random_state=self.random_state).fit(Xs)
         self.device_, self.history_, self.training_summary_, self.n_epochs_ = "cpu", {}, {}, 0
-        self.score_quantiles_ = quantiles_of(score_rows(self, Xs, self.score_type_))
+        self.score_quantiles_ = quantiles_of(score_rows(self, Xs[quantile_rows(len(Xs))],
+                                                        self.score_type_))
         return self
 
     # -- the engine protocol --------------------------------------------------------

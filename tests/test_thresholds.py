@@ -77,3 +77,21 @@ def test_the_rule_reads_the_grid_between_its_percentiles():
     assert own.threshold_for(threshold=5) == (5.0, "given")
     with pytest.raises(ValueError, match="threshold"):
         ScoreRule("mse").threshold_for(0.1)
+
+
+def test_the_grid_of_a_large_training_set_comes_from_a_fixed_sample_of_its_rows(table,
+                                                                               monkeypatch):
+    import aekit.thresholds as thresholds
+
+    X = table[0]
+    assert thresholds.quantile_rows(len(X)) == slice(None)  # 1,000 rows: every one
+    monkeypatch.setattr(thresholds, "QUANTILE_ROWS", 200)
+    rows = thresholds.quantile_rows(len(X))
+    assert len(rows) == 200 and (np.diff(rows) > 0).all()  # 200 distinct rows, in order
+    np.testing.assert_array_equal(rows, thresholds.quantile_rows(len(X)))
+    for method in ("pca", "autoencoder"):
+        det = aekit.AnomalyDetector(method=method, epochs=2, random_state=0).fit(X)
+        scores = det.anomaly_score(X)
+        np.testing.assert_allclose(det.score_quantiles_, quantiles_of(scores[rows]),
+                                   rtol=1e-5, atol=1e-7)
+        assert not np.allclose(det.score_quantiles_, quantiles_of(scores), rtol=1e-3)
