@@ -8,7 +8,7 @@ are kept for validation: every choice was made on them, never on the held-out fi
 The images are written as PNG files into two folders and trained on exactly as
 `aekit train --images TRAIN --validation-images VAL --noise gaussian:0-0.22` would.
 
-    python scripts/train_photo_denoiser.py                 # ~1 h on one shared CPU core
+    python scripts/train_photo_denoiser.py                 # 50 min on one CPU thread
     python scripts/train_photo_denoiser.py --epochs 1 --patches 500 -o /tmp/quick.safetensors
 """
 
@@ -68,8 +68,8 @@ def write_folder(names, folder):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", default=str(OUT))
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--patches", type=int, default=8000)
+    ap.add_argument("--epochs", type=int, default=7)
+    ap.add_argument("--patches", type=int, default=32000)
     ap.add_argument("--features", type=int, default=32)
     ap.add_argument("--depth", type=int, default=7)
     ap.add_argument("--unshuffle", type=int, default=1)
