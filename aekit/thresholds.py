@@ -1,7 +1,8 @@
 """The threshold rule: which scores are anomalies. One rule for every way of flagging.
 
 A fitted model keeps its training rows' anomaly scores at the percentiles
-:data:`QUANTILE_PERCENTS` (0, 0.1, ..., 100). Every threshold is read off that grid by
+:data:`QUANTILE_PERCENTS` (0, 0.1, ..., 100), estimated from at most
+:data:`QUANTILE_ROWS` of them (:func:`quantile_rows`). Every threshold is read off that grid by
 :meth:`ScoreRule.threshold_for`: a detector's own threshold when it is fitted, its
 ``predict`` and ``decision_function``, `aekit detect` with or without ``-c``, the numpy
 engine and Dask partitions alike, so that the same model and the same contamination
@@ -23,9 +24,10 @@ DEFAULT_CONTAMINATION = 0.01
 ROBUST_Z = 3.0  # how far out "auto" flags, in robust standard deviations of the log scores
 # The training rows a quantile grid is estimated from, at most: a seeded sample of larger
 # sets (as scikit-learn's QuantileTransformer estimates its 1,000 quantiles from a
-# subsample of 10,000). Scoring every training row once more was up to half of a masked
-# detector's fit on ADBench's largest tables; at 20,000 rows the 99th percentile still
-# rests on 200 scores above it.
+# subsample of 10,000). Scoring every training row once more is a sizeable part of a
+# masked detector's fit on a large table (BENCHMARKS.md: `python
+# scripts/bench_quantile_rows.py`); from 20,000 rows the threshold at a contamination of
+# 0.01 rests on the 200 scores above it, at 0.001 on 20.
 QUANTILE_ROWS = 20_000
 
 

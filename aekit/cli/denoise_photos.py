@@ -5,9 +5,11 @@ line: the digit model (mnist-denoiser) when the input is a 28x28 picture, or a s
 (at most 128 pixels a side: MNIST-sized digits and scans of them up to 4x) that it
 recognises as a digit (the checks behind the unfamiliar-input warning,
 :class:`aekit.denoising.Familiarity`, pass it); the photo denoiser for anything else.
-The size bound matters: that check was made to flag synthetic non-digits, and it passes
-most real photos (camera, astronaut, coffee, chelsea and moon score 0.4 to 1.2), while
-the photo denoiser cleans a large digit scan as well as any other picture. With --model the
+The size bound matters: the model's own check alone passes most real photos (camera,
+astronaut, coffee, chelsea and moon score 0.4 to 1.2); the bundled model's other checks
+flag all five, whole or shrunk to 100x100 (2026-12-05), but they were made to flag
+synthetic non-digits, and the photo denoiser cleans a large digit scan as well as any
+other picture. With --model the
 named model cleans every input. A photo comes back in its own size, mode and bit
 depth (:mod:`aekit.photos`), cleaned tile by tile.
 """
@@ -23,9 +25,11 @@ DIGIT_MAX_SIDE = 128  # larger pictures go to the photo denoiser (see the module
 
 
 def digit_prior_applies(model_path):
-    """Whether the digit VAE's check applies: ``--model`` (None: not given) is the bundled
-    digit model, whose cleaned frames the check was measured on
-    (:data:`aekit.denoising.DIGIT_NELBO_LIMIT`), and the VAE is installed."""
+    """Whether the bundled digit model's own checks apply (``digit_prior`` of
+    :func:`aekit.denoising.familiarity`: the digit VAE's, the ink's, the strokes' and what
+    the denoiser removed): ``--model`` (None: not given) is the bundled digit model,
+    whose cleaned frames their limits were measured on, and the VAE is installed (the
+    four go together)."""
     from ..denoising import DIGIT_VAE
     from ..errors import ModelFileError
     from ..pretrained import path_of, resolve
