@@ -90,6 +90,15 @@ def test_tiles_give_the_untiled_result(tiny):
     assert grey.shape == (150, 171)
 
 
+def test_unclipped_noise_is_cleaned_as_the_clipped_noise_it_was_trained_on(tiny):
+    den = tiny[0]
+    rng = np.random.default_rng(0)
+    for img in (smooth_image(40, 44), smooth_image(40, 44, 3, seed=3)):
+        noisy = img + rng.normal(0, 0.3, img.shape)  # well outside [0, 1]
+        assert noisy.min() < -0.5 and noisy.max() > 1.5
+        np.testing.assert_array_equal(den.denoise(noisy), den.denoise(np.clip(noisy, 0, 1)))
+
+
 def test_model_file_round_trip_and_info(tiny):
     den, path = tiny
     from aekit import load
