@@ -117,17 +117,21 @@ class Familiarity:
                 f"its cleaned version is reconstructed {v:.1f}x worse than "
                 f"{UNFAMILIAR_PERCENTILE:g}% of the training images")),
             ("nelbo", self.nelbo, lambda v: v > DIGIT_NELBO_LIMIT, lambda v: (
-                f"as a digit it is unlikely: {v:.0f} nats under the bundled digit VAE, beyond "
-                f"the {DIGIT_NELBO_LIMIT:g} that 99.5% of noisy digits stay under")),
+                f"its cleaned version is an unlikely digit shape: the bundled digit VAE's "
+                f"surprise at it is {v:.0f} nats, beyond the {DIGIT_NELBO_LIMIT:g} that 99.5% "
+                "of noisy digits stay under")),
             ("ink", self.ink, lambda v: v < DIGIT_INK_LIMIT, lambda v: (
                 f"it cleans into no clear stroke: its ink reaches {v:.2f}, where 99.8% of "
                 f"noisy digits' reaches {DIGIT_INK_LIMIT:g}")),
             ("stroke_width", self.stroke_width, lambda v: v > DIGIT_STROKE_LIMIT, lambda v: (
-                f"its strokes are {v:.1f} px wide (of 28), where 99.8% of noisy digits' are "
-                f"under {DIGIT_STROKE_LIMIT:g}")),
+                "its ink is a filled shape, not pen strokes: "
+                + (f"{v:.1f} px wide on average" if v <= SIDE else "wider than the frame")
+                + f" in the 28x28 frame, where 99.8% of noisy digits' strokes are under "
+                f"{DIGIT_STROKE_LIMIT:g} px")),
             ("structure", self.structure, lambda v: v > DIGIT_STRUCTURE_LIMIT, lambda v: (
-                f"what the denoiser removed has a shape, not noise's (structured energy "
-                f"{v:.4f}, where 99.8% of noisy digits' is under {DIGIT_STRUCTURE_LIMIT:g})")))
+                f"the denoiser removed a shape from it, not just noise (the removed part's "
+                f"structure {v:.4f}, beyond the {DIGIT_STRUCTURE_LIMIT:g} that 99.8% of noisy "
+                "digits stay under)")))
         return [(name, v, flag(v), why) for name, v, flag, why in checks if v is not None]
 
     def unfamiliar(self):
@@ -171,8 +175,8 @@ def removed_structure(inputs, cleaned):
     intensity) of the 3x3-window mean of ``inputs - cleaned``, after the difference's
     least-squares fit on (1, cleaned) is taken out, beyond the 1/9 of the difference's own
     energy that independent noise would leave (about 5% less is left on a 28x28 frame,
-    whose border the windows pad with zeros; the limit was measured with it). ``inputs``, ``cleaned``: (n, 784); NaN
-    for a frame with a missing (NaN) input pixel."""
+    whose border the windows pad with zeros; the limit was measured with it).
+    ``inputs``, ``cleaned``: (n, 784); NaN for a frame with a missing (NaN) input pixel."""
     from scipy import ndimage
 
     out = np.full(len(cleaned), np.nan)

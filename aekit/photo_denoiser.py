@@ -242,16 +242,26 @@ class ImageDenoiser:
                  + (", batch norm" if c.batch_norm else "")
                  + (", residual (predicts the noise)" if c.residual else ""),
                  f"parameters: {n:,}",
-                 f"input: images of any size, grey or colour ({self.colour} channels), "
-                 f"pixels in [0, 1]; trained on noise {self.noise}"]
+                 "input: images of any size, grey or colour ("
+                 + ("a luminance and two colour-difference channels, each cleaned apart"
+                    if self.colour == "opponent" else "R, G and B cleaned apart")
+                 + f"), pixels in [0, 1]; trained on noise {self.noise} (as a fraction of "
+                 "the full range: 0.1 is sigma 25.5 of 255)"]
         s = self.summary_ or {}
         if s.get("epochs") is not None:
             lines.append(f"training: {s['epochs']} epochs on {s.get('train_patches')} patches "
                          f"of {self.patch_size}x{self.patch_size}"
                          + (f", {s['seconds']} s" if s.get("seconds") is not None else ""))
         for key in ("evaluation", "data"):
-            if doc and doc.get(key):
-                lines.append(f"{key}: " + json.dumps(doc[key]))
+            shown = (doc or {}).get(key)
+            if isinstance(shown, dict):  # the validation figures: below, for a person
+                shown = {k: v for k, v in shown.items() if (key, k) != ("evaluation", "validation")}
+            if shown:
+                lines.append(f"{key}: " + json.dumps(shown))
+        for row in ((doc or {}).get("evaluation") or {}).get("validation") or []:
+            lines.append(f"  validation PSNR at sigma {row['sigma']}/255 (dB, clipped 8-bit "
+                         f"noise): noisy {row['noisy']:.2f}, aekit {row['aekit']:.2f}, "
+                         f"scikit-image's wavelet denoiser {row['wavelet']:.2f}")
         state = (doc or {}).get("training_state")
         if state:
             lines.append(f"checkpoint: resumable from epoch {state.get('epoch')}")

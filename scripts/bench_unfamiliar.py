@@ -190,7 +190,8 @@ def main():
             warned = familiar.unfamiliar()
             if name != "clean digits":
                 totals.setdefault(group, []).append(warned)
-            each = " | ".join(f"{100 * np.mean(flags):.1f}%" for _, _, flags, _ in familiar.checks())
+            each = " | ".join(f"{100 * np.mean(flags):.1f}%"
+                              for _, _, flags, _ in familiar.checks())
             print(f"| {name} ({len(pics)}) | {100 * np.mean(warned):.1f}% | {each} |", flush=True)
     for group, what in (("digits", "noisy or rescanned digits (false alarms)"),
                         ("non-digits", "non-digits (goal: at least 95%)")):

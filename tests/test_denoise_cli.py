@@ -295,7 +295,8 @@ def test_what_a_digit_model_leaves_out_is_said_and_several_frames_refused(tmp_pa
 def test_a_warned_28x28_input_is_told_to_try_frame_always(tmp_path, test_digits):
     """Issue 23, item 3: a 28x28 picture is taken as an MNIST frame as it is; when it is
     warned of, the line (given under -q too) suggests --frame always, which re-frames a
-    digit that fills its frame. Larger pictures are re-framed anyway: no such hint."""
+    digit that fills its frame. Larger pictures are re-framed anyway: no such hint. Both
+    suggest the photo denoiser for what is not a digit."""
     rng = np.random.RandomState(1)
     write_png(rng.rand(28, 28), tmp_path / "noise28.png")
     write_png(rng.rand(90, 120), tmp_path / "noise_big.png")
@@ -305,6 +306,7 @@ def test_a_warned_28x28_input_is_told_to_try_frame_always(tmp_path, test_digits)
     warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 2, r.stderr
     assert "noise28.png" in warnings[0] and "try --frame always" in warnings[0]
+    assert all("try --model photo-denoiser" in line for line in warnings)
     assert "noise_big.png" in warnings[1] and "--frame" not in warnings[1]
 
 
@@ -370,7 +372,7 @@ def test_blocks_smudges_and_removed_shapes_are_warned(tmp_path):
     assert r.exit_code == 0, r.output
     warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 3, r.stderr
-    for line, words in zip(warnings, ("px wide", "no clear stroke", "has a shape")):
+    for line, words in zip(warnings, ("filled shape", "no clear stroke", "removed a shape")):
         assert words in line, line
 
 

@@ -112,6 +112,17 @@ def test_model_file_round_trip_and_info(tiny):
     assert "photo-denoiser" in r.output
 
 
+def test_the_bundled_models_figures_read_as_figures():
+    import re
+
+    r = run("models")
+    measured = [line for line in r.output.splitlines() if "measured:" in line]
+    assert measured and not any(c in line for line in measured for c in "[]{}'")
+    assert not re.search(r"\d\.\d{5,}", "\n".join(measured))  # no 14-digit floats
+    r = run("info", "photo-denoiser")
+    assert "validation PSNR at sigma 25/255 (dB" in r.output and '"validation"' not in r.output
+
+
 MODES = [
     ("L", lambda: (smooth_image(60, 70) * 255).astype(np.uint8)),
     ("I;16", lambda: (smooth_image(60, 70) * 4095).astype(np.uint16)),  # 12 bits in 16

@@ -49,6 +49,14 @@ def command(images, model, output, out_dir, side_by_side, mask, frame, device, q
     -o or --out-dir says otherwise; an input is never overwritten. Every input
     is read (and checked) before anything is written.
 
+    A digit model's result comes with a one-line warning on stderr (also under
+    -q; the exit status stays 0) when the input does not look like the digits it
+    knows: its cleaned version is reconstructed worse than 95% of the model's
+    training images, or, with the bundled mnist-denoiser, it is an unlikely digit
+    shape, has no clear stroke, is a filled shape rather than pen strokes, or
+    lost a shape rather than noise in the cleaning. The line says which checks
+    fired; BENCHMARKS.md gives how often each fires on digits and non-digits.
+
     \b
     Examples:
       aekit denoise photo.png -o clean.png
@@ -165,8 +173,10 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
 
 
 def _hint(picture, frame):
-    """What to try for a 28x28 input taken as an MNIST frame as it is (--frame auto): a
-    digit that fills its frame needs re-framing to MNIST's 20x20 box."""
+    """What to try: for a 28x28 input taken as an MNIST frame as it is (--frame auto), a
+    digit that fills its frame needs re-framing to MNIST's 20x20 box; anything that is
+    not a digit, the photo denoiser."""
+    photo = "if it is not a digit, try --model photo-denoiser"
     if frame == "auto" and picture.shape == (28, 28):
-        return "; if it is a digit that fills its 28x28 frame, try --frame always"
-    return ""
+        return f"; if it is a digit that fills its 28x28 frame, try --frame always; {photo}"
+    return f"; {photo}"

@@ -24,7 +24,8 @@ MODELS = {
     "mnist-vae": "Variational autoencoder of binarised MNIST digits (784-512-256-32, Bernoulli "
                  "decoder): `aekit sample`, `aekit interpolate`, log-likelihood bounds.",
     "photo-denoiser": "Blind denoiser of photos and scans (grey or colour, any size), for "
-                      "Gaussian noise of sigma 0 to 50 of 255 (scripts/train_photo_denoiser.py).",
+                      "Gaussian noise of sigma 0 to 50 of 255 (trained on 0 to 56, "
+                      "gaussian:0-0.22; scripts/train_photo_denoiser.py).",
 }
 
 # the script that re-creates each bundled model (None: the digit models')
