@@ -147,7 +147,8 @@ class Familiarity:
 def familiarity(model, frames, digit_prior=False, inputs=None):
     """The :class:`Familiarity` of cleaned 28x28 ``frames`` (n, 784) in [0, 1] for
     ``model`` (a digit model); ``digit_prior``: also make the bundled digit model's
-    checks (the digit VAE's, the ink's and the strokes'; see the module's constants);
+    checks (the digit VAE's, the ink's, the strokes' and, given ``inputs``, what the
+    denoiser removed; see the module's constants);
     ``inputs`` (n, 784; NaN where missing): the frames they were cleaned from, for the
     check of what the denoiser removed (with ``digit_prior``)."""
     X = np.asarray(frames, dtype=np.float32)

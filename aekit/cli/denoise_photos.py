@@ -9,9 +9,8 @@ The size bound matters: the model's own check alone passes most real photos (cam
 astronaut, coffee, chelsea and moon score 0.4 to 1.2); the bundled model's other checks
 flag all five, whole or shrunk to 100x100 (2026-12-05), but they were made to flag
 synthetic non-digits, and the photo denoiser cleans a large digit scan as well as any
-other picture. With --model the
-named model cleans every input. A photo comes back in its own size, mode and bit
-depth (:mod:`aekit.photos`), cleaned tile by tile.
+other picture. With --model the named model cleans every input. A photo comes back in
+its own size, mode and bit depth (:mod:`aekit.photos`), cleaned tile by tile.
 """
 
 from pathlib import Path
