@@ -5,8 +5,8 @@ command's, with --frame auto) on two sets (issue 23, item 3):
 
 - digits, where a warning is a false alarm: MNIST test digits clean, under protocol D's
   three noises at their levels (gaussian:0.5, masking:0.25, saltpepper:0.1), and clean
-  test digits scanned at other sizes (56x56 to 200x200, ink on white paper) and
-  28x28 digits dark on light;
+  test digits scanned at other sizes (56x56 to 200x200, ink on white paper), the same
+  with Gaussian noise (56x56 to 140x140, sigma 0.1-0.3) and 28x28 digits dark on light;
 - non-digits, where a warning is due: shapes (checkerboards, a gradient with a circle,
   soft blobs, rectangles, rings), gradients, textures and photos (scikit-image's
   pictures, cropped), text (scikit-image's text and page, and lines rendered with
@@ -39,6 +39,11 @@ def pictures(Xt, n, seed=0):
     digits["digits scanned at 56-200 px, ink on white"] = [
         1 - ndimage.zoom(Xt[j].reshape(28, 28), rng.randint(2, 8), order=1).clip(0, 1)
         for j in rng.choice(len(Xt), 200)]
+    scan = np.random.RandomState(seed + 100)  # its own draws: the other sets stay as they were
+    digits["noisy scans: 56-140 px, ink on white, gaussian 0.1-0.3"] = [
+        np.clip(1 - ndimage.zoom(Xt[j].reshape(28, 28), k, order=1).clip(0, 1)
+                + scan.normal(0, scan.uniform(0.1, 0.3), (28 * k, 28 * k)), 0, 1)
+        for j, k in zip(scan.choice(len(Xt), 200), scan.randint(2, 6, size=200))]
     others = {"smooth random photos": []}
     for _ in range(100):
         h, w = rng.randint(100, 400, size=2)
@@ -161,8 +166,10 @@ def main():
     if a.calibrate:
         Xtr, _ = load_mnist("train", root=a.data_dir)
         digits, _ = pictures(Xtr, a.n, seed=1)
+        # the noisy scans are measured below, not chosen on (they came after the limits)
         checks = [repair(model, [np.asarray(x, np.float32) for x in pics], digit_prior=True)[1]
-                  for name, pics in digits.items() if name != "clean digits"]
+                  for name, pics in digits.items()
+                  if name != "clean digits" and not name.startswith("noisy scans")]
         values = {c: np.concatenate([getattr(f, c) for f in checks])
                   for c in ("nelbo", "ink", "stroke_width", "structure")}
         n = len(values["nelbo"])
@@ -188,12 +195,16 @@ def main():
         for name, pics in sets.items():
             _, familiar = repair(model, [np.asarray(x, np.float32) for x in pics], digit_prior=True)
             warned = familiar.unfamiliar()
-            if name != "clean digits":
+            if name.startswith("noisy scans"):  # beyond the issue's set: its own total
+                totals.setdefault("noisy scans", []).append(warned)
+            elif name != "clean digits":
                 totals.setdefault(group, []).append(warned)
             each = " | ".join(f"{100 * np.mean(flags):.1f}%"
                               for _, _, flags, _ in familiar.checks())
             print(f"| {name} ({len(pics)}) | {100 * np.mean(warned):.1f}% | {each} |", flush=True)
-    for group, what in (("digits", "noisy or rescanned digits (false alarms)"),
+    totals["all digits"] = totals["digits"] + totals["noisy scans"]
+    for group, what in (("digits", "noisy or rescanned digits (false alarms; goal: at most 2%)"),
+                        ("all digits", "of these and the noisy scans (false alarms)"),
                         ("non-digits", "non-digits (goal: at least 95%)")):
         w = np.concatenate(totals[group])
         print(f"| **all {what}** ({len(w)}) | **{100 * w.mean():.1f}%** | | | | | |")
