@@ -55,7 +55,7 @@ DIGIT_VAE_DRAWS = 64  # the importance-weighted bound's draws: one draw's bound 
 # tens of nats from frame to frame; 64 hold it to a few
 DIGIT_NELBO_LIMIT = 153.3
 
-# Three more checks of the bundled digit model's work, each of a property every digit has
+# Four more checks of the bundled digit model's work, each of a property every digit has
 # whatever its noise: a denoiser can turn a bar into a 1 or a ring into a 0, but it
 # cannot turn a soft blob into a pen stroke without leaving traces.
 # - DIGIT_INK_LIMIT: a cleaned digit has a clear stroke: the 99th percentile of its
@@ -70,20 +70,25 @@ DIGIT_NELBO_LIMIT = 153.3
 #   over 3x3 windows, has about the energy of independent noise (1/9 of the
 #   difference's own; a little less, as the frame's border is padded with zeros) plus
 #   that of any shape removed: the excess, in squared intensity, stays under this.
+# - DIGIT_ASPECT_LIMIT: digits are written upright: the horizontal spread of a cleaned
+#   digit's ink (the variance of its pixels' column, each weighted by its intensity)
+#   stays under this many times its vertical spread (that of their row). A dash, an
+#   underline, a ruled line or a lying bar is wider than it is tall; a 1 is not.
 # Each limit lets through 99.8% of the cleaned frames of noisy and rescanned MNIST
 # *training* digits (1,000 per noise at protocol D's levels, seed 1: `python
 # scripts/bench_unfamiliar.py --calibrate --n 1000`); with the two checks above, the
-# five flag 1.15% of them. Confirmed on test digits and non-digits in BENCHMARKS.md; no
+# six flag 1.3% of them. Confirmed on test digits and non-digits in BENCHMARKS.md; no
 # non-digit was used to choose them. Like DIGIT_NELBO_LIMIT they hold for the bundled
 # mnist-denoiser's outputs only.
 DIGIT_INK_LIMIT = 0.799
 DIGIT_STROKE_LIMIT = 7.68
 DIGIT_STRUCTURE_LIMIT = 0.00198
+DIGIT_ASPECT_LIMIT = 2.46
 
 
 @dataclass
 class Familiarity:
-    """How like digits a batch of cleaned frames are, by up to five checks (see the
+    """How like digits a batch of cleaned frames are, by up to six checks (see the
     module's constants), each an array with one value per frame, or None where the check
     was not made:
 
@@ -98,9 +103,11 @@ class Familiarity:
       :data:`DIGIT_STROKE_LIMIT`;
     - ``structure``: the spatially structured energy of what the denoiser removed;
       flagged over :data:`DIGIT_STRUCTURE_LIMIT` (NaN, never flagged, for a frame with
-      missing pixels).
+      missing pixels);
+    - ``aspect``: the horizontal over the vertical spread of its ink; flagged over
+      :data:`DIGIT_ASPECT_LIMIT`.
 
-    The last four are the bundled digit model's checks (``digit_prior``). A frame that
+    The last five are the bundled digit model's checks (``digit_prior``). A frame that
     any check flags is unfamiliar."""
 
     reconstruction: np.ndarray
@@ -108,6 +115,7 @@ class Familiarity:
     ink: np.ndarray = None
     stroke_width: np.ndarray = None
     structure: np.ndarray = None
+    aspect: np.ndarray = None
 
     def checks(self):
         """For each check made: ``(name, values, flags, why)``, ``why(value)`` saying for a
@@ -131,7 +139,11 @@ class Familiarity:
             ("structure", self.structure, lambda v: v > DIGIT_STRUCTURE_LIMIT, lambda v: (
                 f"the denoiser removed a shape from it, not just noise (the removed part's "
                 f"structure {v:.4f}, beyond the {DIGIT_STRUCTURE_LIMIT:g} that 99.8% of noisy "
-                "digits stay under)")))
+                "digits stay under)")),
+            ("aspect", self.aspect, lambda v: v > DIGIT_ASPECT_LIMIT, lambda v: (
+                "its ink lies flat, a dash or a bar and not an upright digit: it spreads "
+                + (f"{v:.1f}x wider than tall" if np.isfinite(v) else "along one row")
+                + f", where 99.8% of noisy digits' ink spreads under {DIGIT_ASPECT_LIMIT:g}x")))
         return [(name, v, flag(v), why) for name, v, flag, why in checks if v is not None]
 
     def unfamiliar(self):
@@ -147,8 +159,8 @@ class Familiarity:
 def familiarity(model, frames, digit_prior=False, inputs=None):
     """The :class:`Familiarity` of cleaned 28x28 ``frames`` (n, 784) in [0, 1] for
     ``model`` (a digit model); ``digit_prior``: also make the bundled digit model's
-    checks (the digit VAE's, the ink's, the strokes' and, given ``inputs``, what the
-    denoiser removed; see the module's constants);
+    checks (the digit VAE's, the ink's, the strokes', the ink's spread and, given
+    ``inputs``, what the denoiser removed; see the module's constants);
     ``inputs`` (n, 784; NaN where missing): the frames they were cleaned from, for the
     check of what the denoiser removed (with ``digit_prior``)."""
     X = np.asarray(frames, dtype=np.float32)
@@ -158,7 +170,8 @@ def familiarity(model, frames, digit_prior=False, inputs=None):
     return Familiarity(
         unfamiliarity(model, X), -_digit_vae().score_samples(C, k=DIGIT_VAE_DRAWS),
         ink=np.percentile(C, 99, axis=1), stroke_width=stroke_widths(C),
-        structure=None if inputs is None else removed_structure(inputs, C))
+        structure=None if inputs is None else removed_structure(inputs, C),
+        aspect=ink_aspects(C))
 
 
 def stroke_widths(frames, level=0.5):
@@ -169,6 +182,24 @@ def stroke_widths(frames, level=0.5):
 
     ink = np.asarray(frames).reshape(-1, SIDE, SIDE) > level
     return np.array([i.sum() / max(int(skeletonize(i).sum()), 1) for i in ink])
+
+
+def ink_aspects(frames):
+    """How much wider than tall each 28x28 frame's ink spreads: the variance of its pixels'
+    column over that of their row, each pixel weighted by its intensity (clipped to
+    [0, 1]); 0 for a frame without ink, inf for ink on one row. ``frames``: (n, 784)."""
+    W = np.clip(np.asarray(frames, np.float64).reshape(-1, SIDE, SIDE), 0, 1)
+    place = np.arange(SIDE, dtype=np.float64)
+
+    def spread(profile):  # (n, SIDE) ink per column or per row -> its variance
+        mass = profile.sum(axis=1, keepdims=True)
+        p = profile / np.where(mass > 0, mass, 1)
+        mean = p @ place
+        return p @ place ** 2 - mean ** 2
+
+    across, down = spread(W.sum(axis=1)), spread(W.sum(axis=2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(W.sum(axis=(1, 2)) > 0, across / np.maximum(down, 0), 0.0)
 
 
 def removed_structure(inputs, cleaned):

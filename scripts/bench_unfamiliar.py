@@ -154,13 +154,14 @@ def main():
                    help="print the bundled digit model's limits instead, from the cleaned "
                         "noisy and rescanned *training* digits (--n per noise, seed 1): the "
                         "digit VAE's at their 99.5th percentile (chosen with --n 300), the "
-                        "ink's at the 0.2th, the strokes' and the removed structure's at the "
-                        "99.8th (chosen with --n 1000)")
+                        "ink's at the 0.2th, the strokes', the removed structure's and the "
+                        "ink's aspect at the 99.8th (chosen with --n 1000)")
     a = p.parse_args()
 
     from aekit import load_mnist, load_pretrained
-    from aekit.denoising import (DIGIT_INK_LIMIT, DIGIT_NELBO_LIMIT, DIGIT_STROKE_LIMIT,
-                                 DIGIT_STRUCTURE_LIMIT, UNFAMILIAR_PERCENTILE, repair)
+    from aekit.denoising import (DIGIT_ASPECT_LIMIT, DIGIT_INK_LIMIT, DIGIT_NELBO_LIMIT,
+                                 DIGIT_STROKE_LIMIT, DIGIT_STRUCTURE_LIMIT,
+                                 UNFAMILIAR_PERCENTILE, repair)
 
     model = load_pretrained("mnist-denoiser", device="cpu")
     if a.calibrate:
@@ -171,13 +172,14 @@ def main():
                   for name, pics in digits.items()
                   if name != "clean digits" and not name.startswith("noisy scans")]
         values = {c: np.concatenate([getattr(f, c) for f in checks])
-                  for c in ("nelbo", "ink", "stroke_width", "structure")}
+                  for c in ("nelbo", "ink", "stroke_width", "structure", "aspect")}
         n = len(values["nelbo"])
         for name, c, pct, limit in (("negative ELBO", "nelbo", 99.5, DIGIT_NELBO_LIMIT),
                                     ("ink", "ink", 0.2, DIGIT_INK_LIMIT),
                                     ("stroke width", "stroke_width", 99.8, DIGIT_STROKE_LIMIT),
                                     ("removed structure", "structure", 99.8,
-                                     DIGIT_STRUCTURE_LIMIT)):
+                                     DIGIT_STRUCTURE_LIMIT),
+                                    ("ink's aspect", "aspect", 99.8, DIGIT_ASPECT_LIMIT)):
             print(f"{name}: {pct}th percentile of {n} training digits: "
                   f"{np.nanpercentile(values[c], pct):.5g} (aekit's limit: {limit})")
         warned = np.concatenate([f.unfamiliar() for f in checks])
@@ -188,8 +190,9 @@ def main():
     print(f"| pictures | warned | the model's own (cleaned version reconstructed worse than "
           f"{UNFAMILIAR_PERCENTILE:g}% of its training images) | digit VAE (negative ELBO over "
           f"{DIGIT_NELBO_LIMIT:g} nats) | ink (under {DIGIT_INK_LIMIT:g}) | stroke width (over "
-          f"{DIGIT_STROKE_LIMIT:g} px) | removed structure (over {DIGIT_STRUCTURE_LIMIT:g}) |\n"
-          f"|---|---:|---:|---:|---:|---:|---:|")
+          f"{DIGIT_STROKE_LIMIT:g} px) | removed structure (over {DIGIT_STRUCTURE_LIMIT:g}) | "
+          f"ink's aspect (over {DIGIT_ASPECT_LIMIT:g}) |\n"
+          f"|---|---:|---:|---:|---:|---:|---:|---:|")
     totals = {}
     for group, sets in (("digits", digits), ("non-digits", others)):
         for name, pics in sets.items():
@@ -207,7 +210,7 @@ def main():
                         ("all digits", "of these and the noisy scans (false alarms)"),
                         ("non-digits", "non-digits (goal: at least 95%)")):
         w = np.concatenate(totals[group])
-        print(f"| **all {what}** ({len(w)}) | **{100 * w.mean():.1f}%** | | | | | |")
+        print(f"| **all {what}** ({len(w)}) | **{100 * w.mean():.1f}%** | | | | | | |")
 
 
 if __name__ == "__main__":

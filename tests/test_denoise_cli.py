@@ -395,6 +395,49 @@ def test_the_stroke_and_structure_measures_mean_what_they_say(test_digits):
     assert np.isnan(removed_structure(np.where(clean > 0.5, np.nan, clean), clean)).all()
 
 
+def test_dashes_and_lying_bars_are_warned_as_lying_flat(tmp_path):
+    """A dash or a lying bar passes the five other checks (the digit VAE finds a dash a
+    likely digit, about 80 nats); the ink's aspect catches it."""
+    from scipy import ndimage
+
+    from aekit import load_pretrained
+    from aekit.denoising import repair
+
+    bar = np.zeros((28, 28))
+    bar[12:15, 4:24] = 1
+    dash = np.ones((60, 200))
+    dash[27:33, 10:190] = 0  # a dash on white paper
+    soft = np.zeros((50, 150))
+    soft[20:30, 10:140] = 1
+    soft = ndimage.gaussian_filter(soft, 3)
+    pics = {"bar": bar, "dash": dash, "soft": soft / soft.max()}
+    _, familiar = repair(load_pretrained("mnist-denoiser", device="cpu"),
+                         [v.astype(np.float32) for v in pics.values()], digit_prior=True)
+    flagged = {name: flags for name, _, flags, _ in familiar.checks()}
+    assert flagged.pop("aspect").all()
+    assert not np.logical_or.reduce(list(flagged.values())).any()
+    paths = [write_png(v, tmp_path / f"{k}.png") for k, v in pics.items()]
+    r = run("denoise", *paths, "--model", "mnist-denoiser", "-q")
+    assert r.exit_code == 0, r.output
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 3, r.stderr
+    for name, line in zip(pics, warnings):
+        assert f"{name}.png" in line and "lies flat" in line, line
+
+
+def test_the_inks_aspect_means_what_it_says(test_digits):
+    from aekit.denoising import DIGIT_ASPECT_LIMIT, ink_aspects
+
+    lying = np.zeros((28, 28))
+    lying[12:15, 4:24] = 1  # 20 columns, 3 rows: variances 33.25 and 0.67
+    row = np.zeros((28, 28))
+    row[14, 4:24] = 1
+    aspects = ink_aspects(np.stack([lying, lying.T, row, np.zeros((28, 28))]).reshape(4, -1))
+    np.testing.assert_allclose(aspects[:2], [33.25 / (2 / 3), (2 / 3) / 33.25], rtol=1e-9)
+    assert np.isinf(aspects[2]) and aspects[3] == 0
+    assert (ink_aspects(test_digits) <= DIGIT_ASPECT_LIMIT).all()
+
+
 def test_a_pictures_check_does_not_depend_on_the_pictures_beside_it(test_digits):
     from aekit import load_pretrained
     from aekit.denoising import repair

@@ -53,8 +53,9 @@ def command(images, model, output, out_dir, side_by_side, mask, frame, device, q
     -q; the exit status stays 0) when the input does not look like the digits it
     knows: its cleaned version is reconstructed worse than 95% of the model's
     training images, or, with the bundled mnist-denoiser, it is an unlikely digit
-    shape, has no clear stroke, is a filled shape rather than pen strokes, or
-    lost a shape rather than noise in the cleaning. The line says which checks
+    shape, has no clear stroke, is a filled shape rather than pen strokes, lies
+    flat (a dash or a bar, wider than tall), or lost a shape rather than noise in
+    the cleaning. The line says which checks
     fired; BENCHMARKS.md gives how often each fires on digits and non-digits.
 
     \b
