@@ -33,16 +33,18 @@ from .masking import draw_masks
 
 
 def make_optimizer(params, cfg: TrainConfig):
-    """The optimiser ``cfg.optimizer`` names: Adam, SGD with momentum or RMSprop."""
+    """The optimiser ``cfg.optimizer`` names: Adam, SGD with momentum or RMSprop.
+
+    Each updates all its parameters at once (``foreach``: torch's default on a GPU, not on
+    a CPU), which gives the same numbers as one tensor at a time, faster: the small
+    networks of tables spent a tenth of their fit in Adam's per-tensor loop."""
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(
-            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
-        )
-    return torch.optim.RMSprop(
-        params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
-    )
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
+                               weight_decay=cfg.weight_decay, foreach=True)
+    return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum,
+                               weight_decay=cfg.weight_decay, foreach=True)
 
 
 def one_cycle_lr(peak, progress, warmup=0.15, start_div=25.0, final_div=1e4):
