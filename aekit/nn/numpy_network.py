@@ -92,16 +92,17 @@ class NumpyNetwork:
                 w, b = w * s[:, None], (b - t["running_mean"]) * s + t["bias"]
             self.layers.append((stack, np.ascontiguousarray(w.T, dtype=np.float32),
                                 b.astype(np.float32), relu))
+        if self.masked:  # per scoring mask: the features it hides, and the last layer's
+            # weights for their mixture outputs alone (see AutoencoderNet.mixture_output_at)
+            c, (_, w, b, _) = config, self.layers[-1]
+            self.mask_outputs = []
+            for hidden in self.score_masks:
+                cols = np.flatnonzero(hidden)
+                rows = (np.arange(3 * c.components)[:, None] * c.n_features + cols).reshape(-1)
+                self.mask_outputs.append((cols, np.ascontiguousarray(w[:, rows]), b[rows]))
 
     def _forward(self, h, stacks):
-        for stack, w, b, relu in self.layers:
-            if stack not in stacks:
-                continue
-            h = h @ w
-            h += b
-            if relu:
-                np.maximum(h, 0, out=h)
-        return h
+        return _through(h, [layer for layer in self.layers if layer[0] in stacks])
 
     def _input(self, X, hidden=None):
         """A masked network's input: the rows with the ``hidden`` features zeroed, then
@@ -149,23 +150,26 @@ class NumpyNetwork:
         X = np.asarray(X, dtype=np.float32)
         total = np.zeros(X.shape, dtype=np.float32)
         counts = self.score_masks.sum(axis=0).astype(np.float32)
+        c, body = self.config, self.layers[:-1]
         for s in range(0, len(X), ROWS_AT_ONCE):
             x = X[s:s + ROWS_AT_ONCE]
             part = total[s:s + len(x)]
-            for hidden in self.score_masks:
-                out = self._forward(self._input(x, hidden[None, :]), ("encoder", "decoder"))
-                cols = np.flatnonzero(hidden)
-                part[:, cols] += per_mask(out, x, cols)
+            for hidden, (cols, w, b) in zip(self.score_masks, self.mask_outputs):
+                out = _through(self._input(x, hidden[None, :]), body) @ w
+                out += b
+                part[:, cols] += per_mask(out.reshape(len(x), 3, c.components, len(cols)),
+                                          x, cols)
             part /= counts
         return total
 
     def _mixture(self, out, cols):
-        c = self.config
-        o = out.reshape(len(out), 3, c.components, c.n_features)[..., cols]
-        raw = o[:, 2]
+        """Weight logits, locations and scales of ``out``, the mixture output for the
+        features ``cols`` alone, (n, 3, C, len(cols))."""
+        raw = out[:, 2]
         # softplus, stable: max(raw, 0) + log(1 + exp(-|raw|))
-        scale = np.maximum(raw, 0) + np.log1p(np.exp(-np.abs(raw))) + np.float32(c.scale_floor)
-        return o[:, 0], o[:, 1], scale
+        scale = np.maximum(raw, 0) + np.log1p(np.exp(-np.abs(raw))) + np.float32(
+            self.config.scale_floor)
+        return out[:, 0], out[:, 1], scale
 
     def _mixture_mean(self, out, x, cols):
         logits, loc, _ = self._mixture(out, cols)
@@ -178,6 +182,16 @@ class NumpyNetwork:
         log_p -= 0.5 * z * z if self.config.output == "gaussian" else np.abs(z)
         log_p -= np.log(scale / np.float32(self.config.scale_floor))
         return -_logsumexp(log_p)[:, 0]
+
+
+def _through(h, layers):
+    """Rows ``h`` through ``layers``, each ``(stack, weight (in, out), bias, relu)``."""
+    for _, w, b, relu in layers:
+        h = h @ w
+        h += b
+        if relu:
+            np.maximum(h, 0, out=h)
+    return h
 
 
 def _logsumexp(a):
