@@ -377,9 +377,12 @@ class Trainer:
             if name.startswith("optim."):
                 _, pid, key = name.split(".", 2)
                 state.setdefault(int(pid), {})[key] = t.to(self.device) if key != "step" else t
+        foreach = [g.get("foreach") for g in self.optimizer.param_groups]
         self.optimizer.load_state_dict(
             {"state": state, "param_groups": meta["optimizer_param_groups"]}
         )
+        for group, how in zip(self.optimizer.param_groups, foreach):
+            group["foreach"] = how  # make_optimizer's choice, not an older checkpoint's
         sched = dict(self.scheduler.state_dict())
         sched.update(meta["scheduler"])
         self.scheduler.load_state_dict(sched)
