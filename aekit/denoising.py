@@ -71,9 +71,10 @@ DIGIT_NELBO_LIMIT = 153.3
 #   difference's own; a little less, as the frame's border is padded with zeros) plus
 #   that of any shape removed: the excess, in squared intensity, stays under this.
 # - DIGIT_ASPECT_LIMIT: digits are written upright: the horizontal spread of a cleaned
-#   digit's ink (the variance of its pixels' column, each weighted by its intensity)
-#   stays under this many times its vertical spread (that of their row). A dash, an
-#   underline, a ruled line or a lying bar is wider than it is tall; a 1 is not.
+#   digit's ink (the standard deviation of its pixels' column, each weighted by its
+#   intensity) stays under this many times its vertical spread (that of their row). A
+#   dash, an underline, a ruled line or a lying bar is wider than it is tall; a 1 is
+#   not.
 # Each limit lets through 99.8% of the cleaned frames of noisy and rescanned MNIST
 # *training* digits (1,000 per noise at protocol D's levels, seed 1: `python
 # scripts/bench_unfamiliar.py --calibrate --n 1000`); with the two checks above, the
@@ -83,7 +84,7 @@ DIGIT_NELBO_LIMIT = 153.3
 DIGIT_INK_LIMIT = 0.799
 DIGIT_STROKE_LIMIT = 7.68
 DIGIT_STRUCTURE_LIMIT = 0.00198
-DIGIT_ASPECT_LIMIT = 2.46
+DIGIT_ASPECT_LIMIT = 1.569
 
 
 @dataclass
@@ -141,8 +142,8 @@ class Familiarity:
                 f"structure {v:.4f}, beyond the {DIGIT_STRUCTURE_LIMIT:g} that 99.8% of noisy "
                 "digits stay under)")),
             ("aspect", self.aspect, lambda v: v > DIGIT_ASPECT_LIMIT, lambda v: (
-                "its ink lies flat, a dash or a bar and not an upright digit: it spreads "
-                + (f"{v:.1f}x wider than tall" if np.isfinite(v) else "along one row")
+                "its ink lies flat, like a dash or a bar rather than an upright digit: it "
+                + (f"spreads {v:.1f}x wider than tall" if v <= SIDE else "lies along a row")
                 + f", where 99.8% of noisy digits' ink spreads under {DIGIT_ASPECT_LIMIT:g}x")))
         return [(name, v, flag(v), why) for name, v, flag, why in checks if v is not None]
 
@@ -159,7 +160,7 @@ class Familiarity:
 def familiarity(model, frames, digit_prior=False, inputs=None):
     """The :class:`Familiarity` of cleaned 28x28 ``frames`` (n, 784) in [0, 1] for
     ``model`` (a digit model); ``digit_prior``: also make the bundled digit model's
-    checks (the digit VAE's, the ink's, the strokes', the ink's spread and, given
+    checks (the digit VAE's, the ink's, the strokes', the ink's aspect and, given
     ``inputs``, what the denoiser removed; see the module's constants);
     ``inputs`` (n, 784; NaN where missing): the frames they were cleaned from, for the
     check of what the denoiser removed (with ``digit_prior``)."""
@@ -185,21 +186,22 @@ def stroke_widths(frames, level=0.5):
 
 
 def ink_aspects(frames):
-    """How much wider than tall each 28x28 frame's ink spreads: the variance of its pixels'
-    column over that of their row, each pixel weighted by its intensity (clipped to
-    [0, 1]); 0 for a frame without ink, inf for ink on one row. ``frames``: (n, 784)."""
-    W = np.clip(np.asarray(frames, np.float64).reshape(-1, SIDE, SIDE), 0, 1)
+    """How many times wider than tall each 28x28 frame's ink spreads: the standard
+    deviation of its pixels' column over that of their row, each pixel weighted by its
+    intensity (clipped to [0, 1]; NaN counts as no ink); 0 for a frame without ink or of
+    one pixel, inf for ink on one row. ``frames``: (n, 784)."""
+    W = np.clip(np.nan_to_num(np.asarray(frames, np.float64)), 0, 1).reshape(-1, SIDE, SIDE)
     place = np.arange(SIDE, dtype=np.float64)
 
-    def spread(profile):  # (n, SIDE) ink per column or per row -> its variance
+    def spread(profile):  # (n, SIDE) ink per column or per row -> its standard deviation
         mass = profile.sum(axis=1, keepdims=True)
         p = profile / np.where(mass > 0, mass, 1)
         mean = p @ place
-        return p @ place ** 2 - mean ** 2
+        return np.sqrt(np.einsum("ij,ij->i", p, (place - mean[:, None]) ** 2))
 
     across, down = spread(W.sum(axis=1)), spread(W.sum(axis=2))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(W.sum(axis=(1, 2)) > 0, across / np.maximum(down, 0), 0.0)
+        return np.where(across > 0, across / down, 0.0)
 
 
 def removed_structure(inputs, cleaned):

@@ -429,12 +429,16 @@ def test_the_inks_aspect_means_what_it_says(test_digits):
     from aekit.denoising import DIGIT_ASPECT_LIMIT, ink_aspects
 
     lying = np.zeros((28, 28))
-    lying[12:15, 4:24] = 1  # 20 columns, 3 rows: variances 33.25 and 0.67
+    lying[12:15, 4:24] = 1  # 20 columns, 3 rows: variances 33.25 and 2/3
     row = np.zeros((28, 28))
     row[14, 4:24] = 1
-    aspects = ink_aspects(np.stack([lying, lying.T, row, np.zeros((28, 28))]).reshape(4, -1))
-    np.testing.assert_allclose(aspects[:2], [33.25 / (2 / 3), (2 / 3) / 33.25], rtol=1e-9)
-    assert np.isinf(aspects[2]) and aspects[3] == 0
+    dot = np.zeros((28, 28))
+    dot[3, 5] = 1
+    frames = np.stack([lying, lying.T, row, np.zeros((28, 28)), dot]).reshape(5, -1)
+    aspects = ink_aspects(frames)
+    ratio = np.sqrt(33.25 / (2 / 3))  # about 7: the bar is 20 / 3 times wider than tall
+    np.testing.assert_allclose(aspects[:2], [ratio, 1 / ratio], rtol=1e-9)
+    assert np.isinf(aspects[2]) and aspects[3] == 0 and aspects[4] == 0
     assert (ink_aspects(test_digits) <= DIGIT_ASPECT_LIMIT).all()
 
 

@@ -26,7 +26,7 @@ DIGIT_MAX_SIDE = 128  # larger pictures go to the photo denoiser (see the module
 def digit_prior_applies(model_path):
     """Whether the bundled digit model's own checks apply (``digit_prior`` of
     :func:`aekit.denoising.familiarity`: the digit VAE's, the ink's, the strokes', the
-    ink's spread and what the denoiser removed): ``--model`` (None: not given) is the
+    ink's aspect and what the denoiser removed): ``--model`` (None: not given) is the
     bundled digit model, whose cleaned frames their limits were measured on, and the VAE
     is installed (the five go together)."""
     from ..denoising import DIGIT_VAE
