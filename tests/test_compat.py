@@ -175,3 +175,24 @@ def test_info_of_a_checkpoint_prints_no_unknowns():
     assert "None samples" not in r.output and "s on None" not in r.output
     assert "objective reconstruction" in r.output
     assert "training: 1 epochs\n" in r.output and "resumable from epoch 1" in r.output
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+def test_a_resumed_optimiser_still_updates_all_its_parameters_at_once(optimizer):
+    """A checkpoint written before aekit chose ``foreach`` (its parameter groups say None)
+    resumes with make_optimizer's choice: the same numbers, the faster update."""
+    from aekit.nn.config import ModelConfig, TrainConfig
+    from aekit.nn.network import AutoencoderNet
+    from aekit.nn.training import Trainer
+
+    def trainer():
+        cfg = TrainConfig(optimizer, 1e-3, 0.9, 0.0, 8, 2, 5, 2, "onecycle", 0)
+        return Trainer(AutoencoderNet(ModelConfig(n_features=4, code_size=2, hidden=(8,))),
+                       cfg, "cpu")
+
+    tensors, meta = trainer().state_dict()
+    for group in meta["optimizer_param_groups"]:
+        group["foreach"] = None
+    resumed = trainer()
+    resumed.load_state_dict(tensors, meta)
+    assert [g["foreach"] for g in resumed.optimizer.param_groups] == [True]
