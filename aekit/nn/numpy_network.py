@@ -162,9 +162,9 @@ class NumpyNetwork:
             part /= counts
         return total
 
-    def _mixture(self, out, cols):
-        """Weight logits, locations and scales of ``out``, the mixture output for the
-        features ``cols`` alone, (n, 3, C, len(cols))."""
+    def _mixture(self, out):
+        """Weight logits, locations and scales of ``out``, a mixture output for some
+        features, (n, 3, C, k)."""
         raw = out[:, 2]
         # softplus, stable: max(raw, 0) + log(1 + exp(-|raw|))
         scale = np.maximum(raw, 0) + np.log1p(np.exp(-np.abs(raw))) + np.float32(
@@ -172,11 +172,11 @@ class NumpyNetwork:
         return out[:, 0], out[:, 1], scale
 
     def _mixture_mean(self, out, x, cols):
-        logits, loc, _ = self._mixture(out, cols)
+        logits, loc, _ = self._mixture(out)
         return (_softmax(logits) * loc).sum(axis=1)
 
     def _surprise_of(self, out, x, cols):
-        logits, loc, scale = self._mixture(out, cols)
+        logits, loc, scale = self._mixture(out)
         log_p = logits - _logsumexp(logits)
         z = (x[:, None, cols] - loc) / scale
         log_p -= 0.5 * z * z if self.config.output == "gaussian" else np.abs(z)
