@@ -6,11 +6,21 @@ Gaussian noise of a random level added (``noise="gaussian:0-0.22"``: sigma from 
 56 of 255, so one model serves every level in that range, and a clean image, sigma 0,
 comes back nearly as it was). Whole images are cleaned tile by tile with overlapping
 margins wider than the network's reach, so the result equals that of one pass over
-the whole image while memory stays bounded (:meth:`ImageDenoiser.denoise`).
+the whole image while memory stays bounded (:meth:`ImageDenoiser.denoise`). Each tile is
+cleaned in its four flips (as it is, upside down, mirrored, both), flipped back and
+averaged (``self_ensemble=4``: the geometric self-ensemble of Timofte, Rothe & Van Gool,
+"Seven ways to improve example-based single image super resolution", CVPR 2016, and of
+EDSR; Lim et al., CVPRW 2017): a network's errors differ between flips while the image
+does not. On the validation images (coins, sklearn's flower in grey) it gained 0.14-0.24
+dB at sigma 15, 0.11-0.20 at 25 and 0.13-0.22 at 50 over one pass, for four times the
+network's work; the eight flips and transposes gained 0.02-0.04 dB more for twice that.
 
 Colour (``colour="opponent"``): the image is turned into one luminance and two
 chroma channels by an orthogonal transform (:func:`aekit.photos.to_opponent`) and each
-is cleaned by the same greyscale network; ``colour="rgb"`` cleans R, G and B apart.
+is cleaned by the same greyscale network, the smooth chroma channels in one pass (the
+flips gain least there: +0.11 dB on the validation photo with the luminance's alone,
++0.17 with all three, at twice the time); ``colour="rgb"`` cleans R, G and B apart, each
+with its flips.
 Pixels are float in [0, 1]; noise levels are fractions of that range (0.1 = 25.5/255).
 
     >>> den = ImageDenoiser(epochs=10).fit(images)       # doctest: +SKIP
@@ -24,6 +34,9 @@ import numpy as np
 from .nn.image_denoiser import ImageDenoiserConfig
 
 COLOURS = ("opponent", "rgb")
+# the flips of a tile (n, 1, h, w) that self_ensemble=k averages: its first k, by the
+# dimensions each flips (every one is its own inverse)
+FLIPS = {1: ((),), 2: ((), (2, 3)), 4: ((), (2, 3), (3,), (2,))}
 ESTIMATOR = "ImageDenoiser"
 
 
@@ -49,10 +62,18 @@ class ImageDenoiser:
         epochs, "plateau" stops after ``patience`` epochs without improvement.
     chroma_weight : float, default=0.25
         Sampling weight of colour images' chroma channels against their luminance.
+    noise_weighting : float, default=0.0
+        p: each training patch's squared error is divided by its noise level to the
+        power p (:class:`aekit.nn.image_denoiser.NoiseWeightedLoss`); 0 is plain mean
+        squared error, under which heavy noise dominates a blind model's training.
     colour : {"opponent", "rgb"}, default="opponent"
         How colour images are cleaned (see the module's notes).
     tile : int, default=512
         Side of the tiles whole images are cleaned in (pixels, a multiple of 8).
+    self_ensemble : {1, 2, 4}, default=4
+        Flips of each tile cleaned and averaged (see the module's notes): 1 is one pass,
+        2 adds the tile turned upside down, 4 adds its two mirror images; the time grows
+        in proportion.
     random_state : int, default=0
     device : str, default="auto"
     """
@@ -60,22 +81,25 @@ class ImageDenoiser:
     def __init__(self, features=32, depth=7, unshuffle=1, batch_norm=False, residual=True,
                  noise="gaussian:0-0.22", patch_size=48, patches=8000, validation_patches=512,
                  epochs=3, batch_size=32, lr=1e-3, lr_schedule="onecycle", patience=5,
-                 chroma_weight=0.25, colour="opponent", tile=512, random_state=0,
-                 device="auto"):
+                 chroma_weight=0.25, noise_weighting=0.0, colour="opponent", tile=512,
+                 self_ensemble=4,
+                 random_state=0, device="auto"):
         self.features, self.depth, self.unshuffle = features, depth, unshuffle
         self.batch_norm, self.residual, self.noise = batch_norm, residual, noise
         self.patch_size, self.patches, self.validation_patches = patch_size, patches, \
             validation_patches
         self.epochs, self.batch_size, self.lr = epochs, batch_size, lr
         self.lr_schedule, self.patience, self.chroma_weight = lr_schedule, patience, chroma_weight
-        self.colour, self.tile = colour, tile
+        self.noise_weighting = noise_weighting
+        self.colour, self.tile, self.self_ensemble = colour, tile, self_ensemble
         self.random_state, self.device = random_state, device
 
     def get_params(self, deep=True):
         return {k: getattr(self, k) for k in (
             "features", "depth", "unshuffle", "batch_norm", "residual", "noise", "patch_size",
             "patches", "validation_patches", "epochs", "batch_size", "lr", "lr_schedule",
-            "patience", "chroma_weight", "colour", "tile", "random_state", "device")}
+            "patience", "chroma_weight", "noise_weighting", "colour", "tile", "self_ensemble", "random_state",
+            "device")}
 
     def set_params(self, **params):
         for k, v in params.items():
@@ -90,8 +114,7 @@ class ImageDenoiser:
 
         if self.colour not in COLOURS:
             raise ValueError(f"colour must be one of {COLOURS}, got {self.colour!r}")
-        if not (isinstance(self.tile, int) and self.tile >= 64 and self.tile % 8 == 0):
-            raise ValueError(f"tile must be a multiple of 8, at least 64, got {self.tile!r}")
+        self._check_inference_params()
         if not (isinstance(self.patch_size, int) and self.patch_size >= 8
                 and self.patch_size % self.unshuffle == 0):
             raise ValueError(f"patch_size must be an integer >= 8 and a multiple of unshuffle, "
@@ -102,7 +125,17 @@ class ImageDenoiser:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if parse_noise(self.noise) is None:
             raise ValueError("noise must name a corruption to train on, e.g. gaussian:0-0.22")
+        w = self.noise_weighting
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w <= 4:
+            raise ValueError(f"noise_weighting must be a number in [0, 4], got {w!r}")
         return self.config()
+
+    def _check_inference_params(self):
+        if not (isinstance(self.tile, int) and self.tile >= 64 and self.tile % 8 == 0):
+            raise ValueError(f"tile must be a multiple of 8, at least 64, got {self.tile!r}")
+        if self.self_ensemble not in FLIPS or isinstance(self.self_ensemble, bool):
+            raise ValueError(f"self_ensemble must be one of {tuple(FLIPS)}, "
+                             f"got {self.self_ensemble!r}")
 
     def config(self):
         return ImageDenoiserConfig(self.features, self.depth, self.unshuffle, self.batch_norm,
@@ -129,7 +162,7 @@ class ImageDenoiser:
         from .image_patches import image_planes, sample_patches
         from .nn.config import TrainConfig
         from .nn.fitting import EpochBar
-        from .nn.image_denoiser import ImageDenoiserNet
+        from .nn.image_denoiser import ImageDenoiserNet, NoiseWeightedLoss
         from .nn.noise import parse_noise
         from .nn.training import Trainer
 
@@ -148,8 +181,11 @@ class ImageDenoiser:
         device = resolve_device(self.device)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            trainer = Trainer(ImageDenoiserNet(config), train, device,
-                              noise=parse_noise(self.noise), clip=True)
+            noise, objective = parse_noise(self.noise), None
+            if self.noise_weighting:
+                noise, objective = None, NoiseWeightedLoss(noise, float(self.noise_weighting))
+            trainer = Trainer(ImageDenoiserNet(config), train, device, noise=noise, clip=True,
+                              objective=objective)
         if resume is not None:
             trainer.net.load_state_dict({k: torch.as_tensor(v) for k, v in resume.net.items()})
             trainer.load_state_dict(resume.trainer_tensors, resume.trainer_meta)
@@ -180,8 +216,10 @@ class ImageDenoiser:
         Raises
         ------
         ValueError
-            Not fitted, or an array of another shape.
+            Not fitted, an array of another shape, or a ``tile`` or ``self_ensemble`` that
+            is not one of the allowed values.
         """
+        self._check_inference_params()
         x = np.asarray(pixels, dtype=np.float32)
         if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[2] not in (1, 3)) or x.size == 0:
             raise ValueError(f"pixels must be (h, w) or (h, w, 1|3), got shape {x.shape}")
@@ -194,13 +232,17 @@ class ImageDenoiser:
 
         opp = self.colour == "opponent"
         planes = to_opponent(x) if opp else x
-        out = np.stack([self.denoise_plane(planes[:, :, i], progress) for i in range(3)], axis=2)
+        out = np.stack([self.denoise_plane(planes[:, :, i], progress, flips=i == 0 or not opp)
+                        for i in range(3)], axis=2)
         return from_opponent(out) if opp else out
 
-    def denoise_plane(self, plane, progress=None):
-        """Clean one float plane ``(h, w)``, tile by tile (see the module's notes)."""
+    def denoise_plane(self, plane, progress=None, flips=True):
+        """Clean one float plane ``(h, w)``, tile by tile, each tile in ``self_ensemble``
+        flips (``flips=False``: in one pass), as the module's notes say."""
         import torch
 
+        self._check_inference_params()
+        views = FLIPS[self.self_ensemble if flips else 1]
         net = self._inference_net()
         s = net.config.unshuffle
         h, w = plane.shape
@@ -216,7 +258,12 @@ class ImageDenoiser:
                     a, b = max(0, y0 - margin), max(0, x0 - margin)
                     c, d = min(x.shape[0], y1 + margin), min(x.shape[1], x1 + margin)
                     t = torch.from_numpy(np.ascontiguousarray(x[a:c, b:d]))[None, None]
-                    r = net(t.to(device))[0, 0].cpu().numpy()
+                    t = t.to(device)
+                    batch = torch.cat([t.flip(dims) if dims else t for dims in views])
+                    r = net(batch.contiguous(memory_format=torch.channels_last))
+                    r = torch.stack([r[k:k + 1].flip(dims) if dims else r[k:k + 1]
+                                     for k, dims in enumerate(views)]).mean(0)
+                    r = r[0, 0].cpu().numpy()
                     out[y0:y1, x0:x1] = r[y0 - a:y1 - a, x0 - b:x1 - b]
                     if progress:
                         progress((y1 - y0) * (x1 - x0) * (h * w) / x.size)
@@ -228,7 +275,11 @@ class ImageDenoiser:
         if not hasattr(self, "net_"):
             raise ValueError("this ImageDenoiser is not fitted yet: call fit first")
         if getattr(self, "_fast", None) is None:
-            self._fast = fold_batch_norm(self.net_)
+            # NHWC: oneDNN's CPU convolutions ran 1.7-2x faster (0.93 against 1.9 s per
+            # megapixel on 2 cores), and GPUs prefer it too
+            import torch
+
+            self._fast = fold_batch_norm(self.net_).to(memory_format=torch.channels_last)
         return self._fast
 
     def describe(self, doc=None):

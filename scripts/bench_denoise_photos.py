@@ -55,17 +55,21 @@ def d2(sigmas, colour, seed, only=None, protocols=("clipped", "unclipped")):
 
     den = load_pretrained("photo-denoiser", device="cpu")
     rgb = load_pretrained("photo-denoiser", device="cpu").set_params(colour="rgb")
+    one = load_pretrained("photo-denoiser", device="cpu").set_params(self_ensemble=1)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     with tempfile.TemporaryDirectory() as tmp:
         if colour:
             methods = {"aekit (opponent channels)": den.denoise,
+                       "aekit (opponent channels, one pass)": one.denoise,
                        "aekit (R, G, B apart)": rgb.denoise,
                        "aekit denoise (PNG)": cli_denoiser(tmp)}
             return [protocol_d2(methods, sigmas, ("clipped",), colour=True, seed=seed, log=log,
                                 only=only)]
         out = []
         if "clipped" in protocols:
-            out.append(protocol_d2({"aekit": den.denoise, "aekit denoise (PNG)": cli_denoiser(tmp)},
+            out.append(protocol_d2({"aekit": den.denoise,
+                                    "aekit, one pass (self_ensemble=1)": one.denoise,
+                                    "aekit denoise (PNG)": cli_denoiser(tmp)},
                                    sigmas, ("clipped",), seed=seed, log=log, only=only))
         if "unclipped" in protocols:
             out.append(protocol_d2({"aekit": den.denoise}, sigmas, ("unclipped",), seed=seed,

@@ -77,6 +77,9 @@ def main():
     ap.add_argument("--patch-size", type=int, default=48)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--noise", default="gaussian:0-0.22")
+    ap.add_argument("--noise-weighting", type=float, default=0.0,
+                    help="p of ImageDenoiser(noise_weighting=p): each patch's error divided "
+                         "by its noise level to the power p")
     ap.add_argument("--no-residual", action="store_true",
                     help="ablation: predict the clean image instead of the noise")
     ap.add_argument("--threads", type=int, default=1,
@@ -96,6 +99,7 @@ def main():
                   epochs=args.epochs, patches=args.patches, random_state=args.seed,
                   residual=not args.no_residual, unshuffle=args.unshuffle,
                   batch_norm=args.batch_norm, patch_size=args.patch_size,
+                  noise_weighting=args.noise_weighting,
                   device="cpu")
     with tempfile.TemporaryDirectory() as tmp:
         train_dir, val_dir = Path(tmp) / "train", Path(tmp) / "validation"

@@ -90,6 +90,34 @@ def test_tiles_give_the_untiled_result(tiny):
     assert grey.shape == (150, 171)
 
 
+def test_self_ensemble_averages_the_flips_of_the_luminance(tiny):
+    """self_ensemble=4 is the mean of one pass over the four flips, on a grey image and on
+    a colour image's luminance; its two chroma channels are cleaned in one pass."""
+    from aekit.photos import from_opponent, to_opponent
+
+    den = tiny[0]
+    assert den.self_ensemble == 4
+    one = ImageDenoiser(**{**den.get_params(), "self_ensemble": 1})
+    one.net_, one._fast = den.net_, None
+
+    def flips_mean(plane):
+        return np.mean([f(one.denoise(np.ascontiguousarray(f(plane)))) for f in (
+            lambda a: a, lambda a: a[::-1, ::-1], lambda a: a[:, ::-1], lambda a: a[::-1])],
+            axis=0)
+
+    grey = smooth_image(70, 90, seed=4)
+    np.testing.assert_allclose(den.denoise(grey), flips_mean(grey), atol=1e-5)
+    assert np.abs(den.denoise(grey) - one.denoise(grey)).max() > 1e-4  # the flips differ
+    colour = smooth_image(70, 90, 3, seed=5)
+    opp = to_opponent(colour)
+    want = from_opponent(np.stack([flips_mean(opp[:, :, 0]), one.denoise_plane(opp[:, :, 1]),
+                                   one.denoise_plane(opp[:, :, 2])], axis=2))
+    np.testing.assert_allclose(den.denoise(colour), want, atol=1e-5)
+    for bad in (3, 8, 0, True, "4"):
+        with pytest.raises(ValueError, match="self_ensemble must be one of"):
+            one.set_params(self_ensemble=bad).denoise(grey)
+
+
 def test_unclipped_noise_is_cleaned_as_the_clipped_noise_it_was_trained_on(tiny):
     den = tiny[0]
     rng = np.random.default_rng(0)

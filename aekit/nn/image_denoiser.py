@@ -129,3 +129,39 @@ def fold_batch_norm(net):
             out.append(layer)
     net.body = nn.Sequential(*out)
     return net
+
+
+@dataclass
+class NoiseWeightedLoss:
+    """What :class:`aekit.nn.training.Trainer` minimises for a denoiser trained with
+    ``noise_weighting`` p > 0: each patch gets noise drawn as ``noise`` (a
+    :class:`aekit.nn.noise.Noise`, clipped to [0, 1]), and its mean squared error is
+    divided by ``(m + floor ** 2) ** (p / 2)``, where ``m`` is the mean square of the noise
+    it was given. With plain MSE (p = 0) a patch at sigma 50/255 weighs about ten times
+    one at 15/255 (the error left grows with the noise), so a blind network spends its
+    capacity on heavy noise; p = 1 weighs the patches in proportion to 1/sigma, p = 2 makes
+    the loss the ratio of the error left to the error given. ``floor`` (5/255) keeps
+    clean patches (sigma 0) from dominating. Validation: the same loss on noise drawn
+    once.
+    """
+
+    noise: object
+    power: float
+    floor: float = 5 / 255
+
+    def _loss(self, net, noisy, clean):
+        left = (net(noisy) - clean).pow(2).flatten(1).mean(1)
+        given = (noisy - clean).pow(2).flatten(1).mean(1)
+        return (left / (given + self.floor ** 2).pow(self.power / 2)).sum()
+
+    def batch_loss(self, net, x, gen, progress):
+        """The weighted loss summed over the clean patches ``x`` ``(n, 1, h, w)``."""
+        return self._loss(net, self.noise.apply(x, gen, clip=True), x)
+
+    def validation_inputs(self, X, gen):
+        """``(noisy, clean)``: the validation patches with their noise, drawn once."""
+        return self.noise.apply(X, gen, clip=True), X
+
+    def validation_loss(self, net, noisy, clean):
+        return self._loss(net, noisy, clean)
+
