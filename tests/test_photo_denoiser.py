@@ -76,6 +76,30 @@ def test_network_any_size_and_folded_batch_norm():
         ImageDenoiserConfig(features=4, depth=1)
 
 
+def test_noise_weighted_loss_divides_each_patchs_error_by_its_noise_level():
+    from aekit.nn.image_denoiser import NoiseWeightedLoss
+
+    torch.manual_seed(0)
+    net = ImageDenoiserNet(ImageDenoiserConfig(features=4, depth=3, unshuffle=1,
+                                               batch_norm=False))
+    torch.nn.init.normal_(net.body[-2].weight, std=0.1)  # not the identity
+    clean = torch.rand(6, 1, 12, 12)
+    noise = parse_noise("gaussian:0-0.2")
+    for p in (1.0, 2.0):
+        loss = NoiseWeightedLoss(noise, p)
+        noisy, target = loss.validation_inputs(clean, torch.Generator().manual_seed(1))
+        assert torch.equal(target, clean) and not torch.equal(noisy, clean)
+        assert 0 <= float(noisy.min()) and float(noisy.max()) <= 1  # clipped, as in training
+        with torch.no_grad():
+            left = ((net(noisy) - clean) ** 2).flatten(1).mean(1)
+            given = ((noisy - clean) ** 2).flatten(1).mean(1)
+            want = (left / (given + (5 / 255) ** 2) ** (p / 2)).sum()
+            assert torch.allclose(loss.validation_loss(net, noisy, clean), want)
+    with pytest.raises(ValueError, match="noise_weighting"):
+        ImageDenoiser(noise_weighting=-1, patches=4, patch_size=8, epochs=1).fit(
+            [smooth_image(16, 16)])
+
+
 def test_tiles_give_the_untiled_result(tiny):
     den = tiny[0]
     img = smooth_image(150, 171, 3, seed=2)
