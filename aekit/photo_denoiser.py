@@ -7,8 +7,8 @@ Gaussian noise of a random level added (``noise="gaussian:0-0.22"``: sigma from 
 comes back nearly as it was). Whole images are cleaned tile by tile with overlapping
 margins wider than the network's reach, so the result equals that of one pass over
 the whole image while memory stays bounded (:meth:`ImageDenoiser.denoise`). Each tile is
-cleaned in its four flips (as it is, upside down, mirrored, both), flipped back and
-averaged (``self_ensemble=4``: the geometric self-ensemble of Timofte, Rothe & Van Gool,
+cleaned in four flips (as it is, turned 180 degrees, mirrored left-right, mirrored
+top-bottom), flipped back and averaged (``self_ensemble=4``: the geometric self-ensemble of Timofte, Rothe & Van Gool,
 "Seven ways to improve example-based single image super resolution", CVPR 2016, and of
 EDSR; Lim et al., CVPRW 2017): a network's errors differ between flips while the image
 does not. On the validation images (coins, sklearn's flower in grey) it gained 0.14-0.24
@@ -27,6 +27,8 @@ Pixels are float in [0, 1]; noise levels are fractions of that range (0.1 = 25.5
     >>> clean = den.denoise(noisy)                        # doctest: +SKIP
 """
 
+import math
+import numbers
 import time
 
 import numpy as np
@@ -72,7 +74,7 @@ class ImageDenoiser:
         Side of the tiles whole images are cleaned in (pixels, a multiple of 8).
     self_ensemble : {1, 2, 4}, default=4
         Flips of each tile cleaned and averaged (see the module's notes): 1 is one pass,
-        2 adds the tile turned upside down, 4 adds its two mirror images; the time grows
+        2 adds the tile turned 180 degrees, 4 adds its two mirror images; the time grows
         in proportion.
     random_state : int, default=0
     device : str, default="auto"
@@ -126,16 +128,16 @@ class ImageDenoiser:
         if parse_noise(self.noise) is None:
             raise ValueError("noise must name a corruption to train on, e.g. gaussian:0-0.22")
         w = self.noise_weighting
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w <= 4:
+        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not 0 <= w <= 4:
             raise ValueError(f"noise_weighting must be a number in [0, 4], got {w!r}")
         return self.config()
 
     def _check_inference_params(self):
         if not (isinstance(self.tile, int) and self.tile >= 64 and self.tile % 8 == 0):
             raise ValueError(f"tile must be a multiple of 8, at least 64, got {self.tile!r}")
-        if self.self_ensemble not in FLIPS or isinstance(self.self_ensemble, bool):
-            raise ValueError(f"self_ensemble must be one of {tuple(FLIPS)}, "
-                             f"got {self.self_ensemble!r}")
+        k = self.self_ensemble
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or int(k) not in FLIPS:
+            raise ValueError(f"self_ensemble must be one of {tuple(FLIPS)}, got {k!r}")
 
     def config(self):
         return ImageDenoiserConfig(self.features, self.depth, self.unshuffle, self.batch_norm,
@@ -238,11 +240,18 @@ class ImageDenoiser:
 
     def denoise_plane(self, plane, progress=None, flips=True):
         """Clean one float plane ``(h, w)``, tile by tile, each tile in ``self_ensemble``
-        flips (``flips=False``: in one pass), as the module's notes say."""
+        flips (``flips=False``: in one pass), as the module's notes say. Returns float32
+        ``(h, w)`` (not clipped).
+
+        Raises
+        ------
+        ValueError
+            Not fitted, or a ``tile`` or ``self_ensemble`` that is not allowed.
+        """
         import torch
 
         self._check_inference_params()
-        views = FLIPS[self.self_ensemble if flips else 1]
+        views = FLIPS[int(self.self_ensemble) if flips else 1]
         net = self._inference_net()
         s = net.config.unshuffle
         h, w = plane.shape
@@ -276,7 +285,7 @@ class ImageDenoiser:
             raise ValueError("this ImageDenoiser is not fitted yet: call fit first")
         if getattr(self, "_fast", None) is None:
             # NHWC: oneDNN's CPU convolutions ran 1.7-2x faster (0.93 against 1.9 s per
-            # megapixel on 2 cores), and GPUs prefer it too
+            # megapixel on 2 cores; the outputs differ by about 1e-6)
             import torch
 
             self._fast = fold_batch_norm(self.net_).to(memory_format=torch.channels_last)
@@ -296,8 +305,12 @@ class ImageDenoiser:
                  "input: images of any size, grey or colour ("
                  + ("a luminance and two colour-difference channels, each cleaned apart"
                     if self.colour == "opponent" else "R, G and B cleaned apart")
-                 + f"), pixels in [0, 1]; trained on noise {self.noise} (as a fraction of "
-                 "the full range: 0.1 is sigma 25.5 of 255)"]
+                 + f"), pixels in [0, 1], each tile cleaned in {self.self_ensemble} flip"
+                 + ("s and averaged" if self.self_ensemble != 1 else "")
+                 + f"; trained on noise {self.noise} (as a fraction of the full range: 0.1 "
+                 "is sigma 25.5 of 255)"
+                 + (f", each patch's error weighted by its noise level to the power "
+                    f"-{self.noise_weighting:g}" if self.noise_weighting else "")]
         s = self.summary_ or {}
         if s.get("epochs") is not None:
             lines.append(f"training: {s['epochs']} epochs on {s.get('train_patches')} patches "
@@ -310,9 +323,11 @@ class ImageDenoiser:
             if shown:
                 lines.append(f"{key}: " + json.dumps(shown))
         for row in ((doc or {}).get("evaluation") or {}).get("validation") or []:
+            flips = row.get("self_ensemble", 1)  # files from before the flips: one pass
             lines.append(f"  validation PSNR at sigma {row['sigma']}/255 (dB, clipped 8-bit "
-                         f"noise): noisy {row['noisy']:.2f}, aekit {row['aekit']:.2f}, "
-                         f"scikit-image's wavelet denoiser {row['wavelet']:.2f}")
+                         f"noise): noisy {row['noisy']:.2f}, aekit {row['aekit']:.2f} ("
+                         + (f"{flips} flips" if flips != 1 else "one pass")
+                         + f"), scikit-image's wavelet denoiser {row['wavelet']:.2f}")
         state = (doc or {}).get("training_state")
         if state:
             lines.append(f"checkpoint: resumable from epoch {state.get('epoch')}")
@@ -320,7 +335,14 @@ class ImageDenoiser:
 
     # -- model files ------------------------------------------------------------
     def get_state(self, net=None, summary=None, history=None):
-        """``(document, tensors)`` for :func:`aekit.model_file.write_model_file`."""
+        """``(document, tensors)`` for :func:`aekit.model_file.write_model_file`.
+
+        Raises
+        ------
+        ValueError
+            A ``tile`` or ``self_ensemble`` that loading the file would refuse.
+        """
+        self._check_inference_params()
         net = net if net is not None else self.net_
         params = self.get_params()
         doc = {"estimator": ESTIMATOR, "params": params, "schema": {},
@@ -370,6 +392,7 @@ class ImageDenoiser:
         est.history_ = summary.pop("history", {})
         est.summary_ = summary
         est._fast = None
+        est._check_inference_params()  # a file's bad self_ensemble or tile, named on loading
         return est
 
 

@@ -76,6 +76,27 @@ def test_network_any_size_and_folded_batch_norm():
         ImageDenoiserConfig(features=4, depth=1)
 
 
+def test_a_files_bad_self_ensemble_is_refused_on_loading_naming_the_file(tmp_path, tiny):
+    from aekit.model_file import write_model_file
+
+    den, _ = tiny
+    doc, tensors = den.get_state()
+    doc["params"]["self_ensemble"] = 3
+    path = tmp_path / "bad.safetensors"
+    write_model_file(path, doc, tensors)
+    Image.fromarray((smooth_image(30, 30) * 255).astype(np.uint8)).save(tmp_path / "a.png")
+    for args in (("info", path), ("denoise", tmp_path / "a.png", "--model", path)):
+        r = run(*args)
+        assert r.exit_code == 1 and "Traceback" not in r.output
+        assert str(path) in r.output and "self_ensemble must be one of" in r.output
+        assert len(r.output.strip().splitlines()) == 1
+    assert not (tmp_path / "a.denoised.png").exists()
+    with pytest.raises(ValueError, match="self_ensemble"):
+        ImageDenoiser(**{**den.get_params(), "self_ensemble": 3}).get_state(net=den.net_)
+    lines = den.describe()
+    assert any("each tile cleaned in 4 flips and averaged" in line for line in lines)
+
+
 def test_noise_weighted_loss_divides_each_patchs_error_by_its_noise_level():
     from aekit.nn.image_denoiser import NoiseWeightedLoss
 

@@ -137,9 +137,10 @@ class NoiseWeightedLoss:
     ``noise_weighting`` p > 0: each patch gets noise drawn as ``noise`` (a
     :class:`aekit.nn.noise.Noise`, clipped to [0, 1]), and its mean squared error is
     divided by ``(m + floor ** 2) ** (p / 2)``, where ``m`` is the mean square of the noise
-    it was given. With plain MSE (p = 0) a patch at sigma 50/255 weighs about ten times
-    one at 15/255 (the error left grows with the noise), so a blind network spends its
-    capacity on heavy noise; p = 1 weighs the patches in proportion to 1/sigma, p = 2 makes
+    it was given. With plain MSE (p = 0) a patch at sigma 50/255 weighs several times
+    one at 15/255 (the error left grows with the noise: 3.7 times on a crop of `camera`
+    with the bundled model, where the noise given is 8.7 times), so a blind network spends
+    its capacity on heavy noise; p = 1 weighs the patches in proportion to 1/sigma, p = 2 makes
     the loss the ratio of the error left to the error given. ``floor`` (5/255) keeps
     clean patches (sigma 0) from dominating. Validation: the same loss on noise drawn
     once.
@@ -164,4 +165,3 @@ class NoiseWeightedLoss:
 
     def validation_loss(self, net, noisy, clean):
         return self._loss(net, noisy, clean)
-
