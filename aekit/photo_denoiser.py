@@ -185,7 +185,7 @@ class ImageDenoiser:
             torch.manual_seed(seed)
             noise, objective = parse_noise(self.noise), None
             if self.noise_weighting:
-                noise, objective = None, NoiseWeightedLoss(noise, float(self.noise_weighting))
+                objective = NoiseWeightedLoss(noise, float(self.noise_weighting))
             trainer = Trainer(ImageDenoiserNet(config), train, device, noise=noise, clip=True,
                               objective=objective)
         if resume is not None:

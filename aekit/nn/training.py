@@ -187,8 +187,11 @@ class Trainer:
         self.cfg = cfg
         self.noise = noise
         self.masked = getattr(net.config, "objective", None) == "masked"
-        # a training objective of its own (e.g. :class:`aekit.nn.vae.VAEObjective`), or
-        # None: the network's ``loss`` of its output against the clean rows
+        # a training objective of its own (e.g. :class:`aekit.nn.vae.VAEObjective`):
+        # ``batch_loss(model, inputs, gen, progress, target)`` (inputs with this trainer's
+        # noise, if any, and their clean rows), ``validation_inputs(X, gen)`` and
+        # ``validation_loss(net, inputs, hidden)``; or None: the network's ``loss`` of its
+        # output against the clean rows
         self.objective = objective
         self.clip = clip
         self.optimizer = make_optimizer(self.net.parameters(), cfg)
@@ -300,7 +303,7 @@ class Trainer:
             # mean over the global batch
             if self.objective is not None:
                 loss = self.objective.batch_loss(self.model, inputs, gen,
-                                                 epoch + (i + 1) / len(starts))
+                                                 epoch + (i + 1) / len(starts), target)
             else:
                 loss = self.net.loss(self.model(inputs, hidden), target, "sum", hidden)
             loss = loss * (world / (e - s))

@@ -276,8 +276,9 @@ class VAEObjective:
             return self.beta
         return self.beta * min(1.0, progress / self.warmup)
 
-    def batch_loss(self, net, x, gen, progress):
-        """Minus the bound, summed over the rows ``x`` (a scalar tensor)."""
+    def batch_loss(self, net, x, gen, progress, target=None):
+        """Minus the bound, summed over the rows ``x`` (a scalar tensor; ``target`` is
+        ``x`` itself: a VAE is trained without input noise)."""
         if self.binarize:
             x = torch.bernoulli(x, generator=gen)
         mu, logvar = net.encode(x)
