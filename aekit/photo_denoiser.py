@@ -67,7 +67,9 @@ class ImageDenoiser:
     noise_weighting : float, default=0.0
         p: each training patch's squared error is divided by its noise level to the
         power p (:class:`aekit.nn.image_denoiser.NoiseWeightedLoss`); 0 is plain mean
-        squared error, under which heavy noise dominates a blind model's training.
+        squared error, under which heavy noise dominates a blind model's training. The
+        bundled model uses 0: p = 1 and 2 did no better on grey validation images
+        (BENCHMARKS.md).
     colour : {"opponent", "rgb"}, default="opponent"
         How colour images are cleaned (see the module's notes).
     tile : int, default=512

@@ -12,6 +12,8 @@ the same noisy images (aekit.evaluation.denoise_images.protocol_d2):
     python scripts/bench_denoise_photos.py --checks --json checks.json
     # Markdown tables from the JSON files
     python scripts/bench_denoise_photos.py --markdown d2_*.json d2c_*.json
+    # candidates against the bundled model on the validation images (grey, minus BM3D)
+    python scripts/bench_denoise_photos.py --validation-gap bundled p1.safetensors
 
 "aekit denoise (PNG)" is the user's path: each clipped noisy image saved as an 8-bit PNG,
 cleaned by `aekit denoise FILE -o OUT.png` with its default (auto) choice of model, and
@@ -82,6 +84,35 @@ def validation_images():
     from sklearn.datasets import load_sample_image
 
     return {"coins": skimage.data.coins() / 255.0, "flower": load_sample_image("flower.jpg") / 255.0}
+
+
+def validation_gap(models):
+    """Protocol D2 in grey on the validation images (coins; sklearn's flower made grey as D2
+    makes its held-out images), clipped 8-bit noise, four flips: each model's mean PSNR and
+    its difference from BM3D at the true sigma. ``models``: "bundled" or model files."""
+    import bm3d
+
+    from aekit import load, load_pretrained
+    from aekit.evaluation.denoise_images import add_noise, psnr
+
+    images = validation_images()
+    images["flower"] = images["flower"] @ np.array([0.299, 0.587, 0.114])
+    dens = {m: load_pretrained("photo-denoiser", device="cpu") if m == "bundled"
+            else load(m, device="cpu") for m in models}
+    out = {}
+    for sigma in (15, 25, 50):
+        scores = {"BM3D": []} | {m: [] for m in dens}
+        for k, clean in enumerate(images.values()):
+            noisy = add_noise(clean, sigma, 7000 + sigma * 10 + k, True)
+            scores["BM3D"].append(psnr(clean, np.clip(bm3d.bm3d(noisy, sigma_psd=sigma / 255),
+                                                      0, 1)))
+            for m, den in dens.items():
+                scores[m].append(psnr(clean, np.clip(den.denoise(noisy), 0, 1)))
+        means = {m: float(np.mean(v)) for m, v in scores.items()}
+        out[sigma] = means
+        print(f"sigma {sigma}: BM3D {means['BM3D']:.2f}; " + "; ".join(
+            f"{m} {means[m]:.2f} ({means[m] - means['BM3D']:+.2f})" for m in dens), flush=True)
+    return out
 
 
 def checks(seed):
@@ -249,9 +280,14 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--picture")
     ap.add_argument("--markdown", nargs="+")
+    ap.add_argument("--validation-gap", nargs="+", metavar="MODEL",
+                    help="the models' gap to BM3D on the validation images in grey "
+                         "(\"bundled\" or model files): how candidates are compared")
     args = ap.parse_args()
     if args.markdown:
         return markdown(args.markdown)
+    if args.validation_gap:
+        return validation_gap(args.validation_gap)
     start = time.time()
     if args.checks or args.quick_checks:
         doc = checks(args.seed) if args.checks else quick_checks(args.seed)
