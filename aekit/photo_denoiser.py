@@ -6,14 +6,16 @@ Gaussian noise of a random level added (``noise="gaussian:0-0.22"``: sigma from 
 56 of 255, so one model serves every level in that range, and a clean image, sigma 0,
 comes back nearly as it was). Whole images are cleaned tile by tile with overlapping
 margins wider than the network's reach, so the result equals that of one pass over
-the whole image while memory stays bounded (:meth:`ImageDenoiser.denoise`). Each tile is
-cleaned in four flips (as it is, turned 180 degrees, mirrored left-right, mirrored
-top-bottom), flipped back and averaged (``self_ensemble=4``: the geometric self-ensemble of Timofte, Rothe & Van Gool,
-"Seven ways to improve example-based single image super resolution", CVPR 2016, and of
-EDSR; Lim et al., CVPRW 2017): a network's errors differ between flips while the image
-does not. On the validation images (coins, sklearn's flower in grey) it gained 0.14-0.24
-dB at sigma 15, 0.11-0.20 at 25 and 0.13-0.22 at 50 over one pass, for four times the
-network's work; the eight flips and transposes gained 0.02-0.04 dB more for twice that.
+the whole image while memory stays bounded (:meth:`ImageDenoiser.denoise`). Each tile
+is cleaned in four flips (as it is, turned 180 degrees, mirrored left-right, mirrored
+top-bottom), flipped back and averaged (``self_ensemble=4``: the geometric self-ensemble
+of Timofte, Rothe & Van Gool, "Seven ways to improve example-based single image super
+resolution", CVPR 2016, and of EDSR; Lim et al., CVPRW 2017): a network's errors differ
+between flips while the image does not. On the validation images (coins, sklearn's
+flower in grey) it gained 0.14-0.24 dB at sigma 15, 0.11-0.20 at 25 and 0.13-0.22 at 50
+over one pass, for four times the network's work; the eight flips and transposes gained
+0.02-0.04 dB more for twice that. On protocol D2's held-out images the four flips gained
+0.11-0.16 dB (BENCHMARKS.md).
 
 Colour (``colour="opponent"``): the image is turned into one luminance and two
 chroma channels by an orthogonal transform (:func:`aekit.photos.to_opponent`) and each
@@ -27,7 +29,6 @@ Pixels are float in [0, 1]; noise levels are fractions of that range (0.1 = 25.5
     >>> clean = den.denoise(noisy)                        # doctest: +SKIP
 """
 
-import math
 import numbers
 import time
 
@@ -86,8 +87,7 @@ class ImageDenoiser:
                  noise="gaussian:0-0.22", patch_size=48, patches=8000, validation_patches=512,
                  epochs=3, batch_size=32, lr=1e-3, lr_schedule="onecycle", patience=5,
                  chroma_weight=0.25, noise_weighting=0.0, colour="opponent", tile=512,
-                 self_ensemble=4,
-                 random_state=0, device="auto"):
+                 self_ensemble=4, random_state=0, device="auto"):
         self.features, self.depth, self.unshuffle = features, depth, unshuffle
         self.batch_norm, self.residual, self.noise = batch_norm, residual, noise
         self.patch_size, self.patches, self.validation_patches = patch_size, patches, \
@@ -102,8 +102,8 @@ class ImageDenoiser:
         return {k: getattr(self, k) for k in (
             "features", "depth", "unshuffle", "batch_norm", "residual", "noise", "patch_size",
             "patches", "validation_patches", "epochs", "batch_size", "lr", "lr_schedule",
-            "patience", "chroma_weight", "noise_weighting", "colour", "tile", "self_ensemble", "random_state",
-            "device")}
+            "patience", "chroma_weight", "noise_weighting", "colour", "tile", "self_ensemble",
+            "random_state", "device")}
 
     def set_params(self, **params):
         for k, v in params.items():

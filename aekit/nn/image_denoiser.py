@@ -136,14 +136,16 @@ class NoiseWeightedLoss:
     """What :class:`aekit.nn.training.Trainer` minimises for a denoiser trained with
     ``noise_weighting`` p > 0, with the Trainer's ``noise`` (which draws each global
     batch's noise, so that every process of a torchrun gets what one process would):
-    each noisy patch's mean squared error is divided by ``(m + floor ** 2) ** (p / 2)``, where ``m`` is the mean square of the noise
-    it was given. With plain MSE (p = 0) a patch at sigma 50/255 weighs several times
-    one at 15/255 (the error left grows with the noise: 3.7 times on a crop of `camera`
-    with the bundled model, where the noise given is 8.7 times), so a blind network spends
-    its capacity on heavy noise; p = 1 weighs the patches in proportion to 1/sigma, p = 2 makes
-    the loss the ratio of the error left to the error given. ``floor`` (5/255) keeps
-    clean patches (sigma 0) from dominating. Validation: the same loss on ``noise`` (a
-    :class:`aekit.nn.noise.Noise`, clipped to [0, 1]) drawn once.
+    each noisy patch's mean squared error is divided by ``(m + floor ** 2) ** (p / 2)``,
+    where ``m`` is the mean square of the noise it was given. With plain MSE (p = 0) a
+    patch at sigma 50/255 weighs several times one at 15/255 (the error left grows with
+    the noise: 3.7 times on a crop of `camera` with the bundled model, where the noise
+    given is 8.7 times), so a blind network spends its capacity on heavy noise; p = 1
+    weighs the patches in proportion to 1/sigma, p = 2 makes the loss the ratio of the
+    error left to the error given. ``floor`` (5/255) keeps clean patches (sigma 0) from
+    dominating. Validation: the same loss on ``noise`` (a :class:`aekit.nn.noise.Noise`,
+    clipped to [0, 1]) drawn once. Shapes: patches ``(n, 1, h, w)``; losses are sums over
+    the patches (scalar tensors).
     """
 
     noise: object
