@@ -121,6 +121,26 @@ def test_noise_weighted_loss_divides_each_patchs_error_by_its_noise_level():
             [smooth_image(16, 16)])
 
 
+def test_a_noise_weighted_fit_trains_on_the_weighted_loss(tmp_path):
+    """fit(noise_weighting=1) minimises NoiseWeightedLoss (its validation loss is that loss
+    on the validation patches, not their plain MSE), and the file keeps the weighting."""
+    from aekit import load
+
+    kw = dict(features=4, depth=3, patches=64, patch_size=16, epochs=2, batch_size=16,
+              tile=64, device="cpu", validation_patches=32)
+    imgs = [smooth_image(40, 48), smooth_image(40, 40, seed=6)]
+    plain = ImageDenoiser(**kw).fit(imgs, validation_images=imgs[:1])
+    weighted = ImageDenoiser(**kw, noise_weighting=1).fit(imgs, validation_images=imgs[:1])
+    # the same net and noise: the weighted loss is the MSE over (noise level + 5/255), so
+    # several times larger than the plain one's on these patches
+    assert all(np.isfinite(weighted.history_["val_loss"]))
+    assert weighted.history_["val_loss"][-1] > 3 * plain.history_["val_loss"][-1]
+    weighted.save(tmp_path / "w.safetensors")
+    back = load(tmp_path / "w.safetensors")
+    assert back.noise_weighting == 1
+    assert any("power -1" in line for line in back.describe())
+
+
 def test_tiles_give_the_untiled_result(tiny):
     den = tiny[0]
     img = smooth_image(150, 171, 3, seed=2)
