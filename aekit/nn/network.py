@@ -140,27 +140,21 @@ class AutoencoderNet(nn.Module):
     def forward(self, x, hidden=None):
         return self.decode_logits(self.encode(x, hidden))
 
-    def _mixture(self, out, cols=None):
-        """A mixture output's weight logits, locations and scales, each (n, C, d), or
-        (n, C, len(cols)) for the features ``cols`` only (``out`` is then either the whole
-        output or one of shape (n, 3, C, len(cols)), :meth:`mixture_output_at`'s)."""
+    def _mixture(self, out):
+        """A mixture output's weight logits, locations and scales, each (n, C, k): ``out``
+        is the whole output (n, 3 * C * n_features; k = n_features) or one made for some
+        features alone, (n, 3, C, k) (:meth:`mixture_output_at`'s)."""
         c = self.config
-        if out.dim() == 4:  # (n, 3, C, len(cols)): made for those features alone
-            o = out
-        else:
-            o = out.reshape(len(out), 3, c.components, c.n_features)
-            if cols is not None:
-                o = o[..., cols]
+        o = out if out.dim() == 4 else out.reshape(len(out), 3, c.components, c.n_features)
         scale = nn.functional.softplus(o[:, 2]) + c.scale_floor
         return o[:, 0], o[:, 1], scale
 
-    def surprise_of(self, out, target, cols=None):
-        """Per element (n, n_features), or for the features ``cols`` only (``target``
-        then holds just those): how surprising ``target`` is under a mixture output, in
-        nats: its negative log-likelihood less that of the sharpest density the output
-        can give (one component of scale ``scale_floor``), so never negative, and 0 for
-        a certain, exact prediction."""
-        logits, loc, scale = self._mixture(out, cols)
+    def surprise_of(self, out, target):
+        """Per element (n, k): how surprising ``target`` (n, k) is under a mixture output
+        for those k features (see :meth:`_mixture`), in nats: its negative log-likelihood
+        less that of the sharpest density the output can give (one component of scale
+        ``scale_floor``), so never negative, and 0 for a certain, exact prediction."""
+        logits, loc, scale = self._mixture(out)
         c = self.config
         z = (target.unsqueeze(1) - loc) / scale
         distance = 0.5 * z * z if c.output == "gaussian" else z.abs()
@@ -199,7 +193,7 @@ class AutoencoderNet(nn.Module):
         others: its predicted means averaged over the scoring masks that hide it."""
         if self.config.objective != "masked":
             return self.decode(self.encode(x))
-        return self._over_score_masks(x, self.decode_from)
+        return self._over_score_masks(x, lambda out, cols: self.decode_from(out))
 
     def predict(self, x, hidden):
         """A masked network's prediction of every feature of rows ``x`` (n, n_features)
@@ -210,13 +204,12 @@ class AutoencoderNet(nn.Module):
     def surprise(self, x):
         """A masked network's surprise at each feature of rows ``x`` (n, n_features),
         averaged over the scoring masks that hide it: the anomaly score's parts."""
-        return self._over_score_masks(
-            x, lambda out, cols: self.surprise_of(out, x[:, cols], cols))
+        return self._over_score_masks(x, lambda out, cols: self.surprise_of(out, x[:, cols]))
 
-    def decode_from(self, out, cols=None):
-        """The mixture means of a mixture output (n, n_features), or of the features
-        ``cols`` only."""
-        weights, loc, _ = self._mixture(out, cols)
+    def decode_from(self, out):
+        """The mixture means (n, k) of a mixture output for k features (see
+        :meth:`_mixture`)."""
+        weights, loc, _ = self._mixture(out)
         return (weights.softmax(dim=1) * loc).sum(dim=1)
 
     def _over_score_masks(self, x, per_mask):
