@@ -142,11 +142,14 @@ def read_image_checkpoint(path):
 
 
 def train_on_images(folder, params, output, checkpoint, validation_fraction=0.1,
-                    validation_folder=None, resume=None, verbose=True, log=print):
+                    validation_folder=None, resume=None, verbose=True, log=print,
+                    net_init=None):
     """The whole job: read and check the images, train, write ``output``, report.
 
     ``params``: :class:`ImageDenoiser` parameters; ``resume``: a checkpoint path (its own
-    folder, split and parameters are used). Returns ``(denoiser, report rows)``.
+    folder, split and parameters are used); ``net_init``: the network to start from
+    (:meth:`ImageDenoiser.fit`; a resumed checkpoint holds its own). Returns
+    ``(denoiser, report rows)``.
 
     Raises
     ------
@@ -174,7 +177,7 @@ def train_on_images(folder, params, output, checkpoint, validation_fraction=0.1,
             str(validation_folder), "validation_fraction": validation_fraction,
             "train_files": [str(p) for p in train_paths]}
     den.fit(train_images, val_images or None, callback=Checkpointer(den, checkpoint, data),
-            resume=state, verbose=verbose)
+            resume=state, verbose=verbose, net_init=net_init)
     rows = validation_report(den, val_images) if val_images else []
     den.save(output, evaluation={"validation": rows} if rows else None)
     return den, rows

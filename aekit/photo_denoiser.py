@@ -19,10 +19,11 @@ over one pass, for four times the network's work; the eight flips and transposes
 
 Colour (``colour="opponent"``): the image is turned into one luminance and two
 chroma channels by an orthogonal transform (:func:`aekit.photos.to_opponent`) and each
-is cleaned by the same greyscale network, the smooth chroma channels in one pass (the
-flips gain least there: +0.11 dB on the validation photo with the luminance's alone,
-+0.17 with all three, at twice the time); ``colour="rgb"`` cleans R, G and B apart, each
-with its flips.
+is cleaned by the same greyscale network, the luminance in ``colour_self_ensemble``
+flips (2 by default, for speed), the smooth chroma channels in one pass (the flips gain
+least there: with the 7-layer network, +0.11 dB on the validation photo with the
+luminance's alone, +0.17 with all three, at twice the time); ``colour="rgb"`` cleans R, G
+and B apart, each in ``colour_self_ensemble`` flips.
 Pixels are float in [0, 1]; noise levels are fractions of that range (0.1 = 25.5/255).
 
     >>> den = ImageDenoiser(epochs=10).fit(images)       # doctest: +SKIP
@@ -50,8 +51,9 @@ class ImageDenoiser:
     ----------
     features, depth, unshuffle, batch_norm, residual
         The network (:class:`aekit.nn.image_denoiser.ImageDenoiserConfig`); defaults
-        32 channels, 7 convolutions, full resolution, no batch norm, residual (the bundled
-        photo-denoiser's shape; ``unshuffle=2`` is FFDNet's half resolution).
+        32 channels, 7 convolutions, full resolution, no batch norm, residual (the shape
+        the bundled photo-denoiser was first trained in, before it was deepened to 9 and
+        fine-tuned: ``fit``'s ``net_init``; ``unshuffle=2`` is FFDNet's half resolution).
     noise : str, default="gaussian:0-0.22"
         The corruption trained on (:mod:`aekit.nn.noise`); a range is blind training.
     patch_size : int, default=48
@@ -73,12 +75,24 @@ class ImageDenoiser:
         (BENCHMARKS.md).
     colour : {"opponent", "rgb"}, default="opponent"
         How colour images are cleaned (see the module's notes).
-    tile : int, default=512
-        Side of the tiles whole images are cleaned in (pixels, a multiple of 8).
+    tile : int, default=768
+        Side of the tiles whole images are cleaned in (pixels, a multiple of 8). Each
+        tile is cleaned with a margin of the network's reach, so larger tiles redo less
+        work: on 3000x2000 with 2 threads 768 took 4.95 s per megapixel for four flips,
+        512 5.44 and 1024 5.16 (2026-12-05); memory grows with the square of the side
+        (about 80 MB per hidden layer's output at 768 and 32 channels).
     self_ensemble : {1, 2, 4}, default=4
-        Flips of each tile cleaned and averaged (see the module's notes): 1 is one pass,
-        2 adds the tile turned 180 degrees, 4 adds its two mirror images; the time grows
-        in proportion.
+        Flips of each tile of a grey image cleaned and averaged (see the module's notes):
+        1 is one pass, 2 adds the tile turned 180 degrees, 4 adds its two mirror images;
+        the time grows in proportion.
+    colour_self_ensemble : {1, 2, 4}, default=2
+        The same for a colour image's luminance (``colour="rgb"``: for each of R, G and
+        B); the chroma channels get one pass. 2, so that a colour image takes four passes
+        of the network in all: with six (four flips) the bundled 9-layer network took
+        10.2-10.6 s per megapixel on 3000x2000 colour with 2 threads (whole command; 7.1
+        with two), over the 10 s aimed at,
+        and on the validation photo (sklearn's flower) four flips of the luminance gained
+        0.00-0.02 dB over two (2026-12-05).
     random_state : int, default=0
     device : str, default="auto"
     """
@@ -86,8 +100,8 @@ class ImageDenoiser:
     def __init__(self, features=32, depth=7, unshuffle=1, batch_norm=False, residual=True,
                  noise="gaussian:0-0.22", patch_size=48, patches=8000, validation_patches=512,
                  epochs=3, batch_size=32, lr=1e-3, lr_schedule="onecycle", patience=5,
-                 chroma_weight=0.25, noise_weighting=0.0, colour="opponent", tile=512,
-                 self_ensemble=4, random_state=0, device="auto"):
+                 chroma_weight=0.25, noise_weighting=0.0, colour="opponent", tile=768,
+                 self_ensemble=4, colour_self_ensemble=2, random_state=0, device="auto"):
         self.features, self.depth, self.unshuffle = features, depth, unshuffle
         self.batch_norm, self.residual, self.noise = batch_norm, residual, noise
         self.patch_size, self.patches, self.validation_patches = patch_size, patches, \
@@ -96,6 +110,7 @@ class ImageDenoiser:
         self.lr_schedule, self.patience, self.chroma_weight = lr_schedule, patience, chroma_weight
         self.noise_weighting = noise_weighting
         self.colour, self.tile, self.self_ensemble = colour, tile, self_ensemble
+        self.colour_self_ensemble = colour_self_ensemble
         self.random_state, self.device = random_state, device
 
     def get_params(self, deep=True):
@@ -103,7 +118,7 @@ class ImageDenoiser:
             "features", "depth", "unshuffle", "batch_norm", "residual", "noise", "patch_size",
             "patches", "validation_patches", "epochs", "batch_size", "lr", "lr_schedule",
             "patience", "chroma_weight", "noise_weighting", "colour", "tile", "self_ensemble",
-            "random_state", "device")}
+            "colour_self_ensemble", "random_state", "device")}
 
     def set_params(self, **params):
         for k, v in params.items():
@@ -137,28 +152,35 @@ class ImageDenoiser:
     def _check_inference_params(self):
         if not (isinstance(self.tile, int) and self.tile >= 64 and self.tile % 8 == 0):
             raise ValueError(f"tile must be a multiple of 8, at least 64, got {self.tile!r}")
-        k = self.self_ensemble
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or int(k) not in FLIPS:
-            raise ValueError(f"self_ensemble must be one of {tuple(FLIPS)}, got {k!r}")
+        for name in ("self_ensemble", "colour_self_ensemble"):
+            k = getattr(self, name)
+            if isinstance(k, bool) or not isinstance(k, numbers.Integral) or int(k) not in FLIPS:
+                raise ValueError(f"{name} must be one of {tuple(FLIPS)}, got {k!r}")
 
     def config(self):
         return ImageDenoiserConfig(self.features, self.depth, self.unshuffle, self.batch_norm,
                                    self.residual)
 
     # -- training -------------------------------------------------------------
-    def fit(self, images, validation_images=None, callback=None, resume=None, verbose=False):
+    def fit(self, images, validation_images=None, callback=None, resume=None, verbose=False,
+            net_init=None):
         """Train on clean ``images`` (arrays ``(h, w)`` or ``(h, w, 1|3)`` in [0, 1]).
 
         ``validation_images`` (same form) give the patches early stopping and the reported
         validation loss are measured on; ``callback(trainer, report)`` runs after every
         epoch (e.g. a checkpoint writer); ``resume`` (:class:`aekit.nn.fitting.Resume`)
-        continues an interrupted run. Returns self, with ``net_``, ``history_`` and
-        ``summary_``.
+        continues an interrupted run. ``net_init`` (an
+        :class:`aekit.nn.image_denoiser.ImageDenoiserNet`, e.g. another fitted denoiser's
+        ``net_``) is the network training starts from instead of a random one, made
+        ``depth`` deep by identity layers (:func:`aekit.nn.image_denoiser.deepen`); the
+        bundled photo-denoiser was fine-tuned so from a shallower one. Returns self, with
+        ``net_``, ``history_`` and ``summary_``.
 
         Raises
         ------
         ValueError
-            Bad parameters, or no image as large as a patch.
+            Bad parameters, no image as large as a patch, or a ``net_init`` of another
+            width, resolution or output, with batch norm, or deeper than ``depth``.
         """
         import torch
 
@@ -166,11 +188,21 @@ class ImageDenoiser:
         from .image_patches import image_planes, sample_patches
         from .nn.config import TrainConfig
         from .nn.fitting import EpochBar
-        from .nn.image_denoiser import ImageDenoiserNet, NoiseWeightedLoss
+        from .nn.image_denoiser import ImageDenoiserNet, NoiseWeightedLoss, deepen
         from .nn.noise import parse_noise
         from .nn.training import Trainer
 
         config = self._check_params()
+        if net_init is not None:
+            c = net_init.config
+            if (c.features, c.unshuffle, c.residual) != (config.features, config.unshuffle,
+                                                          config.residual):
+                raise ValueError(f"net_init has features={c.features}, unshuffle={c.unshuffle}"
+                                 f", residual={c.residual}; this denoiser has "
+                                 f"{config.features}, {config.unshuffle}, {config.residual}")
+            if config.batch_norm:
+                raise ValueError("net_init cannot start a network with batch norm")
+            init_state = deepen(net_init, config.depth).state_dict()
         start = time.perf_counter()
         seed = int(self.random_state)
         planes = image_planes(images, self.chroma_weight)
@@ -190,6 +222,8 @@ class ImageDenoiser:
                 objective = NoiseWeightedLoss(noise, float(self.noise_weighting))
             trainer = Trainer(ImageDenoiserNet(config), train, device, noise=noise, clip=True,
                               objective=objective)
+        if net_init is not None and resume is None:
+            trainer.net.load_state_dict(init_state)
         if resume is not None:
             trainer.net.load_state_dict({k: torch.as_tensor(v) for k, v in resume.net.items()})
             trainer.load_state_dict(resume.trainer_tensors, resume.trainer_meta)
@@ -220,8 +254,8 @@ class ImageDenoiser:
         Raises
         ------
         ValueError
-            Not fitted, an array of another shape, or a ``tile`` or ``self_ensemble`` that
-            is not one of the allowed values.
+            Not fitted, an array of another shape, or a ``tile``, ``self_ensemble`` or
+            ``colour_self_ensemble`` that is not one of the allowed values.
         """
         self._check_inference_params()
         x = np.asarray(pixels, dtype=np.float32)
@@ -236,30 +270,36 @@ class ImageDenoiser:
 
         opp = self.colour == "opponent"
         planes = to_opponent(x) if opp else x
-        out = np.stack([self.denoise_plane(planes[:, :, i], progress, flips=i == 0 or not opp)
+        k = int(self.colour_self_ensemble)
+        out = np.stack([self.denoise_plane(planes[:, :, i], progress,
+                                           flips=k if i == 0 or not opp else 1)
                         for i in range(3)], axis=2)
         return from_opponent(out) if opp else out
 
-    def denoise_plane(self, plane, progress=None, flips=True):
-        """Clean one float plane ``(h, w)``, tile by tile, each tile in ``self_ensemble``
-        flips (``flips=False``: in one pass), as the module's notes say. Returns float32
+    def denoise_plane(self, plane, progress=None, flips=None):
+        """Clean one float plane ``(h, w)``, tile by tile, each tile in ``flips`` flips
+        (1, 2 or 4; None: ``self_ensemble``), as the module's notes say. Returns float32
         ``(h, w)`` (not clipped).
 
         Raises
         ------
         ValueError
-            Not fitted, or a ``tile`` or ``self_ensemble`` that is not allowed.
+            Not fitted, or a ``tile``, ``self_ensemble``, ``colour_self_ensemble`` or
+            ``flips`` that is not allowed.
         """
         import torch
 
         self._check_inference_params()
-        views = FLIPS[int(self.self_ensemble) if flips else 1]
+        k = self.self_ensemble if flips is None else flips
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or int(k) not in FLIPS:
+            raise ValueError(f"flips must be one of {tuple(FLIPS)}, got {k!r}")
+        views = FLIPS[int(k)]
         net = self._inference_net()
         s = net.config.unshuffle
         h, w = plane.shape
         ph, pw = -h % s, -w % s
         x = np.pad(plane, ((0, ph), (0, pw)), mode="reflect" if min(h, w) > s else "edge")
-        margin = -(-net.config.reach // 8) * 8 + 8
+        margin = -(-net.config.reach // 8) * 8  # at least the reach: tiles join exactly
         out = np.empty_like(x)
         device = next(net.parameters()).device
         with torch.inference_mode():
@@ -270,11 +310,12 @@ class ImageDenoiser:
                     c, d = min(x.shape[0], y1 + margin), min(x.shape[1], x1 + margin)
                     t = torch.from_numpy(np.ascontiguousarray(x[a:c, b:d]))[None, None]
                     t = t.to(device)
-                    batch = torch.cat([t.flip(dims) if dims else t for dims in views])
-                    r = net(batch.contiguous(memory_format=torch.channels_last))
-                    r = torch.stack([r[k:k + 1].flip(dims) if dims else r[k:k + 1]
-                                     for k, dims in enumerate(views)]).mean(0)
-                    r = r[0, 0].cpu().numpy()
+                    r = 0
+                    for dims in views:  # one at a time: a quarter of the memory, as fast
+                        v = net((t.flip(dims) if dims else t).contiguous(
+                            memory_format=torch.channels_last))
+                        r = r + (v.flip(dims) if dims else v)
+                    r = (r / len(views))[0, 0].cpu().numpy()
                     out[y0:y1, x0:x1] = r[y0 - a:y1 - a, x0 - b:x1 - b]
                     if progress:
                         progress((y1 - y0) * (x1 - x0) * (h * w) / x.size)
@@ -309,6 +350,7 @@ class ImageDenoiser:
                     if self.colour == "opponent" else "R, G and B cleaned apart")
                  + f"), pixels in [0, 1], each tile cleaned in {self.self_ensemble} flip"
                  + ("s and averaged" if self.self_ensemble != 1 else "")
+                 + f" (a colour image's luminance in {self.colour_self_ensemble})"
                  + f"; trained on noise {self.noise} (as a fraction of the full range: 0.1 "
                  "is sigma 25.5 of 255)"
                  + (f", each patch's error weighted by its noise level to the power "

@@ -57,7 +57,8 @@ def d2(sigmas, colour, seed, only=None, protocols=("clipped", "unclipped")):
 
     den = load_pretrained("photo-denoiser", device="cpu")
     rgb = load_pretrained("photo-denoiser", device="cpu").set_params(colour="rgb")
-    one = load_pretrained("photo-denoiser", device="cpu").set_params(self_ensemble=1)
+    one = load_pretrained("photo-denoiser", device="cpu").set_params(self_ensemble=1,
+                                                                     colour_self_ensemble=1)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     with tempfile.TemporaryDirectory() as tmp:
         if colour:

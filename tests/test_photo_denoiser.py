@@ -76,6 +76,46 @@ def test_network_any_size_and_folded_batch_norm():
         ImageDenoiserConfig(features=4, depth=1)
 
 
+def test_deepen_inserts_identity_layers_and_fit_starts_from_the_deepened_network():
+    from aekit.nn.image_denoiser import deepen
+
+    torch.manual_seed(0)
+    net = ImageDenoiserNet(ImageDenoiserConfig(features=5, depth=4, unshuffle=1,
+                                               batch_norm=False))
+    for m in net.body:  # not the identity: a trained-looking network
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.normal_(m.weight, std=0.3)
+            torch.nn.init.normal_(m.bias, std=0.1)
+    x = torch.rand(3, 1, 20, 26)
+    with torch.no_grad():
+        for depth in (4, 5, 8):
+            deeper = deepen(net, depth)
+            convs = [m for m in deeper.body if isinstance(m, torch.nn.Conv2d)]
+            assert deeper.config.depth == depth == len(convs)
+            assert torch.allclose(deeper(x), net(x), atol=1e-6)
+    for bad_depth in (3, 4.0):
+        with pytest.raises(ValueError, match="depth must be at least"):
+            deepen(net, bad_depth)
+    with pytest.raises(ValueError, match="batch norm"):
+        deepen(ImageDenoiserNet(ImageDenoiserConfig(features=5, depth=4)), 6)
+    # fit(net_init=...): training starts from the deepened network (a learning rate too
+    # small to move it leaves its outputs), and a mismatched network is refused
+    images = [smooth_image(40, 40)]
+    kw = dict(features=5, unshuffle=1, batch_norm=False, patches=16, patch_size=16, epochs=1,
+              batch_size=8, device="cpu")
+    den = ImageDenoiser(depth=6, lr=1e-12, **kw).fit(images, net_init=net)
+    assert den.net_.config.depth == 6
+    with torch.no_grad():
+        assert torch.allclose(den.net_(x), net(x), atol=1e-5)
+    scratch = ImageDenoiser(depth=6, lr=1e-12, **kw).fit(images)
+    with torch.no_grad():
+        assert not torch.allclose(scratch.net_(x), net(x), atol=1e-3)
+    for bad, words in ((dict(features=6), "features=5"), (dict(depth=3), "depth must be"),
+                       (dict(batch_norm=True), "batch norm")):
+        with pytest.raises(ValueError, match=words):
+            ImageDenoiser(**{**kw, "depth": 6, **bad}).fit(images, net_init=net)
+
+
 def test_a_files_bad_self_ensemble_is_refused_on_loading_naming_the_file(tmp_path, tiny):
     from aekit.model_file import write_model_file
 
@@ -156,31 +196,42 @@ def test_tiles_give_the_untiled_result(tiny):
 
 
 def test_self_ensemble_averages_the_flips_of_the_luminance(tiny):
-    """self_ensemble=4 is the mean of one pass over the four flips, on a grey image and on
-    a colour image's luminance; its two chroma channels are cleaned in one pass."""
+    """self_ensemble=4 is the mean of one pass over the four flips on a grey image; a
+    colour image's luminance gets colour_self_ensemble flips (2 by default: as it is and
+    turned 180 degrees), its two chroma channels one pass."""
     from aekit.photos import from_opponent, to_opponent
 
     den = tiny[0]
-    assert den.self_ensemble == 4
+    assert (den.self_ensemble, den.colour_self_ensemble) == (4, 2)
     one = ImageDenoiser(**{**den.get_params(), "self_ensemble": 1})
     one.net_, one._fast = den.net_, None
+    flips = (lambda a: a, lambda a: a[::-1, ::-1], lambda a: a[:, ::-1], lambda a: a[::-1])
 
-    def flips_mean(plane):
-        return np.mean([f(one.denoise(np.ascontiguousarray(f(plane)))) for f in (
-            lambda a: a, lambda a: a[::-1, ::-1], lambda a: a[:, ::-1], lambda a: a[::-1])],
-            axis=0)
+    def flips_mean(plane, k):
+        return np.mean([f(one.denoise(np.ascontiguousarray(f(plane)))) for f in flips[:k]],
+                       axis=0)
 
     grey = smooth_image(70, 90, seed=4)
-    np.testing.assert_allclose(den.denoise(grey), flips_mean(grey), atol=1e-5)
+    np.testing.assert_allclose(den.denoise(grey), flips_mean(grey, 4), atol=1e-5)
     assert np.abs(den.denoise(grey) - one.denoise(grey)).max() > 1e-4  # the flips differ
     colour = smooth_image(70, 90, 3, seed=5)
     opp = to_opponent(colour)
-    want = from_opponent(np.stack([flips_mean(opp[:, :, 0]), one.denoise_plane(opp[:, :, 1]),
-                                   one.denoise_plane(opp[:, :, 2])], axis=2))
-    np.testing.assert_allclose(den.denoise(colour), want, atol=1e-5)
+    for k in (2, 4):
+        den.colour_self_ensemble = k
+        want = from_opponent(np.stack([flips_mean(opp[:, :, 0], k),
+                                       one.denoise_plane(opp[:, :, 1]),
+                                       one.denoise_plane(opp[:, :, 2])], axis=2))
+        np.testing.assert_allclose(den.denoise(colour), want, atol=1e-5)
+    den.colour_self_ensemble = 2
+    assert np.abs(den.denoise_plane(opp[:, :, 0], flips=4)
+                  - den.denoise_plane(opp[:, :, 0], flips=2)).max() > 1e-5
     for bad in (3, 8, 0, True, "4"):
         with pytest.raises(ValueError, match="self_ensemble must be one of"):
             one.set_params(self_ensemble=bad).denoise(grey)
+        with pytest.raises(ValueError, match="colour_self_ensemble must be one of"):
+            one.set_params(self_ensemble=1, colour_self_ensemble=bad).denoise(colour)
+        with pytest.raises(ValueError, match="flips must be one of"):
+            one.set_params(colour_self_ensemble=2).denoise_plane(grey, flips=bad)
 
 
 def test_unclipped_noise_is_cleaned_as_the_clipped_noise_it_was_trained_on(tiny):

@@ -99,7 +99,7 @@ def command(**opts):
     objective, the network's size and, for a masked model, --trim), and a note
     says what was chosen.
     With --images DIR it trains a blind denoiser of photos and scans (the
-    network of the bundled photo-denoiser) on random patches of the images,
+    network the bundled photo-denoiser was first trained as) on random patches,
     with --noise gaussian:0-0.22 by default (sigma drawn from 0 to 56 of 255 per
     patch; gaussian:0.1 is sigma 25.5 of 255), and prints the validation PSNR of
     the noisy input, the model and a classical wavelet denoiser at sigma 15, 25
