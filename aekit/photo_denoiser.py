@@ -5,7 +5,8 @@ optionally at half resolution as in FFDNet) is trained on random patches of clea
 Gaussian noise of a random level added (``noise="gaussian:0-0.22"``: sigma from 0 to
 56 of 255, so one model serves every level in that range, and a clean image, sigma 0,
 comes back nearly as it was). Whole images are cleaned tile by tile with overlapping
-margins wider than the network's reach, so the result equals that of one pass over
+margins at least the network's reach (tiles start on multiples of 8, which ``unshuffle``
+divides), so the result equals that of one pass over
 the whole image while memory stays bounded (:meth:`ImageDenoiser.denoise`). Each tile
 is cleaned in four flips (as it is, turned 180 degrees, mirrored left-right, mirrored
 top-bottom), flipped back and averaged (``self_ensemble=4``: the geometric self-ensemble
@@ -179,8 +180,9 @@ class ImageDenoiser:
         Raises
         ------
         ValueError
-            Bad parameters, no image as large as a patch, or a ``net_init`` of another
-            width, resolution or output, with batch norm, or deeper than ``depth``.
+            Bad parameters, no image as large as a patch, or a ``net_init`` that is not an
+            ``ImageDenoiserNet``, of another width, resolution or output, with batch norm,
+            or deeper than ``depth``.
         """
         import torch
 
@@ -194,6 +196,9 @@ class ImageDenoiser:
 
         config = self._check_params()
         if net_init is not None:
+            if not isinstance(net_init, ImageDenoiserNet):
+                raise ValueError(f"net_init must be an ImageDenoiserNet (a fitted "
+                                 f"ImageDenoiser's net_), got {type(net_init).__name__}")
             c = net_init.config
             if (c.features, c.unshuffle, c.residual) != (config.features, config.unshuffle,
                                                           config.residual):
@@ -239,6 +244,8 @@ class ImageDenoiser:
                          "train_patches": int(len(X)),
                          "validation_patches": 0 if X_val is None else int(len(X_val)),
                          "seconds": round(time.perf_counter() - start, 1)}
+        if net_init is not None:
+            self.summary_["deepened_from"] = int(net_init.config.depth)
         self._fast = None
         return self
 
@@ -350,7 +357,9 @@ class ImageDenoiser:
                     if self.colour == "opponent" else "R, G and B cleaned apart")
                  + f"), pixels in [0, 1], each tile cleaned in {self.self_ensemble} flip"
                  + ("s and averaged" if self.self_ensemble != 1 else "")
-                 + f" (a colour image's luminance in {self.colour_self_ensemble})"
+                 + (f" (a colour image's luminance in {self.colour_self_ensemble})"
+                    if self.colour == "opponent" else
+                    f" (each channel of a colour image in {self.colour_self_ensemble})")
                  + f"; trained on noise {self.noise} (as a fraction of the full range: 0.1 "
                  "is sigma 25.5 of 255)"
                  + (f", each patch's error weighted by its noise level to the power "
@@ -359,7 +368,9 @@ class ImageDenoiser:
         if s.get("epochs") is not None:
             lines.append(f"training: {s['epochs']} epochs on {s.get('train_patches')} patches "
                          f"of {self.patch_size}x{self.patch_size}"
-                         + (f", {s['seconds']} s" if s.get("seconds") is not None else ""))
+                         + (f", {s['seconds']} s" if s.get("seconds") is not None else "")
+                         + (f", starting from a {s['deepened_from']}-layer network deepened "
+                            "by identity layers" if s.get("deepened_from") else ""))
         for key in ("evaluation", "data"):
             shown = (doc or {}).get(key)
             if isinstance(shown, dict):  # the validation figures: below, for a person
@@ -368,9 +379,11 @@ class ImageDenoiser:
                 lines.append(f"{key}: " + json.dumps(shown))
         for row in ((doc or {}).get("evaluation") or {}).get("validation") or []:
             flips = row.get("self_ensemble", 1)  # files from before the flips: one pass
+            colour = row.get("colour_self_ensemble", flips)
             lines.append(f"  validation PSNR at sigma {row['sigma']}/255 (dB, clipped 8-bit "
                          f"noise): noisy {row['noisy']:.2f}, aekit {row['aekit']:.2f} ("
                          + (f"{flips} flips" if flips != 1 else "one pass")
+                         + (f"; colour {colour}" if colour != flips else "")
                          + f"), scikit-image's wavelet denoiser {row['wavelet']:.2f}")
         state = (doc or {}).get("training_state")
         if state:
@@ -384,7 +397,8 @@ class ImageDenoiser:
         Raises
         ------
         ValueError
-            A ``tile`` or ``self_ensemble`` that loading the file would refuse.
+            A ``tile``, ``self_ensemble`` or ``colour_self_ensemble`` that loading the file
+            would refuse.
         """
         self._check_inference_params()
         net = net if net is not None else self.net_
@@ -420,7 +434,10 @@ class ImageDenoiser:
         from .nn.image_denoiser import ImageDenoiserNet
 
         known = cls().get_params()
-        est = cls(**{k: v for k, v in doc["params"].items() if k in known})
+        params = {k: v for k, v in doc["params"].items() if k in known}
+        if "self_ensemble" in params:  # files from before colour_self_ensemble flipped a
+            params.setdefault("colour_self_ensemble", params["self_ensemble"])  # colour's
+        est = cls(**params)  # luminance as often as a grey image
         est.device = device
         nets = doc.get("networks") or []
         if len(nets) != 1 or not isinstance(nets[0], dict):

@@ -8,7 +8,7 @@ are kept for validation: every choice was made on them, never on the held-out fi
 The images are written as PNG files into two folders and trained on exactly as
 `aekit train --images TRAIN --validation-images VAL --noise gaussian:0-0.22` would.
 
-The bundled model is made in two stages (same machine and threads: the same file):
+The bundled model is made in two stages (same machine and threads: the same weights):
 
     # 1. 7 layers from scratch (the model bundled until the seventh session): 50 min
     python scripts/train_photo_denoiser.py -o stage1.safetensors
@@ -74,7 +74,8 @@ def write_folder(names, folder):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-o", "--output", default=str(OUT))
+    ap.add_argument("-o", "--output", default=None,
+                    help="default with --init: the bundled file (stage 2); stage 1 needs -o")
     ap.add_argument("--epochs", type=int, default=7)
     ap.add_argument("--patches", type=int, default=32000)
     ap.add_argument("--features", type=int, default=32)
@@ -98,6 +99,10 @@ def main():
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     args = ap.parse_args()
+    if args.output is None:
+        if not args.init:
+            ap.error("give -o: the bundled file is stage 2's (--init STAGE1 --depth 9 ...)")
+        args.output = str(OUT)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     import torch
 

@@ -74,6 +74,11 @@ def test_network_any_size_and_folded_batch_norm():
     assert net(x).shape == x.shape
     with pytest.raises(ValueError, match="depth"):
         ImageDenoiserConfig(features=4, depth=1)
+    with pytest.raises(ValueError, match="unshuffle must be 1, 2 or 4"):
+        ImageDenoiserConfig(features=4, depth=3, unshuffle=3)
+    with pytest.raises(ValueError, match="unshuffle must be 1, 2 or 4"):
+        ImageDenoiser(features=4, depth=3, unshuffle=3, patch_size=12, patches=4,
+                      epochs=1).fit([smooth_image(24, 24)])
 
 
 def test_deepen_inserts_identity_layers_and_fit_starts_from_the_deepened_network():
@@ -93,9 +98,15 @@ def test_deepen_inserts_identity_layers_and_fit_starts_from_the_deepened_network
             convs = [m for m in deeper.body if isinstance(m, torch.nn.Conv2d)]
             assert deeper.config.depth == depth == len(convs)
             assert torch.allclose(deeper(x), net(x), atol=1e-6)
-    for bad_depth in (3, 4.0):
-        with pytest.raises(ValueError, match="depth must be at least"):
+    assert deepen(net, np.int64(6)).config.depth == 6
+    for bad_depth in (3, 4.0, True):
+        with pytest.raises(ValueError, match="depth must be an integer at least"):
             deepen(net, bad_depth)
+    shallow = ImageDenoiserNet(ImageDenoiserConfig(features=5, depth=2, unshuffle=1,
+                                                   batch_norm=False))
+    torch.nn.init.normal_(shallow.body[-2].weight, std=0.3)  # the last convolution
+    with torch.no_grad():
+        assert torch.allclose(deepen(shallow, 4)(x), shallow(x), atol=1e-6)
     with pytest.raises(ValueError, match="batch norm"):
         deepen(ImageDenoiserNet(ImageDenoiserConfig(features=5, depth=4)), 6)
     # fit(net_init=...): training starts from the deepened network (a learning rate too
@@ -110,10 +121,26 @@ def test_deepen_inserts_identity_layers_and_fit_starts_from_the_deepened_network
     scratch = ImageDenoiser(depth=6, lr=1e-12, **kw).fit(images)
     with torch.no_grad():
         assert not torch.allclose(scratch.net_(x), net(x), atol=1e-3)
+    assert den.summary_["deepened_from"] == 4 and "deepened_from" not in scratch.summary_
+    assert any("starting from a 4-layer network" in line for line in den.describe())
     for bad, words in ((dict(features=6), "features=5"), (dict(depth=3), "depth must be"),
                        (dict(batch_norm=True), "batch norm")):
         with pytest.raises(ValueError, match=words):
             ImageDenoiser(**{**kw, "depth": 6, **bad}).fit(images, net_init=net)
+    with pytest.raises(ValueError, match="net_init must be an ImageDenoiserNet"):
+        ImageDenoiser(**{**kw, "depth": 6}).fit(images, net_init=den)
+
+
+def test_a_file_from_before_colour_self_ensemble_flips_colour_as_it_did(tiny):
+    """Files written before the parameter flipped a colour image's luminance
+    ``self_ensemble`` times: they still do."""
+    den = tiny[0]
+    doc, tensors = den.get_state()
+    for k in (1, 4):
+        old = {**doc, "params": {p: v for p, v in {**doc["params"], "self_ensemble": k}.items()
+                                 if p != "colour_self_ensemble"}}
+        assert ImageDenoiser.from_state(old, tensors, device="cpu").colour_self_ensemble == k
+    assert ImageDenoiser.from_state(doc, tensors, device="cpu").colour_self_ensemble == 2
 
 
 def test_a_files_bad_self_ensemble_is_refused_on_loading_naming_the_file(tmp_path, tiny):
@@ -195,6 +222,24 @@ def test_tiles_give_the_untiled_result(tiny):
     assert grey.shape == (150, 171)
 
 
+@pytest.mark.parametrize("depth,unshuffle", [(8, 1), (4, 2), (2, 4), (3, 4)])
+def test_tiles_join_exactly_when_the_margin_equals_the_reach(depth, unshuffle):
+    """Random (far from identity) networks whose reach is a multiple of 8, so the margin is
+    exactly the reach: 64-pixel tiles give the one-tile result."""
+    torch.manual_seed(depth)
+    net = ImageDenoiserNet(ImageDenoiserConfig(4, depth, unshuffle, False, True))
+    torch.nn.init.normal_(net.body[-2].weight, std=0.3)  # He-initialised, last not zero
+    den = ImageDenoiser(features=4, depth=depth, unshuffle=unshuffle, tile=64,
+                        self_ensemble=1, device="cpu")
+    den.net_, den._fast = net.eval(), None
+    plane = np.random.default_rng(depth).random((150, 171)).astype(np.float32)
+    tiled = den.denoise(plane)
+    den.tile, den._fast = 1024, None
+    whole = den.denoise(plane)
+    assert np.abs(whole - plane).max() > 0.1  # not the identity
+    assert np.abs(tiled - whole).max() < 1e-4
+
+
 def test_self_ensemble_averages_the_flips_of_the_luminance(tiny):
     """self_ensemble=4 is the mean of one pass over the four flips on a grey image; a
     colour image's luminance gets colour_self_ensemble flips (2 by default: as it is and
@@ -216,13 +261,15 @@ def test_self_ensemble_averages_the_flips_of_the_luminance(tiny):
     assert np.abs(den.denoise(grey) - one.denoise(grey)).max() > 1e-4  # the flips differ
     colour = smooth_image(70, 90, 3, seed=5)
     opp = to_opponent(colour)
-    for k in (2, 4):
-        den.colour_self_ensemble = k
-        want = from_opponent(np.stack([flips_mean(opp[:, :, 0], k),
-                                       one.denoise_plane(opp[:, :, 1]),
-                                       one.denoise_plane(opp[:, :, 2])], axis=2))
-        np.testing.assert_allclose(den.denoise(colour), want, atol=1e-5)
-    den.colour_self_ensemble = 2
+    try:
+        for k in (2, 4):
+            den.colour_self_ensemble = k
+            want = from_opponent(np.stack([flips_mean(opp[:, :, 0], k),
+                                           one.denoise_plane(opp[:, :, 1]),
+                                           one.denoise_plane(opp[:, :, 2])], axis=2))
+            np.testing.assert_allclose(den.denoise(colour), want, atol=1e-5)
+    finally:
+        den.colour_self_ensemble = 2
     assert np.abs(den.denoise_plane(opp[:, :, 0], flips=4)
                   - den.denoise_plane(opp[:, :, 0], flips=2)).max() > 1e-5
     for bad in (3, 8, 0, True, "4"):

@@ -21,6 +21,7 @@ Input and output: float tensors ``(n, 1, height, width)``, one image plane in [0
 configuration (:class:`ImageDenoiserConfig`) is all that is needed to rebuild it.
 """
 
+import numbers
 from dataclasses import asdict, dataclass
 
 import torch
@@ -36,7 +37,7 @@ class ImageDenoiserConfig:
 
     ``features``: channels of the hidden convolutions; ``depth``: 3x3 convolutions in all
     (at least 2); ``unshuffle``: the factor the image is folded by (1 = full resolution,
-    2 = FFDNet's half resolution); ``batch_norm``: after each hidden convolution;
+    2 = FFDNet's half resolution, or 4); ``batch_norm``: after each hidden convolution;
     ``residual``: predict the noise and subtract it (True) or the clean image (False).
     """
 
@@ -53,6 +54,8 @@ class ImageDenoiserConfig:
                                  ("depth", self.depth, MAX_DEPTH), ("unshuffle", self.unshuffle, 4)):
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= top:
                 raise ValueError(f"{name} must be an integer in 1..{top}, got {value!r}")
+        if self.unshuffle == 3:  # whole images are cleaned in tiles placed on multiples of 8
+            raise ValueError("unshuffle must be 1, 2 or 4 (a divisor of 8), got 3")
         if self.depth < 2:
             raise ValueError(f"depth must be at least 2 (first and last convolution), "
                              f"got {self.depth}")
@@ -144,15 +147,16 @@ def deepen(net, depth):
     Raises
     ------
     ValueError
-        ``net`` has batch norm (not an identity while training), ``depth`` is below its
-        depth, or ``net`` has fewer than 3 convolutions (no ReLU to follow).
+        ``net`` has batch norm (not an identity while training), or ``depth`` is not an
+        integer at least its depth.
     """
     c = net.config
     if c.batch_norm:
         raise ValueError("a network with batch norm cannot be deepened as the identity")
-    if not isinstance(depth, int) or depth < c.depth or c.depth < 3:
-        raise ValueError(f"depth must be at least the network's ({c.depth}, itself at "
-                         f"least 3), got {depth!r}")
+    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < c.depth:
+        raise ValueError(f"depth must be an integer at least the network's ({c.depth}), "
+                         f"got {depth!r}")
+    depth = int(depth)
     deeper = ImageDenoiserNet(ImageDenoiserConfig(c.features, depth, c.unshuffle, False,
                                                   c.residual))
     old = [m for m in net.body if isinstance(m, nn.Conv2d)]

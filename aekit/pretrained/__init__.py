@@ -29,7 +29,8 @@ MODELS = {
 }
 
 # the script that re-creates each bundled model (None: the digit models')
-SCRIPTS = {None: "scripts/train_pretrained.py", "photo-denoiser": "scripts/train_photo_denoiser.py",
+SCRIPTS = {None: "scripts/train_pretrained.py", "photo-denoiser":
+           "scripts/train_photo_denoiser.py (its two stages, in its docstring)",
            "mnist-vae": "scripts/train_mnist_vae.py"}
 
 
