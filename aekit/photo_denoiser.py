@@ -190,24 +190,12 @@ class ImageDenoiser:
         from .image_patches import image_planes, sample_patches
         from .nn.config import TrainConfig
         from .nn.fitting import EpochBar
-        from .nn.image_denoiser import ImageDenoiserNet, NoiseWeightedLoss, deepen
+        from .nn.image_denoiser import ImageDenoiserNet, NoiseWeightedLoss
         from .nn.noise import parse_noise
         from .nn.training import Trainer
 
         config = self._check_params()
-        if net_init is not None:
-            if not isinstance(net_init, ImageDenoiserNet):
-                raise ValueError(f"net_init must be an ImageDenoiserNet (a fitted "
-                                 f"ImageDenoiser's net_), got {type(net_init).__name__}")
-            c = net_init.config
-            if (c.features, c.unshuffle, c.residual) != (config.features, config.unshuffle,
-                                                          config.residual):
-                raise ValueError(f"net_init has features={c.features}, unshuffle={c.unshuffle}"
-                                 f", residual={c.residual}; this denoiser has "
-                                 f"{config.features}, {config.unshuffle}, {config.residual}")
-            if config.batch_norm:
-                raise ValueError("net_init cannot start a network with batch norm")
-            init_state = deepen(net_init, config.depth).state_dict()
+        init_state = None if net_init is None else _deepened_state(net_init, config)
         start = time.perf_counter()
         seed = int(self.random_state)
         planes = image_planes(images, self.chroma_weight)
@@ -435,9 +423,11 @@ class ImageDenoiser:
 
         known = cls().get_params()
         params = {k: v for k, v in doc["params"].items() if k in known}
-        if "self_ensemble" in params:  # files from before colour_self_ensemble flipped a
-            params.setdefault("colour_self_ensemble", params["self_ensemble"])  # colour's
-        est = cls(**params)  # luminance as often as a grey image
+        # files from before colour_self_ensemble flipped a colour's luminance as often as a
+        # grey image
+        if "self_ensemble" in params:
+            params.setdefault("colour_self_ensemble", params["self_ensemble"])
+        est = cls(**params)
         est.device = device
         nets = doc.get("networks") or []
         if len(nets) != 1 or not isinstance(nets[0], dict):
@@ -455,6 +445,30 @@ class ImageDenoiser:
         est._fast = None
         est._check_inference_params()  # a file's bad self_ensemble or tile, named on loading
         return est
+
+
+def _deepened_state(net_init, config):
+    """The state dict of ``net_init`` made ``config.depth`` deep (``fit``'s ``net_init``).
+
+    Raises
+    ------
+    ValueError
+        Not an ImageDenoiserNet, or one that does not fit ``config``.
+    """
+    from .nn.image_denoiser import ImageDenoiserNet, deepen
+
+    if not isinstance(net_init, ImageDenoiserNet):
+        raise ValueError(f"net_init must be an ImageDenoiserNet (a fitted ImageDenoiser's "
+                         f"net_), got {type(net_init).__name__}")
+    c = net_init.config
+    if (c.features, c.unshuffle, c.residual) != (config.features, config.unshuffle,
+                                                  config.residual):
+        raise ValueError(f"net_init has features={c.features}, unshuffle={c.unshuffle}, "
+                         f"residual={c.residual}; this denoiser has {config.features}, "
+                         f"{config.unshuffle}, {config.residual}")
+    if config.batch_norm:
+        raise ValueError("net_init cannot start a network with batch norm")
+    return deepen(net_init, config.depth).state_dict()
 
 
 def _chain(*callbacks):
