@@ -110,7 +110,9 @@ def validation_report(denoiser, images, sigmas=REPORT_SIGMAS, seed=0):
 
 
 def report_table(rows):
-    """The validation report as text lines."""
+    """The validation report as text lines (none without rows)."""
+    if not rows:
+        return []
     lines = ["validation PSNR (dB, clipped 8-bit noise): sigma  noisy  aekit  wavelet"]
     for r in rows:
         lines.append(f"  {r['sigma']:>5g}/255  {r['noisy']:6.2f}  {r['aekit']:6.2f}  "

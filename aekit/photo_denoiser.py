@@ -249,10 +249,15 @@ class ImageDenoiser:
         Raises
         ------
         ValueError
-            Not fitted, an array of another shape, or a ``tile``, ``self_ensemble`` or
-            ``colour_self_ensemble`` that is not one of the allowed values.
+            Not fitted, an array of another shape or of integers (not floats in [0, 1]),
+            or a ``tile``, ``self_ensemble`` or ``colour_self_ensemble`` that is not one of
+            the allowed values.
         """
         self._check_inference_params()
+        kind = np.asarray(pixels).dtype
+        if not np.issubdtype(kind, np.floating):  # 0..255 read as [0, 1] would come out white
+            raise ValueError(f"pixels must be floats in [0, 1], got {kind} values: divide "
+                             f"8-bit pixels by 255 (16-bit by 65535) first")
         x = np.asarray(pixels, dtype=np.float32)
         if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[2] not in (1, 3)) or x.size == 0:
             raise ValueError(f"pixels must be (h, w) or (h, w, 1|3), got shape {x.shape}")

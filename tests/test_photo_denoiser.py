@@ -281,6 +281,17 @@ def test_self_ensemble_averages_the_flips_of_the_luminance(tiny):
             one.set_params(colour_self_ensemble=2).denoise_plane(grey, flips=bad)
 
 
+def test_integer_pixels_are_refused_not_read_as_floats(tiny):
+    """uint8 values 0..255 taken as [0, 1] would be clipped to a white image: refused."""
+    den = tiny[0]
+    img = smooth_image(40, 44)
+    for ints in ((img * 255).astype(np.uint8), (img * 65535).astype(np.uint16),
+                 (img * 255).astype(np.int64), img > 0.5):
+        with pytest.raises(ValueError, match="must be floats in \\[0, 1\\]"):
+            den.denoise(ints)
+    assert den.denoise(img.astype(np.float64)).dtype == np.float32
+
+
 def test_unclipped_noise_is_cleaned_as_the_clipped_noise_it_was_trained_on(tiny):
     den = tiny[0]
     rng = np.random.default_rng(0)
@@ -422,6 +433,19 @@ def test_train_images_interrupted_resumes_to_the_same_model(tmp_path, monkeypatc
     a, b = load(tmp_path / "full.safetensors"), load(out)
     for (k, x), y in zip(a.net_.state_dict().items(), b.net_.state_dict().values()):
         assert torch.allclose(x, y, atol=1e-5), k
+
+
+def test_train_images_on_one_image_says_there_is_no_validation_report(tmp_path):
+    from aekit.image_training import report_table
+
+    assert report_table([]) == []
+    one = tmp_path / "one"
+    one.mkdir()
+    Image.fromarray((smooth_image(40, 48) * 255).astype(np.uint8)).save(one / "a.png")
+    r = run("train", "--images", one, *TRAIN, "--epochs", 1, "-o", tmp_path / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    assert "no validation images: no PSNR to report" in r.output
+    assert "validation PSNR (dB" not in r.output
 
 
 def test_train_images_refuses_unreadable_files_and_foreign_options(tmp_path):
