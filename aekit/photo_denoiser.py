@@ -77,11 +77,11 @@ class ImageDenoiser:
     colour : {"opponent", "rgb"}, default="opponent"
         How colour images are cleaned (see the module's notes).
     tile : int, default=768
-        Side of the tiles whole images are cleaned in (pixels, a multiple of 8). Each
-        tile is cleaned with a margin of the network's reach, so larger tiles redo less
-        work: on 3000x2000 with 2 threads 768 took 4.95 s per megapixel for four flips,
-        512 5.44 and 1024 5.16 (2026-12-05); memory grows with the square of the side
-        (about 80 MB per hidden layer's output at 768 and 32 channels).
+        Side of the tiles whole images are cleaned in (pixels, a multiple of 8), each
+        with a margin of the network's reach. The side hardly matters to the time (4.9-5.2
+        s per megapixel for four flips at 512, 768 and 1024 on 3000x2000 with 2 threads:
+        scripts/bench_photo_inference.py); memory grows with its square (about 80 MB per
+        hidden layer's output at 768 and 32 channels).
     self_ensemble : {1, 2, 4}, default=4
         Flips of each tile of a grey image cleaned and averaged (see the module's notes):
         1 is one pass, 2 adds the tile turned 180 degrees, 4 adds its two mirror images;
