@@ -1,0 +1,201 @@
+"""Scoring variants of the default masked detector, screened on the same fitted models.
+
+For each shared table (protocol T's cut and split), `AnomalyDetector(random_state=SEED)`
+is fitted once at its defaults; its test rows are then scored in each of these ways
+(`--variants`, comma-separated; all by default):
+
+    default       the detector's own score (16 paired masks, each feature's surprise
+                  averaged over the masks that hide it)
+    mask_scaled   each of the 16 masks' mean surprise divided by its spread on the
+                  training rows (median absolute deviation, over at most 20,000 rows;
+                  floored at a tenth of the masks' median spread), averaged over masks:
+                  every mask counts alike, whatever the spread of its normal rows
+    masks8        8 paired masks (aekit.nn.masking.scoring_masks), scored as the default
+    masks8_scaled 8 paired masks, scaled as mask_scaled
+    knn_codes     the distance to the 5th nearest training row (at most 10,000 rows) in
+                  the network's code space (every feature shown), codes standardised
+    gaussian      the linear case of the masked model: each masked feature's Gaussian
+                  conditional given the shown ones (Ledoit-Wolf covariance of the
+                  scaled training rows, refitted without the tenth it scores highest,
+                  as the detector trims), surprise 0.5 z^2 averaged as the default
+
+A screen, not the defaults these would make: the fit (its trim and early stopping) is the
+default's. Printed: AUROC per table and variant, then the mean per half of protocol T (A =
+1st, 3rd... table; B = 2nd, 4th...) and in all. With --five-column, issue 24's
+five-column case (scripts/bench_small_linear.py, data seeds 0, 1, 2) instead of the
+tables. ``--params`` (JSON) passes other parameters to the detector, ``--epochs`` the epochs.
+
+    python scripts/bench_detector_variants.py ../shared/data/adbench --seed 0
+    python scripts/bench_detector_variants.py --five-column --epochs 10
+    python scripts/bench_detector_variants.py --variants default --params '{"lr": 0.003}'
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+VARIANTS = ("default", "mask_scaled", "masks8", "masks8_scaled", "knn_codes", "gaussian")
+SPREAD_ROWS = 20_000  # training rows the masks' spreads are measured on
+KNN_ROWS = 10_000  # training rows the code-space neighbours are searched among
+TRIM = 0.1  # the Gaussian's trim, as the masked detector's
+
+
+def mask_surprise(det, X, masks):
+    """Each mask's mean surprise over the features it hides (n, n_masks), in nats."""
+    import torch
+
+    net = det.networks_[0].eval()
+    Z = torch.as_tensor(det.schema_.transform(X, np.float32))
+    out = np.empty((len(Z), len(masks)))
+    with torch.no_grad():
+        for k, hidden in enumerate(torch.as_tensor(masks)):
+            cols = hidden.nonzero().squeeze(1)
+            for s in range(0, len(Z), 4096):
+                z = Z[s:s + 4096]
+                out[s:s + len(z), k] = net.surprise_of(
+                    net.mixture_output_at(z, hidden, cols), z[:, cols]).mean(1).numpy()
+    return out
+
+
+def scaled(q_train, q_test):
+    """Mean over masks of each mask's surprise divided by its training rows' spread."""
+    med = np.median(q_train, axis=0)
+    spread = np.median(np.abs(q_train - med), axis=0)
+    spread = np.maximum(spread, 0.1 * np.median(spread) + 1e-12)
+    return (q_test / spread).mean(axis=1)
+
+
+def by_feature(q_test, masks):
+    """The default's aggregation: each feature's surprise averaged over the masks hiding
+    it, then over the features (paired masks hide every feature once per pair, so this
+    is the hidden-feature-weighted mean of the masks' mean surprises)."""
+    hidden = masks.sum(axis=1)
+    return (q_test * hidden).sum(axis=1) / hidden.sum()
+
+
+def knn_codes(det, X_train, X_test, seed):
+    import torch
+    from sklearn.neighbors import NearestNeighbors
+    from sklearn.preprocessing import StandardScaler
+
+    net = det.networks_[0].eval()
+    rows = np.random.RandomState(seed).permutation(len(X_train))[:KNN_ROWS]
+    with torch.no_grad():
+        C_train, C_test = (net.encode(torch.as_tensor(det.schema_.transform(X, np.float32)))
+                           .numpy() for X in (X_train[rows], X_test))
+    scaler = StandardScaler().fit(C_train)
+    nn = NearestNeighbors(n_neighbors=5).fit(scaler.transform(C_train))
+    return nn.kneighbors(scaler.transform(C_test))[0][:, -1]
+
+
+def gaussian(det, X_train, X_test, masks):
+    from sklearn.covariance import LedoitWolf
+
+    Z_train, Z_test = (det.schema_.transform(X, np.float64) for X in (X_train, X_test))
+
+    def surprise(Z, mu, C):
+        D, q = Z - mu, np.empty((len(Z), len(masks)))
+        for k, m in enumerate(masks):
+            h, v = np.flatnonzero(m), np.flatnonzero(~m)
+            B = np.linalg.solve(C[np.ix_(v, v)], C[np.ix_(v, h)])
+            var = np.maximum(np.diag(C)[h] - np.einsum("vh,vh->h", C[np.ix_(v, h)], B), 1e-9)
+            q[:, k] = (0.5 * (D[:, h] - D[:, v] @ B) ** 2 / var).mean(axis=1)
+        return q
+
+    keep = Z_train
+    for first in (True, False):
+        mu, C = keep.mean(axis=0), LedoitWolf().fit(keep).covariance_
+        if first:
+            s = by_feature(surprise(Z_train, mu, C), masks)
+            keep = Z_train[np.argsort(s, kind="stable")[:len(Z_train) - int(TRIM * len(Z_train))]]
+    return by_feature(surprise(Z_test, mu, C), masks)
+
+
+def scores(variants, det, X_train, X_test, seed):
+    """{variant: test scores} of one fitted detector."""
+    from aekit.nn.masking import scoring_masks
+
+    d = X_train.shape[1]
+    rows = np.random.RandomState(seed).permutation(len(X_train))[:SPREAD_ROWS]
+    out = {}
+    for count in (16, 8):
+        names = [v for v in variants if v in (("default", "mask_scaled") if count == 16
+                                              else ("masks8", "masks8_scaled"))]
+        if not names:
+            continue
+        masks = scoring_masks(d, count)
+        q_test = mask_surprise(det, X_test, masks)
+        for v in names:
+            if v == "default":
+                out[v] = det.anomaly_score(X_test)
+            elif v == "masks8":
+                out[v] = by_feature(q_test, masks)
+            else:
+                out[v] = scaled(mask_surprise(det, X_train[rows], masks), q_test)
+    if "knn_codes" in variants:
+        out["knn_codes"] = knn_codes(det, X_train, X_test, seed)
+    if "gaussian" in variants:
+        out["gaussian"] = gaussian(det, X_train, X_test, scoring_masks(d, 16))
+    return out
+
+
+def cases(args):
+    """(name, X_train, X_test, y_test) of each case the run measures."""
+    if args.five_column:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_small_linear import table
+
+        for seed in (0, 1, 2):
+            yield (f"five-column, data seed {seed}", *table(seed))
+        return
+    from aekit.evaluation.tables import split, table_files
+
+    for path in table_files(args.folder):
+        yield (path.stem, *split(path))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("folder", nargs="?", default="../shared/data/adbench")
+    ap.add_argument("--seed", type=int, default=0, help="the detector's random_state [0]")
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--five-column", action="store_true", help="issue 24's five-column case")
+    ap.add_argument("--epochs", type=int, help="the detector's epochs [its default]")
+    ap.add_argument("--params", default="{}", help="other detector parameters, as JSON")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    variants = args.variants.split(",")
+    if set(variants) - set(VARIANTS):
+        sys.exit(f"error: unknown variant(s); choose from {', '.join(VARIANTS)}")
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    from aekit import AnomalyDetector
+
+    torch.set_num_threads(args.threads)
+    extra = json.loads(args.params) | ({} if args.epochs is None else {"epochs": args.epochs})
+    names, auroc = [], {v: [] for v in variants}
+    for name, X_train, X_test, y_test in cases(args):
+        det = AnomalyDetector(random_state=args.seed, **extra).fit(X_train)
+        s = scores(variants, det, X_train, X_test, args.seed)
+        names.append(name)
+        for v in variants:
+            auroc[v].append(100 * roc_auc_score(y_test, s[v]))
+        print(f"{name:<26}" + "".join(f" {v} {auroc[v][-1]:6.2f}" for v in variants), flush=True)
+    groups = ([("all", list(range(len(names))))] if args.five_column else
+              [("half A", list(range(0, len(names), 2))),
+               ("half B", list(range(1, len(names), 2))), ("all", list(range(len(names))))])
+    for v in variants:
+        print(f"{v:<14}" + "  ".join(f"{g} {np.mean([auroc[v][i] for i in idx]):.2f}"
+                                     for g, idx in groups))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"seed": args.seed, "cases": names,
+                                               "auroc": auroc}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
