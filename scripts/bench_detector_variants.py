@@ -24,6 +24,8 @@ default's. Printed: AUROC per table and variant, then the mean per half of proto
 1st, 3rd... table; B = 2nd, 4th...) and in all. With --five-column, issue 24's
 five-column case (scripts/bench_small_linear.py, data seeds 0, 1, 2) instead of the
 tables. ``--params`` (JSON) passes other parameters to the detector, ``--epochs`` the epochs.
+Torch runs on ``--threads`` threads (1); on some CPUs the thread count moves the fitted
+networks, and so the AUROCs, by rounding: compare runs made at one thread count.
 
     python scripts/bench_detector_variants.py ../shared/data/adbench --seed 0
     python scripts/bench_detector_variants.py --five-column --epochs 10
@@ -118,23 +120,18 @@ def scores(variants, det, X_train, X_test, seed):
     """{variant: test scores} of one fitted detector."""
     from aekit.nn.masking import scoring_masks
 
-    d = X_train.shape[1]
+    d = det.networks_[0].config.n_features  # the encoded features (text columns one-hot)
     rows = np.random.RandomState(seed).permutation(len(X_train))[:SPREAD_ROWS]
-    out = {}
-    for count in (16, 8):
-        names = [v for v in variants if v in (("default", "mask_scaled") if count == 16
-                                              else ("masks8", "masks8_scaled"))]
-        if not names:
+    out = {"default": det.anomaly_score(X_test)} if "default" in variants else {}
+    for count, plain, scaled_name in ((16, None, "mask_scaled"), (8, "masks8", "masks8_scaled")):
+        if plain not in variants and scaled_name not in variants:
             continue
         masks = scoring_masks(d, count)
         q_test = mask_surprise(det, X_test, masks)
-        for v in names:
-            if v == "default":
-                out[v] = det.anomaly_score(X_test)
-            elif v == "masks8":
-                out[v] = by_feature(q_test, masks)
-            else:
-                out[v] = scaled(mask_surprise(det, X_train[rows], masks), q_test)
+        if plain in variants:
+            out[plain] = by_feature(q_test, masks)
+        if scaled_name in variants:
+            out[scaled_name] = scaled(mask_surprise(det, X_train[rows], masks), q_test)
     if "knn_codes" in variants:
         out["knn_codes"] = knn_codes(det, X_train, X_test, seed)
     if "gaussian" in variants:
@@ -157,6 +154,27 @@ def cases(args):
         yield (path.stem, *split(path))
 
 
+def detector_params(ap, args):
+    """The detector's parameters from --params and --epochs (argparse's error otherwise)."""
+    from aekit import AnomalyDetector
+
+    try:
+        extra = json.loads(args.params)
+    except json.JSONDecodeError as e:
+        ap.error(f"--params is not JSON: {e}")
+    if not isinstance(extra, dict):
+        ap.error("--params must be a JSON object, e.g. '{\"lr\": 0.003}'")
+    fixed = sorted(set(extra) & {"random_state", "method", "objective"})
+    unknown = sorted(set(extra) - set(AnomalyDetector().get_params()))
+    if fixed:
+        ap.error(f"--params: {', '.join(fixed)}: set by the script, not by --params")
+    if unknown:
+        ap.error(f"--params: not AnomalyDetector parameters: {', '.join(unknown)}")
+    if args.epochs is not None:
+        extra["epochs"] = args.epochs
+    return extra
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", nargs="?", default="../shared/data/adbench")
@@ -169,18 +187,22 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     variants = args.variants.split(",")
-    if set(variants) - set(VARIANTS):
-        sys.exit(f"error: unknown variant(s); choose from {', '.join(VARIANTS)}")
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        ap.error(f"unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+    extra = detector_params(ap, args)
     import torch
     from sklearn.metrics import roc_auc_score
 
     from aekit import AnomalyDetector
 
     torch.set_num_threads(args.threads)
-    extra = json.loads(args.params) | ({} if args.epochs is None else {"epochs": args.epochs})
     names, auroc = [], {v: [] for v in variants}
     for name, X_train, X_test, y_test in cases(args):
         det = AnomalyDetector(random_state=args.seed, **extra).fit(X_train)
+        if det.objective_ != "masked":
+            sys.exit(f"error: {name}: the detector fitted a {det.objective_} model; the "
+                     "variants score masked ones")
         s = scores(variants, det, X_train, X_test, args.seed)
         names.append(name)
         for v in variants:
@@ -189,6 +211,7 @@ def main():
     groups = ([("all", list(range(len(names))))] if args.five_column else
               [("half A", list(range(0, len(names), 2))),
                ("half B", list(range(1, len(names), 2))), ("all", list(range(len(names))))])
+    groups = [(g, idx) for g, idx in groups if idx]
     for v in variants:
         print(f"{v:<14}" + "  ".join(f"{g} {np.mean([auroc[v][i] for i in idx]):.2f}"
                                      for g, idx in groups))
