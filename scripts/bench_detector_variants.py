@@ -16,8 +16,8 @@ is fitted once at its defaults; its test rows are then scored in each of these w
                   the network's code space (every feature shown), codes standardised
     gaussian      the linear case of the masked model: each masked feature's Gaussian
                   conditional given the shown ones (Ledoit-Wolf covariance of the
-                  scaled training rows, refitted without the tenth it scores highest,
-                  as the detector trims), surprise 0.5 z^2 averaged as the default
+                  scaled training rows, refitted without the share it scores highest
+                  that the detector trims), surprise 0.5 z^2 averaged as the default
 
 A screen, not the defaults these would make: the fit (its trim and early stopping) is the
 default's. Printed: AUROC per table and variant, then the mean per half of protocol T (A =
@@ -42,12 +42,13 @@ import numpy as np
 VARIANTS = ("default", "mask_scaled", "masks8", "masks8_scaled", "knn_codes", "gaussian")
 SPREAD_ROWS = 20_000  # training rows the masks' spreads are measured on
 KNN_ROWS = 10_000  # training rows the code-space neighbours are searched among
-TRIM = 0.1  # the Gaussian's trim, as the masked detector's
 
 
 def mask_surprise(det, X, masks):
     """Each mask's mean surprise over the features it hides (n, n_masks), in nats."""
     import torch
+
+    from aekit.scores import ENGINE_ROWS
 
     net = det.networks_[0].eval()
     Z = torch.as_tensor(det.schema_.transform(X, np.float32))
@@ -55,8 +56,8 @@ def mask_surprise(det, X, masks):
     with torch.no_grad():
         for k, hidden in enumerate(torch.as_tensor(masks)):
             cols = hidden.nonzero().squeeze(1)
-            for s in range(0, len(Z), 4096):
-                z = Z[s:s + 4096]
+            for s in range(0, len(Z), ENGINE_ROWS):
+                z = Z[s:s + ENGINE_ROWS]
                 out[s:s + len(z), k] = net.surprise_of(
                     net.mixture_output_at(z, hidden, cols), z[:, cols]).mean(1).numpy()
     return out
@@ -96,6 +97,9 @@ def knn_codes(det, X_train, X_test, seed):
 def gaussian(det, X_train, X_test, masks):
     from sklearn.covariance import LedoitWolf
 
+    from aekit.design import auto_trim
+
+    trim = auto_trim(det.trim, "masked")
     Z_train, Z_test = (det.schema_.transform(X, np.float64) for X in (X_train, X_test))
 
     def surprise(Z, mu, C):
@@ -112,7 +116,7 @@ def gaussian(det, X_train, X_test, masks):
         mu, C = keep.mean(axis=0), LedoitWolf().fit(keep).covariance_
         if first:
             s = by_feature(surprise(Z_train, mu, C), masks)
-            keep = Z_train[np.argsort(s, kind="stable")[:len(Z_train) - int(TRIM * len(Z_train))]]
+            keep = Z_train[np.argsort(s, kind="stable")[:len(Z_train) - int(trim * len(Z_train))]]
     return by_feature(surprise(Z_test, mu, C), masks)
 
 
@@ -208,10 +212,11 @@ def main():
         for v in variants:
             auroc[v].append(100 * roc_auc_score(y_test, s[v]))
         print(f"{name:<26}" + "".join(f" {v} {auroc[v][-1]:6.2f}" for v in variants), flush=True)
-    groups = ([("all", list(range(len(names))))] if args.five_column else
-              [("half A", list(range(0, len(names), 2))),
-               ("half B", list(range(1, len(names), 2))), ("all", list(range(len(names))))])
-    groups = [(g, idx) for g, idx in groups if idx]
+    from aekit.evaluation.tables import halves
+
+    index = list(range(len(names)))
+    parts = {} if args.five_column else halves(index)
+    groups = [(f"half {h}", idx) for h, idx in parts.items() if idx] + [("all", index)]
     for v in variants:
         print(f"{v:<14}" + "  ".join(f"{g} {np.mean([auroc[v][i] for i in idx]):.2f}"
                                      for g, idx in groups))
