@@ -25,9 +25,11 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     Two objectives (``objective``, :mod:`aekit.design`): images and other wide rows
     in [0, 1] are reconstructed through a narrow code; any other table gets a
     masked network, which predicts each feature from the others, and a row's score
-    is then its mean surprise (negative log-likelihood) over 16 fixed masks. A
-    masked network is fitted twice (``trim``): the second fit leaves out the tenth
-    of the training rows the first scored highest, the likeliest anomalies.
+    is then its surprise (negative log-likelihood) under 16 fixed masks: each mask's
+    mean surprise over the features it hides, divided by its spread over the
+    training rows, averaged over the masks. A masked network is fitted twice
+    (``trim``): the second fit leaves out the 30% of the training rows the first
+    scored highest, the likeliest anomalies.
 
     The defaults need no tuning: fitted on the training images of one MNIST digit
     they separate that digit's test images from the nine others with a mean AUROC
@@ -55,8 +57,9 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         own): that error divided by the row's mean intensity (inputs plus
         reconstruction), for non-negative data in [0, 1] only: heavy and light
         rows (digits with much or little ink) are then judged alike. ``"nll"``
-        (masked models only, which score by nothing else): the mean surprise, in
-        nats per feature. ``"auto"``: "nll" for a masked model, else "relative"
+        (masked models only, which score by nothing else): the mean surprise, each
+        scoring mask's in units of its spread over the training rows (older model
+        files: in nats per feature). ``"auto"``: "nll" for a masked model, else "relative"
         for data in [0, 1] and "mse" for anything else.
     objective : {"auto", "reconstruction", "masked"}, default="auto"
         ``"auto"``: reconstruction for rows of 256+ values in [0, 1] (images),
@@ -85,7 +88,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         training rows the first fit scores highest, so that anomalies in the
         training data are not learned as normal (Yoon et al., "Self-supervise,
         refine, repeat", TMLR 2022; see :class:`aekit.Autoencoder`). ``"auto"``
-        (:func:`aekit.design.auto_trim`): 0.1 for a masked model, 0 (one fit)
+        (:func:`aekit.design.auto_trim`): 0.3 for a masked model, 0 (one fit)
         for reconstruction. The threshold is still taken over all training rows.
     noise : str or None, default=None
         Input corruption during training (see :class:`aekit.Autoencoder`).

@@ -17,11 +17,15 @@ Score types:
   pixels. Pixel errors grow with the amount of ink, so an absolute error ranks
   heavy normal rows above light anomalous ones; the relative error does not.
   On one-class MNIST it lifts the mean AUROC by several points (BENCHMARKS.md).
-- ``"nll"``: a masked network's mean surprise per feature, in nats: each feature's
-  negative log-likelihood under the distribution the network predicts for it from
-  the other features, less that of the sharpest prediction it can make (so 0 at
-  best), averaged over the fixed masks that hide it. Its parts (``explain``) are
-  the features' surprises. Used with masked networks only.
+- ``"nll"``: a masked network's mean surprise: each feature's negative
+  log-likelihood under the distribution the network predicts for it from the other
+  features, less that of the sharpest prediction it can make (so 0 at best), in
+  nats. Each fixed scoring mask's mean surprise over the features it hides is
+  divided by its spread over the training rows, and the score is their mean over the
+  masks (:func:`aekit.nn.masking.mask_weights`; model files written before the
+  spreads average each feature's surprise over the masks that hide it, in nats per
+  feature). Its parts (``explain``) are the features' weighed surprises, whose mean
+  is the score. Used with masked networks only.
 
 No aekit module is imported here: the network layer (:mod:`aekit.nn.fitting`) scores
 rows with these definitions too.

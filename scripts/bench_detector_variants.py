@@ -4,13 +4,16 @@ For each shared table (protocol T's cut and split), `AnomalyDetector(random_stat
 is fitted once at its defaults; its test rows are then scored in each of these ways
 (`--variants`, comma-separated; all by default):
 
-    default       the detector's own score (16 paired masks, each feature's surprise
-                  averaged over the masks that hide it)
+    default       the detector's own score (16 paired masks; with a model fitted with
+                  mask spreads, aekit's default since they were added, each mask's
+                  mean surprise over its spread, as mask_scaled)
+    unscaled      16 paired masks, each feature's surprise averaged over the masks that
+                  hide it (the default score before mask spreads)
     mask_scaled   each of the 16 masks' mean surprise divided by its spread on the
                   training rows (median absolute deviation, over at most 20,000 rows;
                   floored at a tenth of the masks' median spread), averaged over masks:
                   every mask counts alike, whatever the spread of its normal rows
-    masks8        8 paired masks (aekit.nn.masking.scoring_masks), scored as the default
+    masks8        8 paired masks (aekit.nn.masking.scoring_masks), scored as unscaled
     masks8_scaled 8 paired masks, scaled as mask_scaled
     knn_codes     the distance to the 5th nearest training row (at most 10,000 rows) in
                   the network's code space (every feature shown), codes standardised
@@ -39,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-VARIANTS = ("default", "mask_scaled", "masks8", "masks8_scaled", "knn_codes", "gaussian")
+VARIANTS = ("default", "unscaled", "mask_scaled", "masks8", "masks8_scaled", "knn_codes", "gaussian")
 SPREAD_ROWS = 20_000  # training rows the masks' spreads are measured on
 KNN_ROWS = 10_000  # training rows the code-space neighbours are searched among
 
@@ -64,11 +67,11 @@ def mask_surprise(det, X, masks):
 
 
 def scaled(q_train, q_test):
-    """Mean over masks of each mask's surprise divided by its training rows' spread."""
-    med = np.median(q_train, axis=0)
-    spread = np.median(np.abs(q_train - med), axis=0)
-    spread = np.maximum(spread, 0.1 * np.median(spread) + 1e-12)
-    return (q_test / spread).mean(axis=1)
+    """Mean over masks of each mask's surprise divided by its training rows' spread
+    (aekit.nn.masking.mask_spreads)."""
+    from aekit.nn.masking import mask_spreads
+
+    return (q_test / mask_spreads(q_train)).mean(axis=1)
 
 
 def by_feature(q_test, masks):
@@ -127,7 +130,8 @@ def scores(variants, det, X_train, X_test, seed):
     d = det.networks_[0].config.n_features  # the encoded features (text columns one-hot)
     rows = np.random.RandomState(seed).permutation(len(X_train))[:SPREAD_ROWS]
     out = {"default": det.anomaly_score(X_test)} if "default" in variants else {}
-    for count, plain, scaled_name in ((16, None, "mask_scaled"), (8, "masks8", "masks8_scaled")):
+    for count, plain, scaled_name in ((16, "unscaled", "mask_scaled"),
+                                      (8, "masks8", "masks8_scaled")):
         if plain not in variants and scaled_name not in variants:
             continue
         masks = scoring_masks(d, count)

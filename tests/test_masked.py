@@ -11,7 +11,7 @@ from aekit.design import WIDE_ROWS, auto_objective
 from aekit.scorer import Scorer
 from aekit.model_file import read_model_file
 from aekit.nn.config import ModelConfig
-from aekit.nn.masking import MASK_RATES, scoring_masks
+from aekit.nn.masking import MASK_RATES, mask_spreads, mask_weights, scoring_masks
 from aekit.nn.network import AutoencoderNet
 from aekit.nn.numpy_network import NumpyNetwork
 
@@ -129,6 +129,61 @@ def test_numpy_scores_as_torch_does_and_the_file_round_trips(detector, tmp_path)
     again = aekit.load(tmp_path / "m.safetensors", device="cpu")
     np.testing.assert_allclose(again.anomaly_score(X), detector.anomaly_score(X), rtol=1e-6)
     assert again.objective_ == "masked"
+
+
+def test_mask_weights_average_each_feature_or_weigh_each_mask_by_its_spread():
+    masks = np.array([[1, 0, 0], [0, 1, 1]], dtype=bool)  # mask 0 hides f0, mask 1 f1, f2
+    np.testing.assert_allclose(mask_weights(masks), masks.astype(float))  # each hidden once
+    W = mask_weights(masks, np.array([2.0, 0.5]))
+    # parts' mean = mean over masks of (mask's mean surprise / its spread)
+    S = np.array([[4.0, 1.0, 3.0]])  # mask 0's mean surprise 4, mask 1's 2
+    assert ((S * W).sum(axis=0).mean()) == pytest.approx((4 / 2.0 + 2 / 0.5) / 2)
+    Q = np.array([[0.0, 5.0], [1.0, 5.0], [2.0, 5.0], [3.0, 5.0]])  # mask 1 never varies
+    spread = mask_spreads(Q)
+    assert spread[0] == pytest.approx(1.0) and spread[1] == pytest.approx(0.1 * 0.5)
+
+
+def test_each_mask_counts_over_its_spread_on_the_training_rows(detector):
+    net = detector.networks_[0]
+    assert net.config.mask_spread
+    with torch.no_grad():
+        train = torch.from_numpy(detector.schema_.transform(linked(2000), np.float32))
+        np.testing.assert_allclose(net.mask_spread.numpy(),
+                                   mask_spreads(net.mask_surprise(train).numpy()), rtol=1e-5)
+        X = linked(50, seed=3)
+        Q = net.mask_surprise(torch.from_numpy(detector.schema_.transform(X, np.float32)))
+    expected = (Q.numpy() / net.mask_spread.numpy()).mean(axis=1)
+    np.testing.assert_allclose(detector.anomaly_score(X), expected, rtol=1e-5)
+    np.testing.assert_allclose(detector.explain(X).mean(axis=1), expected, rtol=1e-5)
+
+
+def test_files_without_spreads_average_each_feature_and_bad_spreads_are_refused(
+        detector, tmp_path):
+    from aekit.model_file import write_model_file
+
+    doc, tensors = read_model_file(_saved(detector, tmp_path))
+    X = linked(50, seed=3)
+    old = tmp_path / "old.safetensors"  # as written before the spreads
+    doc_old = {**doc, "networks": [{**doc["networks"][0], "mask_spread": False}]}
+    write_model_file(old, doc_old, {k: v for k, v in tensors.items()
+                                    if k != "net.0.mask_spread"})
+    net = detector.networks_[0]
+    with torch.no_grad():
+        Z = torch.from_numpy(detector.schema_.transform(X, np.float32))
+        Q = net.mask_surprise(Z).numpy()
+    masks = scoring_masks(6, 16)
+    hidden = masks.sum(axis=1)
+    unweighed = (Q * hidden).sum(axis=1) / hidden.sum()  # every hidden feature alike
+    for engine in (Scorer(old, device="cpu"), aekit.load(old, device="cpu")):
+        np.testing.assert_allclose(engine.anomaly_score(X), unweighed, rtol=1e-5)
+    for value in (0.0, -1.0):
+        bad = tmp_path / "bad.safetensors"
+        write_model_file(bad, doc, {**tensors, "net.0.mask_spread":
+                                    np.full_like(tensors["net.0.mask_spread"], value)})
+        with pytest.raises(ValueError, match="spreads must be positive"):
+            aekit.load(bad, device="cpu")
+        with pytest.raises(ValueError, match="spreads must be positive"):
+            Scorer(bad, device="cpu")
 
 
 def test_a_gaussian_mixture_scores_alike_in_numpy_and_torch():

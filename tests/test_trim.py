@@ -53,14 +53,14 @@ def test_a_detector_on_a_table_trims_by_default_and_not_on_images():
     det = AnomalyDetector(**FAST).fit(X)
     assert det.objective_ == "masked" and det.trim == "auto"
     s = det.training_summary_
-    assert s["trim"]["left_out"] == 30 and s["n_train"] + s["n_validation"] == 270
+    assert s["trim"]["left_out"] == 90 and s["n_train"] + s["n_validation"] == 210
     # the threshold still flags the contamination share of all training rows
     assert np.mean(det.predict(X) == -1) == pytest.approx(0.01, abs=0.004)
     once = AnomalyDetector(**FAST, trim=0).fit(X).training_summary_
     assert "trim" not in once and once["n_train"] + once["n_validation"] == 300
     pixels = np.random.RandomState(0).rand(60, 256)
     assert "trim" not in AnomalyDetector(**FAST).fit(pixels).training_summary_
-    assert (auto_trim("auto", "masked"), auto_trim("auto", "reconstruction")) == (0.1, 0.0)
+    assert (auto_trim("auto", "masked"), auto_trim("auto", "reconstruction")) == (0.3, 0.0)
     assert "trim" not in Autoencoder(hidden=(8,), code_size=2, **FAST).fit(X).training_summary_
 
 
@@ -79,16 +79,16 @@ def test_trimming_learns_normal_rows_not_the_anomalies_among_them():
 
 
 def test_too_few_rows_to_leave_one_out_fit_once_and_say_so(tmp_path):
-    X = _table(9)
-    with pytest.warns(UserWarning, match="9 rows are too few to leave any out"):
+    X = _table(3)  # 0.3 x 3 rows: none left out
+    with pytest.warns(UserWarning, match="3 rows are too few to leave any out"):
         s = AnomalyDetector(**FAST).fit(X).training_summary_
-    assert s["trim"] == {"share": 0.1, "left_out": 0}
-    assert s["n_train"] + s["n_validation"] == 9
+    assert s["trim"] == {"share": 0.3, "left_out": 0}
+    assert s["n_train"] + s["n_validation"] == 3
     path = tmp_path / "small.csv"
     pd.DataFrame(X, columns=list("abcd")).to_csv(path, index=False)
     r = _train("--data", path, *ARGS, "-o", tmp_path / "m.safetensors")
     assert r.exit_code == 0, r.output
-    assert "warning: trim 0.1: 9 rows are too few" in r.output and "then" not in r.output
+    assert "warning: trim 0.3: 3 rows are too few" in r.output and "then" not in r.output
 
 
 @pytest.mark.parametrize("bad", [0.5, -0.1, "most", float("nan")])
@@ -116,13 +116,13 @@ def _train(*args):
 def test_train_on_a_table_trims_as_the_detector_does(csv, tmp_path):
     r = _train("--data", csv, *ARGS, "-o", tmp_path / "m.safetensors")
     assert r.exit_code == 0, r.output
-    assert "--hidden 16 --code-size 16" not in r.output and "--trim 0.1" in r.output
-    assert "then 4 epochs without the 20 rows it scored highest" in r.output
+    assert "--hidden 16 --code-size 16" not in r.output and "--trim 0.3" in r.output
+    assert "then 4 epochs without the 60 rows it scored highest" in r.output
     info = CliRunner().invoke(cli, ["info", str(tmp_path / "m.safetensors")]).output
-    assert "trim=auto (0.1)" in info and "without the 20 training rows the first scored" in info
+    assert "trim=auto (0.3)" in info and "without the 60 training rows the first scored" in info
     doc = read_model_file(tmp_path / "m.safetensors")[0]
     assert doc["params"]["trim"] == "auto" and doc["summary"]["trim"] == {
-        "share": 0.1, "left_out": 20, "first_fit_epochs": doc["summary"]["trim"]["first_fit_epochs"]}
+        "share": 0.3, "left_out": 60, "first_fit_epochs": doc["summary"]["trim"]["first_fit_epochs"]}
     r = _train("--data", csv, *ARGS, "--trim", "0", "-o", tmp_path / "once.safetensors")
     assert r.exit_code == 0, r.output
     assert "trim" not in read_model_file(tmp_path / "once.safetensors")[0]["summary"]
@@ -218,7 +218,7 @@ def test_the_library_refuses_to_resume_on_other_rows_or_another_trim(csv, tmp_pa
     with pytest.raises(ValueError, match="resume it with its own trim"):
         AnomalyDetector(**{**ckpt.params, "trim": 0}).fit(X, resume=ckpt.resume)
     assert AnomalyDetector(**ckpt.params).fit(X, resume=ckpt.resume).training_summary_[
-        "trim"]["left_out"] == 20
+        "trim"]["left_out"] == 60
 
 
 @pytest.mark.parametrize("damage", ["all kept", "none kept", "not 0/1", "left_out",

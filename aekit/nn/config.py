@@ -42,6 +42,10 @@ class ModelConfig:
     only. ``scale_floor`` bounds the mixture's scales from below (in the scaled
     units); ``score_masks`` is the number of fixed masks a masked model scores with, and
     ``score_design`` how they are drawn (:func:`aekit.nn.masking.scoring_masks`).
+    ``mask_spread``: each scoring mask's mean surprise is divided by its spread over the
+    training rows (the network's ``mask_spread`` tensor, measured after training;
+    :func:`aekit.nn.masking.mask_weights`); False (and in files written before it):
+    each feature's surprise is averaged over the masks that hide it.
     """
 
     n_features: int
@@ -58,6 +62,7 @@ class ModelConfig:
     scale_floor: float = 0.1  # the Laplace scales' least value, in the scaled units
     score_masks: int = 16  # the fixed masks a masked model scores with
     score_design: str = "pairs"  # how they are drawn: aekit.nn.masking.scoring_masks
+    mask_spread: bool = False  # scores weigh each mask by its spread on the training rows
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -81,6 +86,10 @@ class ModelConfig:
         if self.score_design not in SCORE_DESIGNS:
             raise ValueError(f"score_design must be one of {SCORE_DESIGNS}, "
                              f"got {self.score_design!r}")
+        if self.mask_spread not in (True, False) or (self.mask_spread
+                                                     and self.objective != "masked"):
+            raise ValueError("mask_spread is true or false, and true only with a masked "
+                             "objective")
         if (self.objective == "masked") != (self.output in MIXTURES) or (
                 self.objective == "masked" and self.arch != "dense"):
             raise ValueError("a masked objective goes with a dense network and a mixture "

@@ -6,7 +6,7 @@ trimming (:func:`fit_network`). Running a trained network is :mod:`aekit.nn.engi
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -110,9 +110,11 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     start = time.perf_counter()
     stage, kept = _resumed_stage(resume, trim, len(Xs))
     first = None
-    if trim > 0 and kept is None:
-        first = _train(Xs, config, train, seed, device, noise, clip, validation_fraction,
-                       verbose, callback, resume, {"fit": 1, "of": 2}, "training")
+    if trim > 0 and kept is None:  # the first fit ranks the rows by the unweighed surprise
+        first = _train(Xs, replace(config, mask_spread=False) if getattr(
+                           config, "mask_spread", False) else config, train, seed, device, noise,
+                       clip, validation_fraction, verbose, callback, resume,
+                       {"fit": 1, "of": 2}, "training")
         scores = score_rows(TorchEngine(first.net, device), Xs, score_type)
         kept = _kept_rows(scores, trim, world, device, validation_fraction, seed)
         stage = {"fit": 2, "of": 2, "left_out": int(len(Xs) - len(kept)),
@@ -127,12 +129,15 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
                          else "training", kept=kept, n_all=len(Xs),
                          custom=(network, objective))
     net = trainer.net
-    if world.size > 1:  # a plain network again (SyncBatchNorm layers are for training only)
+    if world.size > 1 or net.config != config:  # a plain network of config again
+        # (SyncBatchNorm layers are for training only; a first fit kept has no spreads)
         from .network import AutoencoderNet
 
         plain = AutoencoderNet(config).to(device)
-        plain.load_state_dict(net.state_dict())
+        plain.load_state_dict({**plain.state_dict(), **net.state_dict()})
         net = plain.eval()
+    if getattr(config, "mask_spread", False):  # (a VAE's config has none)
+        _measure_mask_spread(net, Xs, seed, world, device)
     summary = _summary(trainer, train, seed, device, noise, world, start)
     if trim > 0 and stage["left_out"]:
         summary["trim"] = {"share": float(trim), "left_out": int(stage["left_out"]),
@@ -183,6 +188,24 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
                 bar.close()
     trainer.n_train, trainer.n_validation = int(len(train_idx)), int(len(val_idx))
     return trainer
+
+
+def _measure_mask_spread(net, Xs, seed, world, device):
+    """Set a masked network's ``mask_spread`` from its scoring masks' surprise at (at
+    most :data:`~aekit.nn.masking.SPREAD_ROWS`, seeded) rows of ``Xs``, all of them
+    (rank 0's on every rank)."""
+    import torch
+
+    from .engine import TorchEngine
+    from .masking import SPREAD_ROWS, mask_spreads
+
+    rows = np.sort(np.random.RandomState(seed % 2**32).permutation(len(Xs))[:SPREAD_ROWS])
+    Q = TorchEngine(net, device).run(lambda n, t: n.mask_surprise(t),
+                                     np.asarray(Xs[rows], dtype=np.float32),
+                                     net.config.score_masks)
+    spread = world.array_from_rank0(mask_spreads(Q).astype(np.float64), device)
+    with torch.no_grad():
+        net.mask_spread.copy_(torch.as_tensor(spread, dtype=torch.float32))
 
 
 def _resumed_stage(resume, trim, n_rows):

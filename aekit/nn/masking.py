@@ -16,7 +16,11 @@ the network (its negative log-likelihood; :mod:`aekit.scores`). A normal row's
 features are predictable from one another; an anomaly breaks that. The scoring masks
 come in complementary pairs that cover the features evenly (:func:`scoring_masks`),
 so that each feature is judged both from most of the others and from few of them by
-a few masks (BENCHMARKS.md, "Scoring masks").
+a few masks (BENCHMARKS.md, "Scoring masks"). A network fitted with ``mask_spread``
+(:class:`aekit.nn.config.ModelConfig`) weighs each mask's mean surprise by its spread
+over the training rows (:func:`mask_spreads`, :func:`mask_weights`), so that every mask
+counts alike: a mask whose hidden features are near-exactly predictable (a linear
+relation) is not drowned by the noisier ones.
 
 No torch at import: :mod:`aekit.nn.numpy_network` scores with these masks too.
 """
@@ -27,6 +31,9 @@ from .config import SCORE_DESIGNS
 
 MASK_RATES = (0.1, 0.9)  # the share of a training row's features hidden: uniform in here
 MASK_SEED = 20221  # the scoring masks' seed: fixed, so every run scores alike
+SPREAD_ROWS = 20_000  # training rows (at most) the masks' spreads are measured on
+SPREAD_FLOOR = 0.1  # a mask's spread is at least this share of the masks' median spread
+MIN_SPREAD = 1e-6  # nats: and at least this (a table whose masks never vary)
 
 
 def scoring_masks(n_features, count, design="pairs"):
@@ -81,3 +88,35 @@ def draw_masks(n_rows, n_features, generator, device):
     low, high = MASK_RATES
     rates = low + (high - low) * torch.rand(n_rows, 1, generator=generator, device=device)
     return torch.rand(n_rows, n_features, generator=generator, device=device) < rates
+
+
+def mask_spreads(Q):
+    """Each scoring mask's spread (float32, shape (n_masks,)), in nats, from ``Q`` (n_rows,
+    n_masks): training rows' mean surprise over the features each mask hides. The
+    spread is the median absolute deviation, at least :data:`SPREAD_FLOOR` times the
+    masks' median spread and :data:`MIN_SPREAD`, so that no mask's weight is unbounded.
+    """
+    Q = np.asarray(Q, dtype=np.float64)
+    spread = np.median(np.abs(Q - np.median(Q, axis=0)), axis=0)
+    return np.maximum(spread, max(SPREAD_FLOOR * np.median(spread), MIN_SPREAD)).astype(
+        np.float32)
+
+
+def mask_weights(masks, spread=None):
+    """What mask k's surprise at feature j is multiplied by in feature j's part of the
+    score (float32, shape of ``masks``: (n_masks, n_features); 0 where the mask shows j).
+
+    ``spread`` None: 1 / the number of masks hiding j, so each part is the feature's
+    surprise averaged over those masks (in nats). With ``spread`` (n_masks,; see
+    :func:`mask_spreads`): n_features / (n_masks * h_k * spread_k), h_k the features
+    mask k hides, so the parts' mean, the score, is the mean over masks of each mask's
+    mean surprise divided by its spread.
+    """
+    hidden = np.asarray(masks, dtype=np.float64)
+    if spread is None:
+        weights = hidden / hidden.sum(axis=0)
+    else:
+        n_masks, n_features = hidden.shape
+        per_mask = n_features / (n_masks * hidden.sum(axis=1) * np.asarray(spread, np.float64))
+        weights = hidden * per_mask[:, None]
+    return weights.astype(np.float32)

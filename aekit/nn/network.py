@@ -104,6 +104,8 @@ class AutoencoderNet(nn.Module):
 
             masks = torch.from_numpy(scoring_masks(c.n_features, c.score_masks, c.score_design))
             self.register_buffer("score_masks", masks, persistent=False)
+            if c.mask_spread:  # measured after training (measure_mask_spread)
+                self.register_buffer("mask_spread", torch.ones(c.score_masks))
 
     def reset_parameters(self):
         # Glorot/Xavier: keeps activations' variance steady through the stack.
@@ -193,7 +195,8 @@ class AutoencoderNet(nn.Module):
         others: its predicted means averaged over the scoring masks that hide it."""
         if self.config.objective != "masked":
             return self.decode(self.encode(x))
-        return self._over_score_masks(x, lambda out, cols: self.decode_from(out))
+        return self._over_score_masks(x, lambda out, cols: self.decode_from(out),
+                                      self._mask_weights(scaled=False))
 
     def predict(self, x, hidden):
         """A masked network's prediction of every feature of rows ``x`` (n, n_features)
@@ -202,9 +205,19 @@ class AutoencoderNet(nn.Module):
         return self.decode_from(self(x, hidden))
 
     def surprise(self, x):
-        """A masked network's surprise at each feature of rows ``x`` (n, n_features),
-        averaged over the scoring masks that hide it: the anomaly score's parts."""
-        return self._over_score_masks(x, lambda out, cols: self.surprise_of(out, x[:, cols]))
+        """A masked network's surprise at each feature of rows ``x`` (n, n_features): the
+        anomaly score's parts, whose mean is the score. Each feature's surprise averaged
+        over the scoring masks that hide it, in nats; with ``config.mask_spread``, each
+        mask's weighed by its spread (:func:`aekit.nn.masking.mask_weights`)."""
+        return self._over_score_masks(x, lambda out, cols: self.surprise_of(out, x[:, cols]),
+                                      self._mask_weights(scaled=self.config.mask_spread))
+
+    def mask_surprise(self, x):
+        """Each scoring mask's mean surprise over the features it hides, for rows ``x``:
+        shape (n, n_masks), in nats."""
+        return torch.stack([self.surprise_of(self.mixture_output_at(x, hidden, cols),
+                                             x[:, cols]).mean(dim=1)
+                            for hidden, cols in self._mask_columns(x.device)], dim=1)
 
     def decode_from(self, out):
         """The mixture means (n, k) of a mixture output for k features (see
@@ -212,15 +225,25 @@ class AutoencoderNet(nn.Module):
         weights, loc, _ = self._mixture(out)
         return (weights.softmax(dim=1) * loc).sum(dim=1)
 
-    def _over_score_masks(self, x, per_mask):
+    def _mask_columns(self, device):
+        masks = self.score_masks.to(device)
+        return [(hidden, hidden.nonzero().squeeze(1)) for hidden in masks]
+
+    def _mask_weights(self, scaled):
+        from .masking import mask_weights
+
+        spread = self.mask_spread.cpu().numpy() if scaled else None
+        return torch.from_numpy(mask_weights(self.score_masks.cpu().numpy(), spread))
+
+    def _over_score_masks(self, x, per_mask, weights):
         """``per_mask(output, cols)`` at the features ``cols`` each scoring mask hides,
-        averaged over the masks."""
+        weighed by ``weights`` (n_masks, n_features) and summed over the masks."""
         total = torch.zeros_like(x)
-        masks = self.score_masks.to(x.device)
-        for hidden in masks:
-            cols = hidden.nonzero().squeeze(1)
-            total[:, cols] += per_mask(self.mixture_output_at(x, hidden, cols), cols)
-        return total / masks.sum(dim=0).to(x.dtype)
+        weights = weights.to(x.device, x.dtype)
+        for k, (hidden, cols) in enumerate(self._mask_columns(x.device)):
+            total[:, cols] += per_mask(self.mixture_output_at(x, hidden, cols), cols) \
+                * weights[k, cols]
+        return total
 
     def mixture_output_at(self, x, hidden, cols):
         """A masked network's mixture output for the features ``cols`` alone (those that
@@ -272,6 +295,8 @@ def build_network(config: ModelConfig, tensors, cls=None):
         raise ValueError(f"the network's config does not match its weights (tensor {mismatch[0]})")
     if not all(bool(torch.isfinite(v).all()) for v in tensors.values() if v.is_floating_point()):
         raise ValueError("the network's weights hold NaN or infinite values")
+    if "mask_spread" in tensors and not bool((tensors["mask_spread"] > 0).all()):
+        raise ValueError("the network's mask spreads must be positive")
     net = cls(config)
     net.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v
                          for k, v in tensors.items()}, strict=True)

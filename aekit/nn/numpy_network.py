@@ -10,7 +10,7 @@ to each other, and others hold this network's outputs to torch's.
 
 import numpy as np
 
-from .masking import scoring_masks
+from .masking import mask_weights, scoring_masks
 
 BATCH_NORM_EPS = 1e-5  # torch.nn.BatchNorm1d's default, which aekit's networks use
 ROWS_AT_ONCE = 4096  # rows a masked network scores at once: its temporaries stay small
@@ -45,6 +45,8 @@ def dense_layout(config):
                 if config.dropout > 0:
                     i += 1
             layers.append((stack, linear, norm, not last))
+    if config.mask_spread:
+        shapes["mask_spread"] = (config.score_masks,)
     return shapes, layers
 
 
@@ -59,7 +61,7 @@ def check_dense_tensors(config, tensors):
         floating = np.issubdtype(v.dtype, np.floating)
         if v.shape != shape or floating == k.endswith("num_batches_tracked"):
             return False
-        if floating and not np.isfinite(v).all():
+        if floating and not np.isfinite(v).all() or k == "mask_spread" and not (v > 0).all():
             return False
     return True
 
@@ -80,6 +82,9 @@ class NumpyNetwork:
         if self.masked:
             self.score_masks = scoring_masks(config.n_features, config.score_masks,
                                              config.score_design)
+            self.mean_weights = mask_weights(self.score_masks)
+            self.surprise_weights = mask_weights(
+                self.score_masks, tensors["mask_spread"] if config.mask_spread else None)
         _, layout = dense_layout(config)
         self.layers = []
         for stack, i, norm, relu in layout:
@@ -122,7 +127,7 @@ class NumpyNetwork:
         (a masked network's: each feature's predicted mean, averaged over the scoring
         masks that hide it)."""
         if self.masked:
-            return self._over_score_masks(X, self._mixture_mean)
+            return self._over_score_masks(X, self._mixture_mean, self.mean_weights)
         h = self._forward(self._input(X), ("encoder", "decoder"))
         if self.sigmoid_output:  # 1 / (1 + exp(-h)), in place; exp overflows to inf -> 0
             np.negative(h, out=h)
@@ -139,27 +144,26 @@ class NumpyNetwork:
 
     # -- masked networks (see aekit.nn.masking and AutoencoderNet.surprise_of) ---------
     def surprise(self, X):
-        """A masked network's surprise at each feature (n, n_features), in nats, averaged
-        over the scoring masks that hide it."""
-        return self._over_score_masks(X, self._surprise_of)
+        """A masked network's surprise at each feature (n, n_features): the score's parts
+        (as :meth:`aekit.nn.network.AutoencoderNet.surprise` gives them)."""
+        return self._over_score_masks(X, self._surprise_of, self.surprise_weights)
 
-    def _over_score_masks(self, X, per_mask):
+    def _over_score_masks(self, X, per_mask, weights):
         """``per_mask(output, rows, cols)`` at the features ``cols`` each scoring mask
-        hides, averaged over the masks; a block of rows at a time, so that the
-        temporaries stay small."""
+        hides, weighed by ``weights`` (n_masks, n_features) and summed over the masks; a
+        block of rows at a time, so that the temporaries stay small."""
         X = np.asarray(X, dtype=np.float32)
         total = np.zeros(X.shape, dtype=np.float32)
-        counts = self.score_masks.sum(axis=0).astype(np.float32)
         c, body = self.config, self.layers[:-1]
         for s in range(0, len(X), ROWS_AT_ONCE):
             x = X[s:s + ROWS_AT_ONCE]
             part = total[s:s + len(x)]
-            for hidden, (cols, w, b) in zip(self.score_masks, self.mask_outputs):
+            for hidden, (cols, w, b), weight in zip(self.score_masks, self.mask_outputs,
+                                                    weights):
                 out = _through(self._input(x, hidden[None, :]), body) @ w
                 out += b
                 part[:, cols] += per_mask(out.reshape(len(x), 3, c.components, len(cols)),
-                                          x, cols)
-            part /= counts
+                                          x, cols) * weight[cols]
         return total
 
     def _mixture(self, out):
