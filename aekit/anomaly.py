@@ -35,7 +35,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     they separate that digit's test images from the nine others with a mean AUROC
     of about 98% (protocol A, ``aekit evaluate oneclass``), against 94.1% for PCA;
     on the 22 ADBench tables of protocol T (``aekit evaluate tables``) the masked
-    network's mean AUROC is about 80%, against 77% for IsolationForest
+    network's mean AUROC is about 81%, against 77% for IsolationForest
     (BENCHMARKS.md).
 
     Parameters (keyword-only)
@@ -238,7 +238,8 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
 
         The squared reconstruction error of each feature (for ``score_type_ ==
         "relative"`` divided by the row's mean intensity; for "nll", a masked
-        model's surprise at the feature given the others, in nats): the features
+        model's surprise at the feature given the others, each scoring mask's
+        weighed by its spread, :func:`aekit.nn.masking.mask_weights`): the features
         with the largest values are the ones that make a row anomalous, and each
         row's mean is its ``anomaly_score``.
         """

@@ -216,7 +216,7 @@ class Plan:
         return self.params["trim"]
 
     def chosen_text(self, wording=None):
-        """The choices "auto" made, e.g. ``objective masked, hidden 32, trim 0.1``, each
+        """The choices "auto" made, e.g. ``objective masked, hidden 32, trim 0.3``, each
         parameter named by ``wording(name)`` (default: its name)."""
         wording = wording or (lambda name: name)
         return ", ".join(f"{wording(k)} {','.join(map(str, v)) if isinstance(v, tuple) else v}"

@@ -43,7 +43,6 @@ from pathlib import Path
 import numpy as np
 
 VARIANTS = ("default", "unscaled", "mask_scaled", "masks8", "masks8_scaled", "knn_codes", "gaussian")
-SPREAD_ROWS = 20_000  # training rows the masks' spreads are measured on
 KNN_ROWS = 10_000  # training rows the code-space neighbours are searched among
 
 
@@ -125,7 +124,7 @@ def gaussian(det, X_train, X_test, masks):
 
 def scores(variants, det, X_train, X_test, seed):
     """{variant: test scores} of one fitted detector."""
-    from aekit.nn.masking import scoring_masks
+    from aekit.nn.masking import SPREAD_ROWS, scoring_masks
 
     d = det.networks_[0].config.n_features  # the encoded features (text columns one-hot)
     rows = np.random.RandomState(seed).permutation(len(X_train))[:SPREAD_ROWS]

@@ -1,12 +1,16 @@
 """Masked networks (objective="masked"): each feature predicted from the others, a row
 scored by how surprising its features are (aekit.nn.masking, aekit.design)."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
 
 import aekit
 from aekit import AnomalyDetector, Autoencoder
+from aekit.cli import cli
 from aekit.design import WIDE_ROWS, auto_objective
 from aekit.scorer import Scorer
 from aekit.model_file import read_model_file
@@ -157,6 +161,19 @@ def test_each_mask_counts_over_its_spread_on_the_training_rows(detector):
     np.testing.assert_allclose(detector.explain(X).mean(axis=1), expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize("n_rows,trim", [(200, 0), (3, 0.3)])  # one fit; none left out
+def test_the_spreads_are_measured_on_every_path_of_a_fit(n_rows, trim):
+    X = linked(n_rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # 3 rows: too few to leave one out
+        det = AnomalyDetector(epochs=2, trim=trim, random_state=0, device="cpu").fit(X)
+    net = det.networks_[0]
+    with torch.no_grad():
+        Q = net.mask_surprise(torch.from_numpy(det.schema_.transform(X, np.float32))).numpy()
+    np.testing.assert_allclose(net.mask_spread.numpy(), mask_spreads(Q), rtol=1e-5)
+    assert not np.allclose(net.mask_spread.numpy(), 1.0)
+
+
 def test_files_without_spreads_average_each_feature_and_bad_spreads_are_refused(
         detector, tmp_path):
     from aekit.model_file import write_model_file
@@ -164,7 +181,8 @@ def test_files_without_spreads_average_each_feature_and_bad_spreads_are_refused(
     doc, tensors = read_model_file(_saved(detector, tmp_path))
     X = linked(50, seed=3)
     old = tmp_path / "old.safetensors"  # as written before the spreads
-    doc_old = {**doc, "networks": [{**doc["networks"][0], "mask_spread": False}]}
+    doc_old = {**doc, "networks": [{k: v for k, v in doc["networks"][0].items()
+                                    if k != "mask_spread"}]}
     write_model_file(old, doc_old, {k: v for k, v in tensors.items()
                                     if k != "net.0.mask_spread"})
     net = detector.networks_[0]
@@ -176,14 +194,19 @@ def test_files_without_spreads_average_each_feature_and_bad_spreads_are_refused(
     unweighed = (Q * hidden).sum(axis=1) / hidden.sum()  # every hidden feature alike
     for engine in (Scorer(old, device="cpu"), aekit.load(old, device="cpu")):
         np.testing.assert_allclose(engine.anomaly_score(X), unweighed, rtol=1e-5)
-    for value in (0.0, -1.0):
+    np.savetxt(tmp_path / "rows.csv", X, delimiter=",")
+    for value in (0.0, -1.0, 1e-40, np.float64(1e-50), np.nan):
         bad = tmp_path / "bad.safetensors"
-        write_model_file(bad, doc, {**tensors, "net.0.mask_spread":
-                                    np.full_like(tensors["net.0.mask_spread"], value)})
-        with pytest.raises(ValueError, match="spreads must be positive"):
+        write_model_file(bad, doc, {**tensors, "net.0.mask_spread": np.full(
+            16, value, dtype=np.float64 if isinstance(value, np.float64) else np.float32)})
+        with pytest.raises(ValueError, match="spreads must be at least|NaN"):
             aekit.load(bad, device="cpu")
-        with pytest.raises(ValueError, match="spreads must be positive"):
+        with pytest.raises(ValueError, match="spreads must be at least|NaN"):
             Scorer(bad, device="cpu")
+        r = CliRunner().invoke(cli, ["detect", str(tmp_path / "rows.csv"), "--model", str(bad),
+                                     "-o", str(tmp_path / "out.csv")])
+        assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
+        assert "Traceback" not in r.output and not (tmp_path / "out.csv").exists()
 
 
 def test_a_gaussian_mixture_scores_alike_in_numpy_and_torch():

@@ -86,7 +86,7 @@ class ModelConfig:
         if self.score_design not in SCORE_DESIGNS:
             raise ValueError(f"score_design must be one of {SCORE_DESIGNS}, "
                              f"got {self.score_design!r}")
-        if self.mask_spread not in (True, False) or (self.mask_spread
+        if not isinstance(self.mask_spread, bool) or (self.mask_spread
                                                      and self.objective != "masked"):
             raise ValueError("mask_spread is true or false, and true only with a masked "
                              "objective")

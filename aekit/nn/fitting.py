@@ -109,12 +109,13 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     seed = int(world.from_rank0(train.seed, device)) if world.active else train.seed
     start = time.perf_counter()
     stage, kept = _resumed_stage(resume, trim, len(Xs))
+    spread = getattr(config, "mask_spread", False)  # (a VAE's config has none)
+    fitted = replace(config, mask_spread=False) if spread else config  # what trains:
+    # the spreads are measured on the last network alone, so no checkpoint holds them
     first = None
     if trim > 0 and kept is None:  # the first fit ranks the rows by the unweighed surprise
-        first = _train(Xs, replace(config, mask_spread=False) if getattr(
-                           config, "mask_spread", False) else config, train, seed, device, noise,
-                       clip, validation_fraction, verbose, callback, resume,
-                       {"fit": 1, "of": 2}, "training")
+        first = _train(Xs, fitted, train, seed, device, noise, clip, validation_fraction,
+                       verbose, callback, resume, {"fit": 1, "of": 2}, "training")
         scores = score_rows(TorchEngine(first.net, device), Xs, score_type)
         kept = _kept_rows(scores, trim, world, device, validation_fraction, seed)
         stage = {"fit": 2, "of": 2, "left_out": int(len(Xs) - len(kept)),
@@ -124,19 +125,14 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         trainer, rows = first, Xs
     else:
         rows = Xs if kept is None else Xs[kept]
-        trainer = _train(rows, config, train, seed, device, noise, clip, validation_fraction,
+        trainer = _train(rows, fitted, train, seed, device, noise, clip, validation_fraction,
                          verbose, callback, resume, stage, "refit" if kept is not None
                          else "training", kept=kept, n_all=len(Xs),
                          custom=(network, objective))
     net = trainer.net
-    if world.size > 1 or net.config != config:  # a plain network of config again
-        # (SyncBatchNorm layers are for training only; a first fit kept has no spreads)
-        from .network import AutoencoderNet
-
-        plain = AutoencoderNet(config).to(device)
-        plain.load_state_dict({**plain.state_dict(), **net.state_dict()})
-        net = plain.eval()
-    if getattr(config, "mask_spread", False):  # (a VAE's config has none)
+    if world.size > 1 or spread:  # a plain network of config (SyncBatchNorm layers are
+        net = _plain_network(net, config, device)  # for training only), with its spreads
+    if spread:
         _measure_mask_spread(net, Xs, seed, world, device)
     summary = _summary(trainer, train, seed, device, noise, world, start)
     if trim > 0 and stage["left_out"]:
@@ -188,6 +184,19 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
                 bar.close()
     trainer.n_train, trainer.n_validation = int(len(train_idx)), int(len(val_idx))
     return trainer
+
+
+def _plain_network(net, config, device):
+    """A new :class:`~aekit.nn.network.AutoencoderNet` of ``config`` holding ``net``'s
+    tensors (those of a network without spreads: the spreads stay to be measured)."""
+    from .network import AutoencoderNet
+
+    plain = AutoencoderNet(config).to(device)
+    state = net.state_dict()
+    if config.mask_spread:
+        state["mask_spread"] = plain.mask_spread
+    plain.load_state_dict(state)
+    return plain.eval()
 
 
 def _measure_mask_spread(net, Xs, seed, world, device):

@@ -102,6 +102,16 @@ def mask_spreads(Q):
         np.float32)
 
 
+def spreads_are_valid(spread):
+    """Whether ``spread`` (a model file's, any float dtype) holds spreads that
+    :func:`mask_spreads` can have given: finite and, in float32 as they are used, at
+    least :data:`MIN_SPREAD` (a smaller one would make a mask's weight unbounded)."""
+    v = np.asarray(spread, dtype=np.float64)
+    if not np.isfinite(v).all():
+        return False
+    return bool((v.astype(np.float32) >= np.float32(MIN_SPREAD)).all())
+
+
 def mask_weights(masks, spread=None):
     """What mask k's surprise at feature j is multiplied by in feature j's part of the
     score (float32, shape of ``masks``: (n_masks, n_features); 0 where the mask shows j).
@@ -110,7 +120,9 @@ def mask_weights(masks, spread=None):
     surprise averaged over those masks (in nats). With ``spread`` (n_masks,; see
     :func:`mask_spreads`): n_features / (n_masks * h_k * spread_k), h_k the features
     mask k hides, so the parts' mean, the score, is the mean over masks of each mask's
-    mean surprise divided by its spread.
+    mean surprise divided by its spread. A feature's parts then weigh with the masks
+    that hide it: with equal spreads, a feature hidden by masks that hide few others
+    takes a larger share of the score (explain) than one hidden by masks that hide many.
     """
     hidden = np.asarray(masks, dtype=np.float64)
     if spread is None:

@@ -104,7 +104,7 @@ class AutoencoderNet(nn.Module):
 
             masks = torch.from_numpy(scoring_masks(c.n_features, c.score_masks, c.score_design))
             self.register_buffer("score_masks", masks, persistent=False)
-            if c.mask_spread:  # measured after training (measure_mask_spread)
+            if c.mask_spread:  # measured after training (aekit.nn.fitting)
                 self.register_buffer("mask_spread", torch.ones(c.score_masks))
 
     def reset_parameters(self):
@@ -295,8 +295,11 @@ def build_network(config: ModelConfig, tensors, cls=None):
         raise ValueError(f"the network's config does not match its weights (tensor {mismatch[0]})")
     if not all(bool(torch.isfinite(v).all()) for v in tensors.values() if v.is_floating_point()):
         raise ValueError("the network's weights hold NaN or infinite values")
-    if "mask_spread" in tensors and not bool((tensors["mask_spread"] > 0).all()):
-        raise ValueError("the network's mask spreads must be positive")
+    if "mask_spread" in tensors:
+        from .masking import MIN_SPREAD, spreads_are_valid
+
+        if not spreads_are_valid(tensors["mask_spread"].numpy()):
+            raise ValueError(f"the network's mask spreads must be at least {MIN_SPREAD:g}")
     net = cls(config)
     net.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v
                          for k, v in tensors.items()}, strict=True)

@@ -10,7 +10,7 @@ to each other, and others hold this network's outputs to torch's.
 
 import numpy as np
 
-from .masking import mask_weights, scoring_masks
+from .masking import mask_weights, scoring_masks, spreads_are_valid
 
 BATCH_NORM_EPS = 1e-5  # torch.nn.BatchNorm1d's default, which aekit's networks use
 ROWS_AT_ONCE = 4096  # rows a masked network scores at once: its temporaries stay small
@@ -61,7 +61,8 @@ def check_dense_tensors(config, tensors):
         floating = np.issubdtype(v.dtype, np.floating)
         if v.shape != shape or floating == k.endswith("num_batches_tracked"):
             return False
-        if floating and not np.isfinite(v).all() or k == "mask_spread" and not (v > 0).all():
+        if floating and not np.isfinite(v).all() or (k == "mask_spread"
+                                                     and not spreads_are_valid(v)):
             return False
     return True
 
