@@ -225,6 +225,37 @@ def test_a_gaussian_mixture_scores_alike_in_numpy_and_torch():
     np.testing.assert_allclose(fast.encode(X), Z, atol=1e-5)
 
 
+@pytest.mark.parametrize("hidden,code,batch_norm,spread", [
+    ((), 4, False, False), ((8,), 8, True, True), ((8,), 2, False, True),
+    ((16, 8), 8, True, False), ((6,), 12, False, True)])
+def test_the_numpy_scoring_layers_score_as_torch_does(hidden, code, batch_norm, spread):
+    """The numpy engine scores with each mask folded into the first layer and, where it
+    is less work, the code's two linear maps composed into one: the same surprise."""
+    c = ModelConfig(n_features=7, code_size=code, hidden=hidden, output="laplace",
+                    objective="masked", components=3, batch_norm=batch_norm,
+                    mask_spread=spread)
+    torch.manual_seed(1)
+    net = AutoencoderNet(c)
+    for m in net.modules():  # batch norm statistics away from the identity
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+    if spread:
+        net.mask_spread.uniform_(0.2, 3)
+    net.eval()
+    fast = NumpyNetwork(c, {k: v.numpy() for k, v in net.state_dict().items()})
+    # composed when the product (last hidden width squared) has fewer weights than the
+    # two maps (2 x last hidden width x code); without hidden layers the decoder's first
+    # map is its last, outside what is composed
+    composed = bool(hidden) and hidden[-1] < 2 * code
+    assert len(fast.body) == len(hidden) * 2 - composed
+    X = np.random.RandomState(0).normal(size=(500, 7)).astype(np.float32)
+    with torch.no_grad():
+        S = net.surprise(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(fast.surprise(X), S, rtol=2e-5, atol=2e-5)
+    np.testing.assert_allclose(fast.surprise(X).mean(axis=1), S.mean(axis=1), rtol=1e-5)
+
+
 def test_the_autoencoder_trains_masked_and_gives_codes(tmp_path):
     X = linked(400)
     ae = Autoencoder(objective="masked", noise=None, code_size=8, hidden=(16,), epochs=2,

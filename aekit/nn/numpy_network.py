@@ -87,7 +87,7 @@ class NumpyNetwork:
             self.surprise_weights = mask_weights(
                 self.score_masks, tensors["mask_spread"] if config.mask_spread else None)
         _, layout = dense_layout(config)
-        self.layers = []
+        exact = []  # float64 (stack, weight (in, out), bias, relu), batch norm folded in
         for stack, i, norm, relu in layout:
             w = tensors[f"{stack}.{i}.weight"].astype(np.float64)
             b = tensors[f"{stack}.{i}.bias"].astype(np.float64)
@@ -96,28 +96,42 @@ class NumpyNetwork:
                      for k in ("weight", "bias", "running_mean", "running_var")}
                 s = t["weight"] / np.sqrt(t["running_var"] + BATCH_NORM_EPS)
                 w, b = w * s[:, None], (b - t["running_mean"]) * s + t["bias"]
-            self.layers.append((stack, np.ascontiguousarray(w.T, dtype=np.float32),
-                                b.astype(np.float32), relu))
-        if self.masked:  # per scoring mask: the features it hides, and the last layer's
-            # weights for their mixture outputs alone (see AutoencoderNet.mixture_output_at)
-            c, (_, w, b, _) = config, self.layers[-1]
-            self.mask_outputs = []
-            for hidden in self.score_masks:
-                cols = np.flatnonzero(hidden)
-                rows = (np.arange(3 * c.components)[:, None] * c.n_features + cols).reshape(-1)
-                self.mask_outputs.append((cols, np.ascontiguousarray(w[:, rows]), b[rows]))
+            exact.append((stack, w.T, b, relu))
+        self.layers = [_float32(layer) for layer in exact]
+        if self.masked:
+            self._scoring_layers(exact)
+
+    def _scoring_layers(self, exact):
+        """What scoring a masked network runs (see :meth:`_over_score_masks`): per scoring
+        mask, its first layer with the mask applied (the hidden features' weights
+        zeroed and the mask's own input folded into the bias) and the last layer's weights
+        for the hidden features' mixture outputs alone (as
+        AutoencoderNet.mixture_output_at); between them the other layers, the code's two
+        linear maps composed into one where that is less work (:func:`_fold_code`).
+        Exact up to float32 rounding."""
+        c, d = self.config, self.config.n_features
+        body = _fold_code(exact[:-1])
+        (_, w1, b1, relu1), self.body = body[0], [_float32(layer) for layer in body[1:]]
+        _, w, b, _ = self.layers[-1]
+        self.mask_first, self.mask_outputs = [], []
+        for hidden in self.score_masks:
+            shown = (~hidden).astype(np.float64)
+            self.mask_first.append(_float32(("encoder", w1[:d] * shown[:, None],
+                                             b1 + shown @ w1[d:], relu1)))
+            cols = np.flatnonzero(hidden)
+            rows = (np.arange(3 * c.components)[:, None] * c.n_features + cols).reshape(-1)
+            self.mask_outputs.append((cols, np.ascontiguousarray(w[:, rows]), b[rows]))
 
     def _forward(self, h, stacks):
         return _through(h, [layer for layer in self.layers if layer[0] in stacks])
 
-    def _input(self, X, hidden=None):
-        """A masked network's input: the rows with the ``hidden`` features zeroed, then
-        which features it is shown."""
+    def _input(self, X):
+        """The network's input: the rows, and for a masked network which features it is
+        shown (all of them; scoring shows each mask's: :meth:`_scoring_layers`)."""
         X = np.asarray(X, dtype=np.float32)
         if not self.masked:
             return X
-        keep = np.ones_like(X) if hidden is None else (~hidden).astype(np.float32)
-        return np.concatenate([X * keep, np.broadcast_to(keep, X.shape)], axis=1)
+        return np.concatenate([X, np.ones_like(X)], axis=1)
 
     def encode(self, X):
         """Codes (n, code_size) of float32 rows X (n, n_features) in the scaled space."""
@@ -155,13 +169,13 @@ class NumpyNetwork:
         block of rows at a time, so that the temporaries stay small."""
         X = np.asarray(X, dtype=np.float32)
         total = np.zeros(X.shape, dtype=np.float32)
-        c, body = self.config, self.layers[:-1]
+        c = self.config
         for s in range(0, len(X), ROWS_AT_ONCE):
             x = X[s:s + ROWS_AT_ONCE]
             part = total[s:s + len(x)]
-            for hidden, (cols, w, b), weight in zip(self.score_masks, self.mask_outputs,
-                                                    weights):
-                out = _through(self._input(x, hidden[None, :]), body) @ w
+            for first, (cols, w, b), weight in zip(self.mask_first, self.mask_outputs,
+                                                   weights):
+                out = _through(_through(x, [first]), self.body) @ w
                 out += b
                 part[:, cols] += per_mask(out.reshape(len(x), 3, c.components, len(cols)),
                                           x, cols) * weight[cols]
@@ -171,9 +185,13 @@ class NumpyNetwork:
         """Weight logits, locations and scales of ``out``, a mixture output for some
         features, (n, 3, C, k)."""
         raw = out[:, 2]
-        # softplus, stable: max(raw, 0) + log(1 + exp(-|raw|))
-        scale = np.maximum(raw, 0) + np.log1p(np.exp(-np.abs(raw))) + np.float32(
-            self.config.scale_floor)
+        # softplus, stable: max(raw, 0) + log(1 + exp(-|raw|)), in one temporary
+        scale = np.abs(raw)
+        np.negative(scale, out=scale)
+        np.exp(scale, out=scale)
+        np.log1p(scale, out=scale)
+        scale += np.maximum(raw, 0)
+        scale += np.float32(self.config.scale_floor)
         return out[:, 0], out[:, 1], scale
 
     def _mixture_mean(self, out, x, cols):
@@ -181,12 +199,43 @@ class NumpyNetwork:
         return (_softmax(logits) * loc).sum(axis=1)
 
     def _surprise_of(self, out, x, cols):
+        """AutoencoderNet.surprise_of in numpy, its temporaries reused in place: the
+        surprise is logsumexp(logits) - logsumexp(logits - distance - log scale) - log
+        scale_floor, over the mixture's components."""
         logits, loc, scale = self._mixture(out)
-        log_p = logits - _logsumexp(logits)
-        z = (x[:, None, cols] - loc) / scale
-        log_p -= 0.5 * z * z if self.config.output == "gaussian" else np.abs(z)
-        log_p -= np.log(scale / np.float32(self.config.scale_floor))
-        return -_logsumexp(log_p)[:, 0]
+        z = np.subtract(x[:, None, cols], loc)
+        if self.config.output == "gaussian":
+            z /= scale
+            z *= z
+            z *= np.float32(0.5)
+        else:
+            np.abs(z, out=z)
+            z /= scale
+        np.log(scale, out=scale)
+        z += scale
+        np.subtract(logits, z, out=z)
+        surprise = _logsumexp(logits)[:, 0]
+        surprise -= _logsumexp(z, scratch=True)[:, 0]
+        surprise -= np.float32(np.log(self.config.scale_floor))
+        return surprise
+
+
+def _float32(layer):
+    stack, w, b, relu = layer
+    return stack, np.ascontiguousarray(w, dtype=np.float32), b.astype(np.float32), relu
+
+
+def _fold_code(layers):
+    """``layers`` (float64 ``(stack, weight (in, out), bias, relu)``) with the encoder's
+    last layer and the decoder's first composed into one where that has fewer weights:
+    the code is linear (no activation after the encoder), so the two maps are one, and
+    with a code as wide as the hidden layers (a masked network's) one product of two."""
+    for j in range(len(layers) - 1):
+        (s1, w1, b1, relu1), (s2, w2, b2, relu2) = layers[j], layers[j + 1]
+        if s1 == "encoder" and s2 == "decoder" and not relu1 \
+                and w1.shape[0] * w2.shape[1] < w1.size + w2.size:
+            return [*layers[:j], ("decoder", w1 @ w2, b1 @ w2 + b2, relu2), *layers[j + 2:]]
+    return layers
 
 
 def _through(h, layers):
@@ -199,10 +248,16 @@ def _through(h, layers):
     return h
 
 
-def _logsumexp(a):
-    """log(sum(exp(a))) over axis 1, kept as a length-1 axis."""
+def _logsumexp(a, scratch=False):
+    """log(sum(exp(a))) over axis 1, kept as a length-1 axis; ``scratch``: ``a`` may be
+    overwritten."""
     top = a.max(axis=1, keepdims=True)
-    return top + np.log(np.exp(a - top).sum(axis=1, keepdims=True))
+    e = np.subtract(a, top, out=a if scratch else None)
+    np.exp(e, out=e)
+    s = e.sum(axis=1, keepdims=True)
+    np.log(s, out=s)
+    s += top
+    return s
 
 
 def _softmax(a):
