@@ -236,10 +236,14 @@ def test_the_numpy_scoring_layers_score_as_torch_does(hidden, code, batch_norm, 
                     mask_spread=spread)
     torch.manual_seed(1)
     net = AutoencoderNet(c)
-    for m in net.modules():  # batch norm statistics away from the identity
-        if isinstance(m, torch.nn.BatchNorm1d):
-            m.running_mean.uniform_(-1, 1)
-            m.running_var.uniform_(0.5, 2)
+    with torch.no_grad():
+        for m in net.modules():  # biases and batch norm away from their initial values
+            if isinstance(m, (torch.nn.Linear, torch.nn.BatchNorm1d)):
+                m.bias.uniform_(-0.7, 0.7)
+            if isinstance(m, torch.nn.BatchNorm1d):
+                m.weight.uniform_(0.5, 1.5)
+                m.running_mean.uniform_(-1, 1)
+                m.running_var.uniform_(0.5, 2)
     if spread:
         net.mask_spread.uniform_(0.2, 3)
     net.eval()
@@ -250,10 +254,13 @@ def test_the_numpy_scoring_layers_score_as_torch_does(hidden, code, batch_norm, 
     composed = bool(hidden) and hidden[-1] < 2 * code
     assert len(fast.body) == len(hidden) * 2 - composed
     X = np.random.RandomState(0).normal(size=(500, 7)).astype(np.float32)
+    X[0, 0] = 1e8  # one far-out value: the other features' surprise keeps its precision
     with torch.no_grad():
         S = net.surprise(torch.from_numpy(X)).numpy()
+        R = net.reconstruct(torch.from_numpy(X)).numpy()
     np.testing.assert_allclose(fast.surprise(X), S, rtol=2e-5, atol=2e-5)
     np.testing.assert_allclose(fast.surprise(X).mean(axis=1), S.mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(fast.reconstruct(X[1:]), R[1:], rtol=1e-4, atol=1e-4)
 
 
 def test_the_autoencoder_trains_masked_and_gives_codes(tmp_path):

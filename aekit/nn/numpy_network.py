@@ -200,8 +200,9 @@ class NumpyNetwork:
 
     def _surprise_of(self, out, x, cols):
         """AutoencoderNet.surprise_of in numpy, its temporaries reused in place: the
-        surprise is logsumexp(logits) - logsumexp(logits - distance - log scale) - log
-        scale_floor, over the mixture's components."""
+        surprise is -logsumexp(log_softmax(logits) - distance - log scale) - log
+        scale_floor, over the mixture's components (the logits normalised first, as
+        torch does, so that large logits lose no precision)."""
         logits, loc, scale = self._mixture(out)
         z = np.subtract(x[:, None, cols], loc)
         if self.config.output == "gaussian":
@@ -213,9 +214,10 @@ class NumpyNetwork:
             z /= scale
         np.log(scale, out=scale)
         z += scale
+        logits -= _logsumexp(logits)  # a view of out, which is not read again
         np.subtract(logits, z, out=z)
-        surprise = _logsumexp(logits)[:, 0]
-        surprise -= _logsumexp(z, scratch=True)[:, 0]
+        surprise = _logsumexp(z, scratch=True)[:, 0]
+        np.negative(surprise, out=surprise)
         surprise -= np.float32(np.log(self.config.scale_floor))
         return surprise
 
