@@ -15,6 +15,10 @@ is fitted once at its defaults; its test rows are then scored in each of these w
                   every mask counts alike, whatever the spread of its normal rows
     masks8        8 paired masks (aekit.nn.masking.scoring_masks), scored as unscaled
     masks8_scaled 8 paired masks, scaled as mask_scaled
+    likely_masks  mask_scaled with each mask weighed by exp(-its training rows' median
+                  surprise): masks whose hidden features the others predict well
+                  (likely under the model) count more
+    max_z         the largest over the 16 masks of (surprise - training median) / spread
     knn_codes     the distance to the 5th nearest training row (at most 10,000 rows) in
                   the network's code space (every feature shown), codes standardised
     gaussian      the linear case of the masked model: each masked feature's Gaussian
@@ -42,7 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
-VARIANTS = ("default", "unscaled", "mask_scaled", "masks8", "masks8_scaled", "knn_codes", "gaussian")
+VARIANTS = ("default", "unscaled", "mask_scaled", "masks8", "masks8_scaled", "likely_masks",
+            "max_z", "knn_codes", "gaussian")
 KNN_ROWS = 10_000  # training rows the code-space neighbours are searched among
 
 
@@ -71,6 +76,21 @@ def scaled(q_train, q_test):
     from aekit.nn.masking import mask_spreads
 
     return (q_test / mask_spreads(q_train)).mean(axis=1)
+
+
+def likely_and_max_z(variants, q_train, q_test):
+    """likely_masks: each mask's surprise over its spread, weighed by exp(-its training
+    rows' median surprise); max_z: the largest of the masks' robust z-scores."""
+    from aekit.nn.masking import mask_spreads
+
+    spread, median = mask_spreads(q_train), np.median(q_train, axis=0)
+    out = {}
+    if "likely_masks" in variants:
+        weight = np.exp(-(median - median.min()))
+        out["likely_masks"] = (q_test / spread * weight).sum(axis=1) / weight.sum()
+    if "max_z" in variants:
+        out["max_z"] = ((q_test - median) / spread).max(axis=1)
+    return out
 
 
 def by_feature(q_test, masks):
@@ -139,6 +159,10 @@ def scores(variants, det, X_train, X_test, seed):
             out[plain] = by_feature(q_test, masks)
         if scaled_name in variants:
             out[scaled_name] = scaled(mask_surprise(det, X_train[rows], masks), q_test)
+    if {"likely_masks", "max_z"} & set(variants):
+        masks = scoring_masks(d, 16)
+        q_train, q_test = (mask_surprise(det, X, masks) for X in (X_train[rows], X_test))
+        out.update(likely_and_max_z(variants, q_train, q_test))
     if "knn_codes" in variants:
         out["knn_codes"] = knn_codes(det, X_train, X_test, seed)
     if "gaussian" in variants:
