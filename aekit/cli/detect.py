@@ -48,7 +48,8 @@ def command(data, model, contamination, threshold, output, explain, normal_label
     The score is the model's error on the row (higher = more anomalous): its
     reconstruction error, or for a masked table model (what `aekit train
     --data` builds for most tables) its surprise at each feature given the
-    others, each mask of features judged against its spread on the training rows. Output: one row per input row, in order, with `anomaly_score` and
+    others, each mask of features judged against its spread on the training
+    rows. Output: one row per input row, in order, with `anomaly_score` and
     `is_anomaly` (0/1), the label/id columns carried through and, with
     --explain K, the K features with the largest errors (`top1_feature`,
     `top1_error`, ...). Columns are matched to the model's features by name
