@@ -102,10 +102,14 @@ def describe(model):
                          f"{vae.likelihood} decoder, code of {vae.code_size}, dropout "
                          f"{vae.dropout}, batch norm {'on' if vae.batch_norm else 'off'})")
             continue
-        lines.append("architecture: " + ModelConfig.from_dict(cfg).layers_text()
-                     + f" (objective {cfg.get('objective') or 'reconstruction'}, "
-                       f"output {cfg.get('output')}, dropout {cfg.get('dropout')}, "
-                       f"batch norm {'on' if cfg.get('batch_norm') else 'off'})")
+        config = ModelConfig.from_dict(cfg)
+        masks = "" if config.objective != "masked" else (
+            f", scored under {config.score_masks} masks"
+            + (", each over its spread on the training rows" if config.mask_spread else ""))
+        lines.append("architecture: " + config.layers_text()
+                     + f" (objective {config.objective}, "
+                       f"output {config.output}, dropout {config.dropout}, "
+                       f"batch norm {'on' if config.batch_norm else 'off'}{masks})")
     n = sum(v.size for k, v in tensors.items() if k.startswith("net."))
     if n:
         lines.append(f"parameters: {n:,}")

@@ -194,6 +194,10 @@ def test_files_without_spreads_average_each_feature_and_bad_spreads_are_refused(
     unweighed = (Q * hidden).sum(axis=1) / hidden.sum()  # every hidden feature alike
     for engine in (Scorer(old, device="cpu"), aekit.load(old, device="cpu")):
         np.testing.assert_allclose(engine.anomaly_score(X), unweighed, rtol=1e-5)
+    new_info, old_info = (CliRunner().invoke(cli, ["info", str(path)]).output
+                          for path in (tmp_path / "m.safetensors", old))
+    assert "scored under 16 masks, each over its spread on the training rows" in new_info
+    assert "scored under 16 masks)" in old_info and "over its spread" not in old_info
     np.savetxt(tmp_path / "rows.csv", X, delimiter=",")
     for value in (0.0, -1.0, 1e-40, np.float64(1e-50), np.nan):
         bad = tmp_path / "bad.safetensors"
