@@ -82,8 +82,6 @@ def describe(model):
     :func:`load`."""
     import json
 
-    from .nn.config import ModelConfig
-
     path = resolve(model)
     doc, tensors = read_model_file(path)
     lines = [f"file: {path}", f"estimator: {doc['estimator']}",
@@ -93,23 +91,7 @@ def describe(model):
         est = estimator_from(doc, tensors, path, device="cpu")
         return "\n".join(lines + est.describe(doc))
     schema = _checked_schema(doc, tensors, path)
-    for cfg in doc.get("networks") or []:
-        if cfg.get("kind") == "vae":
-            from .nn.vae import VAEConfig
-
-            vae = VAEConfig.from_dict(cfg)
-            lines.append(f"architecture: {vae.layers_text()} (variational autoencoder, "
-                         f"{vae.likelihood} decoder, code of {vae.code_size}, dropout "
-                         f"{vae.dropout}, batch norm {'on' if vae.batch_norm else 'off'})")
-            continue
-        config = ModelConfig.from_dict(cfg)
-        masks = "" if config.objective != "masked" else (
-            f", scored under {config.score_masks} masks"
-            + (", each over its spread on the training rows" if config.mask_spread else ""))
-        lines.append("architecture: " + config.layers_text()
-                     + f" (objective {config.objective}, "
-                       f"output {config.output}, dropout {config.dropout}, "
-                       f"batch norm {'on' if config.batch_norm else 'off'}{masks})")
+    lines += [_architecture_line(cfg) for cfg in doc.get("networks") or []]
     n = sum(v.size for k, v in tensors.items() if k.startswith("net."))
     if n:
         lines.append(f"parameters: {n:,}")
@@ -144,6 +126,26 @@ def describe(model):
                      + {1: " of the first fit (a second, trimmed fit follows)",
                         2: " of the second fit"}.get(fit, ""))
     return "\n".join(lines)
+
+
+def _architecture_line(cfg):
+    """``aekit info``'s line on one network of a model file (its config ``cfg``)."""
+    from .nn.config import ModelConfig
+
+    if cfg.get("kind") == "vae":
+        from .nn.vae import VAEConfig
+
+        vae = VAEConfig.from_dict(cfg)
+        return (f"architecture: {vae.layers_text()} (variational autoencoder, "
+                f"{vae.likelihood} decoder, code of {vae.code_size}, dropout "
+                f"{vae.dropout}, batch norm {'on' if vae.batch_norm else 'off'})")
+    config = ModelConfig.from_dict(cfg)
+    masks = "" if config.objective != "masked" else (
+        f", scored under {config.score_masks} masks"
+        + (", each over its spread on the training rows" if config.mask_spread else ""))
+    return ("architecture: " + config.layers_text()
+            + f" (objective {config.objective}, output {config.output}, dropout "
+              f"{config.dropout}, batch norm {'on' if config.batch_norm else 'off'}{masks})")
 
 
 def _checked_schema(doc, tensors, path):
