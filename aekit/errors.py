@@ -89,6 +89,10 @@ class DataError(AekitError, ValueError):
     """Input data that cannot be used: unreadable, malformed, wrong shape."""
 
 
+class WidthError(DataError):
+    """Data with another number of feature columns than the model reads."""
+
+
 class ModelFileError(AekitError, ValueError):
     """A model file that is not a valid aekit model."""
 

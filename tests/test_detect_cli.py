@@ -275,3 +275,20 @@ def test_a_code_as_wide_as_the_table_is_warned_about(files, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a denoising code may be wide: it cannot copy
         aekit.Autoencoder(code_size=4, hidden=(8,), epochs=1, noise="masking:0.3").fit(X)
+
+
+@pytest.mark.parametrize("model", [None, "mnist-detector"])
+def test_a_table_without_model_names_the_bundled_one_it_met(tmp_path, model):
+    """A user's table and no -m: the bundled digit model cannot read it; the one line says
+    which model that was and what to give, only when -m was not given."""
+    path = tmp_path / "mine.csv"
+    pd.DataFrame(np.random.RandomState(0).normal(size=(20, 3)), columns=list("abc")).to_csv(
+        path, index=False)
+    out = tmp_path / "scores.csv"
+    args = ["detect", str(path), "-o", str(out)] + (["-m", model] if model else [])
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 1 and "Traceback" not in r.output and not out.exists()
+    assert len(r.output.strip().splitlines()) == 1, r.output
+    assert "has 3 feature columns but the model expects 784" in r.output
+    assert ("with no --model, the bundled mnist-detector" in r.output) == (model is None)
+    assert ("aekit train --data" in r.output) == (model is None)

@@ -84,8 +84,18 @@ def command(data, model, contamination, threshold, output, explain, normal_label
     check_output_path(output, *files, model)
     check_output_kind(output, TABLE_SUFFIXES, "tables")
     if len(files) == 1 and not scheduler:
-        return run(files[0], model or DEFAULT_MODEL, output, contamination, threshold, explain,
-                   table_kwargs(table), normal_labels, report, device, quiet)
+        from ..errors import WidthError
+
+        try:
+            return run(files[0], model or DEFAULT_MODEL, output, contamination, threshold,
+                       explain, table_kwargs(table), normal_labels, report, device, quiet)
+        except WidthError as e:
+            if model:
+                raise
+            raise click.ClickException(
+                f"{e}: with no --model, the bundled {DEFAULT_MODEL} scores it, for rows of "
+                f"28x28 digit pixels; give -m MODEL, e.g. one of `aekit train --data "
+                f"{files[0]}`") from None
     if explain or report or "-" in files:
         raise click.UsageError("--explain, --report and stdin are for a single table, not "
                                "for several files or a --scheduler")

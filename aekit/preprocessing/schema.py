@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import CellError, DataError, literal
+from ..errors import CellError, DataError, WidthError, literal
 from .columns import ColumnEncoding, to_matrix
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
@@ -213,8 +213,8 @@ class InputSchema:
     def check_width(self, n, source="the data"):
         """Refuse ``n`` feature columns (None: unknown) when the model expects another number."""
         if n is not None and n != self.n_features:
-            raise DataError(f"{source} has {n} feature columns but the model expects "
-                            f"{self.n_features}")
+            raise WidthError(f"{source} has {n} feature columns but the model expects "
+                             f"{self.n_features}")
 
     def select(self, X, source="X"):
         """``X``'s columns in the model's order: a DataFrame is reordered by name (or
