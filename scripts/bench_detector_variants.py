@@ -40,6 +40,7 @@ networks, and so the AUROCs, by rounding: compare runs made at one thread count.
 """
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -148,21 +149,19 @@ def scores(variants, det, X_train, X_test, seed):
 
     d = det.networks_[0].config.n_features  # the encoded features (text columns one-hot)
     rows = np.random.RandomState(seed).permutation(len(X_train))[:SPREAD_ROWS]
+    parts = {"train": X_train[rows], "test": X_test}
+    # each mask's surprise of (count masks, training or test rows), computed once
+    surprise = functools.cache(lambda count, part: mask_surprise(det, parts[part],
+                                                                 scoring_masks(d, count)))
     out = {"default": det.anomaly_score(X_test)} if "default" in variants else {}
     for count, plain, scaled_name in ((16, "unscaled", "mask_scaled"),
                                       (8, "masks8", "masks8_scaled")):
-        if plain not in variants and scaled_name not in variants:
-            continue
-        masks = scoring_masks(d, count)
-        q_test = mask_surprise(det, X_test, masks)
         if plain in variants:
-            out[plain] = by_feature(q_test, masks)
+            out[plain] = by_feature(surprise(count, "test"), scoring_masks(d, count))
         if scaled_name in variants:
-            out[scaled_name] = scaled(mask_surprise(det, X_train[rows], masks), q_test)
+            out[scaled_name] = scaled(surprise(count, "train"), surprise(count, "test"))
     if {"likely_masks", "max_z"} & set(variants):
-        masks = scoring_masks(d, 16)
-        q_train, q_test = (mask_surprise(det, X, masks) for X in (X_train[rows], X_test))
-        out.update(likely_and_max_z(variants, q_train, q_test))
+        out.update(likely_and_max_z(variants, surprise(16, "train"), surprise(16, "test")))
     if "knn_codes" in variants:
         out["knn_codes"] = knn_codes(det, X_train, X_test, seed)
     if "gaussian" in variants:
