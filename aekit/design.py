@@ -60,6 +60,7 @@ AUTO_CODE_SIZE = 8  # one-class MNIST: codes of 8 to 16 score alike, 32 worse (i
 #                     reconstructs anything)
 TRIM = 0.3  # "auto" trim of a masked model: the share of training rows left out of a refit
 MASK_SPREAD = True  # a masked model's score weighs each scoring mask by its spread
+MASKED_WIDTHS = (128, 256)  # a masked network's "auto" width: 4 x the features, within these
 MIXTURE = "laplace"  # a masked network's prediction of each feature: a mixture of ...
 MIXTURE_COMPONENTS = 3  # ... distributions
 AUTO_EPOCHS = 30  # "auto" epochs ...
@@ -98,7 +99,7 @@ def auto_rule(name):
         "objective": f"reconstruction for rows of {WIDE_ROWS}+ values in [0, 1] (images) and "
                      "for denoisers and convolutional networks, masked otherwise",
         "hidden": "from the table's width: 8 x the features (32..512), then half that; "
-                  "masked: one layer 4 x the features (32..256)",
+                  "masked: one layer 4 x the features ({}..{})".format(*MASKED_WIDTHS),
         "code_size": f"half the features (1..{AUTO_CODE_SIZE}); masked: the hidden width",
         "batch_size": "an eighth of the training rows (16..128)",
         "epochs": f"{AUTO_EPOCHS}; masked: at most {ROW_PASSES:,} rows' passes in all (at "
@@ -149,14 +150,18 @@ def auto_sizes(params, n_samples, n_features, objective="reconstruction"):
     half the features (1..8), so that the network cannot simply copy its input (rows
     it copies look normal). On MNIST (784 features, ~5,400 training rows per digit)
     this is 784-512-256-8. Masked: one hidden layer on each side and a code, all 4 x
-    the features wide (32..256): no bottleneck, since the network never sees the
-    features it predicts. Both: batches of an eighth of the training rows (16..128),
-    so that small tables get enough optimisation steps.
+    the features wide, within :data:`MASKED_WIDTHS` (128..256): no bottleneck, since
+    the network never sees the features it predicts. The floor of 128 (32 before)
+    serves narrow tables: a masked network learns a different map for every mask, and
+    on issue 24's five-column case (``scripts/bench_small_linear.py``) 32 units
+    scored 0.956 where 128 score 0.984, with protocol T's halves level (BENCHMARKS.md,
+    "A wider masked network for narrow tables"). Both: batches of an eighth of the
+    training rows (16..128), so that small tables get enough optimisation steps.
     Returns the resolved values of the parameters that were "auto".
     """
     out = {}
     if objective == "masked":
-        width = _clip(4 * n_features, 32, 256)
+        width = _clip(4 * n_features, *MASKED_WIDTHS)
         if params["hidden"] == "auto":
             out["hidden"] = (width,)
         if params["code_size"] == "auto":

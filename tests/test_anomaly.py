@@ -159,14 +159,14 @@ def test_score_type_relative_for_unit_data(rng):
 
 def test_auto_sizes_follow_the_data(rng):
     """A small table gets a small network and small batches: a masked one 4 x its width
-    (at least 32), a reconstructing one with a real bottleneck."""
+    (at least 128), a reconstructing one with a real bottleneck."""
     from aekit.design import auto_sizes
 
     X = rng.normal(size=(200, 6))
     det = AnomalyDetector(epochs=1, device="cpu", random_state=0).fit(X)
     config = det.networks_[0].config
     assert (det.objective_, config.hidden, config.code_size, config.decoder_hidden,
-            det.training_summary_["batch_size"]) == ("masked", (32,), 32, (32,), 22)
+            det.training_summary_["batch_size"]) == ("masked", (128,), 128, (128,), 22)
     det = AnomalyDetector(epochs=1, device="cpu", random_state=0,
                           objective="reconstruction").fit(X)
     config = det.networks_[0].config

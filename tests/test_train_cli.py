@@ -76,12 +76,12 @@ def test_denoiser_takes_the_denoising_estimators_network_unless_told(tmp_path, r
     r = run(["train", "--data", str(data), "--epochs", "1", "--quiet", "-o", str(out)])
     est = aekit.load(out)
     # a model of a table without noise is a detector, masked as AnomalyDetector chooses:
-    # 4 x 6 -> 32 wide
+    # 4 x 6 -> 128 wide (the least)
     assert isinstance(est, aekit.AnomalyDetector)
-    assert "--objective masked --hidden 32 --code-size 32" in r.stderr
+    assert "--objective masked --hidden 128 --code-size 128" in r.stderr
     config = est.networks_[0].config
     assert (est.objective_, config.hidden, config.code_size, config.batch_norm) == (
-        "masked", (32,), 32, aekit.AnomalyDetector().batch_norm)
+        "masked", (128,), 128, aekit.AnomalyDetector().batch_norm)
     # and no input noise
     assert est.noise is None and est.training_summary_["noise"] is None
 
