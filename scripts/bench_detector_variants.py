@@ -24,7 +24,16 @@ is fitted once at its defaults; its test rows are then scored in each of these w
     gaussian      the linear case of the masked model: each masked feature's Gaussian
                   conditional given the shown ones (Ledoit-Wolf covariance of the
                   scaled training rows, refitted without the share it scores highest
-                  that the detector trims), surprise 0.5 z^2 averaged as the default
+                  that the detector trims), surprise 0.5 z^2 averaged as unscaled
+    gauss_scaled  gaussian's masks, each mask's mean surprise over its spread on the
+                  training rows, as mask_scaled
+    with_gauss    the mean of default and gauss_scaled (both in units of their masks'
+                  spreads): the network and its linear case as an ensemble
+    with_gauss_max the larger of default and gauss_scaled
+    with_gauss_tail each of default and gauss_scaled as its tail probability p among the
+                  training rows' scores ((1 + rows scoring at least as high) / (1 +
+                  rows)), combined by Fisher's -sum log p
+    with_gauss_pct the mean of the two scores' percentiles among the training rows
 
 A screen, not the defaults these would make: the fit (its trim and early stopping) is the
 default's. Printed: AUROC per table and variant, then the mean per half of protocol T (A =
@@ -48,7 +57,9 @@ from pathlib import Path
 import numpy as np
 
 VARIANTS = ("default", "unscaled", "mask_scaled", "masks8", "masks8_scaled", "likely_masks",
-            "max_z", "knn_codes", "gaussian")
+            "max_z", "knn_codes", "gaussian", "gauss_scaled", "with_gauss", "with_gauss_max",
+            "with_gauss_tail", "with_gauss_pct")
+GAUSS_VARIANTS = VARIANTS[VARIANTS.index("gaussian"):]  # those that fit the linear case
 KNN_ROWS = 10_000  # training rows the code-space neighbours are searched among
 
 
@@ -117,7 +128,9 @@ def knn_codes(det, X_train, X_test, seed):
     return nn.kneighbors(scaler.transform(C_test))[0][:, -1]
 
 
-def gaussian(det, X_train, X_test, masks):
+def gaussian(det, X_train, X_test, masks, rows):
+    """The linear case's mask surprises (n, n_masks) of the training rows ``rows`` and of
+    the test rows."""
     from sklearn.covariance import LedoitWolf
 
     from aekit.design import auto_trim
@@ -140,7 +153,14 @@ def gaussian(det, X_train, X_test, masks):
         if first:
             s = by_feature(surprise(Z_train, mu, C), masks)
             keep = Z_train[np.argsort(s, kind="stable")[:len(Z_train) - int(trim * len(Z_train))]]
-    return by_feature(surprise(Z_test, mu, C), masks)
+    return surprise(Z_train[rows], mu, C), surprise(Z_test, mu, C)
+
+
+def tail(train, test):
+    """Each test score's tail probability among the training scores."""
+    ordered = np.sort(train)
+    at_least = len(ordered) - np.searchsorted(ordered, test, side="left")
+    return (1 + at_least) / (1 + len(ordered))
 
 
 def scores(variants, det, X_train, X_test, seed):
@@ -164,8 +184,18 @@ def scores(variants, det, X_train, X_test, seed):
         out.update(likely_and_max_z(variants, surprise(16, "train"), surprise(16, "test")))
     if "knn_codes" in variants:
         out["knn_codes"] = knn_codes(det, X_train, X_test, seed)
-    if "gaussian" in variants:
-        out["gaussian"] = gaussian(det, X_train, X_test, scoring_masks(d, 16))
+    if set(GAUSS_VARIANTS) & set(variants):
+        masks = scoring_masks(d, 16)
+        g_train, g_test = gaussian(det, X_train, X_test, masks, rows)
+        out["gaussian"] = by_feature(g_test, masks)
+        out["gauss_scaled"] = scaled(g_train, g_test)
+        net = out["default"] if "default" in out else det.anomaly_score(X_test)
+        out["with_gauss"] = (net + out["gauss_scaled"]) / 2
+        out["with_gauss_max"] = np.maximum(net, out["gauss_scaled"])
+        p_net = tail(det.anomaly_score(X_train[rows]), net)
+        p_gauss = tail(scaled(g_train, g_train), out["gauss_scaled"])
+        out["with_gauss_tail"] = -(np.log(p_net) + np.log(p_gauss))
+        out["with_gauss_pct"] = (1 - p_net) + (1 - p_gauss)
     return out
 
 
@@ -244,7 +274,7 @@ def main():
     parts = {} if args.five_column else halves(index)
     groups = [(f"half {h}", idx) for h, idx in parts.items() if idx] + [("all", index)]
     for v in variants:
-        print(f"{v:<14}" + "  ".join(f"{g} {np.mean([auroc[v][i] for i in idx]):.2f}"
+        print(f"{v:<16}" + "  ".join(f"{g} {np.mean([auroc[v][i] for i in idx]):.2f}"
                                      for g, idx in groups))
     if args.json:
         Path(args.json).write_text(json.dumps({"seed": args.seed, "cases": names,
