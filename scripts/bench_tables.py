@@ -183,7 +183,7 @@ def run(folder, methods, tables, seed):
 
 
 def per_table(res):
-    heads = ["table", "rows", "features", "anomalies %"] + res.methods
+    heads = ["table", "rows", "features", "test anomalies %"] + res.methods
     lines = ["| " + " | ".join(heads) + " |", "|---|" + "---:|" * (len(heads) - 1)]
     for i, name in enumerate(res.tables):
         rows, feats, share = res.shapes[i]

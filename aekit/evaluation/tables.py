@@ -85,7 +85,7 @@ class TablesResult:
     auroc: dict = field(default_factory=dict)  # method -> [% per table]
     ap: dict = field(default_factory=dict)  # method -> [% per table]
     seconds: dict = field(default_factory=dict)  # method -> [fit + score s per table]
-    shapes: list = field(default_factory=list)  # (rows, features, anomaly %) per table
+    shapes: list = field(default_factory=list)  # (rows, features, test rows' anomaly %) per table
 
     def mean(self, what, method):
         return float(np.mean(getattr(self, what)[method]))
@@ -113,7 +113,7 @@ class TablesResult:
 
     def table(self):
         """A Markdown table: one row per table, then the means, ranks, wins and times."""
-        heads = ["table", "rows", "features", "anomalies %"]
+        heads = ["table", "rows", "features", "test anomalies %"]
         heads += [f"{m} AUROC" for m in self.methods] + [f"{m} AP" for m in self.methods]
         heads += [f"{m} s" for m in self.methods]
         lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
