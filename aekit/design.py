@@ -99,7 +99,7 @@ def auto_rule(name):
         "objective": f"reconstruction for rows of {WIDE_ROWS}+ values in [0, 1] (images) and "
                      "for denoisers and convolutional networks, masked otherwise",
         "hidden": "from the table's width: 8 x the features (32..512), then half that; "
-                  "masked: one layer 4 x the features ({}..{})".format(*MASKED_WIDTHS),
+                  f"masked: one layer 4 x the features ({MASKED_WIDTHS[0]}..{MASKED_WIDTHS[1]})",
         "code_size": f"half the features (1..{AUTO_CODE_SIZE}); masked: the hidden width",
         "batch_size": "an eighth of the training rows (16..128)",
         "epochs": f"{AUTO_EPOCHS}; masked: at most {ROW_PASSES:,} rows' passes in all (at "
@@ -221,7 +221,7 @@ class Plan:
         return self.params["trim"]
 
     def chosen_text(self, wording=None):
-        """The choices "auto" made, e.g. ``objective masked, hidden 32, trim 0.3``, each
+        """The choices "auto" made, e.g. ``objective masked, hidden 128, trim 0.3``, each
         parameter named by ``wording(name)`` (default: its name)."""
         wording = wording or (lambda name: name)
         return ", ".join(f"{wording(k)} {','.join(map(str, v)) if isinstance(v, tuple) else v}"
