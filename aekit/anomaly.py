@@ -82,7 +82,10 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         Maximum epochs; "auto" (:func:`aekit.design.auto_epochs`): 30, or for a
         masked model as many as make 150,000 rows' passes when that is fewer (over
         5,172 training rows; at least 3), so that large tables train in about the
-        time of a 5,000-row one.
+        time of a 5,000-row one. A masked model's epoch holds at least 1,024 rows
+        (:data:`aekit.design.EPOCH_ROWS`): a smaller table's rows are drawn again,
+        with fresh masks, so that a few epochs still make enough steps; "auto"
+        keeps its 30 passes of the rows in fewer epochs (at least 3).
     trim : float in [0, 0.5) or "auto", default="auto"
         Fit twice, the second time without the ``floor(trim * n_samples)``
         training rows the first fit scores highest, so that anomalies in the
@@ -141,7 +144,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(300, 10))
     >>> det = AnomalyDetector(epochs=5, random_state=0).fit(X)
-    >>> det.predict(np.vstack([X[:3], 10 + X[:1]]))
+    >>> det.predict(np.vstack([X[3:6], 10 + X[:1]]))
     array([ 1,  1,  1, -1])
     """
 

@@ -66,6 +66,7 @@ MIXTURE_COMPONENTS = 3  # ... distributions
 AUTO_EPOCHS = 30  # "auto" epochs ...
 ROW_PASSES = 150_000  # ... or, for a masked model, as many as make this many rows' passes
 MIN_EPOCHS = 3  # ... but no fewer
+EPOCH_ROWS = 1024  # a masked model's epoch: at least this many rows, each with fresh masks
 AUTO_NAMES = ("objective", "hidden", "code_size", "batch_size", "epochs", "trim",
               "score_type")
 GENERATIVE = "vae"  # the objective of a generative model: a VariationalAutoencoder
@@ -104,7 +105,9 @@ def auto_rule(name):
         "batch_size": "an eighth of the training rows (16..128)",
         "epochs": f"{AUTO_EPOCHS}; masked: at most {ROW_PASSES:,} rows' passes in all (at "
                   f"least {MIN_EPOCHS} epochs), fewer than {AUTO_EPOCHS} on over "
-                  f"{ROW_PASSES // (AUTO_EPOCHS - 1):,} training rows",
+                  f"{ROW_PASSES // (AUTO_EPOCHS - 1):,} training rows; a masked model's "
+                  f"epoch holds at least {EPOCH_ROWS:,} rows (a smaller table's rows drawn "
+                  f"again, with fresh masks), so fewer epochs make its {AUTO_EPOCHS} passes",
         "trim": f"{TRIM:g} for masked models (tables), 0 for reconstruction",
         "score_type": "nll for a masked model, else relative for data in [0, 1] and mse "
                       "otherwise",
@@ -135,12 +138,33 @@ def auto_epochs(epochs, n_train, objective):
     passes (at least :data:`MIN_EPOCHS`). Measured on protocol T: on its tables of
     25,000+ training rows, 150,000 rows' passes score as 30 epochs did in half the
     time (BENCHMARKS.md, "Epochs from the rows"); reconstruction models (images) were
-    not measured and keep 30."""
+    not measured and keep 30. A masked model's epoch holds at least :data:`EPOCH_ROWS`
+    rows (:func:`epoch_repeats`): on a smaller table "auto" keeps the 30 passes of its
+    rows in fewer, longer epochs (at least 3), e.g. 10 epochs of 1,350 rows for 450."""
     if epochs != "auto":
         return int(epochs)
     if objective != "masked":
         return AUTO_EPOCHS
-    return min(AUTO_EPOCHS, max(MIN_EPOCHS, math.ceil(ROW_PASSES / max(1, n_train))))
+    passes = min(AUTO_EPOCHS * n_train, ROW_PASSES)
+    epoch_rows = max(1, n_train) * epoch_repeats(n_train, objective)
+    return min(AUTO_EPOCHS, max(MIN_EPOCHS, math.ceil(passes / epoch_rows)))
+
+
+def epoch_repeats(n_train, objective):
+    """How many times an epoch draws each of ``n_train`` training rows: for a masked
+    objective, enough to make :data:`EPOCH_ROWS` rows (``ceil(EPOCH_ROWS / n_train)``),
+    each time with fresh masks (repeated augmentation: Hoffer et al., "Augment your
+    batch", CVPR 2020); otherwise 1. Computed once from the table's training rows: a
+    trimmed refit (fewer rows) draws as many times. An epoch of 450 rows in batches of
+    56 is 8 steps, too few for ``epochs=10`` to learn the map of each mask: on issue
+    24's five-column case (``scripts/bench_small_linear.py``) it scored 0.969 with
+    epochs of the rows alone and 0.984 with epochs of 1,024+ rows. "auto" epochs keep
+    the rows' passes of before (:func:`auto_epochs`): 30 epochs of 1,024+ rows scored
+    higher there (0.996) and lost 10 points on a 178-row table (BENCHMARKS.md, "Epochs
+    of at least 1,024 rows")."""
+    if objective != "masked":
+        return 1
+    return max(1, math.ceil(EPOCH_ROWS / max(1, n_train)))
 
 
 def auto_sizes(params, n_samples, n_features, objective="reconstruction"):
@@ -266,7 +290,8 @@ def plan_fit(params, X, feature_names=None):
     score_type = resolve_score(params.get("score_type", "auto"), schema.scaling, objective)
     return Plan(schema, objective, score_type, resolved,
                 network_config(resolved, width, objective, schema.scaling),
-                train_config(resolved, draw_seed(resolved.get("random_state"))),
+                train_config(resolved, draw_seed(resolved.get("random_state")),
+                             epoch_repeats(_training_rows(params, n), objective)),
                 resolved.get("noise") or None, n, chosen)
 
 
@@ -329,8 +354,9 @@ def network_config(params, n_features, objective, scaling):
         components=MIXTURE_COMPONENTS if masked else 1, mask_spread=masked and MASK_SPREAD)
 
 
-def train_config(params, seed):
-    """The :class:`~aekit.nn.config.TrainConfig` of checked parameters."""
+def train_config(params, seed, repeats=1):
+    """The :class:`~aekit.nn.config.TrainConfig` of checked parameters, whose epochs draw
+    each training row ``repeats`` times (:func:`epoch_repeats`)."""
     from .nn.config import TrainConfig
 
     return TrainConfig(
@@ -338,7 +364,7 @@ def train_config(params, seed):
         weight_decay=float(params["weight_decay"]), batch_size=int(params["batch_size"]),
         epochs=int(params["epochs"]), patience=int(params["patience"]),
         lr_patience=int(params["lr_patience"]),
-        lr_schedule=params.get("lr_schedule", "plateau"), seed=seed)
+        lr_schedule=params.get("lr_schedule", "plateau"), seed=seed, epoch_repeats=repeats)
 
 
 def auto_likelihood(likelihood, scaling):

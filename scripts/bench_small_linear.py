@@ -19,20 +19,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from aekit import AnomalyDetector
-
-
-def table(seed):
-    """(training rows, test rows, test labels: 1 = anomaly) of one data seed."""
-    rng = np.random.RandomState(seed)
-    mixing = rng.normal(size=(2, 5))
-
-    def rows(n):
-        return rng.normal(size=(n, 2)) @ mixing + 0.05 * rng.normal(size=(n, 5))
-
-    train, normal, odd = rows(500), rows(200), rows(20)
-    for j in range(odd.shape[1]):
-        odd[:, j] = rng.permutation(odd[:, j])
-    return train, np.vstack([normal, odd]), np.r_[np.zeros(200), np.ones(20)]
+from aekit.evaluation.synthetic import combination_table
 
 
 def main():
@@ -43,7 +30,7 @@ def main():
     extra = {} if args.epochs is None else {"epochs": args.epochs}
     results = {"aekit": [], "pca (2 components)": []}
     for seed in map(int, args.seeds.split(",")):
-        train, test, labels = table(seed)
+        train, test, labels = combination_table(seed)
         for name, det in (("aekit", AnomalyDetector(random_state=0, **extra)),
                           ("pca (2 components)", AnomalyDetector(method="pca",
                                                                  n_components=2))):

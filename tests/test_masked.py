@@ -345,3 +345,22 @@ def test_a_hidden_cell_is_never_read():
     with torch.no_grad():
         torch.testing.assert_close(net.predict(x, hidden), net.predict(y, hidden))
         assert torch.isfinite(net.predict(y, hidden)).all()
+
+
+@pytest.mark.parametrize("repeats, steps", [(1, 2), (11, 22)])
+def test_an_epoch_draws_each_row_as_many_times_as_it_is_told(repeats, steps):
+    """100 rows in batches of 50: one pass is 2 steps; 11 draws of each row (1,100 rows,
+    as for an epoch of at least 1,024 rows) are 22 steps."""
+    from aekit.nn.config import TrainConfig
+    from aekit.nn.training import Trainer
+
+    torch.manual_seed(0)
+    net = AutoencoderNet(ModelConfig(n_features=6, code_size=8, hidden=(8,),
+                                     output="gaussian", objective="masked", components=2))
+    cfg = TrainConfig("adam", 1e-3, 0.9, 0.0, 50, 1, 5, 2, "onecycle", 0,
+                      epoch_repeats=repeats)
+    trainer = Trainer(net, cfg, "cpu")
+    step, calls = trainer.optimizer.step, []
+    trainer.optimizer.step = lambda *a, **k: (calls.append(1), step(*a, **k))[1]
+    trainer.fit(torch.from_numpy(linked(100)))
+    assert len(calls) == steps and trainer.epoch == 1

@@ -162,7 +162,9 @@ class TrainConfig:
     """What the training loop needs to know (see :class:`aekit.nn.training.Trainer`).
 
     ``lr_factor`` is the factor applied to the rate on a plateau; ``seed`` drives
-    every random draw of training (shuffles, dropout, noise), epoch by epoch.
+    every random draw of training (shuffles, dropout, noise), epoch by epoch;
+    ``epoch_repeats``: how many times an epoch draws each training row, in one shuffle,
+    with fresh masks and noise each time (repeated augmentation; 1: one pass).
     """
 
     optimizer: str
@@ -176,12 +178,15 @@ class TrainConfig:
     lr_schedule: str
     seed: int
     lr_factor: float = 0.5
+    epoch_repeats: int = 1
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        if self.epoch_repeats < 1:
+            raise ValueError(f"epoch_repeats must be at least 1, got {self.epoch_repeats}")
 
     def to_dict(self):
         return asdict(self)

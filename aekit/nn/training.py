@@ -275,9 +275,10 @@ class Trainer:
         seed = epoch_seed(self.cfg.seed, epoch)
         torch.manual_seed(seed)  # dropout draws from the global generator
         gen = torch.Generator(device=self.device).manual_seed(seed)
-        n = len(X)
-        perm = torch.randperm(n, generator=gen, device=self.device)
+        perm = torch.cat([torch.randperm(len(X), generator=gen, device=self.device)
+                          for _ in range(self.cfg.epoch_repeats)])
         X = X[perm]  # one gather per epoch, then contiguous slices
+        n = len(X)
         rank, world = self.world.rank, self.world.size
         starts = batch_starts(n, self.cfg.batch_size, 2 * world if self.batch_norm else 2)
         self.net.train()
