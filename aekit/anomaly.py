@@ -84,8 +84,9 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         5,172 training rows; at least 3), so that large tables train in about the
         time of a 5,000-row one. A masked model's epoch holds at least 1,024 rows
         (:data:`aekit.design.EPOCH_ROWS`): a smaller table's rows are drawn again,
-        with fresh masks, so that a few epochs still make enough steps; "auto"
-        keeps its 30 passes of the rows in fewer epochs (at least 3).
+        with fresh masks (the trimmed refit's rows as many times), so that a few
+        epochs still make enough steps; "auto" keeps about its 30 passes of the rows
+        in fewer epochs (at least 3).
     trim : float in [0, 0.5) or "auto", default="auto"
         Fit twice, the second time without the ``floor(trim * n_samples)``
         training rows the first fit scores highest, so that anomalies in the

@@ -78,8 +78,10 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         L2 penalty on the weights.
     batch_size : int or "auto", default=128
     epochs : int or "auto", default=50
-        Maximum number of passes over the training data; "auto"
-        (:func:`aekit.design.auto_epochs`): 30, fewer for a masked model on many rows.
+        Maximum number of passes over the training data (a masked model's epoch is
+        several passes on fewer than 1,024 training rows:
+        :func:`aekit.design.epoch_repeats`); "auto" (:func:`aekit.design.auto_epochs`):
+        30, fewer for a masked model on many rows or on fewer than 1,024 rows.
     validation_fraction : float in [0, 1), default=0.1
         Share of the rows held out to monitor early stopping; 0 monitors the
         training loss instead.

@@ -66,7 +66,7 @@ MIXTURE_COMPONENTS = 3  # ... distributions
 AUTO_EPOCHS = 30  # "auto" epochs ...
 ROW_PASSES = 150_000  # ... or, for a masked model, as many as make this many rows' passes
 MIN_EPOCHS = 3  # ... but no fewer
-EPOCH_ROWS = 1024  # a masked model's epoch: at least this many rows, each with fresh masks
+EPOCH_ROWS = 1024  # a masked model's epoch: this many rows or more (its refit's: as many draws)
 AUTO_NAMES = ("objective", "hidden", "code_size", "batch_size", "epochs", "trim",
               "score_type")
 GENERATIVE = "vae"  # the objective of a generative model: a VariationalAutoencoder
@@ -105,9 +105,9 @@ def auto_rule(name):
         "batch_size": "an eighth of the training rows (16..128)",
         "epochs": f"{AUTO_EPOCHS}; masked: at most {ROW_PASSES:,} rows' passes in all (at "
                   f"least {MIN_EPOCHS} epochs), fewer than {AUTO_EPOCHS} on over "
-                  f"{ROW_PASSES // (AUTO_EPOCHS - 1):,} training rows; a masked model's "
-                  f"epoch holds at least {EPOCH_ROWS:,} rows (a smaller table's rows drawn "
-                  f"again, with fresh masks), so fewer epochs make its {AUTO_EPOCHS} passes",
+                  f"{ROW_PASSES // (AUTO_EPOCHS - 1):,} training rows; on fewer than "
+                  f"{EPOCH_ROWS:,}, about {AUTO_EPOCHS} passes of the rows in fewer epochs "
+                  f"of {EPOCH_ROWS:,}+ rows (each row drawn again, with fresh masks)",
         "trim": f"{TRIM:g} for masked models (tables), 0 for reconstruction",
         "score_type": "nll for a masked model, else relative for data in [0, 1] and mse "
                       "otherwise",
@@ -139,8 +139,9 @@ def auto_epochs(epochs, n_train, objective):
     25,000+ training rows, 150,000 rows' passes score as 30 epochs did in half the
     time (BENCHMARKS.md, "Epochs from the rows"); reconstruction models (images) were
     not measured and keep 30. A masked model's epoch holds at least :data:`EPOCH_ROWS`
-    rows (:func:`epoch_repeats`): on a smaller table "auto" keeps the 30 passes of its
-    rows in fewer, longer epochs (at least 3), e.g. 10 epochs of 1,350 rows for 450."""
+    rows (:func:`epoch_repeats`): on a smaller table "auto" keeps about the 30 passes of
+    its rows in fewer, longer epochs (at least 3, so more passes below 70 rows), e.g. 10
+    epochs of 1,350 rows for 450."""
     if epochs != "auto":
         return int(epochs)
     if objective != "masked":
@@ -155,7 +156,8 @@ def epoch_repeats(n_train, objective):
     objective, enough to make :data:`EPOCH_ROWS` rows (``ceil(EPOCH_ROWS / n_train)``),
     each time with fresh masks (repeated augmentation: Hoffer et al., "Augment your
     batch", CVPR 2020); otherwise 1. Computed once from the table's training rows: a
-    trimmed refit (fewer rows) draws as many times. An epoch of 450 rows in batches of
+    trimmed refit (fewer rows, so epochs of fewer than :data:`EPOCH_ROWS`) draws each
+    row as many times. An epoch of 450 rows in batches of
     56 is 8 steps, too few for ``epochs=10`` to learn the map of each mask: on issue
     24's five-column case (``scripts/bench_small_linear.py``) it scored 0.969 with
     epochs of the rows alone and 0.984 with epochs of 1,024+ rows. "auto" epochs keep
@@ -277,7 +279,8 @@ def plan_fit(params, X, feature_names=None):
     chosen = {"objective": objective} if params["objective"] == "auto" else {}
     sizes = auto_sizes(params, n, width, objective)
     trim = auto_trim(params["trim"], objective)
-    epochs = auto_epochs(params["epochs"], _training_rows(params, n), objective)
+    n_train = _training_rows(params, n)
+    epochs = auto_epochs(params["epochs"], n_train, objective)
     chosen.update(sizes)
     if params["epochs"] == "auto":
         chosen["epochs"] = epochs
@@ -291,7 +294,7 @@ def plan_fit(params, X, feature_names=None):
     return Plan(schema, objective, score_type, resolved,
                 network_config(resolved, width, objective, schema.scaling),
                 train_config(resolved, draw_seed(resolved.get("random_state")),
-                             epoch_repeats(_training_rows(params, n), objective)),
+                             epoch_repeats(n_train, objective)),
                 resolved.get("noise") or None, n, chosen)
 
 

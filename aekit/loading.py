@@ -193,7 +193,10 @@ def _training_line(summary):
 
     best = summary.get("best_loss")
     trim = summary.get("trim") if isinstance(summary.get("trim"), dict) else {}
+    repeats = summary.get("epoch_repeats")
     return (f"training: {summary.get('epochs')} epochs"
+            + (f" (each row drawn {repeats} times an epoch)"
+               if isinstance(repeats, int) and repeats > 1 else "")
             + (" (stopped early)" if summary.get("stopped_early") else "")
             + (f", best {summary.get('monitored')} loss {best:.4g}"
                if isinstance(best, (int, float)) and math.isfinite(best) else "")

@@ -350,7 +350,8 @@ def test_a_hidden_cell_is_never_read():
 @pytest.mark.parametrize("repeats, steps", [(1, 2), (11, 22)])
 def test_an_epoch_draws_each_row_as_many_times_as_it_is_told(repeats, steps):
     """100 rows in batches of 50: one pass is 2 steps; 11 draws of each row (1,100 rows,
-    as for an epoch of at least 1,024 rows) are 22 steps."""
+    as for an epoch of at least 1,024 rows) are 22 steps, and every row is drawn exactly
+    11 times."""
     from aekit.nn.config import TrainConfig
     from aekit.nn.training import Trainer
 
@@ -362,5 +363,11 @@ def test_an_epoch_draws_each_row_as_many_times_as_it_is_told(repeats, steps):
     trainer = Trainer(net, cfg, "cpu")
     step, calls = trainer.optimizer.step, []
     trainer.optimizer.step = lambda *a, **k: (calls.append(1), step(*a, **k))[1]
-    trainer.fit(torch.from_numpy(linked(100)))
+    loss, drawn = trainer.net.loss, []
+    trainer.net.loss = lambda out, target, *a: (drawn.append(target[:, 0]),
+                                                 loss(out, target, *a))[1]
+    X = torch.from_numpy(linked(100)).float()
+    trainer.fit(X)
     assert len(calls) == steps and trainer.epoch == 1
+    _, counts = torch.unique(torch.cat(drawn), return_counts=True)
+    assert len(counts) == 100 and (counts == repeats).all()

@@ -118,8 +118,11 @@ def test_train_on_a_table_trims_as_the_detector_does(csv, tmp_path):
     assert r.exit_code == 0, r.output
     assert "--hidden 16 --code-size 16" not in r.output and "--trim 0.3" in r.output
     assert "then 4 epochs without the 60 rows it scored highest" in r.output
+    # 180 training rows: an epoch of 1,024+ rows draws each 6 times, the refit's too
+    assert "highest, each row drawn 6 times an epoch" in r.output
     info = CliRunner().invoke(cli, ["info", str(tmp_path / "m.safetensors")]).output
     assert "trim=auto (0.3)" in info and "without the 60 training rows the first scored" in info
+    assert "training: 4 epochs (each row drawn 6 times an epoch)" in info
     doc = read_model_file(tmp_path / "m.safetensors")[0]
     assert doc["params"]["trim"] == "auto" and doc["summary"]["trim"] == {
         "share": 0.3, "left_out": 60, "first_fit_epochs": doc["summary"]["trim"]["first_fit_epochs"]}

@@ -53,6 +53,8 @@ def run(opts, out, ckpt):
         n = s["trim"]["left_out"]
         epochs = (f"{s['trim']['first_fit_epochs']} epochs, then {epochs} without the "
                   f"{n} row{'s' if n != 1 else ''} it scored highest")
+    if s.get("epoch_repeats", 1) > 1:
+        epochs += f", each row drawn {s['epoch_repeats']} times an epoch"
     epochs += ", stopped early" if s["stopped_early"] else ""
     click.echo(f"saved {out} ({epochs}, {s['seconds']:.0f} s on {s['device']})", err=True)
     click.echo(result.evaluation_line)

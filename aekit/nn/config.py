@@ -163,8 +163,9 @@ class TrainConfig:
 
     ``lr_factor`` is the factor applied to the rate on a plateau; ``seed`` drives
     every random draw of training (shuffles, dropout, noise), epoch by epoch;
-    ``epoch_repeats``: how many times an epoch draws each training row, in one shuffle,
-    with fresh masks and noise each time (repeated augmentation; 1: one pass).
+    ``epoch_repeats``: how many times an epoch draws each training row: that many
+    shuffled passes one after the other, with fresh masks and noise each time (repeated
+    augmentation; 1: one pass).
     """
 
     optimizer: str

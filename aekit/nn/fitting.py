@@ -258,6 +258,7 @@ def _summary(trainer, train, seed, device, noise, world, start):
         "n_validation": trainer.n_validation,
         "batch_size": train.batch_size,
         "max_epochs": train.epochs,
+        "epoch_repeats": train.epoch_repeats,
         "seconds": round(time.perf_counter() - start, 2),
         "device": str(device),
         "seed": seed,
