@@ -217,7 +217,7 @@ def test_ordinary_values_in_an_unusual_combination_are_found():
 def test_auto_epochs_follow_the_rows_of_a_masked_model():
     """30 epochs, but a masked model on many rows gets 150,000 rows' passes in all (at
     least 3): protocol T's large tables scored alike in half the time; on fewer than
-    1,024 rows, its 30 passes of the rows in epochs of 1,024+ rows."""
+    1,024 rows, about its 30 passes of the rows in epochs of 1,024+ rows."""
     from aekit.design import auto_epochs, plan_fit
 
     assert AnomalyDetector().epochs == "auto"
