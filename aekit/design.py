@@ -157,7 +157,7 @@ def epoch_repeats(n_train, objective):
     each time with fresh masks (repeated augmentation: Hoffer et al., "Augment your
     batch", CVPR 2020); otherwise 1. Computed once from the table's training rows: a
     trimmed refit (fewer rows, so epochs of fewer than :data:`EPOCH_ROWS`) draws each
-    row as many times. An epoch of 450 rows in batches of 56 is 8 steps, too few for
+    row as many times. An epoch of 450 rows in batches of 56 is 9 steps, too few for
     ``epochs=10`` to learn the map of each mask: on issue 24's five-column case
     (``scripts/bench_small_linear.py``) it scored 0.969 with epochs of the rows alone
     and 0.984 with epochs of 1,024+ rows. "auto" epochs keep the rows' passes of before

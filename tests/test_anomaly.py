@@ -201,8 +201,8 @@ def test_ordinary_values_in_an_unusual_combination_are_found():
     """Issue 24's five-column case (500 training rows of two factors; 20 anomalies whose
     values are each ordinary): AUROC at least 0.98 on the mean of three data seeds, at the
     defaults and at 10 epochs, which are the same fit here ("auto" is 10 epochs of 1,350
-    rows). Ten epochs of the 450 training rows alone (8 steps each) scored 0.969; epochs
-    of 1,024+ rows (1,350 rows, 24 steps) score 0.984."""
+    rows). Ten epochs of the 450 training rows alone (9 steps each) scored 0.969; epochs
+    of 1,024+ rows (1,350 rows, 25 steps) score 0.984."""
     from aekit.evaluation.synthetic import combination_table
 
     aurocs = []
