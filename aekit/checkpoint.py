@@ -106,6 +106,9 @@ def _check_state(state, tensors, net):
             raise ValueError(f"training_state.{key}")
     if state.get("best_loss") is not None and not isinstance(state["best_loss"], (int, float)):
         raise ValueError("training_state.best_loss")
+    repeats = state.get("epoch_repeats", 1)
+    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
+        raise ValueError("training_state.epoch_repeats")
     if not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
                for v in state["history"].values()):
         raise ValueError("training_state.history")

@@ -253,6 +253,32 @@ def test_a_damaged_second_fit_checkpoint_is_refused_in_one_line(csv, tmp_path, m
     assert not (tmp_path / "m.safetensors").exists()
 
 
+@pytest.mark.parametrize("repeats, words", [(None, "cannot be resumed; train afresh"),
+                                            (1, "cannot be resumed; train afresh"),
+                                            ("x", "damaged training checkpoint")])
+def test_a_checkpoint_whose_epochs_drew_the_rows_otherwise_is_refused_in_one_line(
+        csv, tmp_path, monkeypatch, repeats, words):
+    """200 rows: this version's epochs draw each of the 180 training rows 6 times. A
+    checkpoint without the count (written before aekit counted it: once) or with another
+    count planned other epochs; resuming it would end a run early, silently."""
+    from aekit.model_file import write_model_file
+
+    path = _second_fit_checkpoint(tmp_path, monkeypatch, csv)
+    doc, tensors = read_model_file(path)
+    assert doc["training_state"]["epoch_repeats"] == 6
+    if repeats is None:
+        del doc["training_state"]["epoch_repeats"]
+    else:
+        doc["training_state"]["epoch_repeats"] = repeats
+    write_model_file(path, doc, tensors)
+    r = CliRunner().invoke(cli, ["train", "--resume", str(path), "-q", "-o",
+                                 str(tmp_path / "m.safetensors")])
+    lines = r.output.strip().splitlines()  # a damaged file is refused before "Resuming"
+    assert r.exit_code == 1 and words in lines[-1] and len(lines) <= 2, r.output
+    assert "Traceback" not in r.output and "last good checkpoint" not in r.output
+    assert not (tmp_path / "m.safetensors").exists()
+
+
 @pytest.mark.parametrize("value", [[1], 3, "x", None, {"left_out": "a"}, {"left_out": [1]}])
 def test_info_survives_a_model_file_with_an_odd_trim_summary(tmp_path, value):
     """Found by the fuzz test: `aekit info` read summary.trim as a dict."""

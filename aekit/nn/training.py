@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..errors import TrainingError
+from ..errors import ModelFileError, TrainingError
 from .config import TrainConfig
 from .masking import draw_masks
 
@@ -345,6 +345,7 @@ class Trainer:
         tensors = {}
         meta = {
             "epoch": self.epoch,
+            "epoch_repeats": self.cfg.epoch_repeats,
             "best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
             "bad_epochs": self.bad_epochs,
             "stopped_early": self.stopped_early,
@@ -369,7 +370,19 @@ class Trainer:
         return tensors, meta
 
     def load_state_dict(self, tensors, meta):
-        """Continue from :meth:`state_dict`'s ``(tensors, meta)`` (tensors may be numpy)."""
+        """Continue from :meth:`state_dict`'s ``(tensors, meta)`` (tensors may be numpy).
+
+        Raises :class:`~aekit.errors.ModelFileError` when the checkpoint's epochs drew each
+        row another number of times than this trainer's (a checkpoint without the count,
+        written before aekit counted it, drew each row once): its epochs, and so the
+        epochs planned, meant something else."""
+        repeats, now = meta.get("epoch_repeats", 1), self.cfg.epoch_repeats
+        if repeats != now:
+            raise ModelFileError(
+                f"the checkpoint's epochs drew each training row {repeats} "
+                f"time{'s' if repeats != 1 else ''}, this version's draw each {now} "
+                f"time{'s' if now != 1 else ''} (its epochs of a small table hold 1,024+ "
+                "rows): it cannot be resumed; train afresh")
         tensors = {k: torch.as_tensor(v) for k, v in tensors.items()}
         self.epoch = int(meta["epoch"])
         self.best_loss = math.inf if meta["best_loss"] is None else float(meta["best_loss"])
