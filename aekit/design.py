@@ -105,9 +105,10 @@ def auto_rule(name):
         "batch_size": "an eighth of the training rows (16..128)",
         "epochs": f"{AUTO_EPOCHS}; masked: at most {ROW_PASSES:,} rows' passes in all (at "
                   f"least {MIN_EPOCHS} epochs), fewer than {AUTO_EPOCHS} on over "
-                  f"{ROW_PASSES // (AUTO_EPOCHS - 1):,} training rows; on fewer than "
-                  f"{EPOCH_ROWS:,}, about {AUTO_EPOCHS} passes of the rows in fewer epochs "
-                  f"of {EPOCH_ROWS:,}+ rows (each row drawn again, with fresh masks)",
+                  f"{ROW_PASSES // (AUTO_EPOCHS - 1):,} training rows. A masked model's "
+                  f"epoch holds {EPOCH_ROWS:,}+ rows: on fewer training rows each is drawn "
+                  "several times an epoch, with fresh masks (also when epochs are given), "
+                  f"and auto makes about {AUTO_EPOCHS} passes of the rows in fewer epochs",
         "trim": f"{TRIM:g} for masked models (tables), 0 for reconstruction",
         "score_type": "nll for a masked model, else relative for data in [0, 1] and mse "
                       "otherwise",

@@ -193,8 +193,8 @@ def _training_line(summary):
 
     best = summary.get("best_loss")
     trim = summary.get("trim") if isinstance(summary.get("trim"), dict) else {}
-    repeats = summary.get("epoch_repeats")
-    return (f"training: {summary.get('epochs')} epochs"
+    repeats, epochs = summary.get("epoch_repeats"), summary.get("epochs")
+    return (f"training: {epochs} epoch{'' if epochs == 1 else 's'}"
             + (f" (each row drawn {repeats} times an epoch)"
                if isinstance(repeats, int) and repeats > 1 else "")
             + (" (stopped early)" if summary.get("stopped_early") else "")

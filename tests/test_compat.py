@@ -174,7 +174,7 @@ def test_info_of_a_checkpoint_prints_no_unknowns():
     assert r.exit_code == 0, r.output
     assert "None samples" not in r.output and "s on None" not in r.output
     assert "objective reconstruction" in r.output
-    assert "training: 1 epochs\n" in r.output and "resumable from epoch 1" in r.output
+    assert "training: 1 epoch\n" in r.output and "resumable from epoch 1" in r.output
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])

@@ -48,16 +48,20 @@ def run(opts, out, ckpt):
     for p in result.report_paths:
         click.echo(f"wrote {p}", err=True)
     s = result.estimator.training_summary_
-    epochs = f"{s['epochs']} epochs"
+    epochs = _epochs(s["epochs"])
     if s.get("trim") and s["trim"]["left_out"]:
         n = s["trim"]["left_out"]
-        epochs = (f"{s['trim']['first_fit_epochs']} epochs, then {epochs} without the "
+        epochs = (f"{_epochs(s['trim']['first_fit_epochs'])}, then {epochs} without the "
                   f"{n} row{'s' if n != 1 else ''} it scored highest")
     if s.get("epoch_repeats", 1) > 1:
         epochs += f", each row drawn {s['epoch_repeats']} times an epoch"
     epochs += ", stopped early" if s["stopped_early"] else ""
     click.echo(f"saved {out} ({epochs}, {s['seconds']:.0f} s on {s['device']})", err=True)
     click.echo(result.evaluation_line)
+
+
+def _epochs(n):
+    return f"{n} epoch{'s' if n != 1 else ''}"
 
 
 def _say_plan(plan, source):
