@@ -73,9 +73,11 @@ option = functools.partial(param_option, kinds=KINDS)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="model.safetensors",
               show_default=True, help="Where to write the model (safetensors).")
 @click.option("--checkpoint", type=click.Path(dir_okay=False),
-              help="Checkpoint written after every epoch [default: OUTPUT with .ckpt.safetensors].")
+              help="Checkpoint written after every epoch, removed once the model is saved "
+                   "[default: OUTPUT with .ckpt.safetensors].")
 @click.option("--resume", type=click.Path(exists=True, dir_okay=False),
-              help="Continue an interrupted run from its checkpoint (same data and settings).")
+              help="Continue an interrupted run from its checkpoint, with the checkpoint's own "
+                   "data and settings (give neither).")
 @click.option("--report", type=click.Path(file_okay=False),
               help="Write pictures here: loss curves and inputs vs reconstructions.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
