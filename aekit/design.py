@@ -167,7 +167,7 @@ def epoch_repeats(n_train, objective):
     rows")."""
     if objective != "masked":
         return 1
-    return max(1, math.ceil(EPOCH_ROWS / max(1, n_train)))
+    return math.ceil(EPOCH_ROWS / max(1, n_train))
 
 
 def auto_sizes(params, n_samples, n_features, objective="reconstruction"):

@@ -381,8 +381,8 @@ class Trainer:
             raise ModelFileError(
                 f"the checkpoint's epochs drew each training row {repeats} "
                 f"time{'s' if repeats != 1 else ''}, this version's draw each {now} "
-                f"time{'s' if now != 1 else ''} (its epochs of a small table hold 1,024+ "
-                "rows): it cannot be resumed; train afresh")
+                f"time{'s' if now != 1 else ''} (this version sizes the epochs of small "
+                "tables otherwise): it cannot be resumed; train afresh")
         tensors = {k: torch.as_tensor(v) for k, v in tensors.items()}
         self.epoch = int(meta["epoch"])
         self.best_loss = math.inf if meta["best_loss"] is None else float(meta["best_loss"])
