@@ -122,10 +122,18 @@ def describe(model):
         stage = state.get("stage")
         fit = stage.get("fit") if isinstance(stage, dict) else None
         fit = fit if isinstance(fit, int) else None
-        lines.append(f"checkpoint: resumable from epoch {state.get('epoch')}"
-                     + {1: " of the first fit (a second, trimmed fit follows)",
-                        2: " of the second fit"}.get(fit, ""))
+        lines.append(f"checkpoint: resumable {checkpoint_progress(state.get('epoch'), fit)}"
+                     + (" (a second, trimmed fit follows)" if fit == 1 else ""))
     return "\n".join(lines)
+
+
+def checkpoint_progress(epoch, fit=None):
+    """Where a checkpoint stands, in words: ``epoch`` epochs completed, of ``fit`` (1 or 2,
+    the first or second fit of a trimmed run; None for a run of one fit), e.g. "after
+    epoch 3 of the first fit" (the run goes on from the 4th, or from the second fit
+    when the first had 3)."""
+    return (f"after epoch {epoch}"
+            + {1: " of the first fit", 2: " of the second fit"}.get(fit, ""))
 
 
 def _architecture_line(cfg):
@@ -192,22 +200,35 @@ def _training_line(summary):
     import math
 
     best = summary.get("best_loss")
-    trim = summary.get("trim") if isinstance(summary.get("trim"), dict) else {}
-    repeats, epochs = summary.get("epoch_repeats"), summary.get("epochs")
-    return (f"training: {epochs} epoch{'' if epochs == 1 else 's'}"
-            + (f" (each row drawn {repeats} times an epoch)"
-               if isinstance(repeats, int) and repeats > 1 else "")
-            + (" (stopped early)" if summary.get("stopped_early") else "")
+    return (f"training: {epochs_in_words(summary)}"
             + (f", best {summary.get('monitored')} loss {best:.4g}"
                if isinstance(best, (int, float)) and math.isfinite(best) else "")
             + "".join(f", {text}" for key, text in (
                 ("n_train", f"{summary.get('n_train')} samples"),
                 ("seconds", f"{summary.get('seconds')} s on {summary.get('device')}"))
-                if summary.get(key) is not None)
-            + (f"; a second fit after {trim.get('first_fit_epochs')} epochs, without the "
-               f"{trim['left_out']} training row{'s' if trim['left_out'] != 1 else ''} "
-               "the first scored highest"
-               if isinstance(trim.get("left_out"), int) and trim["left_out"] > 0 else ""))
+                if summary.get(key) is not None))
+
+
+def epochs_in_words(summary):
+    """A training summary's epochs, in words, in the order they ran: e.g. "3 epochs, then
+    3 epochs without the 18 rows the first fit scored highest, each row drawn 19 times an
+    epoch, stopped early" (the second fit of a trimmed run; "stopped early" is said of
+    the last fit). Used by `aekit train`'s "saved" line and `aekit info`; a summary's odd
+    entries (a damaged file) are left out."""
+    trim = summary.get("trim") if isinstance(summary.get("trim"), dict) else {}
+    text = _count(summary.get("epochs"), "epoch")
+    left_out = trim.get("left_out")
+    if isinstance(left_out, int) and not isinstance(left_out, bool) and left_out > 0:
+        text = (f"{_count(trim.get('first_fit_epochs'), 'epoch')}, then {text} without the "
+                f"{_count(left_out, 'row')} the first fit scored highest")
+    repeats = summary.get("epoch_repeats")
+    if isinstance(repeats, int) and not isinstance(repeats, bool) and repeats > 1:
+        text += f", each row drawn {repeats} times an epoch"
+    return text + (", stopped early" if summary.get("stopped_early") else "")
+
+
+def _count(n, noun):
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def autoencoder_of(model):

@@ -215,6 +215,7 @@ class ImageDenoiser:
                 objective = NoiseWeightedLoss(noise, float(self.noise_weighting))
             trainer = Trainer(ImageDenoiserNet(config), train, device, noise=noise, clip=True,
                               objective=objective)
+        trainer.job_start = start  # (set back by a checkpoint's seconds when resumed)
         if net_init is not None and resume is None:
             trainer.net.load_state_dict(init_state)
         if resume is not None:
@@ -231,7 +232,7 @@ class ImageDenoiser:
         self.summary_ = {"epochs": trainer.epoch, "stopped_early": trainer.stopped_early,
                          "train_patches": int(len(X)),
                          "validation_patches": 0 if X_val is None else int(len(X_val)),
-                         "seconds": round(time.perf_counter() - start, 1)}
+                         "seconds": round(time.perf_counter() - trainer.job_start, 1)}
         if net_init is not None:
             self.summary_["deepened_from"] = int(net_init.config.depth)
         self._fast = None
@@ -380,7 +381,7 @@ class ImageDenoiser:
                          + f"), scikit-image's wavelet denoiser {row['wavelet']:.2f}")
         state = (doc or {}).get("training_state")
         if state:
-            lines.append(f"checkpoint: resumable from epoch {state.get('epoch')}")
+            lines.append(f"checkpoint: resumable after epoch {state.get('epoch')}")
         return lines
 
     # -- model files ------------------------------------------------------------

@@ -155,7 +155,7 @@ def test_a_format_1_checkpoint_resumes(tmp_path, monkeypatch):
     r = CliRunner().invoke(cli, ["train", "--resume", "table.ckpt.safetensors", "-q",
                                  "--device", "cpu", "-o", "resumed.safetensors"])
     assert r.exit_code == 0, r.output
-    assert "Resuming table.ckpt.safetensors from epoch 1" in r.stderr
+    assert "Resuming table.ckpt.safetensors after epoch 1" in r.stderr
     est = aekit.load(work / "resumed.safetensors")
     assert est.n_epochs_ == 2 and read_model_file(work / "resumed.safetensors")[0][
         "format_version"] == 2
@@ -174,7 +174,7 @@ def test_info_of_a_checkpoint_prints_no_unknowns():
     assert r.exit_code == 0, r.output
     assert "None samples" not in r.output and "s on None" not in r.output
     assert "objective reconstruction" in r.output
-    assert "training: 1 epoch\n" in r.output and "resumable from epoch 1" in r.output
+    assert "training: 1 epoch\n" in r.output and "resumable after epoch 1" in r.output
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])

@@ -127,7 +127,7 @@ def test_an_interrupted_ddp_run_resumes_to_the_same_model(table, tmp_path):
     assert 1 <= stopped_at < 40
     r = torchrun(["train", "--resume", ckpt, "-o", tmp_path / "part.safetensors"], cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert r.stderr.count(f"from epoch {stopped_at}") == 1
+    assert r.stderr.count(f"after epoch {stopped_at}") == 1
     assert_same_model(tmp_path / "full.safetensors", tmp_path / "part.safetensors")
 
 

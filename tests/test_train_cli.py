@@ -1,4 +1,5 @@
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -247,3 +248,10 @@ def test_a_label_column_trained_on_as_a_feature_is_warned_of(tmp_path, name):
     line = r.stdout.strip().splitlines()[-1]
     assert line.startswith("prediction error on the training table: ")
     assert "near 0 when the columns determine one another, 1 when they tell nothing" in line
+    # the mean counts the surprising rows; the median row says what a typical row gets
+    doc = read_model_file(tmp_path / "m2.safetensors")[0]
+    mean, median = (doc["evaluation"][k] for k in ("train_mse_scaled",
+                                                   "train_median_row_mse_scaled"))
+    said = re.match(r"prediction error on the training table: (\S+) a cell, (\S+) in the "
+                    r"median row \(", line)
+    assert said and [float(v) for v in said.groups()] == pytest.approx([mean, median], 1e-3)

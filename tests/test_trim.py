@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from aekit import AnomalyDetector, Autoencoder
 from aekit.cli import cli
 from aekit.design import auto_trim
-from aekit.model_file import read_model_file
+from aekit.model_file import read_model_file, write_model_file
 from aekit.nn.config import ModelConfig, TrainConfig
 from aekit.nn.fitting import fit_network
 
@@ -117,12 +117,14 @@ def test_train_on_a_table_trims_as_the_detector_does(csv, tmp_path):
     r = _train("--data", csv, *ARGS, "-o", tmp_path / "m.safetensors")
     assert r.exit_code == 0, r.output
     assert "--hidden 16 --code-size 16" not in r.output and "--trim 0.3" in r.output
-    assert "then 4 epochs without the 60 rows it scored highest" in r.output
+    assert "then 4 epochs without the 60 rows the first fit scored highest" in r.output
     # 180 training rows: an epoch of 1,024+ rows draws each 6 times, the refit's too
     assert "highest, each row drawn 6 times an epoch" in r.output
     info = CliRunner().invoke(cli, ["info", str(tmp_path / "m.safetensors")]).output
-    assert "trim=auto (0.3)" in info and "without the 60 training rows the first scored" in info
-    assert "training: 4 epochs (each row drawn 6 times an epoch)" in info
+    # in the order the fits ran, as the saved line says
+    assert "trim=auto (0.3)" in info and ("training: 4 epochs, then 4 epochs without the 60 "
+                                          "rows the first fit scored highest, each row drawn "
+                                          "6 times an epoch, best validation loss") in info
     doc = read_model_file(tmp_path / "m.safetensors")[0]
     assert doc["params"]["trim"] == "auto" and doc["summary"]["trim"] == {
         "share": 0.3, "left_out": 60, "first_fit_epochs": doc["summary"]["trim"]["first_fit_epochs"]}
@@ -161,11 +163,17 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_model(csv, tmp_path, mo
     which = {1: "first", 2: "second"}[fit]
     assert read_model_file(ckpt)[0]["training_state"]["stage"]["fit"] == fit
     info = CliRunner().invoke(cli, ["info", str(ckpt)]).output
-    assert f"resumable from epoch 2 of the {which} fit" in info
+    assert f"resumable after epoch 2 of the {which} fit" in info
+    # the time before the interruption counts: a checkpoint written 1,000 s into its job
+    doc, tensors = read_model_file(ckpt)
+    assert 0 < doc["training_state"]["seconds"] < 1000
+    doc["training_state"]["seconds"] = 1000.0
+    write_model_file(ckpt, doc, tensors)
     r = CliRunner().invoke(cli, ["train", "--resume", str(ckpt), "-q", "-o", str(part)])
     assert r.exit_code == 0, r.output
-    assert f"from epoch 2 of the {which} fit." in r.output
+    assert f"after epoch 2 of the {which} fit." in r.output
     a, b = (read_model_file(p) for p in (full, part))
+    assert 1000 <= b[0]["summary"]["seconds"] < 1000 + 60
     assert a[0]["summary"]["trim"] == b[0]["summary"]["trim"]
     for k, v in a[1].items():
         if k.startswith("net."):
@@ -228,8 +236,6 @@ def test_the_library_refuses_to_resume_on_other_rows_or_another_trim(csv, tmp_pa
                                     "no mask", "fit 3"])
 def test_a_damaged_second_fit_checkpoint_is_refused_in_one_line(csv, tmp_path, monkeypatch,
                                                                 damage):
-    from aekit.model_file import write_model_file
-
     path = _second_fit_checkpoint(tmp_path, monkeypatch, csv)
     doc, tensors = read_model_file(path)
     mask, stage = tensors["train.stage.kept"], doc["training_state"]["stage"]
@@ -253,6 +259,24 @@ def test_a_damaged_second_fit_checkpoint_is_refused_in_one_line(csv, tmp_path, m
     assert not (tmp_path / "m.safetensors").exists()
 
 
+def _resume_edited(tmp_path, monkeypatch, csv, edit):
+    """`aekit train --resume`'s result on a second fit's checkpoint whose training_state
+    ``edit`` changed (it returns nothing)."""
+    path = _second_fit_checkpoint(tmp_path, monkeypatch, csv)
+    doc, tensors = read_model_file(path)
+    edit(doc["training_state"])
+    write_model_file(path, doc, tensors)
+    return CliRunner().invoke(cli, ["train", "--resume", str(path), "-q", "-o",
+                                    str(tmp_path / "m.safetensors")])
+
+
+def _refused_in_one_line(r, words, tmp_path):
+    lines = r.output.strip().splitlines()  # a damaged file is refused before "Resuming"
+    assert r.exit_code == 1 and words in lines[-1] and len(lines) <= 2, r.output
+    assert "Traceback" not in r.output and "last good checkpoint" not in r.output
+    assert not (tmp_path / "m.safetensors").exists()
+
+
 @pytest.mark.parametrize("repeats, words", [(None, "cannot be resumed; train afresh"),
                                             (1, "cannot be resumed; train afresh"),
                                             ("x", "damaged training checkpoint")])
@@ -261,28 +285,28 @@ def test_a_checkpoint_whose_epochs_drew_the_rows_otherwise_is_refused_in_one_lin
     """200 rows: this version's epochs draw each of the 180 training rows 6 times. A
     checkpoint without the count (written before aekit counted it: once) or with another
     count planned other epochs; resuming it would end a run early, silently."""
-    from aekit.model_file import write_model_file
+    def edit(state):
+        assert state["epoch_repeats"] == 6
+        if repeats is None:
+            del state["epoch_repeats"]
+        else:
+            state["epoch_repeats"] = repeats
 
-    path = _second_fit_checkpoint(tmp_path, monkeypatch, csv)
-    doc, tensors = read_model_file(path)
-    assert doc["training_state"]["epoch_repeats"] == 6
-    if repeats is None:
-        del doc["training_state"]["epoch_repeats"]
-    else:
-        doc["training_state"]["epoch_repeats"] = repeats
-    write_model_file(path, doc, tensors)
-    r = CliRunner().invoke(cli, ["train", "--resume", str(path), "-q", "-o",
-                                 str(tmp_path / "m.safetensors")])
-    lines = r.output.strip().splitlines()  # a damaged file is refused before "Resuming"
-    assert r.exit_code == 1 and words in lines[-1] and len(lines) <= 2, r.output
-    assert "Traceback" not in r.output and "last good checkpoint" not in r.output
-    assert not (tmp_path / "m.safetensors").exists()
+    _refused_in_one_line(_resume_edited(tmp_path, monkeypatch, csv, edit), words, tmp_path)
+
+
+@pytest.mark.parametrize("seconds", [-1.0, "x", True, None])
+def test_a_checkpoint_with_odd_seconds_is_refused_as_damaged(csv, tmp_path, monkeypatch,
+                                                            seconds):
+    """The seconds its job ran before it was written (added to the resumed job's time)."""
+    r = _resume_edited(tmp_path, monkeypatch, csv,
+                       lambda state: state.update(seconds=seconds))
+    _refused_in_one_line(r, "damaged training checkpoint", tmp_path)
 
 
 @pytest.mark.parametrize("value", [[1], 3, "x", None, {"left_out": "a"}, {"left_out": [1]}])
 def test_info_survives_a_model_file_with_an_odd_trim_summary(tmp_path, value):
     """Found by the fuzz test: `aekit info` read summary.trim as a dict."""
-    from aekit.model_file import write_model_file
 
     path = tmp_path / "d.safetensors"
     AnomalyDetector(**FAST).fit(_table(60)).save(path)

@@ -17,6 +17,7 @@ PARAMS = ("code_size", "hidden", "arch", "channels", "noise", "epochs", "batch_s
 
 def run(opts, out, ckpt):
     from ..errors import TrainingError
+    from ..loading import checkpoint_progress, epochs_in_words
     from ..training_job import train_model
     from .options import in_flags
 
@@ -26,8 +27,7 @@ def run(opts, out, ckpt):
         params, data, resume = _fresh(opts)
     rank = int(os.environ.get("RANK", "0"))
     announce = None if resume is None else (lambda: click.echo(
-        f"Resuming {opts['resume']} from epoch {resume.epoch}"
-        f"{ {1: ' of the first fit', 2: ' of the second fit'}.get(resume.fit, '')}.",
+        f"Resuming {opts['resume']} {checkpoint_progress(resume.epoch, resume.fit)}.",
         err=True))
     try:
         result = train_model(data, params, out, ckpt, resume=resume, report=opts["report"],
@@ -48,20 +48,9 @@ def run(opts, out, ckpt):
     for p in result.report_paths:
         click.echo(f"wrote {p}", err=True)
     s = result.estimator.training_summary_
-    epochs = _epochs(s["epochs"])
-    if s.get("trim") and s["trim"]["left_out"]:
-        n = s["trim"]["left_out"]
-        epochs = (f"{_epochs(s['trim']['first_fit_epochs'])}, then {epochs} without the "
-                  f"{n} row{'s' if n != 1 else ''} it scored highest")
-    if s.get("epoch_repeats", 1) > 1:
-        epochs += f", each row drawn {s['epoch_repeats']} times an epoch"
-    epochs += ", stopped early" if s["stopped_early"] else ""
-    click.echo(f"saved {out} ({epochs}, {s['seconds']:.0f} s on {s['device']})", err=True)
+    click.echo(f"saved {out} ({epochs_in_words(s)}, {s['seconds']:.0f} s on {s['device']})",
+               err=True)
     click.echo(result.evaluation_line)
-
-
-def _epochs(n):
-    return f"{n} epoch{'s' if n != 1 else ''}"
 
 
 def _say_plan(plan, source):

@@ -70,13 +70,18 @@ def evaluation_of(est, X, X_test):
                    f"{e['test_sse_per_image']:.2f}  (PCA with {est.net_.config.code_size} "
                    "components: "
                    f"{e['pca_test_sse_per_image']:.2f})")
-    mse = float(np.mean(est.reconstruction_errors(X)))
+    errors = est.reconstruction_errors(X)
+    mse = float(np.mean(errors))
     if est.objective_ == "masked":
-        return {"train_mse_scaled": round(mse, 6)}, \
-            (f"prediction error on the training table: {mse:.4g} (each cell predicted from "
-             "the others, in its column's variances: near 0 when the columns determine one "
-             "another, 1 when they tell nothing about one another, as a column's mean "
-             "would; either way the model scores rows by how surprising each cell is)")
+        median = float(np.median(errors))
+        return {"train_mse_scaled": round(mse, 6), "train_median_row_mse_scaled":
+                round(median, 6)}, \
+            (f"prediction error on the training table: {mse:.4g} a cell, {median:.4g} in the "
+             "median row (each cell predicted from the others, in its column's variances: "
+             "near 0 when the columns determine one another, 1 when they tell nothing "
+             "about one another, as a column's mean would; the mean also counts the rows "
+             "it finds surprising, anomalies among them, and the model scores rows by how "
+             "surprising each cell is)")
     return {"train_mse_scaled": round(mse, 6)}, \
         ("reconstruction error on the training table (mean squared error per cell, in the "
          f"model's scaled units): {mse:.4g}")

@@ -115,26 +115,26 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     first = None
     if trim > 0 and kept is None:  # the first fit ranks the rows by the unweighed surprise
         first = _train(Xs, fitted, train, seed, device, noise, clip, validation_fraction,
-                       verbose, callback, resume, {"fit": 1, "of": 2}, "training")
+                       verbose, callback, resume, {"fit": 1, "of": 2}, "training", start)
         scores = score_rows(TorchEngine(first.net, device), Xs, score_type)
         kept = _kept_rows(scores, trim, world, device, validation_fraction, seed)
         stage = {"fit": 2, "of": 2, "left_out": int(len(Xs) - len(kept)),
                  "first_fit_epochs": first.epoch}
-        resume = None
+        resume, start = None, first.job_start  # (set back if the first fit was resumed)
     if first is not None and len(kept) == len(Xs):  # no row left out: one fit
         trainer, rows = first, Xs
     else:
         rows = Xs if kept is None else Xs[kept]
         trainer = _train(rows, fitted, train, seed, device, noise, clip, validation_fraction,
                          verbose, callback, resume, stage, "refit" if kept is not None
-                         else "training", kept=kept, n_all=len(Xs),
+                         else "training", start, kept=kept, n_all=len(Xs),
                          custom=(network, objective))
     net = trainer.net
     if world.size > 1 or spread:  # a plain network of config (SyncBatchNorm layers are
         net = _plain_network(net, config, device)  # for training only), with its spreads
     if spread:
         _measure_mask_spread(net, Xs, seed, world, device)
-    summary = _summary(trainer, train, seed, device, noise, world, start)
+    summary = _summary(trainer, train, seed, device, noise, world)
     if trim > 0 and stage["left_out"]:
         summary["trim"] = {"share": float(trim), "left_out": int(stage["left_out"]),
                            "first_fit_epochs": int(stage["first_fit_epochs"])}
@@ -146,9 +146,11 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
 
 
 def _train(rows, config, train, seed, device, noise, clip, validation_fraction, verbose,
-           callback, resume, stage, desc, kept=None, n_all=None, custom=(None, None)):
+           callback, resume, stage, desc, job_start, kept=None, n_all=None,
+           custom=(None, None)):
     """One fit of a new network on ``rows`` (seeded): the :class:`Trainer` after it.
-    ``stage`` (and the kept rows as a 0/1 mask over ``n_all``) go into its checkpoints;
+    ``stage`` (and the kept rows as a 0/1 mask over ``n_all``) go into its checkpoints,
+    and the seconds since ``job_start`` (``time.perf_counter()`` when the job began);
     ``custom``: :func:`fit_network`'s ``(network, objective)``."""
     import torch
 
@@ -163,7 +165,7 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
         part = rows if len(val_idx) == 0 and rows.flags.writeable else rows[train_idx]
         net = AutoencoderNet(config) if build is None else build(config, part)
         trainer = Trainer(net, train, device, noise=noise, clip=clip, objective=objective)
-        trainer.stage = stage
+        trainer.stage, trainer.job_start = stage, job_start
         if kept is not None:
             mask = np.zeros(n_all, dtype=np.uint8)
             mask[kept] = 1
@@ -248,7 +250,7 @@ def _kept_rows(scores, trim, world, device, validation_fraction, seed):
     return np.sort(order[: n - n_out])
 
 
-def _summary(trainer, train, seed, device, noise, world, start):
+def _summary(trainer, train, seed, device, noise, world):
     summary = {
         "epochs": trainer.epoch,
         "stopped_early": trainer.stopped_early,
@@ -259,7 +261,7 @@ def _summary(trainer, train, seed, device, noise, world, start):
         "batch_size": train.batch_size,
         "max_epochs": train.epochs,
         "epoch_repeats": train.epoch_repeats,
-        "seconds": round(time.perf_counter() - start, 2),
+        "seconds": round(time.perf_counter() - trainer.job_start, 2),  # since the job began
         "device": str(device),
         "seed": seed,
         "noise": str(noise) if noise else None,

@@ -207,6 +207,10 @@ class Trainer:
         # the caller's place in a longer job (e.g. the second fit of a trimmed one), kept
         # in checkpoints: JSON-able ``stage`` and tensors ``stage_tensors``
         self.stage, self.stage_tensors = {}, {}
+        # when the job began (time.perf_counter(); the caller may set an earlier one):
+        # checkpoints record the seconds since, and a resumed trainer's clock is set back
+        # by them, so that a resumed job's time counts the part before its interruption
+        self.job_start = time.perf_counter()
 
     # -- the loop ---------------------------------------------------------
     def fit(self, X_train, X_val=None, callback=None):
@@ -350,6 +354,7 @@ class Trainer:
             "bad_epochs": self.bad_epochs,
             "stopped_early": self.stopped_early,
             "history": self.history,
+            "seconds": round(time.perf_counter() - self.job_start, 2),
             "scheduler": {
                 k: v for k, v in self.scheduler.state_dict().items() if not k.startswith("_")
                 or k == "_last_lr"
@@ -385,6 +390,7 @@ class Trainer:
                 "tables otherwise): it cannot be resumed; train afresh")
         tensors = {k: torch.as_tensor(v) for k, v in tensors.items()}
         self.epoch = int(meta["epoch"])
+        self.job_start = time.perf_counter() - float(meta.get("seconds", 0))
         self.best_loss = math.inf if meta["best_loss"] is None else float(meta["best_loss"])
         self.bad_epochs = int(meta["bad_epochs"])
         self.stopped_early = bool(meta["stopped_early"])
