@@ -21,6 +21,12 @@ is fitted once at its defaults; its test rows are then scored in each of these w
     max_z         the largest over the 16 masks of (surprise - training median) / spread
     knn_codes     the distance to the 5th nearest training row (at most 10,000 rows) in
                   the network's code space (every feature shown), codes standardised
+    knn_max       the larger of default and knn_codes, each as a robust z-score among
+                  the training rows ((score - median) / (1.4826 MAD); a training row's
+                  knn_codes leaves itself out): the network and the codes' distances as
+                  an ensemble
+    marginal      the network's surprise with every feature hidden: its prediction of
+                  each feature with nothing shown, a marginal density
     gaussian      the linear case of the masked model: each masked feature's Gaussian
                   conditional given the shown ones (Ledoit-Wolf covariance of the
                   scaled training rows, refitted without the share it scores highest
@@ -57,7 +63,7 @@ from pathlib import Path
 import numpy as np
 
 VARIANTS = ("default", "unscaled", "mask_scaled", "masks8", "masks8_scaled", "likely_masks",
-            "max_z", "knn_codes", "gaussian", "gauss_scaled", "with_gauss", "with_gauss_max",
+            "max_z", "knn_codes", "knn_max", "marginal", "gaussian", "gauss_scaled", "with_gauss", "with_gauss_max",
             "with_gauss_tail", "with_gauss_pct")
 GAUSS_VARIANTS = VARIANTS[VARIANTS.index("gaussian"):]  # those that fit the linear case
 KNN_ROWS = 10_000  # training rows the code-space neighbours are searched among
@@ -114,6 +120,8 @@ def by_feature(q_test, masks):
 
 
 def knn_codes(det, X_train, X_test, seed):
+    """The knn_codes score of the test rows, and of the training rows searched among
+    (each leaving itself out of its neighbours)."""
     import torch
     from sklearn.neighbors import NearestNeighbors
     from sklearn.preprocessing import StandardScaler
@@ -125,7 +133,13 @@ def knn_codes(det, X_train, X_test, seed):
                            .numpy() for X in (X_train[rows], X_test))
     scaler = StandardScaler().fit(C_train)
     nn = NearestNeighbors(n_neighbors=5).fit(scaler.transform(C_train))
-    return nn.kneighbors(scaler.transform(C_test))[0][:, -1]
+    return nn.kneighbors(scaler.transform(C_test))[0][:, -1], nn.kneighbors()[0][:, -1]
+
+
+def robust_z(train, test):
+    """The test scores as robust z-scores among the training scores."""
+    median = np.median(train)
+    return (test - median) / (1.4826 * np.median(np.abs(train - median)) + 1e-12)
 
 
 def gaussian(det, X_train, X_test, masks, rows):
@@ -182,8 +196,14 @@ def scores(variants, det, X_train, X_test, seed):
             out[scaled_name] = scaled(surprise(count, "train"), surprise(count, "test"))
     if {"likely_masks", "max_z"} & set(variants):
         out.update(likely_and_max_z(variants, surprise(16, "train"), surprise(16, "test")))
-    if "knn_codes" in variants:
-        out["knn_codes"] = knn_codes(det, X_train, X_test, seed)
+    if "knn_codes" in variants or "knn_max" in variants:
+        out["knn_codes"], knn_train = knn_codes(det, X_train, X_test, seed)
+        if "knn_max" in variants:
+            net_train = det.anomaly_score(X_train[rows])
+            out["knn_max"] = np.maximum(robust_z(net_train, det.anomaly_score(X_test)),
+                                        robust_z(knn_train, out["knn_codes"]))
+    if "marginal" in variants:
+        out["marginal"] = mask_surprise(det, X_test, np.ones((1, d), bool))[:, 0]
     if set(GAUSS_VARIANTS) & set(variants):
         masks = scoring_masks(d, 16)
         g_train, g_test = gaussian(det, X_train, X_test, masks, rows)
