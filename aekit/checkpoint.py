@@ -109,10 +109,6 @@ def _check_state(state, tensors, net):
     repeats = state.get("epoch_repeats", 1)
     if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
         raise ValueError("training_state.epoch_repeats")
-    seconds = state.get("seconds", 0)  # (absent from checkpoints of before 2026-12-06)
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \
-            or not 0 <= seconds < float("inf"):
-        raise ValueError("training_state.seconds")
     if not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
                for v in state["history"].values()):
         raise ValueError("training_state.history")

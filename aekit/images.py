@@ -65,12 +65,17 @@ def read_image(source, max_pixels=MAX_PIXELS, notes=None):
                                 ) from None
             except Image.UnidentifiedImageError:
                 raise DataError(f"{name}: {_not_image_reason(stream)}") from None
-            except (OSError, ValueError, SyntaxError) as e:
+            except (OSError, ValueError, SyntaxError, TypeError) as e:
+                # (Pillow's TIFF reader raises TypeError on damaged tags: "Missing dimensions")
                 raise DataError(f"{name}: cannot read the image ({_first_line(e)})") from None
             w, h = im.size
             if w < 1 or h < 1:
                 raise DataError(f"{name}: the image is empty ({w}x{h} pixels)")
-            frames = getattr(im, "n_frames", 1)
+            try:  # (a TIFF's pages are counted by reading their damaged tags too)
+                frames = getattr(im, "n_frames", 1)
+            except (OSError, ValueError, SyntaxError, TypeError, KeyError, EOFError):
+                raise DataError(f"{name}: the image data is corrupt (its frames or pages "
+                                "cannot be counted)") from None
             if frames > 1:
                 raise DataError(f"{name}: the file holds {frames} frames or pages; aekit reads "
                                 "one picture per file: save the one to clean on its own")
@@ -80,7 +85,7 @@ def read_image(source, max_pixels=MAX_PIXELS, notes=None):
             try:
                 im.load()
                 im = ImageOps.exif_transpose(im)  # phones store rotation in EXIF
-            except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as e:
+            except (OSError, ValueError, SyntaxError, TypeError, EOFError, MemoryError) as e:
                 truncated = "truncat" in str(e).lower() or isinstance(e, EOFError)
                 what = "truncated or corrupt" if truncated else f"corrupt ({_first_line(e)})"
                 raise DataError(f"{name}: the image data is {what}") from None

@@ -198,6 +198,9 @@ def check_document(doc):
     state = doc.get("training_state")
     if state is not None and not (_is_int(state.get("epoch")) and state["epoch"] >= 0):
         raise ValueError("field 'training_state.epoch': not an epoch number")
+    seconds = (state or {}).get("seconds", 0)  # (checkpoints before 2026-12-06 have none)
+    if not (_is_number(seconds) and seconds >= 0):
+        raise ValueError("field 'training_state.seconds': not a number of seconds")
 
 
 def _is_int(v):

@@ -298,10 +298,12 @@ def test_a_checkpoint_whose_epochs_drew_the_rows_otherwise_is_refused_in_one_lin
 @pytest.mark.parametrize("seconds", [-1.0, "x", True, None])
 def test_a_checkpoint_with_odd_seconds_is_refused_as_damaged(csv, tmp_path, monkeypatch,
                                                             seconds):
-    """The seconds its job ran before it was written (added to the resumed job's time)."""
+    """The seconds its job ran before it was written (added to the resumed job's time);
+    every model file's reader checks them (image denoisers' checkpoints too)."""
     r = _resume_edited(tmp_path, monkeypatch, csv,
                        lambda state: state.update(seconds=seconds))
-    _refused_in_one_line(r, "damaged training checkpoint", tmp_path)
+    _refused_in_one_line(r, "field 'training_state.seconds': not a number of seconds",
+                         tmp_path)
 
 
 @pytest.mark.parametrize("value", [[1], 3, "x", None, {"left_out": "a"}, {"left_out": [1]}])
