@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aekit.errors import AekitError
@@ -156,6 +156,7 @@ def test_image_reader_on_arbitrary_bytes(data):
 @fuzz(300)
 @given(seed=st.sampled_from(SEEDS), cut=st.integers(0, 4000),
        flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=6))
+@example(seed=("TIFF", "P"), cut=0, flips=[(130, 1)])  # Pillow: TypeError, KeyError
 def test_image_reader_on_damaged_images(seed, cut, flips):
     data = bytearray(SEED_BYTES[seed])
     for pos, value in flips:
