@@ -40,7 +40,9 @@ def is_number(cell, decimal="."):
 
 
 def split_line(line, sep):
-    return next(iter(csv.reader([line], delimiter=sep)), [])
+    """The fields of one record ``line`` split at ``sep`` (quotes respected). A bare
+    carriage return, which the csv module refuses outside quotes, is read as a space."""
+    return next(iter(csv.reader([line.replace("\r", " ")], delimiter=sep)), [])
 
 
 def sniff_separator(lines):
