@@ -14,6 +14,7 @@ layout), written after every epoch; resuming one continues to the same model, si
 the patches and each epoch's noise are drawn from the seed alone.
 """
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from .checkpoint import Checkpointer
 from .errors import DataError, ModelFileError
+from .loading import checkpoint_progress
 from .photo_denoiser import ESTIMATOR, ImageDenoiser
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -165,6 +167,7 @@ def train_on_images(folder, params, output, checkpoint, validation_fraction=0.1,
         params, data, state = read_image_checkpoint(resume)
         folder, validation_folder = data["folder"], data.get("validation_folder")
         validation_fraction = data["validation_fraction"]
+        log(f"Resuming {resume} {checkpoint_progress(state.trainer_meta['epoch'])}.")
     paths = find_images(folder)
     if validation_folder:
         train_paths, val_paths = paths, find_images(validation_folder)
@@ -184,4 +187,6 @@ def train_on_images(folder, params, output, checkpoint, validation_fraction=0.1,
             resume=state, verbose=verbose, net_init=net_init)
     rows = validation_report(den, val_images) if val_images else []
     den.save(output, evaluation={"validation": rows} if rows else None)
+    with contextlib.suppress(FileNotFoundError):  # (as --checkpoint's help says)
+        Path(checkpoint).unlink()
     return den, rows

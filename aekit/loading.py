@@ -179,7 +179,8 @@ def _resolved(key, value, doc):
     summary = doc.get("summary") if isinstance(doc.get("summary"), dict) else {}
     trim = summary.get("trim") if isinstance(summary.get("trim"), dict) else {}
     became = {"batch_size": summary.get("batch_size"), "epochs": summary.get("max_epochs"),
-              "trim": trim.get("share", 0.0)}.get(key)
+              # (a checkpoint's partial summary does not know its trim yet)
+              "trim": trim.get("share", None if summary.get("partial") else 0.0)}.get(key)
     return "auto" if became is None else f"auto ({became})"
 
 
@@ -219,8 +220,10 @@ def epochs_in_words(summary):
     text = _count(summary.get("epochs"), "epoch")
     left_out = trim.get("left_out")
     if isinstance(left_out, int) and not isinstance(left_out, bool) and left_out > 0:
-        text = (f"{_count(trim.get('first_fit_epochs'), 'epoch')}, then {text} without the "
-                f"{_count(left_out, 'row')} the first fit scored highest")
+        first = trim.get("first_fit_epochs")
+        first = _count(first, "epoch") if isinstance(first, int) else "a first fit"
+        text = (f"{first}, then {text} without the {_count(left_out, 'row')} the first fit "
+                "scored highest")
     repeats = summary.get("epoch_repeats")
     if isinstance(repeats, int) and not isinstance(repeats, bool) and repeats > 1:
         text += f", each row drawn {repeats} times an epoch"

@@ -33,6 +33,7 @@ READABLE_VERSIONS = (1, 2)
 MAX_HEADER = 64 * 1024 * 1024
 MAX_LAYERS = 64
 MAX_FEATURES = 10_000_000
+MAX_SECONDS = 1e9  # a checkpoint's training seconds so far (about 32 years)
 ESTIMATORS = ("Autoencoder", "DenoisingAutoencoder", "AnomalyDetector", "ImageDenoiser",
               "VariationalAutoencoder")
 
@@ -199,8 +200,10 @@ def check_document(doc):
     if state is not None and not (_is_int(state.get("epoch")) and state["epoch"] >= 0):
         raise ValueError("field 'training_state.epoch': not an epoch number")
     seconds = (state or {}).get("seconds", 0)  # (checkpoints before 2026-12-06 have none)
-    if not (_is_number(seconds) and seconds >= 0):
-        raise ValueError("field 'training_state.seconds': not a number of seconds")
+    if not (isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+            and 0 <= seconds <= MAX_SECONDS):  # (NaN fails; a huge int is not converted)
+        raise ValueError("field 'training_state.seconds': not a number of seconds "
+                         f"(0 to {MAX_SECONDS:.0e})")
 
 
 def _is_int(v):

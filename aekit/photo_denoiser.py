@@ -360,8 +360,10 @@ class ImageDenoiser:
                     f"-{self.noise_weighting:g}" if self.noise_weighting else "")]
         s = self.summary_ or {}
         if s.get("epochs") is not None:
-            lines.append(f"training: {s['epochs']} epochs on {s.get('train_patches')} patches "
-                         f"of {self.patch_size}x{self.patch_size}"
+            patches = s.get("train_patches")
+            lines.append(f"training: {s['epochs']} epoch{'' if s['epochs'] == 1 else 's'}"
+                         + f" on {'' if patches is None else f'{patches} '}patches of "
+                         f"{self.patch_size}x{self.patch_size}"
                          + (f", {s['seconds']} s" if s.get("seconds") is not None else "")
                          + (f", starting from a {s['deepened_from']}-layer network deepened "
                             "by identity layers" if s.get("deepened_from") else ""))

@@ -99,7 +99,7 @@ def main():
     if args.resume:
         ckpt = read_checkpoint(checkpoint)
         params, resume = ckpt.params, ckpt.resume
-        print(f"resuming from epoch {ckpt.epoch}", file=sys.stderr)
+        print(f"resuming after epoch {ckpt.epoch}", file=sys.stderr)
     vae = VariationalAutoencoder(**{**params, "verbose": 1})
     saver = Checkpointer(vae, str(checkpoint), {"source": "mnist", "train_limit": args.train_limit})
     logger = log_epoch(log)

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from aekit.cli import cli
+from aekit.model_file import read_model_file, write_model_file
 from aekit.nn.image_denoiser import ImageDenoiserConfig, ImageDenoiserNet, fold_batch_norm
 from aekit.nn.noise import parse_noise
 from aekit.photo_denoiser import ImageDenoiser
@@ -144,8 +145,6 @@ def test_a_file_from_before_colour_self_ensemble_flips_colour_as_it_did(tiny):
 
 
 def test_a_files_bad_self_ensemble_is_refused_on_loading_naming_the_file(tmp_path, tiny):
-    from aekit.model_file import write_model_file
-
     den, _ = tiny
     doc, tensors = den.get_state()
     doc["params"]["self_ensemble"] = 3
@@ -415,6 +414,7 @@ def test_train_images_interrupted_resumes_to_the_same_model(tmp_path, monkeypatc
     r = run("train", "--images", images, *TRAIN, "--epochs", 2, "-o", tmp_path / "full.safetensors")
     assert r.exit_code == 0, r.output
     assert "validation PSNR" in r.output and "wavelet" in r.output
+    assert not (tmp_path / "full.ckpt.safetensors").exists()  # removed once the model is saved
 
     write = Checkpointer.__call__
 
@@ -427,9 +427,19 @@ def test_train_images_interrupted_resumes_to_the_same_model(tmp_path, monkeypatc
     r = run("train", "--images", images, *TRAIN, "--epochs", 2, "-o", out)
     assert r.exit_code == 130 and "Continue with: aekit train --resume" in r.output
     assert ckpt.exists() and not out.exists()
+    info = run("info", ckpt).output
+    assert "training: 1 epoch on patches of 16x16" in info and "resumable after epoch 1" in info
     monkeypatch.setattr(Checkpointer, "__call__", write)
+    # a damaged count of seconds is refused in one line, as in a table's checkpoint
+    doc, tensors = read_model_file(ckpt)
+    write_model_file(tmp_path / "odd.ckpt.safetensors", {
+        **doc, "training_state": {**doc["training_state"], "seconds": -1}}, tensors)
+    r = run("train", "--resume", tmp_path / "odd.ckpt.safetensors", "-o", out, "-q")
+    assert r.exit_code == 1 and "training_state.seconds" in r.output and not out.exists()
+    assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
     r = run("train", "--resume", ckpt, "-o", out, "-q")
     assert r.exit_code == 0, r.output
+    assert f"Resuming {ckpt} after epoch 1." in r.output and not ckpt.exists()
     a, b = load(tmp_path / "full.safetensors"), load(out)
     for (k, x), y in zip(a.net_.state_dict().items(), b.net_.state_dict().values()):
         assert torch.allclose(x, y, atol=1e-5), k

@@ -164,6 +164,7 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_model(csv, tmp_path, mo
     assert read_model_file(ckpt)[0]["training_state"]["stage"]["fit"] == fit
     info = CliRunner().invoke(cli, ["info", str(ckpt)]).output
     assert f"resumable after epoch 2 of the {which} fit" in info
+    assert "trim=auto," in info  # (not "auto (0.0)": its partial summary has no trim yet)
     # the time before the interruption counts: a checkpoint written 1,000 s into its job
     doc, tensors = read_model_file(ckpt)
     assert 0 < doc["training_state"]["seconds"] < 1000
@@ -295,7 +296,7 @@ def test_a_checkpoint_whose_epochs_drew_the_rows_otherwise_is_refused_in_one_lin
     _refused_in_one_line(_resume_edited(tmp_path, monkeypatch, csv, edit), words, tmp_path)
 
 
-@pytest.mark.parametrize("seconds", [-1.0, "x", True, None])
+@pytest.mark.parametrize("seconds", [-1.0, "x", True, None, float("nan"), 1e300, 10**400])
 def test_a_checkpoint_with_odd_seconds_is_refused_as_damaged(csv, tmp_path, monkeypatch,
                                                             seconds):
     """The seconds its job ran before it was written (added to the resumed job's time);
@@ -318,3 +319,16 @@ def test_info_survives_a_model_file_with_an_odd_trim_summary(tmp_path, value):
     r = CliRunner().invoke(cli, ["info", str(path)])
     assert r.exit_code == 0 and "training: 3 epochs" in r.output, r.output
     assert "second fit" not in r.output
+
+
+def test_the_epochs_are_said_in_the_order_the_fits_ran():
+    from aekit.loading import epochs_in_words
+
+    assert epochs_in_words({"epochs": 1, "epoch_repeats": 1}) == "1 epoch"
+    assert epochs_in_words({"epochs": 4, "epoch_repeats": 6, "stopped_early": True,
+                            "trim": {"left_out": 1, "first_fit_epochs": 5}}) == (
+        "5 epochs, then 4 epochs without the 1 row the first fit scored highest, each row "
+        "drawn 6 times an epoch, stopped early")
+    # a damaged summary: the first fit's epochs unknown, the repeats not a count
+    assert epochs_in_words({"epochs": 2, "epoch_repeats": True, "trim": {"left_out": 3}}) == (
+        "a first fit, then 2 epochs without the 3 rows the first fit scored highest")

@@ -67,8 +67,6 @@ def run(opts, out, ckpt):
     if not opts["resume"]:
         check_options(opts)
     fraction = opts["validation_fraction"] if opts["validation_fraction"] is not None else 0.1
-    if opts["resume"]:
-        click.echo(f"Resuming {opts['resume']}.", err=True)
     try:
         den, rows = train_on_images(
             opts["images"], params_of(opts) if not opts["resume"] else None, out, ckpt,

@@ -209,7 +209,7 @@ class Trainer:
         self.stage, self.stage_tensors = {}, {}
         # when the job began (time.perf_counter(); the caller may set an earlier one):
         # checkpoints record the seconds since, and a resumed trainer's clock is set back
-        # by them, so that a resumed job's time counts the part before its interruption
+        # by them, so that a resumed job's time counts the part up to its last checkpoint
         self.job_start = time.perf_counter()
 
     # -- the loop ---------------------------------------------------------
@@ -390,7 +390,7 @@ class Trainer:
                 "tables otherwise): it cannot be resumed; train afresh")
         tensors = {k: torch.as_tensor(v) for k, v in tensors.items()}
         self.epoch = int(meta["epoch"])
-        self.job_start = time.perf_counter() - float(meta.get("seconds", 0))
+        self.job_start -= float(meta.get("seconds", 0))  # (the caller's start, set back)
         self.best_loss = math.inf if meta["best_loss"] is None else float(meta["best_loss"])
         self.bad_epochs = int(meta["bad_epochs"])
         self.stopped_early = bool(meta["stopped_early"])
