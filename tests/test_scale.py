@@ -121,8 +121,10 @@ def test_an_interrupted_ddp_run_resumes_to_the_same_model(table, tmp_path):
     if proc.poll() is not None:
         pytest.skip("training ended before it could be interrupted")
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert ckpt.exists() and not (tmp_path / "part.safetensors").exists()
+    # the way to continue is torchrun's, with as many processes
+    assert f"Continue with: torchrun --nproc_per_node 2 -m aekit train --resume {ckpt}" in err
     stopped_at = read_model_file(ckpt)[0]["training_state"]["epoch"]
     assert 1 <= stopped_at < 40
     r = torchrun(["train", "--resume", ckpt, "-o", tmp_path / "part.safetensors"], cwd=tmp_path)

@@ -275,12 +275,19 @@ def show_results(result, references, draw, picture, json_out, model):
 
 
 def exit_interrupted(checkpoint, out):
-    """Ctrl-C during training: say which checkpoint was kept and how to continue; exit 130."""
+    """Ctrl-C during training: say which checkpoint was kept and how to continue (under
+    torchrun, with torchrun); exit 130."""
+    import os
     import sys
 
     where = f"the checkpoint {checkpoint}" if checkpoint.exists() else \
         "no checkpoint (interrupted in the first epoch)"
     click.echo(f"\nInterrupted; kept {where}.", err=True)
     if checkpoint.exists():
-        click.echo(f"Continue with: aekit train --resume {checkpoint} -o {out}", err=True)
+        world = int(os.environ.get("WORLD_SIZE", "1"))  # under torchrun: its processes
+        local = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))  # (on this node)
+        launch = f"torchrun --nproc_per_node {local} -m aekit" if world > 1 else "aekit"
+        click.echo(f"Continue with: {launch} train --resume {checkpoint} -o {out}"
+                   + (" (on every node, with the same torchrun options)"
+                      if world > local else ""), err=True)
     sys.exit(130)
