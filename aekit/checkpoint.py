@@ -41,14 +41,25 @@ class Checkpointer:
     def __call__(self, trainer, report):
         if not trainer.is_main:
             return
-        doc, tensors = self.estimator.get_state(
-            net=trainer.net, summary={"epochs": trainer.epoch, "partial": True},
-            history=trainer.history)
         state_tensors, meta = trainer.state_dict()
+        doc, tensors = self.estimator.get_state(
+            net=trainer.net, summary=_partial_summary(trainer, meta), history=trainer.history)
         doc["training_state"] = meta
         doc["data"] = self.data
         tensors.update({f"train.{k}": v.numpy() for k, v in state_tensors.items()})
         write_model_file(self.path, doc, tensors)
+
+
+def _partial_summary(trainer, meta):
+    """A checkpoint's summary, for `aekit info`: the epochs so far (of the second fit, after
+    the first's, in a trimmed run), the seconds so far and the device."""
+    summary = {"epochs": trainer.epoch, "partial": True, "seconds": meta["seconds"],
+               "device": str(trainer.device), "epoch_repeats": meta["epoch_repeats"]}
+    stage = trainer.stage or {}
+    if stage.get("fit") == 2:
+        summary["trim"] = {"left_out": stage.get("left_out"),
+                           "first_fit_epochs": stage.get("first_fit_epochs")}
+    return summary
 
 
 @dataclass

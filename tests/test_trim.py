@@ -165,6 +165,10 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_model(csv, tmp_path, mo
     info = CliRunner().invoke(cli, ["info", str(ckpt)]).output
     assert f"resumable after epoch 2 of the {which} fit" in info
     assert "trim=auto," in info  # (not "auto (0.0)": its partial summary has no trim yet)
+    # the epochs so far, in the order they ran
+    assert ("training: 2 epochs, each row drawn 6 times an epoch" if fit == 1 else
+            "training: 4 epochs, then 2 epochs without the 60 rows the first fit scored "
+            "highest, each row drawn 6 times an epoch") in info
     # the time before the interruption counts: a checkpoint written 1,000 s into its job
     doc, tensors = read_model_file(ckpt)
     assert 0 < doc["training_state"]["seconds"] < 1000
