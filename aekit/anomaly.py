@@ -66,7 +66,9 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         masked for every other table (:func:`aekit.design.auto_objective`). See
         :class:`aekit.Autoencoder`.
     n_components : int or float, default=0.9
-        Components (or share of variance) kept by ``method="pca"``.
+        Components (or share of variance) kept by ``method="pca"``. A share that needs
+        every component keeps all but the last (of 2+ features): with all of them every
+        row is reconstructed exactly and the errors are rounding.
     hidden : tuple of int or "auto", default="auto"
         Encoder layer sizes; "auto" (:func:`aekit.design.auto_sizes`): 8 x the
         number of features wide (32..512), then half that; masked: one layer 4 x

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .model_input import ModelInput, arrays_in_model_order
+from .tables.writers import refuse_name_clashes
 
 
 def code_names(autoencoder):
@@ -24,6 +25,7 @@ def encode_table(table, autoencoder, writer, sample=None, progress=None):
             Z = autoencoder.transform(X)
         frame = pd.DataFrame(Z, columns=names)
         if chunk.carried is not None:
+            refuse_name_clashes(chunk.carried.columns, names)
             frame = pd.concat([chunk.carried.reset_index(drop=True), frame], axis=1)
         writer.write(frame)
         if sample is not None:

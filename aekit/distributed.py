@@ -180,7 +180,7 @@ def score_file_part(part, model, table, threshold, device="cpu"):
     for chunk, X in model_input.arrays(source.chunks()):
         with model_input.located(chunk):
             scores, flagged, _ = scoring.score(X)
-        frame = scoring.frame(chunk.carried, scores, flagged, None)
+        frame = scoring.frame(chunk.carried, scores, flagged, None, added=("file", "row"))
         first = part.first_row + chunk.first_row - 1
         frame.insert(0, "row", np.arange(first, first + len(frame)))
         frame.insert(0, "file", part.path)

@@ -4,7 +4,7 @@ worst features, laid out as `aekit detect`'s output rows (``anomaly_score``,
 
 import numpy as np
 
-from .tables.writers import SCORE_COLUMNS
+from .tables.writers import SCORE_COLUMNS, refuse_name_clashes
 
 
 class RowFlagger:
@@ -31,13 +31,18 @@ class RowFlagger:
             contributions, scores = None, self.scorer.anomaly_score(X)
         return scores, scores > self.limit, contributions
 
-    def frame(self, carried, scores, flagged, contributions):
+    def frame(self, carried, scores, flagged, contributions, added=()):
         """The output rows: carried columns, ``anomaly_score``, ``is_anomaly`` and the
-        ``--explain`` columns (``top1_feature``, ``top1_error``, ...)."""
+        ``--explain`` columns (``top1_feature``, ``top1_error``, ...).
+
+        Raises :class:`~aekit.errors.DataError` when a carried column has the name of one
+        of those or of the columns ``added`` by the caller."""
         import pandas as pd
 
         frame = pd.DataFrame(index=range(len(scores)))
         if carried is not None:
+            refuse_name_clashes(carried.columns, (*SCORE_COLUMNS, *added, *(
+                f"top{j + 1}_{what}" for j in range(self.k) for what in ("feature", "error"))))
             for name in carried.columns:
                 frame[name] = carried[name].to_numpy()
         frame[SCORE_COLUMNS[0]] = scores

@@ -51,6 +51,11 @@ class PCAModel(PCAParams, BaseEstimator):
         elif limit <= 1:
             n = 1
         self.pca_ = PCA(n_components=n, random_state=self.random_state).fit(Xs)
+        d = Xs.shape[1]
+        if not isinstance(n, numbers.Integral) and self.pca_.n_components_ >= d > 1:
+            # a share of the variance that needs every component would reconstruct every
+            # row exactly, its errors mere rounding: leave the last one out
+            self.pca_ = PCA(n_components=d - 1, random_state=self.random_state).fit(Xs)
         self.device_, self.history_, self.training_summary_, self.n_epochs_ = "cpu", {}, {}, 0
         self.score_quantiles_ = quantiles_of(score_rows(self, Xs[quantile_rows(len(Xs))],
                                                         self.score_type_))

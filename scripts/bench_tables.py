@@ -13,7 +13,8 @@ and scores its test part. Methods (--methods, comma-separated; default: the firs
     hbos      pyod HBOS()                                 standardised features
     ecod      pyod ECOD()                                 raw features
     pyod_ae   pyod AutoEncoder(random_state=seed)         raw (it standardises itself)
-    pca       PCA reconstruction error, 90% of the variance, standardised features
+    pca       PCA reconstruction error, 90% of the variance (all but the last component
+              when 90% needs every one), standardised features
     aekit_pca AnomalyDetector(method="pca")               (optional)
     aekit_rec AnomalyDetector(objective="reconstruction") (optional: the masked objective's
               ablation)
@@ -49,12 +50,15 @@ STANDARDISED = {"knn", "lof", "cblof", "copod", "hbos", "pca"}
 
 
 class PCAReconstruction:
-    """PCA reconstruction error (squared, summed over features), 90% of the variance kept."""
+    """PCA reconstruction error (squared, summed over features), 90% of the variance kept
+    (all components but the last when 90% needs them all: else every error is rounding)."""
 
     def fit(self, X):
         from sklearn.decomposition import PCA
 
         self.pca = PCA(n_components=0.9, svd_solver="full").fit(X)
+        if self.pca.n_components_ >= X.shape[1] > 1:  # every component: errors of rounding
+            self.pca = PCA(n_components=X.shape[1] - 1, svd_solver="full").fit(X)
         return self
 
     def decision_function(self, X):

@@ -92,7 +92,8 @@ def progress(table, method, auroc, seconds):
 def run_folder(folder, methods, tables, seed, device):
     from ..evaluation.tables import protocol_t
 
-    return protocol_t(folder, methods, tables.split(",") if tables else None, seed, device,
+    return protocol_t(folder, methods, None if tables is None else
+                      [t.strip() for t in tables.split(",") if t.strip()], seed, device,
                       progress=progress)
 
 

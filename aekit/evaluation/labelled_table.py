@@ -77,7 +77,9 @@ def read_labelled(path, label_column, normal_labels=(), **table):
     """
     import pandas as pd
 
+    from ..errors import CellError
     from ..labels import AnomalyLabels
+    from ..preprocessing import checked_rows
     from ..tables import open_table
 
     if label_column is None:
@@ -87,6 +89,10 @@ def read_labelled(path, label_column, normal_labels=(), **table):
     X, carried = source.read_all()
     if isinstance(X, np.ndarray) and source.feature_names is not None:
         X = pd.DataFrame(X, columns=source.feature_names)
+    try:
+        checked_rows(X)  # an infinite cell is named by its line here (gaps are allowed)
+    except CellError as e:
+        raise e.at(source.name, source.place_of(e.row + 1)) from None
     labels = AnomalyLabels(normal_labels, wording=_kept_fields)
     labels.add(carried.iloc[:, -1])
     found = labels.result()

@@ -163,9 +163,23 @@ def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", dete
     ``detectors`` maps extra method names to factories ``f(seed) -> detector`` (anything
     with ``fit`` and ``score_samples``); ``progress(table, method, auroc, seconds)`` is
     called after each fit.
+
+    Raises
+    ------
+    DataError
+        No ``.npz`` table in ``folder``, or a named table is not among them.
     """
     files = table_files(folder)
-    if tables:
+    if tables is not None:
+        from ..errors import DataError, literal
+
+        known = {f.stem for f in files} | {f.name for f in files}
+        missing = [t for t in tables if t not in known]
+        if missing or not tables:
+            what = f"no table {repr(missing[0])} in" if missing else "no table named of"
+            raise DataError(f"{literal(what)} {literal(folder)}; its tables: "
+                            f"{literal(', '.join(f.stem for f in files[:6]))}"
+                            + (f" and {len(files) - 6} more" if len(files) > 6 else ""))
         files = [f for f in files if f.stem in set(tables) or f.name in set(tables)]
     res = TablesResult([], list(methods))
     for m in methods:

@@ -64,6 +64,8 @@ def check_float32_range(X, names=None):
     if big.any():
         r, c = map(int, np.argwhere(big)[0])
         name = names[c] if names is not None else c
+        if np.isinf(X[r, c]):  # (a cell such as "inf" or "1e400")
+            raise CellError(r, name, f"holds {X[r, c]:g}, not a finite number")
         raise CellError(r, name, f"holds {X[r, c]:g}, beyond float32's range (about 3.4e38): "
                         "aekit computes in float32, so rescale that column first")
 
@@ -363,7 +365,10 @@ def checked_rows(X):
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
         return X, names
-    return check_array(X, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan"), names
+    X = check_array(X, dtype=[np.float64, np.float32], ensure_all_finite=False)
+    with np.errstate(invalid="ignore"):  # (NaN is a gap, allowed)
+        check_float32_range(X, names)  # an infinite cell, named by row and column
+    return X, names
 
 
 def checked_input(estimator, X, reset):

@@ -10,9 +10,26 @@ import contextlib
 import numpy as np
 
 from ..atomic import atomic_open, atomic_path
+from ..errors import DataError, literal
 
 SCORE_COLUMNS = ("anomaly_score", "is_anomaly")
 _ROW_ENDS = (",0\n", ",1\n")  # a score row's end, by its is_anomaly
+
+
+def refuse_name_clashes(carried, written):
+    """Refuse an input's columns carried to the output (ids, the label) named like a column
+    the output writes itself (``written``), which would overwrite or repeat it.
+
+    Raises
+    ------
+    aekit.errors.DataError
+        Naming the first such column.
+    """
+    taken = set(written)
+    for name in carried:
+        if name in taken:
+            raise DataError(f"the input's column {literal(repr(name))} has the name of a "
+                            "column aekit writes to the output; rename it in the input")
 
 
 def is_parquet_path(path):
@@ -22,14 +39,16 @@ def is_parquet_path(path):
 class TableWriter:
     """Writes DataFrames (all with the same columns) one after another to ``path``.
 
-    ``path``: a file (``.parquet`` / ``.pq``: Parquet, else CSV) or ``"-"`` (CSV on
-    stdout); ``header=False`` writes a CSV without its header line. Use as a context
-    manager; the file is complete only on a clean exit.
+    ``path``: a file (``.parquet`` / ``.pq``: Parquet, else CSV; ``.tsv``: separated by
+    tabs whatever ``sep``) or ``"-"`` (CSV on stdout); ``header=False`` writes a CSV
+    without its header line. Use as a context manager; the file is complete only on a
+    clean exit.
     """
 
     def __init__(self, path, float_format="%.6g", header=True, sep=",", decimal="."):
         self.path = path
-        self.sep, self.decimal = sep, decimal
+        self.sep = "\t" if str(path).lower().endswith(".tsv") else sep
+        self.decimal = decimal
         self.parquet = is_parquet_path(path)
         self.float_format = float_format
         self._stack = contextlib.ExitStack()
@@ -65,7 +84,7 @@ class TableWriter:
         """Append rows of just ``anomaly_score`` and ``is_anomaly``: as :meth:`write` would
         write them, ~6x faster for CSV (finite or infinite scores; NaN goes through
         :meth:`write`, which leaves the cell empty)."""
-        if self.parquet or np.isnan(scores).any():
+        if self.parquet or self.sep != "," or np.isnan(scores).any():
             import pandas as pd
 
             return self.write(pd.DataFrame({SCORE_COLUMNS[0]: scores,
