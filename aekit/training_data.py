@@ -1,6 +1,7 @@
 """What `aekit train` trains on: MNIST (some digits, or all) or a table, found again when a
 run is resumed (the spec is stored in checkpoints and model files)."""
 
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -85,8 +86,22 @@ class TrainingData:
             X = X[: self.limit]
         if len(X) < 2:
             raise DataError(f"{self.path}: need at least 2 rows to train")
+        if not _varies(X):
+            raise DataError(f"{self.path}: every feature column holds one value (or none) in "
+                            f"all {len(X):,} rows: there is nothing to learn from it")
         return X, None, lambda e: e.at(table.name, table.place_of(e.row + 1)), \
             list(table.notes)
+
+
+def _varies(X):
+    """Whether some feature column of the rows ``X`` (an array or a DataFrame) holds two
+    different values (missing cells left out)."""
+    if hasattr(X, "nunique"):
+        return bool((X.nunique(dropna=True) > 1).any())
+    X = np.asarray(X, dtype=np.float64)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (an all-missing column)
+        return bool((np.nanmax(X, axis=0) > np.nanmin(X, axis=0)).any())
 
 
 # names people give a column of labels (compared in lower case, "-" and " " read as "_")

@@ -329,3 +329,19 @@ def test_the_pca_baseline_leaves_a_component_out_when_the_share_needs_them_all()
     # a count of components is kept as given
     assert AnomalyDetector(method="pca", n_components=3).fit(X).model_ \
         .pca_.n_components_ == 3
+
+
+@pytest.mark.parametrize("cells", ["5", ""])
+def test_a_table_whose_columns_never_vary_is_refused_for_training(tmp_path, cells):
+    """Every cell 5 (or empty) trained a detector that flagged a row equal to every
+    training row."""
+    (tmp_path / "t.csv").write_text("a,b,c\n" + f"{cells},{cells},{cells}\n" * 40)
+    r = invoke(["train", "--data", tmp_path / "t.csv", "--epochs", "1", "-o",
+                tmp_path / "m.safetensors"])
+    one_line_error(r, "every feature column holds one value (or none) in all 40 rows")
+    assert not (tmp_path / "m.safetensors").exists()
+    # one column that varies is enough
+    (tmp_path / "t.csv").write_text("a,b,c\n" + "".join(f"5,5,{i}\n" for i in range(40)))
+    r = invoke(["train", "--data", tmp_path / "t.csv", "--epochs", "1", "-q", "-o",
+                tmp_path / "m.safetensors"])
+    assert r.exit_code == 0, r.output
