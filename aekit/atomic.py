@@ -43,9 +43,15 @@ def atomic_path(path, suffix=None):
         from .errors import AekitError
 
         raise AekitError(f"output folder does not exist: {folder}")
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=suffix or f".tmp{path.suffix}", dir=folder
-    )
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=suffix or f".tmp{path.suffix}", dir=folder
+        )
+    except OSError as e:  # (not the temporary file's name: the user gave the output's)
+        from .errors import AekitError
+
+        raise AekitError(f"cannot write {path}: {e.strerror or e} (its folder {folder})"
+                         ) from None
     os.close(fd)
     try:
         yield Path(tmp)

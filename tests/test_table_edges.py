@@ -345,3 +345,32 @@ def test_a_table_whose_columns_never_vary_is_refused_for_training(tmp_path, cell
     r = invoke(["train", "--data", tmp_path / "t.csv", "--epochs", "1", "-q", "-o",
                 tmp_path / "m.safetensors"])
     assert r.exit_code == 0, r.output
+
+
+def test_an_output_folder_that_takes_no_file_is_refused_before_any_work(model, tmp_path,
+                                                                          monkeypatch):
+    """A read-only (immutable) folder was found only when the result was written, after
+    training, and the error named a hidden temporary file."""
+    import tempfile
+    from pathlib import Path
+
+    from aekit.atomic import atomic_open
+    from aekit.errors import AekitError
+
+    locked, real = tmp_path / "locked", tempfile.mkstemp
+    locked.mkdir()
+
+    def mkstemp(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    frame(30).to_csv(tmp_path / "t.csv", index=False)
+    for args, name in ((["train", "--data", tmp_path / "t.csv", "--epochs", "1"], "m.safetensors"),
+                       (["detect", tmp_path / "t.csv", "-m", model / "m.safetensors"], "s.csv")):
+        r = invoke([*args, "-o", locked / name])
+        one_line_error(r, f"cannot write {locked / name}: Permission denied")
+    with pytest.raises(AekitError, match="cannot write .*out.csv: Permission denied"):
+        with atomic_open(locked / "out.csv") as f:
+            f.write("x")
