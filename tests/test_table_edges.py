@@ -301,7 +301,7 @@ def test_a_tsv_output_is_separated_by_tabs(model, tmp_path, command):
 @pytest.mark.parametrize("names, words", [("nope", "no table 'nope' in"),
                                           ("21_lymphography", "no table '21_lymphography'"),
                                           ("21_Lymphography,nope", "no table 'nope' in"),
-                                          (" , ", "no table named of")])
+                                          (" , ", "no table named among the tables of")])
 def test_evaluate_tables_refuses_a_table_name_not_in_the_folder(tmp_path, names, words):
     """A wrong name gave numpy's 'need at least one array to concatenate'; one wrong name
     beside a right one was left out silently."""

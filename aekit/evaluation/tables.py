@@ -176,8 +176,8 @@ def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", dete
         known = {f.stem for f in files} | {f.name for f in files}
         missing = [t for t in tables if t not in known]
         if missing or not tables:
-            what = f"no table {repr(missing[0])} in" if missing else "no table named of"
-            raise DataError(f"{literal(what)} {literal(folder)}; its tables: "
+            what = f"no table {repr(missing[0])} in" if missing else "no table named among"
+            raise DataError(f"{literal(what)} the tables of {literal(folder)}: "
                             f"{literal(', '.join(f.stem for f in files[:6]))}"
                             + (f" and {len(files) - 6} more" if len(files) > 6 else ""))
         files = [f for f in files if f.stem in set(tables) or f.name in set(tables)]
