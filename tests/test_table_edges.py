@@ -374,3 +374,18 @@ def test_an_output_folder_that_takes_no_file_is_refused_before_any_work(model, t
     with pytest.raises(AekitError, match="cannot write .*out.csv: Permission denied"):
         with atomic_open(locked / "out.csv") as f:
             f.write("x")
+
+
+def test_a_point_in_a_number_of_a_file_with_decimal_commas_is_refused_by_line(tmp_path):
+    """In that locale "1.000" is a thousand; polars read it as 1, silently."""
+    rows = "".join(f"{i},5;{i}\n" for i in range(3, 60))
+    (tmp_path / "t.csv").write_text("a;b\n999,5;7\n1,5;1.000\n" + rows)
+    r = invoke(["train", "--data", tmp_path / "t.csv", "--epochs", "1", "-o",
+                tmp_path / "m.safetensors"])
+    one_line_error(r, "line 3 holds '1.000': in a file with decimal commas a point")
+    assert not (tmp_path / "m.safetensors").exists()
+    # a text column of dates with points is no number: read as it is
+    (tmp_path / "d.csv").write_text("d;a;b\n" + "".join(
+        f"0{i % 9 + 1}.02.2024;{i},5;{i % 7}\n" for i in range(60)))
+    table, _ = read_all(tmp_path / "d.csv", ignore_columns=["d"])
+    assert table.n_features == 2

@@ -70,6 +70,8 @@ class BlockParser:
         n_lines = len(frame) if QUOTE not in block else line_count(block)
         starts, spans = self._row_starts(block, frame, first_line, n_lines)
         keep = self._check_short_rows(block, frame, starts, spans, first_line)
+        if self.decimal == "," and b"." in block:
+            self._refuse_points(block, first_line + starts, keep)
         if keep is not None:
             frame, starts = frame.filter(pl.Series(keep)), starts[keep]
         return frame, first_line + starts, n_lines
@@ -120,6 +122,27 @@ class BlockParser:
                 raise self._malformed(block, first_line, None)
             spans = np.diff(np.append(starts, n_lines))
         return np.cumsum(spans) - spans, spans
+
+    def _refuse_points(self, block, lines, keep):
+        """With decimal commas, refuse a number written with a point, naming its line
+        (``lines``: each row's; ``keep``: the rows kept, or None). In that locale "1.000"
+        is a thousand, which polars reads as 1: a silent wrong number otherwise."""
+        numeric = [column(j) for j, kind in enumerate(self.kinds) if kind != "text"]
+        if not numeric:
+            return
+        raw = pl.read_csv(block, has_header=False, separator=self.sep, quote_char='"',
+                          schema=pl.Schema({column(j): pl.String for j in range(self.n)}),
+                          missing_columns="insert", raise_if_empty=False)
+        pointed = raw.select(pl.any_horizontal(
+            pl.col(numeric).str.contains(".", literal=True).fill_null(False))).to_series()
+        hits = np.flatnonzero(pointed.to_numpy() & (True if keep is None else keep))
+        if hits.size:
+            i = int(hits[0])
+            cell = next(v for v in raw.row(i) if v is not None and "." in v)
+            raise DataError(f"{literal(self.source)}: line {int(lines[i])} holds "
+                            f"{literal(repr(cell))}: in a file with decimal commas a point "
+                            "in a number is ambiguous (a thousands separator?); write the "
+                            "numbers without points")
 
     def _check_short_rows(self, block, frame, starts, spans, first_line):
         """A mask of the rows to keep (None: all): blank lines are left out, a row with
@@ -202,8 +225,9 @@ def numbers_where_text_is(frame, columns, decimal, keep_text=()):
             text_left = True
             continue
         plain = text.str.strip_chars()
-        if decimal != ".":
-            plain = plain.str.replace(decimal, ".", literal=True)
+        if decimal != ".":  # (a point there is no decimal mark: "1.000" is no number)
+            plain = pl.when(plain.str.contains(".", literal=True)).then(None).otherwise(
+                plain.str.replace(decimal, ".", literal=True))
         number = plain.cast(pl.Float64, strict=False)
         numbers, given = frame.select(number.count().alias("n"), text.count().alias("g")).row(0)
         if numbers == given:
