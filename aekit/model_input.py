@@ -57,6 +57,10 @@ class ModelInput:
             dtype = np.float32 if schema.scaling == "unit" else np.float64
         self.dtype, self.allow_missing = dtype, allow_missing
         self.order = schema.column_order(feature_names, width=width, source=source)
+        # named columns given to a model that knows no names: matched by position alone
+        # (said of tables; a digit model's pixels have no other order)
+        self.by_position = feature_names is not None and schema.feature_names is None \
+            and not schema.pixels
         self.divisor = None  # the pixel rule's, once the first rows are seen
         self.filled = 0  # missing numbers given their training medians
         self.unseen = 0  # text cells missing or of categories never seen in training
@@ -79,6 +83,10 @@ class ModelInput:
         """A line for people about cells the model had to fill in or could not place, or
         None."""
         parts = []
+        if self.by_position:
+            parts.append("the model knows no column names (it was trained on a table "
+                         "without a header, or an array): the feature columns were taken "
+                         "in their order")
         if self.filled:
             parts.append(f"{self.filled:,} missing numbers took their training medians")
         if self.unseen:

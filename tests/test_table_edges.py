@@ -389,3 +389,21 @@ def test_a_point_in_a_number_of_a_file_with_decimal_commas_is_refused_by_line(tm
         f"0{i % 9 + 1}.02.2024;{i},5;{i % 7}\n" for i in range(60)))
     table, _ = read_all(tmp_path / "d.csv", ignore_columns=["d"])
     assert table.n_features == 2
+
+
+def test_a_model_without_column_names_says_it_takes_a_named_table_by_position(tmp_path):
+    """A model trained on a headerless file scored a file with a header by position,
+    whatever its names said, without a word."""
+    frame(60).to_csv(tmp_path / "nohdr.csv", index=False, header=False)
+    r = invoke(["train", "--data", tmp_path / "nohdr.csv", "--no-header", "--epochs", "1",
+                "-q", "-o", tmp_path / "m.safetensors"])
+    assert r.exit_code == 0, r.output
+    frame(20)[["c", "a", "b"]].to_csv(tmp_path / "named.csv", index=False)
+    r = invoke(["detect", tmp_path / "named.csv", "-m", tmp_path / "m.safetensors", "-o",
+                tmp_path / "s.csv"])
+    assert r.exit_code == 0, r.output
+    assert "note: the model knows no column names" in r.stderr
+    frame(20).to_csv(tmp_path / "plain.csv", index=False, header=False)
+    r = invoke(["detect", tmp_path / "plain.csv", "-m", tmp_path / "m.safetensors",
+                "--no-header", "-o", tmp_path / "s.csv"])
+    assert r.exit_code == 0 and "column names" not in r.stderr, r.output
