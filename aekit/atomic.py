@@ -43,15 +43,7 @@ def atomic_path(path, suffix=None):
         from .errors import AekitError
 
         raise AekitError(f"output folder does not exist: {folder}")
-    try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=suffix or f".tmp{path.suffix}", dir=folder
-        )
-    except OSError as e:  # (not the temporary file's name: the user gave the output's)
-        from .errors import AekitError
-
-        raise AekitError(f"cannot write {path}: {e.strerror or e} (its folder {folder})"
-                         ) from None
+    fd, tmp = _temporary_file(path, folder, suffix or f".tmp{path.suffix}")
     os.close(fd)
     try:
         yield Path(tmp)
@@ -64,6 +56,36 @@ def atomic_path(path, suffix=None):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def check_writable(path):
+    """Refuse, before any work, an output ``path`` whose folder takes no new file
+    (read-only, immutable, not ours), found otherwise only when the result is written;
+    a special file (:func:`is_special`) is written in place and not probed.
+
+    Raises
+    ------
+    aekit.errors.AekitError
+        Naming ``path`` and why.
+    """
+    path = Path(path)
+    if is_special(path):
+        return
+    fd, probe = _temporary_file(path, path.parent if str(path.parent) else Path("."), ".probe")
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _temporary_file(path, folder, suffix):
+    """``tempfile.mkstemp``'s ``(fd, name)`` of a hidden file beside ``path`` in ``folder``;
+    its failure named by ``path`` (the name the user gave), not by the temporary one."""
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    except OSError as e:
+        from .errors import AekitError
+
+        raise AekitError(f"cannot write {path}: {e.strerror or e} (its folder {folder})"
+                         ) from None
 
 
 def _fsync(path, directory=False):

@@ -248,26 +248,13 @@ def check_output_path(out, *inputs):
     parent = out_p.parent if str(out_p.parent) else Path(".")
     if not parent.is_dir():
         raise click.ClickException(f"output folder does not exist: {parent}")
-    _check_writable(out_p, parent)
+    from ..atomic import check_writable
+    from ..errors import AekitError
 
-
-def _check_writable(out, folder):
-    """Refuse, before any work, an output whose folder takes no new file (read-only,
-    immutable, not ours): found otherwise only when the result is written."""
-    import os
-    import tempfile
-
-    from ..atomic import is_special
-
-    if is_special(out):
-        return
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".probe", dir=folder)
-    except OSError as e:
-        raise click.ClickException(f"cannot write {out}: {e.strerror or e} (its folder "
-                                   f"{folder})") from None
-    os.close(fd)
-    os.unlink(probe)
+        check_writable(out_p)
+    except AekitError as e:
+        raise click.ClickException(str(e)) from None
 
 
 def write_json(path, doc):

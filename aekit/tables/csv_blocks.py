@@ -138,7 +138,8 @@ class BlockParser:
         hits = np.flatnonzero(pointed.to_numpy() & (True if keep is None else keep))
         if hits.size:
             i = int(hits[0])
-            cell = next(v for v in raw.row(i) if v is not None and "." in v)
+            row = raw.row(i, named=True)  # (the numeric column's cell, not a date's)
+            cell = next(row[c] for c in numeric if row[c] is not None and "." in row[c])
             raise DataError(f"{literal(self.source)}: line {int(lines[i])} holds "
                             f"{literal(repr(cell))}: in a file with decimal commas a point "
                             "in a number is ambiguous (a thousands separator?); write the "
