@@ -2,6 +2,7 @@
 in the model file), missing cells (training medians), columns to leave out."""
 
 import io
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 
 import aekit
 from aekit.cli import cli
-from aekit.errors import DataError
+from aekit.errors import AekitWarning, DataError
 from aekit.model_file import read_model_file
 
 
@@ -187,3 +188,24 @@ def test_impute_fills_numbers_and_categories_and_passes_text_through(trained, tm
     np.testing.assert_array_equal(out["amount"][known], df["amount"][known])
     assert out["txn"].tolist() == df["txn"].tolist()
     assert out["card_present"].tolist() == df["card_present"].tolist()
+
+
+def test_numbers_written_with_symbols_are_named_not_read_silently(tmp_path):
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    df["price"] = [f"${v:.2f}" for v in rng.uniform(1, 50, 300)]  # many values: refused
+    df.to_csv(tmp_path / "price.csv", index=False)
+    out = tmp_path / "m.safetensors"
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "price.csv"), "--epochs",
+                                 "1", "-q", "-o", str(out)])
+    assert r.exit_code == 1 and not out.exists()
+    assert "column 'price'" in r.output and "numbers written with symbols (such as '$" \
+        in r.output and "most likely an id" not in r.output
+    df["price"] = [f"{v}%" for v in rng.randint(1, 6, 300)]  # few values: categories, said
+    with pytest.warns(AekitWarning, match=r"column 'price' is read as 5 categories, "
+                      r"though its cells are numbers written with symbols \(such as '\d%'\)"):
+        aekit.AnomalyDetector(epochs=1, random_state=0).fit(df)
+    df["price"] = rng.choice(["low", "mid", "high"], 300)  # words: categories, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AekitWarning)
+        aekit.AnomalyDetector(epochs=1, random_state=0).fit(df)

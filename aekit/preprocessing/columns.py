@@ -32,6 +32,9 @@ MAX_CATEGORIES = 1000  # one-hot features of one column, at most
 ID_LIKE = 64  # more distinct texts than this, most of them on one row: an id, not a feature
 NUMERIC_SHARE = 0.5  # a column this numeric is numeric; its other cells are errors
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+# what a number written for people may carry around its digits: currency signs, a percent
+# sign, thousands separators (a comma, a space, an apostrophe, a narrow no-break space)
+WRITTEN_NUMBER_SYMBOLS = r"[$€£¥%,'\s\u00a0\u202f]"
 
 
 def to_matrix(features, dtype=np.float64, allow_missing=False):
@@ -159,14 +162,7 @@ class ColumnEncoding:
                 fills[j] = v
         if text:
             for j, cats in zip(text, _categories(X, text)):
-                if len(cats) > MAX_CATEGORIES or (len(cats) > ID_LIKE and len(cats) > 0.5 * len(X)):
-                    raise DataError(
-                        f"column {literal(repr(X.columns[j]))} holds {len(cats):,} distinct text "
-                        f"values in "
-                        f"{len(X):,} rows: most likely an id, to carry through ({{id_columns}}) "
-                        "or leave out ({ignore_columns}), not a feature",
-                        params=("id_columns", "ignore_columns"))
-                categories[j] = cats
+                categories[j] = _checked_categories(X.iloc[:, j], cats, len(X))
         return cls(kinds, categories, fills, indicators)
 
     # -- applying ------------------------------------------------------------------
@@ -359,6 +355,49 @@ def _medians(values, block=256):
             P = np.partition(T, [k - 1, k], axis=1)
             out[s:s + len(T)] = (P[:, k - 1].astype(np.float64) + P[:, k]) / 2
     return out
+
+
+def _checked_categories(col, cats, n_rows):
+    """The categories ``cats`` of text column ``col`` (of ``n_rows`` training rows), once
+    they are known to be categories: a DataError for too many (an id), and a warning when
+    the cells are numbers written with symbols (``$3.99``, ``5%``, ``1,234``), which are
+    read as categories, their order and distances lost."""
+    name = literal(repr(col.name))
+    written = _written_number(col)
+    if len(cats) > MAX_CATEGORIES or (len(cats) > ID_LIKE and len(cats) > 0.5 * n_rows):
+        what = "most likely an id, to carry through ({id_columns}) or leave out " \
+            "({ignore_columns}), not a feature"
+        if written is not None:
+            what = (f"numbers written with symbols (such as {literal(repr(written))}), which "
+                    "are not read as numbers: write them as plain numbers, or leave the "
+                    "column out ({ignore_columns})")
+        raise DataError(f"column {name} holds {len(cats):,} distinct text values in "
+                        f"{n_rows:,} rows: {what}", params=("id_columns", "ignore_columns"))
+    if written is not None:
+        warnings.warn(AekitWarning(
+            f"column {name} is read as {len(cats):,} categories, though its cells are "
+            f"numbers written with symbols (such as {literal(repr(written))}): their order "
+            "is lost; write them as plain numbers to have them read as numbers"),
+            stacklevel=6)
+    return cats
+
+
+def _written_number(col):
+    """A cell of text column ``col`` when most of its cells are numbers written with a
+    currency sign, a percent sign or thousands separators (``$3.99``, ``5%``,
+    ``1,234``, ``1 234``), else None."""
+    import pandas as pd
+
+    known = _as_text(col).dropna()
+    known = known[known != ""]
+    if len(known) == 0:
+        return None
+    bare = known.str.replace(WRITTEN_NUMBER_SYMBOLS, "", regex=True)
+    symbols = bare.str.len() < known.str.len()
+    numbers = pd.to_numeric(bare, errors="coerce").notna()
+    if (numbers & symbols).any() and numbers.mean() >= NUMERIC_SHARE:
+        return str(known[numbers & symbols].iloc[0])
+    return None
 
 
 def _categories(X, text):
