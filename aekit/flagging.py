@@ -44,7 +44,7 @@ class RowFlagger:
             refuse_name_clashes(carried.columns, (*SCORE_COLUMNS, *added, *(
                 f"top{j + 1}_{what}" for j in range(self.k) for what in ("feature", "error"))))
             for name in carried.columns:
-                frame[name] = carried[name].to_numpy()
+                frame[name] = carried[name].array  # its type kept (Arrow's, from Parquet)
         frame[SCORE_COLUMNS[0]] = scores
         frame[SCORE_COLUMNS[1]] = flagged.astype(np.int8)
         if self.k:

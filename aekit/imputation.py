@@ -291,5 +291,5 @@ def _table_rows(table, chunk, X, order, decimal=None):
     for c in sorted(roles.feature_idx + roles.carried_idx):
         name = table.columns[c] if table.has_header else str(c)
         columns[name] = X[:, feature_pos[c]] if c in feature_pos else \
-            chunk.carried[carried_pos[c]].to_numpy()
+            chunk.carried[carried_pos[c]].array
     return pd.DataFrame(columns)

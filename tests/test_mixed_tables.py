@@ -209,3 +209,35 @@ def test_numbers_written_with_symbols_are_named_not_read_silently(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", AekitWarning)
         aekit.AnomalyDetector(epochs=1, random_state=0).fit(df)
+
+
+def test_parquet_ids_are_carried_exactly_in_their_types(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    rng = np.random.RandomState(0)
+    big = [None if i == 3 else 2**60 + i for i in range(200)]  # beyond float64's integers
+    pq.write_table(pa.table({"id": pa.array(big, pa.int64()), "a": rng.normal(size=200),
+                             "b": rng.normal(size=200)}), tmp_path / "t.parquet")
+    model = tmp_path / "m.safetensors"
+    for argv in (["train", "--data", tmp_path / "t.parquet", "--epochs", "1", "-o", model],
+                 ["detect", tmp_path / "t.parquet", "-m", model, "-o", tmp_path / "s.parquet"],
+                 ["detect", tmp_path / "t.parquet", "-m", model, "-o", tmp_path / "s.csv"]):
+        r = CliRunner().invoke(cli, [str(a) for a in argv] + ["--id-column", "id", "-q"])
+        assert r.exit_code == 0, r.output
+    back = pq.read_table(tmp_path / "s.parquet")
+    assert back.schema.field("id").type == pa.int64()
+    assert back.column("id").to_pylist() == big
+    lines = (tmp_path / "s.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in lines[1:5]] == [str(v or "") for v in big[:4]]
+
+
+def test_a_parquet_output_refuses_a_column_whose_type_changes_in_one_line(tmp_path):
+    from aekit.tables.writers import TableWriter
+
+    with pytest.raises(DataError, match=r"^column 'id' holds (large_)?string here and int64 in the "
+                                        r"rows written before"):
+        with TableWriter(tmp_path / "out.parquet") as writer:
+            writer.write(pd.DataFrame({"id": [1, 2], "anomaly_score": [0.5, 0.7]}))
+            writer.write(pd.DataFrame({"id": ["x3", "x4"], "anomaly_score": [0.1, 0.2]}))
+    assert not list(tmp_path.iterdir())  # nothing half-written

@@ -61,6 +61,8 @@ class ParquetTable(Table):
 
     def chunks(self):
         """Yield :class:`~aekit.tables.columns.Chunk` objects in the dataset's row order."""
+        import pandas as pd
+
         roles = self.roles
         used = [self.columns[i] for i in roles.feature_idx + roles.carried_idx]
         row, seen = 1, False
@@ -76,7 +78,9 @@ class ParquetTable(Table):
                 carried = None
                 if roles.carried_idx:
                     carried = batch.select([self.columns[i] for i in roles.carried_idx])
-                    carried = carried.to_pandas().astype(str)
+                    # as Arrow typed them: an integer id with gaps stays exact (not a
+                    # float), a missing cell stays missing (not the text "nan")
+                    carried = carried.to_pandas(types_mapper=pd.ArrowDtype)
                 seen = True
                 yield Chunk(_features(batch.select(roles.feature_names), self.dtype), carried,
                             row)

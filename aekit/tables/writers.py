@@ -108,7 +108,29 @@ class TableWriter:
             sink = self._stack.enter_context(open(self._target, "wb"))
             stream = pa.PythonFile(_Counting(sink), mode="w")
             self._parquet_writer = pq.ParquetWriter(stream, table.schema)
-        self._parquet_writer.write_table(table.cast(self._parquet_writer.schema))
+        self._parquet_writer.write_table(_cast(table, self._parquet_writer.schema))
+
+
+def _cast(table, schema):
+    """``table`` in the types of the rows written before (``schema``), or a DataError
+    naming the first column whose type differs and cannot be cast (inputs whose columns
+    differ in type: one Parquet file has one type per column)."""
+    import pyarrow as pa
+
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+        for field, column in zip(schema, table.columns):
+            try:
+                column.cast(field.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+                raise DataError(
+                    f"column {literal(repr(field.name))} holds {column.type} here and "
+                    f"{field.type} in the rows written before: one Parquet file has one "
+                    "type per column; give the inputs one type, or write CSV") from None
+        raise DataError(f"these rows' columns ({literal(', '.join(table.column_names))}) "
+                        "differ from those written before (" +
+                        literal(', '.join(schema.names)) + ")") from None
 
 
 class _Counting:
