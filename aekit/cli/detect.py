@@ -5,8 +5,8 @@ import math
 import click
 
 from .options import (
-    TABLE_SUFFIXES, Contamination, check_output_kind, check_output_path, device_option,
-    echo_notes, model_option, table_options)
+    TABLE_SUFFIXES, Contamination, FloatRange, IntRange, check_output_kind, check_output_path,
+    device_option, echo_notes, model_option, table_options)
 
 DEFAULT_MODEL = "mnist-detector"
 
@@ -19,12 +19,12 @@ DEFAULT_MODEL = "mnist-detector"
               "threshold is the (1 - C) quantile of the training scores; auto: scores far "
               "out on the training scores' own scale (3 robust standard deviations of "
               "their logarithm) [default: a detector's own threshold, else 0.01].")
-@click.option("-t", "--threshold", type=click.FloatRange(min=0),
+@click.option("-t", "--threshold", type=FloatRange(min=0),
               help="Flag rows whose anomaly_score exceeds this value.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               show_default=True, help="Output table: CSV ('-' for stdout), or Parquet for a "
               ".parquet name.")
-@click.option("--explain", "explain", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--explain", "explain", type=IntRange(min=0), default=0, show_default=True,
               metavar="K", help="Add the K features with the largest errors to each row.")
 @table_options
 @click.option("--normal-label", "normal_labels", multiple=True,
@@ -37,7 +37,7 @@ DEFAULT_MODEL = "mnist-detector"
               help="Score on this running dask.distributed scheduler (e.g. tcp://host:8786); "
               "several files are scored on a local Dask cluster without it.  Needs "
               "`pip install \"aekit[dask]\"`.")
-@click.option("--workers", type=click.IntRange(min=1),
+@click.option("--workers", type=IntRange(min=1),
               help="Worker processes of the local Dask cluster [default: the cores, at most 4].")
 @device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary lines.")

@@ -3,8 +3,8 @@
 import click
 
 from .options import (
-    IMAGE_SUFFIXES, check_output_kind, check_output_path, data_dir_option, device_option,
-    model_option, show_results)
+    IMAGE_SUFFIXES, IntRange, check_output_kind, check_output_path, data_dir_option,
+    device_option, model_option, show_results)
 
 NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 
@@ -16,9 +16,9 @@ NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 @click.option("--noise", "noises", multiple=True, type=click.Choice(NOISES),
               help="Run only this noise (repeatable) [default: all three].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the test noise.")
-@click.option("--limit", type=click.IntRange(min=1),
+@click.option("--limit", type=IntRange(min=1),
               help="Use the first N test images only: a quick check, not protocol D.")
-@click.option("--train-limit", type=click.IntRange(min=100),
+@click.option("--train-limit", type=IntRange(min=100),
               help="Fit the PCA baseline on the first N training images only (a quick check).")
 @click.option("--picture", type=click.Path(dir_okay=False), default="denoise_grid.png",
               show_default=True, help="PNG grid: clean | noisy | median | PCA | model.")
@@ -27,7 +27,7 @@ NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 @click.option("--images", is_flag=True,
               help="Protocol D2 instead: photos (scikit-image's held-out five) beside BM3D, "
                    "NL-means, TV, wavelet and median; --model defaults to photo-denoiser.")
-@click.option("--sigma", "sigmas", multiple=True, type=click.IntRange(1, 255),
+@click.option("--sigma", "sigmas", multiple=True, type=IntRange(1, 255),
               help="With --images: this noise sigma of 255 only (repeatable) [default: 15, 25, 50].")
 @click.option("--colour", is_flag=True, help="With --images: the colour images, with CBM3D.")
 @click.option("--clipped-only", is_flag=True,

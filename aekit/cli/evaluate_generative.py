@@ -2,14 +2,15 @@
 
 import click
 
-from .options import check_output_path, data_dir_option, device_option, model_option, write_json
+from .options import (
+    IntRange, check_output_path, data_dir_option, device_option, model_option, write_json)
 
 
 @click.command()
 @model_option(default_help="mnist-vae")
-@click.option("-k", "--samples", "k", type=click.IntRange(min=1), default=5000,
+@click.option("-k", "--samples", "k", type=IntRange(min=1), default=5000,
               show_default=True, help="Importance samples per test image (protocol G: 5000).")
-@click.option("--limit", type=click.IntRange(min=1), default=None,
+@click.option("--limit", type=IntRange(min=1), default=None,
               help="Score only the first N test images: a quick estimate, not protocol G.")
 @data_dir_option
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,

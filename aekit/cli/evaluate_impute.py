@@ -3,8 +3,8 @@
 import click
 
 from .options import (
-    IMAGE_SUFFIXES, check_output_kind, check_output_path, data_dir_option, device_option,
-    model_option, write_json)
+    IMAGE_SUFFIXES, IntRange, check_output_kind, check_output_path, data_dir_option,
+    device_option, model_option, write_json)
 
 PATTERNS = ("random25", "block10")
 
@@ -18,11 +18,11 @@ PATTERNS = ("random25", "block10")
                    "[default: both].")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the missing-pixel masks.")
-@click.option("--limit", type=click.IntRange(min=1),
+@click.option("--limit", type=IntRange(min=1),
               help="Use the first N test images only (a quick check).")
-@click.option("--train-limit", type=click.IntRange(min=100),
+@click.option("--train-limit", type=IntRange(min=100),
               help="Fit the PCA baseline on the first N training images only (a quick check).")
-@click.option("--pca-components", type=click.IntRange(min=1),
+@click.option("--pca-components", type=IntRange(min=1),
               help="Fix PCA's number of components [default: the best of 8, 16, 32, 64 on "
                    "held-out training images, per pattern].")
 @click.option("--picture", type=click.Path(dir_okay=False), default="impute_grid.png",

@@ -3,7 +3,7 @@
 import click
 
 from .options import (
-    IMAGE_SUFFIXES, IntList, check_output_kind, check_output_path, data_dir_option,
+    IMAGE_SUFFIXES, IntList, IntRange, check_output_kind, check_output_path, data_dir_option,
     device_option, write_json)
 
 
@@ -17,10 +17,10 @@ from .options import (
               help="Also write the figures (AUROC, fit times) as JSON here.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="random_state of the detectors.")
-@click.option("--limit", type=click.IntRange(min=2), default=None,
+@click.option("--limit", type=IntRange(min=2), default=None,
               help="Train on the first N images of each digit only: a quick check, "
               "not protocol A.")
-@click.option("--epochs", type=click.IntRange(min=1), default=None,
+@click.option("--epochs", type=IntRange(min=1), default=None,
               help="Override the detector's epochs: a quick check, not protocol A.")
 @click.option("--no-pca", is_flag=True, help="Skip the PCA baseline.")
 @device_option

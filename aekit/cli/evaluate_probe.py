@@ -3,7 +3,7 @@
 import click
 
 from .options import (
-    IMAGE_SUFFIXES, IntList, check_output_kind, check_output_path, data_dir_option,
+    IMAGE_SUFFIXES, IntList, IntRange, check_output_kind, check_output_path, data_dir_option,
     device_option, write_json)
 
 
@@ -11,9 +11,9 @@ from .options import (
 @data_dir_option
 @click.option("--sizes", type=IntList(1, 784), default="2,32", show_default=True,
               help="Code sizes k to compare.")
-@click.option("--limit", type=click.IntRange(min=10),
+@click.option("--limit", type=IntRange(min=10),
               help="Fit on the first N training images only (a quick look; the protocol uses all).")
-@click.option("--epochs", type=click.IntRange(min=1),
+@click.option("--epochs", type=IntRange(min=1),
               help="Override the Autoencoder's default maximum epochs (the protocol uses the default).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @device_option

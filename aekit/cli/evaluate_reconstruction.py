@@ -3,25 +3,25 @@
 import click
 
 from ..params import LR_SCHEDULES
-from .options import IntList, data_dir_option, device_option
+from .options import IntRange, FloatRange, IntList, data_dir_option, device_option
 
 
 @click.command()
 @data_dir_option
 @click.option("--model", type=click.Path(exists=True, dir_okay=False),
               help="Evaluate this trained model instead of fitting one.")
-@click.option("--code-size", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--code-size", type=IntRange(min=1), default=30, show_default=True)
 @click.option("--hidden", type=IntList(1), default="1000,500,250", show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=40, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
+@click.option("--epochs", type=IntRange(min=1), default=40, show_default=True)
+@click.option("--batch-size", type=IntRange(min=1), default=128, show_default=True)
+@click.option("--lr", type=FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
 @click.option("--lr-schedule", type=click.Choice(LR_SCHEDULES), default="plateau",
               show_default=True)
 @click.option("--batch-norm/--no-batch-norm", default=False, show_default=True)
-@click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.1,
+@click.option("--validation-fraction", type=FloatRange(0, 1, max_open=True), default=0.1,
               show_default=True,
               help="Held out for early stopping; 0 trains on all 60,000 images (with onecycle).")
-@click.option("--limit", type=click.IntRange(min=1), help="Fit on the first N training images only.")
+@click.option("--limit", type=IntRange(min=1), help="Fit on the first N training images only.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @device_option
 def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, lr_schedule, batch_norm,

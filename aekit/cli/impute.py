@@ -3,8 +3,8 @@
 import click
 
 from .options import (
-    TABLE_SUFFIXES, check_output_kind, check_output_path, device_option, model_option,
-    table_options)
+    TABLE_SUFFIXES, FloatRange, IntRange, check_output_kind, check_output_path, device_option,
+    model_option, table_options)
 
 DEFAULT_MODEL = "mnist-denoiser"
 
@@ -16,9 +16,9 @@ DEFAULT_MODEL = "mnist-denoiser"
               help="Where to write the completed table (CSV, '-' for stdout; Parquet for a "
                    ".parquet name).")
 @table_options
-@click.option("--max-iter", type=click.IntRange(min=1), default=50, show_default=True,
+@click.option("--max-iter", type=IntRange(min=1), default=50, show_default=True,
               help="At most this many reconstruction rounds.")
-@click.option("--tol", type=click.FloatRange(min=0), default=1e-4, show_default=True,
+@click.option("--tol", type=FloatRange(min=0), default=1e-4, show_default=True,
               help="Stop a row once its filled cells move less than this in one round (in "
                    "the model's scaled units).")
 @device_option

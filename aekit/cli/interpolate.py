@@ -2,8 +2,8 @@
 
 import click
 
-from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path, device_option, \
-    model_option
+from .options import (
+    IMAGE_SUFFIXES, IntRange, check_output_kind, check_output_path, device_option, model_option)
 
 
 @click.command()
@@ -12,9 +12,9 @@ from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path, devic
 @model_option(default_help="mnist-vae")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               default="interpolation.png", show_default=True, help="The PNG strip to write.")
-@click.option("--steps", type=click.IntRange(2, 100), default=10, show_default=True,
+@click.option("--steps", type=IntRange(2, 100), default=10, show_default=True,
               help="Decoded images along the path, both ends included.")
-@click.option("--zoom", type=click.IntRange(1, 16), default=2, show_default=True,
+@click.option("--zoom", type=IntRange(1, 16), default=2, show_default=True,
               help="Each pixel drawn as ZOOM x ZOOM pixels.")
 @device_option
 def command(first, second, model, output, steps, zoom, device):

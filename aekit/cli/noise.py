@@ -3,7 +3,7 @@
 import click
 import numpy as np
 
-from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path
+from .options import FloatRange, IMAGE_SUFFIXES, check_output_kind, check_output_path
 
 
 @click.command()
@@ -11,7 +11,7 @@ from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path
 @click.option("--kind", type=click.Choice(["gaussian", "masking", "saltpepper"]), required=True,
               help="gaussian: add SIGMA * N(0, 1); masking: set a share P of pixels to paper; "
                    "saltpepper: set a share P to ink or paper.")
-@click.option("--level", type=click.FloatRange(min=0), required=True,
+@click.option("--level", type=FloatRange(min=0), required=True,
               help="SIGMA for gaussian, the share P (0..1) for masking and saltpepper.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), required=True,
               help="Output PNG ('-' for stdout).")

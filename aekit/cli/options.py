@@ -9,6 +9,20 @@ FLAGS = {"id_columns": "--id-column", "ignore_columns": "--ignore-column",
          "normal_labels": "--normal-label", "random_state": "--seed", "root": "--data-dir"}
 
 
+class IntRange(click.IntRange):
+    """click.IntRange, whose error for a cell such as 1.5 reads "is not a valid integer"
+    (click's says "integer range")."""
+
+    name = "integer"
+
+
+class FloatRange(click.FloatRange):
+    """click.FloatRange, whose error for a cell such as "abc" reads "is not a valid
+    number" (click's says "float range")."""
+
+    name = "number"
+
+
 def flag_of(name):
     """The flag of the CLI that sets library parameter ``name``."""
     return FLAGS.get(name, "--" + name.replace("_", "-"))

@@ -2,13 +2,14 @@
 
 import click
 
-from .options import (IMAGE_SUFFIXES, TABLE_SUFFIXES, check_output_kind, check_output_path,
-                      device_option, model_option)
+from .options import (
+    IMAGE_SUFFIXES, TABLE_SUFFIXES, IntRange, check_output_kind, check_output_path,
+    device_option, model_option)
 
 
 @click.command()
 @model_option(default_help="mnist-vae")
-@click.option("-n", "--n-samples", "n", type=click.IntRange(1, 1_000_000), default=64,
+@click.option("-n", "--n-samples", "n", type=IntRange(1, 1_000_000), default=64,
               show_default=True, help="How many samples.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="A PNG grid for a digit model [default: samples.png]; CSV ('-' for "
@@ -18,7 +19,7 @@ from .options import (IMAGE_SUFFIXES, TABLE_SUFFIXES, check_output_kind, check_o
 @click.option("--draw/--mean", default=None,
               help="Draw each value from the decoder's distribution, or give its mean "
                    "[default: the mean (pixel probabilities) for digits, draws for tables].")
-@click.option("--zoom", type=click.IntRange(1, 16), default=2, show_default=True,
+@click.option("--zoom", type=IntRange(1, 16), default=2, show_default=True,
               help="Digit grids: each pixel drawn as ZOOM x ZOOM pixels.")
 @device_option
 def command(model, n, output, seed, draw, zoom, device):

@@ -10,8 +10,9 @@ from ..nn.config import ARCHS, LR_SCHEDULES, OPTIMIZERS
 from ..design import TRAIN_OBJECTIVES
 from ..params import (LIKELIHOOD_CHOICES, AutoencoderParams, DenoisingParams, DetectorParams,
                       VAEParams)
-from .options import (IntList, NoiseSpec, check_output_path, data_dir_option, param_option,
-                      table_options)
+from .options import (
+    FloatRange, IntList, IntRange, NoiseSpec, check_output_path, data_dir_option, param_option,
+    table_options)
 
 # the estimators `aekit train` fits (aekit.training_job.estimator_for), whose defaults --help
 # shows side by side
@@ -27,15 +28,15 @@ option = functools.partial(param_option, kinds=KINDS)
 @table_options
 @click.option("--digits", type=IntList(0, 9, unique=True),
               help="Train on these MNIST classes only, e.g. 1,7.")
-@click.option("--limit", type=click.IntRange(min=1), help="Use only the first N training rows.")
-@option("--code-size", type=click.IntRange(min=1))
+@click.option("--limit", type=IntRange(min=1), help="Use only the first N training rows.")
+@option("--code-size", type=IntRange(min=1))
 @option("--hidden", type=IntList(1))
 @option("--objective", type=click.Choice(TRAIN_OBJECTIVES),
         help_prefix="vae: a variational autoencoder (a generative model: `aekit sample`). ")
 @option("--likelihood", type=click.Choice(LIKELIHOOD_CHOICES))
-@option("--beta", type=click.FloatRange(min=0, min_open=True))
-@option("--warmup", type=click.FloatRange(min=0))
-@option("--iw-samples", type=click.IntRange(min=1))
+@option("--beta", type=FloatRange(min=0, min_open=True))
+@option("--warmup", type=FloatRange(min=0))
+@option("--iw-samples", type=IntRange(min=1))
 @option("--arch", type=click.Choice(ARCHS))
 @option("--channels", type=IntList(1))
 @click.option("--noise", type=NoiseSpec(), default=None,
@@ -43,28 +44,28 @@ option = functools.partial(param_option, kinds=KINDS)
               "gaussian:SIGMA, masking:P, dropout:P, saltpepper:P or block:S (an SxS hole); "
               "join several with + to draw one per image.  [default: none: a plain "
               "autoencoder on MNIST, a detector with --data or --digits]")
-@option("--epochs", type=click.IntRange(min=1))
-@option("--batch-size", type=click.IntRange(min=1))
-@option("--lr", type=click.FloatRange(min=0, min_open=True))
+@option("--epochs", type=IntRange(min=1))
+@option("--batch-size", type=IntRange(min=1))
+@option("--lr", type=FloatRange(min=0, min_open=True))
 @option("--lr-schedule", type=click.Choice(LR_SCHEDULES))
 @option("--optimizer", type=click.Choice(OPTIMIZERS))
-@option("--momentum", type=click.FloatRange(0, 1, max_open=True))
-@option("--weight-decay", type=click.FloatRange(min=0))
-@option("--dropout", type=click.FloatRange(0, 1, max_open=True))
+@option("--momentum", type=FloatRange(0, 1, max_open=True))
+@option("--weight-decay", type=FloatRange(min=0))
+@option("--dropout", type=FloatRange(0, 1, max_open=True))
 @option("--batch-norm/--no-batch-norm", name="batch_norm")
-@option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True))
-@option("--patience", type=click.IntRange(min=0))
-@option("--lr-patience", type=click.IntRange(min=0))
-@option("--trim", type=click.FloatRange(0, 0.5, max_open=True))
+@option("--validation-fraction", type=FloatRange(0, 1, max_open=True))
+@option("--patience", type=IntRange(min=0))
+@option("--lr-patience", type=IntRange(min=0))
+@option("--trim", type=FloatRange(0, 0.5, max_open=True))
 @click.option("--images", type=click.Path(exists=True, file_okay=False),
               help="Train a blind photo denoiser on the images under this folder (PNG, JPEG, "
                    "TIFF, BMP; recursively) instead: see below.")
 @click.option("--validation-images", type=click.Path(exists=True, file_okay=False),
               help="With --images: validate on this folder's images [default: a share of "
                    "--images' files, --validation-fraction, 0.1].")
-@click.option("--patch-size", type=click.IntRange(8, 512),
+@click.option("--patch-size", type=IntRange(8, 512),
               help="With --images: side of the training patches, pixels. [default: 48]")
-@click.option("--patches", type=click.IntRange(min=1),
+@click.option("--patches", type=IntRange(min=1),
               help="With --images: training patches drawn from the images. [default: 8000]")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed: the same seed on the same machine gives the same model.")
