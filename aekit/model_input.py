@@ -88,13 +88,15 @@ class ModelInput:
                          "without a header, or an array): the feature columns were taken "
                          "in their order")
         if self.filled:
-            parts.append(f"{self.filled:,} missing numbers took their training medians")
+            parts.append(f"{self.filled:,} missing numbers took their training medians"
+                         if self.filled > 1 else "1 missing number took its training median")
         if self.unseen:
-            parts.append(f"{self.unseen:,} text cells were missing or held categories never "
-                         "seen in training (encoded as no category)")
+            parts.append(f"{self.unseen:,} text cell{'s were' if self.unseen > 1 else ' was'} "
+                         "missing or held categories never seen in training (encoded as no "
+                         "category)")
         if self.outside:
-            parts.append(f"{self.outside:,} cells lay outside [0, 1], the range of the "
-                         "model's training data")
+            parts.append(f"{self.outside:,} cell{'s' if self.outside > 1 else ''} lay outside "
+                         "[0, 1], the range of the model's training data")
         return "; ".join(parts) or None
 
     @property

@@ -371,6 +371,29 @@ def test_blank_lines_do_not_shift_the_line_numbers(tmp_path, monkeypatch):
         _read(tmp_path, monkeypatch, data, "file")
 
 
+@pytest.mark.parametrize("via", VIAS)
+@pytest.mark.parametrize("first", ["1", "1.5"])
+def test_a_blank_line_in_a_file_of_one_column_is_a_missing_cell(tmp_path, monkeypatch, via,
+                                                                 first):
+    """pandas writes a missing value of a one-column table as a blank line: dropping it
+    would shift every later row against the file's."""
+    import io
+    import sys
+
+    def read(data):
+        path = tmp_path / "t.csv"
+        path.write_bytes(data)
+        if via == "stdin":
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+        table = CsvTable("-" if via == "stdin" else path)
+        return np.concatenate([to_matrix(c.features, np.float64, allow_missing=True)
+                               for c in table.chunks()])
+
+    got = read(f"x\n{first}\n\n2\n3\n\n".encode())
+    np.testing.assert_array_equal(got.ravel(), [float(first), np.nan, 2, 3, np.nan])
+    assert len(read(b"x,y\n1,2\n\n3,4\n")) == 2  # two columns: a blank line is no row
+
+
 def test_values_beyond_float32_are_refused_naming_the_column_when_training():
     from aekit.preprocessing import InputSchema
 

@@ -11,7 +11,7 @@ column with a cell that is no number reaches the caller as text, to be named the
 
 polars pads a short row with nulls and reads a blank line as a row of nulls; so the
 rows whose last column is null are looked at again in the block's bytes: a blank line
-is left out, a row of another width is refused naming its line. Where polars fails
+is left out (in a file of one column it is a row whose cell is missing), a row of another width is refused naming its line. Where polars fails
 without naming a column (a row too wide, a quote never closed, bytes that are not
 UTF-8), the block is read again slowly, record by record with Python's csv module, to
 name the line.
@@ -157,7 +157,9 @@ class BlockParser:
             s = int(starts[i])
             record = lines[s] if spans is None else b"\n".join(lines[s:s + int(spans[i])])
             if not record.strip(b"\r"):
-                keep[i] = False  # a blank line
+                # a blank line: left out, but in a file of one column it is that column's
+                # cell left empty (as pandas writes a missing value there): a row, kept
+                keep[i] = self.n == 1
                 continue
             width = record.count(self.sep.encode()) + 1 if QUOTE not in record else \
                 len(split_line(record.decode("utf-8", "replace"), self.sep))
