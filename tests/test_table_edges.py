@@ -187,6 +187,8 @@ def test_a_value_beyond_float32_is_named_by_its_header_and_line_on_every_path(mo
     ("gzip", gzip.compress(b"a,b\n1,2\n"), "gzip"),
     ("cr", b"a,b\r1,2\r3,4\r", "carriage return"),
     ("utf16", "a,b\n1,2\n".encode("utf-16"), "UTF-16"),
+    ("utf32", "a,b\n1,2\n".encode("utf-32"), "is UTF-32 text"),  # its mark begins as UTF-16's
+    ("utf16-without-mark", "a,b\n1,2\n".encode("utf-16-le"), "holds NUL bytes, which no CSV text holds: UTF-16"),
 ])
 def test_other_formats_are_named_not_misread(model, tmp_path, kind, content, words):
     (tmp_path / "x.csv").write_bytes(content)

@@ -110,9 +110,13 @@ def column_kinds(rows, n_columns, decimal):
     return kinds
 
 
+# the first bytes of files that are not UTF-8 CSV text, looked at in this order (UTF-32's
+# byte-order marks before UTF-16's, which begin the same)
 MAGIC = {b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
          b"PAR1": "a Parquet file: name it .parquet",
          b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV first",
+         b"\xff\xfe\x00\x00": "UTF-32 text: save it as UTF-8",
+         b"\x00\x00\xfe\xff": "UTF-32 text: save it as UTF-8",
          b"\xff\xfe": "UTF-16 text: save it as UTF-8", b"\xfe\xff": "UTF-16 text: save it as UTF-8"}
 
 
@@ -121,6 +125,10 @@ def refuse_other_formats(name, head):
     for magic, what in MAGIC.items():
         if head.startswith(magic):
             raise DataError(f"{name} is {what}")
+    if b"\x00" in head:  # no text holds NUL bytes; UTF-16 and UTF-32 text is full of them
+        raise DataError(f"{name} holds NUL bytes, which no CSV text holds: UTF-16 or UTF-32 "
+                        "text without a byte-order mark, or not text at all? Save it as "
+                        "UTF-8 CSV")
     if b"\r" in head and b"\n" not in head and head.count(b"\r") > 1:
         raise DataError(f"{name} ends its lines with a carriage return alone (old Mac "
                         "files): convert its line ends to \\n or \\r\\n first")
