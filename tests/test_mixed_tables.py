@@ -2,6 +2,7 @@
 in the model file), missing cells (training medians), columns to leave out."""
 
 import io
+import re
 import warnings
 
 import numpy as np
@@ -205,10 +206,21 @@ def test_numbers_written_with_symbols_are_named_not_read_silently(tmp_path):
     with pytest.warns(AekitWarning, match=r"column 'price' is read as 5 categories, "
                       r"though its cells are numbers written with symbols \(such as '\d%'\)"):
         aekit.AnomalyDetector(epochs=1, random_state=0).fit(df)
-    df["price"] = rng.choice(["low", "mid", "high"], 300)  # words: categories, no warning
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", AekitWarning)
-        aekit.AnomalyDetector(epochs=1, random_state=0).fit(df)
+    for words in (["low", "mid", "high"], ["555 123 4567", "555 987 6543"],  # no numbers
+                  ["4111 1111 1111 1111", "5500 0000 0000 0004"], ["1,2", "2,3,4"],
+                  ["05 01 2024", "06 01 2024"], ["12,5", "1.234,5"]):
+        df["price"] = rng.choice(words, 300)  # categories, no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", AekitWarning)
+            aekit.AnomalyDetector(epochs=1, random_state=0).fit(df)
+
+
+@pytest.mark.parametrize("cell", ["$3.99", "5%", "1,234", "12'000", "(3.99)", "−5", "50 %"])
+def test_a_written_number_among_plain_ones_is_named_with_a_hint(cell):
+    df = pd.DataFrame({"a": np.arange(10.0), "b": [str(v) for v in range(9)] + [cell]})
+    with pytest.raises(DataError, match=rf"row 10, column 'b' holds {re.escape(repr(cell))}, "
+                                        r"not a number \(write numbers without thousands "):
+        aekit.AnomalyDetector(epochs=1).fit(df)
 
 
 def test_parquet_ids_are_carried_exactly_in_their_types(tmp_path):
@@ -232,12 +244,36 @@ def test_parquet_ids_are_carried_exactly_in_their_types(tmp_path):
     assert [line.split(",")[0] for line in lines[1:5]] == [str(v or "") for v in big[:4]]
 
 
+def test_parquet_ids_of_floats_and_categories_come_back_as_they_were(tmp_path):
+    pytest.importorskip("pyarrow")
+    rng = np.random.RandomState(0)
+    ids = [1234567.891, 0.1 + 0.2, 123456789012.5, np.nan]  # the scores' %.6g would round
+    df = pd.DataFrame({"fid": ids, "site": pd.Categorical(["a", "b", "a", "b"]),
+                       "a": rng.normal(size=4), "b": rng.normal(size=4)})
+    df.to_parquet(tmp_path / "t.parquet")
+    model = tmp_path / "m.safetensors"
+    aekit.AnomalyDetector(epochs=1, random_state=0).fit(df[["a", "b"]]).save(model)
+    for out in ("s.csv", "s.parquet"):
+        r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.parquet"), "-m", str(model),
+                                     "--id-column", "fid", "--id-column", "site", "-q", "-o",
+                                     str(tmp_path / out)])
+        assert r.exit_code == 0, r.output
+    back = pd.read_parquet(tmp_path / "s.parquet")  # pandas reads it back (no Arrow dtypes)
+    assert back["fid"].tolist()[:3] == ids[:3] and back["site"].tolist() == ["a", "b", "a", "b"]
+    text = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False)
+    assert [float(v) for v in text["fid"][:3]] == ids[:3] and text["fid"][3] == ""  # exact
+
+
 def test_a_parquet_output_refuses_a_column_whose_type_changes_in_one_line(tmp_path):
     from aekit.tables.writers import TableWriter
 
-    with pytest.raises(DataError, match=r"^column 'id' holds (large_)?string here and int64 in the "
+    with pytest.raises(DataError, match=r"^column 'id' holds text and int64 in the "
                                         r"rows written before"):
         with TableWriter(tmp_path / "out.parquet") as writer:
             writer.write(pd.DataFrame({"id": [1, 2], "anomaly_score": [0.5, 0.7]}))
             writer.write(pd.DataFrame({"id": ["x3", "x4"], "anomaly_score": [0.1, 0.2]}))
+    with pytest.raises(DataError, match=r"^column 'id' holds int64 in b\.parquet and text in"):
+        with TableWriter(tmp_path / "out.parquet") as writer:  # '007' must not become 7
+            writer.write(pd.DataFrame({"file": ["a.parquet"], "id": ["007"]}))
+            writer.write(pd.DataFrame({"file": ["b.parquet"], "id": [7]}))
     assert not list(tmp_path.iterdir())  # nothing half-written

@@ -21,6 +21,7 @@ scikit-learn nor pickle. A numeric array is fitted in numpy alone.
 """
 
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -32,9 +33,14 @@ MAX_CATEGORIES = 1000  # one-hot features of one column, at most
 ID_LIKE = 64  # more distinct texts than this, most of them on one row: an id, not a feature
 NUMERIC_SHARE = 0.5  # a column this numeric is numeric; its other cells are errors
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-# what a number written for people may carry around its digits: currency signs, a percent
-# sign, thousands separators (a comma, a space, an apostrophe, a narrow no-break space)
-WRITTEN_NUMBER_SYMBOLS = r"[$€£¥%,'\s\u00a0\u202f]"
+# a number written for people: a currency sign before or after it, a percent sign after
+# it, thousands in groups of three (a comma, an apostrophe, a space: a plain or a narrow
+# no-break one), a sign or accounting parentheses; at least one of those marks
+_SIGN = "[$€£¥₹₩]"
+_GROUPS = r"\d{1,3}(?:(?P<sep>[,'’ \u00a0\u202f])\d{3})(?:(?P=sep)\d{3})*"
+WRITTEN_NUMBER = re.compile(
+    rf"^(?P<open>\()?[-+−]?(?P<before>{_SIGN} ?)?[-+−]?(?:{_GROUPS}|\d+)(?:\.\d+)?"
+    rf"(?P<after> ?(?:%|{_SIGN}))?(?(open)\))$")
 
 
 def to_matrix(features, dtype=np.float64, allow_missing=False):
@@ -63,7 +69,10 @@ def to_matrix(features, dtype=np.float64, allow_missing=False):
                 num = pd.to_numeric(col, errors="coerce")
                 bad = np.flatnonzero(num.isna().to_numpy() & col.notna().to_numpy())
                 if bad.size:
-                    raise CellError(bad[0], name, f"holds {col.iloc[bad[0]]!r}, not a number")
+                    cell = col.iloc[bad[0]]
+                    hint = " (write numbers without thousands separators or signs such as " \
+                        "$ or %)" if isinstance(cell, str) and is_written_number(cell) else ""
+                    raise CellError(bad[0], name, f"holds {cell!r}, not a number{hint}")
                 converted[j] = num
         if converted:
             features = features.copy()
@@ -363,7 +372,7 @@ def _checked_categories(col, cats, n_rows):
     the cells are numbers written with symbols (``$3.99``, ``5%``, ``1,234``), which are
     read as categories, their order and distances lost."""
     name = literal(repr(col.name))
-    written = _written_number(col)
+    written = _written_number(cats)
     if len(cats) > MAX_CATEGORIES or (len(cats) > ID_LIKE and len(cats) > 0.5 * n_rows):
         what = "most likely an id, to carry through ({id_columns}) or leave out " \
             "({ignore_columns}), not a feature"
@@ -382,22 +391,21 @@ def _checked_categories(col, cats, n_rows):
     return cats
 
 
-def _written_number(col):
-    """A cell of text column ``col`` when most of its cells are numbers written with a
-    currency sign, a percent sign or thousands separators (``$3.99``, ``5%``,
-    ``1,234``, ``1 234``), else None."""
-    import pandas as pd
+def is_written_number(cell):
+    """Whether text ``cell`` is a number written for people with a mark that makes it no
+    plain number: ``$3.99``, ``5%``, ``1,234``, ``12'000``, ``(3.99)``, ``−5``. A
+    number with a decimal comma is not one (its file's reader reads those)."""
+    m = WRITTEN_NUMBER.match(cell.strip())
+    return m is not None and bool(m["open"] or m["before"] or m["after"] or m["sep"] or
+                                  "−" in cell)
 
-    known = _as_text(col).dropna()
-    known = known[known != ""]
-    if len(known) == 0:
-        return None
-    bare = known.str.replace(WRITTEN_NUMBER_SYMBOLS, "", regex=True)
-    symbols = bare.str.len() < known.str.len()
-    numbers = pd.to_numeric(bare, errors="coerce").notna()
-    if (numbers & symbols).any() and numbers.mean() >= NUMERIC_SHARE:
-        return str(known[numbers & symbols].iloc[0])
-    return None
+
+def _written_number(cats):
+    """One of text categories ``cats`` when most of them (of the first 1,000) are numbers
+    written for people (:func:`is_written_number`), else None."""
+    cats = [c for c in cats[:1000] if c]
+    written = [c for c in cats if is_written_number(c)]
+    return written[0] if cats and len(written) >= NUMERIC_SHARE * len(cats) else None
 
 
 def _categories(X, text):

@@ -77,7 +77,8 @@ class ParquetTable(Table):
                     continue
                 carried = None
                 if roles.carried_idx:
-                    carried = batch.select([self.columns[i] for i in roles.carried_idx])
+                    carried = _plain_types(
+                        batch.select([self.columns[i] for i in roles.carried_idx]))
                     # as Arrow typed them: an integer id with gaps stays exact (not a
                     # float), a missing cell stays missing (not the text "nan")
                     carried = carried.to_pandas(types_mapper=pd.ArrowDtype)
@@ -121,3 +122,23 @@ def _features(batch, dtype):
                 out[:, j] = col.to_numpy(zero_copy_only=False)
         return out
     return batch.to_pandas()
+
+
+def _plain_types(batch):
+    """A batch of carried columns with categories (Arrow dictionaries) as their values and
+    Arrow's view types as the plain ones, which every output (CSV, Parquet read back by
+    pandas) takes."""
+    import pyarrow as pa
+
+    views = {"string_view": pa.large_string(), "binary_view": pa.large_binary()}
+    columns, changed = [], False
+    for col in batch.columns:
+        t = col.type
+        if pa.types.is_dictionary(t):
+            col, changed = col.cast(t.value_type), True
+            t = col.type
+        if str(t) in views:
+            col, changed = col.cast(views[str(t)]), True
+        columns.append(col)
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names) if changed else batch
+

@@ -74,6 +74,7 @@ class TableWriter:
         if self.parquet:
             self._write_parquet(frame)
         else:
+            frame = _exact_floats(frame)
             frame.to_csv(self._file, header=self._header, index=False, sep=self.sep,
                          decimal=self.decimal, float_format=self.float_format,
                          lineterminator="\n")
@@ -101,7 +102,8 @@ class TableWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        # no pandas metadata: pandas could not read back the Arrow types it would name
+        table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
         if self._parquet_writer is None:
             # through a stream that counts what it wrote: Arrow asks for the position, which
             # a pipe cannot tell (the writer never seeks back)
@@ -111,26 +113,64 @@ class TableWriter:
         self._parquet_writer.write_table(_cast(table, self._parquet_writer.schema))
 
 
-def _cast(table, schema):
-    """``table`` in the types of the rows written before (``schema``), or a DataError
-    naming the first column whose type differs and cannot be cast (inputs whose columns
-    differ in type: one Parquet file has one type per column)."""
+def _exact_floats(frame):
+    """``frame`` with its Arrow-typed float columns (an input's ids, as a Parquet file typed
+    them) as exact text: a CSV's number format is for the scores aekit writes, and would
+    round an id."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    floats = [c for c, t in frame.dtypes.items()
+              if isinstance(t, pd.ArrowDtype) and pa.types.is_floating(t.pyarrow_dtype)]
+    if not floats:
+        return frame
+    frame = frame.copy(deep=False)
+    for c in floats:
+        frame[c] = pd.array(pc.cast(pa.array(frame[c].array), pa.string()).to_pylist(),
+                            dtype=object)
+    return frame
+
+
+def _same_values(a, b):
+    """Whether Arrow types ``a`` and ``b`` hold the same values (text in either width)."""
     import pyarrow as pa
 
-    try:
-        return table.cast(schema)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
-        for field, column in zip(schema, table.columns):
-            try:
-                column.cast(field.type)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
-                raise DataError(
-                    f"column {literal(repr(field.name))} holds {column.type} here and "
-                    f"{field.type} in the rows written before: one Parquet file has one "
-                    "type per column; give the inputs one type, or write CSV") from None
+    text = (pa.string(), pa.large_string())
+    return a == b or (a in text and b in text) or \
+        (a in (pa.binary(), pa.large_binary()) and b in (pa.binary(), pa.large_binary()))
+
+
+def _type_words(t):
+    import pyarrow as pa
+
+    return "text" if t in (pa.string(), pa.large_string()) else \
+        "no values" if t == pa.null() else str(t)
+
+
+def _cast(table, schema):
+    """``table`` in the types of the rows written before (``schema``), or a DataError
+    naming the first column whose type differs, and the file of these rows where the
+    frame names it (inputs whose columns differ in type: one Parquet file has one type
+    per column, and a cast could lose values: '007' to 7, a time zone). A column of no
+    values (Arrow's null type) takes any type."""
+    import pyarrow as pa
+
+    if table.schema.names != schema.names:
         raise DataError(f"these rows' columns ({literal(', '.join(table.column_names))}) "
                         "differ from those written before (" +
-                        literal(', '.join(schema.names)) + ")") from None
+                        literal(', '.join(schema.names)) + ")")
+    for field, column in zip(schema, table.columns):
+        if not (_same_values(column.type, field.type) or column.type == pa.null()):
+            where = ""
+            if "file" in table.column_names and len(table):
+                where = f" in {table.column('file')[0].as_py()}"
+            raise DataError(
+                f"column {literal(repr(field.name))} holds {_type_words(column.type)}"
+                f"{literal(where)} and {_type_words(field.type)} in the rows written before: "
+                "a Parquet file has one type per column; give the inputs one type, or write "
+                "CSV")
+    return table.cast(schema)
 
 
 class _Counting:
