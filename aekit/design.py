@@ -46,12 +46,11 @@ texts. The choices look at the data's shape and values alone, never at its name:
 """
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import AekitWarning, ParameterError
+from .errors import AekitWarning, ParameterError, warn
 from .params import OBJECTIVE_CHOICES, AutoencoderParams, check_params
 from .scores import resolve_score
 
@@ -306,9 +305,9 @@ def _check_data_fits(p, n_samples, width):
     copies = p.get("arch", "dense") == "dense" and not p.get("noise") \
         and p["objective"] == "reconstruction"
     if copies and p["code_size"] >= width:
-        warnings.warn(AekitWarning(
+        warn(AekitWarning(
             f"{{code_size}} {p['code_size']} is not smaller than the {width} input features: "
-            "the network can learn to copy its input", params=("code_size",)), stacklevel=4)
+            "the network can learn to copy its input", params=("code_size",)))
 
 
 def check_combination(params):

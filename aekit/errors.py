@@ -112,6 +112,21 @@ class AekitWarning(Worded, UserWarning):
         super().__init__(self._set_template(message, params))
 
 
+def warn(warning):
+    """Issue ``warning`` (a Warning instance) at the user's line: the first caller outside
+    the aekit package (what ``warnings.warn``'s ``skip_file_prefixes`` does from Python
+    3.12), however deep in aekit it was raised."""
+    import os
+    import sys
+    import warnings
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(warning, stacklevel=level)
+
+
 class Note(Worded):
     """A line for people about how aekit read something (a table's separator, its header),
     which may name parameters as fields, as :class:`AekitError` does; ``str`` gives it in

@@ -116,9 +116,7 @@ def warn_of_label_columns(X, names):
     training table looks like its labels: a label's name (:data:`LABEL_NAMES`) and at most
     :data:`LABEL_VALUES` distinct values. Trained on as a feature, a label makes every
     anomaly look normal to the model."""
-    import warnings
-
-    from .errors import AekitWarning, literal
+    from .errors import AekitWarning, literal, warn
 
     for j, name in enumerate(names or []):
         key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
@@ -128,11 +126,11 @@ def warn_of_label_columns(X, names):
         values = sorted(map(str, set(column.tolist()) if hasattr(column, "tolist") else column))
         if len(values) <= LABEL_VALUES:
             shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
-            warnings.warn(AekitWarning(
+            warn(AekitWarning(
                 f"column {literal(repr(str(name)))} looks like the table's labels "
                 f"({len(values)} values: {literal(shown)}) and is trained on as a feature, "
                 f"which teaches the model its anomalies; if it is a label, give "
-                f"{{label_column:{literal(name)}}}", params=("label_column",)), stacklevel=3)
+                f"{{label_column:{literal(name)}}}", params=("label_column",)))
 
 
 def read_table_features(spec):

@@ -5,10 +5,11 @@ trimming (:func:`fit_network`). Running a trained network is :mod:`aekit.nn.engi
 
 import math
 import time
-import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from ..errors import warn
 
 
 @dataclass
@@ -140,8 +141,8 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
                            "first_fit_epochs": int(stage["first_fit_epochs"])}
     elif trim > 0:
         summary["trim"] = {"share": float(trim), "left_out": 0}
-        warnings.warn(f"trim {trim:g}: {len(Xs)} rows are too few to leave any out of a "
-                      "second fit; fitted once", UserWarning, stacklevel=3)
+        warn(UserWarning(f"trim {trim:g}: {len(Xs)} rows are too few to leave any out of "
+                         "a second fit; fitted once"))
     return FitResult(net, trainer.history, summary)
 
 

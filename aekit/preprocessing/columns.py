@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import AekitWarning, CellError, DataError, literal
+from ..errors import AekitWarning, CellError, DataError, literal, warn
 
 MAX_CATEGORIES = 1000  # one-hot features of one column, at most
 ID_LIKE = 64  # more distinct texts than this, most of them on one row: an id, not a feature
@@ -339,12 +339,12 @@ def _numeric_fills(values, columns, names, missing_indicator):
         else []
     fills[~np.isfinite(fills)] = 0.0
     if empty:
-        warnings.warn(AekitWarning(
+        warn(AekitWarning(
             f"column{'s' if len(empty) > 1 else ''} "
             f"{literal(', '.join(repr(str(c)) for c in empty))} "
             f"hold{'' if len(empty) > 1 else 's'} no values in the training rows: constant 0 "
             "for the model, carrying nothing (leave it out: {ignore_columns})",
-            params=("ignore_columns",)), stacklevel=5)
+            params=("ignore_columns",)))
     indicators = [columns[i] for i in np.flatnonzero(gaps)] if missing_indicator else []
     return [float(v) for v in fills], indicators
 
@@ -383,11 +383,10 @@ def _checked_categories(col, cats, n_rows):
         raise DataError(f"column {name} holds {len(cats):,} distinct text values in "
                         f"{n_rows:,} rows: {what}", params=("id_columns", "ignore_columns"))
     if written is not None:
-        warnings.warn(AekitWarning(
+        warn(AekitWarning(
             f"column {name} is read as {len(cats):,} categories, though its cells are "
             f"numbers written with symbols (such as {literal(repr(written))}): their order "
-            "is lost; write them as plain numbers to have them read as numbers"),
-            stacklevel=6)
+            "is lost; write them as plain numbers to have them read as numbers"))
     return cats
 
 
