@@ -204,8 +204,10 @@ def test_numbers_written_with_symbols_are_named_not_read_silently(tmp_path):
         in r.output and "most likely an id" not in r.output
     df["price"] = [f"{v}%" for v in rng.randint(1, 6, 300)]  # few values: categories, said
     with pytest.warns(AekitWarning, match=r"column 'price' is read as 5 categories, "
-                      r"though its cells are numbers written with symbols \(such as '\d%'\)"):
+                      r"though its cells are numbers written with symbols \(such as '\d%'\)"
+                      ) as caught:
         aekit.AnomalyDetector(epochs=1, random_state=0).fit(df)
+    assert [w.filename for w in caught] == [__file__]  # the user's line, not aekit's
     for words in (["low", "mid", "high"], ["555 123 4567", "555 987 6543"],  # no numbers
                   ["4111 1111 1111 1111", "5500 0000 0000 0004"], ["1,2", "2,3,4"],
                   ["05 01 2024", "06 01 2024"], ["12,5", "1.234,5"]):
