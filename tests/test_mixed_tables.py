@@ -279,3 +279,27 @@ def test_a_parquet_output_refuses_a_column_whose_type_changes_in_one_line(tmp_pa
             writer.write(pd.DataFrame({"file": ["a.parquet"], "id": ["007"]}))
             writer.write(pd.DataFrame({"file": ["b.parquet"], "id": [7]}))
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+@pytest.mark.parametrize("kind", ["list", "date", "binary"])
+def test_a_parquet_feature_of_another_kind_is_refused_naming_it(tmp_path, kind):
+    pa = pytest.importorskip("pyarrow")
+    import datetime
+
+    import pyarrow.parquet as pq
+
+    n = 50
+    odd = {"list": pa.array([[i, i + 1] for i in range(n)]),
+           "date": pa.array([datetime.date(2024, 1, 1 + i % 28) for i in range(n)]),
+           "binary": pa.array([bytes([i]) for i in range(n)])}[kind]
+    rng = np.random.RandomState(0)
+    pq.write_table(pa.table({"a": rng.normal(size=n), "b": rng.normal(size=n), "odd": odd}),
+                   tmp_path / "t.parquet")
+    out = tmp_path / "m.safetensors"
+    args = ["train", "--data", str(tmp_path / "t.parquet"), "--epochs", "1", "-q", "-o", str(out)]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 1 and not out.exists()
+    assert re.search(r"^Error: .*t\.parquet: column 'odd' holds \S.*, which aekit does not read "
+                     r"as a feature .* \(--id-column\) or leave it out \(--ignore-column\)\n$",
+                     r.output)
+    assert CliRunner().invoke(cli, args + ["--ignore-column", "odd"]).exit_code == 0

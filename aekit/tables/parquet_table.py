@@ -7,7 +7,7 @@ Feature columns of numbers are delivered as one float64 array, as the CSV reader
 
 from pathlib import Path
 
-from ..errors import CellError, DataError
+from ..errors import CellError, DataError, literal
 from .columns import Chunk, ColumnRoles, Table
 
 DEFAULT_CHUNK = 50_000
@@ -58,6 +58,7 @@ class ParquetTable(Table):
         self.columns, self.n_columns = columns, len(columns)
         self.roles = ColumnRoles(columns, True, self.name, label_column, id_columns,
                                  ignore_columns)
+        _check_feature_types(self._dataset.schema, self.roles.feature_names, self.name)
 
     def chunks(self):
         """Yield :class:`~aekit.tables.columns.Chunk` objects in the dataset's row order."""
@@ -107,6 +108,32 @@ class ParquetTable(Table):
         and the column."""
         return CellError(error.row, self.column_of(error, chunk), error.what).at(
             self.name, self.place_of(chunk.first_row + error.row))
+
+
+def _check_feature_types(schema, names, source):
+    """Refuse feature columns of types that are neither numbers, text nor true/false (lists,
+    structs, maps, bytes, dates and times), which would become categories of their
+    printed form, naming the first.
+
+    Raises
+    ------
+    DataError
+        Naming the column, its type, and the flags that carry it or leave it out.
+    """
+    import pyarrow as pa
+
+    for name in names:
+        t = schema.field(name).type
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+                or pa.types.is_decimal(t) or pa.types.is_null(t) or pa.types.is_string(t)
+                or pa.types.is_large_string(t) or str(t) == "string_view"):
+            raise DataError(
+                f"{literal(source)}: column {literal(repr(name))} holds {literal(str(t))}, "
+                "which aekit does not read as a feature (numbers, text and true/false "
+                "are): carry it through ({id_columns}) or leave it out ({ignore_columns})",
+                params=("id_columns", "ignore_columns"))
 
 
 def _features(batch, dtype):
