@@ -233,6 +233,8 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         self.net_, self.device_ = result.net, device
         self.history_, self.training_summary_ = result.history, result.summary
         self.n_epochs_ = result.summary["epochs"]
+        if result.kept is not None and self.schema_.categorical:
+            _warn_of_categories_left_out(self.schema_, X, result.kept, plan.trim)
         self.score_quantiles_ = (quantiles_of(score_rows(
             self.engine(), Xs[quantile_rows(len(Xs))], self.score_type_))
             if score_quantiles else None)
@@ -365,3 +367,21 @@ class DenoisingAutoencoder(DenoisingParams, Autoencoder):
     >>> dae.reconstruct(X).shape
     (200, 20)
     """
+
+
+def _warn_of_categories_left_out(schema, X, kept, trim):
+    """Warn when the second fit of a trimmed fit left out (nearly) every row of a category,
+    which the model then takes for anomalies: a real segment of the data (say 10% of
+    customers on one plan) looks as odd to a first fit as anomalies do, and trim removes
+    it whole."""
+    from .errors import AekitWarning, literal, warn
+
+    names = schema.feature_names or [str(i) for i in range(schema.n_features)]
+    groups = schema.encoding.categories_left_out(X, kept, names)
+    if groups:
+        shown = "; ".join(f"{left:,} of the {n:,} rows with {name}"
+                          for name, left, n in groups[:3])
+        warn(AekitWarning(
+            f"trim {trim:g} left {literal(shown)}{', ...' if len(groups) > 3 else ''} out of "
+            "the second fit (the first fit found them the most surprising): the model takes "
+            "such rows for anomalies; if they are normal, give {trim:0}", params=("trim",)))

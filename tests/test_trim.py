@@ -1,6 +1,8 @@
 """Trimming (``trim``): fit, leave out the training rows the first fit scores highest, fit
 again; in the estimators, in `aekit train --data`, and across an interrupted run."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from click.testing import CliRunner
 from aekit import AnomalyDetector, Autoencoder
 from aekit.cli import cli
 from aekit.design import auto_trim
+from aekit.errors import AekitWarning
 from aekit.model_file import read_model_file, write_model_file
 from aekit.nn.config import ModelConfig, TrainConfig
 from aekit.nn.fitting import fit_network
@@ -336,3 +339,22 @@ def test_the_epochs_are_said_in_the_order_the_fits_ran():
     # a damaged summary: the first fit's epochs unknown, the repeats not a count
     assert epochs_in_words({"epochs": 2, "epoch_repeats": True, "trim": {"left_out": 3}}) == (
         "a first fit, then 2 epochs without the 3 rows the first fit scored highest")
+
+
+def test_a_category_left_out_whole_by_trim_is_named():
+    """A real segment (10% of customers on one plan, spending ten times more) looks as odd
+    to the first fit as anomalies do; trim leaves it out whole, and the model then takes
+    every such customer for an anomaly: said, with the way out."""
+    rng = np.random.RandomState(0)
+    n = 400
+    plan = np.where(np.arange(n) % 10 == 0, "enterprise", "basic")
+    df = pd.DataFrame({"plan": plan, "seats": np.where(plan == "basic", 1, 50) +
+                       rng.randint(0, 3, n), "spend": np.where(plan == "basic", 30, 500) *
+                       rng.uniform(0.9, 1.1, n)})
+    with pytest.warns(AekitWarning, match=r"^trim 0\.3 left \d+ of the 40 rows with "
+                                          r"plan=enterprise out of the second fit .* if they "
+                                          r"are normal, give trim=0$"):
+        AnomalyDetector(epochs=3, trim=0.3, random_state=0).fit(df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AekitWarning)
+        AnomalyDetector(epochs=3, trim=0.0, random_state=0).fit(df)  # no trim: nothing to say

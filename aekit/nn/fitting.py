@@ -27,6 +27,7 @@ class FitResult:
     net: object  # the trained AutoencoderNet, in eval mode, on the device
     history: dict  # per epoch: train_loss, val_loss, lr
     summary: dict = field(default_factory=dict)  # epochs, stopped early, best loss, times...
+    kept: object = None  # the row indices the second fit of a trimmed fit trained on
 
 
 def split_rows(n, validation_fraction, seed):
@@ -143,7 +144,8 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         summary["trim"] = {"share": float(trim), "left_out": 0}
         warn(UserWarning(f"trim {trim:g}: {len(Xs)} rows are too few to leave any out of "
                          "a second fit; fitted once"))
-    return FitResult(net, trainer.history, summary)
+    return FitResult(net, trainer.history, summary,
+                     kept if trim > 0 and stage.get("left_out") else None)
 
 
 def _train(rows, config, train, seed, device, noise, clip, validation_fraction, verbose,

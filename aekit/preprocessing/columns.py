@@ -244,6 +244,27 @@ class ColumnEncoding:
         parts.append(np.zeros((len(cells), len(self.indicators)), dtype=bool))
         return np.hstack(parts)
 
+    def categories_left_out(self, X, kept, names, share=0.9, least=20):
+        """The categories of training rows ``X`` whose rows were nearly all (``share``)
+        left out of a second fit that kept rows ``kept`` (indices): a list of
+        ``("name=category", rows left out, rows)``, for categories of at least ``least``
+        rows and 1% of all. Such a group is never seen by the final model, which then
+        takes it for anomalies (a whole customer segment, not a few bad rows)."""
+        frame = _frame(X)
+        inside = np.zeros(len(frame), dtype=bool)
+        inside[np.asarray(kept)] = True
+        out = []
+        for j, (kind, cats) in enumerate(zip(self.kinds, self.categories)):
+            if kind != "categorical":
+                continue
+            cells = _as_text(frame.iloc[:, j]).to_numpy()
+            for c in cats:
+                rows = cells == c
+                n, left = int(rows.sum()), int((rows & ~inside).sum())
+                if n >= max(least, 0.01 * len(frame)) and left >= share * n:
+                    out.append((f"{names[j]}={c}", left, n))
+        return out
+
     def unplaced_categories(self, X):
         """How many text cells of rows ``X`` are missing or hold a category never seen in
         training (both encode as no category)."""
