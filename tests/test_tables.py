@@ -160,7 +160,8 @@ def test_numbers_keep_their_float64_digits(tmp_path, monkeypatch):
 @pytest.mark.parametrize("cell, value", [("-1", -1), ("1.5", 1.5), (" 7", 7), ("7 ", 7),
                                          ("1e3", 1000), ("1234567890123456", 1234567890123456),
                                          ('"9"', 9), ("NA", np.nan), ("", np.nan),
-                                         ("nan", np.nan), ("inf", np.inf)])
+                                         ("nan", np.nan), ("inf", np.inf), ("n/a", np.nan),
+                                         ("#N/A", np.nan), ("<NA>", np.nan)])
 def test_any_number_late_in_a_file_of_integers_is_read_as_pandas_reads_it(tmp_path, cell,
                                                                            value):
     """The first rows are whole numbers (parsed as such); a later cell that is another

@@ -16,7 +16,10 @@ import re
 from ..errors import DataError
 
 SEPARATORS = (",", ";", "\t", "|")
-MISSING_WORDS = ("", "NaN", "nan", "NA", "N/A", "null", "NULL", "None")  # read as missing
+# read as missing: pandas' default missing-value words (pandas.read_csv's na_values)
+MISSING_WORDS = ("", "NaN", "nan", "-NaN", "-nan", "NA", "N/A", "n/a", "#N/A", "#N/A N/A",
+                 "#NA", "<NA>", "null", "NULL", "None", "1.#IND", "-1.#IND", "1.#QNAN",
+                 "-1.#QNAN")
 SNIFF_LINES = 5
 BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark, as Excel's "CSV UTF-8" writes it
 COUNTED_HEADER_MIN = 8  # columns; a narrower first row 0,1,2 is as likely to be data
