@@ -23,18 +23,29 @@ class AnomalyLabels:
     def __init__(self, normal_labels=(), digits=None, wording=as_parameter):
         self.wording = wording
         self.normal = {str(v).strip() for v in normal_labels} if normal_labels else None
+        # a normal label that is a number matches the same number however written (0, 0.0)
+        self.normal_numbers = {float(v) for v in self.normal or () if _is_number(v)}
+        self.normal_seen = False
         self.digits = {str(int(d)) for d in digits} if digits and not normal_labels else None
         self.parts = []  # per chunk: 1 anomaly, 0 normal, -1 no label
         self.seen = set()
         self.why = None
 
     def add(self, labels):
-        s = labels.astype(object).where(labels.notna(), "").astype(str).str.strip()
-        unlabelled = (s == "").to_numpy()
+        import pandas as pd
+
+        cells = labels.astype(object)
+        missing = pd.isna(cells).to_numpy()  # empty, null, and a float label's NaN
+        s = cells.where(~missing, "").map(str).str.strip()
+        unlabelled = missing | (s == "").to_numpy()
         if len(self.seen) < 50:
             self.seen.update(s[~unlabelled].unique()[:50])
         if self.normal is not None:
-            y = (~s.isin(self.normal)).to_numpy(np.int8)
+            normal = s.isin(self.normal).to_numpy().copy()
+            if self.normal_numbers:
+                normal |= pd.to_numeric(s, errors="coerce").isin(self.normal_numbers).to_numpy()
+            self.normal_seen = self.normal_seen or bool((normal & ~unlabelled).any())
+            y = (~normal).astype(np.int8)
         elif self.digits is not None:
             y = (~s.str.replace(r"\.0$", "", regex=True).isin(self.digits)).to_numpy(np.int8)
         else:
@@ -55,7 +66,7 @@ class AnomalyLabels:
             return None
         y = np.concatenate(self.parts)
         labelled = y >= 0
-        if self.normal is not None and not self.seen & self.normal:
+        if self.normal is not None and not self.normal_seen:
             shown = ", ".join(sorted(self.seen)[:10])
             self.why = (f"no row has the normal label {', '.join(sorted(self.normal))}; the "
                         f"labels seen: {shown}")
@@ -64,6 +75,14 @@ class AnomalyLabels:
             self.why = "the labels hold one class only: no AUROC"
             return None
         return y[labelled], labelled
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def auroc_percent(y, scores):

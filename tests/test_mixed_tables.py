@@ -303,3 +303,16 @@ def test_a_parquet_feature_of_another_kind_is_refused_naming_it(tmp_path, kind):
                      r"as a feature .* \(--id-column\) or leave it out \(--ignore-column\)\n$",
                      r.output)
     assert CliRunner().invoke(cli, args + ["--ignore-column", "odd"]).exit_code == 0
+
+
+def test_labels_of_a_float_column_with_nan_and_normal_labels_written_otherwise():
+    """A float label's NaN is no label (as an empty cell is), not an anomaly; a normal
+    label given as 0 matches 0.0 (a Parquet label column of floats, or integers with gaps)."""
+    from aekit.labels import AnomalyLabels
+
+    for values, normal in (([0.0, 1.0, np.nan, 0.0], ("0",)), ([0, 1, None, 0], ("0.0",)),
+                           ([0.0, 1.0, np.nan, 0.0], ())):
+        labels = AnomalyLabels(normal)
+        labels.add(pd.Series(values, dtype="float64" if None not in values else "Int64"))
+        y, labelled = labels.result()
+        assert labelled.tolist() == [True, True, False, True] and y.tolist() == [0, 1, 0]

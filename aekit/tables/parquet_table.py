@@ -152,10 +152,11 @@ def _features(batch, dtype):
 
 
 def _plain_types(batch):
-    """A batch of carried columns with categories (Arrow dictionaries) as their values and
+    """A batch of carried columns with categories (Arrow dictionaries) as their values,
     Arrow's view types as the plain ones, which every output (CSV, Parquet read back by
-    pandas) takes."""
+    pandas) takes, and a float's NaN as missing (null), as a CSV's empty cell is."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     views = {"string_view": pa.large_string(), "binary_view": pa.large_binary()}
     columns, changed = [], False
@@ -166,6 +167,8 @@ def _plain_types(batch):
             t = col.type
         if str(t) in views:
             col, changed = col.cast(views[str(t)]), True
+        if pa.types.is_floating(t) and pc.any(pc.is_nan(col)).as_py():
+            col, changed = pc.if_else(pc.is_nan(col), pa.scalar(None, t), col), True
         columns.append(col)
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names) if changed else batch
 
