@@ -316,3 +316,21 @@ def test_labels_of_a_float_column_with_nan_and_normal_labels_written_otherwise()
         labels.add(pd.Series(values, dtype="float64" if None not in values else "Int64"))
         y, labelled = labels.result()
         assert labelled.tolist() == [True, True, False, True] and y.tolist() == [0, 1, 0]
+
+
+def test_a_folder_of_parquet_files_whose_column_types_differ_is_refused(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    rng = np.random.RandomState(0)
+    for name, ids in (("a", pa.array([1, 2, 3], pa.int64())), ("b", pa.array(["007", "8", "9"]))):
+        pq.write_table(pa.table({"id": ids, "x": rng.normal(size=3), "y": rng.normal(size=3)}),
+                       folder / f"{name}.parquet")
+    model = tmp_path / "m.safetensors"
+    aekit.AnomalyDetector(epochs=1).fit(rng.normal(size=(50, 2))).save(model)
+    r = CliRunner().invoke(cli, ["detect", str(folder), "-m", str(model), "--id-column", "id",
+                                 "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 1 and not (tmp_path / "s.csv").exists()
+    assert "column 'id' holds string in " in r.output and "b.parquet and int64 in " in r.output

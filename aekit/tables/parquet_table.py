@@ -59,6 +59,8 @@ class ParquetTable(Table):
         self.roles = ColumnRoles(columns, True, self.name, label_column, id_columns,
                                  ignore_columns)
         _check_feature_types(self._dataset.schema, self.roles.feature_names, self.name)
+        _check_files_agree(self._dataset, [columns[i] for i in
+                                           self.roles.feature_idx + self.roles.carried_idx])
 
     def chunks(self):
         """Yield :class:`~aekit.tables.columns.Chunk` objects in the dataset's row order."""
@@ -134,6 +136,36 @@ def _check_feature_types(schema, names, source):
                 "which aekit does not read as a feature (numbers, text and true/false "
                 "are): carry it through ({id_columns}) or leave it out ({ignore_columns})",
                 params=("id_columns", "ignore_columns"))
+
+
+def _check_files_agree(dataset, names):
+    """Refuse a folder of Parquet files whose columns ``names`` differ in type from the
+    first file's: pyarrow would cast them to it, silently ('007' to 7, a time zone to
+    UTC). Text of either width, and a column of no values, are taken.
+
+    Raises
+    ------
+    DataError
+        Naming the file, the column and both types.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if len(dataset.files) < 2:
+        return
+    first, text = dataset.schema, (pa.string(), pa.large_string())
+    for path in dataset.files[1:]:
+        schema = pq.read_schema(path)
+        for name in names:
+            if name not in schema.names:
+                continue
+            t, want = schema.field(name).type, first.field(name).type
+            if t != want and t != pa.null() and not (t in text and want in text):
+                raise DataError(
+                    f"column {literal(repr(name))} holds {literal(str(schema.field(name).type))}"
+                    f" in {literal(path)} and {literal(str(first.field(name).type))} in "
+                    f"{literal(dataset.files[0])}: the files of one table must give a column "
+                    "one type")
 
 
 def _features(batch, dtype):
