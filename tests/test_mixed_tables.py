@@ -210,14 +210,16 @@ def test_numbers_written_with_symbols_are_named_not_read_silently(tmp_path):
     assert [w.filename for w in caught] == [__file__]  # the user's line, not aekit's
     for words in (["low", "mid", "high"], ["555 123 4567", "555 987 6543"],  # no numbers
                   ["4111 1111 1111 1111", "5500 0000 0000 0004"], ["1,2", "2,3,4"],
-                  ["05 01 2024", "06 01 2024"], ["12,5", "1.234,5"]):
+                  ["05 01 2024", "06 01 2024"], ["12,5", "1.234,5"],
+                  ["+34 671 871 097", "768 967 376"], ["(1)", "(2)", "(5)"]):
         df["price"] = rng.choice(words, 300)  # categories, no warning
         with warnings.catch_warnings():
             warnings.simplefilter("error", AekitWarning)
             aekit.AnomalyDetector(epochs=1, random_state=0).fit(df)
 
 
-@pytest.mark.parametrize("cell", ["$3.99", "5%", "1,234", "12'000", "(3.99)", "−5", "50 %"])
+@pytest.mark.parametrize("cell", ["$3.99", "5%", "1,234", "12'000", "(3.99)", "−5", "50 %",
+                                  "3,99 €"])
 def test_a_written_number_among_plain_ones_is_named_with_a_hint(cell):
     df = pd.DataFrame({"a": np.arange(10.0), "b": [str(v) for v in range(9)] + [cell]})
     with pytest.raises(DataError, match=rf"row 10, column 'b' holds {re.escape(repr(cell))}, "

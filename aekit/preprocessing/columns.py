@@ -35,11 +35,14 @@ NUMERIC_SHARE = 0.5  # a column this numeric is numeric; its other cells are err
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 # a number written for people: a currency sign before or after it, a percent sign after
 # it, thousands in groups of three (a comma, an apostrophe, a space: a plain or a narrow
-# no-break one), a sign or accounting parentheses; at least one of those marks
+# no-break one), a sign or accounting parentheses; a decimal point, or a decimal comma
+# with thousands points beside a currency or percent sign ("3,99 €")
 _SIGN = "[$€£¥₹₩]"
-_GROUPS = r"\d{1,3}(?:(?P<sep>[,'’ \u00a0\u202f])\d{3})(?:(?P=sep)\d{3})*"
+_GROUPS = r"[1-9]\d{0,2}(?:(?P<sep>[,'’ \u00a0\u202f])\d{3})(?:(?P=sep)\d{3})*"
+_COMMA_DECIMAL = r"(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?P<comma>,\d+)"
 WRITTEN_NUMBER = re.compile(
-    rf"^(?P<open>\()?[-+−]?(?P<before>{_SIGN} ?)?[-+−]?(?:{_GROUPS}|\d+)(?:\.\d+)?"
+    rf"^(?P<open>\()?[-+−]?(?P<before>{_SIGN} ?)?[-+−]?"
+    rf"(?:(?:{_GROUPS}|\d+)(?P<point>\.\d+)?|{_COMMA_DECIMAL})"
     rf"(?P<after> ?(?:%|{_SIGN}))?(?(open)\))$")
 
 
@@ -399,8 +402,8 @@ def _checked_categories(col, cats, n_rows):
             "({ignore_columns}), not a feature"
         if written is not None:
             what = (f"numbers written with symbols (such as {literal(repr(written))}), which "
-                    "are not read as numbers: write them as plain numbers, or leave the "
-                    "column out ({ignore_columns})")
+                    "are not read as numbers: write them as plain numbers, or carry the "
+                    "column through ({id_columns}) or leave it out ({ignore_columns})")
         raise DataError(f"column {name} holds {len(cats):,} distinct text values in "
                         f"{n_rows:,} rows: {what}", params=("id_columns", "ignore_columns"))
     if written is not None:
@@ -413,11 +416,22 @@ def _checked_categories(col, cats, n_rows):
 
 def is_written_number(cell):
     """Whether text ``cell`` is a number written for people with a mark that makes it no
-    plain number: ``$3.99``, ``5%``, ``1,234``, ``12'000``, ``(3.99)``, ``−5``. A
-    number with a decimal comma is not one (its file's reader reads those)."""
+    plain number: ``$3.99``, ``5%``, ``1,234``, ``12'000``, ``(3.99)``, ``−5``,
+    ``3,99 €``. Marks that ids and codes carry too are not enough alone: groups split by
+    spaces (phone numbers, ``768 967 376``), parentheses around a whole number (``(1)``)
+    and a decimal comma want a currency or percent sign (or, for the first two, a decimal
+    point)."""
     m = WRITTEN_NUMBER.match(cell.strip())
-    return m is not None and bool(m["open"] or m["before"] or m["after"] or m["sep"] or
-                                  "−" in cell)
+    if m is None:
+        return False
+    signed = bool(m["before"] or m["after"])
+    if m["comma"]:
+        return signed
+    if m["sep"] and m["sep"] not in ",'’" and not (signed or m["point"]):
+        return False
+    if m["open"] and not (signed or m["point"]):
+        return False
+    return bool(signed or m["sep"] or m["open"] or "−" in cell)
 
 
 def _written_number(cats):
