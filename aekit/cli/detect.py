@@ -113,7 +113,7 @@ def run(data, model, output, contamination, threshold, explain, table, normal_la
     from ..table_detection import detect_table, rows_per_chunk
     from ..tables import open_table
     from ..tables.writers import TableWriter
-    from .options import flag_wording
+    from .options import counted, flag_wording
 
     scorer = Scorer(model, device=device)
     source = open_table(data, **table)
@@ -132,8 +132,8 @@ def run(data, model, output, contamination, threshold, explain, table, normal_la
     if not quiet:
         n, m = summary.rows, summary.flagged
         scale = "; pixels 0..255 scaled to [0, 1]" if summary.pixels else ""
-        click.echo(f"scored {n} rows, flagged {m} ({100.0 * m / max(n, 1):.2f}%) with threshold "
-                   f"{summary.threshold:.6g} ({summary.how}){scale}", err=True)
+        click.echo(f"scored {counted(n, 'row')}, flagged {m} ({100.0 * m / max(n, 1):.2f}%) "
+                   f"with threshold {summary.threshold:.6g} ({summary.how}){scale}", err=True)
         if summary.note:
             click.echo(f"note: {summary.note}", err=True)
         if line:

@@ -11,7 +11,7 @@ def run_many(files, model, output, contamination, threshold, table, normal_label
     from ..labels import AnomalyLabels, auroc_report
     from ..scorer import Scorer
     from ..tables.writers import TableWriter
-    from .options import flag_wording
+    from .options import counted, flag_wording
 
     if importlib.util.find_spec("dask") is None or \
             importlib.util.find_spec("distributed") is None:
@@ -42,7 +42,7 @@ def run_many(files, model, output, contamination, threshold, table, normal_label
         bar.close()
     if quiet:
         return
-    click.echo(f"scored {rows} rows of {len(files)} files, flagged {flagged} "
+    click.echo(f"scored {counted(rows, 'row')} of {len(files)} files, flagged {flagged} "
                f"({100.0 * flagged / max(rows, 1):.2f}%) with threshold {limit:.6g} ({how})",
                err=True)
     if labels is not None:

@@ -48,7 +48,7 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     from ..loading import load
     from ..tables import open_table
     from ..tables.writers import TableWriter
-    from .options import table_kwargs
+    from .options import counted, table_kwargs
 
     check_output_path(output, data, model)
     check_output_kind(output, TABLE_SUFFIXES, "tables")
@@ -60,4 +60,5 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
         filled, rows, pixels = impute_table(source, est, writer, max_iter=max_iter, tol=tol)
     if not quiet:
         scale = "; pixels 0..255 scaled to [0, 1] and back" if pixels else ""
-        click.echo(f"filled {filled} cells in {rows} rows{scale}", err=True)
+        click.echo(f"filled {counted(filled, 'cell')} in {counted(rows, 'row')}{scale}",
+                   err=True)

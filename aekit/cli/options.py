@@ -23,6 +23,11 @@ class FloatRange(click.FloatRange):
     name = "number"
 
 
+def counted(n, noun):
+    """``"1 row"``, ``"2 rows"``: a count and its noun, singular for one."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def flag_of(name):
     """The flag of the CLI that sets library parameter ``name``."""
     return FLAGS.get(name, "--" + name.replace("_", "-"))
