@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from .errors import CellError
+from .errors import CellError, DataError, literal
 from .preprocessing import check_float32_range, to_matrix
 from .preprocessing.schema import FLOAT32_MAX
 
@@ -74,6 +74,17 @@ class ModelInput:
             names = schema.feature_names or [str(i) for i in range(schema.n_features)]
             table.text_columns = {n for n, kind in zip(names, schema.encoding.kinds)
                                   if kind == "categorical"}
+        roles = getattr(table, "roles", None)
+        if roles is not None and roles.has_header and schema.feature_names is not None:
+            taken = set(roles.columns) - set(roles.feature_names)  # carried or left out
+            features = [c for c in schema.feature_names if c in taken]
+            if features:
+                raise DataError(
+                    f"{literal(table.name)}: {literal(', '.join(map(repr, features)))} "
+                    f"{'is a feature' if len(features) == 1 else 'are features'} of the model "
+                    f"(trained on as such), but {'is' if len(features) == 1 else 'are'} given "
+                    "here as an id, the label or a column to leave out: give the columns the "
+                    "roles they had in training")
         model_input = cls(schema, table.feature_names, table.n_features, table.name,
                           table.locate, **kwargs)
         table.dtype = model_input.dtype  # chunks as the model reads them (no copy then)

@@ -133,6 +133,36 @@ def warn_of_label_columns(X, names):
                 f"{{label_column:{literal(name)}}}", params=("label_column",)))
 
 
+ID_ROWS = 100  # an id is told from a feature on at least this many rows
+
+
+def warn_of_id_columns(X, names):
+    """Warn (naming the column and the id-column parameter) when a numeric feature column
+    of a training table looks like an id: whole numbers, each on one row, named as ids
+    are (``id``, ``*_id``, ``index``, ``key``...) or counting the rows (1, 2, 3...).
+    Trained on as a feature, an id makes a row's number part of its score (text ids are
+    refused where they are encoded)."""
+    from .errors import AekitWarning, literal, warn
+
+    for j, name in enumerate(names or []):
+        key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
+        column = X.iloc[:, j] if hasattr(X, "iloc") else np.asarray(X)[:, j]
+        values = np.asarray(column, dtype=np.float64) if np.issubdtype(
+            np.asarray(column).dtype, np.number) else None
+        if values is None or len(values) < ID_ROWS or not np.isfinite(values).all() \
+                or not np.array_equal(values, np.round(values)):
+            continue
+        named = key in ("id", "index", "key", "row", "idx", "uuid") or \
+            key.endswith(("_id", "_key", "_no", "_idx", "_index"))
+        counting = bool((np.diff(values) == 1).all())
+        if (named or counting) and len(np.unique(values)) == len(values):
+            warn(AekitWarning(
+                f"column {literal(repr(str(name)))} looks like an id (whole numbers, one per "
+                f"row{', counting the rows' if counting else ''}) and is trained on as a "
+                "feature, which makes a row's number part of its score; if it is an id, "
+                f"give {{id_columns:{literal(name)}}}", params=("id_columns",)))
+
+
 def read_table_features(spec):
     """``(X, table)``: the feature columns of a table spec, as read (cells are checked where
     the model encodes them), and the table (which knows each row's line)."""
@@ -147,4 +177,5 @@ def read_table_features(spec):
     if isinstance(X, np.ndarray) and table.feature_names is not None:
         X = pd.DataFrame(X, columns=table.feature_names)
     warn_of_label_columns(X, table.feature_names)
+    warn_of_id_columns(X, table.feature_names)
     return X, table

@@ -336,3 +336,24 @@ def test_a_folder_of_parquet_files_whose_column_types_differ_is_refused(tmp_path
                                  "-o", str(tmp_path / "s.csv")])
     assert r.exit_code == 1 and not (tmp_path / "s.csv").exists()
     assert "column 'id' holds string in " in r.output and "b.parquet and int64 in " in r.output
+
+
+def test_a_numeric_id_is_named_at_training_and_its_role_checked_when_scoring(tmp_path):
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"tx_id": np.arange(200), "a": rng.normal(size=200),
+                       "b": rng.normal(size=200)})
+    df.to_csv(tmp_path / "t.csv", index=False)
+    model = tmp_path / "m.safetensors"
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "-o", str(model)])
+    assert r.exit_code == 0 and "warning: column 'tx_id' looks like an id (whole numbers, " \
+        "one per row, counting the rows) and is trained on as a feature" in r.output
+    assert "give --id-column tx_id" in r.output
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "--id-column", "tx_id", "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 1 and not (tmp_path / "s.csv").exists()
+    assert "'tx_id' is a feature of the model (trained on as such), but is given here as " \
+        "an id" in r.output
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "--id-column", "tx_id", "-o", str(model)])
+    assert r.exit_code == 0 and "looks like an id" not in r.output
