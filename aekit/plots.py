@@ -66,8 +66,9 @@ def image_rows(rows, labels, path, side=28, title=None):
     return save_figure(fig, path)
 
 
-def score_histogram(scores, limit, how, path, y=None):
-    """Histogram of anomaly scores with the threshold (by label when ``y`` is given)."""
+def score_histogram(scores, limit, how, path, y=None, what="reconstruction error"):
+    """Histogram of anomaly scores with the threshold (by label when ``y`` is given);
+    ``what`` the scores are, in words (:data:`aekit.scores.SCORE_WORDS`)."""
     fig, ax = figure(figsize=(6, 3.6))
     hi = max(float(np.percentile(scores, 99.5)), limit) * 1.15 if len(scores) else 1.0
     bins = np.linspace(0, hi if np.isfinite(hi) and hi > 0 else 1.0, 60)
@@ -78,8 +79,11 @@ def score_histogram(scores, limit, how, path, y=None):
     else:
         ax.hist(clipped, bins=bins, alpha=0.8, label="rows")
     ax.axvline(limit, color="C3", ls="--", label=f"threshold {limit:.3g} ({how})")
-    ax.set_xlabel("anomaly_score (reconstruction error; last bin holds the larger ones)")
+    ax.set_xlabel(f"anomaly_score ({what}; last bin holds the larger ones)")
     ax.set_ylabel("rows")
+    if y is not None:  # a few anomalies beside many normal rows: both visible
+        ax.set_yscale("log")
+        ax.set_ylabel("rows (log scale)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)

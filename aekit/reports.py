@@ -4,20 +4,22 @@ a training's loss curves and reconstructions (drawn by :mod:`aekit.plots`)."""
 import numpy as np
 
 
-def write_report(folder, summary, labelled=None):
+def write_report(folder, summary, labelled=None, score_type="mse"):
     """Pictures of a detection run in ``folder``: the score histogram with the threshold
-    and, with ``labelled`` = ``(y, scores)`` of the labelled rows, the ROC curve. Returns
-    the paths written."""
+    and, with ``labelled`` = ``(y, scores)`` of the labelled rows, the ROC curve; the
+    scores are of ``score_type`` (:mod:`aekit.scores`). Returns the paths written."""
     from pathlib import Path
 
     from . import plots
     from .labels import auroc_percent
+    from .scores import SCORE_WORDS
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     y, scores = labelled if labelled is not None else (None, summary.scores)
     paths = [plots.score_histogram(scores, summary.threshold, summary.how,
-                                   folder / "score_histogram.png", y)]
+                                   folder / "score_histogram.png", y,
+                                   SCORE_WORDS[score_type])]
     if y is not None:
         paths.append(plots.roc_plot(y, scores, summary.threshold, folder / "roc.png",
                                     auroc_percent(y, scores)))

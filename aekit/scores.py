@@ -36,6 +36,9 @@ import numpy as np
 from .errors import ParameterError
 
 SCORE_TYPES = ("mse", "relative", "nll")
+SCORE_WORDS = {"mse": "mean squared reconstruction error",  # what a score is, for people
+               "relative": "reconstruction error relative to the row's ink",
+               "nll": "mean surprise of the cells, each given the others"}
 ROWS_AT_ONCE = 1024  # rows whose temporaries exist at once: memory stays flat
 ENGINE_ROWS = 4096  # rows an engine is given at once by score_rows and explain_rows
 

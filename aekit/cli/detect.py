@@ -139,7 +139,7 @@ def run(data, model, output, contamination, threshold, explain, table, normal_la
         if line:
             click.echo(line if labelled is not None else f"note: {line}", err=True)
     if report:
-        for p in write_report(report, summary, labelled):
+        for p in write_report(report, summary, labelled, scorer.rule.score_type):
             if not quiet:
                 click.echo(f"wrote {p}", err=True)
 

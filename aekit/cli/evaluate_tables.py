@@ -75,7 +75,8 @@ def command(source, methods, tables, normal_labels, plot, json_out, seed, device
         if tables:
             raise click.UsageError("--tables is for a FOLDER of .npz tables, not one TABLE")
         result = run_table(source, chosen, seed, device, normal_labels, table_kwargs(table))
-    report(result, chosen, plot, json_out)
+    report(result, chosen, plot, json_out,
+           "ADBench tables" if is_npz_folder(source) else os.path.basename(str(source)))
 
 
 def is_npz_folder(path):
@@ -105,12 +106,12 @@ def run_table(path, methods, seed, device, normal_labels, table):
                                    lambda text: click.echo(f"note: {text}", err=True), **table)
 
 
-def report(result, methods, plot, json_out):
+def report(result, methods, plot, json_out, title):
     from ..evaluation.tables import LABELS, dot_plot
 
     click.echo(result.table())
     click.echo("methods: " + "; ".join(f"{m} = {LABELS[m]}" for m in methods))
-    dot_plot(result, plot)
+    dot_plot(result, plot, title)
     click.echo(f"wrote {plot}", err=True)
     if json_out:
         write_json(json_out, result.to_dict())

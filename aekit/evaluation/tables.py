@@ -218,8 +218,9 @@ def score_split(res, name, X_train, X_test, y_test, make, progress=None):
     return res
 
 
-def dot_plot(result, path):
-    """Per-table AUROC of every method, tables sorted by the first method's margin."""
+def dot_plot(result, path, title="ADBench tables"):
+    """Per-table AUROC of every method, tables sorted by the first method's margin;
+    ``title`` names what the tables are."""
     from .. import plots
 
     methods = result.methods
@@ -229,15 +230,18 @@ def dot_plot(result, path):
     order = np.argsort(first - others)
     fig, ax = plots.figure(figsize=(7, 0.32 * len(result.tables) + 1.4))
     for k, m in enumerate(methods):
-        ax.scatter(np.array(result.auroc[m])[order], np.arange(len(order)), s=28,
+        lift = (k - (len(methods) - 1) / 2) * 0.15  # methods side by side: none hidden
+        ax.scatter(np.array(result.auroc[m])[order], np.arange(len(order)) + lift, s=28,
                    marker="os^dv"[k % 5], label=f"{LABELS.get(m, m)}: mean "
                    f"{result.mean('auroc', m):.1f}", zorder=3 - k * 0.1)
+    ax.set_ylim(-0.6, len(order) - 0.4)
     ax.set_yticks(np.arange(len(order)))
     ax.set_yticklabels([result.tables[i] for i in order], fontsize=8)
     ax.axvline(50, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("AUROC % on the test part (protocol T)")
     ax.grid(axis="x", alpha=0.3)
     # below the axis, where it can hide no table's dots
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07), frameon=False)
-    ax.set_title("ADBench tables: fitted on 70% with its anomalies, scored on 30%", fontsize=9)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07 - 0.5 / (
+        0.32 * len(result.tables) + 1.4)), frameon=False)  # below the axis label too
+    ax.set_title(f"{title}: fitted on 70% with its anomalies, scored on 30%", fontsize=9)
     return plots.save_figure(fig, path)
