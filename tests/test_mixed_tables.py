@@ -357,3 +357,28 @@ def test_a_numeric_id_is_named_at_training_and_its_role_checked_when_scoring(tmp
     r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
                                  "-q", "--id-column", "tx_id", "-o", str(model)])
     assert r.exit_code == 0 and "looks like an id" not in r.output
+
+
+def test_scoring_takes_the_columns_roles_of_training_unless_given(tmp_path):
+    df = transactions(300)
+    df["is_fraud"] = (np.arange(300) % 30 == 0).astype(int)
+    df.to_csv(tmp_path / "t.csv", index=False)
+    model = tmp_path / "m.safetensors"
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--id-column", "txn",
+                                 "--ignore-column", "note", "--label-column", "is_fraud",
+                                 "--epochs", "1", "-q", "-o", str(model)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 0, r.output
+    assert "note: columns as in training: --id-column txn --label-column is_fraud " \
+        "--ignore-column note" in r.stderr and "AUROC" in r.stderr
+    out = pd.read_csv(tmp_path / "s.csv")
+    assert list(out.columns) == ["txn", "is_fraud", "anomaly_score", "is_anomaly"]
+    df.drop(columns=["is_fraud"]).to_csv(tmp_path / "new.csv", index=False)  # unlabelled
+    r = CliRunner().invoke(cli, ["impute", str(tmp_path / "new.csv"), "-m", str(model),
+                                 "-o", str(tmp_path / "f.csv")])
+    assert r.exit_code == 0 and "--id-column txn --ignore-column note" in r.stderr
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "--id-column", "txn", "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 1 and "not trained on" in r.output  # roles given: those alone

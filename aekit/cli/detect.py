@@ -6,7 +6,7 @@ import click
 
 from .options import (
     TABLE_SUFFIXES, Contamination, FloatRange, IntRange, check_output_kind, check_output_path,
-    device_option, echo_notes, model_option, table_options)
+    device_option, echo_notes, model_option, roles_as_in_training, table_options)
 
 DEFAULT_MODEL = "mnist-detector"
 
@@ -86,6 +86,9 @@ def command(data, model, contamination, threshold, output, explain, normal_label
     if len(files) == 1 and not scheduler:
         from ..errors import WidthError
 
+        table, note = roles_as_in_training(table, model or DEFAULT_MODEL, files[0])
+        if note and not quiet:
+            click.echo(f"note: {note}", err=True)
         try:
             return run(files[0], model or DEFAULT_MODEL, output, contamination, threshold,
                        explain, table_kwargs(table), normal_labels, report, device, quiet)

@@ -56,9 +56,12 @@ def run(data, model, output, plot, device, quiet, table):
     from ..loading import autoencoder_of, load
     from ..tables import open_table
     from ..tables.writers import TableWriter
-    from .options import echo_notes, table_kwargs
+    from .options import echo_notes, roles_as_in_training, table_kwargs
 
     ae = autoencoder_of(load(model, device=device))
+    table, note = roles_as_in_training(table, model, data)
+    if note and not quiet:
+        click.echo(f"note: {note}", err=True)
     source = open_table(data, chunksize=CHUNK_ROWS, **table_kwargs(table))
     sample = Reservoir(MAX_POINTS) if plot else None
     bar = None

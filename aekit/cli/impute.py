@@ -48,11 +48,14 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     from ..loading import load
     from ..tables import open_table
     from ..tables.writers import TableWriter
-    from .options import counted, table_kwargs
+    from .options import counted, roles_as_in_training, table_kwargs
 
     check_output_path(output, data, model)
     check_output_kind(output, TABLE_SUFFIXES, "tables")
     est = load(model or DEFAULT_MODEL, device=device)
+    table, note = roles_as_in_training(table, model or DEFAULT_MODEL, data)
+    if note and not quiet:
+        click.echo(f"note: {note}", err=True)
     source = open_table(data, **table_kwargs(table))
     dialect = {"sep": source.sep, "decimal": source.decimal} if hasattr(source, "sep") else {}
     with TableWriter(output, float_format="%.15g", header=source.has_header,

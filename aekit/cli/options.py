@@ -197,6 +197,37 @@ def table_kwargs(opts):
             "header": opts.get("header")}
 
 
+def roles_as_in_training(opts, model, data):
+    """``(opts, note)``: table_options with the roles the model's training table gave its
+    columns (ids, the label, columns left out) for those this file holds, when none is
+    given (the flags need not be repeated at every command); the note says so, else
+    None. Stdin and a headerless file keep what is given."""
+    if data == "-" or opts.get("label_column") or opts.get("id_columns") or \
+            opts.get("ignore_columns") or opts.get("header") is False:
+        return opts, None
+    from ..loading import training_roles
+    from ..tables import open_table
+
+    roles = training_roles(model)
+    if not roles:
+        return opts, None
+    source = open_table(data, **table_kwargs(opts))
+    if not source.has_header:
+        return opts, None
+    present = set(map(str, source.columns))
+    found = {"label_column": roles["label_column"] if roles["label_column"] in present
+             else None,
+             "id_columns": tuple(c for c in roles["id_columns"] if c in present),
+             "ignore_columns": tuple(c for c in roles["ignore_columns"] if c in present)}
+    import shlex
+
+    given = [f"{flag_of(k)} {shlex.quote(c)}" for k in ("id_columns", "label_column", "ignore_columns")
+             for c in ((found[k],) if k == "label_column" else found[k]) if c]
+    if not given:
+        return opts, None
+    return dict(opts, **found), "columns as in training: " + " ".join(given)
+
+
 def echo_notes(table, quiet=False):
     """A table's notes on how it was read (separator, decimal mark, header), on stderr."""
     if not quiet:
