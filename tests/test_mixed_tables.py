@@ -134,6 +134,12 @@ def test_an_id_column_of_text_is_not_a_feature(tmp_path):
     r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
                                  "-q", "-o", str(tmp_path / "m.safetensors")])
     assert r.exit_code == 1
+    assert "columns 'txn' (200 distinct text values), 'note' (200 distinct text values) in " \
+        "200 rows hold too many distinct values to be features: carry them through " \
+        "(--id-column) or leave them out (--ignore-column)" in r.output  # all, in one run
+    df.drop(columns=["note"]).to_csv(tmp_path / "t.csv", index=False)
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "-o", str(tmp_path / "m.safetensors")])
     assert "column 'txn' holds 200 distinct text values in 200 rows: most likely an id" in r.output
     with pytest.raises(DataError, match="distinct text values"):
         aekit.Autoencoder(epochs=1).fit(df)
@@ -200,8 +206,8 @@ def test_numbers_written_with_symbols_are_named_not_read_silently(tmp_path):
     r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "price.csv"), "--epochs",
                                  "1", "-q", "-o", str(out)])
     assert r.exit_code == 1 and not out.exists()
-    assert "column 'price'" in r.output and "numbers written with symbols (such as '$" \
-        in r.output and "most likely an id" not in r.output
+    assert "column 'price'" in r.output and "numbers written with symbols, such as '$" \
+        in r.output and "write them as plain numbers" in r.output and "most likely an id" not in r.output
     df["price"] = [f"{v}%" for v in rng.randint(1, 6, 300)]  # few values: categories, said
     with pytest.warns(AekitWarning, match=r"column 'price' is read as 5 categories, "
                       r"though its cells are numbers written with symbols \(such as '\d%'\)"

@@ -40,6 +40,7 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 _SIGN = "[$€£¥₹₩]"
 _GROUPS = r"[1-9]\d{0,2}(?:(?P<sep>[,'’ \u00a0\u202f])\d{3})(?:(?P=sep)\d{3})*"
 _COMMA_DECIMAL = r"(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?P<comma>,\d+)"
+_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T].*)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}(?: .*)?$")
 WRITTEN_NUMBER = re.compile(
     rf"^(?P<open>\()?[-+−]?(?P<before>{_SIGN} ?)?[-+−]?"
     rf"(?:(?:{_GROUPS}|\d+)(?P<point>\.\d+)?|{_COMMA_DECIMAL})"
@@ -173,8 +174,10 @@ class ColumnEncoding:
             for j, v in zip(numeric, found):
                 fills[j] = v
         if text:
-            for j, cats in zip(text, _categories(X, text)):
-                categories[j] = _checked_categories(X.iloc[:, j], cats, len(X))
+            found = list(zip(text, _categories(X, text)))
+            _refuse_id_columns([(X.columns[j], cats) for j, cats in found], len(X))
+            for j, cats in found:
+                categories[j] = _checked_categories(X.iloc[:, j], cats)
         return cls(kinds, categories, fills, indicators)
 
     # -- applying ------------------------------------------------------------------
@@ -390,27 +393,58 @@ def _medians(values, block=256):
     return out
 
 
-def _checked_categories(col, cats, n_rows):
-    """The categories ``cats`` of text column ``col`` (of ``n_rows`` training rows), once
-    they are known to be categories: a DataError for too many (an id), and a warning when
-    the cells are numbers written with symbols (``$3.99``, ``5%``, ``1,234``), which are
-    read as categories, their order and distances lost."""
-    name = literal(repr(col.name))
+def _refuse_id_columns(found, n_rows):
+    """Refuse, all in one line, the text columns of too many categories to be features
+    (``found``: ``(name, categories)`` of each text column of ``n_rows`` training rows):
+    ids, dates, or numbers written with symbols.
+
+    Raises
+    ------
+    DataError
+        Naming every such column, what it looks like, and the flags for it.
+    """
+    ids = [(name, cats) for name, cats in found if len(cats) > MAX_CATEGORIES or
+           (len(cats) > ID_LIKE and len(cats) > 0.5 * n_rows)]
+    if not ids:
+        return
+    parts, written_any = [], False
+    for name, cats in ids:
+        written = _written_number(cats)
+        written_any = written_any or written is not None
+        dates = sum(bool(_DATE.match(c)) for c in cats[:1000]) >= 0.5 * min(len(cats), 1000)
+        kind = f"dates, such as {literal(repr(cats[0]))}" if dates else \
+            f"numbers written with symbols, such as {literal(repr(written))}" if written \
+            else "text values"
+        parts.append((literal(repr(str(name))), len(cats), kind, dates, written))
+    flags = ("id_columns", "ignore_columns")
+    if len(parts) > 1:
+        shown = ", ".join(f"{name} ({n:,} distinct {kind})" for name, n, kind, _, _ in parts)
+        raise DataError(f"columns {shown} in {n_rows:,} rows hold too many distinct values "
+                        "to be features: carry them through ({id_columns}) or leave them "
+                        "out ({ignore_columns})" + ("; write numbers as plain numbers to "
+                                                     "have them read as numbers"
+                                                     if written_any else ""), params=flags)
+    name, n, kind, dates, written = parts[0]
+    what = "these are not read as numbers: write them as plain numbers, or carry the " \
+        "column through ({id_columns}) or leave it out ({ignore_columns})" if written else \
+        f"most likely {'a date or an id' if dates else 'an id'}, to carry through " \
+        "({id_columns}) or leave out ({ignore_columns}), not a feature"
+    raise DataError(f"column {name} holds {n:,} distinct {kind}, in {n_rows:,} rows: {what}"
+                    if dates or written else
+                    f"column {name} holds {n:,} distinct {kind} in {n_rows:,} rows: {what}",
+                    params=flags)
+
+
+def _checked_categories(col, cats):
+    """The categories ``cats`` of text column ``col``, with a warning when its cells are
+    numbers written with symbols (``$3.99``, ``5%``, ``1,234``), which are read as
+    categories, their order and distances lost."""
     written = _written_number(cats)
-    if len(cats) > MAX_CATEGORIES or (len(cats) > ID_LIKE and len(cats) > 0.5 * n_rows):
-        what = "most likely an id, to carry through ({id_columns}) or leave out " \
-            "({ignore_columns}), not a feature"
-        if written is not None:
-            what = (f"numbers written with symbols (such as {literal(repr(written))}), which "
-                    "are not read as numbers: write them as plain numbers, or carry the "
-                    "column through ({id_columns}) or leave it out ({ignore_columns})")
-        raise DataError(f"column {name} holds {len(cats):,} distinct text values in "
-                        f"{n_rows:,} rows: {what}", params=("id_columns", "ignore_columns"))
     if written is not None:
         warn(AekitWarning(
-            f"column {name} is read as {len(cats):,} categories, though its cells are "
-            f"numbers written with symbols (such as {literal(repr(written))}): their order "
-            "is lost; write them as plain numbers to have them read as numbers"))
+            f"column {literal(repr(col.name))} is read as {len(cats):,} categories, though "
+            f"its cells are numbers written with symbols (such as {literal(repr(written))}): "
+            "their order is lost; write them as plain numbers to have them read as numbers"))
     return cats
 
 
