@@ -71,7 +71,10 @@ class AnomalyLabels:
             self.why = (f"no row has the normal label {', '.join(sorted(self.normal))}; the "
                         f"labels seen: {shown}")
             return None
-        if not labelled.any() or y[labelled].min() == y[labelled].max():
+        if not labelled.any():
+            self.why = "the label column holds no labels (every cell is empty): no AUROC"
+            return None
+        if y[labelled].min() == y[labelled].max():
             self.why = "the labels hold one class only: no AUROC"
             return None
         return y[labelled], labelled

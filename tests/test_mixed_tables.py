@@ -324,6 +324,9 @@ def test_labels_of_a_float_column_with_nan_and_normal_labels_written_otherwise()
         labels.add(pd.Series(values, dtype="float64" if None not in values else "Int64"))
         y, labelled = labels.result()
         assert labelled.tolist() == [True, True, False, True] and y.tolist() == [0, 1, 0]
+    labels = AnomalyLabels(())
+    labels.add(pd.Series([None, np.nan], dtype=object))
+    assert labels.result() is None and labels.why.startswith("the label column holds no labels")
 
 
 def test_a_folder_of_parquet_files_whose_column_types_differ_is_refused(tmp_path):
