@@ -393,6 +393,8 @@ def test_a_blank_line_in_a_file_of_one_column_is_a_missing_cell(tmp_path, monkey
     got = read(f"x\n{first}\n\n2\n3\n\n".encode())
     np.testing.assert_array_equal(got.ravel(), [float(first), np.nan, 2, 3, np.nan])
     assert len(read(b"x,y\n1,2\n\n3,4\n")) == 2  # two columns: a blank line is no row
+    got = read(f"\n{first}\n\n2\n".encode())  # no header: the first blank line is a row too
+    np.testing.assert_array_equal(got.ravel(), [np.nan, float(first), np.nan, 2])
 
 
 def test_values_beyond_float32_are_refused_naming_the_column_when_training():

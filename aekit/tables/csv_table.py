@@ -146,6 +146,8 @@ class CsvTable(Table):
         self.columns = cells if self.has_header else [str(i) for i in range(len(cells))]
         # the data starts after any blank lines and the header (a BOM is skipped anyway)
         blanks = next(k for k, x in enumerate(raw_lines) if x.strip(BOM + b" \t\r\n"))
+        if self.n_columns == 1 and not self.has_header:
+            blanks = 0  # its blank lines are rows whose cell is missing, the first ones too
         skipped = raw_lines[:blanks + (1 if self.has_header else 0)]
         self._data_offset = sum(map(len, skipped)) or bom
         self._first_line = blanks + (1 if self.has_header else 0) + 1
