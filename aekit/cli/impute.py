@@ -33,12 +33,14 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     for most tables) predicts them in one pass from the known cells instead. A
     denoising model keeps each row's round whose reconstruction best matches
     its known cells. In a table with text columns, an empty text cell takes the
-    category the model finds most likely; other text is written back as it was. Known cells, the header and
-    the label/id columns are written back as they were (numbers in the
-    shortest form that reads back the same; the file's separator and decimal
-    mark kept); integer columns get integer fills, other fills 7 significant
-    digits (the model computes in float32). Columns are matched to the model's by name. Pixel tables
-    (0..255) are scaled for a model trained on MNIST and back.
+    category the model finds most likely; other text is written back as it was.
+    Known cells, the header and the label/id columns are written back as they
+    were (numbers as float64 reads them, in the shortest form that reads back
+    the same: whole numbers beyond 2^53 and long decimals are rounded to 15-17
+    digits; the file's separator and decimal mark kept); integer columns get
+    integer fills, other fills 7 significant digits (the model computes in
+    float32). Columns are matched to the model's by name. Pixel tables (0..255)
+    are scaled for a model trained on MNIST and back.
 
     \b
     Example:
