@@ -127,25 +127,6 @@ def describe(model):
     return "\n".join(lines)
 
 
-def training_roles(model):
-    """The roles `aekit train --data` gave the columns of a model's training table:
-    ``{"label_column": ..., "id_columns": [...], "ignore_columns": [...]}`` as its file
-    stores them; empty for a model trained on anything else (MNIST, an array).
-
-    Raises
-    ------
-    ModelFileError
-        The file is missing or not a valid aekit model.
-    """
-    doc, _ = read_model_file(resolve(model))
-    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
-    if data.get("source") != "table":
-        return {}
-    return {"label_column": data.get("label_column"),
-            "id_columns": [str(c) for c in data.get("id_columns") or []],
-            "ignore_columns": [str(c) for c in data.get("ignore_columns") or []]}
-
-
 def checkpoint_progress(epoch, fit=None):
     """Where a checkpoint stands, in words: ``epoch`` epochs completed, of ``fit`` (1 or 2,
     the first or second fit of a trimmed run; None for a run of one fit), e.g. "after

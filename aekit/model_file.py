@@ -171,6 +171,27 @@ def read_model_file(path):
     return doc, tensors
 
 
+def training_roles(model):
+    """The roles `aekit train --data` gave the columns of a model's training table:
+    ``{"label_column": ..., "id_columns": [...], "ignore_columns": [...]}`` as its file
+    stores them; empty for a model trained on anything else (MNIST, an array).
+
+    Raises
+    ------
+    ModelFileError
+        The file is missing or not a valid aekit model.
+    """
+    from .pretrained import resolve
+
+    doc, _ = read_model_file(resolve(model))
+    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+    if data.get("source") != "table":
+        return {}
+    return {"label_column": data.get("label_column"),
+            "id_columns": [str(c) for c in data.get("id_columns") or []],
+            "ignore_columns": [str(c) for c in data.get("ignore_columns") or []]}
+
+
 def _first_line(e):
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__

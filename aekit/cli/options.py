@@ -205,7 +205,7 @@ def roles_as_in_training(opts, model, data):
     if data == "-" or opts.get("label_column") or opts.get("id_columns") or \
             opts.get("ignore_columns") or opts.get("header") is False:
         return opts, None
-    from ..loading import training_roles
+    from ..model_file import training_roles
     from ..tables import open_table
 
     roles = training_roles(model)
