@@ -171,7 +171,7 @@ def read_model_file(path):
     return doc, tensors
 
 
-def training_roles(model):
+def training_roles(path):
     """The roles `aekit train --data` gave the columns of a model's training table:
     ``{"label_column": ..., "id_columns": [...], "ignore_columns": [...]}`` as its file
     stores them; empty for a model trained on anything else (MNIST, an array).
@@ -181,9 +181,7 @@ def training_roles(model):
     ModelFileError
         The file is missing or not a valid aekit model.
     """
-    from .pretrained import resolve
-
-    doc, _ = read_model_file(resolve(model))
+    doc, _ = read_model_file(path)
     data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
     if data.get("source") != "table":
         return {}

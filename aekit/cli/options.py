@@ -206,9 +206,10 @@ def roles_as_in_training(opts, model, data):
             opts.get("ignore_columns") or opts.get("header") is False:
         return opts, None
     from ..model_file import training_roles
+    from ..pretrained import resolve
     from ..tables import open_table
 
-    roles = training_roles(model)
+    roles = training_roles(resolve(model))
     if not roles:
         return opts, None
     source = open_table(data, **table_kwargs(opts))
