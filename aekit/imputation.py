@@ -125,6 +125,7 @@ def impute_frame(model, frame, max_iter=MAX_ITER, tol=TOL):
     schema, encoding = model.schema_, model.schema_.encoding
     cells = encoding.missing_cells(frame)
     if not cells.any():
+        encoding.encode(frame)  # nothing to fill, but every number checked (CellError)
         return frame.copy(), 0
     hidden = encoding.spread(cells)
     Xs = fill_scaled(model, schema.transform(frame, np.float64), hidden, max_iter, tol)

@@ -79,12 +79,13 @@ def score_histogram(scores, limit, how, path, y=None, what="reconstruction error
     else:
         ax.hist(clipped, bins=bins, alpha=0.8, label="rows")
     ax.axvline(limit, color="C3", ls="--", label=f"threshold {limit:.3g} ({how})")
-    ax.set_xlabel(f"anomaly_score ({what}; last bin holds the larger ones)")
+    ax.set_xlabel(f"anomaly_score ({what};\nthe last bin holds the larger ones)")
     ax.set_ylabel("rows")
     if y is not None:  # a few anomalies beside many normal rows: both visible
         ax.set_yscale("log")
         ax.set_ylabel("rows (log scale)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3,
+              frameon=False)  # above the bars and the threshold, hiding neither
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
 

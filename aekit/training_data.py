@@ -1,6 +1,7 @@
 """What `aekit train` trains on: MNIST (some digits, or all) or a table, found again when a
 run is resumed (the spec is stored in checkpoints and model files)."""
 
+import re
 import warnings
 from dataclasses import asdict, dataclass, field
 
@@ -152,9 +153,11 @@ def warn_of_id_columns(X, names):
         if values is None or len(values) < ID_ROWS or not np.isfinite(values).all() \
                 or not np.array_equal(values, np.round(values)):
             continue
-        named = key in ("id", "index", "key", "row", "idx", "uuid") or \
-            key.endswith(("_id", "_key", "_no", "_idx", "_index"))
-        counting = bool((np.diff(values) == 1).all())
+        named = key in ("id", "index", "key", "row", "idx", "uuid", "unnamed:_0") or \
+            key.endswith(("_id", "_key", "_no", "_idx")) or \
+            re.search(r"[a-z0-9](?:ID|Id)$", str(name).strip()) is not None  # CustomerID
+        steps = np.diff(values)
+        counting = bool((steps == 1).all() or (steps == -1).all())
         if (named or counting) and len(np.unique(values)) == len(values):
             warn(AekitWarning(
                 f"column {literal(repr(str(name)))} looks like an id (whole numbers, one per "

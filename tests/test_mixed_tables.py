@@ -391,3 +391,23 @@ def test_scoring_takes_the_columns_roles_of_training_unless_given(tmp_path):
     r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
                                  "--id-column", "txn", "-o", str(tmp_path / "s.csv")])
     assert r.exit_code == 1 and "not trained on" in r.output  # roles given: those alone
+
+
+def test_roles_given_by_number_at_training_apply_by_number_and_a_bad_cell_is_named(tmp_path):
+    df = transactions(200).drop(columns=["note"])
+    df.to_csv(tmp_path / "t.csv", index=False)
+    model = tmp_path / "m.safetensors"
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--id-column", "0",
+                                 "--epochs", "1", "-q", "-o", str(model)])  # txn, by number
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 0 and "columns as in training: --id-column 0" in r.stderr
+    assert list(pd.read_csv(tmp_path / "s.csv").columns)[0] == "txn"
+    df["amount"] = df["amount"].fillna(1.0).astype(object)
+    df.loc[10, "amount"] = "abc"  # no gap to fill: the cell is checked all the same
+    df.to_csv(tmp_path / "bad.csv", index=False)
+    r = CliRunner().invoke(cli, ["impute", str(tmp_path / "bad.csv"), "-m", str(model),
+                                 "-o", str(tmp_path / "f.csv")])
+    assert r.exit_code == 1 and "line 12, column 'amount' holds 'abc', not a number" in r.output
+    assert not (tmp_path / "f.csv").exists()

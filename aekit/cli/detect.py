@@ -83,12 +83,12 @@ def command(data, model, contamination, threshold, output, explain, normal_label
     files = ["-"] if list(data) == ["-"] else expand_inputs(data)
     check_output_path(output, *files, model)
     check_output_kind(output, TABLE_SUFFIXES, "tables")
+    table, note = roles_as_in_training(table, model or DEFAULT_MODEL, files[0])
+    if note and not quiet:
+        click.echo(f"note: {note}", err=True)
     if len(files) == 1 and not scheduler:
         from ..errors import WidthError
 
-        table, note = roles_as_in_training(table, model or DEFAULT_MODEL, files[0])
-        if note and not quiet:
-            click.echo(f"note: {note}", err=True)
         try:
             return run(files[0], model or DEFAULT_MODEL, output, contamination, threshold,
                        explain, table_kwargs(table), normal_labels, report, device, quiet)

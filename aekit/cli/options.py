@@ -201,9 +201,10 @@ def roles_as_in_training(opts, model, data):
     """``(opts, note)``: table_options with the roles the model's training table gave its
     columns (ids, the label, columns left out) for those this file holds, when none is
     given (the flags need not be repeated at every command); the note says so, else
-    None. Stdin and a headerless file keep what is given."""
+    None. A role is found as training found it: by header name, else by 0-based number.
+    Stdin keeps what is given (its header cannot be read twice)."""
     if data == "-" or opts.get("label_column") or opts.get("id_columns") or \
-            opts.get("ignore_columns") or opts.get("header") is False:
+            opts.get("ignore_columns"):
         return opts, None
     from ..model_file import training_roles
     from ..pretrained import resolve
@@ -213,20 +214,24 @@ def roles_as_in_training(opts, model, data):
     if not roles:
         return opts, None
     source = open_table(data, **table_kwargs(opts))
-    if not source.has_header:
-        return opts, None
-    present = set(map(str, source.columns))
-    found = {"label_column": roles["label_column"] if roles["label_column"] in present
-             else None,
-             "id_columns": tuple(c for c in roles["id_columns"] if c in present),
-             "ignore_columns": tuple(c for c in roles["ignore_columns"] if c in present)}
+    names = set(map(str, source.columns)) if source.has_header else set()
+
+    def found(spec):  # as aekit.tables.columns.ColumnRoles finds a column
+        return spec in names or (spec.lstrip("-").isdigit() and
+                                 -source.n_columns <= int(spec) < source.n_columns)
+
+    kept = {"label_column": roles["label_column"] if roles["label_column"] is not None
+            and found(roles["label_column"]) else None,
+            "id_columns": tuple(c for c in roles["id_columns"] if found(c)),
+            "ignore_columns": tuple(c for c in roles["ignore_columns"] if found(c))}
     import shlex
 
-    given = [f"{flag_of(k)} {shlex.quote(c)}" for k in ("id_columns", "label_column", "ignore_columns")
-             for c in ((found[k],) if k == "label_column" else found[k]) if c]
+    given = [f"{flag_of(k)} {shlex.quote(c)}" for k in ("id_columns", "label_column",
+                                                        "ignore_columns")
+             for c in ((kept[k],) if k == "label_column" else kept[k]) if c]
     if not given:
         return opts, None
-    return dict(opts, **found), "columns as in training: " + " ".join(given)
+    return dict(opts, **kept), "columns as in training: " + " ".join(given)
 
 
 def echo_notes(table, quiet=False):
