@@ -23,11 +23,12 @@ def as_parameter(name, value=None):
     """A parameter as a library user writes it: ``lr``, ``noise=None``, ``arch='dense'``."""
     if value is None:
         return name
-    shown = value if value in WORDS or _is_number(value) else repr(value)
+    shown = value if value in WORDS or is_number(value) else repr(value)
     return f"{name}={shown}"
 
 
-def _is_number(text):
+def is_number(text):
+    """Whether ``text`` reads as a float."""
     try:
         float(text)
     except ValueError:

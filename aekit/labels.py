@@ -8,7 +8,7 @@ scikit-learn's ``LabelBinarizer``: it knows aekit's conventions: 0/1, true/false
 
 import numpy as np
 
-from .errors import as_parameter, word
+from .errors import as_parameter, is_number, word
 
 
 class AnomalyLabels:
@@ -24,7 +24,7 @@ class AnomalyLabels:
         self.wording = wording
         self.normal = {str(v).strip() for v in normal_labels} if normal_labels else None
         # a normal label that is a number matches the same number however written (0, 0.0)
-        self.normal_numbers = {float(v) for v in self.normal or () if _is_number(v)}
+        self.normal_numbers = {float(v) for v in self.normal or () if is_number(v)}
         self.normal_seen = False
         self.digits = {str(int(d)) for d in digits} if digits and not normal_labels else None
         self.parts = []  # per chunk: 1 anomaly, 0 normal, -1 no label
@@ -78,14 +78,6 @@ class AnomalyLabels:
             self.why = "the labels hold one class only: no AUROC"
             return None
         return y[labelled], labelled
-
-
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def auroc_percent(y, scores):
