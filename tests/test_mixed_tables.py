@@ -104,6 +104,7 @@ def test_the_numpy_scorer_encodes_as_the_estimators_do(trained):
                                rtol=1e-4)
 
 
+@pytest.mark.filterwarnings("ignore:trim 0.3 left")  # its 10% 'store' rows: said elsewhere
 def test_estimators_take_dataframes_with_text_and_gaps():
     df = transactions(300).drop(columns=["txn", "note"])
     det = aekit.AnomalyDetector(epochs=3, random_state=0).fit(df)
