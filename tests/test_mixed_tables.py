@@ -412,3 +412,21 @@ def test_roles_given_by_number_at_training_apply_by_number_and_a_bad_cell_is_nam
                                  "-o", str(tmp_path / "f.csv")])
     assert r.exit_code == 1 and "line 12, column 'amount' holds 'abc', not a number" in r.output
     assert not (tmp_path / "f.csv").exists()
+
+
+def test_a_headerless_file_whose_given_roles_move_its_features_is_refused(tmp_path):
+    rng = np.random.RandomState(0)
+    rows = [f"{i},{rng.normal():.4f},{rng.normal():.4f},{rng.normal():.4f}" for i in range(120)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")  # no header: column 0 is an id
+    model = tmp_path / "m.safetensors"
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--id-column", "0",
+                                 "--epochs", "1", "-q", "-o", str(model)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "--id-column", "1", "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 1 and not (tmp_path / "s.csv").exists()
+    assert "the model was trained on columns 1, 2, 3 (0-based), and these options make 0, 2, " \
+        "3 its features" in r.output
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 0 and "columns as in training: --id-column 0" in r.stderr

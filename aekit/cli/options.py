@@ -203,8 +203,7 @@ def roles_as_in_training(opts, model, data):
     given (the flags need not be repeated at every command); the note says so, else
     None. A role is found as training found it: by header name, else by 0-based number.
     Stdin keeps what is given (its header cannot be read twice)."""
-    if data == "-" or opts.get("label_column") or opts.get("id_columns") or \
-            opts.get("ignore_columns"):
+    if data == "-":
         return opts, None
     from ..model_file import training_roles
     from ..pretrained import resolve
@@ -214,6 +213,9 @@ def roles_as_in_training(opts, model, data):
     if not roles:
         return opts, None
     source = open_table(data, **table_kwargs(opts))
+    if opts.get("label_column") or opts.get("id_columns") or opts.get("ignore_columns"):
+        _check_positions(source, roles)
+        return opts, None
     names = set(map(str, source.columns)) if source.has_header else set()
 
     def found(spec):  # as aekit.tables.columns.ColumnRoles finds a column
@@ -232,6 +234,25 @@ def roles_as_in_training(opts, model, data):
     if not given:
         return opts, None
     return dict(opts, **kept), "columns as in training: " + " ".join(given)
+
+
+def _check_positions(source, roles):
+    """Refuse roles given for a headerless file that make other columns its features than
+    training's (roles given by number there): its features are taken by position, so a
+    feature given as an id would be scored in another column's place, silently."""
+    specs = [c for c in [roles["label_column"], *roles["id_columns"],
+                         *roles["ignore_columns"]] if c is not None]
+    if source.has_header or not all(c.lstrip("-").isdigit() for c in specs):
+        return
+    n = source.n_columns
+    trained = [i for i in range(n) if i not in {int(c) % n for c in specs}]
+    given = list(source.roles.feature_idx)
+    if len(trained) == len(given) and trained != given:
+        raise click.ClickException(
+            f"{source.name} has no header, so its features are taken by position: the model "
+            f"was trained on columns {', '.join(map(str, trained))} (0-based), and these "
+            f"options make {', '.join(map(str, given))} its features; give the roles of "
+            "training (leave them out to take them from the model)")
 
 
 def echo_notes(table, quiet=False):
