@@ -17,12 +17,17 @@ the CLI names its own flags (``--lr``, ``--objective masked``)::
 import string
 
 WORDS = ("None", "True", "False")  # values written as they are, not quoted
+# the roles of a table's columns are parameters of aekit.tables.open_table and of the
+# CLI, not of the estimators: a library user fitting a DataFrame drops the column instead
+TABLE_ROLES = {"id_columns": "keep it beside X, not in it: open_table's id_columns",
+               "ignore_columns": "drop it from X",
+               "label_column": "keep it beside X, not in it: open_table's label_column"}
 
 
 def as_parameter(name, value=None):
     """A parameter as a library user writes it: ``lr``, ``noise=None``, ``arch='dense'``."""
     if value is None:
-        return name
+        return TABLE_ROLES.get(name, name)
     shown = value if value in WORDS or is_number(value) else repr(value)
     return f"{name}={shown}"
 
