@@ -56,7 +56,7 @@ def run(data, model, output, plot, device, quiet, table):
     from ..loading import autoencoder_of, load
     from ..tables import open_table
     from ..tables.writers import TableWriter
-    from .options import echo_notes, roles_as_in_training, table_kwargs
+    from .options import counted, echo_notes, roles_as_in_training, table_kwargs
 
     ae = autoencoder_of(load(model, device=device))
     table, note = roles_as_in_training(table, model, data)
@@ -88,4 +88,9 @@ def run(data, model, output, plot, device, quiet, table):
         plot_codes(sample, plot, title)
         click.echo(f"wrote {plot}", err=True)
     if output != "-" and not quiet:
-        click.echo(f"wrote {output} ({ae.net_.config.code_size} code columns)", err=True)
+        k, d = ae.net_.config.code_size, ae.schema_.n_features
+        wide = f", more than the table's {d} features" if k > d else ""
+        if wide and getattr(ae, "objective_", None) == "masked":
+            wide += ": a masked detector's codes; for compact ones train with --objective " \
+                "reconstruction"
+        click.echo(f"wrote {output} ({counted(k, 'code column')}{wide})", err=True)
