@@ -430,3 +430,20 @@ def test_a_headerless_file_whose_given_roles_move_its_features_is_refused(tmp_pa
     r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
                                  "-o", str(tmp_path / "s.csv")])
     assert r.exit_code == 0 and "columns as in training: --id-column 0" in r.stderr
+
+
+def test_a_parquet_output_takes_integers_of_another_width_that_fit():
+    import tempfile
+
+    from aekit.tables.writers import TableWriter
+
+    with tempfile.TemporaryDirectory() as d:
+        path = f"{d}/out.parquet"
+        with TableWriter(path) as writer:  # int64 ids, then int32 ones: nothing lost
+            writer.write(pd.DataFrame({"id": np.array([1, 2**40]), "s": [0.5, 0.7]}))
+            writer.write(pd.DataFrame({"id": np.array([3, 4], np.int32), "s": [0.1, 0.2]}))
+        assert pd.read_parquet(path)["id"].tolist() == [1, 2**40, 3, 4]
+        with pytest.raises(DataError, match=r"^column 'id' holds int64 and int32 in the rows"):
+            with TableWriter(path) as writer:  # int32 first: 2**40 cannot follow
+                writer.write(pd.DataFrame({"id": np.array([1, 2], np.int32), "s": [0.5, 0.7]}))
+                writer.write(pd.DataFrame({"id": np.array([2**40, 4]), "s": [0.1, 0.2]}))

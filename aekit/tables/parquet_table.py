@@ -93,7 +93,8 @@ class ParquetTable(Table):
             raise
         except Exception as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise DataError(f"{self.name}: cannot read row {row} on ({first})") from None
+            raise DataError(f"{self.name}: cannot read the rows from row {row} onwards "
+                            f"({first})") from None
         if not seen:
             raise DataError(f"{self.name} holds no rows")
 
@@ -141,7 +142,8 @@ def _check_feature_types(schema, names, source):
 def _check_files_agree(dataset, names):
     """Refuse a folder of Parquet files whose columns ``names`` differ in type from the
     first file's: pyarrow would cast them to it, silently ('007' to 7, a time zone to
-    UTC). Text of either width, and a column of no values, are taken.
+    UTC). Text of either width, a column of no values, and integers of another width
+    (pyarrow's cast refuses a value that does not fit) are taken.
 
     Raises
     ------
@@ -160,7 +162,8 @@ def _check_files_agree(dataset, names):
             if name not in schema.names:
                 continue
             t, want = schema.field(name).type, first.field(name).type
-            if t != want and t != pa.null() and not (t in text and want in text):
+            if t != want and t != pa.null() and not (t in text and want in text) and \
+                    not (pa.types.is_integer(t) and pa.types.is_integer(want)):
                 raise DataError(
                     f"column {literal(repr(name))} holds {literal(str(schema.field(name).type))}"
                     f" in {literal(path)} and {literal(str(first.field(name).type))} in "

@@ -132,13 +132,23 @@ def _exact_floats(frame):
     return frame
 
 
-def _same_values(a, b):
-    """Whether Arrow types ``a`` and ``b`` hold the same values (text in either width)."""
+def _same_values(column, b):
+    """Whether ``column`` (Arrow) can take Arrow type ``b`` without a value changing: the
+    same type, text or bytes in either width, or integers whose values all fit (Arrow's
+    safe cast: int32 ids beside int64 ones)."""
     import pyarrow as pa
 
-    text = (pa.string(), pa.large_string())
-    return a == b or (a in text and b in text) or \
-        (a in (pa.binary(), pa.large_binary()) and b in (pa.binary(), pa.large_binary()))
+    a = column.type
+    text, raw = (pa.string(), pa.large_string()), (pa.binary(), pa.large_binary())
+    if a == b or (a in text and b in text) or (a in raw and b in raw):
+        return True
+    if pa.types.is_integer(a) and pa.types.is_integer(b):
+        try:
+            column.cast(b, safe=True)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
+        return True
+    return False
 
 
 def _type_words(t):
@@ -153,7 +163,7 @@ def _cast(table, schema):
     naming the first column whose type differs, and the file of these rows where the
     frame names it (inputs whose columns differ in type: one Parquet file has one type
     per column, and a cast could lose values: '007' to 7, a time zone). A column of no
-    values (Arrow's null type) takes any type."""
+    values (Arrow's null type) takes any type, and integers any integer type they fit."""
     import pyarrow as pa
 
     if table.schema.names != schema.names:
@@ -161,7 +171,7 @@ def _cast(table, schema):
                         "differ from those written before (" +
                         literal(', '.join(schema.names)) + ")")
     for field, column in zip(schema, table.columns):
-        if not (_same_values(column.type, field.type) or column.type == pa.null()):
+        if not (_same_values(column, field.type) or column.type == pa.null()):
             where = ""
             if "file" in table.column_names and len(table):
                 where = f" in {table.column('file')[0].as_py()}"
