@@ -447,3 +447,16 @@ def test_a_parquet_output_takes_integers_of_another_width_that_fit():
             with TableWriter(path) as writer:  # int32 first: 2**40 cannot follow
                 writer.write(pd.DataFrame({"id": np.array([1, 2], np.int32), "s": [0.5, 0.7]}))
                 writer.write(pd.DataFrame({"id": np.array([2**40, 4]), "s": [0.1, 0.2]}))
+
+
+def test_a_file_given_twice_is_scored_once_and_said(tmp_path):
+    rng = np.random.RandomState(0)
+    pd.DataFrame(rng.normal(size=(60, 3)), columns=list("abc")).to_csv(tmp_path / "t.csv",
+                                                                      index=False)
+    model = tmp_path / "m.safetensors"
+    aekit.AnomalyDetector(epochs=1).fit(pd.read_csv(tmp_path / "t.csv")).save(model)
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), str(tmp_path / "t.csv"),
+                                 "-m", str(model), "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 0, r.output
+    assert "is given more than once; each file is scored once" in r.stderr
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 60

@@ -81,6 +81,10 @@ def command(data, model, contamination, threshold, output, explain, normal_label
     if threshold is not None and not math.isfinite(threshold):
         raise click.BadParameter(f"{threshold} is not a finite number", param_hint="--threshold")
     files = ["-"] if list(data) == ["-"] else expand_inputs(data)
+    twice = [f for f in dict.fromkeys(map(str, data)) if list(map(str, data)).count(f) > 1]
+    if twice and not quiet:
+        click.echo(f"note: {twice[0]} is given more than once; each file is scored once",
+                   err=True)
     check_output_path(output, *files, model)
     check_output_kind(output, TABLE_SUFFIXES, "tables")
     table, note = roles_as_in_training(table, model or DEFAULT_MODEL, files[0])
