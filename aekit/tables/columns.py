@@ -7,6 +7,27 @@ import numpy as np
 from ..errors import DataError, literal
 
 
+def same_values_kind(a, b):
+    """Whether Arrow types ``a`` and ``b`` hold values of one kind, so that a column of
+    ``a`` can be read or written as ``b`` with no value changed: one type, text or bytes
+    in either width, integers of either width (a cast refuses a value that does not fit),
+    or no values at all (Arrow's null type) in ``a``. Not so: text and numbers ('007'
+    and 7), dates and timestamps, time zones."""
+    import pyarrow as pa
+
+    text, raw = (pa.string(), pa.large_string()), (pa.binary(), pa.large_binary())
+    return a == b or a == pa.null() or (a in text and b in text) or \
+        (a in raw and b in raw) or (pa.types.is_integer(a) and pa.types.is_integer(b))
+
+
+def type_words(t):
+    """An Arrow type as messages name it (``text``, ``no values``, ``int64``...)."""
+    import pyarrow as pa
+
+    return "text" if t in (pa.string(), pa.large_string()) else \
+        "no values" if t == pa.null() else str(t)
+
+
 @dataclass
 class Chunk:
     """Consecutive rows of a table.

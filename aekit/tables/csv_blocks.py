@@ -13,8 +13,8 @@ polars pads a short row with nulls and reads a blank line as a row of nulls; so 
 rows whose last column is null are looked at again in the block's bytes: a blank line
 is left out (in a file of one column it is a row whose cell is missing), a row of
 another width is refused naming its line. Where polars fails without naming a column
-(a row too wide, a quote never closed, bytes that are not UTF-8), the block is read again slowly, record by record with Python's csv module, to
-name the line.
+(a row too wide, a quote never closed, bytes that are not UTF-8), the block is read
+again slowly, record by record with Python's csv module, to name the line.
 """
 
 import csv

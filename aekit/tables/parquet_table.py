@@ -8,7 +8,7 @@ Feature columns of numbers are delivered as one float64 array, as the CSV reader
 from pathlib import Path
 
 from ..errors import CellError, DataError, literal
-from .columns import Chunk, ColumnRoles, Table
+from .columns import Chunk, ColumnRoles, Table, same_values_kind
 
 DEFAULT_CHUNK = 50_000
 SUFFIXES = (".parquet", ".pq")
@@ -150,23 +150,21 @@ def _check_files_agree(dataset, names):
     DataError
         Naming the file, the column and both types.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     if len(dataset.files) < 2:
         return
-    first, text = dataset.schema, (pa.string(), pa.large_string())
+    first = dataset.schema
     for path in dataset.files[1:]:
         schema = pq.read_schema(path)
         for name in names:
             if name not in schema.names:
                 continue
             t, want = schema.field(name).type, first.field(name).type
-            if t != want and t != pa.null() and not (t in text and want in text) and \
-                    not (pa.types.is_integer(t) and pa.types.is_integer(want)):
+            if not same_values_kind(t, want):
                 raise DataError(
-                    f"column {literal(repr(name))} holds {literal(str(schema.field(name).type))}"
-                    f" in {literal(path)} and {literal(str(first.field(name).type))} in "
+                    f"column {literal(repr(name))} holds {literal(str(t))} in "
+                    f"{literal(path)} and {literal(str(want))} in "
                     f"{literal(dataset.files[0])}: the files of one table must give a column "
                     "one type")
 

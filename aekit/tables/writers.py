@@ -11,6 +11,7 @@ import numpy as np
 
 from ..atomic import atomic_open, atomic_path
 from ..errors import DataError, literal
+from .columns import same_values_kind, type_words
 
 SCORE_COLUMNS = ("anomaly_score", "is_anomaly")
 _ROW_ENDS = (",0\n", ",1\n")  # a score row's end, by its is_anomaly
@@ -132,55 +133,42 @@ def _exact_floats(frame):
     return frame
 
 
-def _same_values(column, b):
-    """Whether ``column`` (Arrow) can take Arrow type ``b`` without a value changing: the
-    same type, text or bytes in either width, or integers whose values all fit (Arrow's
-    safe cast: int32 ids beside int64 ones)."""
-    import pyarrow as pa
-
-    a = column.type
-    text, raw = (pa.string(), pa.large_string()), (pa.binary(), pa.large_binary())
-    if a == b or (a in text and b in text) or (a in raw and b in raw):
-        return True
-    if pa.types.is_integer(a) and pa.types.is_integer(b):
-        try:
-            column.cast(b, safe=True)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return False
-        return True
-    return False
-
-
-def _type_words(t):
-    import pyarrow as pa
-
-    return "text" if t in (pa.string(), pa.large_string()) else \
-        "no values" if t == pa.null() else str(t)
-
-
 def _cast(table, schema):
     """``table`` in the types of the rows written before (``schema``), or a DataError
     naming the first column whose type differs, and the file of these rows where the
     frame names it (inputs whose columns differ in type: one Parquet file has one type
     per column, and a cast could lose values: '007' to 7, a time zone). A column of no
-    values (Arrow's null type) takes any type, and integers any integer type they fit."""
-    import pyarrow as pa
-
+    values (Arrow's null type) takes any type, and integers any integer type they fit
+    (:func:`aekit.tables.columns.same_values_kind`)."""
     if table.schema.names != schema.names:
         raise DataError(f"these rows' columns ({literal(', '.join(table.column_names))}) "
                         "differ from those written before (" +
                         literal(', '.join(schema.names)) + ")")
     for field, column in zip(schema, table.columns):
-        if not (_same_values(column, field.type) or column.type == pa.null()):
+        if column.type == field.type:
+            continue
+        if not (same_values_kind(column.type, field.type) and _fits(column, field.type)):
             where = ""
             if "file" in table.column_names and len(table):
                 where = f" in {table.column('file')[0].as_py()}"
             raise DataError(
-                f"column {literal(repr(field.name))} holds {_type_words(column.type)}"
-                f"{literal(where)} and {_type_words(field.type)} in the rows written before: "
+                f"column {literal(repr(field.name))} holds {type_words(column.type)}"
+                f"{literal(where)} and {type_words(field.type)} in the rows written before: "
                 "a Parquet file has one type per column; give the inputs one type, or write "
                 "CSV")
     return table.cast(schema)
+
+
+def _fits(column, t):
+    """Whether every value of Arrow ``column`` survives a cast to type ``t`` (Arrow's safe
+    cast refuses an integer that does not fit)."""
+    import pyarrow as pa
+
+    try:
+        column.cast(t, safe=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
 
 
 class _Counting:
