@@ -173,8 +173,8 @@ def test_a_column_without_values_is_named_in_a_warning(tmp_path):
 
 def test_impute_fills_numbers_and_categories_and_passes_text_through(trained, tmp_path):
     """A table with text columns: its numeric gaps and missing categories are filled, its
-    other cells (text included, ids, a category never seen in training) written back as
-    they were."""
+    other cells (text included, ids, a column left out, a category never seen in
+    training) written back as they were."""
     df = transactions(40, seed=5)
     df.loc[3, "channel"] = None
     df.loc[4, "channel"] = "kiosk"  # never seen in training: kept
@@ -188,7 +188,8 @@ def test_impute_fills_numbers_and_categories_and_passes_text_through(trained, tm
     assert r.exit_code == 0, r.output
     assert f"filled {gaps} cells" in r.stderr
     out = pd.read_csv(tmp_path / "f.csv")
-    assert list(out.columns) == ["txn", "amount", "hour", "channel", "card_present"]
+    assert list(out.columns) == ["txn", "amount", "hour", "channel", "card_present", "note"]
+    assert out["note"].tolist() == df["note"].tolist()  # left out of the model, written back
     assert out[["amount", "hour", "channel"]].notna().all().all()
     assert out.loc[3, "channel"] in ("web", "app", "store") and out.loc[4, "channel"] == "kiosk"
     assert float(out.loc[5, "hour"]).is_integer() and 0 <= out.loc[5, "hour"] <= 23
@@ -312,6 +313,16 @@ def test_a_parquet_feature_of_another_kind_is_refused_naming_it(tmp_path, kind):
                      r"as a feature .* \(--id-column\) or leave it out \(--ignore-column\)\n$",
                      r.output)
     assert CliRunner().invoke(cli, args + ["--ignore-column", "odd"]).exit_code == 0
+    # scoring takes the roles of training (opening the file for its names reads no types),
+    # and impute writes the column left out back as it was
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.parquet"), "-m", str(out),
+                                 "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 0 and "--ignore-column odd" in r.stderr, r.output
+    r = CliRunner().invoke(cli, ["impute", str(tmp_path / "t.parquet"), "-m", str(out),
+                                 "-o", str(tmp_path / "f.parquet")])
+    assert r.exit_code == 0, r.output
+    assert pq.read_table(tmp_path / "f.parquet").column("odd").equals(
+        pq.read_table(tmp_path / "t.parquet").column("odd"))
 
 
 def test_labels_of_a_float_column_with_nan_and_normal_labels_written_otherwise():
@@ -389,6 +400,10 @@ def test_scoring_takes_the_columns_roles_of_training_unless_given(tmp_path):
     r = CliRunner().invoke(cli, ["impute", str(tmp_path / "new.csv"), "-m", str(model),
                                  "-o", str(tmp_path / "f.csv")])
     assert r.exit_code == 0 and "--id-column txn --ignore-column note" in r.stderr
+    filled = pd.read_csv(tmp_path / "f.csv", keep_default_na=False)  # the whole table back
+    assert list(filled.columns) == list(df.drop(columns=["is_fraud"]).columns)
+    assert filled["note"].tolist() == df["note"].tolist()
+    assert filled["amount"].notna().all() and df["amount"].isna().any()
     r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
                                  "--id-column", "txn", "-o", str(tmp_path / "s.csv")])
     assert r.exit_code == 1 and "not trained on" in r.output  # roles given: those alone

@@ -34,8 +34,9 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     denoising model keeps each row's round whose reconstruction best matches
     its known cells. In a table with text columns, an empty text cell takes the
     category the model finds most likely; other text is written back as it was.
-    Known cells, the header and the label/id columns are written back as they
-    were (numbers as float64 reads them, in the shortest form that reads back
+    Known cells, the header and the columns the model does not read (the
+    label, ids and columns left out with --ignore-column or at training) are
+    written back as they were, in the file's column order (numbers as float64 reads them, in the shortest form that reads back
     the same: whole numbers beyond 2^53 and long decimals are rounded to 15-17
     digits; the file's separator and decimal mark kept); integer columns get
     integer fills, other fills 7 significant digits (the model computes in
@@ -58,7 +59,10 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     table, note = roles_as_in_training(table, model or DEFAULT_MODEL, data)
     if note and not quiet:
         click.echo(f"note: {note}", err=True)
-    source = open_table(data, **table_kwargs(table))
+    kwargs = table_kwargs(table)  # the whole table comes back: left-out columns too
+    kwargs.update(id_columns=(*kwargs["id_columns"], *kwargs["ignore_columns"]),
+                  ignore_columns=())
+    source = open_table(data, **kwargs)
     dialect = {"sep": source.sep, "decimal": source.decimal} if hasattr(source, "sep") else {}
     with TableWriter(output, float_format="%.15g", header=source.has_header,
                      **dialect) as writer:

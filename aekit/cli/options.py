@@ -173,7 +173,8 @@ def table_options(f):
                      help="Column carried through untouched (ids, sites, timestamps); "
                      "repeatable."),
         click.option("--ignore-column", "ignore_columns", multiple=True,
-                     help="Column left out (not a feature, not in the output); repeatable."),
+                     help="Column left out (not a feature; impute writes it back, other "
+                     "commands leave it out of their output); repeatable."),
         click.option("--sep", type=click.Choice([",", ";", "|", "tab"]), default=None,
                      help="Field separator of a CSV [default: found from the file]."),
         click.option("--decimal", type=click.Choice([".", ","]), default=None,

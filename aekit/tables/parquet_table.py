@@ -30,7 +30,9 @@ class ParquetTable(Table):
     Raises
     ------
     DataError
-        The file cannot be read as Parquet, or a named column is not in it.
+        The file cannot be read as Parquet, or a named column is not in it; when the
+        rows are read (:meth:`chunks`), a feature column's type is not read, or the
+        files of a folder differ in a column's type.
     """
 
     has_header = True
@@ -58,16 +60,19 @@ class ParquetTable(Table):
         self.columns, self.n_columns = columns, len(columns)
         self.roles = ColumnRoles(columns, True, self.name, label_column, id_columns,
                                  ignore_columns)
-        _check_feature_types(self._dataset.schema, self.roles.feature_names, self.name)
-        _check_files_agree(self._dataset, [columns[i] for i in
-                                           self.roles.feature_idx + self.roles.carried_idx])
 
     def chunks(self):
-        """Yield :class:`~aekit.tables.columns.Chunk` objects in the dataset's row order."""
+        """Yield :class:`~aekit.tables.columns.Chunk` objects in the dataset's row order.
+
+        The columns' types are checked first, when the rows are read (opening a table to
+        learn its column names reads no types): a feature column must hold numbers, text
+        or true/false, and the files of a folder must agree on the columns used."""
         import pandas as pd
 
         roles = self.roles
         used = [self.columns[i] for i in roles.feature_idx + roles.carried_idx]
+        _check_feature_types(self._dataset.schema, roles.feature_names, self.name)
+        _check_files_agree(self._dataset, used)
         row, seen = 1, False
         try:
             if self.row_groups is None:
