@@ -183,7 +183,8 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
     ``(cells filled, rows touched, whether 0..255 pixels were scaled)``.
 
     Known cells, the header and the carried columns are written back as they were;
-    integer columns get integer fills.
+    integer columns get integer fills, and a Parquet input's integer feature columns keep
+    their types in a Parquet output.
 
     Raises
     ------
@@ -212,7 +213,8 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
         n_filled += int(missing.sum())
         n_rows += int(missing.any(axis=1).sum())
         text = None if writer.parquet else writer.decimal
-        writer.write(_table_rows(table, chunk, filled, model_input.order, text))
+        writer.write(_input_types(_table_rows(table, chunk, filled, model_input.order, text),
+                                  table, writer))
     return n_filled, n_rows, model_input.pixels
 
 
@@ -237,8 +239,28 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
                 fills = np.where(gaps, np.round(fills) + 0.0, fills)
             column = np.where(gaps, fills, values)
             cells[:, j] = (column if writer.parquet else _exact_text(column, writer.decimal))[:, 0]
-        writer.write(_table_rows(table, chunk, cells, model_input.order, None))
+        writer.write(_input_types(_table_rows(table, chunk, cells, model_input.order, None),
+                                  table, writer))
     return n_filled, n_rows, False
+
+
+def _input_types(frame, table, writer):
+    """``frame`` with the feature columns a Parquet input types as integers in those types,
+    for a Parquet output (a file keeps its schema; fills rounded, within the type's
+    range); other outputs as they are."""
+    if not writer.parquet or not table.integer_features:
+        return frame
+    import pandas as pd
+    import pyarrow as pa
+
+    frame = frame.copy(deep=False)
+    for name, t in table.integer_features.items():
+        if name in frame:
+            info = np.iinfo(t.to_pandas_dtype())
+            values = np.clip(np.round(np.asarray(frame[name], dtype=np.float64)), info.min,
+                             info.max)
+            frame[name] = pd.array(pa.array(values).cast(t), dtype=pd.ArrowDtype(t))
+    return frame
 
 
 def _exact_text(X, decimal):

@@ -475,3 +475,31 @@ def test_a_file_given_twice_is_scored_once_and_said(tmp_path):
     assert r.exit_code == 0, r.output
     assert "is given more than once; each file is scored once" in r.stderr
     assert len(pd.read_csv(tmp_path / "s.csv")) == 60
+
+
+def test_impute_keeps_a_parquet_inputs_integer_columns_integers(tmp_path):
+    """A Parquet output of impute keeps the integer types of the input's feature columns
+    (it wrote them as doubles): known cells as they were, fills whole numbers."""
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    rng = np.random.RandomState(0)
+    n = 200
+    a = rng.normal(size=n)
+    qty = [None if i % 17 == 3 else int(v) for i, v in enumerate(np.round(5 + 2 * a))]
+    pq.write_table(pa.table({"a": a, "qty": pa.array(qty, pa.int32()),
+                             "n": pa.array(rng.randint(0, 9, n), pa.uint8())}),
+                   tmp_path / "t.parquet")
+    model = tmp_path / "m.safetensors"
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.parquet"), "--epochs", "1",
+                                 "-q", "-o", str(model)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["impute", str(tmp_path / "t.parquet"), "-m", str(model),
+                                 "-o", str(tmp_path / "f.parquet")])
+    assert r.exit_code == 0, r.output
+    out, given = pq.read_table(tmp_path / "f.parquet"), pq.read_table(tmp_path / "t.parquet")
+    assert out.schema.field("qty").type == pa.int32() and out.schema.field("n").type == pa.uint8()
+    assert out.column("qty").null_count == 0 and given.column("qty").null_count == 12
+    known = given.column("qty").is_valid()
+    assert out.column("qty").filter(known).equals(given.column("qty").filter(known))
+    assert out.column("n").equals(given.column("n")) and out.column("a").equals(given.column("a"))

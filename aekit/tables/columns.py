@@ -139,6 +139,7 @@ class Table:
     """
 
     dtype = np.float64
+    integer_features = {}  # feature name -> Arrow integer type, where a file types columns
 
     @property
     def feature_names(self):

@@ -61,6 +61,16 @@ class ParquetTable(Table):
         self.roles = ColumnRoles(columns, True, self.name, label_column, id_columns,
                                  ignore_columns)
 
+    @property
+    def integer_features(self):
+        """The feature columns the file types as integers: name -> Arrow type (an output
+        may keep the type: numbers are read as float64, exact up to 2^53)."""
+        import pyarrow as pa
+
+        schema = self._dataset.schema
+        return {n: schema.field(n).type for n in self.roles.feature_names
+                if pa.types.is_integer(schema.field(n).type)}
+
     def chunks(self):
         """Yield :class:`~aekit.tables.columns.Chunk` objects in the dataset's row order.
 
