@@ -43,8 +43,8 @@ class RowFlagger:
         if carried is not None:
             refuse_name_clashes(carried.columns, (*SCORE_COLUMNS, *added, *(
                 f"top{j + 1}_{what}" for j in range(self.k) for what in ("feature", "error"))))
-            for name in carried.columns:
-                frame[name] = carried[name].array  # its type kept (Arrow's, from Parquet)
+            # their types kept (Arrow's, from Parquet), and two columns of one name two
+            frame = carried.reset_index(drop=True).copy()
         frame[SCORE_COLUMNS[0]] = scores
         frame[SCORE_COLUMNS[1]] = flagged.astype(np.int8)
         if self.k:

@@ -308,11 +308,12 @@ def _table_rows(table, chunk, X, order, decimal=None):
         back[:, order] = X
         X = back
     roles = table.roles
-    columns = {}
     feature_pos = {c: j for j, c in enumerate(roles.feature_idx)}
-    carried_pos = dict(zip(roles.carried_idx, roles.carried_names))
-    for c in sorted(roles.feature_idx + roles.carried_idx):
-        name = table.columns[c] if table.has_header else str(c)
-        columns[name] = X[:, feature_pos[c]] if c in feature_pos else \
-            chunk.carried[carried_pos[c]].array
-    return pd.DataFrame(columns)
+    carried_pos = {c: k for k, c in enumerate(roles.carried_idx)}
+    order = sorted(roles.feature_idx + roles.carried_idx)
+    # by position: two columns of one name (a feature and a column left out) stay two
+    frame = pd.DataFrame({k: X[:, feature_pos[c]] if c in feature_pos else
+                          chunk.carried.iloc[:, carried_pos[c]].array
+                          for k, c in enumerate(order)})
+    frame.columns = [table.columns[c] if table.has_header else str(c) for c in order]
+    return frame

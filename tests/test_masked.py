@@ -107,6 +107,26 @@ def test_the_surprise_is_zero_for_a_certain_exact_prediction():
         assert torch.allclose(s, torch.full_like(s, expected), rtol=1e-4)
 
 
+def test_the_mixture_cdf_is_the_integral_of_the_density_the_surprise_gives():
+    """mixture_cdf rises from 0 to 1, and its slope is the mixture's density, which is
+    exp(-surprise) less the sharpest density's constant (Laplace: 1 / (2 floor); Gaussian:
+    1 / (floor sqrt(2 pi)))."""
+    for output, sharpest in (("laplace", 1 / (2 * 0.1)),
+                             ("gaussian", 1 / (0.1 * np.sqrt(2 * np.pi)))):
+        c = ModelConfig(n_features=1, code_size=4, hidden=(4,), output=output,
+                        objective="masked", components=3)
+        net = AutoencoderNet(c).double()
+        out = torch.tensor([[0.3, -1.0, 0.5], [-1.0, 0.5, 2.0], [0.0, -0.5, 1.0]],
+                           dtype=torch.float64).reshape(1, 3, 3, 1).expand(1201, 3, 3, 1)
+        t = torch.linspace(-60, 60, 1201, dtype=torch.float64)[:, None]
+        F = net.mixture_cdf(out, t)[:, 0]
+        assert F[0] < 1e-6 and F[-1] > 1 - 1e-6 and bool((F[1:] >= F[:-1]).all())
+        h = 1e-5
+        slope = (net.mixture_cdf(out, t + h) - net.mixture_cdf(out, t - h))[:, 0] / (2 * h)
+        density = torch.exp(-net.surprise_of(out, t))[:, 0] * sharpest
+        np.testing.assert_allclose(slope.numpy(), density.numpy(), rtol=1e-4, atol=1e-8)
+
+
 def test_training_is_on_the_hidden_features_only():
     c = ModelConfig(n_features=3, code_size=4, hidden=(4,), output="laplace",
                     objective="masked", components=1)

@@ -503,3 +503,81 @@ def test_impute_keeps_a_parquet_inputs_integer_columns_integers(tmp_path):
     known = given.column("qty").is_valid()
     assert out.column("qty").filter(known).equals(given.column("qty").filter(known))
     assert out.column("n").equals(given.column("n")) and out.column("a").equals(given.column("a"))
+
+
+def test_columns_of_one_name_stay_two_in_outputs_and_a_parquet_output_refuses_them(tmp_path):
+    """A feature and a column left out, or two ids, of one name: impute and detect write
+    both in their places to CSV (a name-keyed frame had written one over the other); a
+    Parquet output, which names each column once, refuses them in one line."""
+    rng = np.random.RandomState(0)
+    n = 150
+    rows = ["id,a,b,c,a"] + [f"r{i},{'' if i % 7 == 0 else round(rng.normal(), 4)},"
+                             f"{rng.normal():.4f},{rng.normal():.4f},{'xyz'[i % 3]}"
+                             for i in range(n)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.safetensors"
+    roles = ["--id-column", "0", "--ignore-column", "4"]
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "-o", str(model), *roles])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["impute", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "-o", str(tmp_path / "f.csv"), *roles])
+    assert r.exit_code == 0, r.output
+    lines = (tmp_path / "f.csv").read_text().splitlines()
+    assert lines[0] == "id,a,b,c,a" and len(lines) == n + 1
+    assert [line.split(",")[4] for line in lines[1:]] == ["xyz"[i % 3] for i in range(n)]
+    assert all(line.split(",")[1] not in ("", "x", "y", "z") for line in lines[1:])
+    r = CliRunner().invoke(cli, ["impute", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "-o", str(tmp_path / "f.parquet"), *roles])
+    assert r.exit_code == 1 and not (tmp_path / "f.parquet").exists()
+    assert r.output.count("\n") == 1 and "two columns named 'a'" in r.output
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "-o", str(tmp_path / "s.csv"), "--id-column", "0",
+                                 "--id-column", "4"])
+    assert r.exit_code == 0, r.output
+    scored = (tmp_path / "s.csv").read_text().splitlines()
+    assert scored[0] == "id,a,anomaly_score,is_anomaly" and scored[1].startswith("r0,x,")
+
+
+def test_a_csv_output_refuses_carried_lists_and_bytes_and_parquet_keeps_them(tmp_path):
+    """Lists and bytes carried from a Parquet input would reach a CSV as Python's printed
+    form (long lists shortened with '...', floats rounded): refused in one line."""
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    rng = np.random.RandomState(0)
+    n = 120
+    given = pa.table({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "emb": [list(range(i, i + 1500)) for i in range(n)],
+                      "raw": [bytes([i % 256, 0]) for i in range(n)]})
+    pq.write_table(given, tmp_path / "t.parquet")
+    model = tmp_path / "m.safetensors"
+    roles = ["--ignore-column", "emb", "--ignore-column", "raw"]
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.parquet"), "--epochs", "1",
+                                 "-q", "-o", str(model), *roles])
+    assert r.exit_code == 0, r.output
+    for command, extra in (("impute", []),  # the columns left out come back
+                           ("detect", ["--id-column", "raw", "--ignore-column", "emb"])):
+        args = [command, str(tmp_path / "t.parquet"), "-m", str(model)] + extra
+        r = CliRunner().invoke(cli, args + ["-o", str(tmp_path / f"{command}.csv")])
+        assert r.exit_code == 1 and not (tmp_path / f"{command}.csv").exists(), r.output
+        assert "which a CSV cannot hold as it is: write a Parquet file" in r.output
+    r = CliRunner().invoke(cli, ["impute", str(tmp_path / "t.parquet"), "-m", str(model),
+                                 "-o", str(tmp_path / "o.parquet")])
+    assert r.exit_code == 0, r.output
+    assert pq.read_table(tmp_path / "o.parquet").equals(given)
+
+
+def test_impute_from_stdin_refuses_a_column_given_two_roles(tmp_path):
+    from aekit import AnomalyDetector
+
+    rng = np.random.RandomState(0)
+    AnomalyDetector(epochs=1, random_state=0, device="cpu").fit(rng.normal(size=(100, 2))) \
+        .save(tmp_path / "m.safetensors")
+    text = "a,b,note\n" + "".join(f"{rng.normal():.3f},,n{i}\n" for i in range(20))
+    for role in ("--id-column", "--label-column"):
+        r = CliRunner().invoke(cli, ["impute", "-", "-m", str(tmp_path / "m.safetensors"),
+                                     role, "note", "--ignore-column", "note", "-o", "-"],
+                               input=text)
+        assert r.exit_code == 1 and r.output.startswith("Error: column 'note' of stdin is "
+                                                        "named as both "), r.output

@@ -60,10 +60,8 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     table, note = roles_as_in_training(table, model or DEFAULT_MODEL, data)
     if note and not quiet:
         click.echo(f"note: {note}", err=True)
-    kwargs = table_kwargs(table)  # the whole table comes back: left-out columns too
-    kwargs.update(id_columns=(*kwargs["id_columns"], *kwargs["ignore_columns"]),
-                  ignore_columns=())
-    source = open_table(data, **kwargs)
+    # the whole table comes back: the columns left out too
+    source = open_table(data, **table_kwargs(table), carry_ignored=True)
     dialect = {"sep": source.sep, "decimal": source.decimal} if hasattr(source, "sep") else {}
     with TableWriter(output, float_format="%.15g", header=source.has_header,
                      **dialect) as writer:

@@ -9,6 +9,8 @@ difficulty of training deep feedforward neural networks", AISTATS 2010 (the
 initialisation); Ioffe & Szegedy, "Batch normalization", ICML 2015.
 """
 
+import math
+
 import torch
 from torch import nn
 
@@ -162,6 +164,19 @@ class AutoencoderNet(nn.Module):
         distance = 0.5 * z * z if c.output == "gaussian" else z.abs()
         log_p = logits.log_softmax(dim=1) - distance - torch.log(scale / c.scale_floor)
         return -torch.logsumexp(log_p, dim=1)
+
+    def mixture_cdf(self, out, target):
+        """Per element (n, k): the probability that a mixture output for those k features
+        (see :meth:`_mixture`) gives a value at most ``target`` (n, k): its cumulative
+        distribution function (a tail probability is this or 1 less it)."""
+        logits, loc, scale = self._mixture(out)
+        z = (target.unsqueeze(1) - loc) / scale
+        if self.config.output == "gaussian":
+            cdf = 0.5 * torch.erfc(-z / math.sqrt(2))
+        else:  # Laplace
+            cdf = torch.where(z < 0, 0.5 * torch.exp(z.clamp(max=0)),
+                              1 - 0.5 * torch.exp(-z.clamp(min=0)))
+        return (logits.softmax(dim=1) * cdf).sum(dim=1)
 
     def loss(self, logits, target, reduction="mean", hidden=None):
         """Loss matching the output: binary cross-entropy for [0, 1] data, squared error

@@ -53,7 +53,8 @@ class ColumnRoles:
 
     Attributes: ``feature_idx`` / ``feature_names`` (None without a header),
     ``carried_idx`` / ``carried_names`` (ids first, then the label: the way people
-    read an output row), ``label_name``.
+    read an output row; with ``carry_ignored``, the ignored columns between them, for
+    an output that gives the whole table back), ``label_name``.
 
     Raises
     ------
@@ -62,7 +63,8 @@ class ColumnRoles:
         two feature columns share a name, or no feature column is left.
     """
 
-    def __init__(self, columns, has_header, source, label=None, ids=(), ignore=()):
+    def __init__(self, columns, has_header, source, label=None, ids=(), ignore=(),
+                 carry_ignored=False):
         self.columns, self.has_header, self.source = list(columns), has_header, source
         roles = {}
         for role, specs in (("id", list(ids or ())), ("label", [label] if label is not None
@@ -73,7 +75,8 @@ class ColumnRoles:
                     raise DataError(f"column {self._name(i)!r} of {source} is named as both "
                                     f"{roles[i]} and {role} column")
                 roles[i] = role
-        self.carried_idx = [i for i, r in roles.items() if r == "id"] + \
+        carried = ("id", "ignored") if carry_ignored else ("id",)
+        self.carried_idx = [i for i, r in roles.items() if r in carried] + \
             [i for i, r in roles.items() if r == "label"]
         n_ids = sum(r == "id" for r in roles.values())
         self.carried_names = [self._carried_name(i, roles[i], n_ids) for i in self.carried_idx]
@@ -122,6 +125,8 @@ class ColumnRoles:
             return self.columns[i]
         if role == "label":
             return "label"
+        if role == "ignored":
+            return f"column_{i}"
         return "id" if n_ids == 1 else f"id_{i}"
 
     @property

@@ -52,7 +52,8 @@ class CsvTable(Table):
     id_columns : sequence of str or int
         Carried to the output (ids, sites, timestamps...), not used as features.
     ignore_columns : sequence of str or int
-        Dropped.
+        Not features, and dropped (``carry_ignored=False``, the default) or carried to the
+        output as ids are (True: an output that gives the whole table back).
     sep, decimal : str, optional
         The separator and decimal mark; found from the file when not given.
     chunksize : int
@@ -71,7 +72,7 @@ class CsvTable(Table):
     """
 
     def __init__(self, path, label_column=None, id_columns=(), ignore_columns=(), sep=None,
-                 decimal=None, chunksize=DEFAULT_CHUNK, header=None):
+                 decimal=None, chunksize=DEFAULT_CHUNK, header=None, carry_ignored=False):
         self.path = path
         self.text_columns = set()  # feature columns to read as text (a model's categories)
         self.name = "stdin" if str(path) == "-" else str(path)  # for messages
@@ -87,7 +88,7 @@ class CsvTable(Table):
             if self.has_header and self.n_columns > 1 and self.columns[-1] == "":
                 ignore_columns.append(str(self.n_columns - 1))  # a trailing separator
             self.roles = ColumnRoles(self.columns, self.has_header, self.name, label_column,
-                                     id_columns, ignore_columns)
+                                     id_columns, ignore_columns, carry_ignored)
         except BaseException:
             self._raw.close()
             raise

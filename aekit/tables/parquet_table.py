@@ -40,7 +40,7 @@ class ParquetTable(Table):
     notes = ()
 
     def __init__(self, path, label_column=None, id_columns=(), ignore_columns=(),
-                 chunksize=DEFAULT_CHUNK, row_groups=None, **_):
+                 chunksize=DEFAULT_CHUNK, row_groups=None, carry_ignored=False, **_):
         import pyarrow.dataset as ds
 
         self.path, self.name, self.chunksize = path, str(path), chunksize
@@ -59,7 +59,7 @@ class ParquetTable(Table):
             raise DataError(f"{path} is not a readable Parquet file ({first})") from None
         self.columns, self.n_columns = columns, len(columns)
         self.roles = ColumnRoles(columns, True, self.name, label_column, id_columns,
-                                 ignore_columns)
+                                 ignore_columns, carry_ignored)
 
     @property
     def integer_features(self):

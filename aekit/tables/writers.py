@@ -71,10 +71,19 @@ class TableWriter:
         return self._stack.__exit__(*exc)
 
     def write(self, frame):
-        """Append the rows of ``frame`` (a DataFrame)."""
+        """Append the rows of ``frame`` (a DataFrame).
+
+        Raises
+        ------
+        aekit.errors.DataError
+            Parquet: two columns of one name, or a column's type differs from the rows
+            written before; CSV: a column of lists, structs, maps or bytes (a Parquet
+            input's), which CSV text would not hold exactly.
+        """
         if self.parquet:
             self._write_parquet(frame)
         else:
+            _refuse_nested(frame)
             frame = _exact_floats(frame)
             frame.to_csv(self._file, header=self._header, index=False, sep=self.sep,
                          decimal=self.decimal, float_format=self.float_format,
@@ -103,6 +112,11 @@ class TableWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        twice = frame.columns[frame.columns.duplicated()]
+        if len(twice):
+            raise DataError(f"the output would hold two columns named {literal(repr(twice[0]))}: "
+                            "a Parquet file names each column once; rename one in the input, "
+                            "or write CSV")
         # no pandas metadata: pandas could not read back the Arrow types it would name
         table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
         if self._parquet_writer is None:
@@ -112,6 +126,23 @@ class TableWriter:
             stream = pa.PythonFile(_Counting(sink), mode="w")
             self._parquet_writer = pq.ParquetWriter(stream, table.schema)
         self._parquet_writer.write_table(_cast(table, self._parquet_writer.schema))
+
+
+def _refuse_nested(frame):
+    """Refuse a column of lists, structs, maps or bytes (Arrow-typed, as a Parquet input
+    typed it) for CSV: pandas would write it as Python's or numpy's printed form, which
+    shortens long lists ('...') and rounds floats."""
+    import pandas as pd
+    import pyarrow as pa
+
+    for name, t in frame.dtypes.items():
+        if not isinstance(t, pd.ArrowDtype):
+            continue
+        a = t.pyarrow_dtype
+        if pa.types.is_nested(a) or pa.types.is_binary(a) or pa.types.is_large_binary(a) \
+                or pa.types.is_fixed_size_binary(a) or str(a) == "binary_view":
+            raise DataError(f"column {literal(repr(name))} holds {type_words(a)}, which a CSV "
+                            "cannot hold as it is: write a Parquet file (a .parquet output)")
 
 
 def _exact_floats(frame):
