@@ -581,3 +581,24 @@ def test_impute_from_stdin_refuses_a_column_given_two_roles(tmp_path):
                                input=text)
         assert r.exit_code == 1 and r.output.startswith("Error: column 'note' of stdin is "
                                                         "named as both "), r.output
+
+
+def test_two_features_of_one_name_are_refused_until_a_role_leaves_one_out(tmp_path):
+    """Training refuses two feature columns of one name; once training leaves one out,
+    scoring with the roles of training opens the file (it was refused at opening, the
+    error asking for the role training had given)."""
+    rng = np.random.RandomState(0)
+    rows = ["a,b,c,a"] + [f"{rng.normal():.4f},{rng.normal():.4f},{rng.normal():.4f},n{i % 4}"
+                          for i in range(120)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.safetensors"
+    args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "-q", "-o", str(model)]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 1 and not model.exists()
+    assert r.output == ("Error: column 'a' appears 2 times in " + str(tmp_path / "t.csv") +
+                        " (columns 0, 3): rename one, or leave one out with --ignore-column 3\n")
+    assert CliRunner().invoke(cli, args + ["--ignore-column", "3"]).exit_code == 0
+    for command in ("detect", "encode", "impute"):
+        r = CliRunner().invoke(cli, [command, str(tmp_path / "t.csv"), "-m", str(model),
+                                     "-o", str(tmp_path / f"{command}.csv")])
+        assert r.exit_code == 0 and "--ignore-column 3" in r.stderr, r.output

@@ -59,8 +59,9 @@ class ColumnRoles:
     Raises
     ------
     DataError
-        A column is not found (the message lists the table's columns), named twice,
-        two feature columns share a name, or no feature column is left.
+        A column is not found (the message lists the table's columns), named twice, or
+        no feature column is left (two feature columns of one name:
+        :meth:`refuse_duplicate_features`).
     """
 
     def __init__(self, columns, has_header, source, label=None, ids=(), ignore=(),
@@ -85,10 +86,18 @@ class ColumnRoles:
         self.feature_names = [self.columns[i] for i in self.feature_idx] if has_header else None
         if not self.feature_idx:
             raise DataError(f"{source} has no feature columns left to use")
-        self._refuse_duplicate_features()
 
-    def _refuse_duplicate_features(self):
-        """Features are matched by name: two feature columns of one name are ambiguous."""
+    def refuse_duplicate_features(self):
+        """Features are matched by name: two feature columns of one name are ambiguous.
+        Checked when the rows are read (a table's ``chunks``), not when it is opened: a
+        table opened to learn its column names (the roles of training found in it) may
+        hold two until those roles leave one out.
+
+        Raises
+        ------
+        DataError
+            Naming the column, its positions, and the parameter that leaves one out.
+        """
         names = self.feature_names or []
         twice = next((n for n in names if names.count(n) > 1), None)
         if twice is not None:

@@ -188,6 +188,7 @@ class CsvTable(Table):
         DataError
             On the first malformed row (naming its line).
         """
+        self.roles.refuse_duplicate_features()
         target = max(1, int(self.chunksize))
         rows, row = None, 1
         try:

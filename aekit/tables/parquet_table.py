@@ -81,6 +81,7 @@ class ParquetTable(Table):
 
         roles = self.roles
         used = [self.columns[i] for i in roles.feature_idx + roles.carried_idx]
+        roles.refuse_duplicate_features()
         _check_feature_types(self._dataset.schema, roles.feature_names, self.name)
         _check_files_agree(self._dataset, used)
         row, seen = 1, False
