@@ -27,6 +27,17 @@ is fitted once at its defaults; its test rows are then scored in each of these w
                   an ensemble
     marginal      the network's surprise with every feature hidden: its prediction of
                   each feature with nothing shown, a marginal density
+    cond_tail     each hidden feature's two-sided tail surprise under the network's
+                  conditional mixture, -log(2 min(F, 1 - F)) with F its CDF at the
+                  value (how extreme the value is given the shown ones, where the
+                  default counts how unlikely it is), scaled by masks as mask_scaled
+    tail_max      the larger of default and cond_tail, each as a robust z-score among the
+                  training rows (as knn_max)
+    marginal_tail the two-sided tail surprise with every feature hidden, averaged over
+                  the features: how extreme each value is on its own (ECOD's question,
+                  Li et al., TKDE 2022, asked of the network's marginal prediction)
+    marginal_max  the larger of default and marginal_tail (robust z-scores)
+    tails_max     the largest of default, cond_tail and marginal_tail (robust z-scores)
     gaussian      the linear case of the masked model: each masked feature's Gaussian
                   conditional given the shown ones (Ledoit-Wolf covariance of the
                   scaled training rows, refitted without the share it scores highest
@@ -52,6 +63,8 @@ networks, and so the AUROCs, by rounding: compare runs made at one thread count.
     python scripts/bench_detector_variants.py ../shared/data/adbench --seed 0
     python scripts/bench_detector_variants.py --five-column --epochs 10
     python scripts/bench_detector_variants.py --variants default --params '{"lr": 0.003}'
+    python scripts/bench_detector_variants.py --seed 1 --peers peers_s1.json  # from
+        # python scripts/bench_tables.py ../shared/data/adbench --seed 1 --json peers_s1.json
 """
 
 import argparse
@@ -63,14 +76,17 @@ from pathlib import Path
 import numpy as np
 
 VARIANTS = ("default", "unscaled", "mask_scaled", "masks8", "masks8_scaled", "likely_masks",
-            "max_z", "knn_codes", "knn_max", "marginal", "gaussian", "gauss_scaled", "with_gauss", "with_gauss_max",
+            "max_z", "knn_codes", "knn_max", "marginal", "cond_tail", "tail_max", "marginal_tail",
+            "marginal_max", "tails_max", "gaussian", "gauss_scaled", "with_gauss", "with_gauss_max",
             "with_gauss_tail", "with_gauss_pct")
 GAUSS_VARIANTS = VARIANTS[VARIANTS.index("gaussian"):]  # those that fit the linear case
+TAIL_VARIANTS = {"cond_tail", "tail_max", "marginal_tail", "marginal_max", "tails_max"}
 KNN_ROWS = 10_000  # training rows the code-space neighbours are searched among
 
 
-def mask_surprise(det, X, masks):
-    """Each mask's mean surprise over the features it hides (n, n_masks), in nats."""
+def mask_surprise(det, X, masks, tail=False):
+    """Each mask's mean surprise over the features it hides (n, n_masks), in nats; with
+    ``tail``, the two-sided tail surprise -log(2 min(F, 1 - F)) instead."""
     import torch
 
     from aekit.scores import ENGINE_ROWS
@@ -83,8 +99,13 @@ def mask_surprise(det, X, masks):
             cols = hidden.nonzero().squeeze(1)
             for s in range(0, len(Z), ENGINE_ROWS):
                 z = Z[s:s + ENGINE_ROWS]
-                out[s:s + len(z), k] = net.surprise_of(
-                    net.mixture_output_at(z, hidden, cols), z[:, cols]).mean(1).numpy()
+                output = net.mixture_output_at(z, hidden, cols)
+                if tail:
+                    F = net.mixture_cdf(output, z[:, cols]).double()
+                    q = -torch.log((2 * torch.minimum(F, 1 - F)).clamp(min=1e-12))
+                else:
+                    q = net.surprise_of(output, z[:, cols])
+                out[s:s + len(z), k] = q.mean(1).numpy()
     return out
 
 
@@ -204,6 +225,8 @@ def scores(variants, det, X_train, X_test, seed):
                                         robust_z(knn_train, out["knn_codes"]))
     if "marginal" in variants:
         out["marginal"] = mask_surprise(det, X_test, np.ones((1, d), bool))[:, 0]
+    if TAIL_VARIANTS & set(variants):
+        out.update(tails(det, parts, scoring_masks(d, 16), d))
     if set(GAUSS_VARIANTS) & set(variants):
         masks = scoring_masks(d, 16)
         g_train, g_test = gaussian(det, X_train, X_test, masks, rows)
@@ -217,6 +240,20 @@ def scores(variants, det, X_train, X_test, seed):
         out["with_gauss_tail"] = -(np.log(p_net) + np.log(p_gauss))
         out["with_gauss_pct"] = (1 - p_net) + (1 - p_gauss)
     return out
+
+
+def tails(det, parts, masks, d):
+    """cond_tail, marginal_tail and their robust z-score maxima with the default."""
+    cond = {p: mask_surprise(det, X, masks, tail=True) for p, X in parts.items()}
+    cond_train, cond_test = scaled(cond["train"], cond["train"]), scaled(cond["train"],
+                                                                         cond["test"])
+    marg_train, marg_test = (mask_surprise(det, parts[p], np.ones((1, d), bool), tail=True)
+                             [:, 0] for p in ("train", "test"))
+    z_net = robust_z(det.anomaly_score(parts["train"]), det.anomaly_score(parts["test"]))
+    z_cond, z_marg = robust_z(cond_train, cond_test), robust_z(marg_train, marg_test)
+    return {"cond_tail": cond_test, "marginal_tail": marg_test,
+            "tail_max": np.maximum(z_net, z_cond), "marginal_max": np.maximum(z_net, z_marg),
+            "tails_max": np.maximum.reduce([z_net, z_cond, z_marg])}
 
 
 def cases(args):
@@ -264,6 +301,8 @@ def main():
     ap.add_argument("--params", default="{}", help="other detector parameters, as JSON")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json")
+    ap.add_argument("--peers", help="a bench_tables.py --json file of the same seed: print "
+                    "each variant's rank among its peers and the tables far behind them")
     args = ap.parse_args()
     variants = args.variants.split(",")
     unknown = sorted(set(variants) - set(VARIANTS))
@@ -295,9 +334,33 @@ def main():
     for v in variants:
         print(f"{v:<16}" + "  ".join(f"{g} {np.mean([auroc[v][i] for i in idx]):.2f}"
                                      for g, idx in groups))
+    if args.peers:
+        beside_peers(args.peers, names, auroc)
     if args.json:
         Path(args.json).write_text(json.dumps({"seed": args.seed, "cases": names,
                                                "auroc": auroc}, indent=1))
+
+
+def beside_peers(path, names, auroc):
+    """Each variant among the nine peers of a `scripts/bench_tables.py --json` run (its
+    AUROCs per table, aekit's left out): the tables more than 15 points below the best
+    peer, and the mean rank among the ten (1 = best; ties share the mean rank) beside the
+    best peer's."""
+    from scipy.stats import rankdata
+
+    doc = json.loads(Path(path).read_text())
+    if doc["tables"] != names:
+        sys.exit(f"error: {path} holds other tables than this run")
+    peers = np.array([v for k, v in doc["auroc"].items() if k != "aekit"])  # (9, tables)
+    best = peers.max(axis=0)
+    print(f"beside the nine peers of {path} (seed {doc.get('seed')}):")
+    for v, a in auroc.items():
+        ranks = np.array([rankdata(-np.r_[a[i], peers[:, i]]) for i in range(len(names))])
+        far = [f"{n} {a[i]:.2f} (best peer {best[i]:.2f})" for i, n in enumerate(names)
+               if a[i] < best[i] - 15]
+        print(f"  {v:<16}mean rank {ranks[:, 0].mean():.2f} (best peer's "
+              f"{ranks[:, 1:].mean(axis=0).min():.2f}); {len(far)} more than 15 below the "
+              f"best peer{': ' if far else ''}{'; '.join(far)}")
 
 
 if __name__ == "__main__":
