@@ -36,9 +36,10 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     category the model finds most likely; other text is written back as it was.
     Known cells, the header and the columns the model does not read (the
     label, ids and columns left out with --ignore-column or at training) are
-    written back as they were, in the file's column order (numbers as float64 reads them, in the shortest form that reads back
-    the same: whole numbers beyond 2^53 and long decimals are rounded to 15-17
-    digits; the file's separator and decimal mark kept); integer columns get
+    written back as they were, in the file's column order (numbers as float64
+    reads them, in the shortest form that reads back the same: whole numbers
+    beyond 2^53 and long decimals are rounded to 15-17 digits; the file's
+    separator and decimal mark kept); integer columns get
     integer fills (a Parquet input's integer columns keep their types in a
     Parquet output), other fills 7 significant digits (the model computes in
     float32). Columns are matched to the model's by name. Pixel tables (0..255)

@@ -133,11 +133,12 @@ def _refuse_nested(frame):
     typed it) for CSV: pandas would write it as Python's or numpy's printed form, which
     shortens long lists ('...') and rounds floats."""
     import pandas as pd
-    import pyarrow as pa
 
     for name, t in frame.dtypes.items():
         if not isinstance(t, pd.ArrowDtype):
             continue
+        import pyarrow as pa
+
         a = t.pyarrow_dtype
         if pa.types.is_nested(a) or pa.types.is_binary(a) or pa.types.is_large_binary(a) \
                 or pa.types.is_fixed_size_binary(a) or str(a) == "binary_view":
