@@ -76,12 +76,14 @@ def read_image(source, max_pixels=MAX_PIXELS, notes=None):
             except (OSError, ValueError, SyntaxError, TypeError, KeyError, EOFError):
                 raise DataError(f"{name}: the image data is corrupt (its frames or pages "
                                 "cannot be counted)") from None
-            if frames > 1:
+            if frames > 1 and im.format != "MPO":
                 raise DataError(f"{name}: the file holds {frames} frames or pages; aekit reads "
                                 "one picture per file: save the one to clean on its own")
             if w * h > max_pixels:
                 raise DataError(f"{name}: the image is {w}x{h} = {w * h:,} pixels; the limit is "
                                 f"{max_pixels:,} (downscale it first)")
+            if im.format == "MPO" and notes is not None:  # (a transposed copy has no format)
+                notes.append(mpo_note(name, im))
             try:
                 im.load()
                 im = ImageOps.exif_transpose(im)  # phones store rotation in EXIF
@@ -89,7 +91,7 @@ def read_image(source, max_pixels=MAX_PIXELS, notes=None):
                 truncated = "truncat" in str(e).lower() or isinstance(e, EOFError)
                 what = "truncated or corrupt" if truncated else f"corrupt ({_first_line(e)})"
                 raise DataError(f"{name}: the image data is {what}") from None
-            gray = _to_gray(im)
+            gray = _to_gray(im, name)
             if notes is not None:
                 notes += _reductions(name, im)
     finally:
@@ -98,7 +100,8 @@ def read_image(source, max_pixels=MAX_PIXELS, notes=None):
 
 
 def _reductions(name, im):
-    """Lines saying what reading ``im`` as one grey picture left out: colour, transparency."""
+    """Lines saying what reading ``im`` as one grey picture left out: colour, transparency,
+    bit depth."""
     out = []
     bands = im.getbands()
     if len(set(bands) - {"A", "a", "P"}) > 1 or im.mode in ("P", "PA"):
@@ -107,7 +110,32 @@ def _reductions(name, im):
     if "A" in bands or "a" in bands or "transparency" in im.info:
         out.append(f"{name}: its transparency was flattened onto the paper colour; the "
                    "result has none")
+    if im.mode.startswith("I") and _integer_bits(im) > 8:
+        out.append(f"{name}: its {_integer_bits(im)}-bit grey levels were read in [0, 1]; the "
+                   "result is 8-bit")
+    elif im.mode == "F":
+        a = np.asarray(im, dtype=np.float64)
+        rescaled = a.min() < 0 or a.max() > 1
+        out.append(f"{name}: its float grey levels " + (
+            f"({a.min():g} to {a.max():g}) were rescaled to [0, 1]" if rescaled else
+            "were read as they are (in [0, 1])") + "; the result is 8-bit")
     return out
+
+
+def mpo_note(name, im):
+    """What reading the first image of an MPO file (a phone's JPEG that holds more images:
+    a depth map, a stereo pair) leaves out, in a line."""
+    others = im.n_frames - 1
+    return (f"{name}: the first of its {others + 1} images (MPO: a photo and its depth map, "
+            f"stereo pair or preview) was read; the other{'s' if others > 1 else ''} left out")
+
+
+def _integer_bits(im):
+    """The bits of an integer image's grey levels as read: 16 for 16-bit files, else those
+    its largest value needs (Pillow reads several depths as 32-bit)."""
+    if im.mode.startswith("I;16"):
+        return 16
+    return int(np.log2(integer_range(np.asarray(im, dtype=np.float64)) + 1))
 
 
 def _open_source(source, name):
@@ -155,8 +183,9 @@ def integer_range(a):
     return float(2**bits - 1)
 
 
-def _to_gray(im):
-    """Luminance in [0, 1] (float32) for any Pillow mode."""
+def _to_gray(im, name):
+    """Luminance in [0, 1] (float32) for any Pillow mode; a DataError naming ``name`` for
+    negative integers or non-finite floats, which no grey level stands for."""
     if im.mode in ("P", "PA"):
         im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info else "RGB")
     if im.mode in ("La", "RGBa"):
@@ -171,10 +200,16 @@ def _to_gray(im):
         im = im.convert("L") if im.mode == "RGBA" else im.getchannel("L")
     mode = im.mode
     if mode.startswith("I;16") or mode == "I":  # 16-bit files (32-bit "I" mostly holds them)
-        a = np.clip(np.asarray(im, dtype=np.float64), 0, None)
+        a = np.asarray(im, dtype=np.float64)
+        if a.min(initial=0) < 0:
+            raise DataError(f"{name}: the image holds negative values (down to "
+                            f"{a.min():g}); grey levels are 0 and up")
         gray = (a / integer_range(a)).astype(np.float32)
     elif mode == "F":
-        a = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        a = np.asarray(im, dtype=np.float64)
+        if not np.isfinite(a).all():
+            raise DataError(f"{name}: the image holds NaN or infinite values; grey levels "
+                            "are finite")
         lo, hi = float(a.min()), float(a.max())
         if lo < 0 or hi > 1:
             a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)

@@ -4,7 +4,8 @@
 ``(height, width, channels)`` with 1 (grey) or 3 (RGB) channels, and remembers what
 :func:`write_photo` needs to write the result back in the same form: 8- or 16-bit
 greyscale, RGB, and greyscale or RGB with an alpha channel, which is carried through
-untouched. What cannot come back in its own form is refused in one line: palette and
+untouched (a transparent colour, PNG's tRNS, comes back as the alpha channel it stands
+for). What cannot come back in its own form is refused in one line: palette and
 bilevel images, 16-bit colour (Pillow reads it as 8-bit), float, CMYK and other modes,
 and files of several frames or pages (nothing is silently dropped).
 
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
-from .images import MAX_FILE_BYTES, MAX_PIXELS, integer_range
+from .images import MAX_FILE_BYTES, MAX_PIXELS, integer_range, mpo_note
 
 FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "PPM")
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm")
@@ -67,8 +68,10 @@ class Photo:
         return f"{w}x{h} {self.mode if self.bits == 8 else 'greyscale'}, {self.bits}-bit"
 
 
-def read_photo(source, max_pixels=MAX_PIXELS):
+def read_photo(source, max_pixels=MAX_PIXELS, notes=None):
     """Read an image file (path, ``"-"`` for stdin, or bytes) into a :class:`Photo`.
+    ``notes`` (a list, or None) is given a line for what was left out: the other images of
+    a phone's MPO file (its first, the photo, is read).
 
     Raises
     ------
@@ -95,6 +98,8 @@ def read_photo(source, max_pixels=MAX_PIXELS):
         except (OSError, ValueError, SyntaxError) as e:
             raise DataError(f"{name}: cannot read the image ({_first_line(e)})") from None
         _check_layout(im, data, name, max_pixels)
+        if im.format == "MPO" and notes is not None:
+            notes.append(mpo_note(name, im))
         try:
             im.load()
             im = ImageOps.exif_transpose(im)  # phones store rotation in EXIF
@@ -140,7 +145,7 @@ def _check_layout(im, data, name, max_pixels):
         raise DataError(f"{name}: the image is {w}x{h} = {w * h:,} pixels; the limit is "
                         f"{max_pixels:,}")
     frames = getattr(im, "n_frames", 1)
-    if frames > 1:
+    if frames > 1 and im.format != "MPO":  # MPO: a phone's photo, then its depth map...:
         raise DataError(f"{name}: the file holds {frames} frames or pages; aekit denoises "
                         "single images (split it first, e.g. one PNG per page)")
     mode = im.mode
@@ -170,8 +175,19 @@ def _sixteen_bit_colour(im, data):
 
 def _to_photo(im, name):
     mode = im.mode
+    if "transparency" in im.info:  # a transparent colour (PNG's tRNS): kept as alpha
+        if mode in SIXTEEN_BIT:
+            raise DataError(f"{name}: a 16-bit greyscale image with a transparent grey level "
+                            "cannot come back as it was (denoising moves the levels); save "
+                            "it without transparency, or as 8-bit with an alpha channel")
+        mode = {"L": "LA", "RGB": "RGBA"}.get(mode, mode)
+        im = im.convert(mode)
     if mode in SIXTEEN_BIT:
-        a = np.clip(np.asarray(im, dtype=np.float64), 0, 65535)
+        a = np.asarray(im, dtype=np.float64)
+        lo, hi = a.min(initial=0), a.max(initial=0)
+        if lo < 0 or hi > 65535:
+            raise DataError(f"{name}: the image holds values from {lo:g} to {hi:g}, beyond "
+                            "16 bits (0 to 65535); aekit denoises 8- and 16-bit images")
         scale = integer_range(a)
         return Photo((a / scale).astype(np.float32)[:, :, None], None, "I;16", scale, name)
     alpha = np.asarray(im.getchannel("A")).copy() if MODES[mode][1] else None

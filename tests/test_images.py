@@ -72,6 +72,32 @@ def test_sixteen_bit_keeps_precision(tmp_path):
     np.testing.assert_allclose(out, a / 65535.0, atol=1e-6)
 
 
+def test_depths_read_into_an_8_bit_result_are_noted_and_non_finite_values_refused(tmp_path):
+    """A digit model's result is 8-bit: a 16-bit or float picture is noted as such (float
+    levels outside [0, 1] were rescaled silently); NaN (read as 0) and negative integers
+    (clipped) are refused."""
+    a = np.arange(28 * 28, dtype=np.float64).reshape(28, 28) / (28 * 28)
+    Image.fromarray((a * 65535).astype(np.uint16)).save(tmp_path / "d16.png")
+    Image.fromarray((a * 4).astype(np.float32)).save(tmp_path / "f.tif")
+    Image.fromarray(a.astype(np.float32)).save(tmp_path / "unit.tif")
+    Image.fromarray((a * 255).astype(np.uint8)).save(tmp_path / "d8.png")
+    for name, said in (("d16.png", "its 16-bit grey levels were read in [0, 1]; the result is "
+                                   "8-bit"),
+                       ("f.tif", "its float grey levels (0 to 3.99"),
+                       ("unit.tif", "its float grey levels were read as they are"),
+                       ("d8.png", None)):
+        notes = []
+        images.read_image(tmp_path / name, notes=notes)
+        assert (notes == [] if said is None else said in " ".join(notes)), (name, notes)
+    b = a.astype(np.float32)
+    b[3, 3] = np.nan
+    Image.fromarray(b).save(tmp_path / "nan.tif")
+    Image.fromarray((a * 1000 - 10).astype(np.int32)).save(tmp_path / "neg.tif")
+    for name, words in (("nan.tif", "NaN or infinite"), ("neg.tif", "negative values")):
+        with pytest.raises(DataError, match=words):
+            images.read_image(tmp_path / name)
+
+
 def test_transparent_background_goes_behind_the_ink(tmp_path):
     d = digit()
     # dark ink on a transparent background: should read as dark ink on white paper
@@ -193,3 +219,16 @@ def test_write_png_is_8_bit_grey(tmp_path):
     im = Image.open(tmp_path / "d.png")
     assert im.mode == "L" and im.size == (28, 28)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
+
+
+def test_a_phones_mpo_file_is_read_as_its_first_image_and_said(tmp_path):
+    """An MPO JPEG (a phone's photo with its depth map or stereo pair) was refused as a
+    file of several frames: its first image is the photo, read with a note."""
+    first = (np.arange(28 * 28).reshape(28, 28) % 251).astype(np.uint8)
+    Image.fromarray(first).save(tmp_path / "p.jpg", format="MPO", save_all=True,
+                                append_images=[Image.fromarray(255 - first)])
+    notes = []
+    gray = images.read_image(tmp_path / "p.jpg", notes=notes)
+    assert np.abs(gray - first / 255.0).mean() < 0.03  # the first image (JPEG-rounded)
+    assert notes == [f"{tmp_path / 'p.jpg'}: the first of its 2 images (MPO: a photo and its "
+                     "depth map, stereo pair or preview) was read; the other left out"]

@@ -108,3 +108,23 @@ def test_block_noise_cuts_one_square_hole_per_image():
     for bad in ("block:1.5", "block:0", "block:1e300"):
         with pytest.raises(ValueError, match="block side"):
             parse_noise(bad)
+
+
+def test_noise_says_what_reading_a_grey_picture_left_out(tmp_path):
+    """The result is an 8-bit grey PNG: colour, transparency and a 16-bit depth are said
+    in notes (they were dropped silently)."""
+    rgba = np.zeros((20, 24, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 200, 255
+    rgba[:5, :5, 3] = 0
+    Image.fromarray(rgba).save(tmp_path / "c.png")
+    Image.fromarray((np.arange(20 * 24).reshape(20, 24) * 100).astype(np.uint16)).save(
+        tmp_path / "d16.png")
+    for name, said in (("c.png", ("RGBA colour was reduced to grey", "transparency")),
+                       ("d16.png", ("16-bit grey levels",))):
+        r = CliRunner().invoke(cli, ["noise", str(tmp_path / name), "--kind", "gaussian",
+                                     "--level", "0.1", "--seed", "0", "-o",
+                                     str(tmp_path / f"n_{name}")])
+        assert r.exit_code == 0, r.output
+        notes = [line for line in r.stderr.splitlines() if line.startswith("note: ")]
+        assert len(notes) == len(said) and all(w in " ".join(notes) for w in said), r.stderr
+        assert Image.open(tmp_path / f"n_{name}").mode == "L"

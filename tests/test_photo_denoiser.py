@@ -352,6 +352,44 @@ def test_modes_and_bit_depths_come_back_as_they_were(tmp_path, tiny, mode, make)
         assert np.asarray(out).max() <= 4095 and np.asarray(out).max() > 2000
 
 
+def test_a_transparent_colour_comes_back_as_alpha_and_what_cannot_is_refused(tmp_path,
+                                                                           tiny):
+    """PNG's tRNS (one transparent colour) was dropped silently: it comes back as the
+    alpha channel it stands for. A 16-bit grey level made transparent, and 32-bit
+    integers beyond 16 bits (they were clipped), are refused in one line."""
+    rgb = (smooth_image(40, 50, 3) * 200 + 20).astype(np.uint8)
+    rgb[:10, :12] = (0, 255, 0)
+    Image.fromarray(rgb).save(tmp_path / "key.png", transparency=(0, 255, 0))
+    grey = (smooth_image(40, 50) * 200 + 20).astype(np.uint8)
+    grey[:8, :9] = 0
+    Image.fromarray(grey).save(tmp_path / "keyg.png", transparency=0)
+    for name, mode, hidden in (("key.png", "RGBA", 120), ("keyg.png", "LA", 72)):
+        r = run("denoise", tmp_path / name, "--model", tiny[1], "-o", tmp_path / f"o_{name}",
+                "-q")
+        assert r.exit_code == 0, r.output
+        out = Image.open(tmp_path / f"o_{name}")
+        assert out.mode == mode and (np.asarray(out.getchannel("A")) == 0).sum() == hidden
+    Image.fromarray((smooth_image(40, 50) * 4000).astype(np.uint16)).save(
+        tmp_path / "key16.png", transparency=0)
+    Image.fromarray((smooth_image(40, 50) * 200_000).astype(np.int32)).save(tmp_path / "i32.tif")
+    for name, words in (("key16.png", "a 16-bit greyscale image with a transparent grey level"),
+                        ("i32.tif", "beyond 16 bits (0 to 65535)")):
+        r = run("denoise", tmp_path / name, "--model", tiny[1], "-o", tmp_path / "o.png")
+        assert r.exit_code == 1 and words in r.output and not (tmp_path / "o.png").exists()
+        assert len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_a_phones_mpo_photo_is_denoised_from_its_first_image(tmp_path, tiny):
+    rgb = (smooth_image(40, 50, 3) * 255).astype(np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "p.jpg", format="MPO", save_all=True,
+                              append_images=[Image.fromarray(rgb[:20, :30])])
+    r = run("denoise", tmp_path / "p.jpg", "--model", tiny[1], "-o", tmp_path / "o.png", "-q")
+    assert r.exit_code == 0, r.output
+    assert "the first of its 2 images (MPO" in r.stderr
+    out = Image.open(tmp_path / "o.png")
+    assert out.mode == "RGB" and out.size == (50, 40)
+
+
 def test_refusals_are_one_line_and_write_nothing(tmp_path, tiny):
     pal = Image.fromarray((smooth_image(40, 40, 3) * 255).astype(np.uint8)).convert("P")
     pal.save(tmp_path / "pal.png")
@@ -368,6 +406,12 @@ def test_refusals_are_one_line_and_write_nothing(tmp_path, tiny):
         assert words in r.output and "Traceback" not in r.output
         assert len(r.output.strip().splitlines()) == 1, r.output
         assert not (tmp_path / "out").exists()
+    # the bundled models chosen by size: the choice is said only once the inputs are read
+    big = Image.fromarray((smooth_image(150, 160, 3) * 255).astype(np.uint8)).convert("P")
+    big.save(tmp_path / "bigpal.png")
+    r = run("denoise", tmp_path / "bigpal.png", "-o", tmp_path / "o.png")
+    assert r.exit_code == 1 and r.output.startswith("Error: ") and "palette" in r.output
+    assert len(r.output.strip().splitlines()) == 1, r.output
 
 
 def test_auto_choice_is_said_and_a_forced_digit_model_still_warns(tmp_path, auto_photo_model,

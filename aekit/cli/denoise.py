@@ -134,9 +134,13 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
     # photos and scans (issue 25): which model each input gets, checked before any write
     from .denoise_photos import check_photos, choose, denoise_photos, digit_prior_applies
 
-    kinds, model, photo_model = choose(model_path, sources, pictures,
-                                       lambda i: read_image(sources[i]), device)
-    photo_pixels = check_photos(sources, kinds, mask_path)
+    kinds, model, photo_model, said = choose(model_path, sources, pictures,
+                                             lambda i: read_image(sources[i]), device)
+    photo_pixels, photo_notes = check_photos(sources, kinds, mask_path)
+    for line in said:
+        click.echo(line, err=True)
+    for line in photo_notes:
+        click.echo(f"note: {line}", err=True)
     digit_prior = digit_prior_applies(model_path)
     digits = [i for i, kind in enumerate(kinds) if kind == "digit"]
     for i in digits:  # the digit model reads one grey picture: say what that left out

@@ -48,9 +48,10 @@ def is_photo_model(model):
 
 
 def choose(model_path, sources, pictures, read, device):
-    """``(kinds, digit_model, photo_model)``: per input ``"digit"`` or ``"photo"``, and the
-    models loaded for them (None where unused). ``pictures[i]`` is input i's grey picture
-    or None (then ``read(i)`` reads it again)."""
+    """``(kinds, digit_model, photo_model, said)``: per input ``"digit"`` or ``"photo"``,
+    the models loaded for them (None where unused), and the lines that say an automatic
+    choice (for stderr, once the inputs are checked: a refusal stays one line).
+    ``pictures[i]`` is input i's grey picture or None (then ``read(i)`` reads it again)."""
     import numpy as np
 
     from ..denoising import repair
@@ -59,11 +60,11 @@ def choose(model_path, sources, pictures, read, device):
     if model_path:
         model = load(model_path, device=device)
         if is_photo_model(model):
-            return ["photo"] * len(sources), None, model
-        return ["digit"] * len(sources), model, None
+            return ["photo"] * len(sources), None, model, []
+        return ["digit"] * len(sources), model, None, []
     digit = load(DIGIT_MODEL, device=device)
     digit_prior = digit_prior_applies(None)
-    kinds = []
+    kinds, said = [], []
     for i, s in enumerate(sources):
         pic = pictures[i] if pictures[i] is not None else read(i)
         if pic.shape == (DIGIT_SIDE, DIGIT_SIDE):
@@ -76,27 +77,28 @@ def choose(model_path, sources, pictures, read, device):
             kind, why = ("digit", "it looks like a digit") if known else \
                 ("photo", "it does not look like a digit")
         kinds.append(kind)
-        click.echo(f"model for {s}: {DIGIT_MODEL if kind == 'digit' else PHOTO_MODEL} "
-                   f"(auto: {why}; --model chooses)", err=True)
+        said.append(f"model for {s}: {DIGIT_MODEL if kind == 'digit' else PHOTO_MODEL} "
+                    f"(auto: {why}; --model chooses)")
     photo = load(PHOTO_MODEL, device=device) if "photo" in kinds else None
-    return kinds, digit, photo
+    return kinds, digit, photo, said
 
 
 def check_photos(sources, kinds, mask):
     """Read (and so check) every input that goes to the photo denoiser, before anything
-    is written; returns their pixel counts (for the progress bar)."""
+    is written; returns their pixel counts (for the progress bar) and the lines noting
+    what reading them left out (for stderr, once all are read)."""
     from ..photos import read_photo
 
     if mask and "photo" in kinds:
         raise click.UsageError("--mask fills digits' missing pixels: use it with a digit model "
                                f"(--model {DIGIT_MODEL})")
-    counts = {}
+    counts, notes = {}, []
     for i, s in enumerate(sources):
         if kinds[i] == "photo":
             if str(s) == "-":
                 raise click.UsageError("a photo cannot be read from stdin ('-'): give its file")
-            counts[i] = read_photo(s).pixels.size
-    return counts
+            counts[i] = read_photo(s, notes=notes).pixels.size
+    return counts, notes
 
 
 def denoise_photos(model, sources, targets, counts, side_by_side, quiet):

@@ -44,6 +44,9 @@ def add_noise(image, noise, output, seed=None):
     from ..denoising import add_noise as corrupt
     from ..images import read_image, write_png
 
-    write_png(corrupt(read_image(image), noise, seed), output)
+    notes = []  # what reading one grey picture left out: colour, transparency, bit depth
+    write_png(corrupt(read_image(image, notes=notes), noise, seed), output)
+    for line in notes:
+        click.echo(f"note: {line}", err=True)
     if str(output) != "-":
         click.echo(str(output))

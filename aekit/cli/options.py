@@ -300,7 +300,8 @@ def check_output_kind(out, suffixes, what):
     suffix = Path(out).suffix.lower()
     if suffix not in suffixes:
         named = ", ".join(s for s in suffixes if s)
-        raise click.UsageError(f"{out}: aekit writes {what} ({named}), not {suffix} files")
+        given = f"not {suffix} files" if suffix else "and the name has no suffix: add one"
+        raise click.UsageError(f"{out}: aekit writes {what} ({named}), {given}")
 
 
 def check_output_path(out, *inputs):
