@@ -49,7 +49,8 @@ class Photo:
     ``pixels``: float32 ``(h, w, c)`` in [0, 1], c = 1 or 3; ``alpha``: the alpha channel
     as stored (uint8 or uint16 ``(h, w)``) or None; ``mode``: the Pillow mode to write back;
     ``scale``: the integer full scale (255, or 2**bits - 1 for 16-bit files, see
-    :func:`aekit.images.integer_range`); ``name``: for messages.
+    :func:`aekit.images.integer_range`); ``name``: for messages; ``icc_profile``: the
+    file's ICC colour profile, or None.
     """
 
     pixels: np.ndarray
@@ -57,6 +58,7 @@ class Photo:
     mode: str
     scale: float
     name: str
+    icc_profile: bytes = None  # the colour profile to write back (a phone's Display P3...)
 
     @property
     def bits(self):
@@ -159,8 +161,11 @@ def _check_layout(im, data, name, max_pixels):
         raise DataError(f"{name}: images of mode {mode} are not supported (greyscale 8/16-bit, "
                         "RGB and RGBA are)")
     if mode in MODES and _sixteen_bit_colour(im, data):
-        raise DataError(f"{name}: 16-bit colour images are not supported (they would be read "
-                        "as 8-bit); save it as 16-bit greyscale or 8-bit colour")
+        what, advice = ("16-bit greyscale images with alpha", "save it without alpha as 16-bit "
+                        "greyscale, or as 8-bit") if mode == "LA" else (
+            "16-bit colour images", "save it as 16-bit greyscale or 8-bit colour")
+        raise DataError(f"{name}: {what} are not supported (they would be read as 8-bit); "
+                        f"{advice}")
 
 
 def _sixteen_bit_colour(im, data):
@@ -189,18 +194,21 @@ def _to_photo(im, name):
             raise DataError(f"{name}: the image holds values from {lo:g} to {hi:g}, beyond "
                             "16 bits (0 to 65535); aekit denoises 8- and 16-bit images")
         scale = integer_range(a)
-        return Photo((a / scale).astype(np.float32)[:, :, None], None, "I;16", scale, name)
+        return Photo((a / scale).astype(np.float32)[:, :, None], None, "I;16", scale, name,
+                     im.info.get("icc_profile"))
     alpha = np.asarray(im.getchannel("A")).copy() if MODES[mode][1] else None
     colour = im.convert("RGB" if MODES[mode][0] == 3 else "L")
     pixels = np.asarray(colour, dtype=np.float32) / 255.0
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
-    return Photo(np.ascontiguousarray(pixels), alpha, mode, 255.0, name)
+    return Photo(np.ascontiguousarray(pixels), alpha, mode, 255.0, name,
+                 im.info.get("icc_profile"))
 
 
 def encode_photo(pixels, like):
     """PNG bytes of float ``pixels`` ``(h, w, c)`` in the form of the :class:`Photo` ``like``
-    (its mode, bit depth and alpha). Values are clipped to [0, 1] and rounded."""
+    (its mode, bit depth, alpha and colour profile). Values are clipped to [0, 1] and
+    rounded."""
     from PIL import Image
 
     x = np.clip(np.nan_to_num(np.asarray(pixels, dtype=np.float64)), 0.0, 1.0)
@@ -217,7 +225,7 @@ def encode_photo(pixels, like):
         else:
             im = Image.merge(like.mode, [Image.fromarray(c) for c in channels])
     buf = io.BytesIO()
-    im.save(buf, format="PNG")
+    im.save(buf, format="PNG", **({"icc_profile": like.icc_profile} if like.icc_profile else {}))
     return buf.getvalue()
 
 

@@ -390,6 +390,22 @@ def test_a_phones_mpo_photo_is_denoised_from_its_first_image(tmp_path, tiny):
     assert out.mode == "RGB" and out.size == (50, 40)
 
 
+def test_a_photos_colour_profile_comes_back(tmp_path, tiny):
+    """A phone's wide-gamut photo shifts colour when its ICC profile is dropped: the
+    result carries the input's profile."""
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    rgb = (smooth_image(40, 50, 3) * 255).astype(np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "p.png", icc_profile=profile)
+    Image.fromarray(rgb).save(tmp_path / "plain.png")
+    for name, kept in (("p.png", profile), ("plain.png", None)):
+        r = run("denoise", tmp_path / name, "--model", tiny[1], "-o", tmp_path / f"o_{name}",
+                "-q")
+        assert r.exit_code == 0, r.output
+        assert Image.open(tmp_path / f"o_{name}").info.get("icc_profile") == kept
+
+
 def test_refusals_are_one_line_and_write_nothing(tmp_path, tiny):
     pal = Image.fromarray((smooth_image(40, 40, 3) * 255).astype(np.uint8)).convert("P")
     pal.save(tmp_path / "pal.png")

@@ -119,7 +119,8 @@ def denoise_photos(model, sources, targets, counts, side_by_side, quiet):
         like, out = photo, clean
         if side_by_side:
             alpha = None if photo.alpha is None else np.hstack([photo.alpha, photo.alpha])
-            like = Photo(photo.pixels, alpha, photo.mode, photo.scale, photo.name)
+            like = Photo(photo.pixels, alpha, photo.mode, photo.scale, photo.name,
+                         photo.icc_profile)
             out = np.hstack([photo.pixels, clean])
         write_photo(out, like, targets[i])
         if targets[i] != "-":
