@@ -162,10 +162,17 @@ def _check_layout(im, data, name, max_pixels):
                         "RGB and RGBA are)")
     if mode in MODES and _sixteen_bit_colour(im, data):
         what, advice = ("16-bit greyscale images with alpha", "save it without alpha as 16-bit "
-                        "greyscale, or as 8-bit") if mode == "LA" else (
+                        "greyscale, or as 8-bit") if _grey_with_alpha(im, data) else (
             "16-bit colour images", "save it as 16-bit greyscale or 8-bit colour")
         raise DataError(f"{name}: {what} are not supported (they would be read as 8-bit); "
                         f"{advice}")
+
+
+def _grey_with_alpha(im, data):
+    """Whether the file is greyscale with alpha (Pillow opens a 16-bit one as RGBA)."""
+    if im.format == "PNG":  # IHDR's colour type: byte 25 of the file; 4 = grey + alpha
+        return len(data) > 25 and data[25] == 4
+    return im.mode == "LA"
 
 
 def _sixteen_bit_colour(im, data):

@@ -390,6 +390,27 @@ def test_a_phones_mpo_photo_is_denoised_from_its_first_image(tmp_path, tiny):
     assert out.mode == "RGB" and out.size == (50, 40)
 
 
+def test_a_16_bit_grey_image_with_alpha_is_refused_as_such(tmp_path, tiny):
+    import struct
+    import zlib
+
+    h, w = 30, 40  # a 16-bit grey + alpha PNG (colour type 4), which Pillow opens as RGBA
+    rows = b"".join(b"\x00" + np.stack([np.full(w, 30000, ">u2"), np.full(w, 65535, ">u2")],
+                                       1).tobytes() for _ in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    (tmp_path / "la16.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 4, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    r = run("denoise", tmp_path / "la16.png", "--model", tiny[1], "-o", tmp_path / "o.png")
+    assert r.exit_code == 1 and not (tmp_path / "o.png").exists()
+    assert "16-bit greyscale images with alpha are not supported" in r.output
+    assert "save it without alpha as 16-bit greyscale, or as 8-bit" in r.output
+
+
 def test_a_photos_colour_profile_comes_back(tmp_path, tiny):
     """A phone's wide-gamut photo shifts colour when its ICC profile is dropped: the
     result carries the input's profile."""
