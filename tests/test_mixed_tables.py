@@ -404,9 +404,20 @@ def test_scoring_takes_the_columns_roles_of_training_unless_given(tmp_path):
     assert list(filled.columns) == list(df.drop(columns=["is_fraud"]).columns)
     assert filled["note"].tolist() == df["note"].tolist()
     assert filled["amount"].notna().all() and df["amount"].isna().any()
+    # a role given decides its own column; training's roles still apply to the others
     r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
-                                 "--id-column", "txn", "-o", str(tmp_path / "s.csv")])
-    assert r.exit_code == 1 and "not trained on" in r.output  # roles given: those alone
+                                 "--label-column", "is_fraud", "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 0, r.output
+    assert "note: columns as in training: --id-column txn --ignore-column note\n" in r.stderr
+    assert list(pd.read_csv(tmp_path / "s.csv").columns)[:2] == ["txn", "is_fraud"]
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "--ignore-column", "txn", "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 0 and "as in training: --label-column is_fraud --ignore-column " \
+        "note\n" in r.stderr, r.output
+    assert list(pd.read_csv(tmp_path / "s.csv").columns)[0] == "is_fraud"  # txn: left out
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
+                                 "--id-column", "amount", "-o", str(tmp_path / "s.csv")])
+    assert r.exit_code == 1 and "'amount' is a feature of the model" in r.output
 
 
 def test_roles_given_by_number_at_training_apply_by_number_and_a_bad_cell_is_named(tmp_path):

@@ -200,10 +200,12 @@ def table_kwargs(opts):
 
 def roles_as_in_training(opts, model, data):
     """``(opts, note)``: table_options with the roles the model's training table gave its
-    columns (ids, the label, columns left out) for those this file holds, when none is
-    given (the flags need not be repeated at every command); the note says so, else
-    None. A role is found as training found it: by header name, else by 0-based number.
-    Stdin keeps what is given (its header cannot be read twice)."""
+    columns (ids, the label, columns left out) for those this file holds and the flags
+    given do not name (the flags need not be repeated at every command; a flag given
+    decides its own column, and a label given replaces training's); the note says which
+    came from training, else None. A role is found as training found it: by header name,
+    else by 0-based number; a headerless file given roles keeps those alone (its features
+    are taken by position). Stdin keeps what is given (its header cannot be read twice)."""
     if data == "-":
         return opts, None
     from ..model_file import training_roles
@@ -214,27 +216,41 @@ def roles_as_in_training(opts, model, data):
     if not roles:
         return opts, None
     source = open_table(data, **table_kwargs(opts))
-    if opts.get("label_column") or opts.get("id_columns") or opts.get("ignore_columns"):
+    names = list(map(str, source.columns)) if source.has_header else []
+
+    def index(spec):  # as aekit.tables.columns.ColumnRoles finds a column, else None
+        spec = str(spec)
+        if spec in names:
+            return names.index(spec)
+        if spec.lstrip("-").isdigit() and -source.n_columns <= int(spec) < source.n_columns:
+            return int(spec) % source.n_columns
+        return None
+
+    named = {index(c) for c in [opts.get("label_column"), *(opts.get("id_columns") or ()),
+                                *(opts.get("ignore_columns") or ())] if c is not None}
+    if named and not source.has_header:  # taken by position: the roles given, alone
         _check_positions(source, roles)
         return opts, None
-    names = set(map(str, source.columns)) if source.has_header else set()
 
-    def found(spec):  # as aekit.tables.columns.ColumnRoles finds a column
-        return spec in names or (spec.lstrip("-").isdigit() and
-                                 -source.n_columns <= int(spec) < source.n_columns)
+    def taken(spec):  # a column of training's roles that this file holds, not named here
+        return index(spec) is not None and index(spec) not in named
 
-    kept = {"label_column": roles["label_column"] if roles["label_column"] is not None
-            and found(roles["label_column"]) else None,
-            "id_columns": tuple(c for c in roles["id_columns"] if found(c)),
-            "ignore_columns": tuple(c for c in roles["ignore_columns"] if found(c))}
+    added = {"label_column": roles["label_column"] if roles["label_column"] is not None
+             and not opts.get("label_column") and taken(roles["label_column"]) else None,
+             "id_columns": tuple(c for c in roles["id_columns"] if taken(c)),
+             "ignore_columns": tuple(c for c in roles["ignore_columns"] if taken(c))}
     import shlex
 
     given = [f"{flag_of(k)} {shlex.quote(c)}" for k in ("id_columns", "label_column",
                                                         "ignore_columns")
-             for c in ((kept[k],) if k == "label_column" else kept[k]) if c]
+             for c in ((added[k],) if k == "label_column" else added[k]) if c]
+    merged = {"label_column": opts.get("label_column") or added["label_column"],
+              "id_columns": (*(opts.get("id_columns") or ()), *added["id_columns"]),
+              "ignore_columns": (*(opts.get("ignore_columns") or ()),
+                                 *added["ignore_columns"])}
     if not given:
         return opts, None
-    return dict(opts, **kept), "columns as in training: " + " ".join(given)
+    return dict(opts, **merged), "columns as in training: " + " ".join(given)
 
 
 def _check_positions(source, roles):
