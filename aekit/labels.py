@@ -16,7 +16,8 @@ class AnomalyLabels:
 
     ``normal_labels``: the label values of normal rows; by default 0 of a 0/1 label,
     or, for a model trained on some MNIST digits (``digits``), those digits. Rows whose
-    label is missing (an empty cell) are left out of the AUROC. ``wording`` names the
+    label is missing (an empty cell, or a missing-value word: NA, nan, null...) are left
+    out of the AUROC. ``wording`` names the
     parameters in ``why`` (:mod:`aekit.errors`; the CLI gives its flags').
     """
 
@@ -34,10 +35,13 @@ class AnomalyLabels:
     def add(self, labels):
         import pandas as pd
 
+        from .tables.dialect import MISSING_WORDS
+
         cells = labels.astype(object)
         missing = pd.isna(cells).to_numpy()  # empty, null, and a float label's NaN
         s = cells.where(~missing, "").map(str).str.strip()
-        unlabelled = missing | (s == "").to_numpy()
+        # the words a table's missing cells are written as (NA, nan, null...), as for features
+        unlabelled = missing | s.isin(MISSING_WORDS).to_numpy()
         if len(self.seen) < 50:
             self.seen.update(s[~unlabelled].unique()[:50])
         if self.normal is not None:

@@ -15,6 +15,9 @@ import numpy as np
 from .scores import explain_rows, score_rows
 
 PIXEL_NAMES = [f"pixel_r{i // 28}_c{i % 28}" for i in range(784)]
+# model files of other jobs, as messages name them
+NOT_SCORERS = {"VariationalAutoencoder": "a variational autoencoder (a generative model)",
+               "ImageDenoiser": "a photo denoiser"}
 
 
 def numpy_can_run(device):
@@ -48,7 +51,8 @@ class Scorer:
     Raises
     ------
     ModelFileError
-        The file is missing or not a valid aekit model.
+        The file is missing or not a valid aekit model, or a model of another job (a
+        variational autoencoder, a photo denoiser).
     """
 
     def __init__(self, model, device="auto"):
@@ -59,6 +63,11 @@ class Scorer:
 
         self.path = resolve(model)
         doc, tensors = read_model_file(self.path)
+        if doc["estimator"] in NOT_SCORERS:
+            from .errors import ModelFileError
+
+            raise ModelFileError(f"{model} is {NOT_SCORERS[doc['estimator']]}: it scores no "
+                                 "rows as anomalies; give a detector or an autoencoder")
         self.engine = numpy_engine(doc, tensors) if numpy_can_run(device) else None
         self.uses_torch = self.engine is None
         if self.uses_torch:

@@ -937,3 +937,21 @@ def test_a_model_trained_on_a_gpu_loads_without_one(base, tmp_path, work):
                 "-o", work / "o.csv"])
     assert r.exit_code == 0, r.output
     assert len((work / "o.csv").read_text().splitlines()) == 21
+
+
+@pytest.mark.parametrize("command,model,words", [
+    ("detect", "mnist-vae", "a variational autoencoder (a generative model): it scores no rows"),
+    ("detect", "photo-denoiser", "a photo denoiser: it scores no rows"),
+    ("impute", "mnist-vae", "a variational autoencoder (a generative model); impute fills"),
+    ("impute", "photo-denoiser", "a photo denoiser; impute fills tables"),
+    ("encode", "photo-denoiser", "a photo denoiser; encode gives rows' codes")])
+def test_a_model_of_another_job_is_refused_in_one_line(tmp_path, command, model, words):
+    """A generative model or a photo denoiser given to a command for rows failed with
+    Python's AttributeError ('VAENet' object has no attribute 'reconstruct')."""
+    rows = Path(__file__).resolve().parents[1] / "samples" / "mnist_rows.csv"
+    out = tmp_path / "out.csv"
+    r = CliRunner().invoke(cli, [command, str(rows), "-m", model, "--label-column", "anomaly",
+                                 "-o", str(out)])
+    assert r.exit_code == 1 and r.output.startswith(f"Error: {model} is {words}")
+    assert r.output.count("\n") == 1, r.output
+    assert not out.exists()

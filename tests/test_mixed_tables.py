@@ -339,6 +339,14 @@ def test_labels_of_a_float_column_with_nan_and_normal_labels_written_otherwise()
     labels = AnomalyLabels(())
     labels.add(pd.Series([None, np.nan], dtype=object))
     assert labels.result() is None and labels.why.startswith("the label column holds no labels")
+    # a missing-value word is no label either (it was an anomaly beside a normal label
+    # given, and "not 0/1" without one)
+    for normal in (("0",), ()):
+        labels = AnomalyLabels(normal)
+        labels.add(pd.Series(["0", "NA", "1", "nan", "null", "0", "N/A"], dtype=object))
+        y, labelled = labels.result()
+        assert labelled.tolist() == [True, False, True, False, False, True, False]
+        assert y.tolist() == [0, 1, 0]
 
 
 def test_a_folder_of_parquet_files_whose_column_types_differ_is_refused(tmp_path):

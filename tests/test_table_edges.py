@@ -413,3 +413,21 @@ def test_a_model_without_column_names_says_it_takes_a_named_table_by_position(tm
     r = invoke(["detect", tmp_path / "plain.csv", "-m", tmp_path / "m.safetensors",
                 "--no-header", "-o", tmp_path / "s.csv"])
     assert r.exit_code == 0 and "column names" not in r.stderr, r.output
+
+
+def test_a_header_that_counts_the_columns_is_a_header_above_numbers_with_fractions(tmp_path):
+    """pd.DataFrame(X).to_csv() writes the header 0,1,2,3,4: above rows of fractions it
+    names the columns (it was read as a data row: one row too many, every output row off
+    by one), and is said; above whole numbers, and with --no-header, it stays data."""
+    rng = np.random.RandomState(0)
+    pd.DataFrame(rng.normal(size=(30, 5))).to_csv(tmp_path / "x.csv", index=False)
+    table = CsvTable(tmp_path / "x.csv")
+    assert table.has_header and table.columns == ["0", "1", "2", "3", "4"]
+    assert any("took the first line" in str(n) for n in table.notes)
+    assert len(table.read_all()[0]) == 30
+    pd.DataFrame(rng.randint(0, 9, size=(30, 5))).to_csv(tmp_path / "i.csv", index=False)
+    assert not CsvTable(tmp_path / "i.csv").has_header  # 0,1,2,3,4 may be a row of counts
+    assert not CsvTable(tmp_path / "x.csv", header=False).has_header
+    wide = pd.DataFrame(rng.randint(0, 9, size=(30, 9)))
+    wide.to_csv(tmp_path / "w.csv", index=False)
+    assert CsvTable(tmp_path / "w.csv").has_header  # 8+ columns counted: a header, as before

@@ -56,9 +56,11 @@ def run(data, model, output, plot, device, quiet, table):
     from ..loading import autoencoder_of, load
     from ..tables import open_table
     from ..tables.writers import TableWriter
-    from .options import counted, echo_notes, roles_as_in_training, table_kwargs
+    from .options import counted, echo_notes, refuse_other_jobs, roles_as_in_training, table_kwargs
 
-    ae = autoencoder_of(load(model, device=device))
+    est = load(model, device=device)
+    refuse_other_jobs(est, model, "encode gives rows' codes", generative=False)
+    ae = autoencoder_of(est)
     table, note = roles_as_in_training(table, model, data)
     if note and not quiet:
         click.echo(f"note: {note}", err=True)

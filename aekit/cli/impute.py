@@ -53,11 +53,12 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     from ..loading import load
     from ..tables import open_table
     from ..tables.writers import TableWriter
-    from .options import counted, roles_as_in_training, table_kwargs
+    from .options import counted, refuse_other_jobs, roles_as_in_training, table_kwargs
 
     check_output_path(output, data, model)
     check_output_kind(output, TABLE_SUFFIXES, "tables")
     est = load(model or DEFAULT_MODEL, device=device)
+    refuse_other_jobs(est, model, "impute fills tables")
     table, note = roles_as_in_training(table, model or DEFAULT_MODEL, data)
     if note and not quiet:
         click.echo(f"note: {note}", err=True)

@@ -198,6 +198,20 @@ def table_kwargs(opts):
             "header": opts.get("header")}
 
 
+def refuse_other_jobs(est, model, job, generative=True):
+    """Refuse a loaded model of another job than a command's (``job``: what it does, for
+    the message): a photo denoiser, and with ``generative`` a variational autoencoder."""
+    from ..photo_denoiser import ImageDenoiser
+    from ..variational import VariationalAutoencoder
+
+    other = {ImageDenoiser: "a photo denoiser",
+             VariationalAutoencoder: "a variational autoencoder (a generative model)"}
+    for cls, what in other.items():
+        if isinstance(est, cls) and (generative or cls is not VariationalAutoencoder):
+            raise click.ClickException(f"{model} is {what}; {job} with a detector or an "
+                                       "autoencoder")
+
+
 def roles_as_in_training(opts, model, data):
     """``(opts, note)``: table_options with the roles the model's training table gave its
     columns (ids, the label, columns left out) for those this file holds and the flags

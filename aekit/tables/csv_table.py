@@ -142,7 +142,7 @@ class CsvTable(Table):
         second = split_line(lines[1], self.sep) if len(lines) > 1 else None
         self.has_header = looks_like_header(cells, second, self.decimal) if header is None \
             else bool(header)
-        self._counted_header = header is None and counts_columns(cells)
+        self._counted_header = header is None and counts_columns(cells, second, self.decimal)
         self.n_columns = len(cells)
         self.columns = cells if self.has_header else [str(i) for i in range(len(cells))]
         # the data starts after any blank lines and the header (a BOM is skipped anyway)

@@ -26,6 +26,7 @@ COUNTED_HEADER_MIN = 8  # columns; a narrower first row 0,1,2 is as likely to be
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
 _SMALL_INTEGER = re.compile(r"^\s*[-+]?\d{1,9}\s*$")  # fits int32: exact in float64
 _BYTE = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|\d\d?)$")  # 0..255, as pixels are written
+_WHOLE = re.compile(r"^[-+]?\d+\.?0*$")  # a whole number, as 7, 7. or 7.00 write it
 
 
 def is_number(cell, decimal="."):
@@ -69,19 +70,27 @@ def sniff_decimal(lines, sep):
     return "," if any(_DECIMAL_COMMA.match(c) for c in cells) else "."
 
 
-def counts_columns(first):
-    """Whether a first row of at least :data:`COUNTED_HEADER_MIN` cells reads 0, 1, 2... or
-    1, 2, 3...: the names pandas and R give unnamed columns, written as a header."""
+def counts_columns(first, second=None, decimal="."):
+    """Whether a first row reads 0, 1, 2... or 1, 2, 3...: the names pandas and R give
+    unnamed columns, written as a header (``pd.DataFrame(X).to_csv()`` writes 0,1,2,3,4).
+    A row of fewer than :data:`COUNTED_HEADER_MIN` cells counts only above a ``second``
+    row that holds a number with a fraction, which no data row of whole numbers 0, 1, 2
+    would sit above."""
     counted = [c.strip() for c in first]
-    return len(first) >= COUNTED_HEADER_MIN and counted in (
-        [str(i) for i in range(len(first))], [str(i) for i in range(1, len(first) + 1)])
+    if len(first) < 2 or counted not in (
+            [str(i) for i in range(len(first))], [str(i) for i in range(1, len(first) + 1)]):
+        return False
+    if len(first) >= COUNTED_HEADER_MIN:
+        return True
+    return bool(second) and len(second) == len(first) and any(
+        is_number(c, decimal) and not _WHOLE.match(c.strip()) for c in second)
 
 
 def looks_like_header(first, second, decimal):
     """Whether the first row names the columns: some column has a name above a number, no
     cell of the first row is a number, or it counts the columns (:func:`counts_columns`)."""
     numeric = [is_number(c, decimal) for c in first]
-    if counts_columns(first):
+    if counts_columns(first, second, decimal):
         return True
     if all(numeric):
         return False
