@@ -955,3 +955,33 @@ def test_a_model_of_another_job_is_refused_in_one_line(tmp_path, command, model,
     assert r.exit_code == 1 and r.output.startswith(f"Error: {model} is {words}")
     assert r.output.count("\n") == 1, r.output
     assert not out.exists()
+
+
+def test_sigterm_removes_the_half_written_output_as_ctrl_c_does(tmp_path):
+    """`timeout` and job schedulers stop a command with SIGTERM, whose default stopped
+    Python at once and left the temporary file of the output half-written."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from aekit import Autoencoder
+
+    rng = np.random.RandomState(0)
+    Autoencoder(epochs=1, random_state=0, device="cpu").fit(rng.normal(size=(100, 3))) \
+        .save(tmp_path / "m.safetensors")
+    np.savetxt(tmp_path / "big.csv", rng.normal(size=(400_000, 3)), delimiter=",",
+               header="a,b,c", comments="", fmt="%.4f")
+    out = tmp_path / "out"
+    out.mkdir()
+    p = subprocess.Popen([sys.executable, "-m", "aekit", "encode", str(tmp_path / "big.csv"),
+                          "-m", str(tmp_path / "m.safetensors"), "-o", str(out / "codes.csv"),
+                          "-q"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not list(out.iterdir()) and p.poll() is None and time.time() < deadline:
+        time.sleep(0.05)  # until the temporary output exists
+    assert p.poll() is None, "encode ended before it could be stopped"
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143 and err.strip() == "Terminated.", err
+    assert not list(out.iterdir())

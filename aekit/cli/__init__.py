@@ -75,9 +75,10 @@ class LazyGroup(click.Group):
             if os.environ.get("AEKIT_DEBUG"):
                 raise
             raise OneLineUsageError(click.UsageError(user_message(e))) from None
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as e:
+            stopped = isinstance(e, Terminated)
+            click.echo("Terminated." if stopped else "Interrupted.", err=True)
+            ctx.exit(143 if stopped else 130)
         except BrokenPipeError:
             # the reader went away (`aekit models | head`): stop quietly, as Unix tools do;
             # stdout now points at /dev/null so that Python's exit-time flush cannot fail
@@ -157,6 +158,20 @@ def show_warning(message, category, filename, lineno, file=None, line=None):
     click.echo(f"warning: {text}", err=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a `timeout`, a job scheduler, `kill`) as a Ctrl-C: what is being written is
+    removed, and a training run keeps its checkpoint, where the signal's default would
+    stop Python at once and leave a half-written temporary file."""
+
+
+def _terminated(signum, frame):
+    raise Terminated
+
+
 def main(argv=None):
+    import signal
+
+    with contextlib.suppress(ValueError):  # (only the main thread may set a handler)
+        signal.signal(signal.SIGTERM, _terminated)
     cli.main(args=argv, prog_name="aekit")
 
