@@ -436,3 +436,15 @@ def test_an_autoencoder_keeps_the_training_score_grid_only_when_asked(table, fit
     assert r.exit_code == 2, r.output
     assert len(r.output.strip().splitlines()) == 1 and "--threshold" in r.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("flag", ["--json", "--plot"])
+def test_evaluate_tables_refuses_stdout_for_its_json_or_plot(tmp_path, flag):
+    """stdout holds the results table: a JSON or PNG written after it could not be read."""
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path), flag, "-"])
+    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert f"Invalid value for {flag}: the results table is written to stdout" in r.output

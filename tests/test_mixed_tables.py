@@ -621,3 +621,19 @@ def test_two_features_of_one_name_are_refused_until_a_role_leaves_one_out(tmp_pa
         r = CliRunner().invoke(cli, [command, str(tmp_path / "t.csv"), "-m", str(model),
                                      "-o", str(tmp_path / f"{command}.csv")])
         assert r.exit_code == 0 and "--ignore-column 3" in r.stderr, r.output
+
+
+def test_the_api_refuses_date_and_time_columns_naming_them():
+    """A DataFrame's datetime64 or timedelta64 column was read as nanosecond counts, a
+    trend the detector then scored (the command line refuses them already)."""
+    from aekit import AnomalyDetector
+
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120)})
+    for name, col in (("t", pd.date_range("2024-01-01", periods=120, freq="h")),
+                      ("lag", pd.to_timedelta(np.arange(120), unit="s"))):
+        with pytest.raises(ValueError, match=f"column '{name}' holds dates or times"):
+            AnomalyDetector(epochs=1, random_state=0).fit(df.assign(**{name: col}))
+    det = AnomalyDetector(epochs=1, random_state=0).fit(df)
+    with pytest.raises(ValueError, match="column 'b' holds dates or times"):
+        det.anomaly_score(df.assign(b=pd.Timestamp("2024-01-01")))

@@ -52,6 +52,10 @@ def command(source, methods, tables, normal_labels, plot, json_out, seed, device
     """
     from .options import table_kwargs
 
+    for value, flag in ((plot, "--plot"), (json_out, "--json")):
+        if value == "-":  # stdout holds the results table
+            raise click.BadParameter("the results table is written to stdout: give a file",
+                                     param_hint=flag)
     source = source or os.environ.get("AEKIT_TABLES")
     if not source:
         raise click.UsageError("give FOLDER (a folder of ADBench .npz tables) or TABLE (a "

@@ -47,6 +47,28 @@ WRITTEN_NUMBER = re.compile(
     rf"(?P<after> ?(?:%|{_SIGN}))?(?(open)\))$")
 
 
+def refuse_time_columns(frame, names=None):
+    """Refuse a DataFrame column of dates, times or durations (pandas' datetime64,
+    timedelta64 and period types), which would be read as nanosecond counts: a trend, not
+    a feature. ``names``: the columns as messages name them (default: the frame's).
+
+    Raises
+    ------
+    DataError
+        Naming the first such column, its type, and what to do.
+    """
+    import pandas as pd
+
+    shown = list(names) if names is not None else list(frame.columns)
+    for j, t in enumerate(frame.dtypes):
+        if pd.api.types.is_datetime64_any_dtype(t) or pd.api.types.is_timedelta64_dtype(t) \
+                or isinstance(t, pd.PeriodDtype):
+            raise DataError(f"column {literal(repr(shown[j]))} holds dates or times ({t}), "
+                            "which aekit does not read as a feature (they would count "
+                            "nanoseconds): keep it beside X, or give numbers of your own "
+                            "from it (the hour, the weekday)")
+
+
 def to_matrix(features, dtype=np.float64, allow_missing=False):
     """A table's numeric columns as an array of ``dtype``, every cell checked.
 
@@ -63,6 +85,7 @@ def to_matrix(features, dtype=np.float64, allow_missing=False):
     if names:
         import pandas as pd
 
+        refuse_time_columns(features)
         converted = {}
         for j, name in enumerate(names):
             col = features.iloc[:, j]
@@ -151,10 +174,13 @@ class ColumnEncoding:
         aekit.errors.CellError
             A mostly numeric column holds a cell that is not a number.
         DataError
-            A text column has more than :data:`MAX_CATEGORIES` distinct values.
+            A text column has more than :data:`MAX_CATEGORIES` distinct values, or a column
+            holds dates or times (:func:`refuse_time_columns`).
         """
         shown = list(names) if names is not None else \
             list(getattr(X, "columns", range(np.shape(X)[1])))
+        if hasattr(X, "iloc"):
+            refuse_time_columns(X, shown)
         if not hasattr(X, "iloc"):  # a numeric array: every column is a number
             dtype = X.dtype if getattr(X, "dtype", None) in (np.float32, np.float64) \
                 else np.float64
