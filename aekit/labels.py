@@ -17,8 +17,8 @@ class AnomalyLabels:
     ``normal_labels``: the label values of normal rows; by default 0 of a 0/1 label,
     or, for a model trained on some MNIST digits (``digits``), those digits. Rows whose
     label is missing (an empty cell, or a missing-value word: NA, nan, null...) are left
-    out of the AUROC. ``wording`` names the
-    parameters in ``why`` (:mod:`aekit.errors`; the CLI gives its flags').
+    out of the AUROC. ``wording`` names the parameters in ``why`` (:mod:`aekit.errors`;
+    the CLI gives its flags').
     """
 
     def __init__(self, normal_labels=(), digits=None, wording=as_parameter):
