@@ -110,9 +110,10 @@ def _reductions(name, im):
     if "A" in bands or "a" in bands or "transparency" in im.info:
         out.append(f"{name}: its transparency was flattened onto the paper colour; the "
                    "result has none")
-    if im.mode.startswith("I") and _integer_bits(im) > 8:
-        out.append(f"{name}: its {_integer_bits(im)}-bit grey levels were read in [0, 1]; the "
-                   "result is 8-bit")
+    bits = _integer_bits(im) if im.mode.startswith("I") else 8
+    if bits > 8:
+        out.append(f"{name}: its {bits}-bit grey levels were read in [0, 1]; the result is "
+                   "8-bit")
     elif im.mode == "F":
         a = np.asarray(im, dtype=np.float64)
         rescaled = a.min() < 0 or a.max() > 1

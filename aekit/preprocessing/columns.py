@@ -181,7 +181,7 @@ class ColumnEncoding:
             list(getattr(X, "columns", range(np.shape(X)[1])))
         if hasattr(X, "iloc"):
             refuse_time_columns(X, shown)
-        if not hasattr(X, "iloc"):  # a numeric array: every column is a number
+        else:  # a numeric array: every column is a number
             dtype = X.dtype if getattr(X, "dtype", None) in (np.float32, np.float64) \
                 else np.float64
             values = to_matrix(X, dtype, allow_missing=True)
