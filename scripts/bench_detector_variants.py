@@ -10,9 +10,14 @@ is fitted once at its defaults; its test rows are then scored in each of these w
     unscaled      16 paired masks, each feature's surprise averaged over the masks that
                   hide it (the default score before mask spreads)
     mask_scaled   each of the 16 masks' mean surprise divided by its spread on the
-                  training rows (median absolute deviation, over at most 20,000 rows;
-                  floored at a tenth of the masks' median spread), averaged over masks:
-                  every mask counts alike, whatever the spread of its normal rows
+                  training rows (aekit.nn.masking.mask_spreads over at most 20,000 rows:
+                  the median absolute deviation (MAD) from the median, at least a
+                  quarter of the mean absolute deviation, floored at a tenth of the
+                  masks' median spread), averaged over masks: every mask counts alike,
+                  whatever the spread of its normal rows
+    share0        mask_scaled with the MAD alone (the default before 2026-12-06, 15th
+                  session); share50, share75, share100: at least a half, three quarters
+                  or all of the mean absolute deviation (aekit's share is a quarter)
     masks8        8 paired masks (aekit.nn.masking.scoring_masks), scored as unscaled
     masks8_scaled 8 paired masks, scaled as mask_scaled
     likely_masks  mask_scaled with each mask weighed by exp(-its training rows' median
@@ -75,7 +80,8 @@ from pathlib import Path
 
 import numpy as np
 
-VARIANTS = ("default", "unscaled", "mask_scaled", "masks8", "masks8_scaled", "likely_masks",
+VARIANTS = ("default", "unscaled", "mask_scaled", "share0", "share50", "share75", "share100",
+            "masks8", "masks8_scaled", "likely_masks",
             "max_z", "knn_codes", "knn_max", "marginal", "cond_tail", "tail_max", "marginal_tail",
             "marginal_max", "tails_max", "gaussian", "gauss_scaled", "with_gauss", "with_gauss_max",
             "with_gauss_tail", "with_gauss_pct")
@@ -115,6 +121,18 @@ def scaled(q_train, q_test):
     from aekit.nn.masking import mask_spreads
 
     return (q_test / mask_spreads(q_train)).mean(axis=1)
+
+
+SHARE_VARIANTS = {"share0": 0.0, "share50": 0.5, "share75": 0.75, "share100": 1.0}
+
+
+def spreads_with_share(q_train, share):
+    """aekit.nn.masking.mask_spreads with another share of the mean absolute deviation."""
+    from aekit.nn.masking import MIN_SPREAD, SPREAD_FLOOR
+
+    deviation = np.abs(q_train - np.median(q_train, axis=0))
+    spread = np.maximum(np.median(deviation, axis=0), share * deviation.mean(axis=0))
+    return np.maximum(spread, max(SPREAD_FLOOR * np.median(spread), MIN_SPREAD))
 
 
 def likely_and_max_z(variants, q_train, q_test):
@@ -215,6 +233,9 @@ def scores(variants, det, X_train, X_test, seed):
             out[plain] = by_feature(surprise(count, "test"), scoring_masks(d, count))
         if scaled_name in variants:
             out[scaled_name] = scaled(surprise(count, "train"), surprise(count, "test"))
+    for name in SHARE_VARIANTS.keys() & set(variants):
+        q_train, q_test = surprise(16, "train"), surprise(16, "test")
+        out[name] = (q_test / spreads_with_share(q_train, SHARE_VARIANTS[name])).mean(axis=1)
     if {"likely_masks", "max_z"} & set(variants):
         out.update(likely_and_max_z(variants, surprise(16, "train"), surprise(16, "test")))
     if "knn_codes" in variants or "knn_max" in variants:

@@ -15,7 +15,13 @@ from aekit.design import WIDE_ROWS, auto_objective
 from aekit.scorer import Scorer
 from aekit.model_file import read_model_file
 from aekit.nn.config import ModelConfig
-from aekit.nn.masking import MASK_RATES, mask_spreads, mask_weights, scoring_masks
+from aekit.nn.masking import (
+    MASK_RATES,
+    MEAN_DEVIATION_SHARE,
+    mask_spreads,
+    mask_weights,
+    scoring_masks,
+)
 from aekit.nn.network import AutoencoderNet
 from aekit.nn.numpy_network import NumpyNetwork
 
@@ -165,6 +171,16 @@ def test_mask_weights_average_each_feature_or_weigh_each_mask_by_its_spread():
     Q = np.array([[0.0, 5.0], [1.0, 5.0], [2.0, 5.0], [3.0, 5.0]])  # mask 1 never varies
     spread = mask_spreads(Q)
     assert spread[0] == pytest.approx(1.0) and spread[1] == pytest.approx(0.1 * 0.5)
+
+
+def test_a_mask_whose_median_deviation_collapses_takes_a_share_of_its_mean_deviation():
+    # mask 0: 9 rows in 10 share one surprise (a common category), so its MAD is 0;
+    # mask 1: spread evenly, so its MAD stands
+    common = np.r_[np.zeros(90), np.full(10, 4.0)]
+    even = np.linspace(0.0, 2.0, 100)
+    spread = mask_spreads(np.c_[common, even])
+    assert spread[0] == pytest.approx(MEAN_DEVIATION_SHARE * 0.4)  # mean |dev| = 10 * 4 / 100
+    assert spread[1] == pytest.approx(np.median(np.abs(even - np.median(even))), rel=1e-6)
 
 
 def test_each_mask_counts_over_its_spread_on_the_training_rows(detector):

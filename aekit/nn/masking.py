@@ -33,6 +33,7 @@ MASK_RATES = (0.1, 0.9)  # the share of a training row's features hidden: unifor
 MASK_SEED = 20221  # the scoring masks' seed: fixed, so every run scores alike
 SPREAD_ROWS = 20_000  # training rows (at most) the masks' spreads are measured on
 SPREAD_FLOOR = 0.1  # a mask's spread is at least this share of the masks' median spread
+MEAN_DEVIATION_SHARE = 0.25  # and at least this share of its mean absolute deviation
 MIN_SPREAD = 1e-6  # nats: and at least this (a table whose masks never vary)
 
 
@@ -93,11 +94,22 @@ def draw_masks(n_rows, n_features, generator, device):
 def mask_spreads(Q):
     """Each scoring mask's spread (float32, shape (n_masks,)), in nats, from ``Q`` (n_rows,
     n_masks): training rows' mean surprise over the features each mask hides. The
-    spread is the median absolute deviation, at least :data:`SPREAD_FLOOR` times the
-    masks' median spread and :data:`MIN_SPREAD`, so that no mask's weight is unbounded.
+    spread is the median absolute deviation (MAD) from the median, at least
+    :data:`MEAN_DEVIATION_SHARE` times the mean absolute deviation from it, at least
+    :data:`SPREAD_FLOOR` times the masks' median spread, and at least
+    :data:`MIN_SPREAD`, so that no mask's weight is unbounded.
+
+    The mean absolute deviation stands in where the MAD collapses: a mask hiding a
+    category most rows share (a flag that is True in 9 rows of 10) surprises most rows
+    alike, so their MAD is near 0 though the other rows' surprise varies, and the rare
+    category alone would decide the score. Where the surprise is spread like a normal
+    or exponential variable the MAD is 0.85 or 0.69 times the mean absolute deviation,
+    so the MAD stands (BENCHMARKS.md, "Mask spreads where the MAD collapses").
     """
     Q = np.asarray(Q, dtype=np.float64)
-    spread = np.median(np.abs(Q - np.median(Q, axis=0)), axis=0)
+    deviation = np.abs(Q - np.median(Q, axis=0))
+    spread = np.maximum(np.median(deviation, axis=0),
+                        MEAN_DEVIATION_SHARE * deviation.mean(axis=0))
     return np.maximum(spread, max(SPREAD_FLOOR * np.median(spread), MIN_SPREAD)).astype(
         np.float32)
 
