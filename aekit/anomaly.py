@@ -68,7 +68,8 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     n_components : int or float, default=0.9
         Components (or share of variance) kept by ``method="pca"``. A share that needs
         every component keeps all but the last (of 2+ features): with all of them every
-        row is reconstructed exactly and the errors are rounding.
+        row is reconstructed exactly and the errors are rounding. A count is at most the
+        features (after one-hot encoding) less one: ``fit`` raises ValueError otherwise.
     hidden : tuple of int or "auto", default="auto"
         Encoder layer sizes; "auto" (:func:`aekit.design.auto_sizes`): 8 x the
         number of features wide (32..512), then half that; masked: one layer 4 x

@@ -19,9 +19,10 @@ import string
 WORDS = ("None", "True", "False")  # values written as they are, not quoted
 # the roles of a table's columns are parameters of aekit.tables.open_table and of the
 # CLI, not of the estimators: a library user fitting a DataFrame drops the column instead
-TABLE_ROLES = {"id_columns": "keep it beside X, not in it: open_table's id_columns",
+# (each is worded to stand in a list: "carry them through (label_column, id_columns)")
+TABLE_ROLES = {"id_columns": "open_table's id_columns",
                "ignore_columns": "drop it from X",
-               "label_column": "keep it beside X, not in it: open_table's label_column"}
+               "label_column": "open_table's label_column"}
 
 
 def as_parameter(name, value=None):

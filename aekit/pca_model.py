@@ -45,13 +45,19 @@ class PCAModel(PCAParams, BaseEstimator):
         self.objective_ = "reconstruction"
         self.score_type_ = resolve_score(p["score_type"], self.schema_.scaling)
         Xs = self.schema_.transform(X)
-        n, limit = p["n_components"], min(Xs.shape)
+        n, limit, d = p["n_components"], min(Xs.shape), Xs.shape[1]
         if isinstance(n, numbers.Integral):
+            if n >= d > 1:
+                raise ValueError(
+                    f"n_components={n} keeps every component of the {d} features (after "
+                    "one-hot encoding): each row would be reconstructed exactly and its "
+                    f"error be rounding; give at most {d - 1}, or a share of the variance")
             n = max(1, min(int(n), limit))
         elif limit <= 1:
             n = 1
-        self.pca_ = PCA(n_components=n, random_state=self.random_state).fit(Xs)
-        d = Xs.shape[1]
+        with np.errstate(divide="ignore", invalid="ignore"):  # constant data: variance
+            # shares of 0 / 0, which sklearn divides; every row is then reconstructed exactly
+            self.pca_ = PCA(n_components=n, random_state=self.random_state).fit(Xs)
         if not isinstance(n, numbers.Integral) and self.pca_.n_components_ >= d > 1:
             # a share of the variance that needs every component would reconstruct every
             # row exactly, its errors mere rounding: leave the last one out

@@ -448,3 +448,25 @@ def test_evaluate_tables_refuses_stdout_for_its_json_or_plot(tmp_path, flag):
     r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path), flag, "-"])
     assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
     assert f"Invalid value for {flag}: the results table is written to stdout" in r.output
+
+
+def test_values_beyond_float32_are_refused_when_scoring_as_when_fitting():
+    """1e300 was refused at fit but scored -inf (PCA) or NaN (the VAE) afterwards."""
+    from aekit import VariationalAutoencoder
+    from aekit.errors import CellError
+
+    X = np.random.RandomState(0).normal(size=(200, 4))
+    big = np.array([[0.0, 1e300, 0.0, 0.0]])
+    for est in (AnomalyDetector(method="pca"),
+                VariationalAutoencoder(hidden=(8,), code_size=2, epochs=1, random_state=0)):
+        est.fit(X)
+        with pytest.raises(CellError, match="column 1 holds 1e.300, beyond float32's range"):
+            est.score_samples(big)
+
+
+def test_a_pca_count_that_keeps_every_component_is_refused():
+    X = np.random.RandomState(0).normal(size=(300, 6))
+    with pytest.raises(ValueError, match=r"n_components=6 keeps every component of the 6 "
+                                         r"features .*give at most 5"):
+        AnomalyDetector(method="pca", n_components=6).fit(X)
+    assert AnomalyDetector(method="pca", n_components=5).fit(X).pca_.n_components_ == 5

@@ -637,3 +637,62 @@ def test_the_api_refuses_date_and_time_columns_naming_them():
     det = AnomalyDetector(epochs=1, random_state=0).fit(df)
     with pytest.raises(ValueError, match="column 'b' holds dates or times"):
         det.anomaly_score(df.assign(b=pd.Timestamp("2024-01-01")))
+
+
+@pytest.mark.filterwarnings("ignore:trim 0.3 left")
+@pytest.mark.parametrize("backend", ["nullable", "pyarrow", "polars"])
+def test_nullable_pyarrow_and_polars_frames_score_as_pandas_numpy_types_do(backend):
+    """A frame of nullable or pyarrow-backed columns with a gap (pd.NA) crashed in numpy,
+    a pyarrow text column was read as an empty numeric one, and a polars frame's text or
+    reordered columns crashed: each now scores as the same rows in numpy types."""
+    import polars as pl
+
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"amount": rng.normal(size=80), "qty": rng.randint(0, 5, 80),
+                       "shop": rng.choice(["a", "b"], 80), "flag": rng.rand(80) > 0.5})
+    df.loc[3, "amount"] = np.nan
+    other = {"nullable": lambda d: d.convert_dtypes(),
+             "pyarrow": lambda d: d.convert_dtypes(dtype_backend="pyarrow"),
+             "polars": pl.from_pandas}[backend]
+    if backend != "polars":
+        df.loc[5, "qty"] = np.nan  # an integer column with a gap (pd.NA in the nullable types)
+    plain = aekit.AnomalyDetector(epochs=2, random_state=0).fit(df)
+    det = aekit.AnomalyDetector(epochs=2, random_state=0).fit(other(df))
+    assert det.networks_[0].config.n_features == plain.networks_[0].config.n_features == 6
+    reordered = other(df[["flag", "shop", "qty", "amount"]])
+    np.testing.assert_allclose(det.anomaly_score(reordered), plain.anomaly_score(df), rtol=1e-5)
+
+
+def test_a_series_and_an_array_of_dates_are_refused_in_one_line():
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    det = aekit.AnomalyDetector(method="pca", n_components=1).fit(df)
+    with pytest.raises(ValueError, match=r"X is a pandas Series; give a DataFrame"):
+        det.predict(df.iloc[0])
+    hours = np.datetime64("2024-01-01") + np.arange(120).reshape(60, 2) * np.timedelta64(1, "h")
+    with pytest.raises(DataError, match=r"X holds dates or times \(datetime64\[h\]\)"):
+        aekit.AnomalyDetector(method="pca").fit(hours)
+
+
+def test_true_and_false_are_matched_however_the_file_spells_them(trained):
+    """A model trained on a CSV (pandas writes True/False) read a Parquet file's or a
+    polars CSV's true/false as categories never seen: every row lost the column."""
+    import polars as pl
+
+    d = trained
+    test = transactions(30, seed=2)
+    test.to_csv(d / "bools.csv", index=False)
+    spelled = pl.read_csv(d / "bools.csv").with_columns(
+        pl.col("card_present").cast(pl.String).str.to_lowercase())
+    spelled.write_csv(d / "lower.csv")
+    pl.read_csv(d / "bools.csv").write_parquet(d / "bools.parquet")  # a Boolean column
+    scores = {}
+    for name in ("bools.csv", "lower.csv", "bools.parquet"):
+        r = CliRunner().invoke(cli, ["detect", str(d / name), "-m", str(d / "m.safetensors"),
+                                     "--id-column", "txn", "--ignore-column", "note",
+                                     "-o", str(d / f"{name}.out.csv")])
+        assert r.exit_code == 0, r.output
+        assert "text cell" not in r.stderr, r.stderr  # none left unplaced
+        scores[name] = pd.read_csv(d / f"{name}.out.csv")["anomaly_score"].to_numpy()
+    np.testing.assert_allclose(scores["lower.csv"], scores["bools.csv"], rtol=1e-6)
+    np.testing.assert_allclose(scores["bools.parquet"], scores["bools.csv"], rtol=1e-6)

@@ -193,6 +193,8 @@ def test_a_value_beyond_float32_is_named_by_its_header_and_line_on_every_path(mo
     ("utf16", "a,b\n1,2\n".encode("utf-16"), "UTF-16"),
     ("utf32", "a,b\n1,2\n".encode("utf-32"), "is UTF-32 text"),  # its mark begins as UTF-16's
     ("utf16-without-mark", "a,b\n1,2\n".encode("utf-16-le"), "holds NUL bytes, which no CSV text holds: UTF-16"),
+    ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is an image (PNG, JPEG, GIF or TIFF), not a table"),
+    ("jpeg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "is an image (PNG, JPEG, GIF or TIFF), not a table"),
 ])
 def test_other_formats_are_named_not_misread(model, tmp_path, kind, content, words):
     (tmp_path / "x.csv").write_bytes(content)
@@ -332,9 +334,10 @@ def test_the_pca_baseline_leaves_a_component_out_when_the_share_needs_them_all()
     test = np.vstack([rng.normal(size=(50, 3)), rng.normal(size=(10, 3)) * 6])
     scores = det.anomaly_score(test)
     assert scores.max() > 1e-3 and roc_auc_score(np.r_[np.zeros(50), np.ones(10)], scores) > 0.8
-    # a count of components is kept as given
-    assert AnomalyDetector(method="pca", n_components=3).fit(X).model_ \
-        .pca_.n_components_ == 3
+    # a count of components is kept as given, up to all but the last (all: refused)
+    assert AnomalyDetector(method="pca", n_components=2).fit(X).model_.pca_.n_components_ == 2
+    with pytest.raises(ValueError, match="n_components=3 keeps every component"):
+        AnomalyDetector(method="pca", n_components=3).fit(X)
 
 
 @pytest.mark.parametrize("cells", ["5", ""])

@@ -47,6 +47,61 @@ WRITTEN_NUMBER = re.compile(
     rf"(?P<after> ?(?:%|{_SIGN}))?(?(open)\))$")
 
 
+def plain_frame(X):
+    """``X`` with the column types aekit reads: a polars DataFrame as pandas
+    (``to_pandas``), a pandas Series refused, and a pandas DataFrame's pyarrow-backed or
+    nullable (``Int64``, ``Float64``) columns as numpy's, their gaps (``pd.NA``) as NaN
+    (numbers) or None (text). True/False columns keep pandas' nullable ``boolean``. A
+    numpy array of dates or durations is refused as a DataFrame column of them is
+    (:func:`refuse_time_columns`). Anything else is returned as it is.
+
+    Raises
+    ------
+    ValueError
+        A pandas Series (one column or one row: which, aekit can't tell).
+    DataError
+        An array of dates or durations.
+    """
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind in ("M", "m") and isinstance(X, np.ndarray):
+        raise DataError(f"X holds dates or times ({X.dtype}), which aekit does not read as "
+                        "features (they would count their units since 1970): give numbers "
+                        "of your own from them (the hour, the weekday)")
+    module = type(X).__module__
+    if module.startswith("polars") and hasattr(X, "to_pandas"):
+        X = X.to_pandas()
+    elif not module.startswith("pandas"):
+        return X
+    import pandas as pd
+
+    if isinstance(X, pd.Series):
+        raise ValueError("X is a pandas Series; give a DataFrame: X.to_frame() for one "
+                         "column, X.to_frame().T for one row")
+    plain = {j: _plain_column(X.iloc[:, j]) for j, t in enumerate(X.dtypes)
+             if isinstance(t, pd.ArrowDtype) or (pd.api.types.is_extension_array_dtype(t)
+                                                and pd.api.types.is_numeric_dtype(t))}
+    plain = {j: col for j, col in plain.items() if col is not None}
+    if plain:
+        X = X.copy()
+        for j, col in plain.items():
+            X.isetitem(j, col)
+    return X
+
+
+def _plain_column(col):
+    """A pyarrow-backed or nullable column as numpy's types (see :func:`plain_frame`), or
+    None to keep it as it is."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return None if isinstance(col.dtype, pd.BooleanDtype) else col.astype("boolean")
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return pd.Series(col.to_numpy(np.float64, na_value=np.nan), index=col.index)
+    if pd.api.types.is_string_dtype(col.dtype):
+        return col.astype(object).where(col.notna(), None)
+    return None  # dates and the like: refused by name where the frame is read
+
+
 def refuse_time_columns(frame, names=None):
     """Refuse a DataFrame column of dates, times or durations (pandas' datetime64,
     timedelta64 and period types), which would be read as nanosecond counts: a trend, not
@@ -138,12 +193,30 @@ def _is_categorical(col):
     return numbers < NUMERIC_SHARE
 
 
-def _as_text(col):
-    """A categorical column's cells as strings (missing ones None)."""
+TRUTH = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
+
+
+def _as_text(col, cats=None):
+    """A categorical column's cells as strings (missing ones None). With the column's
+    training categories ``cats``, where they are true and false however spelled (a CSV
+    reader's "true", pandas' and Parquet's True), a true or false cell, a 1 or a 0 takes
+    their spelling: the same table read from either format is encoded alike."""
     import pandas as pd
 
     s = col.astype(object)
-    return s.where(pd.notna(s), None).map(lambda v: v if v is None else str(v).strip())
+    text = s.where(pd.notna(s), None).map(lambda v: v if v is None else str(v).strip())
+    spelling = _truth_spelling(cats)
+    if spelling is None:
+        return text
+    return text.map(lambda v: spelling.get(TRUTH.get(v.lower()), v) if v else v)
+
+
+def _truth_spelling(cats):
+    """{True: how ``cats`` spell true, False: ...} when they are true and false (either
+    or both, in any case), else None."""
+    if not cats or len(cats) > 2 or any(str(c).lower() not in ("true", "false") for c in cats):
+        return None
+    return {str(c).lower() == "true": c for c in cats}
 
 
 @dataclass
@@ -245,7 +318,7 @@ class ColumnEncoding:
             if kind == "numeric":
                 parts.append(column[j][:, None])
             else:
-                cells = _as_text(frame.iloc[:, j]).to_numpy()
+                cells = _as_text(frame.iloc[:, j], cats).to_numpy()
                 parts.append((cells[:, None] == np.asarray(cats, dtype=object)[None, :])
                              .astype(dtype))
         for j in self.indicators:
@@ -289,7 +362,7 @@ class ColumnEncoding:
         for j, (kind, cats) in enumerate(zip(self.kinds, self.categories)):
             if kind != "categorical":
                 continue
-            cells = _as_text(frame.iloc[:, j]).to_numpy()
+            cells = _as_text(frame.iloc[:, j], cats).to_numpy()
             for c in cats:
                 rows = cells == c
                 n, left = int(rows.sum()), int((rows & ~inside).sum())
@@ -304,7 +377,7 @@ class ColumnEncoding:
         n = 0
         for j, (kind, cats) in enumerate(zip(self.kinds, self.categories)):
             if kind == "categorical":
-                n += int((~_as_text(frame.iloc[:, j]).isin(cats)).sum())
+                n += int((~_as_text(frame.iloc[:, j], cats).isin(cats)).sum())
         return n
 
     def missing_numbers(self, X):

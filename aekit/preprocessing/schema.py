@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import CellError, DataError, WidthError, literal
-from .columns import ColumnEncoding, to_matrix
+from .columns import ColumnEncoding, plain_frame, to_matrix
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
 RESOLUTION = 1e-7  # float32's relative precision: smaller spreads are constant columns
@@ -221,7 +221,9 @@ class InputSchema:
     def select(self, X, source="X"):
         """``X``'s columns in the model's order: a DataFrame is reordered by name (or
         refused, see :meth:`column_order`); an array is returned as it is (its width
-        is checked by the caller)."""
+        is checked by the caller). A polars or pyarrow-backed frame is read as
+        :func:`~aekit.preprocessing.columns.plain_frame` reads it."""
+        X = plain_frame(X)
         names = _column_names(X)
         if names is None:
             return X
@@ -360,6 +362,7 @@ def checked_rows(X):
     (a DataFrame's, when all are strings) or None."""
     from sklearn.utils import check_array
 
+    X = plain_frame(X)
     names = _column_names(X)
     if has_text_columns(X):
         if X.shape[0] < 1:
@@ -374,13 +377,26 @@ def checked_rows(X):
 def checked_input(estimator, X, reset):
     """``X`` checked the way scikit-learn checks an estimator's input (its feature names and
     number recorded or compared): numbers as a float array where gaps (NaN) are allowed,
-    a DataFrame with text columns as it is (its cells are checked where they are encoded)."""
+    a DataFrame with text columns as it is (its cells are checked where they are encoded).
+    A polars, pyarrow-backed or nullable frame is read as :func:`plain_frame` reads it.
+
+    Raises
+    ------
+    ValueError
+        scikit-learn's, for the wrong shape or number of features.
+    aekit.errors.CellError
+        A value beyond float32's range, named by row and column."""
     from sklearn.utils.validation import validate_data
 
+    X = plain_frame(X)
     if has_text_columns(X):
         validate_data(estimator, X, skip_check_array=True, reset=reset)
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
         return X
-    return validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
-                         ensure_all_finite="allow-nan")
+    names = _column_names(X)
+    X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
+                      ensure_all_finite="allow-nan")
+    with np.errstate(invalid="ignore"):  # (NaN is a gap, allowed)
+        check_float32_range(X, names)  # as at fitting: the networks compute in float32
+    return X
