@@ -486,16 +486,29 @@ def read_mask(path, shape):
     return m > 0.5
 
 
-def list_images(paths, skip_suffix=None):
-    """Expand folders (not recursively) into the images they hold, sorted by name."""
+def list_images(paths, skip_suffix=None, notes=None):
+    """Expand folders (not recursively) into the images they hold, sorted by name; a line
+    for people on each folder's subfolders left unread goes to ``notes`` (a list).
+
+    Raises
+    ------
+    DataError
+        A folder that holds no images (saying so of its subfolders, if any).
+    """
     out = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
             found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in SUFFIXES
                            and not (skip_suffix and q.name.endswith(skip_suffix)))
+            subfolders = sum(q.is_dir() for q in p.iterdir())
+            unread = f"{subfolders} subfolder{'s' if subfolders > 1 else ''} of {p} " \
+                "(not read: a folder's own images are; give a subfolder by name)"
             if not found:
-                raise DataError(f"{p} holds no images ({', '.join(SUFFIXES)})")
+                raise DataError(f"{p} holds no images ({', '.join(SUFFIXES)})"
+                                + (f"; it holds {unread}" if subfolders else ""))
+            if subfolders and notes is not None:
+                notes.append(f"left out {unread}")
             out.extend(found)
         else:
             out.append(p)

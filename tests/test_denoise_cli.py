@@ -100,6 +100,19 @@ def test_folder_out_dir_side_by_side_and_rerun(tmp_path, dae_path, test_digits):
     np.testing.assert_allclose(gray(out)[:, :28], gray(src / "d00.png"), atol=1 / 255)
 
 
+def test_a_folders_subfolders_are_counted_not_skipped_silently(tmp_path, dae_path, test_digits):
+    src, nested = tmp_path / "in", tmp_path / "in" / "more"
+    nested.mkdir(parents=True)
+    write_noisy(src, test_digits[:1])
+    write_noisy(nested, test_digits[1:2])
+    r = run("denoise", src, "--model", dae_path, "-q")
+    assert r.exit_code == 0, r.output
+    assert f"note: left out 1 subfolder of {src} (not read" in r.stderr
+    assert not list(nested.glob("*.denoised.png"))
+    r = run("denoise", tmp_path, "--model", dae_path, "-q")  # only a subfolder holds images
+    assert r.exit_code == 1 and f"; it holds 1 subfolder of {tmp_path} (not read" in r.output
+
+
 def test_output_name_and_refusals(tmp_path, dae_path, test_digits):
     (p,) = write_noisy(tmp_path, test_digits[:1])
     r = run("denoise", p, "--model", dae_path, "-o", tmp_path / "clean.png")
@@ -214,7 +227,7 @@ def test_a_model_of_the_wrong_size_is_refused(tmp_path, test_digits):
     small.fit(np.random.RandomState(0).rand(20, 10)).save(tmp_path / "m.safetensors")
     (p,) = write_noisy(tmp_path, test_digits[:1])
     r = run("denoise", p, "--model", tmp_path / "m.safetensors")
-    assert r.exit_code == 1 and "784" in r.output
+    assert r.exit_code == 1 and "is a model of 10 features, not of 28x28 digits" in r.output
 
 
 def test_evaluate_denoise_quick(tmp_path, dae_path, mnist_dir):

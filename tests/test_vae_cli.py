@@ -135,3 +135,14 @@ def test_mnist_vae_train_sample_interpolate_evaluate(tmp_path, mnist_dir):
     assert r.exit_code == 0, r.output
     assert "quick estimate, not protocol G (k=3, 20 test images)" in r.output
     assert "factorised Bernoulli" in r.output and "active latent units" in r.output
+
+
+def test_a_digit_grid_too_large_to_write_is_refused_before_drawing(tmp_path):
+    """-n 1000000 (allowed for table rows) drew a million digits into one grid until the
+    machine ran out of memory, with nothing on screen."""
+    out = tmp_path / "grid.png"
+    one_line_error(run("sample", "-n", 20_000, "-o", out),
+                   "-n 20,000 digits at --zoom 2 make a picture of 63 megapixels",
+                   "at most 15,943 fit in 50")
+    one_line_error(run("sample", "-n", 250, "--zoom", 16, "-o", out), "at most 249 fit")
+    assert not out.exists()

@@ -37,8 +37,8 @@ KEEP_PIXELS = 100_000_000  # inputs kept in memory between checking and denoisin
 def command(images, model, output, out_dir, side_by_side, mask, frame, device, quiet):
     """Clean noisy photos, scans and digit images; each result is a PNG of the input's size.
 
-    IMAGES are PNG, JPEG, TIFF or BMP files or folders holding them. Without
-    --model each input gets a model, named on stderr: mnist-denoiser for a digit
+    IMAGES are PNG, JPEG, TIFF or BMP files or folders holding them (not their
+    subfolders, which stderr counts). Without --model each input gets a model, named on stderr: mnist-denoiser for a digit
     (a 28x28 picture, or one of at most 128x128 pixels that model recognises), the
     blind photo-denoiser for anything else. A photo comes back in its own mode and bit depth (8/16-bit grey,
     RGB, RGBA with the alpha kept; palette images are refused), cleaned tile by
@@ -69,7 +69,8 @@ def command(images, model, output, out_dir, side_by_side, mask, frame, device, q
 
     if output and out_dir:
         raise click.UsageError("give either -o/--output or --out-dir, not both")
-    sources = list_images(images, skip_suffix=SUFFIX)
+    folder_notes = []
+    sources = list_images(images, skip_suffix=SUFFIX, notes=folder_notes)
     if output and len(sources) > 1:
         raise click.UsageError(f"-o names one output but there are {len(sources)} inputs; "
                                "use --out-dir")
@@ -80,7 +81,7 @@ def command(images, model, output, out_dir, side_by_side, mask, frame, device, q
         if not (out_dir and not Path(out_dir).is_dir()):  # a folder still to make holds neither
             check_output_path(t, model, mask)
     check_output_kind(output, IMAGE_SUFFIXES, "PNG images")
-    run(sources, targets, model, mask, frame, side_by_side, device, quiet)
+    run(sources, targets, model, mask, frame, side_by_side, device, quiet, folder_notes)
 
 
 def _targets(sources, output, out_dir, side_by_side):
@@ -117,7 +118,8 @@ def _targets(sources, output, out_dir, side_by_side):
     return targets
 
 
-def run(sources, targets, model_path, mask_path, frame, side_by_side, device, quiet):
+def run(sources, targets, model_path, mask_path, frame, side_by_side, device, quiet,
+        folder_notes=()):
     import numpy as np
 
     from ..denoising import repair
@@ -139,7 +141,7 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
     photo_pixels, photo_notes = check_photos(sources, kinds, mask_path)
     for line in said:
         click.echo(line, err=True)
-    for line in photo_notes:
+    for line in (*folder_notes, *photo_notes):
         click.echo(f"note: {line}", err=True)
     digit_prior = digit_prior_applies(model_path)
     digits = [i for i, kind in enumerate(kinds) if kind == "digit"]

@@ -3,13 +3,15 @@
 import click
 
 from ..params import LR_SCHEDULES
-from .options import IntRange, FloatRange, IntList, data_dir_option, device_option
+from .options import (FloatRange, IntList, IntRange, ModelArg, data_dir_option,
+                      device_option, digit_autoencoder)
 
 
 @click.command()
 @data_dir_option
-@click.option("--model", type=click.Path(exists=True, dir_okay=False),
-              help="Evaluate this trained model instead of fitting one.")
+@click.option("-m", "--model", type=ModelArg(),
+              help="Evaluate this trained model (a file, or a bundled model's name: `aekit "
+                   "models`) instead of fitting one; the options below are then unused.")
 @click.option("--code-size", type=IntRange(min=1), default=30, show_default=True)
 @click.option("--hidden", type=IntList(1), default="1000,500,250", show_default=True)
 @click.option("--epochs", type=IntRange(min=1), default=40, show_default=True)
@@ -35,7 +37,8 @@ def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, lr_sched
     from ..evaluation.reconstruction import reconstruction
 
     if model:
-        est = load(model, device=device)
+        est = digit_autoencoder(load(model, device=device), model,
+                                "evaluate reconstruction measures")
     else:
         est = Autoencoder(code_size=code_size, hidden=hidden, noise=None, epochs=epochs,
                           batch_size=batch_size, lr=lr, lr_schedule=lr_schedule,

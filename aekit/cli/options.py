@@ -212,6 +212,27 @@ def refuse_other_jobs(est, model, job, generative=True):
                                        "autoencoder")
 
 
+def digit_autoencoder(est, model, job):
+    """The autoencoder of a loaded model for a command that reconstructs digits (``job``:
+    what it does, for the message): an Autoencoder as it is, a detector's reconstruction
+    model; anything else refused in one line."""
+    from ..anomaly import AnomalyDetector
+    from ..autoencoder import Autoencoder
+    from ..preprocessing.schema import PIXEL_FEATURES as PIXELS
+
+    refuse_other_jobs(est, model, job)
+    inner = est.model_ if isinstance(est, AnomalyDetector) else est
+    if not isinstance(inner, Autoencoder) or inner.objective_ != "reconstruction":
+        what = "PCA" if not isinstance(inner, Autoencoder) else inner.objective_
+        raise click.ClickException(f"{model} is a {what} model of a table; {job} with an "
+                                   "autoencoder of digits (aekit train)")
+    if inner.n_features_in_ != PIXELS:
+        raise click.ClickException(f"{model} is a model of {inner.n_features_in_} features, "
+                                   f"not of 28x28 digits; {job} with an autoencoder of "
+                                   "digits (aekit train)")
+    return inner
+
+
 def roles_as_in_training(opts, model, data):
     """``(opts, note)``: table_options with the roles the model's training table gave its
     columns (ids, the label, columns left out) for those this file holds and the flags

@@ -7,10 +7,16 @@ from .options import (
     device_option, model_option)
 
 
+DIGIT_SIDE = 28  # a digit model's pictures are 28 x 28
+MAX_GRID_PIXELS = 50_000_000  # a digit grid's size, at most (a PNG that viewers open)
+
+
 @click.command()
 @model_option(default_help="mnist-vae")
 @click.option("-n", "--n-samples", "n", type=IntRange(1, 1_000_000), default=64,
-              show_default=True, help="How many samples.")
+              show_default=True,
+              help="How many samples (a digit grid: at most 50 megapixels, 15,943 digits "
+                   "at --zoom 2).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="A PNG grid for a digit model [default: samples.png]; CSV ('-' for "
                    "stdout, the default) or Parquet (.parquet) rows for a table model.")
@@ -46,6 +52,13 @@ def command(model, n, output, seed, draw, zoom, device):
         from ..images import write_png
 
         check_output_kind(output, IMAGE_SUFFIXES, "PNG pictures of digits")
+        tile_pixels = (DIGIT_SIDE * zoom) ** 2
+        if n * tile_pixels > MAX_GRID_PIXELS:
+            raise click.UsageError(
+                f"-n {n:,} digits at --zoom {zoom} make a picture of "
+                f"{n * tile_pixels / 1e6:,.0f} megapixels; at most "
+                f"{MAX_GRID_PIXELS // tile_pixels:,} fit in {MAX_GRID_PIXELS // 10**6} (lower "
+                "--zoom, or draw more grids with other --seed values)")
         write_png(tile(vae.sample(n, random_state=seed, mean=mean), zoom=zoom), output)
     else:
         from ..tables.writers import TableWriter

@@ -1,5 +1,6 @@
 """Protocol R: SSE per MNIST test image at code size k, autoencoder beside PCA."""
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -25,7 +26,9 @@ class ReconstructionResult:
             f"| method | k | SSE per test image |\n|---|---|---|\n"
             f"| PCA (scikit-learn) | {self.code_size} | {self.pca_sse:.2f} |\n"
             f"| autoencoder {self.architecture} | {self.code_size} | {self.autoencoder_sse:.2f} |\n"
-            f"\nautoencoder: {self.epochs} epochs, {self.fit_seconds:.0f} s"
+            f"\nautoencoder: {self.epochs} epochs, "
+            + (f"{self.fit_seconds:.0f} s" if math.isfinite(self.fit_seconds)
+               else "loaded (not fitted here)")
         )
 
 

@@ -122,11 +122,15 @@ def column_kinds(rows, n_columns, decimal):
     return kinds
 
 
+IMAGE = ("an image (PNG, JPEG, GIF or TIFF), not a table: this command reads CSV or "
+         "Parquet tables; aekit denoise reads images")
 # the first bytes of files that are not UTF-8 CSV text, looked at in this order (UTF-32's
 # byte-order marks before UTF-16's, which begin the same)
 MAGIC = {b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
          b"PAR1": "a Parquet file: name it .parquet",
          b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV first",
+         b"\x89PNG": IMAGE, b"\xff\xd8\xff": IMAGE, b"GIF8": IMAGE, b"II*\x00": IMAGE,
+         b"MM\x00*": IMAGE,
          b"\xff\xfe\x00\x00": "UTF-32 text: save it as UTF-8",
          b"\x00\x00\xfe\xff": "UTF-32 text: save it as UTF-8",
          b"\xff\xfe": "UTF-16 text: save it as UTF-8", b"\xfe\xff": "UTF-16 text: save it as UTF-8"}
