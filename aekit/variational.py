@@ -126,6 +126,7 @@ class VariationalAutoencoder(VAEParams, HoldsNetwork, SavesState, TransformerMix
         self.likelihood_ = plan.network.likelihood
         objective = VAEObjective(float(p["beta"]), float(p["warmup"]), int(p["iw_samples"]),
                                  bool(p["binarize"]), plan.network.code_size)
+        _warn_short_warmup(float(p["warmup"]), plan.training.epochs)
         result = fit_network(
             self.schema_.transform(X), plan.network, plan.training, device=device,
             validation_fraction=self.validation_fraction, verbose=self.verbose,
@@ -307,3 +308,15 @@ def _sampled(out, config, rng, draw):
         return mean.astype(np.float32)
     var = config.min_var + np.exp(np.minimum(raw, 80.0))
     return (mean + np.sqrt(var) * rng.standard_normal(mean.shape)).astype(np.float32)
+
+
+def _warn_short_warmup(warmup, epochs):
+    """Warn when the KL warm-up outlasts the training: its weight then ends below beta,
+    and the model is never trained on the ELBO (or the beta-VAE bound) it reports."""
+    if warmup > epochs:
+        from .errors import AekitWarning, warn
+
+        warn(AekitWarning(
+            f"{{warmup:{warmup:g}}} epochs of KL warm-up outlast the {epochs} epochs of training: "
+            f"the KL weight ends at {epochs / warmup:.2f} x beta, so the model is not trained on "
+            "the ELBO it reports; give a warm-up of at most the epochs", params=("warmup",)))

@@ -696,3 +696,21 @@ def test_true_and_false_are_matched_however_the_file_spells_them(trained):
         scores[name] = pd.read_csv(d / f"{name}.out.csv")["anomaly_score"].to_numpy()
     np.testing.assert_allclose(scores["lower.csv"], scores["bools.csv"], rtol=1e-6)
     np.testing.assert_allclose(scores["bools.parquet"], scores["bools.csv"], rtol=1e-6)
+
+
+def test_a_text_column_of_dates_is_refused_as_a_date_typed_one_is(tmp_path):
+    """ISO dates in a CSV were read as categories (next month's all unseen), where the
+    same column typed as dates in Parquet is refused."""
+    rng = np.random.RandomState(0)
+    days = pd.date_range("2024-01-01", periods=28).strftime("%Y-%m-%d")
+    df = pd.DataFrame({"day": np.repeat(days, 10), "x": rng.normal(size=280)})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "d.csv"), "-q",
+                                 "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 1 and r.output.startswith(
+        "Error: column 'day' holds dates, such as '2024-01-01', which aekit does not read as a "
+        "feature"), r.output
+    assert "(--id-column) or leave it out (--ignore-column)" in r.output
+    assert not (tmp_path / "m.safetensors").exists()
+    two = df.assign(day=np.where(df.index < 140, "2024-01-01", "2024-01-02"))  # two: kept
+    assert aekit.AnomalyDetector(method="pca").fit(two).n_features_in_ == 2

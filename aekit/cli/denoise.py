@@ -27,7 +27,8 @@ KEEP_PIXELS = 100_000_000  # inputs kept in memory between checking and denoisin
               help="Write input | result side by side instead of the result alone.")
 @click.option("--mask", type=click.Path(exists=True, dir_okay=False),
               help="Fill the pixels that are white in this image (same size as the input) "
-                   "instead of denoising; the other pixels are kept as they are.")
+                   "instead of denoising; the other pixels are kept as they are. Digits "
+                   "only (a digit model).")
 @click.option("--frame", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True,
               help="Fit the digit into MNIST's 28x28 frame: auto does so for any image "

@@ -99,8 +99,13 @@ def check_photos(sources, kinds, mask):
         if kinds[i] == "photo":
             if str(s) == "-":
                 raise click.UsageError("a photo cannot be read from stdin ('-'): give its file")
-            counts[i] = read_photo(s, notes=notes).pixels.size
+            counts[i] = _pixel_count(read_photo(s, notes=notes).pixels)
     return counts, notes
+
+
+def _pixel_count(pixels):
+    """A picture's pixels (h x w), its colour channels counted once."""
+    return int(pixels.shape[0] * pixels.shape[1])
 
 
 def denoise_photos(model, sources, targets, counts, side_by_side, quiet):
@@ -117,7 +122,9 @@ def denoise_photos(model, sources, targets, counts, side_by_side, quiet):
                    leave=False)
     for i in counts:
         photo = read_photo(sources[i])
-        clean = model.denoise(photo.pixels, bar.update if bar else None)
+        channels = photo.pixels.size // counts[i]  # the model counts each channel's pixels
+        clean = model.denoise(photo.pixels, (lambda n: bar.update(n / channels)) if bar
+                              else None)
         like, out = photo, clean
         if side_by_side:
             alpha = None if photo.alpha is None else np.hstack([photo.alpha, photo.alpha])

@@ -40,6 +40,7 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 _SIGN = "[$€£¥₹₩]"
 _GROUPS = r"[1-9]\d{0,2}(?:(?P<sep>[,'’ \u00a0\u202f])\d{3})(?:(?P=sep)\d{3})*"
 _COMMA_DECIMAL = r"(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?P<comma>,\d+)"
+MIN_DATES = 3  # distinct dates that make a text column a column of dates (refused)
 _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T].*)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}(?: .*)?$")
 WRITTEN_NUMBER = re.compile(
     rf"^(?P<open>\()?[-+−]?(?P<before>{_SIGN} ?)?[-+−]?"
@@ -275,6 +276,7 @@ class ColumnEncoding:
         if text:
             found = list(zip(text, _categories(X, text)))
             _refuse_id_columns([(X.columns[j], cats) for j, cats in found], len(X))
+            _refuse_date_columns([(X.columns[j], cats) for j, cats in found])
             for j, cats in found:
                 categories[j] = _checked_categories(X.iloc[:, j], cats)
         return cls(kinds, categories, fills, indicators)
@@ -532,6 +534,27 @@ def _refuse_id_columns(found, n_rows):
                     if dates or written else
                     f"column {name} holds {n:,} distinct {kind} in {n_rows:,} rows: {what}",
                     params=flags)
+
+
+def _refuse_date_columns(found):
+    """Refuse a text column whose categories are dates (``found``: ``(name, categories)``
+    of each text column), as a table's date-typed column is refused
+    (:func:`refuse_time_columns`): every later date would be a category never seen.
+
+    Raises
+    ------
+    DataError
+        Naming the first such column, a date it holds, and what to do.
+    """
+    for name, cats in found:
+        if len(cats) >= MIN_DATES and sum(bool(_DATE.match(c)) for c in cats[:1000]) \
+                >= 0.5 * min(len(cats), 1000):
+            raise DataError(
+                f"column {literal(repr(str(name)))} holds dates, such as "
+                f"{literal(repr(cats[0]))}, which aekit does not read as a feature (each new "
+                "date would be a category never seen): carry it through ({id_columns}) or "
+                "leave it out ({ignore_columns}), or give numbers of your own from it (the "
+                "hour, the weekday)", params=("id_columns", "ignore_columns"))
 
 
 def _checked_categories(col, cats):
