@@ -714,3 +714,22 @@ def test_a_text_column_of_dates_is_refused_as_a_date_typed_one_is(tmp_path):
     assert not (tmp_path / "m.safetensors").exists()
     two = df.assign(day=np.where(df.index < 140, "2024-01-01", "2024-01-02"))  # two: kept
     assert aekit.AnomalyDetector(method="pca").fit(two).n_features_in_ == 2
+
+
+@pytest.mark.filterwarnings("ignore:trim 0.3 left")
+def test_the_api_warns_of_rows_without_values_and_of_unseen_categories():
+    """A row whose every cell was missing scored as a typical row, and a category never
+    seen was encoded as none, both silently in the Python API (the CLI notes them)."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    det = aekit.AnomalyDetector(epochs=2, random_state=0).fit(X)
+    with pytest.warns(AekitWarning, match=r"^2 rows of X hold no value at all: scored as a "
+                                          r"row of the training medians"):
+        det.predict(np.vstack([X[:3], np.full((2, 4), np.nan)]))
+    df = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300)})
+    det = aekit.AnomalyDetector(epochs=2, random_state=0).fit(df)
+    with pytest.warns(AekitWarning, match=r"^1 text cell of X holds a category never seen"):
+        det.anomaly_score(pd.DataFrame({"x": [0.1, 0.2, np.nan], "c": ["a", "zz", "b"]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ordinary rows, and gaps in some cells: no warning
+        det.anomaly_score(df.assign(x=df["x"].where(df.index > 5)))

@@ -39,11 +39,12 @@ def command(images, model, output, out_dir, side_by_side, mask, frame, device, q
     """Clean noisy photos, scans and digit images; each result is a PNG of the input's size.
 
     IMAGES are PNG, JPEG, TIFF or BMP files or folders holding them (not their
-    subfolders, which stderr counts). Without --model each input gets a model, named on stderr: mnist-denoiser for a digit
-    (a 28x28 picture, or one of at most 128x128 pixels that model recognises), the
-    blind photo-denoiser for anything else. A photo comes back in its own mode and bit depth (8/16-bit grey,
-    RGB, RGBA with the alpha kept; palette images are refused), cleaned tile by
-    tile, so any size fits in memory. A digit (dark ink on light paper is
+    subfolders, which stderr counts). Without --model each input gets a model,
+    named on stderr: mnist-denoiser for a digit (a 28x28 picture, or one of at
+    most 128x128 pixels that model recognises), the blind photo-denoiser for
+    anything else. A photo comes back in its own mode and bit depth (8/16-bit
+    grey, RGB, RGBA with the alpha kept; palette images are refused), cleaned
+    tile by tile, so any size fits in memory. A digit (dark ink on light paper is
     recognised and kept) is fitted into the 28x28 frame the digit model knows
     (size-normalised into 20x20, centred by its centre of mass), cleaned, and
     mapped back. Results go beside each input as NAME.denoised.png unless

@@ -382,6 +382,19 @@ class ColumnEncoding:
                 n += int((~_as_text(frame.iloc[:, j], cats).isin(cats)).sum())
         return n
 
+    def unreadable(self, X):
+        """``(rows, cells)`` of rows ``X`` (in the model's column order) the model reads
+        without knowing them: the rows whose every cell is missing (scored as a row of
+        training medians and no categories) and the text cells holding categories never
+        seen in training (encoded as no category; missing cells not counted)."""
+        if self.plain and not hasattr(X, "columns"):
+            values = np.asarray(X, dtype=np.float64)
+            return int(np.isnan(values).all(axis=1).sum()) if values.shape[1] else 0, 0
+        missing = self.missing_cells(X)
+        text = [j for j, k in enumerate(self.kinds) if k == "categorical"]
+        unseen = self.unplaced_categories(X) - int(missing[:, text].sum())
+        return int(missing.all(axis=1).sum()) if missing.shape[1] else 0, unseen
+
     def missing_numbers(self, X):
         """How many numeric cells of rows ``X`` are missing (empty or NaN)."""
         frame = _frame(X)

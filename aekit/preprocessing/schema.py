@@ -393,10 +393,31 @@ def checked_input(estimator, X, reset):
         validate_data(estimator, X, skip_check_array=True, reset=reset)
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
-        return X
-    names = _column_names(X)
-    X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
-                      ensure_all_finite="allow-nan")
-    with np.errstate(invalid="ignore"):  # (NaN is a gap, allowed)
-        check_float32_range(X, names)  # as at fitting: the networks compute in float32
+    else:
+        names = _column_names(X)
+        X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
+                          ensure_all_finite="allow-nan")
+        with np.errstate(invalid="ignore"):  # (NaN is a gap, allowed)
+            check_float32_range(X, names)  # as at fitting: the networks compute in float32
+    if not reset:
+        _warn_unreadable(getattr(estimator, "schema_", None), X)
     return X
+
+
+def _warn_unreadable(schema, X):
+    """Warn of rows a fitted model scores without knowing them (every cell missing) and
+    of text cells of categories it never saw (``X`` in the model's column order)."""
+    encoding = getattr(schema, "encoding", None)
+    if encoding is None:
+        return
+    from ..errors import AekitWarning, warn
+
+    empty, unseen = encoding.unreadable(X)
+    if empty:
+        rows = f"{empty:,} rows of X hold" if empty > 1 else "1 row of X holds"
+        warn(AekitWarning(f"{rows} no value at all: scored as a row of the training medians "
+                          "(and no category), a score that says nothing of the row"))
+    if unseen:
+        cells = f"{unseen:,} text cells of X hold" if unseen > 1 else "1 text cell of X holds"
+        warn(AekitWarning(f"{cells} a category never seen in training (encoded as no "
+                          "category)"))
