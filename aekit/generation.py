@@ -18,6 +18,14 @@ def is_image_model(vae):
     return bool(getattr(vae.schema_, "pixels", False)) and vae.n_features_in_ == SIDE * SIDE
 
 
+def grid_shape(n, columns=None, zoom=1):
+    """(height, width) in pixels of :func:`tile`'s grid of ``n`` pictures."""
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    step = SIDE + GAP
+    return (rows * step - GAP) * zoom, (columns * step - GAP) * zoom
+
+
 def tile(images, columns=None, zoom=1):
     """Pictures ``images`` (n, 784) in [0, 1] as one grey grid (float32 in [0, 1]): rows of
     ``columns`` tiles (default: a square-ish grid) with dark gaps of 2 pixels, each pixel
@@ -25,9 +33,8 @@ def tile(images, columns=None, zoom=1):
     images = np.asarray(images, dtype=np.float32).reshape(-1, SIDE, SIDE)
     n = len(images)
     columns = columns or math.ceil(math.sqrt(n))
-    rows = math.ceil(n / columns)
     step = SIDE + GAP
-    grid = np.zeros((rows * step - GAP, columns * step - GAP), dtype=np.float32)
+    grid = np.zeros(grid_shape(n, columns), dtype=np.float32)
     for i, im in enumerate(images):
         r, c = divmod(i, columns)
         grid[r * step:r * step + SIDE, c * step:c * step + SIDE] = im

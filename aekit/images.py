@@ -501,7 +501,7 @@ def list_images(paths, skip_suffix=None, notes=None):
         if p.is_dir():
             found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in SUFFIXES
                            and not (skip_suffix and q.name.endswith(skip_suffix)))
-            subfolders = sum(q.is_dir() for q in p.iterdir())
+            subfolders = sum(q.is_dir() and not q.name.startswith(".") for q in p.iterdir())
             unread = f"{subfolders} subfolder{'s' if subfolders > 1 else ''} of {p} " \
                 "(not read: a folder's own images are; give a subfolder by name)"
             if not found:

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .errors import CellError, DataError, literal
-from .preprocessing import check_float32_range, to_matrix
+from .preprocessing import check_float32_range, check_number_columns, to_matrix
 from .preprocessing.schema import FLOAT32_MAX
 
 
@@ -124,6 +124,8 @@ class ModelInput:
         if self.schema.categorical:
             X = chunk.features
             X = X if self.order is None else X.iloc[:, self.order]
+            with self.located(chunk):
+                check_number_columns(X)
             self.filled += self.schema.encoding.missing_numbers(X)
             self.unseen += self.schema.encoding.unplaced_categories(X)
             return X

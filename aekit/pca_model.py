@@ -49,8 +49,8 @@ class PCAModel(PCAParams, BaseEstimator):
         if isinstance(n, numbers.Integral):
             if n >= d > 1:
                 raise ValueError(
-                    f"n_components={n} keeps every component of the {d} features (after "
-                    "one-hot encoding): each row would be reconstructed exactly and its "
+                    f"n_components={n} keeps every component of the {d} features (as "
+                    "encoded): each row would be reconstructed exactly and its "
                     f"error be rounding; give at most {d - 1}, or a share of the variance")
             n = max(1, min(int(n), limit))
         elif limit <= 1:

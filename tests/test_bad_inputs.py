@@ -984,6 +984,29 @@ def test_the_digit_commands_refuse_a_model_of_another_job_in_one_line(tmp_path, 
         assert not out.exists()
 
 
+def test_evaluate_reconstruction_refuses_a_digit_model_without_a_code(tmp_path):
+    """A PCA detector of digits has no network whose code protocol R measures (the other
+    digit commands take it, as they did)."""
+    from aekit import AnomalyDetector
+
+    AnomalyDetector(method="pca", n_components=5).fit(
+        np.random.RandomState(0).rand(60, 784)).save(tmp_path / "pca.safetensors")
+    r = CliRunner().invoke(cli, ["evaluate", "reconstruction", "-m",
+                                 str(tmp_path / "pca.safetensors")])
+    assert r.exit_code == 1 and r.output == (
+        f"Error: {tmp_path / 'pca.safetensors'} is a PCA model, not a reconstruction "
+        "autoencoder; evaluate reconstruction measures one (aekit train)\n"), r.output
+
+
+@pytest.mark.parametrize("args,k", [(["--code-size", "30"], 30), (["-m", "mnist-denoiser"], 128)])
+def test_evaluate_reconstruction_refuses_a_limit_below_the_code_size(args, k):
+    """PCA at the code size needs as many images: sklearn's n_components error came out."""
+    r = CliRunner().invoke(cli, ["evaluate", "reconstruction", "--limit", "10", *args])
+    assert r.exit_code == 2 and r.output.startswith(
+        f"Error: --limit 10 leaves fewer images than the {k} components PCA is compared at"), \
+        r.output
+
+
 def test_sigterm_removes_the_half_written_output_as_ctrl_c_does(tmp_path):
     """`timeout` and job schedulers stop a command with SIGTERM, whose default stopped
     Python at once and left the temporary file of the output half-written."""

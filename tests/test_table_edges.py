@@ -193,8 +193,9 @@ def test_a_value_beyond_float32_is_named_by_its_header_and_line_on_every_path(mo
     ("utf16", "a,b\n1,2\n".encode("utf-16"), "UTF-16"),
     ("utf32", "a,b\n1,2\n".encode("utf-32"), "is UTF-32 text"),  # its mark begins as UTF-16's
     ("utf16-without-mark", "a,b\n1,2\n".encode("utf-16-le"), "holds NUL bytes, which no CSV text holds: UTF-16"),
-    ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is an image (PNG, JPEG, GIF or TIFF), not a table"),
-    ("jpeg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "is an image (PNG, JPEG, GIF or TIFF), not a table"),
+    ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is an image (PNG, JPEG, GIF, TIFF, BMP or WebP), not a table"),
+    ("jpeg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "is an image (PNG, JPEG, GIF, TIFF, BMP or WebP), not a table"),
+    ("bmp", b"BM\x36\x04\x00\x00\x00\x00\x00\x00\x36\x04", "is an image (PNG, JPEG, GIF, TIFF, BMP"),
 ])
 def test_other_formats_are_named_not_misread(model, tmp_path, kind, content, words):
     (tmp_path / "x.csv").write_bytes(content)

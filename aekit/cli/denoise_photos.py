@@ -56,13 +56,13 @@ def choose(model_path, sources, pictures, read, device):
 
     from ..denoising import repair
     from ..loading import load
-    from .options import digit_autoencoder
+    from .options import digit_model
 
     if model_path:
         model = load(model_path, device=device)
         if is_photo_model(model):
             return ["photo"] * len(sources), None, model, []
-        digit_autoencoder(model, model_path, "denoise cleans digits")  # or refuses it
+        digit_model(model, model_path, "denoise cleans digits")  # or refuses it
         return ["digit"] * len(sources), model, None, []
     digit = load(DIGIT_MODEL, device=device)
     digit_prior = digit_prior_applies(None)

@@ -4,7 +4,7 @@ import click
 
 from .options import (
     IMAGE_SUFFIXES, IntRange, check_output_kind, check_output_path, data_dir_option,
-    device_option, digit_autoencoder, model_option, show_results)
+    device_option, digit_model, model_option, show_results)
 
 NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 
@@ -69,7 +69,7 @@ def command(model, baselines_only, data_dir, noises, seed, limit, train_limit, p
     for out in (picture, json_out):
         check_output_path(out, model)
     check_output_kind(picture, IMAGE_SUFFIXES, "PNG pictures")
-    est = None if baselines_only else digit_autoencoder(
+    est = None if baselines_only else digit_model(
         load(model or "mnist-denoiser", device=device), model or "mnist-denoiser",
         "evaluate denoise measures")
     X, _, X_test, _ = load_mnist_pair(data_dir, train_limit, limit)

@@ -4,7 +4,7 @@ import click
 
 from .options import (
     IMAGE_SUFFIXES, IntRange, check_output_kind, check_output_path, data_dir_option,
-    device_option, digit_autoencoder, model_option, write_json)
+    device_option, digit_model, model_option, write_json)
 
 PATTERNS = ("random25", "block10")
 
@@ -52,7 +52,7 @@ def command(model, baselines_only, data_dir, patterns, seed, limit, train_limit,
     for out in (picture, json_out):
         check_output_path(out, model)
     check_output_kind(picture, IMAGE_SUFFIXES, "PNG pictures")
-    est = None if baselines_only else digit_autoencoder(
+    est = None if baselines_only else digit_model(
         load(model or "mnist-denoiser", device=device), model or "mnist-denoiser",
         "evaluate impute measures")
     X, _, X_test, _ = load_mnist_pair(data_dir, train_limit, limit)

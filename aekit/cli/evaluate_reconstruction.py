@@ -4,14 +4,15 @@ import click
 
 from ..params import LR_SCHEDULES
 from .options import (FloatRange, IntList, IntRange, ModelArg, data_dir_option,
-                      device_option, digit_autoencoder)
+                      device_option, digit_model)
 
 
 @click.command()
 @data_dir_option
 @click.option("-m", "--model", type=ModelArg(),
               help="Evaluate this trained model (a file, or a bundled model's name: `aekit "
-                   "models`) instead of fitting one; the options below are then unused.")
+                   "models`) instead of fitting one; the options from --code-size to "
+                   "--validation-fraction are then unused (--limit is PCA's).")
 @click.option("--code-size", type=IntRange(min=1), default=30, show_default=True)
 @click.option("--hidden", type=IntList(1), default="1000,500,250", show_default=True)
 @click.option("--epochs", type=IntRange(min=1), default=40, show_default=True)
@@ -37,9 +38,13 @@ def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, lr_sched
     from ..evaluation.reconstruction import reconstruction
 
     if model:
-        est = digit_autoencoder(load(model, device=device), model,
-                                "evaluate reconstruction measures")
-    else:
+        est = digit_model(load(model, device=device), model, "evaluate reconstruction "
+                          "measures", reconstruction=True)
+        code_size = est.net_.config.code_size
+    if limit is not None and limit < code_size:
+        raise click.UsageError(f"--limit {limit} leaves fewer images than the {code_size} "
+                               "components PCA is compared at (the code size)")
+    if not model:
         est = Autoencoder(code_size=code_size, hidden=hidden, noise=None, epochs=epochs,
                           batch_size=batch_size, lr=lr, lr_schedule=lr_schedule,
                           batch_norm=batch_norm,

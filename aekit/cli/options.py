@@ -212,24 +212,27 @@ def refuse_other_jobs(est, model, job, generative=True):
                                        "autoencoder")
 
 
-def digit_autoencoder(est, model, job):
-    """The autoencoder of a loaded model for a command that reconstructs digits (``job``:
-    what it does, for the message): an Autoencoder as it is, a detector's reconstruction
-    model; anything else refused in one line."""
+def digit_model(est, model, job, reconstruction=False):
+    """A loaded model for a command that works on digits (``job``: what it does, for the
+    message): a model of 28x28 pixels that is not generative nor the photo denoiser; with
+    ``reconstruction``, the autoencoder that reconstructs them through a code (a
+    detector's own). Anything else is refused in one line."""
     from ..anomaly import AnomalyDetector
     from ..autoencoder import Autoencoder
     from ..preprocessing.schema import PIXEL_FEATURES as PIXELS
 
     refuse_other_jobs(est, model, job)
+    if est.n_features_in_ != PIXELS:
+        raise click.ClickException(f"{model} is a model of {est.n_features_in_} features, "
+                                   f"not of 28x28 digits; {job} with a model of digits "
+                                   "(aekit train)")
+    if not reconstruction:
+        return est
     inner = est.model_ if isinstance(est, AnomalyDetector) else est
     if not isinstance(inner, Autoencoder) or inner.objective_ != "reconstruction":
         what = "PCA" if not isinstance(inner, Autoencoder) else inner.objective_
-        raise click.ClickException(f"{model} is a {what} model of a table; {job} with an "
-                                   "autoencoder of digits (aekit train)")
-    if inner.n_features_in_ != PIXELS:
-        raise click.ClickException(f"{model} is a model of {inner.n_features_in_} features, "
-                                   f"not of 28x28 digits; {job} with an autoencoder of "
-                                   "digits (aekit train)")
+        raise click.ClickException(f"{model} is a {what} model, not a reconstruction "
+                                   f"autoencoder; {job} one (aekit train)")
     return inner
 
 

@@ -7,7 +7,6 @@ from .options import (
     device_option, model_option)
 
 
-DIGIT_SIDE = 28  # a digit model's pictures are 28 x 28
 MAX_GRID_PIXELS = 50_000_000  # a digit grid's size, at most (a PNG that viewers open)
 
 
@@ -15,7 +14,7 @@ MAX_GRID_PIXELS = 50_000_000  # a digit grid's size, at most (a PNG that viewers
 @model_option(default_help="mnist-vae")
 @click.option("-n", "--n-samples", "n", type=IntRange(1, 1_000_000), default=64,
               show_default=True,
-              help="How many samples (a digit grid: at most 50 megapixels, 15,943 digits "
+              help="How many samples (a digit grid: at most 50 megapixels, 13,806 digits "
                    "at --zoom 2).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="A PNG grid for a digit model [default: samples.png]; CSV ('-' for "
@@ -41,7 +40,7 @@ def command(model, n, output, seed, draw, zoom, device):
       aekit sample -n 64 -o samples.png --seed 1
       aekit sample -m table_vae.safetensors -n 1000 -o synthetic.csv
     """
-    from ..generation import is_image_model, sample_table, tile
+    from ..generation import grid_shape, is_image_model, sample_table, tile
 
     vae = load_vae(model or "mnist-vae", device)
     mean = None if draw is None else not draw
@@ -52,13 +51,12 @@ def command(model, n, output, seed, draw, zoom, device):
         from ..images import write_png
 
         check_output_kind(output, IMAGE_SUFFIXES, "PNG pictures of digits")
-        tile_pixels = (DIGIT_SIDE * zoom) ** 2
-        if n * tile_pixels > MAX_GRID_PIXELS:
+        height, width = grid_shape(n, zoom=zoom)
+        if height * width > MAX_GRID_PIXELS:
             raise click.UsageError(
-                f"-n {n:,} digits at --zoom {zoom} make a picture of "
-                f"{n * tile_pixels / 1e6:,.0f} megapixels; at most "
-                f"{MAX_GRID_PIXELS // tile_pixels:,} fit in {MAX_GRID_PIXELS // 10**6} (lower "
-                "--zoom, or draw more grids with other --seed values)")
+                f"-n {n:,} digits at --zoom {zoom} make a {width:,} x {height:,} picture, over "
+                f"{MAX_GRID_PIXELS // 10**6} megapixels (lower -n or --zoom, or draw more "
+                "grids with other --seed values)")
         write_png(tile(vae.sample(n, random_state=seed, mean=mean), zoom=zoom), output)
     else:
         from ..tables.writers import TableWriter

@@ -3,8 +3,8 @@ columns become numbers (:mod:`.columns`). See :class:`InputSchema` for the rules
 entry point applies."""
 
 from .columns import ColumnEncoding, to_matrix
-from .schema import (InputSchema, check_float32_range, checked_input, checked_rows,
-                     has_text_columns, looks_like_pixels)
+from .schema import (InputSchema, check_float32_range, check_number_columns, checked_input,
+                     checked_rows, has_text_columns, looks_like_pixels)
 
-__all__ = ["ColumnEncoding", "InputSchema", "check_float32_range", "checked_input", "checked_rows",
-           "has_text_columns", "looks_like_pixels", "to_matrix"]
+__all__ = ["ColumnEncoding", "InputSchema", "check_float32_range", "check_number_columns",
+           "checked_input", "checked_rows", "has_text_columns", "looks_like_pixels", "to_matrix"]

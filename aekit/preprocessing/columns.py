@@ -40,7 +40,9 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 _SIGN = "[$€£¥₹₩]"
 _GROUPS = r"[1-9]\d{0,2}(?:(?P<sep>[,'’ \u00a0\u202f])\d{3})(?:(?P=sep)\d{3})*"
 _COMMA_DECIMAL = r"(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?P<comma>,\d+)"
-MIN_DATES = 3  # distinct dates that make a text column a column of dates (refused)
+MIN_DATES = 3  # distinct ISO dates that make a text column a column of dates (refused)
+DATE_SHARE = 0.9  # ... when they are at least this share of its categories
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T].*)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}(?: .*)?$")
 WRITTEN_NUMBER = re.compile(
     rf"^(?P<open>\()?[-+−]?(?P<before>{_SIGN} ?)?[-+−]?"
@@ -59,7 +61,7 @@ def plain_frame(X):
     Raises
     ------
     ValueError
-        A pandas Series (one column or one row: which, aekit can't tell).
+        A Series (one column or one row: which, aekit can't tell), or a polars LazyFrame.
     DataError
         An array of dates or durations.
     """
@@ -69,6 +71,8 @@ def plain_frame(X):
                         "features (they would count their units since 1970): give numbers "
                         "of your own from them (the hour, the weekday)")
     module = type(X).__module__
+    if module.startswith("polars") and type(X).__name__ == "LazyFrame":
+        raise ValueError("X is a polars LazyFrame; give a DataFrame: X.collect()")
     if module.startswith("polars") and hasattr(X, "to_pandas"):
         X = X.to_pandas()
     elif not module.startswith("pandas"):
@@ -76,8 +80,9 @@ def plain_frame(X):
     import pandas as pd
 
     if isinstance(X, pd.Series):
-        raise ValueError("X is a pandas Series; give a DataFrame: X.to_frame() for one "
-                         "column, X.to_frame().T for one row")
+        raise ValueError("X is a Series; give a DataFrame: X.to_frame() for one column, "
+                         "X.to_frame().T (pandas) for one row")
+    refuse_time_columns(X)
     plain = {j: _plain_column(X.iloc[:, j]) for j, t in enumerate(X.dtypes)
              if isinstance(t, pd.ArrowDtype) or (pd.api.types.is_extension_array_dtype(t)
                                                 and pd.api.types.is_numeric_dtype(t))}
@@ -98,9 +103,28 @@ def _plain_column(col):
         return None if isinstance(col.dtype, pd.BooleanDtype) else col.astype("boolean")
     if pd.api.types.is_numeric_dtype(col.dtype):
         return pd.Series(col.to_numpy(np.float64, na_value=np.nan), index=col.index)
-    if pd.api.types.is_string_dtype(col.dtype):
+    if pd.api.types.is_string_dtype(col.dtype) or _is_arrow_dictionary(col.dtype):
         return col.astype(object).where(col.notna(), None)
-    return None  # dates and the like: refused by name where the frame is read
+    return None  # dates and the like: refused by name (refuse_time_columns)
+
+
+def _is_arrow_dictionary(dtype):
+    """Whether a pandas column type is pyarrow's dictionary (a Parquet category column)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
+
+
+def _is_arrow_time(dtype):
+    """Whether a pandas column type is pyarrow's date, time, timestamp or duration."""
+    import pandas as pd
+
+    if not isinstance(dtype, pd.ArrowDtype):
+        return False
+    import pyarrow as pa
+
+    return pa.types.is_temporal(dtype.pyarrow_dtype)
 
 
 def refuse_time_columns(frame, names=None):
@@ -118,7 +142,7 @@ def refuse_time_columns(frame, names=None):
     shown = list(names) if names is not None else list(frame.columns)
     for j, t in enumerate(frame.dtypes):
         if pd.api.types.is_datetime64_any_dtype(t) or pd.api.types.is_timedelta64_dtype(t) \
-                or isinstance(t, pd.PeriodDtype):
+                or isinstance(t, pd.PeriodDtype) or _is_arrow_time(t):
             raise DataError(f"column {literal(repr(shown[j]))} holds dates or times ({t}), "
                             "which aekit does not read as a feature (they would count "
                             "nanoseconds): keep it beside X, or give numbers of your own "
@@ -209,7 +233,8 @@ def _as_text(col, cats=None):
     spelling = _truth_spelling(cats)
     if spelling is None:
         return text
-    return text.map(lambda v: spelling.get(TRUTH.get(v.lower()), v) if v else v)
+    return text.map(lambda v: spelling.get(TRUTH.get(v.lower()), v) if isinstance(v, str)
+                    else None)  # (map makes a gap NaN again)
 
 
 def _truth_spelling(cats):
@@ -551,7 +576,9 @@ def _refuse_id_columns(found, n_rows):
 
 def _refuse_date_columns(found):
     """Refuse a text column whose categories are dates (``found``: ``(name, categories)``
-    of each text column), as a table's date-typed column is refused
+    of each text column): at least :data:`MIN_DATES` ISO dates (2024-01-31, maybe with a
+    time) that are real dates, and :data:`DATE_SHARE` of its categories, as a table's
+    date-typed column is refused
     (:func:`refuse_time_columns`): every later date would be a category never seen.
 
     Raises
@@ -559,9 +586,15 @@ def _refuse_date_columns(found):
     DataError
         Naming the first such column, a date it holds, and what to do.
     """
+    import pandas as pd
+
     for name, cats in found:
-        if len(cats) >= MIN_DATES and sum(bool(_DATE.match(c)) for c in cats[:1000]) \
-                >= 0.5 * min(len(cats), 1000):
+        shown = cats[:1000]
+        iso = [c for c in shown if _ISO_DATE.match(c)]
+        if len(iso) < max(MIN_DATES, DATE_SHARE * len(shown)):
+            continue
+        dates = pd.to_datetime(pd.Series(iso), format="ISO8601", errors="coerce").notna()
+        if dates.sum() >= max(MIN_DATES, DATE_SHARE * len(shown)):
             raise DataError(
                 f"column {literal(repr(str(name)))} holds dates, such as "
                 f"{literal(repr(cats[0]))}, which aekit does not read as a feature (each new "

@@ -393,6 +393,7 @@ def checked_input(estimator, X, reset):
         validate_data(estimator, X, skip_check_array=True, reset=reset)
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        check_number_columns(X)
     else:
         names = _column_names(X)
         X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
@@ -402,6 +403,23 @@ def checked_input(estimator, X, reset):
     if not reset:
         _warn_unreadable(getattr(estimator, "schema_", None), X)
     return X
+
+
+def check_number_columns(frame):
+    """:func:`check_float32_range` of a DataFrame's number columns (its others are text).
+
+    Raises
+    ------
+    aekit.errors.CellError
+        Naming the row and column of the first value beyond float32's range."""
+    import pandas as pd
+
+    numbers = [j for j, t in enumerate(frame.dtypes)
+               if pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)]
+    if numbers:
+        values = frame.iloc[:, numbers].to_numpy(np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):  # (NaN is a gap, allowed)
+            check_float32_range(values, [str(frame.columns[j]) for j in numbers])
 
 
 def _warn_unreadable(schema, X):

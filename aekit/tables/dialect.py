@@ -122,7 +122,7 @@ def column_kinds(rows, n_columns, decimal):
     return kinds
 
 
-IMAGE = ("an image (PNG, JPEG, GIF or TIFF), not a table: this command reads CSV or "
+IMAGE = ("an image (PNG, JPEG, GIF, TIFF, BMP or WebP), not a table: this command reads CSV or "
          "Parquet tables; aekit denoise reads images")
 # the first bytes of files that are not UTF-8 CSV text, looked at in this order (UTF-32's
 # byte-order marks before UTF-16's, which begin the same)
@@ -141,6 +141,9 @@ def refuse_other_formats(name, head):
     for magic, what in MAGIC.items():
         if head.startswith(magic):
             raise DataError(f"{name} is {what}")
+    if head[:2] == b"BM" and head[6:10] == b"\x00" * 4 or head[:4] == b"RIFF" \
+            and head[8:12] == b"WEBP":  # BMP (its reserved bytes) and WebP: images too
+        raise DataError(f"{name} is {IMAGE}")
     if b"\x00" in head:  # no text holds NUL bytes; UTF-16 and UTF-32 text is full of them
         raise DataError(f"{name} holds NUL bytes, which no CSV text holds: UTF-16 or UTF-32 "
                         "text without a byte-order mark, or not text at all? Save it as "
