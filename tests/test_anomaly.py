@@ -340,6 +340,7 @@ def test_evaluate_tables_measures_a_labelled_csv_beside_iforest_and_pca(tmp_path
     assert r.exit_code == 0, r.output
     doc = json.loads((tmp_path / "t.json").read_text())
     assert doc["tables"] == ["my"] and list(doc["mean_auroc"]) == ["aekit", "pca", "iforest"]
+    assert doc["protocol"].startswith("a labelled table split 70/30")  # not ADBench's T
     # 115 labelled rows of 5 features, 10 anomalies: 3 of them in the 30% test part
     assert doc["shapes"] == [[115, 5, round(100 * 3 / 35, 2)]]
     assert all(v[0] > 80 for v in doc["auroc"].values())

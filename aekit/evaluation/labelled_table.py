@@ -150,7 +150,8 @@ def evaluate_labelled_table(path, label_column, methods=METHODS, seed=0, device=
     X_train, X_test, y_test, cut = split_labelled(X, y, seed)
     for text in notes + cut if note is not None else ():
         note(text)
-    res = TablesResult([], list(methods))
+    res = TablesResult([], list(methods), protocol="a labelled table split 70/30, "
+                       "stratified, as protocol T splits (AUROC and AP %)")
     for m in methods:
         res.auroc[m], res.ap[m], res.seconds[m] = [], [], []
     score_split(res, Path(str(path)).stem, X_train, X_test, y_test,

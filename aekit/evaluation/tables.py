@@ -78,6 +78,9 @@ def split(path):
     return X_train, X_test, y_test
 
 
+PROTOCOL_T = "T (ADBench classical tables, AUROC and AP %)"
+
+
 @dataclass
 class TablesResult:
     tables: list
@@ -86,6 +89,7 @@ class TablesResult:
     ap: dict = field(default_factory=dict)  # method -> [% per table]
     seconds: dict = field(default_factory=dict)  # method -> [fit + score s per table]
     shapes: list = field(default_factory=list)  # (rows, features, test rows' anomaly %) per table
+    protocol: str = PROTOCOL_T  # what the tables are and how they were split (for JSON)
 
     def mean(self, what, method):
         return float(np.mean(getattr(self, what)[method]))
@@ -96,7 +100,7 @@ class TablesResult:
         pick = {what: {m: [getattr(self, what)[m][i] for i in idx] for m in self.methods}
                 for what in ("auroc", "ap", "seconds")}
         return TablesResult([self.tables[i] for i in idx], list(self.methods), **pick,
-                            shapes=[self.shapes[i] for i in idx])
+                            shapes=[self.shapes[i] for i in idx], protocol=self.protocol)
 
     def ranks(self):
         """method -> rank per table by AUROC (1 = best; ties share the mean rank)."""
@@ -142,7 +146,7 @@ class TablesResult:
 
     def to_dict(self):
         ranks, wins = self.ranks(), self.wins()
-        return {"protocol": "T (ADBench classical tables, AUROC and AP %)",
+        return {"protocol": self.protocol,
                 "tables": self.tables, "methods": {m: LABELS.get(m, m) for m in self.methods},
                 "shapes": self.shapes,
                 "auroc": {m: [round(v, 4) for v in self.auroc[m]] for m in self.methods},
