@@ -714,6 +714,11 @@ def test_a_text_column_of_dates_is_refused_as_a_date_typed_one_is(tmp_path):
     assert not (tmp_path / "m.safetensors").exists()
     two = df.assign(day=np.where(df.index < 140, "2024-01-01", "2024-01-02"))  # two: kept
     assert aekit.AnomalyDetector(method="pca").fit(two).n_features_in_ == 2
+    for kept in (["3.10.12", "3.11.4", "3.12.1"], ["10/20/30", "11/21/31", "12/22/32"],
+                 ["red", "green", "2024-01-01", "2024-01-02", "2024-01-03"],
+                 ["2024-13-45", "2024-14-01", "2024-15-02"]):  # versions, not all dates...
+        other = df.assign(day=np.resize(kept, len(df)))
+        assert aekit.AnomalyDetector(method="pca").fit(other).n_features_in_ == 2, kept
 
 
 @pytest.mark.filterwarnings("ignore:trim 0.3 left")

@@ -578,8 +578,8 @@ def _refuse_date_columns(found):
     """Refuse a text column whose categories are dates (``found``: ``(name, categories)``
     of each text column): at least :data:`MIN_DATES` ISO dates (2024-01-31, maybe with a
     time) that are real dates, and :data:`DATE_SHARE` of its categories, as a table's
-    date-typed column is refused
-    (:func:`refuse_time_columns`): every later date would be a category never seen.
+    date-typed column is refused (:func:`refuse_time_columns`): every later date would
+    be a category never seen.
 
     Raises
     ------
@@ -597,7 +597,7 @@ def _refuse_date_columns(found):
         if dates.sum() >= max(MIN_DATES, DATE_SHARE * len(shown)):
             raise DataError(
                 f"column {literal(repr(str(name)))} holds dates, such as "
-                f"{literal(repr(cats[0]))}, which aekit does not read as a feature (each new "
+                f"{literal(repr(iso[int(np.argmax(dates.to_numpy()))]))}, which aekit does not read as a feature (each new "
                 "date would be a category never seen): carry it through ({id_columns}) or "
                 "leave it out ({ignore_columns}), or give numbers of your own from it (the "
                 "hour, the weekday)", params=("id_columns", "ignore_columns"))
