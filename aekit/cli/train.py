@@ -59,7 +59,7 @@ option = functools.partial(param_option, kinds=KINDS)
 @option("--trim", type=FloatRange(0, 0.5, max_open=True))
 @click.option("--images", type=click.Path(exists=True, file_okay=False),
               help="Train a blind photo denoiser on the images under this folder (PNG, JPEG, "
-                   "TIFF, BMP; recursively) instead: see below.")
+                   "TIFF, BMP; recursively) instead: see the description above.")
 @click.option("--validation-images", type=click.Path(exists=True, file_okay=False),
               help="With --images: validate on this folder's images [default: a share of "
                    "--images' files, --validation-fraction, 0.1].")
