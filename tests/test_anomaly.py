@@ -471,3 +471,12 @@ def test_a_pca_count_that_keeps_every_component_is_refused():
                                          r"features .*give at most 5"):
         AnomalyDetector(method="pca", n_components=6).fit(X)
     assert AnomalyDetector(method="pca", n_components=5).fit(X).pca_.n_components_ == 5
+
+
+def test_pca_on_constant_data_leaks_no_numpy_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        det = AnomalyDetector(method="pca").fit(np.ones((50, 3)))
+    assert np.all(det.anomaly_score(np.ones((2, 3))) == 0)

@@ -243,3 +243,21 @@ def test_protocol_g_helpers():
     p = (X.sum(0) + 1) / (len(X) + 2)
     expected = (B * np.log(p) + (1 - B) * np.log(1 - p)).sum(1)
     np.testing.assert_allclose(fb.log_likelihood(B), expected, rtol=1e-6)
+
+
+def test_a_warm_up_longer_than_the_training_is_warned_of():
+    """With fewer epochs than the KL warm-up, the KL weight never reaches beta: the model
+    is not trained on the ELBO it reports, which nothing said."""
+    import warnings
+
+    from aekit import VariationalAutoencoder
+    from aekit.errors import AekitWarning
+
+    X = np.random.RandomState(0).rand(60, 4)
+    with pytest.warns(AekitWarning, match=r"^warmup=10 epochs of KL warm-up outlast the 3 "
+                                          r"epochs of training: the KL weight ends at 0.30"):
+        VariationalAutoencoder(hidden=(8,), code_size=2, epochs=3, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AekitWarning)
+        VariationalAutoencoder(hidden=(8,), code_size=2, epochs=3, warmup=2,
+                               random_state=0).fit(X)
