@@ -124,26 +124,31 @@ def column_kinds(rows, n_columns, decimal):
 
 IMAGE = ("an image (PNG, JPEG, GIF, TIFF, BMP or WebP), not a table: this command reads CSV or "
          "Parquet tables; aekit denoise reads images")
+IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")  # PNG ... TIFF
 # the first bytes of files that are not UTF-8 CSV text, looked at in this order (UTF-32's
 # byte-order marks before UTF-16's, which begin the same)
 MAGIC = {b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
          b"PAR1": "a Parquet file: name it .parquet",
          b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV first",
-         b"\x89PNG": IMAGE, b"\xff\xd8\xff": IMAGE, b"GIF8": IMAGE, b"II*\x00": IMAGE,
-         b"MM\x00*": IMAGE,
          b"\xff\xfe\x00\x00": "UTF-32 text: save it as UTF-8",
          b"\x00\x00\xfe\xff": "UTF-32 text: save it as UTF-8",
          b"\xff\xfe": "UTF-16 text: save it as UTF-8", b"\xfe\xff": "UTF-16 text: save it as UTF-8"}
 
 
+def _is_image(head):
+    """Whether a file's first bytes are an image's: PNG, JPEG, GIF, TIFF (their magic), BMP
+    ("BM" and 4 reserved zero bytes) or WebP (a RIFF of WEBP)."""
+    return head.startswith(IMAGE_MAGIC) or (head[:2] == b"BM" and head[6:10] == b"\x00" * 4) \
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
 def refuse_other_formats(name, head):
     """One clear line for files that are not UTF-8 CSV text at all."""
+    if _is_image(head):
+        raise DataError(f"{name} is {IMAGE}")
     for magic, what in MAGIC.items():
         if head.startswith(magic):
             raise DataError(f"{name} is {what}")
-    if head[:2] == b"BM" and head[6:10] == b"\x00" * 4 or head[:4] == b"RIFF" \
-            and head[8:12] == b"WEBP":  # BMP (its reserved bytes) and WebP: images too
-        raise DataError(f"{name} is {IMAGE}")
     if b"\x00" in head:  # no text holds NUL bytes; UTF-16 and UTF-32 text is full of them
         raise DataError(f"{name} holds NUL bytes, which no CSV text holds: UTF-16 or UTF-32 "
                         "text without a byte-order mark, or not text at all? Save it as "
