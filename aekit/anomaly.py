@@ -96,7 +96,11 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         training data are not learned as normal (Yoon et al., "Self-supervise,
         refine, repeat", TMLR 2022; see :class:`aekit.Autoencoder`). ``"auto"``
         (:func:`aekit.design.auto_trim`): 0.3 for a masked model, 0 (one fit)
-        for reconstruction. The threshold is still taken over all training rows.
+        for reconstruction. A masked model leaves out at most that share of the rows
+        holding each value of a two-valued feature (a category, a flag; so that
+        fewer than ``floor(trim * n_samples)`` may be left out): a rare category is
+        kept in the refit (:func:`aekit.nn.fitting.rows_left_out`). The threshold is
+        still taken over all training rows.
     noise : str or None, default=None
         Input corruption during training (see :class:`aekit.Autoencoder`).
     arch, channels, dropout, batch_norm, optimizer, lr, lr_schedule, momentum,

@@ -99,7 +99,9 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         Fit twice: the second fit leaves out the ``floor(trim * n_samples)``
         training rows with the first fit's highest anomaly scores, so that
         anomalies among the training rows are not learned as normal (Yoon et
-        al., "Self-supervise, refine, repeat", TMLR 2022). 0: one fit.
+        al., "Self-supervise, refine, repeat", TMLR 2022). 0: one fit. A masked
+        model leaves out at most that share of the rows holding each value of a
+        two-valued feature (a category, a flag: :func:`aekit.nn.fitting.rows_left_out`).
         ``history_`` is the second fit's; ``training_summary_["trim"]`` says how
         many rows were left out. "auto": :func:`aekit.design.auto_trim`.
     device : str, default="auto"
@@ -229,7 +231,8 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
             Xs, plan.network, plan.training, noise=plan.noise,
             clip=self.schema_.scaling == "unit", device=device,
             validation_fraction=self.validation_fraction, verbose=self.verbose,
-            callback=callback, resume=resume, trim=plan.trim, score_type=plan.score_type)
+            callback=callback, resume=resume, trim=plan.trim, trim_by_value=plan.trim_by_value,
+            score_type=plan.score_type)
         self.net_, self.device_ = result.net, device
         self.history_, self.training_summary_ = result.history, result.summary
         self.n_epochs_ = result.summary["epochs"]

@@ -150,7 +150,8 @@ def _architecture_line(cfg):
     config = ModelConfig.from_dict(cfg)
     masks = "" if config.objective != "masked" else (
         f", scored under {config.score_masks} masks"
-        + (", each over its spread on the training rows" if config.mask_spread else ""))
+        + (", each over its spread on the training rows" if config.mask_spread else "")
+        + (", two-valued features by their side" if config.two_valued else ""))
     return ("architecture: " + config.layers_text()
             + f" (objective {config.objective}, output {config.output}, dropout "
               f"{config.dropout}, batch norm {'on' if config.batch_norm else 'off'}{masks})")

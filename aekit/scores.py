@@ -20,7 +20,10 @@ Score types:
 - ``"nll"``: a masked network's mean surprise: each feature's negative
   log-likelihood under the distribution the network predicts for it from the other
   features, less that of the sharpest prediction it can make (so 0 at best), in
-  nats. Each fixed scoring mask's mean surprise over the features it hides is
+  nats; a feature that takes two values alone in the training rows (a one-hot
+  category, a flag) holding one of them: the surprise of its side of their midpoint
+  instead (:func:`aekit.nn.masking.two_values`; not in files written before it). Each
+  fixed scoring mask's mean surprise over the features it hides is
   divided by its spread over the training rows, and the score is their mean over the
   masks (:func:`aekit.nn.masking.mask_weights`; model files written before the
   spreads average each feature's surprise over the masks that hide it, in nats per

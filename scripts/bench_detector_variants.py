@@ -61,13 +61,17 @@ A screen, not the defaults these would make: the fit (its trim and early stoppin
 default's. Printed: AUROC per table and variant, then the mean per half of protocol T (A =
 1st, 3rd... table; B = 2nd, 4th...) and in all. With --five-column, issue 24's
 five-column case (scripts/bench_small_linear.py, data seeds 0, 1, 2) instead of the
-tables. ``--params`` (JSON) passes other parameters to the detector, ``--epochs`` the epochs.
+tables. ``--params`` (JSON) passes other parameters to the detector, ``--epochs`` the epochs,
+``--design NAME=VALUE`` (repeatable) sets one of aekit.design's defaults for the run, e.g.
+``--design TWO_VALUED=false`` (two-valued features scored by their density, as before
+2026-12-06, 16th session).
 Torch runs on ``--threads`` threads (1); on some CPUs the thread count moves the fitted
 networks, and so the AUROCs, by rounding: compare runs made at one thread count.
 
     python scripts/bench_detector_variants.py ../shared/data/adbench --seed 0
     python scripts/bench_detector_variants.py --five-column --epochs 10
     python scripts/bench_detector_variants.py --variants default --params '{"lr": 0.003}'
+    python scripts/bench_detector_variants.py --variants default --design TWO_VALUED=false
     python scripts/bench_detector_variants.py --seed 1 --peers peers_s1.json  # from
         # python scripts/bench_tables.py ../shared/data/adbench --seed 1 --json peers_s1.json
 """
@@ -109,8 +113,8 @@ def mask_surprise(det, X, masks, tail=False):
                 if tail:
                     F = net.mixture_cdf(output, z[:, cols]).double()
                     q = -torch.log((2 * torch.minimum(F, 1 - F)).clamp(min=1e-12))
-                else:
-                    q = net.surprise_of(output, z[:, cols])
+                else:  # the model's own surprise (two-valued features by their side)
+                    q = net.surprise_at(output, z, cols)
                 out[s:s + len(z), k] = q.mean(1).numpy()
     return out
 
@@ -312,6 +316,28 @@ def detector_params(ap, args):
     return extra
 
 
+def set_design(ap, settings):
+    """Set aekit.design's defaults from ``NAME=VALUE`` settings (argparse's error for an
+    unknown name or a value that is not JSON of the default's type)."""
+    from aekit import design
+
+    for setting in settings:
+        name, _, text = setting.partition("=")
+        if not name.isupper() or not hasattr(design, name):
+            ap.error(f"--design: aekit.design has no default {name!r}")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            ap.error(f"--design {name}: {text!r} is not a JSON value")
+        default = getattr(design, name)
+        if isinstance(default, (list, tuple)) and isinstance(value, list):
+            value = type(default)(value)
+        if type(value) is not type(default) and not (
+                isinstance(default, float) and type(value) is int):
+            ap.error(f"--design {name}: give a {type(default).__name__}, like {default!r}")
+        setattr(design, name, value)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", nargs="?", default="../shared/data/adbench")
@@ -320,6 +346,8 @@ def main():
     ap.add_argument("--five-column", action="store_true", help="issue 24's five-column case")
     ap.add_argument("--epochs", type=int, help="the detector's epochs [its default]")
     ap.add_argument("--params", default="{}", help="other detector parameters, as JSON")
+    ap.add_argument("--design", action="append", default=[], metavar="NAME=VALUE",
+                    help="set one of aekit.design's defaults (a JSON value) for this run")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json")
     ap.add_argument("--peers", help="a bench_tables.py --json file of the same seed: print "
@@ -330,6 +358,7 @@ def main():
     if unknown:
         ap.error(f"unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
     extra = detector_params(ap, args)
+    set_design(ap, args.design)
     import torch
     from sklearn.metrics import roc_auc_score
 

@@ -216,11 +216,11 @@ def test_files_without_spreads_average_each_feature_and_bad_spreads_are_refused(
 
     doc, tensors = read_model_file(_saved(detector, tmp_path))
     X = linked(50, seed=3)
-    old = tmp_path / "old.safetensors"  # as written before the spreads
+    old = tmp_path / "old.safetensors"  # as written before the spreads (and two_valued)
     doc_old = {**doc, "networks": [{k: v for k, v in doc["networks"][0].items()
-                                    if k != "mask_spread"}]}
+                                    if k not in ("mask_spread", "two_valued")}]}
     write_model_file(old, doc_old, {k: v for k, v in tensors.items()
-                                    if k != "net.0.mask_spread"})
+                                    if k not in ("net.0.mask_spread", "net.0.two_values")})
     net = detector.networks_[0]
     with torch.no_grad():
         Z = torch.from_numpy(detector.schema_.transform(X, np.float32))
@@ -232,7 +232,8 @@ def test_files_without_spreads_average_each_feature_and_bad_spreads_are_refused(
         np.testing.assert_allclose(engine.anomaly_score(X), unweighed, rtol=1e-5)
     new_info, old_info = (CliRunner().invoke(cli, ["info", str(path)]).output
                           for path in (tmp_path / "m.safetensors", old))
-    assert "scored under 16 masks, each over its spread on the training rows" in new_info
+    assert "scored under 16 masks, each over its spread on the training rows, two-valued " \
+        "features by their side" in new_info
     assert "scored under 16 masks)" in old_info and "over its spread" not in old_info
     np.savetxt(tmp_path / "rows.csv", X, delimiter=",")
     for value in (0.0, -1.0, 1e-40, np.float64(1e-50), np.nan):

@@ -343,18 +343,24 @@ def test_the_epochs_are_said_in_the_order_the_fits_ran():
 
 def test_a_category_left_out_whole_by_trim_is_named():
     """A real segment (10% of customers on one plan, spending ten times more) looks as odd
-    to the first fit as anomalies do; trim leaves it out whole, and the model then takes
-    every such customer for an anomaly: said, with the way out."""
+    to the first fit as anomalies do; a reconstruction model's trim leaves it out whole,
+    and the model then takes every such customer for an anomaly: said, with the way
+    out. A masked model's trim leaves out at most 30% of each category's rows."""
     rng = np.random.RandomState(0)
     n = 400
     plan = np.where(np.arange(n) % 10 == 0, "enterprise", "basic")
     df = pd.DataFrame({"plan": plan, "seats": np.where(plan == "basic", 1, 50) +
                        rng.randint(0, 3, n), "spend": np.where(plan == "basic", 30, 500) *
                        rng.uniform(0.9, 1.1, n)})
+    # a reconstruction model's trim ranks rows alone (a masked model's keeps 70% of
+    # each category's rows: tests/test_two_valued.py)
     with pytest.warns(AekitWarning, match=r"^trim 0\.3 left \d+ of the 40 rows with "
                                           r"plan=enterprise out of the second fit .* if they "
                                           r"are normal, give trim=0$"):
-        AnomalyDetector(epochs=3, trim=0.3, random_state=0).fit(df)
+        AnomalyDetector(epochs=3, trim=0.3, objective="reconstruction",
+                        random_state=0).fit(df)
     with warnings.catch_warnings():
         warnings.simplefilter("error", AekitWarning)
-        AnomalyDetector(epochs=3, trim=0.0, random_state=0).fit(df)  # no trim: nothing to say
+        AnomalyDetector(epochs=3, trim=0.0, objective="reconstruction",
+                        random_state=0).fit(df)  # no trim: nothing to say
+        AnomalyDetector(epochs=3, trim=0.3, random_state=0).fit(df)  # within each value

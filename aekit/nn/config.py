@@ -46,6 +46,11 @@ class ModelConfig:
     training rows (the network's ``mask_spread`` tensor, measured after training;
     :func:`aekit.nn.masking.mask_weights`); False (and in files written before it):
     each feature's surprise is averaged over the masks that hide it.
+    ``two_valued``: a masked model scores a feature that takes exactly two values in the
+    training rows (a one-hot category, a flag) where a row holds one of them by the
+    surprise of the value's side of their midpoint (the network's ``two_values`` tensor,
+    measured before training; :meth:`aekit.nn.network.AutoencoderNet.surprise_at`), not
+    by the density at the value; False (and in files written before it): the density.
     """
 
     n_features: int
@@ -63,6 +68,7 @@ class ModelConfig:
     score_masks: int = 16  # the fixed masks a masked model scores with
     score_design: str = "pairs"  # how they are drawn: aekit.nn.masking.scoring_masks
     mask_spread: bool = False  # scores weigh each mask by its spread on the training rows
+    two_valued: bool = False  # two-valued features scored by the side of their midpoint
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -89,6 +95,10 @@ class ModelConfig:
         if not isinstance(self.mask_spread, bool) or (self.mask_spread
                                                      and self.objective != "masked"):
             raise ValueError("mask_spread is true or false, and true only with a masked "
+                             "objective")
+        if not isinstance(self.two_valued, bool) or (self.two_valued
+                                                    and self.objective != "masked"):
+            raise ValueError("two_valued is true or false, and true only with a masked "
                              "objective")
         if (self.objective == "masked") != (self.output in MIXTURES) or (
                 self.objective == "masked" and self.arch != "dense"):

@@ -42,7 +42,8 @@ def split_rows(n, validation_fraction, seed):
 
 def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
                 validation_fraction=0.1, verbose=0, callback=None, resume=None,
-                trim=0.0, score_type=None, network=None, objective=None):
+                trim=0.0, trim_by_value=False, score_type=None, network=None,
+                objective=None):
     """Train a new :class:`~aekit.nn.network.AutoencoderNet` (or the network ``network``
     builds) on the scaled rows ``Xs``.
 
@@ -77,6 +78,15 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         out or fewer than 2 would be left to train on. The second fit's checkpoints
         hold a 0/1 mask of the rows it keeps (``trainer.stage_tensors["kept"]``), so a
         resumed run keeps the same rows.
+    trim_by_value : bool, default=False
+        With ``config.two_valued``: the trim leaves out at most its share of the rows
+        holding each value of each two-valued feature (a category's rows, a flag's),
+        going down the first fit's ranking and passing over a row that would take one
+        beyond it (:func:`rows_left_out`), so that the refit still learns the rare
+        categories. A rare category adds its own surprise (-log of its share) to every
+        row holding it, so an unstratified trim leaves out most of its rows, and the
+        refit, never shown them, scores them as anomalies (BENCHMARKS.md, "Tables with
+        categories: a Bernoulli surprise and a trim within each value").
     score_type : str or None
         The anomaly score (:mod:`aekit.scores`) the first fit ranks the rows by; needed
         when ``trim > 0``.
@@ -114,12 +124,19 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     spread = getattr(config, "mask_spread", False)  # (a VAE's config has none)
     fitted = replace(config, mask_spread=False) if spread else config  # what trains:
     # the spreads are measured on the last network alone, so no checkpoint holds them
+    values = None  # two-valued features: measured on every row, before either fit
+    if getattr(config, "two_valued", False):
+        from .masking import two_values
+
+        values = world.array_from_rank0(two_values(Xs).astype(np.float64), device)
     first = None
     if trim > 0 and kept is None:  # the first fit ranks the rows by the unweighed surprise
         first = _train(Xs, fitted, train, seed, device, noise, clip, validation_fraction,
-                       verbose, callback, resume, {"fit": 1, "of": 2}, "training", start)
+                       verbose, callback, resume, {"fit": 1, "of": 2}, "training", start,
+                       two_values=values)
         scores = score_rows(TorchEngine(first.net, device), Xs, score_type)
-        kept = _kept_rows(scores, trim, world, device, validation_fraction, seed)
+        kept = _kept_rows(scores, trim, world, device, validation_fraction, seed,
+                          (Xs, values) if trim_by_value and values is not None else None)
         stage = {"fit": 2, "of": 2, "left_out": int(len(Xs) - len(kept)),
                  "first_fit_epochs": first.epoch}
         resume, start = None, first.job_start  # (set back if the first fit was resumed)
@@ -130,7 +147,7 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         trainer = _train(rows, fitted, train, seed, device, noise, clip, validation_fraction,
                          verbose, callback, resume, stage, "refit" if kept is not None
                          else "training", start, kept=kept, n_all=len(Xs),
-                         custom=(network, objective))
+                         custom=(network, objective), two_values=values)
     net = trainer.net
     if world.size > 1 or spread:  # a plain network of config (SyncBatchNorm layers are
         net = _plain_network(net, config, device)  # for training only), with its spreads
@@ -150,11 +167,12 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
 
 def _train(rows, config, train, seed, device, noise, clip, validation_fraction, verbose,
            callback, resume, stage, desc, job_start, kept=None, n_all=None,
-           custom=(None, None)):
+           custom=(None, None), two_values=None):
     """One fit of a new network on ``rows`` (seeded): the :class:`Trainer` after it.
     ``stage`` (and the kept rows as a 0/1 mask over ``n_all``) go into its checkpoints,
     and the seconds since ``job_start`` (``time.perf_counter()`` when the job began);
-    ``custom``: :func:`fit_network`'s ``(network, objective)``."""
+    ``custom``: :func:`fit_network`'s ``(network, objective)``; ``two_values``: the
+    network's (with ``config.two_valued``; :func:`aekit.nn.masking.two_values`)."""
     import torch
 
     from .network import AutoencoderNet
@@ -167,6 +185,8 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
         build, objective = custom
         part = rows if len(val_idx) == 0 and rows.flags.writeable else rows[train_idx]
         net = AutoencoderNet(config) if build is None else build(config, part)
+        if two_values is not None:
+            net.two_values.copy_(torch.as_tensor(two_values, dtype=torch.float32))
         trainer = Trainer(net, train, device, noise=noise, clip=clip, objective=objective)
         trainer.stage, trainer.job_start = stage, job_start
         if kept is not None:
@@ -240,17 +260,51 @@ def _resumed_stage(resume, trim, n_rows):
     return stage, np.flatnonzero(mask != 0)
 
 
-def _kept_rows(scores, trim, world, device, validation_fraction, seed):
+def _kept_rows(scores, trim, world, device, validation_fraction, seed, by_value=None):
     """The indices of the rows kept for the second fit: all but the ``floor(trim * n)``
     highest scores (rank 0's scores on every rank, so that all ranks keep the same rows);
-    all rows when the second fit would have fewer than 2 to train on."""
+    all rows when the second fit would have fewer than 2 to train on. ``by_value``:
+    ``(Xs, two_values)`` to leave out rows within each two-valued feature's values
+    (:func:`rows_left_out`)."""
     scores = world.array_from_rank0(np.asarray(scores, dtype=np.float64), device)
     n = len(scores)
     n_out = math.floor(round(trim * n, 9))  # 0.29 * 100 is 28.999999999999996
     if len(split_rows(n - n_out, validation_fraction, seed)[0]) < 2:
         n_out = 0
     order = np.argsort(scores, kind="stable")
-    return np.sort(order[: n - n_out])
+    if by_value is None:
+        return np.sort(order[: n - n_out])
+    out = rows_left_out(order[::-1], n_out, *by_value, trim)
+    return np.setdiff1d(np.arange(n), out)
+
+
+def rows_left_out(ranked, n_out, Xs, two_values, trim):
+    """The rows a trim within values leaves out: going down ``ranked`` (row indices of
+    ``Xs``, the highest first-fit score first), the first ``n_out`` rows that leave out
+    at most ``floor(trim * m)`` of the ``m`` rows holding either value of each
+    two-valued feature (``two_values``, (2, n_features):
+    :func:`aekit.nn.masking.two_values`); a row that would take one value beyond that is
+    passed over. Fewer than ``n_out`` when the caps bind. Sorted int array."""
+    low, high = np.asarray(two_values, dtype=np.float32)
+    features = np.flatnonzero(low < high)
+    mid = (low[features] + high[features]) / 2
+    if not len(features):
+        return np.sort(np.asarray(ranked[:n_out], dtype=np.intp))
+    n = len(Xs)
+    highs = np.zeros(len(features), dtype=np.int64)
+    for s in range(0, n, 65536):  # how many rows hold each feature's higher value
+        highs += (np.asarray(Xs[s:s + 65536][:, features], np.float32) > mid).sum(axis=0)
+    room = np.floor(trim * np.r_[n - highs, highs] + 1e-9).astype(np.int64)
+    out = []
+    for i in ranked:
+        if len(out) >= n_out:
+            break
+        group = np.arange(len(features)) + len(features) * (
+            np.asarray(Xs[i, features], np.float32) > mid)
+        if (room[group] > 0).all():
+            room[group] -= 1
+            out.append(i)
+    return np.sort(np.asarray(out, dtype=np.intp))
 
 
 def _summary(trainer, train, seed, device, noise, world):

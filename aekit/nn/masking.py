@@ -20,7 +20,10 @@ a few masks (BENCHMARKS.md, "Scoring masks"). A network fitted with ``mask_sprea
 (:class:`aekit.nn.config.ModelConfig`) weighs each mask's mean surprise by its spread
 over the training rows (:func:`mask_spreads`, :func:`mask_weights`), so that every mask
 counts alike: a mask whose hidden features are near-exactly predictable (a linear
-relation) is not drowned by the noisier ones.
+relation) is not drowned by the noisier ones. A network fitted with ``two_valued``
+scores a feature that takes two values alone in the training rows (a one-hot category,
+a flag) by how likely the value's side of their midpoint is (:func:`two_values`), a
+Bernoulli surprise, where the density at the value would be unbounded.
 
 No torch at import: :mod:`aekit.nn.numpy_network` scores with these masks too.
 """
@@ -35,6 +38,7 @@ SPREAD_ROWS = 20_000  # training rows (at most) the masks' spreads are measured 
 SPREAD_FLOOR = 0.1  # a mask's spread is at least this share of the masks' median spread
 MEAN_DEVIATION_SHARE = 0.25  # and at least this share of its mean absolute deviation
 MIN_SPREAD = 1e-6  # nats: and at least this (a table whose masks never vary)
+ON_VALUE = 1e-4  # a value within this share of a two-valued feature's gap is at one of its values
 
 
 def scoring_masks(n_features, count, design="pairs"):
@@ -144,3 +148,46 @@ def mask_weights(masks, spread=None):
         per_mask = n_features / (n_masks * hidden.sum(axis=1) * np.asarray(spread, np.float64))
         weights = hidden * per_mask[:, None]
     return weights.astype(np.float32)
+
+
+def two_values(X):
+    """Each feature's two values, where it takes exactly two in the rows ``X`` (n_rows,
+    n_features; scaled, finite): float32, shape (2, n_features), the lower in row 0 and
+    the higher in row 1; a feature with one value or more than two gets (0, 0).
+
+    A masked network fitted with ``two_valued`` (:class:`aekit.nn.config.ModelConfig`)
+    scores such a feature (a one-hot category, a flag: most rows share one value) by
+    the surprise of the value's side of the midpoint under its predicted mixture, a
+    Bernoulli surprise (:meth:`aekit.nn.network.AutoencoderNet.surprise_at`). The
+    density at the value, the surprise of every other feature, is unbounded there: the
+    network learns a near-certain prediction of the common value, and a row holding the
+    rare one, normal as it is, scored hundreds of nats on that feature alone
+    (BENCHMARKS.md, "Tables with categories: a Bernoulli surprise and a trim within each
+    value").
+    """
+    X = np.asarray(X)
+    out = np.zeros((2, X.shape[1]), dtype=np.float32)
+    if not len(X):
+        return out
+    for j in range(X.shape[1]):
+        column = np.asarray(X[:, j], dtype=np.float32)
+        low, high = column.min(), column.max()
+        if low < high and bool(((column == low) | (column == high)).all()):
+            out[:, j] = low, high
+    return out
+
+
+def two_values_are_valid(values, n_features):
+    """Whether ``values`` (a model file's) can be :func:`two_values`' for ``n_features``
+    features: shape (2, n_features), finite, the lower value never above the higher."""
+    v = np.asarray(values, dtype=np.float64)
+    return v.shape == (2, n_features) and bool(np.isfinite(v).all()) \
+        and bool((v[0] <= v[1]).all())
+
+
+def on_two_values(target, low, high):
+    """Where ``target`` (n, k) holds one of the two values ``low`` / ``high`` (k,) of a
+    two-valued feature (within :data:`ON_VALUE` of their gap; False for a feature that
+    is not two-valued, whose ``low`` equals its ``high``). numpy or torch arrays."""
+    tolerance = ON_VALUE * (high - low)
+    return (low < high) & ((abs(target - low) <= tolerance) | (abs(target - high) <= tolerance))

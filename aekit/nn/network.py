@@ -108,6 +108,8 @@ class AutoencoderNet(nn.Module):
             self.register_buffer("score_masks", masks, persistent=False)
             if c.mask_spread:  # measured after training (aekit.nn.fitting)
                 self.register_buffer("mask_spread", torch.ones(c.score_masks))
+            if c.two_valued:  # measured before training (aekit.nn.masking.two_values)
+                self.register_buffer("two_values", torch.zeros(2, c.n_features))
 
     def reset_parameters(self):
         # Glorot/Xavier: keeps activations' variance steady through the stack.
@@ -164,6 +166,41 @@ class AutoencoderNet(nn.Module):
         distance = 0.5 * z * z if c.output == "gaussian" else z.abs()
         log_p = logits.log_softmax(dim=1) - distance - torch.log(scale / c.scale_floor)
         return -torch.logsumexp(log_p, dim=1)
+
+    def side_surprise(self, out, target, threshold):
+        """Per element (n, k): how surprising it is that ``target`` (n, k) lies on its side
+        of ``threshold`` (k,) under a mixture output for those k features (see
+        :meth:`_mixture`): -log P(value > threshold) where the target is above it, else
+        -log P(value <= threshold), in nats; computed in logs, so it stays finite where
+        the probability is below float32's least."""
+        logits, loc, scale = self._mixture(out)
+        u = (threshold - loc) / scale  # per component: the threshold's standard score
+        u = torch.where((target > threshold).unsqueeze(1), u, -u)  # P(side) = P(E >= u)
+        if self.config.output == "gaussian":
+            log_tail = torch.special.log_ndtr(-u)
+        else:  # Laplace: P(E >= u) = exp(-u) / 2 for u >= 0, 1 - exp(u) / 2 below
+            log_tail = torch.where(u >= 0, math.log(0.5) - u,
+                                   torch.log1p(-0.5 * torch.exp(u.clamp(max=0))))
+        return -torch.logsumexp(logits.log_softmax(dim=1) + log_tail, dim=1)
+
+    def surprise_at(self, out, x, cols):
+        """Per element (n, k): a masked network's surprise at the features ``cols`` (k,) of
+        rows ``x`` (n, n_features), from its mixture output for them: :meth:`surprise_of`,
+        and with ``config.two_valued``, where a two-valued feature (the network's
+        ``two_values``, :func:`aekit.nn.masking.two_values`) holds one of its values,
+        :meth:`side_surprise` at their midpoint (a Bernoulli surprise) instead."""
+        target = x[:, cols]
+        surprise = self.surprise_of(out, target)
+        if not self.config.two_valued:
+            return surprise
+        from .masking import on_two_values
+
+        low, high = self.two_values[0, cols], self.two_values[1, cols]
+        on_value = on_two_values(target, low, high)
+        if not bool(on_value.any()):
+            return surprise
+        return torch.where(on_value, self.side_surprise(out, target, (low + high) / 2),
+                           surprise)
 
     def mixture_cdf(self, out, target):
         """Per element (n, k): the probability that a mixture output for those k features
@@ -222,16 +259,17 @@ class AutoencoderNet(nn.Module):
     def surprise(self, x):
         """A masked network's surprise at each feature of rows ``x`` (n, n_features): the
         anomaly score's parts, whose mean is the score. Each feature's surprise averaged
-        over the scoring masks that hide it, in nats; with ``config.mask_spread``, each
-        mask's weighed by its spread (:func:`aekit.nn.masking.mask_weights`)."""
-        return self._over_score_masks(x, lambda out, cols: self.surprise_of(out, x[:, cols]),
+        over the scoring masks that hide it, in nats (:meth:`surprise_at`); with
+        ``config.mask_spread``, each mask's weighed by its spread
+        (:func:`aekit.nn.masking.mask_weights`)."""
+        return self._over_score_masks(x, lambda out, cols: self.surprise_at(out, x, cols),
                                       self._mask_weights(scaled=self.config.mask_spread))
 
     def mask_surprise(self, x):
         """Each scoring mask's mean surprise over the features it hides, for rows ``x``:
         shape (n, n_masks), in nats."""
-        return torch.stack([self.surprise_of(self.mixture_output_at(x, hidden, cols),
-                                             x[:, cols]).mean(dim=1)
+        return torch.stack([self.surprise_at(self.mixture_output_at(x, hidden, cols),
+                                             x, cols).mean(dim=1)
                             for hidden, cols in self._mask_columns(x.device)], dim=1)
 
     def decode_from(self, out):
@@ -315,6 +353,12 @@ def build_network(config: ModelConfig, tensors, cls=None):
 
         if not spreads_are_valid(tensors["mask_spread"].numpy()):
             raise ValueError(f"the network's mask spreads must be at least {MIN_SPREAD:g}")
+    if "two_values" in tensors:
+        from .masking import two_values_are_valid
+
+        if not two_values_are_valid(tensors["two_values"].numpy(), config.n_features):
+            raise ValueError("the network's two-valued features' lower value is above "
+                             "their higher one")
     net = cls(config)
     net.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v
                          for k, v in tensors.items()}, strict=True)

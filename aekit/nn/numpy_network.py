@@ -10,7 +10,8 @@ to each other, and others hold this network's outputs to torch's.
 
 import numpy as np
 
-from .masking import mask_weights, scoring_masks, spreads_are_valid
+from .masking import (mask_weights, on_two_values, scoring_masks, spreads_are_valid,
+                      two_values_are_valid)
 
 BATCH_NORM_EPS = 1e-5  # torch.nn.BatchNorm1d's default, which aekit's networks use
 ROWS_AT_ONCE = 4096  # rows a masked network scores at once: its temporaries stay small
@@ -47,6 +48,8 @@ def dense_layout(config):
             layers.append((stack, linear, norm, not last))
     if config.mask_spread:
         shapes["mask_spread"] = (config.score_masks,)
+    if config.two_valued:
+        shapes["two_values"] = (2, config.n_features)
     return shapes, layers
 
 
@@ -62,7 +65,8 @@ def check_dense_tensors(config, tensors):
         if v.shape != shape or floating == k.endswith("num_batches_tracked"):
             return False
         if floating and not np.isfinite(v).all() or (k == "mask_spread"
-                                                     and not spreads_are_valid(v)):
+                                                     and not spreads_are_valid(v)) or (
+                k == "two_values" and not two_values_are_valid(v, config.n_features)):
             return False
     return True
 
@@ -86,6 +90,8 @@ class NumpyNetwork:
             self.mean_weights = mask_weights(self.score_masks)
             self.surprise_weights = mask_weights(
                 self.score_masks, tensors["mask_spread"] if config.mask_spread else None)
+            self.two_values = np.asarray(tensors["two_values"], np.float32) \
+                if config.two_valued else None
         _, layout = dense_layout(config)
         exact = []  # float64 (stack, weight (in, out), bias, relu), batch norm folded in
         for stack, i, norm, relu in layout:
@@ -161,7 +167,7 @@ class NumpyNetwork:
     def surprise(self, X):
         """A masked network's surprise at each feature (n, n_features): the score's parts
         (as :meth:`aekit.nn.network.AutoencoderNet.surprise` gives them)."""
-        return self._over_score_masks(X, self._surprise_of, self.surprise_weights)
+        return self._over_score_masks(X, self._surprise_at, self.surprise_weights)
 
     def _over_score_masks(self, X, per_mask, weights):
         """``per_mask(output, rows, cols)`` at the features ``cols`` each scoring mask
@@ -197,6 +203,42 @@ class NumpyNetwork:
     def _mixture_mean(self, out, x, cols):
         logits, loc, _ = self._mixture(out)
         return (_softmax(logits) * loc).sum(axis=1)
+
+    def _surprise_at(self, out, x, cols):
+        """AutoencoderNet.surprise_at in numpy: :meth:`_surprise_of`, and at the
+        two-valued features holding one of their values, :meth:`_side_surprise`."""
+        side = None
+        if self.two_values is not None:
+            low, high = self.two_values[:, cols]
+            on_value = on_two_values(x[:, cols], low, high)
+            some = np.flatnonzero(on_value.any(axis=0))
+            if len(some):  # before _surprise_of, which overwrites out
+                side = some, on_value[:, some], self._side_surprise(
+                    out[..., some], x[:, cols[some]], (low[some] + high[some]) / 2)
+        surprise = self._surprise_of(out, x, cols)
+        if side is not None:
+            some, on_value, side_surprise = side
+            surprise[:, some] = np.where(on_value, side_surprise, surprise[:, some])
+        return surprise
+
+    def _side_surprise(self, out, target, threshold):
+        """AutoencoderNet.side_surprise in numpy (``out`` (n, 3, C, k) is overwritten)."""
+        logits, loc, scale = self._mixture(out)
+        u = np.subtract(threshold, loc)
+        u /= scale
+        np.copyto(u, -u, where=~(target > threshold)[:, None, :])
+        if self.config.output == "gaussian":
+            from scipy.special import log_ndtr  # (scipy comes with scikit-learn)
+
+            log_tail = log_ndtr(-u).astype(np.float32)
+        else:  # Laplace: P(E >= u) = exp(-u) / 2 for u >= 0, 1 - exp(u) / 2 below
+            log_tail = np.where(u >= 0, np.float32(np.log(0.5)) - u,
+                                np.log1p(np.float32(-0.5) * np.exp(np.minimum(u, 0))))
+        logits -= _logsumexp(logits)
+        log_tail += logits
+        surprise = _logsumexp(log_tail, scratch=True)[:, 0]
+        np.negative(surprise, out=surprise)
+        return surprise
 
     def _surprise_of(self, out, x, cols):
         """AutoencoderNet.surprise_of in numpy, its temporaries reused in place: the
