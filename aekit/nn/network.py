@@ -196,9 +196,9 @@ class AutoencoderNet(nn.Module):
         from .masking import on_two_values
 
         low, high = self.two_values[0, cols], self.two_values[1, cols]
-        on_value = on_two_values(target, low, high)
-        if not bool(on_value.any()):
+        if not bool((low < high).any()):  # no two-valued feature here (most tables)
             return surprise
+        on_value = on_two_values(target, low, high)
         return torch.where(on_value, self.side_surprise(out, target, (low + high) / 2),
                            surprise)
 

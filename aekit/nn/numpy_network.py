@@ -208,13 +208,14 @@ class NumpyNetwork:
         """AutoencoderNet.surprise_at in numpy: :meth:`_surprise_of`, and at the
         two-valued features holding one of their values, :meth:`_side_surprise`."""
         side = None
-        if self.two_values is not None:
-            low, high = self.two_values[:, cols]
-            on_value = on_two_values(x[:, cols], low, high)
-            some = np.flatnonzero(on_value.any(axis=0))
-            if len(some):  # before _surprise_of, which overwrites out
-                side = some, on_value[:, some], self._side_surprise(
-                    out[..., some], x[:, cols[some]], (low[some] + high[some]) / 2)
+        some = np.flatnonzero(self.two_values[0, cols] < self.two_values[1, cols]) \
+            if self.two_values is not None else ()
+        if len(some):  # (cols[some]: the two-valued features; none on most tables)
+            low, high = self.two_values[:, cols[some]]
+            on_value = on_two_values(x[:, cols[some]], low, high)
+            if on_value.any():  # before _surprise_of, which overwrites out
+                side = some, on_value, self._side_surprise(
+                    out[..., some], x[:, cols[some]], (low + high) / 2)
         surprise = self._surprise_of(out, x, cols)
         if side is not None:
             some, on_value, side_surprise = side
