@@ -74,7 +74,8 @@ def write_model_file(path, document, tensors, weights_dtype=None):
     arrays = {}
     for k, v in tensors.items():
         v = np.asarray(v)
-        if weights_dtype is not None and np.issubdtype(v.dtype, np.floating):
+        if weights_dtype is not None and np.issubdtype(v.dtype, np.floating) \
+                and not k.endswith("two_values"):  # (matched exactly against the rows)
             v = v.astype(weights_dtype)
         arrays[k] = v if v.flags.c_contiguous else v.copy()  # (keeps 0-d arrays 0-d)
     meta = {"aekit": json.dumps(doc, default=_json_default)}

@@ -201,8 +201,14 @@ def test_a_file_whose_two_values_are_reversed_is_refused(tmp_path):
     name = next(k for k in tensors if k.endswith("two_values"))
     bad = tmp_path / "bad.safetensors"
     write_model_file(bad, doc, {**tensors, name: tensors[name][::-1].copy()})
-    with pytest.raises(ValueError, match="lower value is above"):
+    with pytest.raises(ValueError, match="float32, finite, the lower one first"):
         aekit.load(bad, device="cpu")
+    write_model_file(bad, doc, {**tensors, name: tensors[name].astype(np.float16)})
+    with pytest.raises(ValueError, match="float32, finite, the lower one first"):
+        aekit.load(bad, device="cpu")  # half precision no longer matches the rows
+    half = tmp_path / "half.safetensors"  # a halved file keeps the values exact
+    write_model_file(half, doc, tensors, weights_dtype=np.float16)
+    assert read_model_file(half)[1][name].dtype == np.float32
     config = det.networks_[0].config
     plain = {k.split(".", 2)[-1] if k.startswith("net.") else k: v for k, v in tensors.items()}
     plain = {k: v for k, v in plain.items() if k in dict(det.networks_[0].state_dict())}

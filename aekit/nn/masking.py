@@ -179,7 +179,11 @@ def two_values(X):
 
 def two_values_are_valid(values, n_features):
     """Whether ``values`` (a model file's) can be :func:`two_values`' for ``n_features``
-    features: shape (2, n_features), finite, the lower value never above the higher."""
+    features: float32 or float64 (a half-precision copy no longer matches the training
+    rows' values), shape (2, n_features), finite, the lower value never above the
+    higher."""
+    if np.asarray(values).dtype not in (np.float32, np.float64):
+        return False
     v = np.asarray(values, dtype=np.float64)
     return v.shape == (2, n_features) and bool(np.isfinite(v).all()) \
         and bool((v[0] <= v[1]).all())

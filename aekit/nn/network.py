@@ -357,8 +357,8 @@ def build_network(config: ModelConfig, tensors, cls=None):
         from .masking import two_values_are_valid
 
         if not two_values_are_valid(tensors["two_values"].numpy(), config.n_features):
-            raise ValueError("the network's two-valued features' lower value is above "
-                             "their higher one")
+            raise ValueError("the network's two-valued features' values must be float32, "
+                             "finite, the lower one first")
     net = cls(config)
     net.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v
                          for k, v in tensors.items()}, strict=True)
