@@ -179,28 +179,38 @@ class AutoencoderNet(nn.Module):
         if self.config.output == "gaussian":
             log_tail = torch.special.log_ndtr(-u)
         else:  # Laplace: P(E >= u) = exp(-u) / 2 for u >= 0, 1 - exp(u) / 2 below
-            log_tail = torch.where(u >= 0, math.log(0.5) - u,
-                                   torch.log1p(-0.5 * torch.exp(u.clamp(max=0))))
+            log_tail = torch.where(u >= 0, math.log(0.5) - u,  # (exp(-30): 0 to float32's
+                                   torch.log1p(-0.5 * torch.exp(u.clamp(-30, 0))))  # log1p)
         return -torch.logsumexp(logits.log_softmax(dim=1) + log_tail, dim=1)
 
     def surprise_at(self, out, x, cols):
         """Per element (n, k): a masked network's surprise at the features ``cols`` (k,) of
-        rows ``x`` (n, n_features), from its mixture output for them: :meth:`surprise_of`,
-        and with ``config.two_valued``, where a two-valued feature (the network's
-        ``two_values``, :func:`aekit.nn.masking.two_values`) holds one of its values,
-        :meth:`side_surprise` at their midpoint (a Bernoulli surprise) instead."""
+        rows ``x`` (n, n_features), from its mixture output for them (n, 3, components, k;
+        :meth:`mixture_output_at`'s): :meth:`surprise_of`, and with
+        ``config.two_valued``, where a two-valued feature (the network's ``two_values``,
+        :func:`aekit.nn.masking.two_values`) holds one of its values, :meth:`side_surprise`
+        at their midpoint (a Bernoulli surprise) instead. Each element's surprise is
+        computed once, by the rule that applies to it."""
         target = x[:, cols]
-        surprise = self.surprise_of(out, target)
         if not self.config.two_valued:
-            return surprise
+            return self.surprise_of(out, target)
+        low, high = self.two_values[0, cols], self.two_values[1, cols]
+        two = low < high
+        if not bool(two.any()):  # no two-valued feature here (most tables)
+            return self.surprise_of(out, target)
         from .masking import on_two_values
 
-        low, high = self.two_values[0, cols], self.two_values[1, cols]
-        if not bool((low < high).any()):  # no two-valued feature here (most tables)
-            return surprise
-        on_value = on_two_values(target, low, high)
-        return torch.where(on_value, self.side_surprise(out, target, (low + high) / 2),
-                           surprise)
+        some, rest = two.nonzero().squeeze(1), (~two).nonzero().squeeze(1)
+        surprise = torch.empty_like(target)
+        if len(rest):
+            surprise[:, rest] = self.surprise_of(out[..., rest], target[:, rest])
+        low, high, values = low[some], high[some], target[:, some]
+        side = self.side_surprise(out[..., some], values, (low + high) / 2)
+        on_value = on_two_values(values, low, high)
+        if not bool(on_value.all()):  # a value off both (never in the training rows)
+            side = torch.where(on_value, side, self.surprise_of(out[..., some], values))
+        surprise[:, some] = side
+        return surprise
 
     def mixture_cdf(self, out, target):
         """Per element (n, k): the probability that a mixture output for those k features

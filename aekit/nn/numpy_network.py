@@ -206,20 +206,23 @@ class NumpyNetwork:
 
     def _surprise_at(self, out, x, cols):
         """AutoencoderNet.surprise_at in numpy: :meth:`_surprise_of`, and at the
-        two-valued features holding one of their values, :meth:`_side_surprise`."""
-        side = None
+        two-valued features holding one of their values, :meth:`_side_surprise`; each
+        element computed once, by the rule that applies to it (``out`` is overwritten)."""
         some = np.flatnonzero(self.two_values[0, cols] < self.two_values[1, cols]) \
             if self.two_values is not None else ()
-        if len(some):  # (cols[some]: the two-valued features; none on most tables)
-            low, high = self.two_values[:, cols[some]]
-            on_value = on_two_values(x[:, cols[some]], low, high)
-            if on_value.any():  # before _surprise_of, which overwrites out
-                side = some, on_value, self._side_surprise(
-                    out[..., some], x[:, cols[some]], (low + high) / 2)
-        surprise = self._surprise_of(out, x, cols)
-        if side is not None:
-            some, on_value, side_surprise = side
-            surprise[:, some] = np.where(on_value, side_surprise, surprise[:, some])
+        if not len(some):  # no two-valued feature here (most tables)
+            return self._surprise_of(out, x, cols)
+        rest = np.setdiff1d(np.arange(len(cols)), some)
+        surprise = np.empty((len(x), len(cols)), dtype=np.float32)
+        low, high = self.two_values[:, cols[some]]
+        values = x[:, cols[some]]
+        on_value = on_two_values(values, low, high)
+        off = None if on_value.all() else self._surprise_of(out[..., some], x, cols[some])
+        surprise[:, some] = self._side_surprise(out[..., some], values, (low + high) / 2)
+        if off is not None:  # a value off both (never in the training rows)
+            surprise[:, some] = np.where(on_value, surprise[:, some], off)
+        if len(rest):
+            surprise[:, rest] = self._surprise_of(out[..., rest], x, cols[rest])
         return surprise
 
     def _side_surprise(self, out, target, threshold):
@@ -234,7 +237,7 @@ class NumpyNetwork:
             log_tail = log_ndtr(-u).astype(np.float32)
         else:  # Laplace: P(E >= u) = exp(-u) / 2 for u >= 0, 1 - exp(u) / 2 below
             log_tail = np.where(u >= 0, np.float32(np.log(0.5)) - u,
-                                np.log1p(np.float32(-0.5) * np.exp(np.minimum(u, 0))))
+                                np.log1p(np.float32(-0.5) * np.exp(np.clip(u, -30, 0))))
         logits -= _logsumexp(logits)
         log_tail += logits
         surprise = _logsumexp(log_tail, scratch=True)[:, 0]
