@@ -12,24 +12,54 @@ class RowFlagger:
 
     ``scorer``: a :class:`~aekit.scorer.Scorer`; ``limit`` is the threshold its rule gives
     for ``contamination`` / ``threshold`` (``how``: how it was chosen); ``explain`` the
-    number of worst features named per row.
+    number of worst features named per row. A table with text columns is explained by
+    its columns: a text column's one-hot features' parts summed, and named by the row's
+    own category (``name=category``; ``name=(unseen or empty)`` where it has none the
+    model knows), so that a named value is always the row's.
     """
 
     def __init__(self, scorer, contamination=None, threshold=None, explain=0,
                  table_names=None):
         self.scorer = scorer
         self.limit, self.how = scorer.rule.threshold_for(contamination, threshold)
-        self.k = min(int(explain), scorer.schema.n_encoded)
+        schema = scorer.schema
+        self.groups = schema.encoding.feature_groups(
+            schema.feature_names or [str(i) for i in range(schema.n_features)]) \
+            if schema.categorical else None
+        width = schema.n_encoded if self.groups is None else len(self.groups)
+        self.k = min(int(explain), width)
         self.names = np.asarray(scorer.feature_names(table_names), dtype=object)
 
     def score(self, X):
-        """``(scores, flagged, contributions or None)`` of rows X."""
+        """``(scores, flagged, contributions or None)`` of rows X: contributions per
+        feature (n, n_encoded), or for a table with text columns an :class:`Explained`
+        by column."""
         if self.k:
             contributions = self.scorer.explain(X)
             scores = contributions.mean(axis=1)
+            if self.groups is not None:
+                contributions = self._by_column(contributions, X)
         else:
             contributions, scores = None, self.scorer.anomaly_score(X)
         return scores, scores > self.limit, contributions
+
+    def _by_column(self, contributions, X):
+        """An :class:`Explained` of rows X: each column's parts summed, and its name with
+        the row's own category for a text column."""
+        encoded = self.scorer.schema.encode(X, np.float32)
+        parts = np.empty((len(encoded), len(self.groups)), dtype=contributions.dtype)
+        names = np.empty(parts.shape, dtype=object)
+        for g, (name, start, stop, categories) in enumerate(self.groups):
+            parts[:, g] = contributions[:, start:stop].sum(axis=1)
+            if categories is None:
+                names[:, g] = name
+                continue
+            one_hot = encoded[:, start:stop]
+            labels = np.array([f"{name}={c}" for c in categories]
+                              + [f"{name}=(unseen or empty)"], dtype=object)
+            held = np.where(one_hot.max(axis=1) > 0.5, one_hot.argmax(axis=1), len(categories))
+            names[:, g] = labels[held]
+        return Explained(parts, names)
 
     def frame(self, carried, scores, flagged, contributions, added=()):
         """The output rows: carried columns, ``anomaly_score``, ``is_anomaly`` and the
@@ -48,9 +78,21 @@ class RowFlagger:
         frame[SCORE_COLUMNS[0]] = scores
         frame[SCORE_COLUMNS[1]] = flagged.astype(np.int8)
         if self.k:
-            top = np.argsort(-contributions, axis=1, kind="stable")[:, :self.k]
-            top_err = np.take_along_axis(contributions, top, axis=1)
+            parts, names = (contributions.parts, contributions.names) \
+                if isinstance(contributions, Explained) else (contributions, None)
+            top = np.argsort(-parts, axis=1, kind="stable")[:, :self.k]
+            top_err = np.take_along_axis(parts, top, axis=1)
             for j in range(self.k):
-                frame[f"top{j + 1}_feature"] = self.names[top[:, j]]
+                frame[f"top{j + 1}_feature"] = self.names[top[:, j]] if names is None \
+                    else names[np.arange(len(top)), top[:, j]]
                 frame[f"top{j + 1}_error"] = top_err[:, j]
         return frame
+
+
+class Explained:
+    """Rows explained by column: ``parts`` (n, n_columns), each column's share of the score
+    (its features' parts summed), and ``names`` (n, n_columns), each column's name as the
+    row holds it (``name=category`` for a text column)."""
+
+    def __init__(self, parts, names):
+        self.parts, self.names = parts, names

@@ -65,6 +65,36 @@ def test_text_booleans_and_gaps_train_and_detect_end_to_end(trained):
     assert gaps == 1 and "note: 1 missing number took its training median" in r.stderr
 
 
+def test_explanations_name_text_columns_by_the_rows_own_value(trained):
+    """--explain sums a text column's one-hot parts and names the row's category: a
+    named value is always the row's own (not "card_present=False" on a row holding
+    True), and a category the model never saw is named as such."""
+    d = trained
+    test = transactions(60, seed=3)
+    test.loc[0, "channel"] = "phone"  # never seen in training
+    test.to_csv(d / "own.csv", index=False)
+    r = CliRunner().invoke(cli, ["detect", str(d / "own.csv"), "-m", str(d / "m.safetensors"),
+                                 "--id-column", "txn", "--ignore-column", "note",
+                                 "--explain", "4", "-o", str(d / "own_out.csv")])
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(d / "own_out.csv")
+    held = {"channel": test["channel"].where(test.index > 0, "(unseen or empty)"),
+            "card_present": test["card_present"].astype(str)}
+    named = 0
+    for j in range(1, 5):  # the four columns, each named once per row
+        for column, values in held.items():
+            mine = out[f"top{j}_feature"].str.startswith(column + "=")
+            assert (out.loc[mine, f"top{j}_feature"]
+                    == column + "=" + values[mine]).all(), column
+            named += int(mine.sum())
+    assert named == 2 * len(test)
+    assert (out[[f"top{j}_feature" for j in range(1, 5)]].nunique(axis=1) == 4).all()
+    # the four columns' parts sum to the score times the encoded features (the score is
+    # their mean; here 2 numeric + 3 + 2 one-hot = 7 features)
+    total = out[[f"top{j}_error" for j in range(1, 5)]].sum(axis=1)
+    np.testing.assert_allclose(total / 7, out["anomaly_score"], rtol=1e-4)
+
+
 def test_a_category_never_seen_in_training_is_scored_as_no_category(trained):
     """Documented: every 0/1 feature of its column is 0; the row is scored as such, the
     other rows as before, and the command says how many such cells it met."""

@@ -325,6 +325,21 @@ class ColumnEncoding:
             out += [str(name)] if kind == "numeric" else [f"{name}={c}" for c in cats]
         return out + [f"{input_names[j]} (missing)" for j in self.indicators]
 
+    def feature_groups(self, input_names):
+        """The encoded features by input column, in their order: ``(name, start, stop,
+        categories)`` for each, ``start:stop`` its features; a numeric column's or a
+        missing indicator's one feature has ``categories`` None, a text column's one-hot
+        features its categories (in their order)."""
+        out, start = [], 0
+        for name, kind, cats in zip(input_names, self.kinds, self.categories):
+            stop = start + (1 if kind == "numeric" else len(cats))
+            out.append((str(name), start, stop, None if kind == "numeric" else list(cats)))
+            start = stop
+        for j in self.indicators:
+            out.append((f"{input_names[j]} (missing)", start, start + 1, None))
+            start += 1
+        return out
+
     def encode(self, X, dtype=np.float64):
         """The network's numeric features of rows ``X`` (DataFrame or array, in the model's
         column order): numbers checked (CellError), gaps filled, categories one-hot."""
