@@ -41,6 +41,17 @@ def trained(tmp_path_factory):
     return d
 
 
+def detected(d, test, name, explain):
+    """``(result, output table)`` of `aekit detect --explain` on ``test`` with the model
+    in ``d`` (written as ``name``.csv, scored into ``name``_out.csv)."""
+    test.to_csv(d / f"{name}.csv", index=False)
+    r = CliRunner().invoke(cli, ["detect", str(d / f"{name}.csv"), "-m", str(d / "m.safetensors"),
+                                 "--id-column", "txn", "--ignore-column", "note",
+                                 "--explain", str(explain), "-o", str(d / f"{name}_out.csv")])
+    assert r.exit_code == 0, r.output
+    return r, pd.read_csv(d / f"{name}_out.csv")
+
+
 def test_text_booleans_and_gaps_train_and_detect_end_to_end(trained):
     d = trained
     doc = read_model_file(d / "m.safetensors")[0]
@@ -51,12 +62,7 @@ def test_text_booleans_and_gaps_train_and_detect_end_to_end(trained):
     assert encoding["fills"][0] == pytest.approx(
         transactions(400)["amount"].median(), rel=1e-9)  # the training median
     test = transactions(20, seed=1)
-    test.to_csv(d / "test.csv", index=False)
-    r = CliRunner().invoke(cli, ["detect", str(d / "test.csv"), "-m", str(d / "m.safetensors"),
-                                 "--id-column", "txn", "--ignore-column", "note",
-                                 "--explain", "2", "-o", str(d / "out.csv")])
-    assert r.exit_code == 0, r.output
-    out = pd.read_csv(d / "out.csv")
+    r, out = detected(d, test, "test", 2)
     assert out["txn"].tolist() == test["txn"].tolist() and np.isfinite(out.anomaly_score).all()
     names = {"amount", "hour", "channel=app", "channel=store", "channel=web",
              "card_present=False", "card_present=True"}
@@ -72,12 +78,7 @@ def test_explanations_name_text_columns_by_the_rows_own_value(trained):
     d = trained
     test = transactions(60, seed=3)
     test.loc[0, "channel"] = "phone"  # never seen in training
-    test.to_csv(d / "own.csv", index=False)
-    r = CliRunner().invoke(cli, ["detect", str(d / "own.csv"), "-m", str(d / "m.safetensors"),
-                                 "--id-column", "txn", "--ignore-column", "note",
-                                 "--explain", "4", "-o", str(d / "own_out.csv")])
-    assert r.exit_code == 0, r.output
-    out = pd.read_csv(d / "own_out.csv")
+    _, out = detected(d, test, "own", 4)
     held = {"channel": test["channel"].where(test.index > 0, "(unseen or empty)"),
             "card_present": test["card_present"].astype(str)}
     named = 0
