@@ -53,8 +53,9 @@ def command(data, model, contamination, threshold, output, explain, normal_label
     `is_anomaly` (0/1), the label/id columns carried through and, with
     --explain K, the K features with the largest errors (`top1_feature`,
     `top1_error`, ...; a text or true/false column counts as one, named by the
-    row's own value, e.g. `channel=web`). Columns are matched to the model's features by name
-    (any order; missing or unexpected ones are refused, naming them); a
+    row's own value, e.g. `channel=web`). Columns are matched to the model's
+    features by name (any order; missing or unexpected ones are refused, naming
+    them); a
     headerless file is taken in order. Pixel rows in 0..255 are scaled to
     [0, 1] for image models. The table is read in chunks, so it may be larger
     than memory. A summary (rows scored, rows flagged, threshold, and the AUROC

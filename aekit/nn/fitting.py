@@ -295,12 +295,12 @@ def rows_left_out(ranked, n_out, Xs, two_values, trim):
     for s in range(0, n, 65536):  # how many rows hold each feature's higher value
         highs += (np.asarray(Xs[s:s + 65536][:, features], np.float32) > mid).sum(axis=0)
     room = np.floor(trim * np.r_[n - highs, highs] + 1e-9).astype(np.int64)
-    out = []
+    lower = np.arange(len(features))  # a feature's lower value's group; its higher's is
+    out = []                          # this plus the number of features
     for i in ranked:
         if len(out) >= n_out:
             break
-        group = np.arange(len(features)) + len(features) * (
-            np.asarray(Xs[i, features], np.float32) > mid)
+        group = lower + len(features) * (np.asarray(Xs[i, features], np.float32) > mid)
         if (room[group] > 0).all():
             room[group] -= 1
             out.append(i)

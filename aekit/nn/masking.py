@@ -38,7 +38,7 @@ SPREAD_ROWS = 20_000  # training rows (at most) the masks' spreads are measured 
 SPREAD_FLOOR = 0.1  # a mask's spread is at least this share of the masks' median spread
 MEAN_DEVIATION_SHARE = 0.25  # and at least this share of its mean absolute deviation
 MIN_SPREAD = 1e-6  # nats: and at least this (a table whose masks never vary)
-ON_VALUE = 1e-4  # a value within this share of a two-valued feature's gap is at one of its values
+ON_VALUE = 1e-4  # a value this share of a two-valued feature's gap from one of them is at it
 
 
 def scoring_masks(n_features, count, design="pairs"):

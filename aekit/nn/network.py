@@ -179,8 +179,10 @@ class AutoencoderNet(nn.Module):
         if self.config.output == "gaussian":
             log_tail = torch.special.log_ndtr(-u)
         else:  # Laplace: P(E >= u) = exp(-u) / 2 for u >= 0, 1 - exp(u) / 2 below
-            log_tail = torch.where(u >= 0, math.log(0.5) - u,  # (exp(-30): 0 to float32's
-                                   torch.log1p(-0.5 * torch.exp(u.clamp(-30, 0))))  # log1p)
+            # (u clamped at -30, where log1p already gives 0, so that exp makes no
+            # denormal numbers, which are slow)
+            log_tail = torch.where(u >= 0, math.log(0.5) - u,
+                                   torch.log1p(-0.5 * torch.exp(u.clamp(-30, 0))))
         return -torch.logsumexp(logits.log_softmax(dim=1) + log_tail, dim=1)
 
     def surprise_at(self, out, x, cols):

@@ -612,7 +612,8 @@ def _refuse_date_columns(found):
         if dates.sum() >= max(MIN_DATES, DATE_SHARE * len(shown)):
             raise DataError(
                 f"column {literal(repr(str(name)))} holds dates, such as "
-                f"{literal(repr(iso[int(np.argmax(dates.to_numpy()))]))}, which aekit does not read as a feature (each new "
+                f"{literal(repr(iso[int(np.argmax(dates.to_numpy()))]))}, which aekit does "
+                "not read as a feature (each new "
                 "date would be a category never seen): carry it through ({id_columns}) or "
                 "leave it out ({ignore_columns}), or give numbers of your own from it (the "
                 "hour, the weekday)", params=("id_columns", "ignore_columns"))
