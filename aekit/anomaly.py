@@ -103,6 +103,10 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         still taken over all training rows.
     noise : str or None, default=None
         Input corruption during training (see :class:`aekit.Autoencoder`).
+    categorical : list of str or int, or None, default=None
+        Columns read as categories (one-hot) whatever they hold, e.g. numeric codes such
+        as HTTP statuses: names or 0-based numbers (see :class:`aekit.Autoencoder`).
+        ``explain`` gives each of their categories a feature (``status=404``).
     arch, channels, dropout, batch_norm, optimizer, lr, lr_schedule, momentum,
     weight_decay, validation_fraction, patience, lr_patience, device, random_state,
     verbose

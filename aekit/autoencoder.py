@@ -104,6 +104,18 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         two-valued feature (a category, a flag: :func:`aekit.nn.fitting.rows_left_out`).
         ``history_`` is the second fit's; ``training_summary_["trim"]`` says how
         many rows were left out. "auto": :func:`aekit.design.auto_trim`.
+    categorical : list of str or int, or None, default=None
+        Columns read as categories, one-hot encoded as text and true/false columns are,
+        whatever they hold: numeric codes such as HTTP statuses (200, 404, 500) or
+        product codes, which would otherwise be read as numbers. Names of a DataFrame's
+        columns, or 0-based column numbers (an array's). A column's categories are its
+        values in the training rows, a number spelled one way however a cell holds it
+        (404, 404.0 and "404" are the category ``404``); a value never seen in training
+        encodes as no category, as an unseen text does. The encoding is saved in the
+        model file (``schema_.encoding``). Checked in ``fit``: a name ``X`` does not hold,
+        names for an array without column names, a number out of range or a column
+        given twice raise :class:`~aekit.errors.ParameterError` (a ValueError); a column
+        of more than 1,000 distinct values :class:`~aekit.errors.DataError`.
     device : str, default="auto"
         ``"auto"`` (a GPU when there is one), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     random_state : int, RandomState or None, default=None

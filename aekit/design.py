@@ -287,14 +287,15 @@ def plan_fit(params, X, feature_names=None):
     ------
     aekit.errors.ParameterError
         Parameters that cannot go together on this data (a masked objective with input
-        noise or a convolutional network; batch norm on a single row...).
+        noise or a convolutional network; batch norm on a single row...), or
+        ``categorical`` naming a column the data does not hold.
     aekit.errors.DataError
         A cell that is not a number, a text column of too many categories, a value beyond
         float32's range (from the schema).
     """
     from .preprocessing import InputSchema
 
-    schema = InputSchema.fit(X, feature_names)
+    schema = InputSchema.fit(X, feature_names, categorical=params.get("categorical"))
     n, width = int(X.shape[0]), schema.n_encoded
     objective = auto_objective(params["objective"], schema.scaling, width,
                                params.get("noise"), params.get("arch", "dense"))
@@ -420,7 +421,7 @@ def plan_vae_fit(params, X, feature_names=None):
     from .nn.vae import VAEConfig
     from .preprocessing import InputSchema
 
-    schema = InputSchema.fit(X, feature_names)
+    schema = InputSchema.fit(X, feature_names, categorical=params.get("categorical"))
     likelihood = auto_likelihood(params["likelihood"], schema.scaling)
     if likelihood == "bernoulli" and schema.scaling != "unit":
         raise ParameterError("{likelihood:bernoulli} needs data within [0, 1]; give "

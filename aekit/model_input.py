@@ -63,7 +63,7 @@ class ModelInput:
             and not schema.pixels
         self.divisor = None  # the pixel rule's, once the first rows are seen
         self.filled = 0  # missing numbers given their training medians
-        self.unseen = 0  # text cells missing or of categories never seen in training
+        self.unseen = 0  # category cells missing or of categories never seen in training
         self.outside = 0  # cells outside [0, 1] for a model of [0, 1] data
 
     @classmethod
@@ -102,7 +102,8 @@ class ModelInput:
             parts.append(f"{self.filled:,} missing numbers took their training medians"
                          if self.filled > 1 else "1 missing number took its training median")
         if self.unseen:
-            parts.append(f"{self.unseen:,} text cell{'s were' if self.unseen > 1 else ' was'} "
+            parts.append(f"{self.unseen:,} category cell"
+                         f"{'s were' if self.unseen > 1 else ' was'} "
                          "missing or held categories never seen in training (encoded as no "
                          "category)")
         if self.outside:
@@ -123,6 +124,10 @@ class ModelInput:
         are divided in place rather than into a new array."""
         if self.schema.categorical:
             X = chunk.features
+            if not hasattr(X, "iloc"):  # numbers alone: codes a Parquet file types as such
+                import pandas as pd
+
+                X = pd.DataFrame(X, columns=self.names)
             X = X if self.order is None else X.iloc[:, self.order]
             with self.located(chunk):
                 check_number_columns(X)

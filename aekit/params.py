@@ -123,6 +123,31 @@ def components(name, v):
     return number(0, 1, low_open=True)(name, v)
 
 
+def column_list(name, v):
+    """None, or columns each named once: names (str) or 0-based numbers (int), as a tuple.
+    Whether they are columns of the data is checked where the data is seen
+    (:func:`aekit.preprocessing.columns.declared_columns`)."""
+    if v is None:
+        return None
+    wrong = f"{name} must be a list of column names or 0-based column numbers, got {v!r}"
+    if isinstance(v, (str, bytes)):
+        raise ValueError(wrong)
+    try:
+        values = tuple(v)
+    except TypeError:
+        raise ValueError(wrong) from None
+    for c in values:
+        if not isinstance(c, str) and not (isinstance(c, numbers.Integral)
+                                           and not isinstance(c, bool)):
+            raise ValueError(f"each entry of {name} must be a column name or a 0-based "
+                             f"column number, got {c!r}")
+    values = tuple(c if isinstance(c, str) else int(c) for c in values)
+    twice = next((c for c in values if values.count(c) > 1), None)
+    if twice is not None:
+        raise ValueError(f"{name} names column {twice!r} more than once")
+    return values
+
+
 def anything(name, v):
     return v
 
@@ -142,6 +167,17 @@ TRIM_HELP = ("Share of the training rows left out of a second fit: those the fir
              "scores highest (0: one fit).")
 SIZE = auto_or(integer(1))
 LAYERS = auto_or(sizes("layer sizes"))
+
+
+CATEGORICAL_HELP = ("Columns read as categories (one-hot, as text columns are) whatever they "
+                    "hold: numeric codes such as HTTP statuses or product codes.")
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class ColumnParams:
+    """How a table's columns are read, shared by every estimator of tables."""
+
+    categorical: list | None = param(None, column_list, CATEGORICAL_HELP)
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
@@ -173,7 +209,7 @@ class NetworkParams:
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
-class AutoencoderParams(NetworkParams):
+class AutoencoderParams(NetworkParams, ColumnParams):
     """:class:`aekit.Autoencoder`'s parameters."""
 
     arch: str = param("dense", one_of(ARCHS),
@@ -232,7 +268,7 @@ LIKELIHOOD_CHOICES = ("auto", "bernoulli", "gaussian")
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
-class VAEParams:
+class VAEParams(ColumnParams):
     """:class:`aekit.VariationalAutoencoder`'s parameters (defaults: the MNIST research
     of issue 26, BENCHMARKS.md protocol G)."""
 
@@ -273,7 +309,7 @@ class VAEParams:
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
-class PCAParams:
+class PCAParams(ColumnParams):
     """The parameters of :class:`aekit.pca_model.PCAModel`, the linear autoencoder."""
 
     n_components: float = param(0.9, components,

@@ -31,7 +31,9 @@ class PCAModel(PCAParams, BaseEstimator):
     Attributes: ``schema_``, ``pca_`` (scikit-learn's fitted PCA), ``objective_``
     ("reconstruction"), ``score_type_``, ``score_quantiles_``, ``device_`` ("cpu"),
     ``history_``, ``training_summary_``, ``n_epochs_`` (empty: nothing is trained by
-    epochs), ``n_features_in_``, ``feature_names_in_``.
+    epochs), ``n_features_in_``, ``feature_names_in_``. Parameters: ``n_components``,
+    ``score_type``, ``random_state`` and ``categorical`` (as
+    :class:`aekit.AnomalyDetector`'s).
     """
 
     def fit(self, X, y=None, **fit_params):
@@ -41,7 +43,8 @@ class PCAModel(PCAParams, BaseEstimator):
 
         p = check_params(self.get_params(deep=False), type(self))
         X = checked_input(self, X, reset=True)
-        set_schema(self, InputSchema.fit(X, getattr(self, "feature_names_in_", None)))
+        set_schema(self, InputSchema.fit(X, getattr(self, "feature_names_in_", None),
+                                         categorical=p["categorical"]))
         self.objective_ = "reconstruction"
         self.score_type_ = resolve_score(p["score_type"], self.schema_.scaling)
         Xs = self.schema_.transform(X)

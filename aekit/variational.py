@@ -50,8 +50,8 @@ class VariationalAutoencoder(VAEParams, HoldsNetwork, SavesState, TransformerMix
         Draw each training batch afresh as 0/1 values, 1 with probability equal to the
         value (dynamic binarisation, protocol G's MNIST training; data in [0, 1] and a
         Bernoulli decoder). Scoring reads the rows as given.
-    dropout, batch_norm, optimizer, lr, momentum, weight_decay, batch_size, epochs,
-    validation_fraction, patience, lr_patience, device, random_state, verbose
+    categorical, dropout, batch_norm, optimizer, lr, momentum, weight_decay, batch_size,
+    epochs, validation_fraction, patience, lr_patience, device, random_state, verbose
         As for :class:`aekit.Autoencoder`; defaults no dropout, no batch norm, Adam,
         1e-3, batch 100, 50 epochs.
     lr_schedule : {"cosine", "plateau", "onecycle"}, default="cosine"

@@ -115,7 +115,7 @@ def test_a_category_never_seen_in_training_is_scored_as_no_category(trained):
         scores[name] = pd.read_csv(io.StringIO(r.stdout))["anomaly_score"].to_numpy()
     assert np.isfinite(scores["odd"][0]) and scores["odd"][0] != scores["known"][0]
     np.testing.assert_allclose(scores["odd"][1:], scores["known"][1:], rtol=1e-6)
-    assert "1 text cell was missing or held categories never seen in training" in r.stderr
+    assert "1 category cell was missing or held categories never seen in training" in r.stderr
     model = aekit.load(d / "m.safetensors")
     features = odd.drop(columns=["txn", "note"])
     E = model.schema_.encode(features)
@@ -723,7 +723,7 @@ def test_true_and_false_are_matched_however_the_file_spells_them(trained):
                                      "--id-column", "txn", "--ignore-column", "note",
                                      "-o", str(d / f"{name}.out.csv")])
         assert r.exit_code == 0, r.output
-        assert "text cell" not in r.stderr, r.stderr  # none left unplaced
+        assert "category cell" not in r.stderr, r.stderr  # none left unplaced
         scores[name] = pd.read_csv(d / f"{name}.out.csv")["anomaly_score"].to_numpy()
     np.testing.assert_allclose(scores["lower.csv"], scores["bools.csv"], rtol=1e-6)
     np.testing.assert_allclose(scores["bools.parquet"], scores["bools.csv"], rtol=1e-6)
@@ -764,7 +764,7 @@ def test_the_api_warns_of_rows_without_values_and_of_unseen_categories():
         det.predict(np.vstack([X[:3], np.full((2, 4), np.nan)]))
     df = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300)})
     det = aekit.AnomalyDetector(epochs=2, random_state=0).fit(df)
-    with pytest.warns(AekitWarning, match=r"^1 text cell of X holds a category never seen"):
+    with pytest.warns(AekitWarning, match=r"^1 category cell of X holds a category never seen"):
         det.anomaly_score(pd.DataFrame({"x": [0.1, 0.2, np.nan], "c": ["a", "zz", "b"]}))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # ordinary rows, and gaps in some cells: no warning
@@ -790,7 +790,7 @@ def test_a_true_false_column_with_gaps_trains_and_scores(tmp_path):
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m",
                                  str(tmp_path / "m.safetensors"), "-o", str(tmp_path / "o.csv")])
-    assert r.exit_code == 0 and "1 text cell was missing" in r.stderr, r.output
+    assert r.exit_code == 0 and "1 category cell was missing" in r.stderr, r.output
 
 
 def test_a_value_beyond_float32_is_refused_when_scoring_a_table_with_text(tmp_path):

@@ -12,6 +12,12 @@ scikit-learn nor pickle. A numeric array is fitted in numpy alone.
   named by row and column); else **categorical**, one 0/1 feature per category seen in
   training (a column of more than :data:`ID_LIKE` distinct texts, most on a row of
   their own, is most likely an id, to pass through instead).
+- A column **declared categorical** (the estimators' ``categorical``,
+  :func:`declared_columns`) is categorical whatever it holds: numeric codes such as
+  HTTP statuses (200, 404, 500). Its categories are its values, a number spelled one
+  way however the cell holds it (404, 404.0 and the text "404" are the category
+  ``404``; "007" is ``7``), so that a CSV file, a Parquet file and a DataFrame of the
+  same codes are encoded alike.
 - A **category never seen in training** encodes as no category at all (every 0/1
   feature of its column 0), scikit-learn's ``handle_unknown="ignore"``; the row is
   scored as such (`aekit detect` says how many such cells it met).
@@ -27,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import AekitWarning, CellError, DataError, literal, warn
+from ..errors import AekitWarning, CellError, DataError, ParameterError, literal, warn
 
 MAX_CATEGORIES = 1000  # one-hot features of one column, at most
 ID_LIKE = 64  # more distinct texts than this, most of them on one row: an id, not a feature
@@ -218,18 +224,84 @@ def _is_categorical(col):
     return numbers < NUMERIC_SHARE
 
 
+def declared_columns(categorical, n_columns, names=None):
+    """The input columns (0-based, in order) that ``categorical`` declares categorical:
+    column names (found among ``names``, the data's column names) or 0-based column
+    numbers (below ``n_columns``). None declares none.
+
+    Raises
+    ------
+    aekit.errors.ParameterError
+        A name that is not a column's, names for data without column names (an array), a
+        number out of range, or a column given twice (by its name and its number).
+    """
+    if not categorical:
+        return []
+    out = []
+    for c in categorical:
+        if isinstance(c, str):
+            if names is None:
+                raise ParameterError(
+                    f"{{categorical}} names column {literal(repr(c))}, but the data has no "
+                    "column names (an array): give 0-based column numbers",
+                    params=("categorical",))
+            if c not in names:
+                shown = ", ".join(map(str, names[:10])) + ("..." if len(names) > 10 else "")
+                raise ParameterError(f"{{categorical}} names column {literal(repr(c))}, which "
+                                     f"the data does not hold (its columns: {literal(shown)})",
+                                     params=("categorical",))
+            j = list(names).index(c)
+        else:
+            j = int(c)
+            if not 0 <= j < n_columns:
+                raise ParameterError(f"{{categorical}} gives column number {j}, but the data "
+                                     f"has {n_columns} columns (0..{n_columns - 1})",
+                                     params=("categorical",))
+        if j in out:
+            raise ParameterError(f"{{categorical}} gives column {literal(repr(c))} twice (by "
+                                 "its name and by its number)", params=("categorical",))
+        out.append(j)
+    return sorted(out)
+
+
+_PLAIN_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+
+
+def _code_text(v):
+    """A cell of a column declared categorical as its category: a number (or text that is
+    a plain number) spelled one way, ``404`` for 404, 404.0 and "404"; other text
+    stripped; a true or false as pandas spells it."""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, str):
+        v = v.strip()
+        if not _PLAIN_NUMBER.match(v):
+            return v
+        if v.lstrip("+-").isdigit():
+            return str(int(v))
+        v = float(v)
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
+    return str(v).strip()
+
+
 TRUTH = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
 
 
-def _as_text(col, cats=None):
-    """A categorical column's cells as strings (missing ones None). With the column's
-    training categories ``cats``, where they are true and false however spelled (a CSV
-    reader's "true", pandas' and Parquet's True), a true or false cell, a 1 or a 0 takes
-    their spelling: the same table read from either format is encoded alike."""
+def _as_text(col, cats=None, codes=False):
+    """A categorical column's cells as strings (missing ones None); ``codes``: a column
+    declared categorical, its numbers spelled one way (:func:`_code_text`). With the
+    column's training categories ``cats``, where they are true and false however spelled
+    (a CSV reader's "true", pandas' and Parquet's True), a true or false cell, a 1 or a 0
+    takes their spelling: the same table read from either format is encoded alike."""
     import pandas as pd
 
     s = col.astype(object)
-    text = s.where(pd.notna(s), None).map(lambda v: v if v is None else str(v).strip())
+    spell = _code_text if codes else (lambda v: str(v).strip())
+    text = s.where(pd.notna(s), None).map(lambda v: v if v is None else spell(v))
     spelling = _truth_spelling(cats)
     if spelling is None:
         return text
@@ -252,32 +324,44 @@ class ColumnEncoding:
     ``kinds``: per input column "numeric" or "categorical"; ``categories``: per input
     column its categories (None for numeric ones); ``fills``: per input column its
     training median (None for categorical ones); ``indicators``: the input columns
-    that get a missing-indicator feature.
+    that get a missing-indicator feature; ``declared``: the categorical input columns
+    that were declared so (their numbers spelled one way: see the module's notes).
     """
 
     kinds: list
     categories: list
     fills: list
     indicators: list = field(default_factory=list)
+    declared: list = field(default_factory=list)
 
     # -- fitting -------------------------------------------------------------------
     @classmethod
-    def fit(cls, X, missing_indicator=False, names=None):
+    def fit(cls, X, missing_indicator=False, names=None, categorical=None):
         """Learn the encoding of training rows ``X`` (DataFrame or numeric array; column
-        ``names`` for messages, else the frame's). A numeric column without any value is
-        named in a warning. A numeric array is fitted in numpy alone (no DataFrame, no
-        imputer: its medians are numpy's).
+        ``names``, else the frame's, for messages and for finding the ``categorical``
+        columns by name). A numeric column without any value is named in a warning. A
+        numeric array is fitted in numpy alone (no DataFrame, no imputer: its medians are
+        numpy's). ``categorical``: columns read as categories whatever they hold (names
+        or 0-based numbers: :func:`declared_columns`).
 
         Raises
         ------
         aekit.errors.CellError
             A mostly numeric column holds a cell that is not a number.
+        aekit.errors.ParameterError
+            ``categorical`` names a column the data does not hold (see
+            :func:`declared_columns`).
         DataError
-            A text column has more than :data:`MAX_CATEGORIES` distinct values, or a column
-            holds dates or times (:func:`refuse_time_columns`).
+            A text column (or a column declared categorical) has more than
+            :data:`MAX_CATEGORIES` distinct values, or a column holds dates or times
+            (:func:`refuse_time_columns`).
         """
+        known = names if names is not None else column_names(X)
         shown = list(names) if names is not None else \
             list(getattr(X, "columns", range(np.shape(X)[1])))
+        declared = declared_columns(categorical, np.shape(X)[1], known)
+        if declared and not hasattr(X, "iloc"):
+            X = _frame(X)  # an array of numbers with codes among them: read by columns
         if hasattr(X, "iloc"):
             refuse_time_columns(X, shown)
         else:  # a numeric array: every column is a number
@@ -288,10 +372,10 @@ class ColumnEncoding:
                                                missing_indicator)
             return cls(["numeric"] * values.shape[1], [None] * values.shape[1], fills,
                        indicators)
-        kinds = ["categorical" if _is_categorical(X.iloc[:, j]) else "numeric"
+        kinds = ["categorical" if j in declared or _is_categorical(X.iloc[:, j]) else "numeric"
                  for j in range(X.shape[1])]
         numeric = [j for j, k in enumerate(kinds) if k == "numeric"]
-        text = [j for j, k in enumerate(kinds) if k == "categorical"]
+        text = [j for j, k in enumerate(kinds) if k == "categorical" and j not in declared]
         fills, categories, indicators = [None] * len(kinds), [None] * len(kinds), []
         if numeric:
             values = to_matrix(X.iloc[:, numeric], np.float64, allow_missing=True)
@@ -304,7 +388,11 @@ class ColumnEncoding:
             _refuse_date_columns([(X.columns[j], cats) for j, cats in found])
             for j, cats in found:
                 categories[j] = _checked_categories(X.iloc[:, j], cats)
-        return cls(kinds, categories, fills, indicators)
+        if declared:  # the user's word: no id or date rules, only the file's limit
+            for j, cats in zip(declared, _categories(X, declared, codes=True)):
+                _refuse_many_codes(shown[j], cats, len(X))
+                categories[j] = cats
+        return cls(kinds, categories, fills, indicators, declared)
 
     # -- applying ------------------------------------------------------------------
     @property
@@ -360,17 +448,22 @@ class ColumnEncoding:
             if kind == "numeric":
                 parts.append(column[j][:, None])
             else:
-                cells = _as_text(frame.iloc[:, j], cats).to_numpy()
+                cells = self._cells(frame, j).to_numpy()
                 parts.append((cells[:, None] == np.asarray(cats, dtype=object)[None, :])
                              .astype(dtype))
         for j in self.indicators:
             parts.append(missing[:, numeric.index(j)][:, None].astype(dtype))
         return np.hstack(parts) if parts else np.zeros((len(frame), 0), dtype)
 
+    def _cells(self, frame, j):
+        """The cells of categorical input column ``j`` of DataFrame ``frame`` as its
+        categories are spelled (a Series of str, None where missing)."""
+        return _as_text(frame.iloc[:, j], self.categories[j], j in self.declared)
+
     def missing_cells(self, X):
         """Which cells of rows ``X`` (a DataFrame in the model's column order) are missing,
-        shape (n, n_columns): empty or NaN numbers, and empty text cells (a category never
-        seen in training is not missing: it is kept as it is)."""
+        shape (n, n_columns): empty or NaN numbers, and empty category cells (a category
+        never seen in training is not missing: it is kept as it is)."""
         frame = _frame(X)
         out = np.zeros(frame.shape, dtype=bool)
         for j, kind in enumerate(self.kinds):
@@ -404,7 +497,7 @@ class ColumnEncoding:
         for j, (kind, cats) in enumerate(zip(self.kinds, self.categories)):
             if kind != "categorical":
                 continue
-            cells = _as_text(frame.iloc[:, j], cats).to_numpy()
+            cells = self._cells(frame, j).to_numpy()
             for c in cats:
                 rows = cells == c
                 n, left = int(rows.sum()), int((rows & ~inside).sum())
@@ -413,19 +506,19 @@ class ColumnEncoding:
         return out
 
     def unplaced_categories(self, X):
-        """How many text cells of rows ``X`` are missing or hold a category never seen in
-        training (both encode as no category)."""
+        """How many category cells of rows ``X`` are missing or hold a category never seen
+        in training (both encode as no category)."""
         frame = _frame(X)
         n = 0
         for j, (kind, cats) in enumerate(zip(self.kinds, self.categories)):
             if kind == "categorical":
-                n += int((~_as_text(frame.iloc[:, j], cats).isin(cats)).sum())
+                n += int((~self._cells(frame, j).isin(cats)).sum())
         return n
 
     def unreadable(self, X):
         """``(rows, cells)`` of rows ``X`` (in the model's column order) the model reads
         without knowing them: the rows whose every cell is missing (scored as a row of
-        training medians and no categories) and the text cells holding categories never
+        training medians and no categories) and the category cells holding categories never
         seen in training (encoded as no category; missing cells not counted)."""
         if self.plain and not hasattr(X, "columns"):
             values = np.asarray(X, dtype=np.float64)
@@ -471,8 +564,11 @@ class ColumnEncoding:
 
     # -- the model file ------------------------------------------------------------
     def to_json(self):
-        return {"kinds": self.kinds, "categories": self.categories, "fills": self.fills,
-                "indicators": self.indicators}
+        doc = {"kinds": self.kinds, "categories": self.categories, "fills": self.fills,
+               "indicators": self.indicators}
+        if self.declared:  # (files without it load as declaring none)
+            doc["declared"] = self.declared
+        return doc
 
     @classmethod
     def from_json(cls, doc, n_columns):
@@ -481,10 +577,11 @@ class ColumnEncoding:
         if not isinstance(doc, dict):
             raise ValueError("the column encoding is not an object")
         kinds, cats, fills = doc.get("kinds"), doc.get("categories"), doc.get("fills")
-        ind = doc.get("indicators", [])
+        ind, declared = doc.get("indicators", []), doc.get("declared", [])
         ok = all(isinstance(v, list) and len(v) == n_columns for v in (kinds, cats, fills))
-        ok = ok and isinstance(ind, list) and all(
-            isinstance(j, int) and 0 <= j < n_columns for j in ind)
+        ok = ok and all(isinstance(v, list) and all(
+            isinstance(j, int) and not isinstance(j, bool) and 0 <= j < n_columns for j in v)
+            for v in (ind, declared)) and len(set(declared)) == len(declared)
         for k, c, f in zip(kinds or [], cats or [], fills or []):
             if k == "numeric":
                 ok = ok and c is None and isinstance(f, (int, float)) and \
@@ -494,10 +591,12 @@ class ColumnEncoding:
                     len(c) <= MAX_CATEGORIES and all(isinstance(x, str) for x in c)
             else:
                 ok = False
-        if not ok or any(kinds[j] != "numeric" for j in ind):
+        if not ok or any(kinds[j] != "numeric" for j in ind) or \
+                any(kinds[j] != "categorical" for j in declared):
             raise ValueError("the input schema's column encoding is malformed")
         return cls(list(kinds), [list(c) if c is not None else None for c in cats],
-                   [float(f) if f is not None else None for f in fills], list(ind))
+                   [float(f) if f is not None else None for f in fills], list(ind),
+                   sorted(declared))
 
 
 def _numeric_fills(values, columns, names, missing_indicator):
@@ -619,6 +718,23 @@ def _refuse_date_columns(found):
                 "hour, the weekday)", params=("id_columns", "ignore_columns"))
 
 
+def _refuse_many_codes(name, cats, n_rows):
+    """Refuse a column declared categorical of more than :data:`MAX_CATEGORIES` distinct
+    values (``cats``, in ``n_rows`` training rows): a measurement, not codes.
+
+    Raises
+    ------
+    DataError
+        Naming the column, its count and the parameter that declared it.
+    """
+    if len(cats) > MAX_CATEGORIES:
+        raise DataError(f"column {literal(repr(str(name)))} is declared categorical "
+                        f"({{categorical}}) but holds {len(cats):,} distinct values in "
+                        f"{n_rows:,} rows, more than the {MAX_CATEGORIES:,} categories a "
+                        "column may have: leave it out of {categorical}",
+                        params=("categorical",))
+
+
 def _checked_categories(col, cats):
     """The categories ``cats`` of text column ``col``, with a warning when its cells are
     numbers written with symbols (``$3.99``, ``5%``, ``1,234``), which are read as
@@ -660,12 +776,13 @@ def _written_number(cats):
     return written[0] if cats and len(written) >= NUMERIC_SHARE * len(cats) else None
 
 
-def _categories(X, text):
+def _categories(X, text, codes=False):
     """The categories of each text column ``text`` of DataFrame ``X`` (scikit-learn's
-    OneHotEncoder, as strings; missing cells are no category)."""
+    OneHotEncoder, as strings; missing cells are no category); ``codes``: columns
+    declared categorical (:func:`_code_text`)."""
     from sklearn.preprocessing import OneHotEncoder
 
-    cells = np.column_stack([_as_text(X.iloc[:, j]).fillna("").to_numpy()
+    cells = np.column_stack([_as_text(X.iloc[:, j], codes=codes).fillna("").to_numpy()
                              for j in text]).astype(object)
     found = OneHotEncoder(handle_unknown="ignore").fit(cells).categories_
     return [[str(c) for c in cats if c != ""] for cats in found]
@@ -676,6 +793,16 @@ def pd_isna(col):
     import pandas as pd
 
     return pd.isna(col).to_numpy()
+
+
+def column_names(X):
+    """The string column names of a DataFrame-like ``X``, else None (an array's, or a
+    frame's whose names are not all strings)."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = list(columns)
+    return [str(c) for c in names] if all(isinstance(c, str) for c in names) else None
 
 
 def _frame(X):

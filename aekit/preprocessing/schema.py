@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import CellError, DataError, WidthError, literal
-from .columns import ColumnEncoding, plain_frame, to_matrix
+from .columns import ColumnEncoding, column_names, plain_frame, to_matrix
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
 RESOLUTION = 1e-7  # float32's relative precision: smaller spreads are constant columns
@@ -76,15 +76,6 @@ def _shown(names):
     return head + (f" and {more} more" if more > 0 else "")
 
 
-def _column_names(X):
-    """The string column names of a DataFrame-like ``X``, else None."""
-    columns = getattr(X, "columns", None)
-    if columns is None:
-        return None
-    names = list(columns)
-    return [str(c) for c in names] if all(isinstance(c, str) for c in names) else None
-
-
 @dataclass
 class InputSchema:
     """What a fitted model expects of its inputs (see the module's notes).
@@ -116,23 +107,28 @@ class InputSchema:
 
     # -- fitting -------------------------------------------------------------------
     @classmethod
-    def fit(cls, X, feature_names=None, missing_indicator=False):
-        """The schema of training rows ``X`` (array or DataFrame, n_samples x n_features).
+    def fit(cls, X, feature_names=None, missing_indicator=False, categorical=None):
+        """The schema of training rows ``X`` (array or DataFrame, n_samples x n_features);
+        ``categorical``: the columns read as categories whatever they hold (names among
+        ``feature_names``, or 0-based numbers: an estimator's ``categorical``).
 
         Raises
         ------
         DataError
             A cell is not a number in a numeric column (CellError), a text column has
             too many categories, or a value is beyond float32's range.
+        aekit.errors.ParameterError
+            ``categorical`` names a column ``X`` does not hold
+            (:func:`~aekit.preprocessing.columns.declared_columns`).
         """
         names = [str(c) for c in feature_names] if feature_names is not None else None
-        encoding = ColumnEncoding.fit(X, missing_indicator, names)
+        encoding = ColumnEncoding.fit(X, missing_indicator, names, categorical)
         # a float array is read in its own precision (every check below is exact in it)
         dtype = X.dtype if getattr(X, "dtype", None) in (np.float32, np.float64) else np.float64
         E = encoding.encode(X, dtype)
         lo, hi = float(E.min(initial=0)), float(E.max(initial=0))
         if max(hi, -lo) > FLOAT32_MAX:
-            shown = names or _column_names(X)  # a DataFrame's names, for messages
+            shown = names or column_names(X)  # a DataFrame's names, for messages
             check_float32_range(E, encoding.feature_names(shown or list(range(X.shape[1]))))
         n = E.shape[1]
         pixel_image = encoding.plain and n == PIXEL_FEATURES
@@ -159,7 +155,8 @@ class InputSchema:
 
     @property
     def categorical(self):
-        """Whether some input column is text or booleans (encoded one-hot)."""
+        """Whether some input column is text, booleans or declared categorical (encoded
+        one-hot)."""
         return self.encoding is not None and not self.encoding.plain
 
     def encoded_names(self):
@@ -224,7 +221,7 @@ class InputSchema:
         is checked by the caller). A polars or pyarrow-backed frame is read as
         :func:`~aekit.preprocessing.columns.plain_frame` reads it."""
         X = plain_frame(X)
-        names = _column_names(X)
+        names = column_names(X)
         if names is None:
             return X
         order = self.column_order(names, source=source)
@@ -363,7 +360,7 @@ def checked_rows(X):
     from sklearn.utils import check_array
 
     X = plain_frame(X)
-    names = _column_names(X)
+    names = column_names(X)
     if has_text_columns(X):
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
@@ -395,7 +392,7 @@ def checked_input(estimator, X, reset):
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
         check_number_columns(X)
     else:
-        names = _column_names(X)
+        names = column_names(X)
         X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
                           ensure_all_finite="allow-nan")
         with np.errstate(invalid="ignore"):  # (NaN is a gap, allowed)
@@ -424,7 +421,8 @@ def check_number_columns(frame):
 
 def _warn_unreadable(schema, X):
     """Warn of rows a fitted model scores without knowing them (every cell missing) and
-    of text cells of categories it never saw (``X`` in the model's column order)."""
+    of category cells (text, or a column declared categorical) of categories it never saw
+    (``X`` in the model's column order)."""
     encoding = getattr(schema, "encoding", None)
     if encoding is None:
         return
@@ -436,6 +434,7 @@ def _warn_unreadable(schema, X):
         warn(AekitWarning(f"{rows} no value at all: scored as a row of the training medians "
                           "(and no category), a score that says nothing of the row"))
     if unseen:
-        cells = f"{unseen:,} text cells of X hold" if unseen > 1 else "1 text cell of X holds"
+        cells = f"{unseen:,} category cells of X hold" if unseen > 1 else \
+            "1 category cell of X holds"
         warn(AekitWarning(f"{cells} a category never seen in training (encoded as no "
                           "category)"))
