@@ -5,8 +5,9 @@ import math
 import click
 
 from .options import (
-    TABLE_SUFFIXES, Contamination, FloatRange, IntRange, check_output_kind, check_output_path,
-    device_option, echo_notes, model_option, roles_as_in_training, table_options)
+    TABLE_SUFFIXES, Contamination, FloatRange, IntRange, categorical_option, check_output_kind,
+    check_output_path, device_option, echo_notes, model_option, roles_as_in_training,
+    table_options)
 
 DEFAULT_MODEL = "mnist-detector"
 
@@ -27,6 +28,10 @@ DEFAULT_MODEL = "mnist-detector"
 @click.option("--explain", "explain", type=IntRange(min=0), default=0, show_default=True,
               metavar="K", help="Add the K features with the largest errors to each row.")
 @table_options
+@categorical_option("Check that the model reads this column as categories (one-hot), as "
+                    "`aekit train --categorical` makes it: how a model reads its columns is "
+                    "set when it is trained, so a column it reads as numbers is refused, in "
+                    "one line; repeatable.")
 @click.option("--normal-label", "normal_labels", multiple=True,
               help="Label value(s) of normal rows, for the AUROC (repeatable) [default: 0 of "
               "a 0/1 label; for a model trained on some MNIST digits, those digits].")
@@ -41,8 +46,8 @@ DEFAULT_MODEL = "mnist-detector"
               help="Worker processes of the local Dask cluster [default: the cores, at most 4].")
 @device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary lines.")
-def command(data, model, contamination, threshold, output, explain, normal_labels, report,
-            scheduler, workers, device, quiet, **table):
+def command(data, model, contamination, threshold, output, explain, categorical, normal_labels,
+            report, scheduler, workers, device, quiet, **table):
     """Score each row of DATA (CSV or Parquet tables) and flag anomalous rows.
 
     The score is the model's error on the row (higher = more anomalous): its
@@ -52,8 +57,8 @@ def command(data, model, contamination, threshold, output, explain, normal_label
     rows. Output: one row per input row, in order, with `anomaly_score` and
     `is_anomaly` (0/1), the label/id columns carried through and, with
     --explain K, the K features with the largest errors (`top1_feature`,
-    `top1_error`, ...; a text or true/false column counts as one, named by the
-    row's own value, e.g. `channel=web`). Columns are matched to the model's
+    `top1_error`, ...; a text, true/false or categorical column counts as one,
+    named by the row's own value, e.g. `channel=web`, `status=404`). Columns are matched to the model's
     features by name (any order; missing or unexpected ones are refused, naming
     them); a
     headerless file is taken in order. Pixel rows in 0..255 are scaled to
@@ -97,7 +102,8 @@ def command(data, model, contamination, threshold, output, explain, normal_label
 
         try:
             return run(files[0], model or DEFAULT_MODEL, output, contamination, threshold,
-                       explain, table_kwargs(table), normal_labels, report, device, quiet)
+                       explain, table_kwargs(table), normal_labels, report, device, quiet,
+                       categorical)
         except WidthError as e:
             if model:
                 raise
@@ -111,21 +117,22 @@ def command(data, model, contamination, threshold, output, explain, normal_label
     from .detect_many import run_many
 
     run_many(files, model or DEFAULT_MODEL, output, contamination, threshold,
-             table_kwargs(table), normal_labels, scheduler, workers, device, quiet)
+             table_kwargs(table), normal_labels, scheduler, workers, device, quiet, categorical)
 
 
 def run(data, model, output, contamination, threshold, explain, table, normal_labels, report,
-        device, quiet):
+        device, quiet, categorical=()):
     from ..labels import AnomalyLabels, auroc_report
     from ..reports import write_report
     from ..scorer import Scorer
     from ..table_detection import detect_table, rows_per_chunk
     from ..tables import open_table
     from ..tables.writers import TableWriter
-    from .options import counted, flag_wording
+    from .options import check_categorical, counted, flag_wording
 
     scorer = Scorer(model, device=device)
     source = open_table(data, **table)
+    check_categorical(categorical, scorer.schema, source, model)
     source.chunksize = rows_per_chunk(source.n_columns)
     echo_notes(source, quiet)
     labels = AnomalyLabels(normal_labels, scorer.digits, flag_wording) \

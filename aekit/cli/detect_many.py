@@ -6,18 +6,21 @@ import click
 
 
 def run_many(files, model, output, contamination, threshold, table, normal_labels, scheduler,
-             workers, device, quiet):
+             workers, device, quiet, categorical=()):
     from ..distributed import detect_files
     from ..labels import AnomalyLabels, auroc_report
     from ..scorer import Scorer
     from ..tables.writers import TableWriter
-    from .options import counted, flag_wording
+    from ..tables import open_table
+    from .options import check_categorical, counted, flag_wording
 
     if importlib.util.find_spec("dask") is None or \
             importlib.util.find_spec("distributed") is None:
         raise click.ClickException('several files are scored with Dask: pip install '
                                    '"aekit[dask]" (or give one file)')
     scorer = Scorer(model, device=device)  # the model checked, and its threshold resolved
+    if categorical:
+        check_categorical(categorical, scorer.schema, open_table(files[0], **table), model)
     limit, how = scorer.rule.threshold_for(contamination, threshold)
     label = table["label_column"]
     labels = AnomalyLabels(normal_labels, scorer.digits, flag_wording) if label else None

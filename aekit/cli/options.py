@@ -198,6 +198,66 @@ def table_kwargs(opts):
             "header": opts.get("header")}
 
 
+def categorical_option(help):
+    """--categorical COLUMN, repeatable: ``help`` says what it does for the command."""
+    return click.option("--categorical", "categorical", multiple=True, metavar="COLUMN",
+                        help=help)
+
+
+def categorical_columns(columns, path, table):
+    """The estimators' ``categorical`` of --categorical ``columns`` of the table at ``path``
+    (opened with ``table``, :func:`table_kwargs`): each found as the roles are (a header
+    name, else a 0-based number in the file), given as its name, or in a file without a
+    header as its position among the feature columns. Stdin's header cannot be read
+    twice: its columns go by name, as given.
+
+    Raises
+    ------
+    DataError
+        A column that is not in the table, or is not a feature (its message lists them).
+    """
+    columns = tuple(dict.fromkeys(columns))  # a column given twice counts once
+    if path == "-":
+        return columns
+    from ..tables import open_table
+
+    roles = open_table(path, **table).roles
+    return tuple(dict.fromkeys(roles.feature_column(c, "--categorical") for c in columns))
+
+
+def check_categorical(columns, schema, table, model):
+    """Refuse --categorical ``columns`` of ``table`` (an opened table) that the model (its
+    input ``schema``) does not read as categories: how a model reads its columns is set
+    when it is trained, and a detector's scores would silently mean otherwise.
+
+    Raises
+    ------
+    DataError
+        A column that is not a feature of the table.
+    click.ClickException
+        A column the model does not have, or reads as numbers.
+    """
+    import shlex
+
+    kinds = schema.encoding.kinds if schema.encoding is not None else \
+        ["numeric"] * schema.n_features
+    for spec in dict.fromkeys(columns):
+        column = table.roles.feature_column(spec, "--categorical")
+        if isinstance(column, int):  # a file without a header: by position
+            j = column if schema.feature_names is None else None
+        else:
+            j = schema.feature_names.index(column) if column in (schema.feature_names or
+                                                                 ()) else None
+        if j is None or j >= len(kinds):
+            raise click.ClickException(f"--categorical {spec}: {model} has no such feature "
+                                       "column")
+        if kinds[j] != "categorical":
+            raise click.ClickException(
+                f"{model} reads column {column if isinstance(column, str) else spec!r} as "
+                "numbers; how a model reads its columns is set when it is trained: "
+                f"aekit train --categorical {shlex.quote(str(spec))}")
+
+
 def refuse_other_jobs(est, model, job, generative=True):
     """Refuse a loaded model of another job than a command's (``job``: what it does, for
     the message): a photo denoiser, and with ``generative`` a variational autoencoder."""

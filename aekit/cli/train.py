@@ -9,10 +9,10 @@ import functools
 from ..nn.config import ARCHS, LR_SCHEDULES, OPTIMIZERS
 from ..design import TRAIN_OBJECTIVES
 from ..params import (LIKELIHOOD_CHOICES, AutoencoderParams, DenoisingParams, DetectorParams,
-                      VAEParams)
+                      VAEParams, help_text)
 from .options import (
-    FloatRange, IntList, IntRange, NoiseSpec, check_output_path, data_dir_option, param_option,
-    table_options)
+    FloatRange, IntList, IntRange, NoiseSpec, categorical_option, check_output_path,
+    data_dir_option, flag_wording, param_option, table_options)
 
 # the estimators `aekit train` fits (aekit.training_job.estimator_for), whose defaults --help
 # shows side by side
@@ -26,6 +26,11 @@ option = functools.partial(param_option, kinds=KINDS)
 @click.option("--data", "data_path", type=click.Path(exists=True, allow_dash=True),
               help="Train on a table (CSV, '-' for stdin, or Parquet) instead of MNIST.")
 @table_options
+@categorical_option(help_text(DetectorParams, "categorical", flag_wording)
+                    + " Each a column of the --data table, by name (or 0-based number, as "
+                    "for --id-column); repeatable. The model file keeps how it reads "
+                    "each column: `aekit detect` reads a new table's alike (a code never "
+                    "seen in training as no category).")
 @click.option("--digits", type=IntList(0, 9, unique=True),
               help="Train on these MNIST classes only, e.g. 1,7.")
 @click.option("--limit", type=IntRange(min=1), help="Use only the first N training rows.")
@@ -130,7 +135,7 @@ def command(**opts):
     if opts["data_path"] and opts["digits"]:
         raise click.UsageError("--digits applies to MNIST, not to --data tables")
     table_only = [o for o in ("label_column", "id_columns", "ignore_columns", "sep", "decimal",
-                              "header") if opts[o] not in (None, ())]
+                              "header", "categorical") if opts[o] not in (None, ())]
     if table_only and not opts["data_path"] and not opts["resume"]:
         raise click.UsageError(f"--{table_only[0].replace('_', '-').rstrip('s')} applies to "
                                "--data tables, not to MNIST")

@@ -87,6 +87,11 @@ def _fresh(opts):
     # options left out take the estimator's defaults (aekit.training_job.estimator_for)
     params = {k: opts[k] for k in PARAMS if opts.get(k) is not None}
     params["random_state"] = opts["seed"]
+    if opts["categorical"]:
+        from .options import categorical_columns
+
+        params["categorical"] = list(categorical_columns(opts["categorical"],
+                                                         str(opts["data_path"]), table))
     return params, data, None
 
 

@@ -107,6 +107,24 @@ class ColumnRoles:
                             f"one, or leave one out with {{ignore_columns:{at[-1]}}}",
                             params=("ignore_columns",))
 
+    def feature_column(self, spec, role):
+        """The feature column ``spec`` names, found as the roles are (its header name, else
+        its 0-based number in the file): its name, or in a file without a header its
+        0-based position among the feature columns (how a model without names counts
+        them). ``role`` names what it is given as, for messages.
+
+        Raises
+        ------
+        DataError
+            The column is not in the table (the message lists its columns), or is not a
+            feature (an id, the label, a column left out).
+        """
+        i = self._index(spec, role)
+        if i not in self.feature_idx:
+            raise DataError(f"{role} column {str(spec)!r} of {self.source} is given as an id, "
+                            "the label or a column to leave out, not as a feature")
+        return self.columns[i] if self.has_header else self.feature_idx.index(i)
+
     def _index(self, spec, role):
         spec = str(spec)
         if self.has_header and spec in self.columns:
