@@ -243,11 +243,12 @@ def check_categorical(columns, schema, table, model):
         ["numeric"] * schema.n_features
     for spec in dict.fromkeys(columns):
         column = table.roles.feature_column(spec, "--categorical")
-        if isinstance(column, int):  # a file without a header: by position
-            j = column if schema.feature_names is None else None
+        if isinstance(column, int):  # a file without a header: taken by position
+            j = column
+        elif schema.feature_names is None:  # a model without names takes it by position
+            j = table.roles.feature_names.index(column)
         else:
-            j = schema.feature_names.index(column) if column in (schema.feature_names or
-                                                                 ()) else None
+            j = schema.feature_names.index(column) if column in schema.feature_names else None
         if j is None or j >= len(kinds):
             raise click.ClickException(f"--categorical {spec}: {model} has no such feature "
                                        "column")
