@@ -1,0 +1,221 @@
+"""Numeric codes declared categorical (the estimators' ``categorical``, `--categorical`):
+one-hot encoded as text columns are, kept in the model file, explained by their value."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import aekit
+from aekit.cli import cli
+from aekit.errors import ParameterError
+from aekit.model_file import read_model_file
+from aekit.preprocessing.columns import ColumnEncoding
+
+pytestmark = pytest.mark.filterwarnings("ignore:trim 0.3 left")
+
+
+def requests(n, seed=0):
+    """A web log: the route decides the status (a numeric code), ``ms`` is noise."""
+    rng = np.random.RandomState(seed)
+    route = rng.choice(["home", "search", "admin"], n, p=[0.6, 0.3, 0.1])
+    status = np.select([route == "home", route == "search"], [200, 404], 500)
+    return pd.DataFrame({"ms": rng.normal(50, 5, n).round(1), "route": route,
+                         "status": status})
+
+
+def codes(n, seed=0):
+    """Numbers alone: a product code (3, 7, 12) and a price that follows it."""
+    rng = np.random.RandomState(seed)
+    code = rng.choice([3, 7, 12], n)
+    return pd.DataFrame({"price": (code * 1.0 + rng.normal(0, 0.1, n)).round(3),
+                         "code": code})
+
+
+@pytest.mark.parametrize("make", [
+    lambda c: aekit.AnomalyDetector(method="pca", categorical=c),
+    lambda c: aekit.AnomalyDetector(epochs=1, hidden=(8,), random_state=0, categorical=c),
+    lambda c: aekit.Autoencoder(epochs=1, hidden=(8,), code_size=2, random_state=0,
+                                categorical=c),
+    lambda c: aekit.VariationalAutoencoder(epochs=1, warmup=0, hidden=(8,), code_size=2,
+                                           random_state=0, categorical=c),
+], ids=["pca", "detector", "autoencoder", "vae"])
+def test_a_declared_numeric_column_is_one_hot_encoded(make):
+    df = codes(200)
+    assert make(None).fit(df).schema_.encoded_names() == ["price", "code"]
+    est = make(["code"]).fit(df)
+    assert est.schema_.encoded_names() == ["price", "code=12", "code=3", "code=7"]
+    assert est.schema_.n_encoded == 4 and est.schema_.encoding.declared == [1]
+    assert est.get_params()["categorical"] == ["code"]  # stored as given
+
+
+def test_a_code_is_one_category_however_a_cell_holds_it():
+    """404, 404.0 and the text "404" (a CSV reader's, a float column with gaps, a frame
+    of objects) are one category; a gap and a code never seen are none."""
+    df = codes(200)
+    det = aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(df)
+    row = pd.DataFrame({"price": [7.0] * 5, "code": [7, 7.0, "7", " 07 ", 7]})
+    E = det.schema_.encode(row.astype({"code": object}))
+    assert E[:, 1:].tolist() == [[0, 0, 1]] * 5
+    odd = pd.DataFrame({"price": [7.0, 7.0], "code": [np.nan, 5.0]})
+    assert det.schema_.encode(odd)[:, 1:].tolist() == [[0, 0, 0], [0, 0, 0]]
+
+
+def test_an_array_takes_column_numbers():
+    X = codes(200).to_numpy()
+    det = aekit.AnomalyDetector(method="pca", categorical=[1]).fit(X)
+    assert det.schema_.encoded_names() == ["0", "1=12", "1=3", "1=7"]
+    assert det.predict(X[:5]).shape == (5,)
+    named = aekit.AnomalyDetector(method="pca", categorical=[1]).fit(codes(200))
+    assert named.schema_.encoded_names() == ["price", "code=12", "code=3", "code=7"]
+
+
+@pytest.mark.parametrize("categorical, data, error, message", [
+    (["nope"], "frame", ParameterError,
+     r"^categorical names column 'nope', which the data does not hold \(its columns: "
+     r"price, code\)$"),
+    ([2], "frame", ParameterError,
+     r"^categorical gives column number 2, but the data has 2 columns \(0\.\.1\)$"),
+    (["code"], "array", ParameterError,
+     r"^categorical names column 'code', but the data has no column names \(an array\): "
+     r"give 0-based column numbers$"),
+    (["code", 1], "frame", ParameterError, r"^categorical gives column 1 twice"),
+    (["code", "code"], "frame", ValueError, r"^categorical names column 'code' more than once"),
+    ("code", "frame", ValueError, r"^categorical must be a list of column names or 0-based "
+                                  r"column numbers, got 'code'$"),
+    ([True], "frame", ValueError, r"^each entry of categorical must be a column name"),
+])
+def test_bad_columns_are_refused_in_fit_with_one_clear_line(categorical, data, error, message):
+    df = codes(50)
+    X = df if data == "frame" else df.to_numpy()
+    det = aekit.AnomalyDetector(method="pca", categorical=categorical)  # stored, unchecked
+    assert det.categorical is categorical
+    with pytest.raises(error, match=message):
+        det.fit(X)
+
+
+def test_the_encoding_round_trips_through_the_model_file(tmp_path):
+    from aekit.scorer import Scorer
+
+    df = requests(300)
+    det = aekit.AnomalyDetector(epochs=2, random_state=0, categorical=["status"]).fit(df)
+    det.save(tmp_path / "m.safetensors")
+    encoding = read_model_file(tmp_path / "m.safetensors")[0]["schema"]["encoding"]
+    assert encoding["declared"] == [2] and encoding["categories"][2] == ["200", "404", "500"]
+    back = aekit.load(tmp_path / "m.safetensors")
+    assert back.schema_.encoding == det.schema_.encoding
+    test = requests(20, seed=1).assign(status=lambda t: t.status.astype(float))
+    np.testing.assert_allclose(back.anomaly_score(test), det.anomaly_score(test), rtol=1e-5)
+    fast = Scorer(tmp_path / "m.safetensors", device="cpu")  # the numpy scorer
+    assert fast.uses_torch is False
+    np.testing.assert_allclose(fast.anomaly_score(test), det.anomaly_score(test), rtol=1e-4)
+
+
+def test_an_encoding_without_declared_columns_loads_as_before():
+    old = {"kinds": ["numeric", "categorical"], "categories": [None, ["a", "b"]],
+           "fills": [1.5, None], "indicators": []}
+    assert ColumnEncoding.from_json(old, 2).declared == []
+    assert "declared" not in ColumnEncoding.from_json(old, 2).to_json()  # written as before
+    assert ColumnEncoding.from_json({**old, "declared": [1]}, 2).declared == [1]
+    for bad in ([0], [1, 1], [2], ["1"], 1):  # a numeric column, twice, out of range...
+        with pytest.raises(ValueError, match="column encoding is malformed"):
+            ColumnEncoding.from_json({**old, "declared": bad}, 2)
+
+
+# -- the command line ----------------------------------------------------------------------
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("codes")
+    requests(300).to_csv(d / "train.csv", index=False)
+    r = invoke("train", "--data", d / "train.csv", "--categorical", "status", "--epochs", 3,
+               "--device", "cpu", "-q", "-o", d / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    return d
+
+
+def test_train_declares_the_column_and_detect_reads_it_alike(trained):
+    d = trained
+    doc = read_model_file(d / "m.safetensors")[0]
+    assert doc["params"]["categorical"] == ["status"]
+    assert doc["schema"]["encoding"]["kinds"][2] == "categorical"
+    test = requests(40, seed=1)
+    test.to_csv(d / "test.csv", index=False)  # status read as text: the model's category
+    test.to_parquet(d / "test.parquet")  # status typed int64
+    outs = []
+    for name in ("test.csv", "test.parquet"):
+        r = invoke("detect", d / name, "-m", d / "m.safetensors", "--categorical", "status",
+                   "--explain", 3, "-o", d / f"{name}.out.csv")
+        assert r.exit_code == 0, r.output
+        outs.append(pd.read_csv(d / f"{name}.out.csv"))
+    np.testing.assert_allclose(outs[0].anomaly_score, outs[1].anomaly_score, rtol=1e-6)
+    # every row names the status column once, by its own code
+    named = pd.concat([outs[0][f"top{j}_feature"] for j in (1, 2, 3)], axis=1)
+    status = named.apply(lambda row: [v for v in row if v.startswith("status=")], axis=1)
+    assert status.tolist() == [[f"status={s}"] for s in test.status]
+
+
+def test_a_code_never_seen_in_training_is_flagged_and_explained_by_its_column(trained):
+    d = trained
+    test = requests(40, seed=2)
+    test.loc[7, "status"] = 503  # a home page answering 503: a code the model never saw
+    test.to_csv(d / "unseen.csv", index=False)
+    r = invoke("detect", d / "unseen.csv", "-m", d / "m.safetensors", "--explain", 1,
+               "-o", d / "unseen_out.csv")
+    assert r.exit_code == 0, r.output
+    assert "1 category cell was missing or held categories never seen" in r.stderr
+    out = pd.read_csv(d / "unseen_out.csv")
+    assert out.is_anomaly[7] == 1 and out.anomaly_score.idxmax() == 7
+    assert out.top1_feature[7] == "status=(unseen or empty)"
+    assert out.is_anomaly.sum() <= 3  # the ordinary rows mostly pass
+
+
+def test_column_errors_are_one_line(trained):
+    d = trained
+    requests(20, seed=3).to_csv(d / "few.csv", index=False)
+    cases = [
+        (("detect", d / "few.csv", "-m", d / "m.safetensors", "--categorical", "nope"),
+         f"Error: --categorical column 'nope' not found in {d / 'few.csv'} (columns: ms, "
+         "route, status)"),
+        (("detect", d / "few.csv", "-m", d / "m.safetensors", "--categorical", "ms"),
+         f"Error: {d / 'm.safetensors'} reads column 'ms' as numbers; how a model reads its "
+         "columns is set when it is trained: aekit train --categorical ms"),
+        (("train", "--data", d / "few.csv", "--categorical", "nope", "-o", d / "x.safetensors"),
+         f"Error: --categorical column 'nope' not found in {d / 'few.csv'} (columns: ms, "
+         "route, status)"),
+        (("train", "--data", d / "few.csv", "--label-column", "status", "--categorical",
+          "status", "-o", d / "x.safetensors"),
+         f"Error: --categorical column 'status' of {d / 'few.csv'} is given as an id, the "
+         "label or a column to leave out, not as a feature"),
+        (("train", "--categorical", "status", "-o", d / "x.safetensors"),
+         "Error: --categorical applies to --data tables, not to MNIST"),
+    ]
+    for args, line in cases:
+        r = invoke(*args)
+        assert r.exit_code != 0 and r.output.startswith(line), r.output
+        assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+    assert not (d / "x.safetensors").exists()
+
+
+def test_stdin_goes_by_name_and_a_headerless_file_by_number(tmp_path):
+    df = codes(150)
+    r = CliRunner().invoke(cli, ["train", "--data", "-", "--categorical", "nope", "--epochs",
+                                 "1", "-q", "-o", str(tmp_path / "s.safetensors")],
+                           input=df.to_csv(index=False))
+    assert r.exit_code == 2 and r.output.startswith(
+        "Error: --categorical names column 'nope', which the data does not hold (its "
+        "columns: price, code)"), r.output
+    df.insert(0, "sku", range(150))
+    df.to_csv(tmp_path / "h.csv", index=False, header=False)
+    r = invoke("train", "--data", tmp_path / "h.csv", "--id-column", 0, "--categorical", 2,
+               "--epochs", 1, "--device", "cpu", "-q", "-o", tmp_path / "h.safetensors")
+    assert r.exit_code == 0, r.output
+    doc = read_model_file(tmp_path / "h.safetensors")[0]
+    assert doc["params"]["categorical"] == [1]  # file column 2: the second feature
+    assert doc["schema"]["encoding"]["declared"] == [1]
+    r = invoke("detect", tmp_path / "h.csv", "-m", tmp_path / "h.safetensors", "--id-column", 0,
+               "--categorical", 2, "-o", tmp_path / "h_out.csv")
+    assert r.exit_code == 0, r.output
