@@ -44,7 +44,7 @@ def test_a_declared_numeric_column_is_one_hot_encoded(make):
     df = codes(200)
     assert make(None).fit(df).schema_.encoded_names() == ["price", "code"]
     est = make(["code"]).fit(df)
-    assert est.schema_.encoded_names() == ["price", "code=12", "code=3", "code=7"]
+    assert est.schema_.encoded_names() == ["price", "code=3", "code=7", "code=12"]
     assert est.schema_.n_encoded == 4 and est.schema_.encoding.declared == [1]
     assert est.get_params()["categorical"] == ["code"]  # stored as given
 
@@ -56,18 +56,22 @@ def test_a_code_is_one_category_however_a_cell_holds_it():
     det = aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(df)
     row = pd.DataFrame({"price": [7.0] * 5, "code": [7, 7.0, "7", " 07 ", 7]})
     E = det.schema_.encode(row.astype({"code": object}))
-    assert E[:, 1:].tolist() == [[0, 0, 1]] * 5
+    assert E[:, 1:].tolist() == [[0, 1, 0]] * 5
     odd = pd.DataFrame({"price": [7.0, 7.0], "code": [np.nan, 5.0]})
     assert det.schema_.encode(odd)[:, 1:].tolist() == [[0, 0, 0], [0, 0, 0]]
+    mixed = pd.DataFrame({"ms": np.arange(60.0),
+                          "status": [500, "404", "timeout", 404.0, 200, None] * 10})
+    det = aekit.AnomalyDetector(method="pca", categorical=["status"]).fit(mixed)
+    assert det.schema_.encoding.categories[1] == ["200", "404", "500", "timeout"]
 
 
 def test_an_array_takes_column_numbers():
     X = codes(200).to_numpy()
     det = aekit.AnomalyDetector(method="pca", categorical=[1]).fit(X)
-    assert det.schema_.encoded_names() == ["0", "1=12", "1=3", "1=7"]
+    assert det.schema_.encoded_names() == ["0", "1=3", "1=7", "1=12"]
     assert det.predict(X[:5]).shape == (5,)
     named = aekit.AnomalyDetector(method="pca", categorical=[1]).fit(codes(200))
-    assert named.schema_.encoded_names() == ["price", "code=12", "code=3", "code=7"]
+    assert named.schema_.encoded_names() == ["price", "code=3", "code=7", "code=12"]
 
 
 @pytest.mark.parametrize("categorical, data, error, message", [

@@ -288,6 +288,12 @@ def _code_text(v):
     return str(v).strip()
 
 
+def _code_order(category):
+    """Sort key of a declared column's categories: numbers first, by value (3, 7, 12), then
+    text."""
+    return (0, float(category), "") if _PLAIN_NUMBER.match(category) else (1, 0.0, category)
+
+
 TRUTH = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
 
 
@@ -391,7 +397,7 @@ class ColumnEncoding:
         if declared:  # the user's word: no id or date rules, only the file's limit
             for j, cats in zip(declared, _categories(X, declared, codes=True)):
                 _refuse_many_codes(shown[j], cats, len(X))
-                categories[j] = cats
+                categories[j] = sorted(cats, key=_code_order)
         return cls(kinds, categories, fills, indicators, declared)
 
     # -- applying ------------------------------------------------------------------
