@@ -408,6 +408,75 @@ def test_evaluate_tables_needs_a_few_rows_of_each_class_and_no_label_flags_for_n
     assert r.exit_code == 2 and "--label-column is for a labelled TABLE" in r.output
 
 
+def test_evaluate_tables_sets_the_trim_and_categorical_columns_for_the_methods(tmp_path):
+    """--trim reaches aekit's detector alone and --categorical every method's reading of the
+    table; the report names them, and the AUROC is the detector's with those parameters."""
+    import json
+
+    from click.testing import CliRunner
+    from sklearn.metrics import roc_auc_score
+
+    from aekit import AnomalyDetector
+    from aekit.cli import cli
+    from aekit.evaluation.labelled_table import EncodedIsolationForest, read_labelled, \
+        split_labelled
+    from aekit.evaluation.tables import make_detector, method_label
+
+    df = _labelled_csv(tmp_path / "my.csv")
+    df["code"] = np.random.RandomState(1).choice([200, 404, 500], len(df))
+    df.to_csv(tmp_path / "my.csv", index=False)
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path / "my.csv"), "--label-column",
+                                 "y", "--trim", "0", "--categorical", "code", "--methods",
+                                 "aekit,iforest", "--json", str(tmp_path / "t.json"), "--plot",
+                                 str(tmp_path / "t.png")])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "t.json").read_text())
+    assert doc["methods"] == {
+        "aekit": "AnomalyDetector(trim=0.0, categorical=['code'])",
+        "iforest": "IsolationForest(random_state=0) on the columns read with "
+                   "categorical=['code']"}
+    assert "aekit = AnomalyDetector(trim=0.0, categorical=['code'])" in r.output
+    X, y, _ = read_labelled(tmp_path / "my.csv", "y")
+    X_train, X_test, y_test, _ = split_labelled(X, y, 0)
+    det = AnomalyDetector(random_state=0, trim=0.0, categorical=["code"]).fit(X_train)
+    assert det.training_summary_.get("trim") is None  # one fit: the trim was 0
+    assert det.schema_.n_encoded == 4 + 2 + 3  # numbers, shop's 2 and code's 3 categories
+    auroc = 100 * roc_auc_score(y_test, -det.score_samples(X_test))
+    assert doc["auroc"]["aekit"][0] == pytest.approx(auroc, abs=1e-3)
+    forest = EncodedIsolationForest(categorical=["code"]).fit(X_train)
+    assert forest.schema_.n_encoded == 9
+    # the trim is aekit's alone; PCA takes the columns' reading, not the trim
+    assert make_detector("aekit", params={"trim": 0.0}).trim == 0.0
+    assert make_detector("pca", params={"trim": 0.0}).trim == "auto"
+    assert method_label("pca", {"trim": 0.0}) == 'AnomalyDetector(method="pca")'
+    assert method_label("aekit") == "AnomalyDetector()"
+    with pytest.raises(ValueError, match="IsolationForest reads numbers"):
+        make_detector("iforest", params={"categorical": ["code"]})
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--categorical", "nope"], "--categorical column 'nope' not found"),
+    (["--trim", "0.5"], "--trim"),
+])
+def test_evaluate_tables_refuses_a_bad_trim_or_categorical_column_in_one_line(tmp_path, extra,
+                                                                               message):
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    _labelled_csv(tmp_path / "my.csv")
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path / "my.csv"),
+                                 "--label-column", "y", "--plot", str(tmp_path / "t.png"),
+                                 *extra])
+    assert r.exit_code != 0 and message in r.output, r.output
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "t.png").exists()
+    np.savez(tmp_path / "1_t.npz", X=np.zeros((10, 2)), y=np.r_[np.zeros(8), np.ones(2)])
+    (tmp_path / "my.csv").unlink()
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path), "--categorical", "a"])
+    assert r.exit_code == 2 and "--categorical is for a labelled TABLE" in r.output
+
+
 def test_an_autoencoder_keeps_the_training_score_grid_only_when_asked(table, fitted, tmp_path):
     from click.testing import CliRunner
 

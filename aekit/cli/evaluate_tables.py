@@ -5,8 +5,8 @@ import os
 import click
 
 from .options import (
-    IMAGE_SUFFIXES, check_output_kind, check_output_path, device_option, flag_of, table_options,
-    write_json)
+    IMAGE_SUFFIXES, FloatRange, categorical_option, check_output_kind, check_output_path,
+    device_option, flag_of, table_options, write_json)
 
 METHODS = ("aekit", "pca", "iforest")
 
@@ -20,6 +20,12 @@ METHODS = ("aekit", "pca", "iforest")
 @click.option("--tables", help="Only these tables of FOLDER (comma-separated file stems, e.g. "
               "38_thyroid).")
 @table_options
+@categorical_option("TABLE: read this column as categories (one-hot) for every method, "
+                    "whatever it holds (numeric codes such as HTTP statuses), as `aekit "
+                    "train --categorical` does; repeatable.")
+@click.option("--trim", type=FloatRange(0, 0.5, max_open=True),
+              help="aekit's trim: the share of training rows its second fit leaves out "
+              "[default: the detector's, 0.3]; 0 for a table known to be clean.")
 @click.option("--normal-label", "normal_labels", multiple=True,
               help="TABLE: label value(s) of normal rows, every other value an anomaly "
               "(repeatable) [default: a 0/1 label, 1 = anomaly; true/false; anomaly/normal].")
@@ -30,7 +36,8 @@ METHODS = ("aekit", "pca", "iforest")
 @click.option("--seed", type=int, default=0, show_default=True, help="random_state of the "
               "detectors; for a TABLE also the seed of its 70/30 split.")
 @device_option
-def command(source, methods, tables, normal_labels, plot, json_out, seed, device, **table):
+def command(source, methods, tables, categorical, trim, normal_labels, plot, json_out, seed,
+            device, **table):
     """Protocol T: anomaly detection on real tables (ADBench's classical tables), or on
     your own labelled TABLE.
 
@@ -49,6 +56,7 @@ def command(source, methods, tables, normal_labels, plot, json_out, seed, device
       aekit evaluate tables ../shared/data/adbench --json tables.json
       aekit evaluate tables ../shared/data/adbench --methods aekit,iforest --tables 38_thyroid
       aekit evaluate tables samples/transactions.csv --label-column is_fraud
+      aekit evaluate tables samples/transactions.csv --label-column is_fraud --trim 0
     """
     from .options import table_kwargs
 
@@ -70,15 +78,24 @@ def command(source, methods, tables, normal_labels, plot, json_out, seed, device
     check_output_kind(plot, IMAGE_SUFFIXES, "PNG pictures")
     if is_npz_folder(source):
         given = [f for f, v in table.items() if v not in (None, ())] + \
-            (["normal_labels"] if normal_labels else [])
+            (["normal_labels"] if normal_labels else []) + \
+            (["categorical"] if categorical else [])
         if given:
-            raise click.UsageError(f"{flag_of(given[0])} is for a labelled TABLE; the .npz "
-                                   f"tables of FOLDER hold their labels in y")
-        result = run_folder(source, chosen, tables, seed, device)
+            raise click.UsageError(f"{flag_of(given[0])} is for a labelled TABLE (CSV or "
+                                   "Parquet); the .npz tables of FOLDER hold numbers and "
+                                   "their labels in y")
+        result = run_folder(source, chosen, tables, seed, device, {"trim": trim})
     else:
         if tables:
             raise click.UsageError("--tables is for a FOLDER of .npz tables, not one TABLE")
-        result = run_table(source, chosen, seed, device, normal_labels, table_kwargs(table))
+        params = {"trim": trim}
+        if categorical:
+            from .options import categorical_columns
+
+            params["categorical"] = list(categorical_columns(categorical, source,
+                                                             table_kwargs(table)))
+        result = run_table(source, chosen, seed, device, normal_labels, table_kwargs(table),
+                           params)
     report(result, chosen, plot, json_out,
            "ADBench tables" if is_npz_folder(source) else os.path.basename(str(source)))
 
@@ -94,27 +111,28 @@ def progress(table, method, auroc, seconds):
     click.echo(f"{table:<24} {method:<8} AUROC {auroc:6.2f} %  ({seconds:.1f} s)", err=True)
 
 
-def run_folder(folder, methods, tables, seed, device):
+def run_folder(folder, methods, tables, seed, device, params):
     from ..evaluation.tables import protocol_t
 
     return protocol_t(folder, methods, None if tables is None else
                       [t.strip() for t in tables.split(",") if t.strip()], seed, device,
-                      progress=progress)
+                      progress=progress, params=params)
 
 
-def run_table(path, methods, seed, device, normal_labels, table):
+def run_table(path, methods, seed, device, normal_labels, table, params):
     from ..evaluation.labelled_table import evaluate_labelled_table
 
     return evaluate_labelled_table(path, table.pop("label_column"), methods, seed, device,
                                    normal_labels, progress,
-                                   lambda text: click.echo(f"note: {text}", err=True), **table)
+                                   lambda text: click.echo(f"note: {text}", err=True),
+                                   params, **table)
 
 
 def report(result, methods, plot, json_out, title):
-    from ..evaluation.tables import LABELS, dot_plot
+    from ..evaluation.tables import dot_plot
 
     click.echo(result.table())
-    click.echo("methods: " + "; ".join(f"{m} = {LABELS[m]}" for m in methods))
+    click.echo("methods: " + "; ".join(f"{m} = {result.label(m)}" for m in methods))
     dot_plot(result, plot, title)
     click.echo(f"wrote {plot}", err=True)
     if json_out:

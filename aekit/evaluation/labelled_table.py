@@ -30,15 +30,17 @@ class EncodedIsolationForest:
     as aekit's detectors encode them (:class:`aekit.preprocessing.schema.InputSchema`:
     text one-hot, gaps filled), so that it runs on the tables they run on."""
 
-    def __init__(self, random_state=0):
+    def __init__(self, random_state=0, categorical=None):
         self.random_state = random_state
+        self.categorical = categorical
 
     def fit(self, X):
         from sklearn.ensemble import IsolationForest
 
         from ..preprocessing.schema import InputSchema
 
-        self.schema_ = InputSchema.fit(X, feature_names=getattr(X, "columns", None))
+        self.schema_ = InputSchema.fit(X, feature_names=getattr(X, "columns", None),
+                                       categorical=self.categorical)
         self.forest_ = IsolationForest(random_state=self.random_state)
         self.forest_.fit(self.schema_.encode(X))
         return self
@@ -48,13 +50,15 @@ class EncodedIsolationForest:
         return self.forest_.score_samples(self.schema_.encode(X))
 
 
-def make_detector(method, seed=0, device="auto"):
+def make_detector(method, seed=0, device="auto", params=None):
     """An unfitted detector of ``method`` (:data:`aekit.evaluation.tables.METHODS`) that
     takes a table's rows as read (a DataFrame with text columns, or numbers): protocol T's
-    own, but IsolationForest on the encoded columns (:class:`EncodedIsolationForest`)."""
+    own, but IsolationForest on the encoded columns (:class:`EncodedIsolationForest`).
+    ``params``: detector parameters (:data:`aekit.evaluation.tables.METHOD_PARAMS`)."""
     if method == "iforest":
-        return EncodedIsolationForest(random_state=seed)
-    return tables.make_detector(method, seed, device)
+        return EncodedIsolationForest(random_state=seed,
+                                      **tables.params_of(method, params))
+    return tables.make_detector(method, seed, device, params)
 
 
 def _kept_fields(name, value=None):
@@ -131,7 +135,7 @@ def split_labelled(X, y, seed=0):
 
 
 def evaluate_labelled_table(path, label_column, methods=METHODS, seed=0, device="auto",
-                            normal_labels=(), progress=None, note=None, **table):
+                            normal_labels=(), progress=None, note=None, params=None, **table):
     """Protocol T's measures on one labelled table (see the module's notes): a
     :class:`~aekit.evaluation.tables.TablesResult` of one table, named by the file's
     stem.
@@ -139,21 +143,26 @@ def evaluate_labelled_table(path, label_column, methods=METHODS, seed=0, device=
     ``methods``: of :data:`aekit.evaluation.tables.METHODS`; ``seed`` seeds the split
     and the detectors; ``progress(table, method, auroc, seconds)`` is called after each
     fit, ``note(text)`` with each note on how the table was read and cut, before the
-    fits; ``table``: :func:`aekit.tables.open_table`'s keywords.
+    fits; ``params``: detector parameters (:data:`aekit.evaluation.tables.METHOD_PARAMS`:
+    a trim, the columns read as categories); ``table``: :func:`aekit.tables.open_table`'s
+    keywords.
 
     Raises
     ------
     DataError
         See :func:`read_labelled`; also a cell a detector cannot read.
+    aekit.errors.ParameterError
+        ``categorical`` naming a column the table does not hold.
     """
     X, y, notes = read_labelled(path, label_column, normal_labels, **table)
     X_train, X_test, y_test, cut = split_labelled(X, y, seed)
     for text in notes + cut if note is not None else ():
         note(text)
     res = TablesResult([], list(methods), protocol="a labelled table split 70/30, "
-                       "stratified, as protocol T splits (AUROC and AP %)")
+                       "stratified, as protocol T splits (AUROC and AP %)",
+                       params=dict(params or {}))
     for m in methods:
         res.auroc[m], res.ap[m], res.seconds[m] = [], [], []
     score_split(res, Path(str(path)).stem, X_train, X_test, y_test,
-                lambda m: make_detector(m, seed, device), progress)
+                lambda m: make_detector(m, seed, device, params), progress)
     return res

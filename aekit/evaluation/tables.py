@@ -25,18 +25,56 @@ SUBSAMPLE_SEED = 0
 METHODS = ("aekit", "pca", "iforest")
 LABELS = {"aekit": "AnomalyDetector()", "pca": 'AnomalyDetector(method="pca")',
           "iforest": "IsolationForest(random_state=0)"}
+# the detector parameters a run may set, and the methods each applies to: the trim is the
+# masked detector's; how columns are read (categorical) is every method's on a table
+METHOD_PARAMS = {"trim": ("aekit",), "categorical": ("aekit", "pca", "iforest")}
 
 
-def make_detector(method, seed=0, device="auto"):
-    """An unfitted detector of protocol T: ``score_samples`` higher = more normal."""
+def params_of(method, params=None):
+    """The parameters of ``params`` (a dict of :data:`METHOD_PARAMS` names; None or
+    missing: defaults) that ``method`` takes, in :data:`METHOD_PARAMS`' order."""
+    params = params or {}
+    return {k: params[k] for k in METHOD_PARAMS if params.get(k) is not None
+            and method in METHOD_PARAMS[k]}
+
+
+def method_label(method, params=None):
+    """How ``method`` is named in reports, plots and JSON: its constructor (:data:`LABELS`),
+    with the parameters of ``params`` it takes (e.g. ``AnomalyDetector(trim=0.0)``)."""
+    label, given = LABELS.get(method, method), params_of(method, params)
+    if not given:
+        return label
+    shown = ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v!r}"
+                      for k, v in given.items())
+    if method == "iforest":  # not its parameter: how the columns it is given were read
+        return f"{label} on the columns read with {shown}"
+    return f"{label[:-1]}, {shown})" if not label.endswith("()") else f"{label[:-1]}{shown})"
+
+
+def make_detector(method, seed=0, device="auto", params=None):
+    """An unfitted detector of protocol T: ``score_samples`` higher = more normal.
+    ``params``: detector parameters (:data:`METHOD_PARAMS`), each given to the methods
+    that take it.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``method``; ``categorical`` for IsolationForest on numbers (its
+        columns are read as numbers: :mod:`aekit.evaluation.labelled_table`'s reads a
+        table's columns as aekit does).
+    """
+    given = params_of(method, params)
     if method == "aekit":
         from ..anomaly import AnomalyDetector
 
-        return AnomalyDetector(random_state=seed, device=device)
+        return AnomalyDetector(random_state=seed, device=device, **given)
     if method == "pca":
         from ..anomaly import AnomalyDetector
 
-        return AnomalyDetector(method="pca", random_state=seed)
+        return AnomalyDetector(method="pca", random_state=seed, **given)
+    if method == "iforest" and given:
+        raise ValueError("IsolationForest reads numbers: categorical columns need a "
+                         "labelled table's detectors (aekit.evaluation.labelled_table)")
     if method == "iforest":
         from sklearn.ensemble import IsolationForest
 
@@ -90,6 +128,11 @@ class TablesResult:
     seconds: dict = field(default_factory=dict)  # method -> [fit + score s per table]
     shapes: list = field(default_factory=list)  # (rows, features, test rows' anomaly %) per table
     protocol: str = PROTOCOL_T  # what the tables are and how they were split (for JSON)
+    params: dict = field(default_factory=dict)  # detector parameters set (METHOD_PARAMS)
+
+    def label(self, method):
+        """How ``method`` is named (:func:`method_label`, with this run's parameters)."""
+        return method_label(method, self.params)
 
     def mean(self, what, method):
         return float(np.mean(getattr(self, what)[method]))
@@ -100,7 +143,8 @@ class TablesResult:
         pick = {what: {m: [getattr(self, what)[m][i] for i in idx] for m in self.methods}
                 for what in ("auroc", "ap", "seconds")}
         return TablesResult([self.tables[i] for i in idx], list(self.methods), **pick,
-                            shapes=[self.shapes[i] for i in idx], protocol=self.protocol)
+                            shapes=[self.shapes[i] for i in idx], protocol=self.protocol,
+                            params=self.params)
 
     def ranks(self):
         """method -> rank per table by AUROC (1 = best; ties share the mean rank)."""
@@ -147,7 +191,7 @@ class TablesResult:
     def to_dict(self):
         ranks, wins = self.ranks(), self.wins()
         return {"protocol": self.protocol,
-                "tables": self.tables, "methods": {m: LABELS.get(m, m) for m in self.methods},
+                "tables": self.tables, "methods": {m: self.label(m) for m in self.methods},
                 "shapes": self.shapes,
                 "auroc": {m: [round(v, 4) for v in self.auroc[m]] for m in self.methods},
                 "ap": {m: [round(v, 4) for v in self.ap[m]] for m in self.methods},
@@ -161,8 +205,9 @@ class TablesResult:
 
 
 def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", detectors=None,
-               progress=None):
+               progress=None, params=None):
     """Run protocol T on the tables of ``folder`` (or the named ``tables`` among them).
+    ``params``: detector parameters (:data:`METHOD_PARAMS`; a trim) set for the run.
 
     ``detectors`` maps extra method names to factories ``f(seed) -> detector`` (anything
     with ``fit`` and ``score_samples``); ``progress(table, method, auroc, seconds)`` is
@@ -185,13 +230,13 @@ def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", dete
                             f"{literal(', '.join(f.stem for f in files[:6]))}"
                             + (f" and {len(files) - 6} more" if len(files) > 6 else ""))
         files = [f for f in files if f.stem in set(tables) or f.name in set(tables)]
-    res = TablesResult([], list(methods))
+    res = TablesResult([], list(methods), params=dict(params or {}))
     for m in methods:
         res.auroc[m], res.ap[m], res.seconds[m] = [], [], []
 
     def make(m):
         return (detectors[m](seed) if detectors and m in detectors
-                else make_detector(m, seed, device))
+                else make_detector(m, seed, device, params))
 
     for f in files:
         score_split(res, f.stem, *split(f), make, progress)
@@ -236,7 +281,7 @@ def dot_plot(result, path, title="ADBench tables"):
     for k, m in enumerate(methods):
         lift = (k - (len(methods) - 1) / 2) * 0.15  # methods side by side: none hidden
         ax.scatter(np.array(result.auroc[m])[order], np.arange(len(order)) + lift, s=28,
-                   marker="os^dv"[k % 5], label=f"{LABELS.get(m, m)}: mean "
+                   marker="os^dv"[k % 5], label=f"{result.label(m)}: mean "
                    f"{result.mean('auroc', m):.1f}", zorder=3 - k * 0.1)
     ax.set_ylim(-0.6, len(order) - 0.4)
     ax.set_yticks(np.arange(len(order)))
