@@ -477,6 +477,27 @@ def test_evaluate_tables_refuses_a_bad_trim_or_categorical_column_in_one_line(tm
     assert r.exit_code == 2 and "--categorical is for a labelled TABLE" in r.output
 
 
+def test_evaluate_tables_refuses_an_id_column_counting_the_tables_rows(tmp_path):
+    """An id column is refused before the 70/30 split: the message counts the file's rows
+    (120), not the 84 a detector would be fitted on."""
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    df = _labelled_csv(tmp_path / "my.csv")
+    df.insert(0, "user", [f"u{i:04d}" for i in range(len(df))])
+    df.to_csv(tmp_path / "my.csv", index=False)
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path / "my.csv"), "--label-column",
+                                 "y", "--methods", "iforest", "--plot", str(tmp_path / "t.png")])
+    assert r.exit_code == 1 and "column 'user' holds 120 distinct text values in 120 rows" \
+        in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / "t.png").exists()
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path / "my.csv"), "--label-column",
+                                 "y", "--id-column", "user", "--methods", "iforest", "--plot",
+                                 str(tmp_path / "t.png")])
+    assert r.exit_code == 0, r.output
+
+
 def test_an_autoencoder_keeps_the_training_score_grid_only_when_asked(table, fitted, tmp_path):
     from click.testing import CliRunner
 

@@ -117,6 +117,26 @@ def read_labelled(path, label_column, normal_labels=(), **table):
     return X, y.astype(int), notes
 
 
+def check_columns(X, categorical=None):
+    """Refuse, before the split, the feature columns of labelled rows ``X`` that no method
+    can read (an id, dates, a column declared categorical of too many values), so that
+    the message counts the table's rows, not the 70% a detector is fitted on.
+
+    Raises
+    ------
+    DataError
+        As :meth:`aekit.preprocessing.columns.ColumnEncoding.fit` (its warnings are left
+        to the detectors' fits, which give them again).
+    """
+    import warnings
+
+    from ..preprocessing.columns import ColumnEncoding
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ColumnEncoding.fit(X, categorical=categorical)
+
+
 def split_labelled(X, y, seed=0):
     """``(X_train, X_test, y_test, notes)``: protocol T's cut (over :data:`MAX_ROWS` rows)
     and its stratified 70/30 split, seeded by ``seed``."""
@@ -155,6 +175,7 @@ def evaluate_labelled_table(path, label_column, methods=METHODS, seed=0, device=
         ``categorical`` naming a column the table does not hold.
     """
     X, y, notes = read_labelled(path, label_column, normal_labels, **table)
+    check_columns(X, (params or {}).get("categorical"))
     X_train, X_test, y_test, cut = split_labelled(X, y, seed)
     for text in notes + cut if note is not None else ():
         note(text)
