@@ -93,8 +93,12 @@ class ScoreRule:
                                  "when fitted with score_quantiles=True, a detector always); "
                                  "give a {threshold}",
                                  params=("threshold",))
-        if c == "auto":
-            return robust_threshold(self.quantiles), "contamination auto (robust)"
+        if c == "auto":  # say what it flags: its rule, and the share of training rows above
+            value = robust_threshold(self.quantiles)
+            above = 100.0 - float(np.interp(value, self.quantiles, QUANTILE_PERCENTS))
+            return value, (f"contamination auto: {ROBUST_Z:g} robust SDs above the training "
+                           f"rows' median log score; {above:.1f}% of those rows score above "
+                           "it")
         value = float(np.interp(100.0 * (1.0 - c), QUANTILE_PERCENTS, self.quantiles))
         return value, f"contamination {c:g}"
 
