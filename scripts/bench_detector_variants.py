@@ -56,6 +56,15 @@ is fitted once at its defaults; its test rows are then scored in each of these w
                   training rows' scores ((1 + rows scoring at least as high) / (1 +
                   rows)), combined by Fisher's -sum log p
     with_gauss_pct the mean of the two scores' percentiles among the training rows
+    early         an early network: AnomalyDetector(trim=0, epochs=1) of the same seed (as
+                  the default's first fit after its first epoch), its own score: a
+                  network that has not yet learned the training rows' anomalies as
+                  normal (the memorisation effect of networks trained on noisy data:
+                  Arpit et al., ICML 2017)
+    early_max     the larger of default and early, each as a robust z-score among the
+                  training rows (as knn_max): the late and the early network as an
+                  ensemble
+    early_half_max the larger of default's robust z-score and half of early's
 
 A screen, not the defaults these would make: the fit (its trim and early stopping) is the
 default's. Printed: AUROC per table and variant, then the mean per half of protocol T (A =
@@ -88,8 +97,10 @@ VARIANTS = ("default", "unscaled", "mask_scaled", "share0", "share50", "share75"
             "masks8", "masks8_scaled", "likely_masks",
             "max_z", "knn_codes", "knn_max", "marginal", "cond_tail", "tail_max", "marginal_tail",
             "marginal_max", "tails_max", "gaussian", "gauss_scaled", "with_gauss", "with_gauss_max",
-            "with_gauss_tail", "with_gauss_pct")
-GAUSS_VARIANTS = VARIANTS[VARIANTS.index("gaussian"):]  # those that fit the linear case
+            "with_gauss_tail", "with_gauss_pct", "early", "early_max", "early_half_max")
+GAUSS_VARIANTS = VARIANTS[VARIANTS.index("gaussian"):VARIANTS.index("early")]  # the linear case's
+EARLY_VARIANTS = {"early", "early_max", "early_half_max"}  # those that fit an early network
+EARLY_EPOCHS = 1  # the early network's epochs
 TAIL_VARIANTS = {"cond_tail", "tail_max", "marginal_tail", "marginal_max", "tails_max"}
 KNN_ROWS = 10_000  # training rows the code-space neighbours are searched among
 
@@ -252,6 +263,8 @@ def scores(variants, det, X_train, X_test, seed):
         out["marginal"] = mask_surprise(det, X_test, np.ones((1, d), bool))[:, 0]
     if TAIL_VARIANTS & set(variants):
         out.update(tails(det, parts, scoring_masks(d, 16), d))
+    if EARLY_VARIANTS & set(variants):
+        out.update(early(det, parts, X_train, seed))
     if set(GAUSS_VARIANTS) & set(variants):
         masks = scoring_masks(d, 16)
         g_train, g_test = gaussian(det, X_train, X_test, masks, rows)
@@ -265,6 +278,18 @@ def scores(variants, det, X_train, X_test, seed):
         out["with_gauss_tail"] = -(np.log(p_net) + np.log(p_gauss))
         out["with_gauss_pct"] = (1 - p_net) + (1 - p_gauss)
     return out
+
+
+def early(det, parts, X_train, seed):
+    """early, early_max and early_half_max (see the module's notes)."""
+    from aekit import AnomalyDetector
+
+    params = {**det.get_params(), "trim": 0, "epochs": EARLY_EPOCHS, "random_state": seed}
+    net = AnomalyDetector(**params).fit(X_train)
+    z_late = robust_z(det.anomaly_score(parts["train"]), det.anomaly_score(parts["test"]))
+    z_early = robust_z(net.anomaly_score(parts["train"]), net.anomaly_score(parts["test"]))
+    return {"early": net.anomaly_score(parts["test"]), "early_max": np.maximum(z_late, z_early),
+            "early_half_max": np.maximum(z_late, z_early / 2)}
 
 
 def tails(det, parts, masks, d):
