@@ -111,7 +111,8 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         columns, or 0-based column numbers (an array's). A column's categories are its
         values in the training rows, a number spelled one way however a cell holds it
         (404, 404.0 and "404" are the category ``404``); a value never seen in training
-        encodes as no category, as an unseen text does. The encoding is saved in the
+        sets the column's unseen slot (``status=(unseen)``), as an unseen text does
+        (:mod:`aekit.preprocessing.columns`). The encoding is saved in the
         model file (``schema_.encoding``). Checked in ``fit``: a name ``X`` does not hold,
         names for an array without column names, a number out of range or a column
         given twice raise :class:`~aekit.errors.ParameterError` (a ValueError); a column

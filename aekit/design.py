@@ -317,7 +317,8 @@ def plan_fit(params, X, feature_names=None):
     _check_data_fits(resolved, n, width)
     score_type = resolve_score(params.get("score_type", "auto"), schema.scaling, objective)
     return Plan(schema, objective, score_type, resolved,
-                network_config(resolved, width, objective, schema.scaling),
+                network_config(resolved, width, objective, schema.scaling,
+                               schema.unseen_slots()),
                 train_config(resolved, draw_seed(resolved.get("random_state")),
                              epoch_repeats(n_train, objective)),
                 resolved.get("noise") or None, n, chosen)
@@ -360,9 +361,11 @@ def check_combination(params):
                              "{arch:dense}", params=("objective", "noise", "arch"))
 
 
-def network_config(params, n_features, objective, scaling):
+def network_config(params, n_features, objective, scaling, unseen_slots=()):
     """The :class:`~aekit.nn.config.ModelConfig` of checked parameters (sizes resolved),
-    for data of ``n_features`` network features and this scaling.
+    for data of ``n_features`` network features and this scaling; a masked network holds
+    the ``unseen_slots`` (:meth:`aekit.preprocessing.schema.InputSchema.unseen_slots`) at
+    0 (its config's ``held_at_zero``).
 
     Raises
     ------
@@ -380,7 +383,8 @@ def network_config(params, n_features, objective, scaling):
         dropout=params.get("dropout", 0.0), batch_norm=bool(params.get("batch_norm", False)),
         output=output, arch=arch, channels=params.get("channels", ()), objective=objective,
         components=MIXTURE_COMPONENTS if masked else 1, mask_spread=masked and MASK_SPREAD,
-        two_valued=masked and TWO_VALUED)
+        two_valued=masked and TWO_VALUED,
+        held_at_zero=tuple(unseen_slots) if masked else ())
 
 
 def train_config(params, seed, repeats=1):

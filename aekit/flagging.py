@@ -14,8 +14,11 @@ class RowFlagger:
     for ``contamination`` / ``threshold`` (``how``: how it was chosen); ``explain`` the
     number of worst features named per row. A table with text columns is explained by
     its columns: a text column's one-hot features' parts summed, and named by the row's
-    own category (``name=category``; ``name=(unseen or empty)`` where it has none the
-    model knows), so that a named value is always the row's.
+    own category (``name=category``; ``name=(unseen)`` for a category never seen in
+    training, ``name=(empty)`` for an empty cell; ``name=(unseen or empty)`` for either
+    with a model file written before the unseen slot:
+    :class:`~aekit.preprocessing.columns.ColumnEncoding`), so that a named value is always
+    the row's.
     """
 
     def __init__(self, scorer, contamination=None, threshold=None, explain=0,
@@ -49,15 +52,16 @@ class RowFlagger:
         encoded = self.scorer.schema.encode(X, np.float32)
         parts = np.empty((len(encoded), len(self.groups)), dtype=contributions.dtype)
         names = np.empty(parts.shape, dtype=object)
-        for g, (name, start, stop, categories) in enumerate(self.groups):
+        none = self.scorer.schema.encoding.no_category
+        for g, (name, start, stop, values) in enumerate(self.groups):
             parts[:, g] = contributions[:, start:stop].sum(axis=1)
-            if categories is None:
+            if values is None:
                 names[:, g] = name
                 continue
             one_hot = encoded[:, start:stop]
-            labels = np.array([f"{name}={c}" for c in categories]
-                              + [f"{name}=(unseen or empty)"], dtype=object)
-            held = np.where(one_hot.max(axis=1) > 0.5, one_hot.argmax(axis=1), len(categories))
+            labels = np.array([f"{name}={v}" for v in values] + [f"{name}={none}"],
+                              dtype=object)
+            held = np.where(one_hot.max(axis=1) > 0.5, one_hot.argmax(axis=1), len(values))
             names[:, g] = labels[held]
         return Explained(parts, names)
 

@@ -151,7 +151,9 @@ def _architecture_line(cfg):
     masks = "" if config.objective != "masked" else (
         f", scored under {config.score_masks} masks"
         + (", each over its spread on the training rows" if config.mask_spread else "")
-        + (", two-valued features by their side" if config.two_valued else ""))
+        + (", two-valued features by their side" if config.two_valued else "")
+        + (f", {len(config.held_at_zero)} unseen slot(s) held at 0"
+           if config.held_at_zero else ""))
     return ("architecture: " + config.layers_text()
             + f" (objective {config.objective}, output {config.output}, dropout "
               f"{config.dropout}, batch norm {'on' if config.batch_norm else 'off'}{masks})")

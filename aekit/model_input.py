@@ -104,8 +104,8 @@ class ModelInput:
         if self.unseen:
             parts.append(f"{self.unseen:,} category cell"
                          f"{'s were' if self.unseen > 1 else ' was'} "
-                         "missing or held categories never seen in training (encoded as no "
-                         "category)")
+                         "missing or held categories never seen in training "
+                         f"({self.schema.encoding.unplaced_encoded_as})")
         if self.outside:
             parts.append(f"{self.outside:,} cell{'s' if self.outside > 1 else ''} lay outside "
                          "[0, 1], the range of the model's training data")

@@ -44,8 +44,9 @@ def test_a_declared_numeric_column_is_one_hot_encoded(make):
     df = codes(200)
     assert make(None).fit(df).schema_.encoded_names() == ["price", "code"]
     est = make(["code"]).fit(df)
-    assert est.schema_.encoded_names() == ["price", "code=3", "code=7", "code=12"]
-    assert est.schema_.n_encoded == 4 and est.schema_.encoding.declared == [1]
+    assert est.schema_.encoded_names() == ["price", "code=3", "code=7", "code=12",
+                                           "code=(unseen)"]
+    assert est.schema_.n_encoded == 5 and est.schema_.encoding.declared == [1]
     assert est.get_params()["categorical"] == ["code"]  # stored as given
 
 
@@ -56,9 +57,9 @@ def test_a_code_is_one_category_however_a_cell_holds_it():
     det = aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(df)
     row = pd.DataFrame({"price": [7.0] * 5, "code": [7, 7.0, "7", " 07 ", 7]})
     E = det.schema_.encode(row.astype({"code": object}))
-    assert E[:, 1:].tolist() == [[0, 1, 0]] * 5
-    odd = pd.DataFrame({"price": [7.0, 7.0], "code": [np.nan, 5.0]})
-    assert det.schema_.encode(odd)[:, 1:].tolist() == [[0, 0, 0], [0, 0, 0]]
+    assert E[:, 1:].tolist() == [[0, 1, 0, 0]] * 5
+    odd = pd.DataFrame({"price": [7.0, 7.0], "code": [np.nan, 5.0]})  # a gap; never seen
+    assert det.schema_.encode(odd)[:, 1:].tolist() == [[0, 0, 0, 0], [0, 0, 0, 1]]
     mixed = pd.DataFrame({"ms": np.arange(60.0),
                           "status": [500, "404", "timeout", 404.0, 200, None] * 10})
     det = aekit.AnomalyDetector(method="pca", categorical=["status"]).fit(mixed)
@@ -68,10 +69,11 @@ def test_a_code_is_one_category_however_a_cell_holds_it():
 def test_an_array_takes_column_numbers():
     X = codes(200).to_numpy()
     det = aekit.AnomalyDetector(method="pca", categorical=[1]).fit(X)
-    assert det.schema_.encoded_names() == ["0", "1=3", "1=7", "1=12"]
+    assert det.schema_.encoded_names() == ["0", "1=3", "1=7", "1=12", "1=(unseen)"]
     assert det.predict(X[:5]).shape == (5,)
     named = aekit.AnomalyDetector(method="pca", categorical=[1]).fit(codes(200))
-    assert named.schema_.encoded_names() == ["price", "code=3", "code=7", "code=12"]
+    assert named.schema_.encoded_names() == ["price", "code=3", "code=7", "code=12",
+                                             "code=(unseen)"]
 
 
 @pytest.mark.parametrize("categorical, data, error, message", [
@@ -173,7 +175,7 @@ def test_a_code_never_seen_in_training_is_flagged_and_explained_by_its_column(tr
     assert "1 category cell was missing or held categories never seen" in r.stderr
     out = pd.read_csv(d / "unseen_out.csv")
     assert out.is_anomaly[7] == 1 and out.anomaly_score.idxmax() == 7
-    assert out.top1_feature[7] == "status=(unseen or empty)"
+    assert out.top1_feature[7] == "status=(unseen)"
     assert out.is_anomaly.sum() <= 3  # the ordinary rows mostly pass
 
 

@@ -74,12 +74,13 @@ def test_text_booleans_and_gaps_train_and_detect_end_to_end(trained):
 def test_explanations_name_text_columns_by_the_rows_own_value(trained):
     """--explain sums a text column's one-hot parts and names the row's category: a
     named value is always the row's own (not "card_present=False" on a row holding
-    True), and a category the model never saw is named as such."""
+    True), and a category the model never saw, or an empty cell, is named as such."""
     d = trained
     test = transactions(60, seed=3)
     test.loc[0, "channel"] = "phone"  # never seen in training
+    test.loc[1, "channel"] = None  # empty
     _, out = detected(d, test, "own", 4)
-    held = {"channel": test["channel"].where(test.index > 0, "(unseen or empty)"),
+    held = {"channel": test["channel"].fillna("(empty)").where(test.index > 0, "(unseen)"),
             "card_present": test["card_present"].astype(str)}
     named = 0
     for j in range(1, 5):  # the four columns, each named once per row
@@ -91,14 +92,15 @@ def test_explanations_name_text_columns_by_the_rows_own_value(trained):
     assert named == 2 * len(test)
     assert (out[[f"top{j}_feature" for j in range(1, 5)]].nunique(axis=1) == 4).all()
     # the four columns' parts sum to the score times the encoded features (the score is
-    # their mean; here 2 numeric + 3 + 2 one-hot = 7 features)
+    # their mean; here 2 numeric + 3 + 2 one-hot + 2 unseen slots = 9 features)
     total = out[[f"top{j}_error" for j in range(1, 5)]].sum(axis=1)
-    np.testing.assert_allclose(total / 7, out["anomaly_score"], rtol=1e-4)
+    np.testing.assert_allclose(total / 9, out["anomaly_score"], rtol=1e-4)
 
 
-def test_a_category_never_seen_in_training_is_scored_as_no_category(trained):
-    """Documented: every 0/1 feature of its column is 0; the row is scored as such, the
-    other rows as before, and the command says how many such cells it met."""
+def test_a_category_never_seen_in_training_is_scored_by_its_columns_unseen_slot(trained):
+    """Documented: every 0/1 feature of its categories is 0 and its unseen slot 1; the row
+    is scored as such, the other rows as before, and the command says how many such cells
+    it met."""
     d = trained
     test = transactions(6, seed=2)
     test["channel"] = "web"
@@ -119,7 +121,9 @@ def test_a_category_never_seen_in_training_is_scored_as_no_category(trained):
     model = aekit.load(d / "m.safetensors")
     features = odd.drop(columns=["txn", "note"])
     E = model.schema_.encode(features)
-    assert E[0, 2:5].tolist() == [0.0, 0.0, 0.0] and E[1, 2:5].tolist() == [0.0, 0.0, 1.0]
+    assert model.schema_.encoded_names()[2:6] == ["channel=app", "channel=store",
+                                                  "channel=web", "channel=(unseen)"]
+    assert E[0, 2:6].tolist() == [0, 0, 0, 1] and E[1, 2:6].tolist() == [0, 0, 1, 0]
 
 
 def test_the_numpy_scorer_encodes_as_the_estimators_do(trained):
@@ -139,7 +143,7 @@ def test_the_numpy_scorer_encodes_as_the_estimators_do(trained):
 def test_estimators_take_dataframes_with_text_and_gaps():
     df = transactions(300).drop(columns=["txn", "note"])
     det = aekit.AnomalyDetector(epochs=3, random_state=0).fit(df)
-    assert det.n_features_in_ == 4 and det.networks_[0].config.n_features == 7
+    assert det.n_features_in_ == 4 and det.networks_[0].config.n_features == 9  # (+2 slots)
     scores = det.anomaly_score(df)
     assert scores.shape == (300,) and np.isfinite(scores).all()
     ae = aekit.Autoencoder(code_size=3, hidden=(8,), epochs=3, random_state=0).fit(df)
@@ -689,7 +693,7 @@ def test_nullable_pyarrow_and_polars_frames_score_as_pandas_numpy_types_do(backe
         df.loc[5, "qty"] = np.nan  # an integer column with a gap (pd.NA in the nullable types)
     plain = aekit.AnomalyDetector(epochs=2, random_state=0).fit(df)
     det = aekit.AnomalyDetector(epochs=2, random_state=0).fit(other(df))
-    assert det.networks_[0].config.n_features == plain.networks_[0].config.n_features == 6
+    assert det.networks_[0].config.n_features == plain.networks_[0].config.n_features == 8
     reordered = other(df[["flag", "shop", "qty", "amount"]])
     np.testing.assert_allclose(det.anomaly_score(reordered), plain.anomaly_score(df), rtol=1e-5)
 

@@ -30,7 +30,7 @@ option = functools.partial(param_option, kinds=KINDS)
                     + " Each a column of the --data table, by name (or 0-based number, as "
                     "for --id-column); repeatable. The model file keeps how it reads "
                     "each column: `aekit detect` reads a new table's alike (a code never "
-                    "seen in training as no category).")
+                    "seen in training by the column's unseen slot, status=(unseen)).")
 @click.option("--digits", type=IntList(0, 9, unique=True),
               help="Train on these MNIST classes only, e.g. 1,7.")
 @click.option("--limit", type=IntRange(min=1), help="Use only the first N training rows.")

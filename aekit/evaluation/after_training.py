@@ -70,7 +70,8 @@ def evaluation_of(est, X, X_test):
                    f"{e['test_sse_per_image']:.2f}  (PCA with {est.net_.config.code_size} "
                    "components: "
                    f"{e['pca_test_sse_per_image']:.2f})")
-    errors = est.reconstruction_errors(X)
+    # the unseen slots left out: 0 on every training row, they are no cell of the table
+    errors = np.delete(est.reconstruction_errors(X), est.schema_.unseen_slots(), axis=1)
     mse = float(np.mean(errors))
     if est.objective_ == "masked":
         median = float(np.median(errors))

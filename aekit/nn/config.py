@@ -51,6 +51,12 @@ class ModelConfig:
     surprise of the value's side of their midpoint (the network's ``two_values`` tensor,
     measured before training; :meth:`aekit.nn.network.AutoencoderNet.surprise_at`), not
     by the density at the value; False (and in files written before it): the density.
+    ``held_at_zero``: features 0 on every training row, categorical columns' unseen
+    slots (:class:`aekit.preprocessing.columns.ColumnEncoding`), that a masked network
+    never reads, hides under every mask (training and scoring) and predicts exactly 0
+    from the start (:meth:`aekit.nn.network.AutoencoderNet.hold_at_zero`); the scoring
+    masks are drawn over the other features (:func:`aekit.nn.masking.scoring_masks`).
+    Empty (and in files written before it): none.
     """
 
     n_features: int
@@ -69,6 +75,7 @@ class ModelConfig:
     score_design: str = "pairs"  # how they are drawn: aekit.nn.masking.scoring_masks
     mask_spread: bool = False  # scores weigh each mask by its spread on the training rows
     two_valued: bool = False  # two-valued features scored by the side of their midpoint
+    held_at_zero: tuple = ()  # features predicted exactly 0, hidden by every mask
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -100,6 +107,15 @@ class ModelConfig:
                                                     and self.objective != "masked"):
             raise ValueError("two_valued is true or false, and true only with a masked "
                              "objective")
+        held = self.held_at_zero
+        if not (isinstance(held, (list, tuple)) and all(
+                isinstance(j, int) and not isinstance(j, bool) for j in held)
+                and list(held) == sorted(set(held))
+                and all(0 <= j < self.n_features for j in held)) or (
+                held and self.objective != "masked"):
+            raise ValueError("held_at_zero is a list of distinct feature numbers in "
+                             "increasing order, and not empty only with a masked objective")
+        self.held_at_zero = tuple(held)
         if (self.objective == "masked") != (self.output in MIXTURES) or (
                 self.objective == "masked" and self.arch != "dense"):
             raise ValueError("a masked objective goes with a dense network and a mixture "
@@ -159,6 +175,10 @@ class ModelConfig:
         d["hidden"] = list(self.hidden)
         d["decoder_hidden"] = list(self.decoder_hidden)
         d["channels"] = list(self.channels)
+        if self.held_at_zero:
+            d["held_at_zero"] = list(self.held_at_zero)
+        else:  # (written as before when there is none)
+            del d["held_at_zero"]
         return d
 
     @classmethod

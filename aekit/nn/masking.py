@@ -41,12 +41,19 @@ MIN_SPREAD = 1e-6  # nats: and at least this (a table whose masks never vary)
 ON_VALUE = 1e-4  # a value this share of a two-valued feature's gap from one of them is at it
 
 
-def scoring_masks(n_features, count, design="pairs"):
+def scoring_masks(n_features, count, design="pairs", held=()):
     """The fixed masks a masked model scores with: bool, shape (count, n_features), True
     where a feature is hidden; every feature is hidden by some mask and every mask hides
     some feature. Their hidden shares are spread evenly over :data:`MASK_RATES`. Drawn
     with numpy's legacy ``RandomState``, whose stream never changes, so a model file
     scores alike wherever it is read.
+
+    ``held``: features hidden by every mask (a network's ``held_at_zero``: categorical
+    columns' unseen slots, 0 in every training row); the masks are drawn over the others
+    as they would be without them, so that the slots take no mask's place (drawn among
+    the features, a mask that hid slots alone, or a few features and slots, made the
+    scores of tables with categories worse: BENCHMARKS.md, "A category never seen in
+    training").
 
     ``design="pairs"`` (the default): the masks come in complementary pairs (the k-th
     lowest share's mask and the k-th highest's hide opposite features), so every
@@ -63,6 +70,12 @@ def scoring_masks(n_features, count, design="pairs"):
     """
     if design not in SCORE_DESIGNS:
         raise ValueError(f"design must be one of {SCORE_DESIGNS}, got {design!r}")
+    if len(held):
+        others = np.setdiff1d(np.arange(n_features), held)
+        masks = np.ones((count, n_features), dtype=bool)
+        if len(others):
+            masks[:, others] = scoring_masks(len(others), count, design)
+        return masks
     rng = np.random.RandomState(MASK_SEED)
     low, high = MASK_RATES
     rates = np.linspace(low, high, count) if count > 1 else np.array([(low + high) / 2])
@@ -85,14 +98,18 @@ def scoring_masks(n_features, count, design="pairs"):
     return masks
 
 
-def draw_masks(n_rows, n_features, generator, device):
+def draw_masks(n_rows, n_features, generator, device, held=()):
     """Training masks (torch bool, shape (n_rows, n_features), True = hidden): each row
-    hides a share of its features drawn uniformly from :data:`MASK_RATES`."""
+    hides a share of its features drawn uniformly from :data:`MASK_RATES`, and the
+    features ``held`` always (as :func:`scoring_masks` hides them)."""
     import torch
 
     low, high = MASK_RATES
     rates = low + (high - low) * torch.rand(n_rows, 1, generator=generator, device=device)
-    return torch.rand(n_rows, n_features, generator=generator, device=device) < rates
+    masks = torch.rand(n_rows, n_features, generator=generator, device=device) < rates
+    if len(held):
+        masks[:, list(held)] = True
+    return masks
 
 
 def mask_spreads(Q):

@@ -75,6 +75,9 @@ def conv_decoder(c: ModelConfig):
     return nn.Sequential(*layers)
 
 
+HELD_SCALE_BIAS = -30.0  # a held feature's scale (softplus of this, 1e-13) over its floor
+
+
 class AutoencoderNet(nn.Module):
     """x -> encoder -> code (linear) -> decoder -> reconstruction (logits or values).
 
@@ -104,7 +107,9 @@ class AutoencoderNet(nn.Module):
         if c.objective == "masked":
             from .masking import scoring_masks
 
-            masks = torch.from_numpy(scoring_masks(c.n_features, c.score_masks, c.score_design))
+            self.hold_at_zero()
+            masks = torch.from_numpy(scoring_masks(c.n_features, c.score_masks, c.score_design,
+                                                   c.held_at_zero))
             self.register_buffer("score_masks", masks, persistent=False)
             if c.mask_spread:  # measured after training (aekit.nn.fitting)
                 self.register_buffer("mask_spread", torch.ones(c.score_masks))
@@ -117,6 +122,34 @@ class AutoencoderNet(nn.Module):
             if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
+
+    @torch.no_grad()
+    def hold_at_zero(self):
+        """Start a masked network with its features ``config.held_at_zero`` (0 on every
+        training row: categorical columns' unseen slots,
+        :class:`aekit.preprocessing.columns.ColumnEncoding`) predicted exactly: every
+        mixture component at 0 with the scale ``scale_floor`` (their output weights 0,
+        the scales' bias far below 0), and read by nothing: neither their values nor
+        whether they are hidden (their input weights 0; training and scoring hide them in
+        every row, :func:`aekit.nn.masking.draw_masks`, so those weights never move, and
+        a row shown whole, to encode or impute it, reads nothing of them either). That
+        is the optimum of their loss, where its gradients vanish, so training keeps it.
+        The training rows' surprise at them is then 0, the same in every row (learnt from
+        a random start, it stayed about 2 nats, varying from row to row, which the scoring
+        masks' spreads turned into noise in the score: BENCHMARKS.md, "A category never
+        seen in training"); a value off 0, an unseen category's 1, scores |value| /
+        ``scale_floor`` nats under each mask (10 at the default)."""
+        c = self.config
+        if not c.held_at_zero:
+            return
+        cols = torch.as_tensor(c.held_at_zero, dtype=torch.long)
+        first, last = self.encoder[0], self.decoder[-1]
+        first.weight[:, cols] = 0.0  # their values (x)
+        first.weight[:, c.n_features + cols] = 0.0  # and whether they are shown
+        rows = (torch.arange(3 * c.components)[:, None] * c.n_features + cols[None, :])
+        last.weight[rows.reshape(-1)] = 0.0
+        last.bias[rows.reshape(-1)] = 0.0
+        last.bias[rows[2 * c.components:].reshape(-1)] = HELD_SCALE_BIAS  # softplus: ~0
 
     def encode(self, x, hidden=None):
         """Codes of rows ``x``; a masked network is shown the features ``hidden`` (bool,

@@ -86,7 +86,7 @@ class NumpyNetwork:
         self.masked = config.objective == "masked"
         if self.masked:
             self.score_masks = scoring_masks(config.n_features, config.score_masks,
-                                             config.score_design)
+                                             config.score_design, config.held_at_zero)
             self.mean_weights = mask_weights(self.score_masks)
             self.surprise_weights = mask_weights(
                 self.score_masks, tensors["mask_spread"] if config.mask_spread else None)

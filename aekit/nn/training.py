@@ -187,6 +187,7 @@ class Trainer:
         self.cfg = cfg
         self.noise = noise
         self.masked = getattr(net.config, "objective", None) == "masked"
+        self.held = getattr(net.config, "held_at_zero", ())  # hidden in every row
         # a training objective of its own (e.g. :class:`aekit.nn.vae.VAEObjective`):
         # ``batch_loss(model, inputs, gen, progress, target)`` (inputs with this trainer's
         # noise, if any, and their clean rows), ``validation_inputs(X, gen)`` and
@@ -303,7 +304,7 @@ class Trainer:
             else:
                 inputs = target
             if self.masked:
-                hidden = draw_masks(e - s, X.shape[1], gen, self.device)[lo - s:hi - s]
+                hidden = draw_masks(e - s, X.shape[1], gen, self.device, self.held)[lo - s:hi - s]
             # the sum over this rank's rows, scaled so that DDP's average over ranks is the
             # mean over the global batch
             if self.objective is not None:
@@ -324,7 +325,8 @@ class Trainer:
         if self.objective is not None:
             return self.objective.validation_inputs(X, gen)
         inputs = X if self.noise is None else self.noise.apply(X, gen, clip=self.clip)
-        hidden = draw_masks(len(X), X.shape[1], gen, self.device) if self.masked else None
+        hidden = draw_masks(len(X), X.shape[1], gen, self.device, self.held) \
+            if self.masked else None
         return inputs, hidden
 
     @torch.inference_mode()

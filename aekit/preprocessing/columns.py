@@ -18,12 +18,24 @@ scikit-learn nor pickle. A numeric array is fitted in numpy alone.
   way however the cell holds it (404, 404.0 and the text "404" are the category
   ``404``; "007" is ``7``), so that a CSV file, a Parquet file and a DataFrame of the
   same codes are encoded alike.
-- A **category never seen in training** encodes as no category at all (every 0/1
-  feature of its column 0), scikit-learn's ``handle_unknown="ignore"``; the row is
-  scored as such (`aekit detect` says how many such cells it met).
+- A **category never seen in training** sets its column's **unseen slot**, one more
+  0/1 feature after the column's categories (``name=(unseen)``), and none of them.
+  The slot is 0 on every training row, so a model expects 0 there (a masked network
+  is started predicting it exactly, and keeps so:
+  :meth:`aekit.nn.network.AutoencoderNet.hold_at_zero`), and a value never seen among
+  the training rows scores as surprising, not as the absence of every category (all
+  0/1 features 0), which features scored one at a time find the likeliest row of all.
+  Constant in training, the slot keeps its 0 and 1 in the network's space (a constant
+  column's scale is 1: :meth:`aekit.preprocessing.schema.InputSchema.fit`). Decoding
+  (``reconstruct``, ``impute``) never gives it: a column's most likely category is one
+  seen in training. Model files written before the slot (no ``unseen_slot`` in their
+  encoding) encode such a value as no category, as scikit-learn's
+  ``handle_unknown="ignore"`` does, and score as they did. Either way the row is
+  scored, and `aekit detect` and the estimators say how many such cells they met.
 - A **missing number** (an empty or NaN cell) takes its column's training median;
   with ``missing_indicator`` a 0/1 feature says it was missing, for the columns
-  that had gaps in training. A missing category encodes as no category.
+  that had gaps in training. A **missing category** (an empty or NaN cell) encodes as
+  no category, its unseen slot 0: missing is not unseen.
 """
 
 import math
@@ -39,6 +51,9 @@ MAX_CATEGORIES = 1000  # one-hot features of one column, at most
 ID_LIKE = 64  # more distinct texts than this, most of them on one row: an id, not a feature
 NUMERIC_SHARE = 0.5  # a column this numeric is numeric; its other cells are errors
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+UNSEEN = "(unseen)"  # the unseen slot's value in names: ``name=(unseen)``
+EMPTY = "(empty)"  # a category cell that holds none, in explanations (``name=(empty)``)
+NO_CATEGORY = "(unseen or empty)"  # ... for an encoding without the slot (older files)
 # a number written for people: a currency sign before or after it, a percent sign after
 # it, thousands in groups of three (a comma, an apostrophe, a space: a plain or a narrow
 # no-break one), a sign or accounting parentheses; a decimal point, or a decimal comma
@@ -331,7 +346,10 @@ class ColumnEncoding:
     column its categories (None for numeric ones); ``fills``: per input column its
     training median (None for categorical ones); ``indicators``: the input columns
     that get a missing-indicator feature; ``declared``: the categorical input columns
-    that were declared so (their numbers spelled one way: see the module's notes).
+    that were declared so (their numbers spelled one way: see the module's notes);
+    ``unseen_slot``: each categorical column's one-hot features end with its unseen
+    slot (every encoding fitted now that has a categorical column; False for model files
+    written before it).
     """
 
     kinds: list
@@ -339,6 +357,7 @@ class ColumnEncoding:
     fills: list
     indicators: list = field(default_factory=list)
     declared: list = field(default_factory=list)
+    unseen_slot: bool = False
 
     # -- fitting -------------------------------------------------------------------
     @classmethod
@@ -398,7 +417,8 @@ class ColumnEncoding:
             for j, cats in zip(declared, _categories(X, declared, codes=True)):
                 _refuse_many_codes(shown[j], cats, len(X))
                 categories[j] = sorted(cats, key=_code_order)
-        return cls(kinds, categories, fills, indicators, declared)
+        return cls(kinds, categories, fills, indicators, declared,
+                   unseen_slot="categorical" in kinds)
 
     # -- applying ------------------------------------------------------------------
     @property
@@ -409,25 +429,62 @@ class ColumnEncoding:
     @property
     def width(self):
         """The number of features the network sees."""
-        return sum(1 if k == "numeric" else len(c) for k, c in zip(self.kinds, self.categories)) \
-            + len(self.indicators)
+        return sum(1 if k == "numeric" else len(self.one_hot_values(c))
+                   for k, c in zip(self.kinds, self.categories)) + len(self.indicators)
+
+    def one_hot_values(self, cats):
+        """What each one-hot feature of a categorical column of categories ``cats`` stands
+        for, in their order: its categories, then :data:`UNSEEN` (its unseen slot) for an
+        encoding with the slot."""
+        return list(cats) + ([UNSEEN] if self.unseen_slot else [])
+
+    @property
+    def no_category(self):
+        """How explanations name a category cell whose one-hot features are all 0: an
+        empty cell (:data:`EMPTY`), or for an encoding without the unseen slot an empty
+        cell or an unseen category (:data:`NO_CATEGORY`)."""
+        return EMPTY if self.unseen_slot else NO_CATEGORY
+
+    @property
+    def unseen_encoded_as(self):
+        """How a category never seen in training is encoded, for messages."""
+        return "encoded by its column's unseen slot" if self.unseen_slot else \
+            "encoded as no category"
+
+    @property
+    def unplaced_encoded_as(self):
+        """How a missing category cell or one of a category never seen in training is
+        encoded (:meth:`unplaced_categories`' cells), for messages."""
+        return "a missing one encoded as no category, an unseen one by its column's " \
+            "unseen slot" if self.unseen_slot else "encoded as no category"
+
+    def unseen_slots(self):
+        """The encoded features that are unseen slots (one per categorical column, after
+        its categories; none without :attr:`unseen_slot`), in order."""
+        groups = self.feature_groups(list(range(len(self.kinds))))
+        return [stop - 1 for _, _, stop, values in groups
+                if self.unseen_slot and values is not None]
 
     def feature_names(self, input_names):
-        """Names of the encoded features: ``name``, ``name=category``, ``name (missing)``."""
+        """Names of the encoded features: ``name``, ``name=category`` (``name=(unseen)``
+        for the unseen slot), ``name (missing)``."""
         out = []
         for name, kind, cats in zip(input_names, self.kinds, self.categories):
-            out += [str(name)] if kind == "numeric" else [f"{name}={c}" for c in cats]
+            out += [str(name)] if kind == "numeric" else \
+                [f"{name}={c}" for c in self.one_hot_values(cats)]
         return out + [f"{input_names[j]} (missing)" for j in self.indicators]
 
     def feature_groups(self, input_names):
         """The encoded features by input column, in their order: ``(name, start, stop,
-        categories)`` for each, ``start:stop`` its features; a numeric column's or a
-        missing indicator's one feature has ``categories`` None, a text column's one-hot
-        features its categories (in their order)."""
+        values)`` for each, ``start:stop`` its features; a numeric column's or a missing
+        indicator's one feature has ``values`` None, a categorical column's one-hot
+        features what each stands for (:meth:`one_hot_values`: its categories, then its
+        unseen slot's :data:`UNSEEN`)."""
         out, start = [], 0
         for name, kind, cats in zip(input_names, self.kinds, self.categories):
-            stop = start + (1 if kind == "numeric" else len(cats))
-            out.append((str(name), start, stop, None if kind == "numeric" else list(cats)))
+            values = None if kind == "numeric" else self.one_hot_values(cats)
+            stop = start + (1 if values is None else len(values))
+            out.append((str(name), start, stop, values))
             start = stop
         for j in self.indicators:
             out.append((f"{input_names[j]} (missing)", start, start + 1, None))
@@ -454,9 +511,11 @@ class ColumnEncoding:
             if kind == "numeric":
                 parts.append(column[j][:, None])
             else:
-                cells = self._cells(frame, j).to_numpy()
-                parts.append((cells[:, None] == np.asarray(cats, dtype=object)[None, :])
-                             .astype(dtype))
+                cells = self._cells(frame, j)
+                parts.append((cells.to_numpy()[:, None] == np.asarray(cats, dtype=object)[
+                    None, :]).astype(dtype))
+                if self.unseen_slot:
+                    parts.append(_unseen(cells, cats)[:, None].astype(dtype))
         for j in self.indicators:
             parts.append(missing[:, numeric.index(j)][:, None].astype(dtype))
         return np.hstack(parts) if parts else np.zeros((len(frame), 0), dtype)
@@ -483,9 +542,10 @@ class ColumnEncoding:
 
     def spread(self, cells):
         """Input-column cells (n, n_columns) spread over the encoded features (n, width):
-        a numeric column's to its feature, a text column's to all of its one-hot features
-        (missing indicators are known, never spread to)."""
-        parts = [np.repeat(cells[:, [j]], 1 if k == "numeric" else len(c), axis=1)
+        a numeric column's to its feature, a text column's to all of its one-hot features,
+        its unseen slot among them (missing indicators are known, never spread to)."""
+        parts = [np.repeat(cells[:, [j]], 1 if k == "numeric" else len(self.one_hot_values(c)),
+                           axis=1)
                  for j, (k, c) in enumerate(zip(self.kinds, self.categories))]
         parts.append(np.zeros((len(cells), len(self.indicators)), dtype=bool))
         return np.hstack(parts)
@@ -513,7 +573,7 @@ class ColumnEncoding:
 
     def unplaced_categories(self, X):
         """How many category cells of rows ``X`` are missing or hold a category never seen
-        in training (both encode as no category)."""
+        in training (none of their categories set)."""
         frame = _frame(X)
         n = 0
         for j, (kind, cats) in enumerate(zip(self.kinds, self.categories)):
@@ -525,13 +585,15 @@ class ColumnEncoding:
         """``(rows, cells)`` of rows ``X`` (in the model's column order) the model reads
         without knowing them: the rows whose every cell is missing (scored as a row of
         training medians and no categories) and the category cells holding categories never
-        seen in training (encoded as no category; missing cells not counted)."""
+        seen in training (:attr:`unseen_encoded_as`; missing cells not counted)."""
         if self.plain and not hasattr(X, "columns"):
             values = np.asarray(X, dtype=np.float64)
             return int(np.isnan(values).all(axis=1).sum()) if values.shape[1] else 0, 0
         missing = self.missing_cells(X)
-        text = [j for j, k in enumerate(self.kinds) if k == "categorical"]
-        unseen = self.unplaced_categories(X) - int(missing[:, text].sum())
+        frame = _frame(X)
+        unseen = sum(int(_unseen(self._cells(frame, j), cats).sum())
+                     for j, (kind, cats) in enumerate(zip(self.kinds, self.categories))
+                     if kind == "categorical")
         return int(missing.all(axis=1).sum()) if missing.shape[1] else 0, unseen
 
     def missing_numbers(self, X):
@@ -553,7 +615,8 @@ class ColumnEncoding:
 
     def decode(self, E, input_names):
         """Encoded rows back as a table: numbers, and each categorical column's most
-        likely category (a DataFrame with the input columns)."""
+        likely category among those seen in training (a DataFrame with the input
+        columns; the unseen slot is never one)."""
         import pandas as pd
 
         out, k = {}, 0
@@ -565,7 +628,7 @@ class ColumnEncoding:
                 block = E[:, k:k + len(cats)]
                 out[name] = np.asarray(cats, dtype=object)[block.argmax(axis=1)] if cats \
                     else None
-                k += len(cats)
+                k += len(self.one_hot_values(cats))
         return pd.DataFrame(out)
 
     # -- the model file ------------------------------------------------------------
@@ -574,6 +637,8 @@ class ColumnEncoding:
                "indicators": self.indicators}
         if self.declared:  # (files without it load as declaring none)
             doc["declared"] = self.declared
+        if self.unseen_slot:  # (files without it load without the slot)
+            doc["unseen_slot"] = True
         return doc
 
     @classmethod
@@ -584,6 +649,7 @@ class ColumnEncoding:
             raise ValueError("the column encoding is not an object")
         kinds, cats, fills = doc.get("kinds"), doc.get("categories"), doc.get("fills")
         ind, declared = doc.get("indicators", []), doc.get("declared", [])
+        slot = doc.get("unseen_slot", False)
         ok = all(isinstance(v, list) and len(v) == n_columns for v in (kinds, cats, fills))
         ok = ok and all(isinstance(v, list) and all(
             isinstance(j, int) and not isinstance(j, bool) and 0 <= j < n_columns for j in v)
@@ -598,11 +664,12 @@ class ColumnEncoding:
             else:
                 ok = False
         if not ok or any(kinds[j] != "numeric" for j in ind) or \
-                any(kinds[j] != "categorical" for j in declared):
+                any(kinds[j] != "categorical" for j in declared) or \
+                not isinstance(slot, bool) or (slot and "categorical" not in kinds):
             raise ValueError("the input schema's column encoding is malformed")
         return cls(list(kinds), [list(c) if c is not None else None for c in cats],
                    [float(f) if f is not None else None for f in fills], list(ind),
-                   sorted(declared))
+                   sorted(declared), slot)
 
 
 def _numeric_fills(values, columns, names, missing_indicator):
@@ -792,6 +859,13 @@ def _categories(X, text, codes=False):
                              for j in text]).astype(object)
     found = OneHotEncoder(handle_unknown="ignore").fit(cells).categories_
     return [[str(c) for c in cats if c != ""] for cats in found]
+
+
+def _unseen(cells, cats):
+    """Which of a categorical column's ``cells`` (a Series of str, None where missing, as
+    :meth:`ColumnEncoding._cells` gives them) hold a category never seen in training (not
+    among ``cats``): bool array. A missing or empty cell is not unseen."""
+    return (cells.notna() & (cells != "") & ~cells.isin(cats)).to_numpy()
 
 
 def pd_isna(col):

@@ -159,6 +159,11 @@ class InputSchema:
         one-hot)."""
         return self.encoding is not None and not self.encoding.plain
 
+    def unseen_slots(self):
+        """The network's features that are categorical columns' unseen slots (0 on every
+        training row: :class:`~aekit.preprocessing.columns.ColumnEncoding`), in order."""
+        return [] if self.encoding is None else self.encoding.unseen_slots()
+
     def encoded_names(self):
         """Names of the network's features (``name=category`` for one-hot ones)."""
         names = self.feature_names or [str(i) for i in range(self.n_features)]
@@ -436,5 +441,5 @@ def _warn_unreadable(schema, X):
     if unseen:
         cells = f"{unseen:,} category cells of X hold" if unseen > 1 else \
             "1 category cell of X holds"
-        warn(AekitWarning(f"{cells} a category never seen in training (encoded as no "
-                          "category)"))
+        warn(AekitWarning(f"{cells} a category never seen in training "
+                          f"({encoding.unseen_encoded_as})"))
