@@ -443,11 +443,12 @@ def test_evaluate_tables_sets_the_trim_and_categorical_columns_for_the_methods(t
     X_train, X_test, y_test, _ = split_labelled(X, y, 0)
     det = AnomalyDetector(random_state=0, trim=0.0, categorical=["code"]).fit(X_train)
     assert det.training_summary_.get("trim") is None  # one fit: the trim was 0
-    assert det.schema_.n_encoded == 4 + 2 + 3  # numbers, shop's 2 and code's 3 categories
+    # the numbers, shop's 2 categories and code's 3, each column with its unseen slot
+    assert det.schema_.n_encoded == 4 + (2 + 1) + (3 + 1)
     auroc = 100 * roc_auc_score(y_test, -det.score_samples(X_test))
     assert doc["auroc"]["aekit"][0] == pytest.approx(auroc, abs=1e-3)
     forest = EncodedIsolationForest(categorical=["code"]).fit(X_train)
-    assert forest.schema_.n_encoded == 9
+    assert forest.schema_.n_encoded == 11
     # the trim is aekit's alone; PCA takes the columns' reading, not the trim
     assert make_detector("aekit", params={"trim": 0.0}).trim == 0.0
     assert make_detector("pca", params={"trim": 0.0}).trim == "auto"
