@@ -97,8 +97,8 @@ class ScoreRule:
             value = robust_threshold(self.quantiles)
             above = 100.0 - float(np.interp(value, self.quantiles, QUANTILE_PERCENTS))
             return value, (f"contamination auto: {ROBUST_Z:g} robust SDs above the training "
-                           f"rows' median log score; {above:.1f}% of those rows score above "
-                           "it")
+                           f"rows' median log score; about {above:.1f}% of those rows score "
+                           "above it")
         value = float(np.interp(100.0 * (1.0 - c), QUANTILE_PERCENTS, self.quantiles))
         return value, f"contamination {c:g}"
 

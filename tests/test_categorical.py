@@ -66,6 +66,23 @@ def test_a_code_is_one_category_however_a_cell_holds_it():
     assert det.schema_.encoding.categories[1] == ["200", "404", "500", "timeout"]
 
 
+def test_float32_codes_match_the_same_codes_read_from_text():
+    """A float32 column (a Parquet file's, a frame's) spells 3.3 as a CSV reader's 3.3 does,
+    not as float64's 3.299999952316284, so a model trained on either reads the other."""
+    text = pd.DataFrame({"x": np.arange(40.0), "code": ["3.3", "7.1", "12"] * 13 + ["3.3"]})
+    single = text.assign(code=text["code"].astype(np.float32))
+    det = aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(single)
+    assert det.schema_.encoding.categories[1] == ["3.3", "7.1", "12"]
+    trained = aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(text)
+    assert np.array_equal(trained.schema_.encode(single), trained.schema_.encode(text))
+
+
+def test_a_declared_column_without_any_value_is_refused():
+    df = pd.DataFrame({"x": np.arange(30.0), "code": [np.nan] * 30})
+    with pytest.raises(aekit.errors.DataError, match="declared categorical .* holds no value"):
+        aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(df)
+
+
 def test_an_array_takes_column_numbers():
     X = codes(200).to_numpy()
     det = aekit.AnomalyDetector(method="pca", categorical=[1]).fit(X)

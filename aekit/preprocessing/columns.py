@@ -279,6 +279,7 @@ def declared_columns(categorical, n_columns, names=None):
     return sorted(out)
 
 
+FLOAT32_LARGEST = float(np.finfo(np.float32).max)
 _PLAIN_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 
 
@@ -299,7 +300,12 @@ def _code_text(v):
         return str(int(v))
     if isinstance(v, (float, np.floating)):
         v = float(v)
-        return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
+        if v.is_integer() and abs(v) < 2**53:
+            return str(int(v))
+        # a float32 cell (Parquet's, a frame's), however widened since: its own shortest
+        # spelling, "3.3" as a CSV's 3.3 is, not 3.299999952316284
+        single = np.float32(v) if abs(v) <= FLOAT32_LARGEST else None
+        return str(single) if single is not None and float(single) == v else repr(v)
     return str(v).strip()
 
 
@@ -416,6 +422,11 @@ class ColumnEncoding:
         if declared:  # the user's word: no id or date rules, only the file's limit
             for j, cats in zip(declared, _categories(X, declared, codes=True)):
                 _refuse_many_codes(shown[j], cats, len(X))
+                if not cats:
+                    raise DataError(f"column {literal(repr(str(shown[j])))} is declared "
+                                    "categorical ({categorical}) but holds no value in the "
+                                    "training rows: leave it out of {categorical}",
+                                    params=("categorical",))
                 categories[j] = sorted(cats, key=_code_order)
         return cls(kinds, categories, fills, indicators, declared,
                    unseen_slot="categorical" in kinds)
