@@ -5,6 +5,7 @@ worst features, laid out as `aekit detect`'s output rows (``anomaly_score``,
 import numpy as np
 
 from .tables.writers import SCORE_COLUMNS, refuse_name_clashes
+from .thresholds import flagged
 
 
 class RowFlagger:
@@ -44,7 +45,7 @@ class RowFlagger:
                 contributions = self._by_column(contributions, X)
         else:
             contributions, scores = None, self.scorer.anomaly_score(X)
-        return scores, scores > self.limit, contributions
+        return scores, flagged(scores, self.limit), contributions
 
     def _by_column(self, contributions, X):
         """An :class:`Explained` of rows X: each column's parts summed, and its name with

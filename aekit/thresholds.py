@@ -45,6 +45,19 @@ def quantile_rows(n):
     return np.sort(np.random.default_rng(0).choice(n, QUANTILE_ROWS, replace=False))
 
 
+ENGINE_AGREEMENT = 1e-5  # relative: the numpy and torch engines' scores of a row agree to this
+
+
+def flagged(scores, threshold):
+    """Which ``scores`` (any engine's, float32 or float64) lie above ``threshold`` (bool):
+    by more than :data:`ENGINE_AGREEMENT` of it, so that rows scoring what the training
+    rows at the threshold scored (ties: a table of many identical rows, where the
+    threshold is their shared score) are not flagged for the float32 rounding of the
+    engine that scores them."""
+    scores = np.asarray(scores)
+    return scores > threshold + ENGINE_AGREEMENT * abs(threshold)
+
+
 def robust_threshold(quantiles):
     """The ``"auto"`` threshold of a quantile grid (:func:`quantiles_of`): scores whose
     logarithm lies more than :data:`ROBUST_Z` robust standard deviations (1.4826 x the

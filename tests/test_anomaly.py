@@ -310,6 +310,18 @@ def test_contamination_auto_flags_far_out_rows_without_a_share(rng):
         AnomalyDetector(contamination="sometimes").fit(X)
 
 
+def test_rows_tied_at_the_threshold_are_not_flagged_for_an_engines_rounding():
+    """Many identical training rows make the threshold their shared score (the robust
+    rule's spread is 0); the numpy engine scores them in float32, a hair off the torch
+    engine's float64 training scores, and they must not all be flagged for it."""
+    from aekit.thresholds import ENGINE_AGREEMENT, flagged
+
+    threshold = 2.27740706275524  # a tied row's training score (torch engine)
+    scores = np.array([2.2774079, 2.27740706, 1.0, 6.08], dtype=np.float32)  # numpy engine
+    assert flagged(scores, threshold).tolist() == [False, False, False, True]
+    assert flagged(np.array([threshold * (1 + 10 * ENGINE_AGREEMENT)]), threshold).all()
+
+
 def _labelled_csv(path, n=120, anomalies=10, labels=("0", "1"), seed=0):
     """A small table of two factors, a text column and a label column ``y``; the
     anomalies lie off the normal rows' plane."""
