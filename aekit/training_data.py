@@ -26,6 +26,7 @@ class TrainingData:
     digits: list = None
     limit: int = None
     data_dir: str = None
+    text_columns: list = field(default_factory=list)  # feature columns read as text (names)
 
     def to_json(self):
         return asdict(self)
@@ -56,7 +57,7 @@ class TrainingData:
                 raise ValueError(f"field 'data.{key}'")
         if self.header not in (None, True, False):
             raise ValueError("field 'data.header'")
-        for key in ("id_columns", "ignore_columns"):
+        for key in ("id_columns", "ignore_columns", "text_columns"):
             if not (isinstance(getattr(self, key), list) and all(map(scalar, getattr(self, key)))):
                 raise ValueError(f"field 'data.{key}'")
         if self.digits is not None and not (isinstance(self.digits, list) and all(
@@ -176,6 +177,8 @@ def read_table_features(spec):
     table = open_table(spec.path, label_column=spec.label_column, id_columns=spec.id_columns,
                        ignore_columns=spec.ignore_columns, sep=spec.sep, decimal=spec.decimal,
                        header=spec.header)
+    if spec.text_columns and hasattr(table, "text_columns"):  # (a CSV's; Parquet keeps types)
+        table.text_columns = set(spec.text_columns)
     X, _ = table.read_all()
     if isinstance(X, np.ndarray) and table.feature_names is not None:
         X = pd.DataFrame(X, columns=table.feature_names)

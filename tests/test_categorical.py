@@ -242,3 +242,24 @@ def test_stdin_goes_by_name_and_a_headerless_file_by_number(tmp_path):
     r = invoke("detect", tmp_path / "h.csv", "-m", tmp_path / "h.safetensors", "--id-column", 0,
                "--categorical", 2, "-o", tmp_path / "h_out.csv")
     assert r.exit_code == 0, r.output
+
+
+def test_train_reads_a_declared_csv_column_as_written(tmp_path):
+    """A header's declared column is read as text in training, as detect reads it: codes
+    past float64's integers (2**60, 2**60 + 1) stay apart, and a decimal-comma file's
+    "3,5" is one category in both, so detect finds no code it never saw."""
+    rng = np.random.RandomState(0)
+    n = 120
+    df = pd.DataFrame({"amount": rng.gamma(2.0, 20.0, n).round(2),
+                       "big": [str(2**60 + i % 3) for i in range(n)],
+                       "code": [["3,5", "7,25", "12"][i % 3] for i in range(n)]})
+    df.to_csv(tmp_path / "t.csv", index=False, sep=";", decimal=",")
+    r = invoke("train", "--data", tmp_path / "t.csv", "--categorical", "big", "--categorical",
+               "code", "--epochs", 2, "--device", "cpu", "-q", "-o", tmp_path / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    cats = aekit.load(tmp_path / "m.safetensors").schema_.encoding.categories
+    assert cats[1] == [str(2**60), str(2**60 + 1), str(2**60 + 2)]
+    assert cats[2] == ["12", "3,5", "7,25"]
+    r = invoke("detect", tmp_path / "t.csv", "-m", tmp_path / "m.safetensors", "-o",
+               tmp_path / "s.csv")
+    assert r.exit_code == 0 and "never seen" not in r.output, r.output
