@@ -138,10 +138,13 @@ def _check_state(state, tensors, net):
                 raise ValueError(f"tensor {name}")
             if parts[3] != "step" and tuple(t.shape) != tuple(params[pid].shape):
                 raise ValueError(f"tensor {name} has the wrong shape")
-        elif name.startswith("train.best."):
-            want = net_state.get(name[len("train.best."):])
+        elif name.startswith(("train.best.", "train.stage.early.")):
+            want = net_state.get(name.split(".", 2)[2].removeprefix("early."))
             if want is None or tuple(want.shape) != tuple(t.shape):
                 raise ValueError(f"tensor {name}")
+    early = {name for name in tensors if name.startswith("train.stage.early.")}
+    if early and len(early) != len(net_state):  # the early network's snapshot: all of it
+        raise ValueError("tensors train.stage.early.*")
 
 
 def _check_stage(stage, kept):

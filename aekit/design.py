@@ -81,6 +81,9 @@ AUTO_EPOCHS = 30  # "auto" epochs ...
 ROW_PASSES = 150_000  # ... or, for a masked model, as many as make this many rows' passes
 MIN_EPOCHS = 3  # ... but no fewer
 EPOCH_ROWS = 1024  # a masked model's epoch: this many rows or more (its refit's: as many draws)
+EARLY_EPOCHS = 1  # a masked model's early network: its first fit after this many epochs,
+EARLY_MASKS = 8  # scoring with this many masks (0: no early network),
+EARLY_WEIGHT = 0.5  # its robust z-scores weighed by this before the larger is taken
 AUTO_NAMES = ("objective", "hidden", "code_size", "batch_size", "epochs", "trim",
               "score_type")
 GENERATIVE = "vae"  # the objective of a generative model: a VariationalAutoencoder
@@ -270,6 +273,14 @@ class Plan:
         return bool(TRIM_BY_VALUE and self.trim > 0
                     and getattr(self.network, "two_valued", False))
 
+    @property
+    def early_network(self):
+        """How a masked network's early network is taken and weighed (with the network
+        config's ``early_masks``): :func:`aekit.nn.fitting.fit_network`'s
+        ``early_epochs`` (:data:`EARLY_EPOCHS`) and ``early_weight``
+        (:data:`EARLY_WEIGHT`)."""
+        return {"early_epochs": EARLY_EPOCHS, "early_weight": EARLY_WEIGHT}
+
     def chosen_text(self, wording=None):
         """The choices "auto" made, e.g. ``objective masked, hidden 128, trim 0.3``, each
         parameter named by ``wording(name)`` (default: its name)."""
@@ -384,7 +395,8 @@ def network_config(params, n_features, objective, scaling, unseen_slots=()):
         output=output, arch=arch, channels=params.get("channels", ()), objective=objective,
         components=MIXTURE_COMPONENTS if masked else 1, mask_spread=masked and MASK_SPREAD,
         two_valued=masked and TWO_VALUED,
-        held_at_zero=tuple(unseen_slots) if masked else ())
+        held_at_zero=tuple(unseen_slots) if masked else (),
+        early_masks=EARLY_MASKS if masked and int(params["epochs"]) > EARLY_EPOCHS else 0)
 
 
 def train_config(params, seed, repeats=1):

@@ -153,7 +153,9 @@ def _architecture_line(cfg):
         + (", each over its spread on the training rows" if config.mask_spread else "")
         + (", two-valued features by their side" if config.two_valued else "")
         + (f", {len(config.held_at_zero)} unseen slot(s) held at 0"
-           if config.held_at_zero else ""))
+           if config.held_at_zero else "")
+        + (f", beside its early network (under {config.early_masks} masks)"
+           if config.early_masks else ""))
     return ("architecture: " + config.layers_text()
             + f" (objective {config.objective}, output {config.output}, dropout "
               f"{config.dropout}, batch norm {'on' if config.batch_norm else 'off'}{masks})")

@@ -56,15 +56,23 @@ is fitted once at its defaults; its test rows are then scored in each of these w
                   training rows' scores ((1 + rows scoring at least as high) / (1 +
                   rows)), combined by Fisher's -sum log p
     with_gauss_pct the mean of the two scores' percentiles among the training rows
-    early         an early network: AnomalyDetector(trim=0, epochs=1) of the same seed (as
-                  the default's first fit after its first epoch), its own score: a
-                  network that has not yet learned the training rows' anomalies as
-                  normal (the memorisation effect of networks trained on noisy data:
-                  Arpit et al., ICML 2017)
-    early_max     the larger of default and early, each as a robust z-score among the
+    late          the trained network's own score, without its early network (the
+                  default's part; the default before 2026-12-07, 18th session)
+    early         the early network's own score: the one the detector holds (its first
+                  fit after aekit.design.EARLY_EPOCHS epochs, scoring under EARLY_MASKS
+                  masks), or with --design EARLY_MASKS=0 AnomalyDetector(trim=0,
+                  epochs=EARLY_EPOCHS) of the same seed under 16 masks: a network that has
+                  not yet learned the training rows' anomalies as normal (the
+                  memorisation effect of networks trained on noisy data: Arpit et al.,
+                  ICML 2017)
+    early_max     the larger of late and early, each as a robust z-score among the
                   training rows (as knn_max): the late and the early network as an
                   ensemble
-    early_half_max the larger of default's robust z-score and half of early's
+    early_half_max the larger of late's robust z-score and half of early's (the default
+                  since the 18th session, when it holds an early network: the two agree
+                  up to the training rows' sample and float32 rounding)
+    early4_half_max as early_half_max, the held early network scoring under 4 masks
+                  (their spreads measured on the training rows as aekit measures them)
 
 A screen, not the defaults these would make: the fit (its trim and early stopping) is the
 default's. Printed: AUROC per table and variant, then the mean per half of protocol T (A =
@@ -97,10 +105,10 @@ VARIANTS = ("default", "unscaled", "mask_scaled", "share0", "share50", "share75"
             "masks8", "masks8_scaled", "likely_masks",
             "max_z", "knn_codes", "knn_max", "marginal", "cond_tail", "tail_max", "marginal_tail",
             "marginal_max", "tails_max", "gaussian", "gauss_scaled", "with_gauss", "with_gauss_max",
-            "with_gauss_tail", "with_gauss_pct", "early", "early_max", "early_half_max")
-GAUSS_VARIANTS = VARIANTS[VARIANTS.index("gaussian"):VARIANTS.index("early")]  # the linear case's
-EARLY_VARIANTS = {"early", "early_max", "early_half_max"}  # those that fit an early network
-EARLY_EPOCHS = 1  # the early network's epochs
+            "with_gauss_tail", "with_gauss_pct", "late", "early", "early_max", "early_half_max", "early4_half_max")
+GAUSS_VARIANTS = VARIANTS[VARIANTS.index("gaussian"):VARIANTS.index("late")]  # the linear case's
+EARLY_VARIANTS = {"late", "early", "early_max", "early_half_max",  # the early network's
+                  "early4_half_max"}                                 # parts
 TAIL_VARIANTS = {"cond_tail", "tail_max", "marginal_tail", "marginal_max", "tails_max"}
 KNN_ROWS = 10_000  # training rows the code-space neighbours are searched among
 
@@ -281,15 +289,59 @@ def scores(variants, det, X_train, X_test, seed):
 
 
 def early(det, parts, X_train, seed):
-    """early, early_max and early_half_max (see the module's notes)."""
-    from aekit import AnomalyDetector
+    """late, early, early_max and early_half_max (see the module's notes)."""
+    from aekit import AnomalyDetector, design
 
-    params = {**det.get_params(), "trim": 0, "epochs": EARLY_EPOCHS, "random_state": seed}
-    net = AnomalyDetector(**params).fit(X_train)
-    z_late = robust_z(det.anomaly_score(parts["train"]), det.anomaly_score(parts["test"]))
-    z_early = robust_z(net.anomaly_score(parts["train"]), net.anomaly_score(parts["test"]))
-    return {"early": net.anomaly_score(parts["test"]), "early_max": np.maximum(z_late, z_early),
-            "early_half_max": np.maximum(z_late, z_early / 2)}
+    late = {p: network_scores(det, X, lambda net: net.own_surprise) for p, X in parts.items()}
+    if det.networks_[0].config.early_masks:
+        early_ = {p: network_scores(det, X, lambda net: net.early.surprise)
+                  for p, X in parts.items()}
+    else:
+        params = {**det.get_params(), "trim": 0, "epochs": design.EARLY_EPOCHS,
+                  "random_state": seed}
+        net = AnomalyDetector(**params).fit(X_train)
+        early_ = {p: net.anomaly_score(X) for p, X in parts.items()}
+    z_late, z_early = robust_z(late["train"], late["test"]), robust_z(early_["train"],
+                                                                     early_["test"])
+    out = {"late": late["test"], "early": early_["test"],
+           "early_max": np.maximum(z_late, z_early),
+           "early_half_max": np.maximum(z_late, z_early / 2)}
+    if det.networks_[0].config.early_masks:
+        fewer = early_under(det, 4, parts["train"])
+        e4 = {p: network_scores(det, X, lambda net: fewer.surprise) for p, X in parts.items()}
+        out["early4_half_max"] = np.maximum(z_late, robust_z(e4["train"], e4["test"]) / 2)
+    return out
+
+
+def early_under(det, count, X_train):
+    """The detector's early network scoring under ``count`` masks, their spreads measured
+    on the training rows ``X_train`` (aekit.nn.masking.mask_spreads)."""
+    import dataclasses
+
+    import torch
+
+    from aekit.nn.masking import mask_spreads
+    from aekit.nn.network import AutoencoderNet
+
+    early = det.networks_[0].early
+    net = AutoencoderNet(dataclasses.replace(early.config, score_masks=count))
+    state = {k: v for k, v in early.state_dict().items() if k != "mask_spread"}
+    net.load_state_dict({**state, "mask_spread": net.mask_spread})
+    net.eval()
+    with torch.no_grad():
+        Z = torch.from_numpy(det.schema_.transform(X_train, np.float32))
+        net.mask_spread.copy_(torch.from_numpy(mask_spreads(net.mask_surprise(Z).numpy())))
+    return net
+
+
+def network_scores(det, X, part):
+    """Row means of ``part(net)(rows)`` (a masked network's surprise per feature) over the
+    detector's network, for rows ``X``."""
+    from aekit.nn.engine import TorchEngine
+
+    Z = det.schema_.transform(X, np.float32)
+    engine = TorchEngine(det.networks_[0], "cpu")
+    return engine.run(lambda net, t: part(net)(t).mean(dim=1, keepdim=True), Z, 1)[:, 0]
 
 
 def tails(det, parts, masks, d):

@@ -7,7 +7,7 @@ defaults: neither dataclass has defaults of its own.
 """
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 ARCHS = ("dense", "conv")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -57,6 +57,11 @@ class ModelConfig:
     from the start (:meth:`aekit.nn.network.AutoencoderNet.hold_at_zero`); the scoring
     masks are drawn over the other features (:func:`aekit.nn.masking.scoring_masks`).
     Empty (and in files written before it): none.
+    ``early_masks``: a masked network that also holds an *early network*, a copy of
+    itself as it was after its first fit's first epoch(s), before it learned the
+    training rows' anomalies as normal, scoring with this many masks
+    (:meth:`aekit.nn.network.AutoencoderNet.surprise`); 0 (and in files written before
+    it): none.
     """
 
     n_features: int
@@ -76,6 +81,7 @@ class ModelConfig:
     mask_spread: bool = False  # scores weigh each mask by its spread on the training rows
     two_valued: bool = False  # two-valued features scored by the side of their midpoint
     held_at_zero: tuple = ()  # features predicted exactly 0, hidden by every mask
+    early_masks: int = 0  # the scoring masks of an early network held beside it (0: none)
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -116,6 +122,11 @@ class ModelConfig:
             raise ValueError("held_at_zero is a list of distinct feature numbers in "
                              "increasing order, and not empty only with a masked objective")
         self.held_at_zero = tuple(held)
+        if not (isinstance(self.early_masks, int) and not isinstance(self.early_masks, bool)
+                and 0 <= self.early_masks <= MAX_SCORE_MASKS) or (
+                self.early_masks and self.objective != "masked"):
+            raise ValueError(f"early_masks must be in 0..{MAX_SCORE_MASKS}, and above 0 only "
+                             "with a masked objective")
         if (self.objective == "masked") != (self.output in MIXTURES) or (
                 self.objective == "masked" and self.arch != "dense"):
             raise ValueError("a masked objective goes with a dense network and a mixture "
@@ -179,7 +190,14 @@ class ModelConfig:
             d["held_at_zero"] = list(self.held_at_zero)
         else:  # (written as before when there is none)
             del d["held_at_zero"]
+        if not self.early_masks:  # (likewise)
+            del d["early_masks"]
         return d
+
+    def early_config(self):
+        """The config of the early network this one holds (``early_masks`` > 0): the same
+        network, scoring with ``early_masks`` masks and holding none of its own."""
+        return replace(self, score_masks=self.early_masks, early_masks=0)
 
     @classmethod
     def from_dict(cls, d):

@@ -43,7 +43,7 @@ def split_rows(n, validation_fraction, seed):
 def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
                 validation_fraction=0.1, verbose=0, callback=None, resume=None,
                 trim=0.0, trim_by_value=False, score_type=None, network=None,
-                objective=None):
+                objective=None, early_epochs=1, early_weight=0.5):
     """Train a new :class:`~aekit.nn.network.AutoencoderNet` (or the network ``network``
     builds) on the scaled rows ``Xs``.
 
@@ -97,6 +97,16 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     objective : object or None
         The trainer's objective (:class:`aekit.nn.training.Trainer`); None: the network's
         loss.
+    early_epochs : int, default=1
+        With ``config.early_masks``: the network keeps a copy of itself as the first fit
+        (of a trimmed fit; the only one otherwise) was after this many epochs, its early
+        network (:meth:`aekit.nn.network.AutoencoderNet.surprise`). Checkpoints written
+        after it hold it (``trainer.stage_tensors["early.*"]``), so a resumed run keeps
+        the same. When the fit ends before, or either network's scores do not vary over
+        the training rows, the network holds none (its config's ``early_masks`` is 0).
+    early_weight : float, default=0.5
+        What the early network's robust z-scores among the training rows are multiplied
+        by before the larger is taken (:func:`aekit.nn.masking.early_map`).
 
     Returns
     -------
@@ -122,8 +132,10 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     start = time.perf_counter()
     stage, kept = _resumed_stage(resume, trim, len(Xs))
     spread = getattr(config, "mask_spread", False)  # (a VAE's config has none)
-    fitted = replace(config, mask_spread=False) if spread else config  # what trains:
-    # the spreads are measured on the last network alone, so no checkpoint holds them
+    early = EarlySnapshot(early_epochs, resume) if getattr(config, "early_masks", 0) else None
+    fitted = replace(config, mask_spread=False, early_masks=0) if spread or early \
+        else config  # what trains: the spreads are measured on the last network alone,
+    # so no checkpoint holds them; the early network is a snapshot, held apart till the end
     values = None  # two-valued features: measured on every row, before either fit
     if getattr(config, "two_valued", False):
         from .masking import two_values
@@ -133,7 +145,7 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     if trim > 0 and kept is None:  # the first fit ranks the rows by the unweighed surprise
         first = _train(Xs, fitted, train, seed, device, noise, clip, validation_fraction,
                        verbose, callback, resume, {"fit": 1, "of": 2}, "training", start,
-                       two_values=values)
+                       two_values=values, early=early)
         scores = score_rows(TorchEngine(first.net, device), Xs, score_type)
         kept = _kept_rows(scores, trim, world, device, validation_fraction, seed,
                           (Xs, values) if trim_by_value and values is not None else None)
@@ -147,12 +159,19 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         trainer = _train(rows, fitted, train, seed, device, noise, clip, validation_fraction,
                          verbose, callback, resume, stage, "refit" if kept is not None
                          else "training", start, kept=kept, n_all=len(Xs),
-                         custom=(network, objective), two_values=values)
+                         custom=(network, objective), two_values=values, early=early)
     net = trainer.net
-    if world.size > 1 or spread:  # a plain network of config (SyncBatchNorm layers are
-        net = _plain_network(net, config, device)  # for training only), with its spreads
-    if spread:
+    if early and early.tensors is None:  # the fit ended before the snapshot: none is held
+        if resume is not None or stage.get("fit") == 2:
+            warn(UserWarning("the checkpoint holds no early network (it was written before "
+                             "aekit kept one): the model scores without it"))
+        config, early = replace(config, early_masks=0), None
+    if world.size > 1 or spread or early:  # a plain network of config (SyncBatchNorm
+        net = _plain_network(net, config, device, early)  # layers are for training only),
+    if spread:                                          # with its spreads and early network
         _measure_mask_spread(net, Xs, seed, world, device)
+    if early:
+        net = _measure_early_network(net, Xs, seed, world, device, early_weight)
     summary = _summary(trainer, train, seed, device, noise, world)
     if trim > 0 and stage["left_out"]:
         summary["trim"] = {"share": float(trim), "left_out": int(stage["left_out"]),
@@ -167,12 +186,13 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
 
 def _train(rows, config, train, seed, device, noise, clip, validation_fraction, verbose,
            callback, resume, stage, desc, job_start, kept=None, n_all=None,
-           custom=(None, None), two_values=None):
+           custom=(None, None), two_values=None, early=None):
     """One fit of a new network on ``rows`` (seeded): the :class:`Trainer` after it.
     ``stage`` (and the kept rows as a 0/1 mask over ``n_all``) go into its checkpoints,
     and the seconds since ``job_start`` (``time.perf_counter()`` when the job began);
     ``custom``: :func:`fit_network`'s ``(network, objective)``; ``two_values``: the
-    network's (with ``config.two_valued``; :func:`aekit.nn.masking.two_values`)."""
+    network's (with ``config.two_valued``; :func:`aekit.nn.masking.two_values`);
+    ``early``: the :class:`EarlySnapshot` this fit takes, or carries in its checkpoints."""
     import torch
 
     from .network import AutoencoderNet
@@ -193,6 +213,8 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
             mask = np.zeros(n_all, dtype=np.uint8)
             mask[kept] = 1
             trainer.stage_tensors = {"kept": torch.from_numpy(mask)}
+        if early is not None:
+            early.carry(trainer)
         if resume is not None:
             trainer.net.load_state_dict({k: torch.as_tensor(v) for k, v in resume.net.items()})
             trainer.load_state_dict(resume.trainer_tensors, resume.trainer_meta)
@@ -203,7 +225,7 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
             if verbose and trainer.is_main else None
         try:
             trainer.fit(X_train, X_val if len(val_idx) else None,
-                        callback=_chain(bar and bar.update, callback))
+                        callback=_chain(bar and bar.update, early and early.take, callback))
         finally:
             if bar:
                 bar.close()
@@ -211,16 +233,86 @@ def _train(rows, config, train, seed, device, noise, clip, validation_fraction, 
     return trainer
 
 
-def _plain_network(net, config, device):
+def _plain_network(net, config, device, early=None):
     """A new :class:`~aekit.nn.network.AutoencoderNet` of ``config`` holding ``net``'s
-    tensors (those of a network without spreads: the spreads stay to be measured)."""
+    tensors (those of a network without spreads: the spreads stay to be measured) and
+    the :class:`EarlySnapshot` ``early``'s as its early network (with
+    ``config.early_masks``; its spreads and map stay to be measured too)."""
     from .network import AutoencoderNet
 
     plain = AutoencoderNet(config).to(device)
     state = net.state_dict()
     if config.mask_spread:
         state["mask_spread"] = plain.mask_spread
+    if config.early_masks:
+        state.update({f"early.{k}": v for k, v in early.tensors.items()})
+        state.update({k: v for k, v in plain.state_dict().items()
+                      if k == "early_map" or k == "early.mask_spread"})
     plain.load_state_dict(state)
+    return plain.eval()
+
+
+class EarlySnapshot:
+    """The first fit's network after ``epochs`` epochs (:func:`fit_network`'s early
+    network): ``tensors`` (its ``state_dict``), None until taken; a resumed run's comes
+    from its checkpoint (``stage.early.*``)."""
+
+    def __init__(self, epochs, resume=None):
+        self.epochs, self.tensors = int(epochs), None
+        if resume is not None:
+            import torch
+
+            found = {k[len("stage.early."):]: torch.as_tensor(v)
+                     for k, v in resume.trainer_tensors.items() if k.startswith("stage.early.")}
+            self.tensors = found or None
+
+    def take(self, trainer, report):
+        """The epoch callback of the fits: the first (or only) one takes it after its
+        ``epochs``-th epoch."""
+        if self.tensors is None and trainer.epoch == self.epochs \
+                and trainer.stage.get("fit") != 2:
+            self.tensors = {k: v.detach().clone() for k, v in trainer.net.state_dict().items()}
+            self.carry(trainer)
+
+    def carry(self, trainer):
+        """Put the snapshot, once taken, into ``trainer``'s checkpoints."""
+        if self.tensors is not None:
+            trainer.stage_tensors.update({f"early.{k}": v for k, v in self.tensors.items()})
+
+
+def _measure_early_network(net, Xs, seed, world, device, weight):
+    """Measure ``net``'s early network: its mask spreads and its map onto ``net``'s scores
+    (:func:`aekit.nn.masking.early_map`), on the rows the spreads are measured on (rank
+    0's on every rank). Returns ``net``, or the network without it when either's scores
+    do not vary."""
+    import torch
+
+    from .engine import TorchEngine
+    from .masking import SPREAD_ROWS, early_map
+
+    _measure_mask_spread(net.early, Xs, seed, world, device)
+    rows = np.sort(np.random.RandomState(seed % 2**32).permutation(len(Xs))[:SPREAD_ROWS])
+    X = np.asarray(Xs[rows], dtype=np.float32)
+    engine = TorchEngine(net, device)
+    late, early = (engine.run(lambda n, t: fn(n)(t).mean(dim=1, keepdim=True), X, 1)[:, 0]
+                   for fn in (lambda n: n.own_surprise, lambda n: n.early.surprise))
+    mapping = early_map(late, early, weight)
+    found = world.array_from_rank0(np.zeros(3) if mapping is None
+                                   else np.r_[1.0, mapping].astype(np.float64), device)
+    if not found[0]:
+        return _without_early(net, device)
+    with torch.no_grad():
+        net.early_map.copy_(torch.as_tensor(found[1:], dtype=torch.float32))
+    return net
+
+
+def _without_early(net, device):
+    """``net`` (holding an early network) as the network of its config without one."""
+    from .network import AutoencoderNet
+
+    plain = AutoencoderNet(replace(net.config, early_masks=0)).to(device)
+    plain.load_state_dict({k: v for k, v in net.state_dict().items()
+                           if not k.startswith("early")})
     return plain.eval()
 
 

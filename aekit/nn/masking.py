@@ -145,6 +145,58 @@ def spreads_are_valid(spread):
     return bool((v.astype(np.float32) >= np.float32(MIN_SPREAD)).all())
 
 
+def early_map(late, early, weight):
+    """The affine map ``(a, b)`` (float32, shape (2,)) that puts an early network's scores
+    on its late network's scale, ``a * early + b``, from both networks' scores of the
+    same training rows (``late``, ``early``: (n_rows,)); None when either's spread is
+    below :data:`MIN_SPREAD` (the scores of one never vary: nothing to weigh).
+
+    Each score is read as a robust z-score among the training rows, (score - median) /
+    (1.4826 MAD); the early network's is multiplied by ``weight``, and mapped back to the
+    late network's units: ``a = weight * MAD_late / MAD_early``, ``b = median_late - a *
+    median_early``. :func:`with_early` takes, row by row, the larger of the late score
+    and the mapped early one: the larger of the two z-scores (the early network's
+    weighed), in the late network's units.
+    """
+    stats = []
+    for scores in (late, early):
+        s = np.asarray(scores, dtype=np.float64)
+        median = np.median(s)
+        stats.append((median, np.median(np.abs(s - median))))
+    (m_late, d_late), (m_early, d_early) = stats
+    if not min(d_late, d_early) >= MIN_SPREAD:
+        return None
+    a = weight * d_late / d_early
+    return np.array([a, m_late - a * m_early], dtype=np.float32)
+
+
+def early_map_is_valid(mapping):
+    """Whether ``mapping`` (a model file's) can be :func:`early_map`'s: two finite values,
+    the first (the scale) positive."""
+    v = np.asarray(mapping, dtype=np.float64)
+    return v.shape == (2,) and bool(np.isfinite(v).all()) and bool(v[0] > 0)
+
+
+def with_early(late, early, mapping):
+    """The parts of each row's score (shape of ``late``, (n, n_features)) of a network
+    holding an early network: the late network's surprise at each feature (``late``),
+    or, in a row whose early score mapped by ``mapping`` (:func:`early_map`) is the
+    larger, the early network's (``early``, mapped feature by feature, so that the
+    parts' mean is the mapped score). numpy or torch arrays; ``late`` is overwritten.
+
+    An early network is the same network after its first fit's first epoch: it has
+    learned the normal rows' regularities but not yet the training rows' anomalies,
+    which a network trained to the end predicts as normal (the memorisation effect of
+    networks trained on noisy data: Arpit et al., "A closer look at memorization in deep
+    networks", ICML 2017). Taking the larger score flags a row that either network finds
+    surprising (BENCHMARKS.md, "An early network beside the trained one").
+    """
+    mapped = early * mapping[0] + mapping[1]
+    use = mapped.mean(axis=1) > late.mean(axis=1)
+    late[use] = mapped[use]
+    return late
+
+
 def mask_weights(masks, spread=None):
     """What mask k's surprise at feature j is multiplied by in feature j's part of the
     score (float32, shape of ``masks``: (n_masks, n_features); 0 where the mask shows j).

@@ -115,6 +115,9 @@ class AutoencoderNet(nn.Module):
                 self.register_buffer("mask_spread", torch.ones(c.score_masks))
             if c.two_valued:  # measured before training (aekit.nn.masking.two_values)
                 self.register_buffer("two_values", torch.zeros(2, c.n_features))
+            if c.early_masks:  # the same network early in training (aekit.nn.fitting),
+                self.early = AutoencoderNet(c.early_config())  # and its scores' map onto
+                self.register_buffer("early_map", torch.tensor([1.0, 0.0]))  # this one's
 
     def reset_parameters(self):
         # Glorot/Xavier: keeps activations' variance steady through the stack.
@@ -303,10 +306,22 @@ class AutoencoderNet(nn.Module):
 
     def surprise(self, x):
         """A masked network's surprise at each feature of rows ``x`` (n, n_features): the
-        anomaly score's parts, whose mean is the score. Each feature's surprise averaged
-        over the scoring masks that hide it, in nats (:meth:`surprise_at`); with
-        ``config.mask_spread``, each mask's weighed by its spread
-        (:func:`aekit.nn.masking.mask_weights`)."""
+        anomaly score's parts, whose mean is the score: :meth:`own_surprise`, or for a
+        network holding an early network (``config.early_masks``), in each row whose
+        early score, mapped onto this network's scale, is the larger, the early
+        network's (:func:`aekit.nn.masking.with_early`)."""
+        own = self.own_surprise(x)
+        if not self.config.early_masks:
+            return own
+        from .masking import with_early
+
+        return with_early(own, self.early.surprise(x), self.early_map.to(x.dtype))
+
+    def own_surprise(self, x):
+        """This network's surprise at each feature of rows ``x`` (n, n_features), whatever
+        early network it holds: each feature's surprise averaged over the scoring masks
+        that hide it, in nats (:meth:`surprise_at`); with ``config.mask_spread``, each
+        mask's weighed by its spread (:func:`aekit.nn.masking.mask_weights`)."""
         return self._over_score_masks(x, lambda out, cols: self.surprise_at(out, x, cols),
                                       self._mask_weights(scaled=self.config.mask_spread))
 
@@ -393,18 +408,26 @@ def build_network(config: ModelConfig, tensors, cls=None):
         raise ValueError(f"the network's config does not match its weights (tensor {mismatch[0]})")
     if not all(bool(torch.isfinite(v).all()) for v in tensors.values() if v.is_floating_point()):
         raise ValueError("the network's weights hold NaN or infinite values")
-    if "mask_spread" in tensors:
-        from .masking import MIN_SPREAD, spreads_are_valid
-
-        if not spreads_are_valid(tensors["mask_spread"].numpy()):
-            raise ValueError(f"the network's mask spreads must be at least {MIN_SPREAD:g}")
-    if "two_values" in tensors:
-        from .masking import two_values_are_valid
-
-        if not two_values_are_valid(tensors["two_values"].numpy(), config.n_features):
-            raise ValueError("the network's two-valued features' values must be float32, "
-                             "finite, the lower one first")
+    _check_masked_tensors(tensors, config.n_features)
     net = cls(config)
     net.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v
                          for k, v in tensors.items()}, strict=True)
     return net.eval()
+
+
+def _check_masked_tensors(tensors, n_features):
+    """Refuse (ValueError) a masked network's measured tensors, its own and its early
+    network's, that its measurements cannot have given."""
+    from .masking import MIN_SPREAD, early_map_is_valid, spreads_are_valid, two_values_are_valid
+
+    for prefix in ("", "early."):
+        if f"{prefix}mask_spread" in tensors \
+                and not spreads_are_valid(tensors[f"{prefix}mask_spread"].numpy()):
+            raise ValueError(f"the network's mask spreads must be at least {MIN_SPREAD:g}")
+        if f"{prefix}two_values" in tensors and not two_values_are_valid(
+                tensors[f"{prefix}two_values"].numpy(), n_features):
+            raise ValueError("the network's two-valued features' values must be float32, "
+                             "finite, the lower one first")
+    if "early_map" in tensors and not early_map_is_valid(tensors["early_map"].numpy()):
+        raise ValueError("the network's early map must be two finite numbers, the first "
+                         "positive")

@@ -10,11 +10,12 @@ to each other, and others hold this network's outputs to torch's.
 
 import numpy as np
 
-from .masking import (mask_weights, on_two_values, scoring_masks, spreads_are_valid,
-                      two_values_are_valid)
+from .masking import (early_map_is_valid, mask_weights, on_two_values, scoring_masks,
+                      spreads_are_valid, two_values_are_valid, with_early)
 
 BATCH_NORM_EPS = 1e-5  # torch.nn.BatchNorm1d's default, which aekit's networks use
 ROWS_AT_ONCE = 4096  # rows a masked network scores at once: its temporaries stay small
+EARLY = "early."  # the prefix of an early network's tensors (AutoencoderNet.early)
 
 
 def dense_layout(config):
@@ -50,6 +51,10 @@ def dense_layout(config):
         shapes["mask_spread"] = (config.score_masks,)
     if config.two_valued:
         shapes["two_values"] = (2, config.n_features)
+    if config.early_masks:  # an early network of the same layout (its layers run apart)
+        early, _ = dense_layout(config.early_config())
+        shapes.update({f"{EARLY}{k}": shape for k, shape in early.items()})
+        shapes["early_map"] = (2,)
     return shapes, layers
 
 
@@ -64,9 +69,11 @@ def check_dense_tensors(config, tensors):
         floating = np.issubdtype(v.dtype, np.floating)
         if v.shape != shape or floating == k.endswith("num_batches_tracked"):
             return False
-        if floating and not np.isfinite(v).all() or (k == "mask_spread"
+        own = k[len(EARLY):] if k.startswith(EARLY) else k  # (an early network's, alike)
+        if floating and not np.isfinite(v).all() or (own == "mask_spread"
                                                      and not spreads_are_valid(v)) or (
-                k == "two_values" and not two_values_are_valid(v, config.n_features)):
+                own == "two_values" and not two_values_are_valid(v, config.n_features)) or (
+                k == "early_map" and not early_map_is_valid(v)):
             return False
     return True
 
@@ -92,6 +99,11 @@ class NumpyNetwork:
                 self.score_masks, tensors["mask_spread"] if config.mask_spread else None)
             self.two_values = np.asarray(tensors["two_values"], np.float32) \
                 if config.two_valued else None
+            self.early = None
+            if config.early_masks:
+                self.early = NumpyNetwork(config.early_config(), {
+                    k[len(EARLY):]: v for k, v in tensors.items() if k.startswith(EARLY)})
+                self.early_map = np.asarray(tensors["early_map"], np.float32)
         _, layout = dense_layout(config)
         exact = []  # float64 (stack, weight (in, out), bias, relu), batch norm folded in
         for stack, i, norm, relu in layout:
@@ -167,7 +179,10 @@ class NumpyNetwork:
     def surprise(self, X):
         """A masked network's surprise at each feature (n, n_features): the score's parts
         (as :meth:`aekit.nn.network.AutoencoderNet.surprise` gives them)."""
-        return self._over_score_masks(X, self._surprise_at, self.surprise_weights)
+        own = self._over_score_masks(X, self._surprise_at, self.surprise_weights)
+        if self.early is None:
+            return own
+        return with_early(own, self.early.surprise(X), self.early_map)
 
     def _over_score_masks(self, X, per_mask, weights):
         """``per_mask(output, rows, cols)`` at the features ``cols`` each scoring mask
