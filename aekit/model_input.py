@@ -71,8 +71,11 @@ class ModelInput:
         """The ModelInput of a table; the model's text columns are read as text (a category
         such as "01" must not become the number 1 because its chunk holds no other)."""
         if schema.categorical and hasattr(table, "text_columns"):
-            names = schema.feature_names or [str(i) for i in range(schema.n_features)]
-            table.text_columns = {n for n, kind in zip(names, schema.encoding.kinds)
+            # by name where both name their columns, else by position (as column_order
+            # matches them)
+            by_name = schema.feature_names is not None and table.feature_names is not None
+            table.text_columns = {schema.feature_names[j] if by_name else j
+                                  for j, kind in enumerate(schema.encoding.kinds)
                                   if kind == "categorical"}
         roles = getattr(table, "roles", None)
         if roles is not None and roles.has_header and schema.feature_names is not None:

@@ -26,7 +26,8 @@ class TrainingData:
     digits: list = None
     limit: int = None
     data_dir: str = None
-    text_columns: list = field(default_factory=list)  # feature columns read as text (names)
+    # feature columns read as text: header names, or positions among the feature columns
+    text_columns: list = field(default_factory=list)
 
     def to_json(self):
         return asdict(self)

@@ -263,3 +263,25 @@ def test_train_reads_a_declared_csv_column_as_written(tmp_path):
     r = invoke("detect", tmp_path / "t.csv", "-m", tmp_path / "m.safetensors", "-o",
                tmp_path / "s.csv")
     assert r.exit_code == 0 and "never seen" not in r.output, r.output
+
+
+def test_a_headerless_files_declared_columns_are_read_as_text_in_train_and_detect(tmp_path):
+    """In a file without a header, --categorical gives file column numbers and the model
+    keeps feature positions: with an id column first the two differ by one, and both
+    commands read the declared columns (not their neighbours) as text."""
+    rng = np.random.RandomState(0)
+    n = 120
+    df = pd.DataFrame({"sku": range(n), "amount": rng.gamma(2.0, 20.0, n).round(2),
+                       "big": [str(2**60 + i % 3) for i in range(n)],
+                       "code": [["3,5", "7,25", "12"][i % 3] for i in range(n)]})
+    df.to_csv(tmp_path / "h.csv", index=False, header=False, sep=";", decimal=",")
+    table = ("--no-header", "--sep", ";", "--decimal", ",", "--id-column", 0)
+    r = invoke("train", "--data", tmp_path / "h.csv", *table, "--categorical", 2,
+               "--categorical", 3, "--epochs", 2, "--device", "cpu", "-q", "-o",
+               tmp_path / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    cats = aekit.load(tmp_path / "m.safetensors").schema_.encoding.categories
+    assert cats[1:] == [[str(2**60), str(2**60 + 1), str(2**60 + 2)], ["12", "3,5", "7,25"]]
+    r = invoke("detect", tmp_path / "h.csv", "-m", tmp_path / "m.safetensors", *table,
+               "--categorical", 3, "-o", tmp_path / "s.csv")
+    assert r.exit_code == 0 and "never seen" not in r.output, r.output

@@ -92,10 +92,11 @@ def _fresh(opts):
 
         params["categorical"] = list(categorical_columns(opts["categorical"],
                                                          str(opts["data_path"]), table))
-        # a header's declared columns are read as text, as `aekit detect` reads them: a
-        # code is then never widened to a float (2**60 and 2**60 + 1 kept apart, "3,5" in
-        # a decimal-comma file kept as written)
-        data.text_columns = [c for c in params["categorical"] if isinstance(c, str)]
+        # the declared columns are read as text, as `aekit detect` reads them (a header's by
+        # name, a headerless file's by feature position): a code is then never widened to
+        # a float (2**60 and 2**60 + 1 kept apart, "3,5" in a decimal-comma file kept as
+        # written)
+        data.text_columns = list(params["categorical"])
     return params, data, None
 
 

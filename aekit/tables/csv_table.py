@@ -74,7 +74,10 @@ class CsvTable(Table):
     def __init__(self, path, label_column=None, id_columns=(), ignore_columns=(), sep=None,
                  decimal=None, chunksize=DEFAULT_CHUNK, header=None, carry_ignored=False):
         self.path = path
-        self.text_columns = set()  # feature columns to read as text (a model's categories)
+        # feature columns to read as text (a model's categories): header names (str), or
+        # 0-based positions among the feature columns (int: as a model without names, or a
+        # file without a header, counts them)
+        self.text_columns = set()
         self.name = "stdin" if str(path) == "-" else str(path)  # for messages
         self.chunksize = chunksize
         self._raw = self._open()
@@ -234,12 +237,21 @@ class CsvTable(Table):
         """How each column is parsed at first: carried, ignored and the model's text
         columns as text, the others as the first rows suggest."""
         kinds = column_kinds(self._sample, self.n_columns, self.decimal)
-        features = set(self.roles.feature_idx)
+        features, text = set(self.roles.feature_idx), self._text_idx()
         for i in range(self.n_columns):
-            if i not in features or self.columns[i] in self.text_columns or \
-                    i in self.text_columns:
+            if i not in features or i in text:
                 kinds[i] = "text"
         return kinds
+
+    def _text_idx(self):
+        """The file columns (0-based) of :attr:`text_columns`: a header name's, and the
+        feature column at each position (a name matches nothing in a file without a
+        header, whose columns have none)."""
+        roles = self.roles
+        named = {i for i in roles.feature_idx if roles.has_header and
+                 self.columns[i] in self.text_columns}
+        return named | {roles.feature_idx[j] for j in self.text_columns
+                        if isinstance(j, int) and 0 <= j < roles.n_features}
 
     def _stream(self):
         """``(file, first bytes)``: where the data is read from, and the bytes of it read
@@ -262,8 +274,7 @@ class CsvTable(Table):
 
         text = set(frame.select(pl.col(pl.String)).columns)
         text = [column(i) for i in self.roles.feature_idx if column(i) in text]
-        keep = {column(i) for i in self.roles.feature_idx
-                if self.columns[i] in self.text_columns or i in self.text_columns}
+        keep = {column(i) for i in self._text_idx()}
         return numbers_where_text_is(frame, text, self.decimal, keep)
 
     def _chunk_rows(self, size):
