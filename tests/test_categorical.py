@@ -77,6 +77,30 @@ def test_float32_codes_match_the_same_codes_read_from_text():
     assert np.array_equal(trained.schema_.encode(single), trained.schema_.encode(text))
 
 
+def test_a_declared_0_1_column_is_one_category_whether_numbers_or_booleans(tmp_path):
+    """A CSV's 0/1 (read as text), a Parquet file's int 0/1 and its booleans are the
+    categories 0 and 1, whichever the model was trained on; an encoding of trues and
+    falses (a model file written before) still reads them all."""
+    rng = np.random.RandomState(0)
+    flag = rng.randint(0, 2, 60)
+    ints = pd.DataFrame({"x": flag * 3.0 + rng.normal(0, 0.1, 60), "flag": flag})
+    ints.assign(flag=ints.flag.astype(bool)).to_parquet(tmp_path / "b.parquet")
+    forms = [ints.assign(flag=ints.flag.astype(str)), ints,
+             pd.read_parquet(tmp_path / "b.parquet"),
+             ints.assign(flag=ints.flag.astype("boolean")),
+             ints.assign(flag=ints.flag.astype(bool).astype(str))]  # "True", as pandas writes
+    expected = np.column_stack([flag == 0, flag == 1, np.zeros(60)])
+    for trained_on in forms[:3]:
+        det = aekit.AnomalyDetector(method="pca", categorical=["flag"]).fit(trained_on)
+        assert det.schema_.encoding.categories[1] == ["0", "1"]
+        for form in forms:
+            assert np.array_equal(det.schema_.encode(form)[:, 1:], expected)
+    old = ColumnEncoding(["numeric", "categorical"], [None, ["False", "True"]], [1.5, None],
+                         declared=[1], unseen_slot=True)
+    for form in forms:
+        assert np.array_equal(old.encode(form)[:, 1:], expected)
+
+
 def test_a_declared_column_without_any_value_is_refused():
     df = pd.DataFrame({"x": np.arange(30.0), "code": [np.nan] * 30})
     with pytest.raises(aekit.errors.DataError, match="declared categorical .* holds no value"):

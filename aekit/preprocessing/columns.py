@@ -16,8 +16,9 @@ scikit-learn nor pickle. A numeric array is fitted in numpy alone.
   :func:`declared_columns`) is categorical whatever it holds: numeric codes such as
   HTTP statuses (200, 404, 500). Its categories are its values, a number spelled one
   way however the cell holds it (404, 404.0 and the text "404" are the category
-  ``404``; "007" is ``7``), so that a CSV file, a Parquet file and a DataFrame of the
-  same codes are encoded alike.
+  ``404``; "007" is ``7``; a true or false is the number it stands for, ``1`` or
+  ``0``), so that a CSV file, a Parquet file and a DataFrame of the same codes are
+  encoded alike (a CSV's 0/1, Parquet's int 0/1 and its booleans).
 - A **category never seen in training** sets its column's **unseen slot**, one more
   0/1 feature after the column's categories (``name=(unseen)``), and none of them.
   The slot is 0 on every training row, so a model expects 0 there (a masked network
@@ -286,9 +287,10 @@ _PLAIN_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 def _code_text(v):
     """A cell of a column declared categorical as its category: a number (or text that is
     a plain number) spelled one way, ``404`` for 404, 404.0 and "404"; other text
-    stripped; a true or false as pandas spells it."""
+    stripped; a true or false as the number it stands for, ``1`` or ``0`` (a Parquet
+    boolean is then the CSV's 0/1)."""
     if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
+        return str(int(v))
     if isinstance(v, str):
         v = v.strip()
         if not _PLAIN_NUMBER.match(v):
@@ -322,26 +324,31 @@ def _as_text(col, cats=None, codes=False):
     """A categorical column's cells as strings (missing ones None); ``codes``: a column
     declared categorical, its numbers spelled one way (:func:`_code_text`). With the
     column's training categories ``cats``, where they are true and false however spelled
-    (a CSV reader's "true", pandas' and Parquet's True), a true or false cell, a 1 or a 0
-    takes their spelling: the same table read from either format is encoded alike."""
+    (a CSV reader's "true", pandas' and Parquet's True; a declared column's 1 and 0), a
+    true or false cell, a 1 or a 0 takes their spelling: the same table read from either
+    format is encoded alike."""
     import pandas as pd
 
     s = col.astype(object)
     spell = _code_text if codes else (lambda v: str(v).strip())
     text = s.where(pd.notna(s), None).map(lambda v: v if v is None else spell(v))
-    spelling = _truth_spelling(cats)
+    spelling = _truth_spelling(cats, codes)
     if spelling is None:
         return text
     return text.map(lambda v: spelling.get(TRUTH.get(v.lower()), v) if isinstance(v, str)
                     else None)  # (map makes a gap NaN again)
 
 
-def _truth_spelling(cats):
+def _truth_spelling(cats, codes=False):
     """{True: how ``cats`` spell true, False: ...} when they are true and false (either
-    or both, in any case), else None."""
-    if not cats or len(cats) > 2 or any(str(c).lower() not in ("true", "false") for c in cats):
+    or both, in any case; with ``codes``, a declared column's, also ``1`` and ``0``, as
+    :func:`_code_text` spells its trues and falses), else None."""
+    if not cats or len(cats) > 2:
         return None
-    return {str(c).lower() == "true": c for c in cats}
+    spelled = ("true", "false", "1", "0") if codes else ("true", "false")
+    if any(str(c).lower() not in spelled for c in cats):
+        return None
+    return {TRUTH[str(c).lower()]: c for c in cats}
 
 
 @dataclass
