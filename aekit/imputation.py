@@ -28,7 +28,7 @@ whose network features are not the input columns one to one, iterate instead.
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, literal
 
 MAX_ITER = 50
 TOL = 1e-4
@@ -223,6 +223,7 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
     (:func:`impute_frame`), text written back as it was."""
     n_filled = n_rows = 0
     numeric = [k == "numeric" for k in model.schema_.encoding.kinds]
+    declared = model.schema_.encoding.declared
     for chunk, frame in model_input.arrays(table.chunks()):
         with model_input.located(chunk):
             out, filled = impute_frame(model, frame, max_iter, tol)
@@ -239,9 +240,56 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
                 fills = np.where(gaps, np.round(fills) + 0.0, fills)
             column = np.where(gaps, fills, values)
             cells[:, j] = (column if writer.parquet else _exact_text(column, writer.decimal))[:, 0]
+        for j in declared:
+            cells[:, j] = _declared_fills(cells[:, j], missing[:, j], frame.columns[j], table,
+                                          writer)
         writer.write(_input_types(_table_rows(table, chunk, cells, model_input.order, None),
                                   table, writer))
     return n_filled, n_rows, False
+
+
+def _declared_fills(cells, gaps, name, table, writer):
+    """The cells (an object array) of column ``name``, declared categorical, with the
+    categories filled at ``gaps`` (text, as the model spells them) written as the input
+    holds the column: values of its type where a Parquet file types it as numbers or
+    true/false (7.25, True), else text spelled with the input's decimal mark (7,25 in a
+    decimal-comma CSV, as the file writes its codes).
+
+    Raises
+    ------
+    DataError
+        For a Parquet output: a category that is no value of the column's type (text in a
+        column of numbers), which one Parquet column cannot hold beside its numbers.
+    """
+    import pyarrow as pa
+
+    from .preprocessing.columns import code_as_written
+    from .tables.columns import type_words
+
+    rows = np.flatnonzero(gaps)
+    if not rows.size:
+        return cells
+    cells, fills = cells.copy(), [str(c) for c in cells[rows].tolist()]
+    t = table.feature_types.get(name)
+    if t is not None and not (pa.types.is_null(t) or pa.types.is_string(t) or
+                              pa.types.is_large_string(t) or str(t) == "string_view"):
+        typed = {}
+        for c in dict.fromkeys(fills):
+            try:
+                typed[c] = pa.scalar(c).cast(t).as_py()
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                if writer.parquet:
+                    raise DataError(
+                        f"{literal(table.name)}: column {literal(repr(str(name)))} holds "
+                        f"{type_words(t)}, and the model fills a gap in it with the category "
+                        f"{literal(repr(c))}, which is not one: write CSV (a .csv output)"
+                    ) from None
+                typed[c] = c  # a CSV cell holds text as well
+        cells[rows] = [typed[c] for c in fills]
+        return cells
+    decimal = getattr(table, "decimal", ".")
+    cells[rows] = [code_as_written(c, decimal) for c in fills]
+    return cells
 
 
 def _input_types(frame, table, writer):

@@ -309,3 +309,38 @@ def test_a_headerless_files_declared_columns_are_read_as_text_in_train_and_detec
     r = invoke("detect", tmp_path / "h.csv", "-m", tmp_path / "m.safetensors", *table,
                "--categorical", 3, "-o", tmp_path / "s.csv")
     assert r.exit_code == 0 and "never seen" not in r.output, r.output
+
+
+def test_impute_fills_a_declared_code_as_the_input_holds_the_column(tmp_path):
+    """A gap in a declared column takes a category written as the file holds the column:
+    a float in a Parquet file's float64 column (not text, which pyarrow refused), a code
+    with the file's decimal comma in a ';'-separated CSV; text that a Parquet column of
+    numbers cannot hold is refused in one line."""
+    rng = np.random.RandomState(0)
+    code = rng.choice([3.5, 7.25], 60)
+    df = pd.DataFrame({"x": code * 2 + rng.normal(0, 0.1, 60), "code": code})
+    aekit.Autoencoder(epochs=1, hidden=(8,), code_size=2, random_state=0,
+                      categorical=["code"]).fit(df).save(tmp_path / "m.safetensors")
+    gap = df.head(6).assign(code=lambda t: t.code.where(t.index != 2))
+    gap.to_parquet(tmp_path / "g.parquet")
+    r = invoke("impute", tmp_path / "g.parquet", "-m", tmp_path / "m.safetensors", "-o",
+               tmp_path / "o.parquet")
+    assert r.exit_code == 0, r.output
+    out = pd.read_parquet(tmp_path / "o.parquet")
+    assert out.code.dtype == np.float64 and out.code[2] in (3.5, 7.25)
+    assert out.drop(index=2).code.tolist() == gap.drop(index=2).code.tolist()
+    gap.to_csv(tmp_path / "g.csv", sep=";", decimal=",", index=False)
+    r = invoke("impute", tmp_path / "g.csv", "-m", tmp_path / "m.safetensors", "-o",
+               tmp_path / "o.csv")
+    assert r.exit_code == 0, r.output
+    filled = (tmp_path / "o.csv").read_text().splitlines()[3].split(";")[1]
+    assert filled in ("3,5", "7,25"), filled
+    words = df.assign(code=np.where(code == 3.5, "low", "high"))
+    aekit.Autoencoder(epochs=1, hidden=(8,), code_size=2, random_state=0,
+                      categorical=["code"]).fit(words).save(tmp_path / "w.safetensors")
+    r = invoke("impute", tmp_path / "g.parquet", "-m", tmp_path / "w.safetensors", "-o",
+               tmp_path / "w.parquet")
+    assert r.exit_code == 1 and r.output.startswith(
+        f"Error: {tmp_path / 'g.parquet'}: column 'code' holds double, and the model fills a "
+        "gap in it with the category "), r.output
+    assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / "w.parquet").exists()

@@ -311,6 +311,15 @@ def _code_text(v):
     return str(v).strip()
 
 
+def code_as_written(category, decimal="."):
+    """A declared column's category (:func:`_code_text`'s spelling) as a table whose decimal
+    mark is ``decimal`` writes it: a plain number with that mark ("7.25" as "7,25" in a
+    decimal-comma CSV); other text as it is."""
+    if decimal != "." and _PLAIN_NUMBER.match(category):
+        return category.replace(".", decimal)
+    return category
+
+
 def _code_order(category):
     """Sort key of a declared column's categories: numbers first, by value (3, 7, 12), then
     text."""

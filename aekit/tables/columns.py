@@ -172,6 +172,7 @@ class Table:
 
     dtype = np.float64
     integer_features = {}  # feature name -> Arrow integer type, where a file types columns
+    feature_types = {}  # feature name -> Arrow type (a category's values'), where a file types
 
     @property
     def feature_names(self):

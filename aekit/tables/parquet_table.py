@@ -71,6 +71,16 @@ class ParquetTable(Table):
         return {n: schema.field(n).type for n in self.roles.feature_names
                 if pa.types.is_integer(schema.field(n).type)}
 
+    @property
+    def feature_types(self):
+        """The feature columns' Arrow types: name -> type (a category column's, its values'
+        type)."""
+        import pyarrow as pa
+
+        schema = self._dataset.schema
+        types = {n: schema.field(n).type for n in self.roles.feature_names}
+        return {n: t.value_type if pa.types.is_dictionary(t) else t for n, t in types.items()}
+
     def chunks(self):
         """Yield :class:`~aekit.tables.columns.Chunk` objects in the dataset's row order.
 
