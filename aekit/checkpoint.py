@@ -142,6 +142,10 @@ def _check_state(state, tensors, net):
             want = net_state.get(name.split(".", 2)[2].removeprefix("early."))
             if want is None or tuple(want.shape) != tuple(t.shape):
                 raise ValueError(f"tensor {name}")
+            if name.startswith("train.stage.early.") and (
+                    np.issubdtype(np.asarray(t).dtype, np.floating) != want.is_floating_point()
+                    or not np.isfinite(np.asarray(t, dtype=np.float64)).all()):
+                raise ValueError(f"tensor {name} (its kind or a value that is not finite)")
     early = {name for name in tensors if name.startswith("train.stage.early.")}
     if early and len(early) != len(net_state):  # the early network's snapshot: all of it
         raise ValueError("tensors train.stage.early.*")

@@ -138,3 +138,61 @@ def test_no_early_network_without_epochs_after_it_or_without_a_masked_network(pa
     det = AnomalyDetector(**{**FAST, **params}).fit(table(200))
     net = det.networks_[0]
     assert net.config.early_masks == 0 and not hasattr(net, "early")
+
+
+def test_the_early_parts_are_scaled_not_shifted_so_a_part_at_zero_stays_at_zero():
+    """An additive offset per part gave an unseen slot (held at 0) the offset, and a
+    categorical column's k one-hot slots k offsets when explain sums them."""
+    late = np.array([[1.0, 1.0, 1.0, 1.0]], dtype=np.float32)
+    early = np.array([[4.0, 0.0, 0.0, 0.0]], dtype=np.float32)  # mean 1 -> mapped 1 * 2 + 2
+    out = with_early(late.copy(), early, np.array([2.0, 2.0], np.float32))
+    np.testing.assert_allclose(out, [[16.0, 0.0, 0.0, 0.0]])
+    assert out.mean() == pytest.approx(4.0)
+    none = with_early(late.copy(), np.zeros((1, 4), np.float32), np.array([1.0, 3.0], np.float32))
+    np.testing.assert_allclose(none, [[3.0, 3.0, 3.0, 3.0]])  # nothing to scale: the offset
+    t = with_early(torch.from_numpy(late.copy()), torch.from_numpy(early), torch.tensor([2.0, 2.0]))
+    np.testing.assert_allclose(t.numpy(), out)
+
+
+def test_early_map_is_none_for_scores_that_are_not_finite_and_a_map_is_checked_in_float32():
+    late = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    assert early_map(late, np.array([1.0, np.nan, 3.0, 2.0, 5.0]), 0.5) is None
+    assert early_map(np.r_[late[:4], np.nan], late, 0.5) is None
+    assert not early_map_is_valid(np.array([1e300, 0.0]))  # inf in float32, as it is used
+    assert not early_map_is_valid(np.array([0.5, -1e300]))
+
+
+@pytest.mark.parametrize("bad", ["nan", "int"])
+def test_a_checkpoint_with_a_damaged_early_snapshot_is_refused(tmp_path, monkeypatch, bad):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+    from aekit.nn import training
+
+    data = tmp_path / "t.csv"
+    pd.DataFrame(table(200), columns=list("abcde")).to_csv(data, index=False)
+    original = training.Trainer._train_one_epoch
+
+    def stop(self, X, epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return original(self, X, epoch)
+
+    monkeypatch.setattr(training.Trainer, "_train_one_epoch", stop)
+    args = ["--hidden", "16", "--code-size", "16", "--epochs", "3", "--trim", "0", "-q"]
+    r = CliRunner().invoke(cli, ["train", "--data", str(data), *args,
+                                 "-o", str(tmp_path / "m.safetensors")])
+    monkeypatch.setattr(training.Trainer, "_train_one_epoch", original)
+    ckpt = tmp_path / "m.ckpt.safetensors"
+    assert r.exit_code == 130 and ckpt.exists()
+    doc, tensors = read_model_file(ckpt)
+    name = "train.stage.early.encoder.0.weight"
+    tensors[name] = (np.full_like(tensors[name], np.nan) if bad == "nan"
+                     else tensors[name].astype(np.int64))
+    write_model_file(ckpt, doc, tensors)
+    r = CliRunner().invoke(cli, ["train", "--resume", str(ckpt), "-q",
+                                 "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert "damaged training checkpoint" in r.output and name in r.output
+    assert len(r.output.strip().splitlines()) == 1

@@ -164,25 +164,32 @@ def early_map(late, early, weight):
         median = np.median(s)
         stats.append((median, np.median(np.abs(s - median))))
     (m_late, d_late), (m_early, d_early) = stats
-    if not min(d_late, d_early) >= MIN_SPREAD:
-        return None
+    if not (d_late >= MIN_SPREAD and d_early >= MIN_SPREAD):  # (False for a NaN: min()
+        return None  # of a NaN and a number gives the number when the NaN comes second)
     a = weight * d_late / d_early
     return np.array([a, m_late - a * m_early], dtype=np.float32)
 
 
 def early_map_is_valid(mapping):
-    """Whether ``mapping`` (a model file's) can be :func:`early_map`'s: two finite values,
-    the first (the scale) positive."""
+    """Whether ``mapping`` (a model file's) can be :func:`early_map`'s: two values, finite
+    in float32 as they are used (a float64 1e300 is inf there), the first (the scale)
+    positive."""
     v = np.asarray(mapping, dtype=np.float64)
-    return v.shape == (2,) and bool(np.isfinite(v).all()) and bool(v[0] > 0)
+    if v.shape != (2,) or not np.isfinite(v).all():
+        return False
+    with np.errstate(over="ignore"):
+        v = v.astype(np.float32)
+    return bool(np.isfinite(v).all()) and bool(v[0] > 0)
 
 
 def with_early(late, early, mapping):
     """The parts of each row's score (shape of ``late``, (n, n_features)) of a network
     holding an early network: the late network's surprise at each feature (``late``),
     or, in a row whose early score mapped by ``mapping`` (:func:`early_map`) is the
-    larger, the early network's (``early``, mapped feature by feature, so that the
-    parts' mean is the mapped score). numpy or torch arrays; ``late`` is overwritten.
+    larger, the early network's (``early``), scaled so that the parts' mean is the
+    mapped score (each part in proportion to the early network's surprise at the
+    feature: an additive offset per part would give a categorical column's k one-hot
+    slots k offsets in :meth:`explain`). numpy or torch arrays; ``late`` is overwritten.
 
     An early network is the same network after its first fit's first epoch: it has
     learned the normal rows' regularities but not yet the training rows' anomalies,
@@ -191,9 +198,15 @@ def with_early(late, early, mapping):
     networks", ICML 2017). Taking the larger score flags a row that either network finds
     surprising (BENCHMARKS.md, "An early network beside the trained one").
     """
-    mapped = early * mapping[0] + mapping[1]
-    use = mapped.mean(axis=1) > late.mean(axis=1)
-    late[use] = mapped[use]
+    mean = early.mean(axis=1)
+    use = mean * mapping[0] + mapping[1] > late.mean(axis=1)
+    mean, parts = mean[use], early[use]
+    zero = mean == 0  # (a row the early network finds no surprise in: the map's offset alone)
+    score = mean * mapping[0] + mapping[1]
+    # scaled, not shifted, so that a feature the early network is not surprised by (an
+    # unseen slot held at 0) takes no part of the offset, and a column of many one-hot
+    # slots (explain sums them) no share of it per slot
+    late[use] = parts * (score / (mean + zero))[:, None] + (zero * score)[:, None]
     return late
 
 
