@@ -29,7 +29,11 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     mean surprise over the features it hides, divided by its spread over the
     training rows, averaged over the masks. A masked network is fitted twice
     (``trim``): the second fit leaves out the 30% of the training rows the first
-    scored highest, the likeliest anomalies.
+    scored highest, the likeliest anomalies. It also keeps its first fit as it was after
+    one epoch (its early network, which has not yet learned the training rows'
+    anomalies as normal), and a row scores the larger of the two networks' robust
+    z-scores among the training rows, the early one halved, in the trained network's
+    units (:func:`aekit.nn.masking.with_early`; Arpit et al., ICML 2017).
 
     The defaults need no tuning: fitted on the training images of one MNIST digit
     they separate that digit's test images from the nine others with a mean AUROC

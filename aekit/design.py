@@ -56,6 +56,18 @@ texts. The choices look at the data's shape and values alone, never at its name:
   the other (mean AUROC 90.3 -> 97.3 and 90.2 -> 99.4); on the 22 shared ADBench
   tables they cost 0.13 points on average over three seeds (BENCHMARKS.md,
   "Tables with categories: a Bernoulli surprise and a trim within each value").
+- **The early network** (:data:`EARLY_EPOCHS`, :data:`EARLY_MASKS`,
+  :data:`EARLY_WEIGHT`): a masked network keeps a copy of its first fit as it was after
+  its first epoch, and a row scores the larger of the trained network's robust z-score
+  among the training rows and half the early network's, in the trained network's units
+  (:func:`aekit.nn.masking.early_map`). A network trained to the end predicts the
+  training rows' anomalies as normal, and the trim cannot find them (the first fit
+  ranks them near chance on the tables where this happens); after one epoch it has not
+  learned them yet (the memorisation effect: Arpit et al., ICML 2017). The weight of
+  one half was chosen on half A of protocol T, which it left level, and confirmed on
+  half B, which gained about a point at each of seeds 0, 1 and 2 (BENCHMARKS.md, "An
+  early network beside the trained one"). It costs no training (the copy is of the
+  first fit) and about half the scoring work again (8 masks beside 16).
 """
 
 import math
@@ -329,7 +341,7 @@ def plan_fit(params, X, feature_names=None):
     score_type = resolve_score(params.get("score_type", "auto"), schema.scaling, objective)
     return Plan(schema, objective, score_type, resolved,
                 network_config(resolved, width, objective, schema.scaling,
-                               schema.unseen_slots()),
+                               schema.unseen_slots(), score_type),
                 train_config(resolved, draw_seed(resolved.get("random_state")),
                              epoch_repeats(n_train, objective)),
                 resolved.get("noise") or None, n, chosen)
@@ -372,11 +384,12 @@ def check_combination(params):
                              "{arch:dense}", params=("objective", "noise", "arch"))
 
 
-def network_config(params, n_features, objective, scaling, unseen_slots=()):
+def network_config(params, n_features, objective, scaling, unseen_slots=(), score="nll"):
     """The :class:`~aekit.nn.config.ModelConfig` of checked parameters (sizes resolved),
     for data of ``n_features`` network features and this scaling; a masked network holds
     the ``unseen_slots`` (:meth:`aekit.preprocessing.schema.InputSchema.unseen_slots`) at
-    0 (its config's ``held_at_zero``).
+    0 (its config's ``held_at_zero``), and, scoring by ``score`` "nll" over more than
+    :data:`EARLY_EPOCHS` epochs, an early network under :data:`EARLY_MASKS` masks.
 
     Raises
     ------
@@ -396,7 +409,8 @@ def network_config(params, n_features, objective, scaling, unseen_slots=()):
         components=MIXTURE_COMPONENTS if masked else 1, mask_spread=masked and MASK_SPREAD,
         two_valued=masked and TWO_VALUED,
         held_at_zero=tuple(unseen_slots) if masked else (),
-        early_masks=EARLY_MASKS if masked and int(params["epochs"]) > EARLY_EPOCHS else 0)
+        early_masks=EARLY_MASKS if masked and score == "nll"
+        and int(params["epochs"]) > EARLY_EPOCHS else 0)
 
 
 def train_config(params, seed, repeats=1):

@@ -154,7 +154,7 @@ def _architecture_line(cfg):
         + (", two-valued features by their side" if config.two_valued else "")
         + (f", {len(config.held_at_zero)} unseen slot(s) held at 0"
            if config.held_at_zero else "")
-        + (f", beside its early network (under {config.early_masks} masks)"
+        + (f", beside its early network, scored under {config.early_masks} masks"
            if config.early_masks else ""))
     return ("architecture: " + config.layers_text()
             + f" (objective {config.objective}, output {config.output}, dropout "

@@ -28,7 +28,10 @@ Score types:
   masks (:func:`aekit.nn.masking.mask_weights`; model files written before the
   spreads average each feature's surprise over the masks that hide it, in nats per
   feature). Its parts (``explain``) are the features' weighed surprises, whose mean
-  is the score. Used with masked networks only.
+  is the score. A network holding an early network (files written since 2026-12-07)
+  gives, in a row where the early network's score mapped onto its scale is the larger,
+  the early network's parts so mapped (:func:`aekit.nn.masking.with_early`). Used with
+  masked networks only.
 
 No aekit module is imported here: the network layer (:mod:`aekit.nn.fitting`) scores
 rows with these definitions too.

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from click.testing import CliRunner
+
 import aekit
 from aekit import AnomalyDetector
+from aekit.cli import cli
 from aekit.design import EARLY_EPOCHS, EARLY_MASKS, EARLY_WEIGHT
 from aekit.model_file import read_model_file, write_model_file
 from aekit.nn.masking import early_map, early_map_is_valid, with_early
@@ -107,6 +110,8 @@ def test_the_numpy_engine_and_a_saved_file_score_as_the_estimator(detector, tmp_
     np.testing.assert_allclose(scorer.explain(X).mean(axis=1), expected, rtol=1e-4)
     np.testing.assert_allclose(aekit.load(path, device="cpu").anomaly_score(X), expected,
                                rtol=1e-6)
+    info = CliRunner().invoke(cli, ["info", str(path)]).output
+    assert f"beside its early network, scored under {EARLY_MASKS} masks" in info
 
 
 @pytest.mark.parametrize("value", [[-0.5, 1.0], [np.nan, 0.0], [0.0, 0.0]])
@@ -133,7 +138,8 @@ def test_a_file_without_an_early_network_scores_by_its_own_network(detector, tmp
 
 
 @pytest.mark.parametrize("params", [{"epochs": EARLY_EPOCHS},
-                                    {"objective": "reconstruction"}])
+                                    {"objective": "reconstruction"},
+                                    {"score_type": "mse"}])  # (a masked network's errors)
 def test_no_early_network_without_epochs_after_it_or_without_a_masked_network(params):
     det = AnomalyDetector(**{**FAST, **params}).fit(table(200))
     net = det.networks_[0]
