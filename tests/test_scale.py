@@ -52,7 +52,8 @@ def assert_same_model(a, b, atol=1e-5):
     ta, tb = tensors(a), tensors(b)
     assert ta.keys() == tb.keys()
     for k in ta:
-        np.testing.assert_allclose(ta[k], tb[k], atol=atol, err_msg=k)
+        np.testing.assert_allclose(ta[k], tb[k], rtol=1e-5, atol=atol, err_msg=k)  # (rtol: the
+        # early map, measured statistics of a few units, differs in float32 rounding)
 
 
 def single(table, out, *extra):
