@@ -166,9 +166,10 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
             warn(UserWarning("the checkpoint holds no early network (it was written before "
                              "aekit kept one): the model scores without it"))
         config, early = replace(config, early_masks=0), None
-    if world.size > 1 or spread or early:  # a plain network of config (SyncBatchNorm
-        net = _plain_network(net, config, device, early)  # layers are for training only),
-    if spread:                                          # with its spreads and early network
+    if world.size > 1 or spread or early:  # a plain network of config (SyncBatchNorm layers
+        # are for training only), with its spreads and its early network, measured next
+        net = _plain_network(net, config, device, early)
+    if spread:
         _measure_mask_spread(net, Xs, seed, world, device)
     if early:
         net = _measure_early_network(net, Xs, seed, world, device, early_weight)
