@@ -39,3 +39,24 @@ def mnist_small(mnist_dir):
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+@pytest.fixture
+def interrupt_training(monkeypatch):
+    """``interrupt_training(epoch, fit=None)``: training raises KeyboardInterrupt (Ctrl-C)
+    as epoch ``epoch`` (0-based) starts, in the fit ``fit`` of a trimmed run (1 or 2;
+    None: any); returns a function that lets training run again."""
+    from aekit.nn import training
+
+    original = training.Trainer._train_one_epoch
+
+    def interrupt(epoch, fit=None):
+        def stop(self, X, at):
+            if at == epoch and (fit is None or self.stage.get("fit") == fit):
+                raise KeyboardInterrupt
+            return original(self, X, at)
+
+        monkeypatch.setattr(training.Trainer, "_train_one_epoch", stop)
+        return lambda: monkeypatch.setattr(training.Trainer, "_train_one_epoch", original)
+
+    return interrupt

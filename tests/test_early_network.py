@@ -169,27 +169,17 @@ def test_early_map_is_none_for_scores_that_are_not_finite_and_a_map_is_checked_i
 
 
 @pytest.mark.parametrize("bad", ["nan", "int"])
-def test_a_checkpoint_with_a_damaged_early_snapshot_is_refused(tmp_path, monkeypatch, bad):
+def test_a_checkpoint_with_a_damaged_early_snapshot_is_refused(tmp_path, interrupt_training,
+                                                              bad):
     import pandas as pd
-    from click.testing import CliRunner
-
-    from aekit.cli import cli
-    from aekit.nn import training
 
     data = tmp_path / "t.csv"
     pd.DataFrame(table(200), columns=list("abcde")).to_csv(data, index=False)
-    original = training.Trainer._train_one_epoch
-
-    def stop(self, X, epoch):
-        if epoch == 2:
-            raise KeyboardInterrupt
-        return original(self, X, epoch)
-
-    monkeypatch.setattr(training.Trainer, "_train_one_epoch", stop)
+    restore = interrupt_training(2)
     args = ["--hidden", "16", "--code-size", "16", "--epochs", "3", "--trim", "0", "-q"]
     r = CliRunner().invoke(cli, ["train", "--data", str(data), *args,
                                  "-o", str(tmp_path / "m.safetensors")])
-    monkeypatch.setattr(training.Trainer, "_train_one_epoch", original)
+    restore()
     ckpt = tmp_path / "m.ckpt.safetensors"
     assert r.exit_code == 130 and ckpt.exists()
     doc, tensors = read_model_file(ckpt)

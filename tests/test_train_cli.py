@@ -111,30 +111,21 @@ def _state(path):
 
 
 @pytest.mark.parametrize("schedule", ["plateau", "onecycle"])
-def test_interrupt_then_resume_matches_uninterrupted_run(mnist_dir, tmp_path, monkeypatch,
-                                                         schedule):
+def test_interrupt_then_resume_matches_uninterrupted_run(mnist_dir, tmp_path,
+                                                         interrupt_training, schedule):
     args = ["train", "--data-dir", str(mnist_dir), "--limit", "300", "--epochs", "4",
             "--dropout", "0.1", "--noise", "masking:0.2", "--lr-schedule", schedule, *TINY]
     full = tmp_path / "full.safetensors"
     assert run([*args, "-o", str(full)]).exit_code == 0
 
-    from aekit.nn import training
-
-    original = training.Trainer._train_one_epoch
-
-    def interrupt_at_third(self, X, epoch):
-        if epoch == 2:
-            raise KeyboardInterrupt
-        return original(self, X, epoch)
-
-    monkeypatch.setattr(training.Trainer, "_train_one_epoch", interrupt_at_third)
+    restore = interrupt_training(2)  # as the third epoch starts
     part = tmp_path / "part.safetensors"
     r = CliRunner().invoke(cli, [*args, "-o", str(part)])
     assert r.exit_code == 130
     ckpt = tmp_path / "part.ckpt.safetensors"
     assert ckpt.exists() and not part.exists()
     assert f"--resume {ckpt}" in r.output
-    monkeypatch.setattr(training.Trainer, "_train_one_epoch", original)
+    restore()
 
     r = run(["train", "--resume", str(ckpt), "--quiet", "-o", str(part)])
     assert r.exit_code == 0, r.output
