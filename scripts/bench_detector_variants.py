@@ -6,7 +6,8 @@ is fitted once at its defaults; its test rows are then scored in each of these w
 
     default       the detector's own score (16 paired masks; with a model fitted with
                   mask spreads, aekit's default since they were added, each mask's
-                  mean surprise over its spread, as mask_scaled)
+                  mean surprise over its spread, as mask_scaled; since the 18th session
+                  with its early network beside it, as early_half_max: see late)
     unscaled      16 paired masks, each feature's surprise averaged over the masks that
                   hide it (the default score before mask spreads)
     mask_scaled   each of the 16 masks' mean surprise divided by its spread on the
