@@ -265,14 +265,14 @@ def _declared_fills(cells, gaps, name, table, writer):
 
     from .preprocessing.columns import code_as_written
     from .tables.columns import type_words
+    from .tables.parquet_table import is_text_type
 
     rows = np.flatnonzero(gaps)
     if not rows.size:
         return cells
     cells, fills = cells.copy(), [str(c) for c in cells[rows].tolist()]
     t = table.feature_types.get(name)
-    if t is not None and not (pa.types.is_null(t) or pa.types.is_string(t) or
-                              pa.types.is_large_string(t) or str(t) == "string_view"):
+    if t is not None and not (pa.types.is_null(t) or is_text_type(t)):
         typed = {}
         for c in dict.fromkeys(fills):
             try:

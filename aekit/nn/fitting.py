@@ -169,10 +169,11 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     if world.size > 1 or spread or early:  # a plain network of config (SyncBatchNorm layers
         # are for training only), with its spreads and its early network, measured next
         net = _plain_network(net, config, device, early)
+    measured = _spread_rows(Xs, seed) if spread or early else None
     if spread:
-        _measure_mask_spread(net, Xs, seed, world, device)
+        _measure_mask_spread(net, measured, world, device)
     if early:
-        net = _measure_early_network(net, Xs, seed, world, device, early_weight)
+        net = _measure_early_network(net, measured, world, device, early_weight)
     summary = _summary(trainer, train, seed, device, noise, world)
     if trim > 0 and stage["left_out"]:
         summary["trim"] = {"share": float(trim), "left_out": int(stage["left_out"]),
@@ -281,19 +282,17 @@ class EarlySnapshot:
             trainer.stage_tensors.update({f"early.{k}": v for k, v in self.tensors.items()})
 
 
-def _measure_early_network(net, Xs, seed, world, device, weight):
+def _measure_early_network(net, X, world, device, weight):
     """Measure ``net``'s early network: its mask spreads and its map onto ``net``'s scores
-    (:func:`aekit.nn.masking.early_map`), on the rows the spreads are measured on (rank
-    0's on every rank). Returns ``net``, or the network without it when either's scores
-    do not vary."""
+    (:func:`aekit.nn.masking.early_map`), on the rows ``X`` the spreads are measured on
+    (:func:`_spread_rows`; rank 0's on every rank). Returns ``net``, or the network
+    without it when either's scores do not vary."""
     import torch
 
     from .engine import TorchEngine
-    from .masking import SPREAD_ROWS, early_map
+    from .masking import early_map
 
-    _measure_mask_spread(net.early, Xs, seed, world, device)
-    rows = np.sort(np.random.RandomState(seed % 2**32).permutation(len(Xs))[:SPREAD_ROWS])
-    X = np.asarray(Xs[rows], dtype=np.float32)
+    _measure_mask_spread(net.early, X, world, device)
     engine = TorchEngine(net, device)
     late, early = (engine.run(lambda n, t: fn(n)(t).mean(dim=1, keepdim=True), X, 1)[:, 0]
                    for fn in (lambda n: n.own_surprise, lambda n: n.early.surprise))
@@ -317,18 +316,25 @@ def _without_early(net, device):
     return plain.eval()
 
 
-def _measure_mask_spread(net, Xs, seed, world, device):
-    """Set a masked network's ``mask_spread`` from its scoring masks' surprise at (at
-    most :data:`~aekit.nn.masking.SPREAD_ROWS`, seeded) rows of ``Xs``, all of them
-    (rank 0's on every rank)."""
+def _spread_rows(Xs, seed):
+    """The rows of ``Xs`` a network's measurements are taken on (its mask spreads, its
+    early network's map): at most :data:`~aekit.nn.masking.SPREAD_ROWS`, seeded, all of
+    them for a smaller table; float32, in their order in ``Xs``."""
+    from .masking import SPREAD_ROWS
+
+    rows = np.sort(np.random.RandomState(seed % 2**32).permutation(len(Xs))[:SPREAD_ROWS])
+    return np.asarray(Xs[rows], dtype=np.float32)
+
+
+def _measure_mask_spread(net, X, world, device):
+    """Set a masked network's ``mask_spread`` from its scoring masks' surprise at the rows
+    ``X`` (:func:`_spread_rows`; rank 0's on every rank)."""
     import torch
 
     from .engine import TorchEngine
-    from .masking import SPREAD_ROWS, mask_spreads
+    from .masking import mask_spreads
 
-    rows = np.sort(np.random.RandomState(seed % 2**32).permutation(len(Xs))[:SPREAD_ROWS])
-    Q = TorchEngine(net, device).run(lambda n, t: n.mask_surprise(t),
-                                     np.asarray(Xs[rows], dtype=np.float32),
+    Q = TorchEngine(net, device).run(lambda n, t: n.mask_surprise(t), X,
                                      net.config.score_masks)
     spread = world.array_from_rank0(mask_spreads(Q).astype(np.float64), device)
     with torch.no_grad():

@@ -156,13 +156,19 @@ def _check_feature_types(schema, names, source):
         if pa.types.is_dictionary(t):
             t = t.value_type
         if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
-                or pa.types.is_decimal(t) or pa.types.is_null(t) or pa.types.is_string(t)
-                or pa.types.is_large_string(t) or str(t) == "string_view"):
+                or pa.types.is_decimal(t) or pa.types.is_null(t) or is_text_type(t)):
             raise DataError(
                 f"{literal(source)}: column {literal(repr(name))} holds {literal(str(t))}, "
                 "which aekit does not read as a feature (numbers, text and true/false "
                 "are): carry it through ({id_columns}) or leave it out ({ignore_columns})",
                 params=("id_columns", "ignore_columns"))
+
+
+def is_text_type(t):
+    """Whether the Arrow type ``t`` holds text (string, large string or string view)."""
+    import pyarrow as pa
+
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or str(t) == "string_view"
 
 
 def _check_files_agree(dataset, names):
