@@ -151,7 +151,9 @@ def fill_scaled(model, Xs, hidden, max_iter=MAX_ITER, tol=TOL):
         predicted = engine.predict_missing(np.where(hidden, np.nan, Xs))
         return np.where(hidden, predicted, Xs)
     keep = "best" if getattr(model, "noise", None) else "last"
-    filled, _ = iterative_fill(engine.reconstruct, Xs, hidden, 0.0, max_iter, tol, keep=keep)
+    # the engine protocol's reconstruction, in the scaled space (PCAModel's own
+    # reconstruct takes rows in the input's units)
+    filled, _ = iterative_fill(engine.output, Xs, hidden, 0.0, max_iter, tol, keep=keep)
     return filled
 
 

@@ -344,3 +344,24 @@ def test_impute_fills_a_declared_code_as_the_input_holds_the_column(tmp_path):
         f"Error: {tmp_path / 'g.parquet'}: column 'code' holds double, and the model fills a "
         "gap in it with the category "), r.output
     assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / "w.parquet").exists()
+
+
+def test_impute_with_a_pca_detector_of_a_table_with_text(tmp_path):
+    """A PCA detector of a table with a text column fills gaps in numbers and categories
+    (it reconstructed the scaled rows with PCAModel.reconstruct, which takes rows in the
+    input's units: "X has 6 features, but PCAModel is expecting 3")."""
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=200)
+    kind = np.where(a > 0, "up", "down")
+    df = pd.DataFrame({"a": a, "b": 2 * a + rng.normal(0, 0.05, 200), "kind": kind})
+    aekit.AnomalyDetector(method="pca", n_components=1).fit(df).save(tmp_path / "p.safetensors")
+    gap = pd.DataFrame({"a": [1.5, -1.5, 1.0], "b": [np.nan, np.nan, 2.1],
+                        "kind": ["up", "down", None]})
+    gap.to_csv(tmp_path / "g.csv", index=False)
+    r = invoke("impute", tmp_path / "g.csv", "-m", tmp_path / "p.safetensors", "-o",
+               tmp_path / "o.csv")
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(tmp_path / "o.csv")
+    assert out.b[0] > 1.5 and out.b[1] < -1.5  # b = 2a (the columns' mean would be 0)
+    assert out.kind.tolist() == ["up", "down", "up"]
+    assert out.a.tolist() == gap.a.tolist()
