@@ -473,6 +473,9 @@ def test_evaluate_tables_sets_the_trim_and_categorical_columns_for_the_methods(t
 @pytest.mark.parametrize("extra, message", [
     (["--categorical", "nope"], "--categorical column 'nope' not found"),
     (["--trim", "0.5"], "--trim"),
+    (["--trim", "nan"], "'--trim': 'nan' is not a valid number."),
+    (["--trim", "0.1", "--methods", "iforest,pca"], "--trim is aekit's, and --methods leaves "
+                                                     "aekit out"),
 ])
 def test_evaluate_tables_refuses_a_bad_trim_or_categorical_column_in_one_line(tmp_path, extra,
                                                                                message):

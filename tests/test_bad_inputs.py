@@ -495,6 +495,7 @@ def test_csv_of_the_wrong_width_for_the_model(base, tmp_path, work, command, cas
 @pytest.mark.parametrize("flags, words", [
     (["--explain", "1.5"], r"'--explain': '1\.5' is not a valid integer\.$"),
     (["--threshold", "abc"], r"'--threshold': 'abc' is not a valid number\.$"),
+    (["--threshold", "nan"], r"'--threshold': 'nan' is not a valid number\.$"),
 ])
 def test_a_number_that_is_not_one_is_named_plainly(base, tmp_path, work, flags, words):
     check(base, tmp_path, _csv_commands(base, base / "score.csv", work)["detect"] + flags,

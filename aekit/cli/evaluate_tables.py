@@ -73,6 +73,8 @@ def command(source, methods, tables, categorical, trim, normal_labels, plot, jso
     if unknown or not chosen:
         raise click.BadParameter(f"unknown method(s) {', '.join(unknown)}; use "
                                  f"{', '.join(METHODS)}", param_hint="--methods")
+    if trim is not None and "aekit" not in chosen:
+        raise click.UsageError("--trim is aekit's, and --methods leaves aekit out")
     for out in (plot, json_out):
         check_output_path(out, source)
     check_output_kind(plot, IMAGE_SUFFIXES, "PNG pictures")

@@ -18,9 +18,16 @@ class IntRange(click.IntRange):
 
 class FloatRange(click.FloatRange):
     """click.FloatRange, whose error for a cell such as "abc" reads "is not a valid
-    number" (click's says "float range")."""
+    number" (click's says "float range"), and which refuses "nan" (click lets it through
+    any range: NaN compares false with both ends)."""
 
     name = "number"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a valid number.", param, ctx)
+        return number
 
 
 def counted(n, noun):
