@@ -206,11 +206,11 @@ class NumpyNetwork:
         """Weight logits, locations and scales of ``out``, a mixture output for some
         features, (n, 3, C, k)."""
         raw = out[:, 2]
-        # softplus, stable: max(raw, 0) + log(1 + exp(-|raw|)), in one temporary
+        # softplus, stable: max(raw, 0) + log1p(exp(-|raw|))
         scale = np.abs(raw)
         np.negative(scale, out=scale)
         np.exp(scale, out=scale)
-        np.log1p(scale, out=scale)
+        _log1p(scale)
         scale += np.maximum(raw, 0)
         scale += np.float32(self.config.scale_floor)
         return out[:, 0], out[:, 1], scale
@@ -252,7 +252,7 @@ class NumpyNetwork:
             log_tail = log_ndtr(-u).astype(np.float32)
         else:  # Laplace: P(E >= u) = exp(-u) / 2 for u >= 0, 1 - exp(u) / 2 below
             log_tail = np.where(u >= 0, np.float32(np.log(0.5)) - u,
-                                np.log1p(np.float32(-0.5) * np.exp(np.clip(u, -30, 0))))
+                                _log1p(np.float32(-0.5) * np.exp(np.clip(u, -30, 0))))
         logits -= _logsumexp(logits)
         log_tail += logits
         surprise = _logsumexp(log_tail)[:, 0]
@@ -309,6 +309,19 @@ def _through(h, layers):
         if relu:
             np.maximum(h, 0, out=h)
     return h
+
+
+def _log1p(e):
+    """log(1 + e) in place, for float32 ``e`` >= -0.5, to float32 rounding: log(u) of u = 1 + e
+    as rounded, plus (e - (u - 1)) / u, the rounding's share to first order (e itself
+    where u rounds to 1). numpy's float32 log1p runs an element at a time where its log
+    runs on whole vectors: this takes about a third of log1p's time."""
+    u = e + np.float32(1)
+    e -= u - np.float32(1)  # u - 1 is exact (Sterbenz)
+    e /= u
+    np.log(u, out=u)
+    e += u
+    return e
 
 
 def _logsumexp(a):
