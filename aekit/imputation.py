@@ -206,7 +206,7 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
         missing = np.isnan(X)
         out = impute(model, X, max_iter=max_iter, tol=tol)
         d = model_input.divisor
-        integral = _integral_columns(X * d, missing)
+        integral = _whole_columns(model.schema_, X * d, missing, d)
         fills = _significant(out * d, missing)
         known = X * d
         if d != 1.0:  # 0..255 pixels came in as whole numbers: undo the division's rounding
@@ -237,8 +237,7 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
             values = np.asarray(out.iloc[:, j], dtype=np.float64)[:, None]
             gaps = missing[:, [j]]
             fills = _significant(values, gaps)
-            known = np.where(gaps, 0.0, values)
-            if _integral_columns(known, gaps)[0]:
+            if _whole_columns(model.schema_, values, gaps, 1.0, [j])[0]:
                 fills = np.where(gaps, np.round(fills) + 0.0, fills)
             column = np.where(gaps, fills, values)
             cells[:, j] = (column if writer.parquet else _exact_text(column, writer.decimal))[:, 0]
@@ -339,8 +338,15 @@ def _significant(values, where, digits=7):
     return out
 
 
-def _integral_columns(X, missing):
-    """Columns whose known cells are all whole numbers (their fills get rounded)."""
+def _whole_columns(schema, X, missing, divisor=1.0, columns=None):
+    """Which columns of ``X`` (the model's input columns, or those numbered ``columns``)
+    get whole-number fills: those that held only whole numbers in the training rows, as
+    the model's encoding records; for a model file without that record, or 0..255 pixels
+    (``divisor`` > 1) read by a model of [0, 1] ones, those whose known cells here are
+    all whole."""
+    whole = schema.encoding.whole if schema.encoding is not None else None
+    if whole is not None and divisor == 1.0:
+        return np.asarray(whole, dtype=bool)[columns if columns is not None else slice(None)]
     known = np.where(missing, 0.0, X)
     return np.all(known == np.round(known), axis=0) & (~missing).any(axis=0)
 

@@ -198,3 +198,33 @@ def test_impute_writes_known_cells_back_exactly(tmp_path):
     assert float(rows[0][0]) == 10.691168384129572 and rows[1][0] == "1e-12"
     assert rows[0][2] == "3" and rows[2][2] == "7" and rows[2][1] == "0.1"
     assert rows[1][2] in {"0", "1", "-1"}  # a whole-number column's fill: whole, never "-0"
+
+
+def test_impute_rounds_fills_as_the_training_column_held_its_numbers(tmp_path):
+    """A fill is whole where the column held whole numbers in the training rows, and a
+    decimal where it did not, whatever the known cells of the file being filled hold
+    (they decided it, chunk by chunk: a decimal column whose few known cells were
+    written "2.0" got whole fills)."""
+    from aekit import AnomalyDetector
+    from aekit.preprocessing.columns import ColumnEncoding
+
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=300)
+    X = pd.DataFrame({"a": a, "b": 2 * a + rng.normal(0, 0.05, 300),
+                      "n": np.round(10 * a) + 50})
+    det = AnomalyDetector(epochs=3, random_state=0, device="cpu").fit(X)
+    assert det.schema_.encoding.whole == [False, False, True]
+    det.save(tmp_path / "m.safetensors")
+    (tmp_path / "t.csv").write_text("a,b,n\n1.0,,\n-1.0,,40.5\n0.5,1.0,51\n")
+    r = run("impute", tmp_path / "t.csv", "--model", tmp_path / "m.safetensors",
+            "-o", tmp_path / "out.csv")
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert out.b[0] == pytest.approx(2.0, abs=0.6) and out.b[0] != round(out.b[0])
+    assert out.n[0] == round(out.n[0]) and out.n[2] == 51 and out.n[1] == 40.5
+    doc = det.schema_.encoding.to_json()
+    for bad in ([True, False], [False, False, 1], [True, False, True, False]):
+        with pytest.raises(ValueError, match="malformed"):
+            ColumnEncoding.from_json({**doc, "whole": bad}, 3)
+    assert ColumnEncoding.from_json({k: v for k, v in doc.items() if k != "whole"},
+                                    3).whole is None

@@ -207,7 +207,7 @@ def test_other_formats_are_named_not_misread(model, tmp_path, kind, content, wor
 
 def test_a_threshold_that_is_not_a_number_is_refused(model):
     one_line_error(invoke(["detect", model / "t.csv", "-m", model / "m.safetensors", "-t",
-                           "nan"]), "not a finite number")
+                           "nan"]), "'nan' is not a valid number")
 
 
 @pytest.mark.parametrize("out", ["scores.csv.gz", "scores.xlsx"])

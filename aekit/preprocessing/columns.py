@@ -371,7 +371,9 @@ class ColumnEncoding:
     that were declared so (their numbers spelled one way: see the module's notes);
     ``unseen_slot``: each categorical column's one-hot features end with its unseen
     slot (every encoding fitted now that has a categorical column; False for model files
-    written before it).
+    written before it). ``whole``: per input column, whether it is numeric and held only
+    whole numbers in the training rows (what `aekit impute` rounds its fills to); None
+    for model files written before it.
     """
 
     kinds: list
@@ -380,6 +382,7 @@ class ColumnEncoding:
     indicators: list = field(default_factory=list)
     declared: list = field(default_factory=list)
     unseen_slot: bool = False
+    whole: list = None
 
     # -- fitting -------------------------------------------------------------------
     @classmethod
@@ -418,17 +421,18 @@ class ColumnEncoding:
             fills, indicators = _numeric_fills(values, range(values.shape[1]), shown,
                                                missing_indicator)
             return cls(["numeric"] * values.shape[1], [None] * values.shape[1], fills,
-                       indicators)
+                       indicators, whole=_whole(values))
         kinds = ["categorical" if j in declared or _is_categorical(X.iloc[:, j]) else "numeric"
                  for j in range(X.shape[1])]
         numeric = [j for j, k in enumerate(kinds) if k == "numeric"]
         text = [j for j, k in enumerate(kinds) if k == "categorical" and j not in declared]
         fills, categories, indicators = [None] * len(kinds), [None] * len(kinds), []
+        whole = [False] * len(kinds)
         if numeric:
             values = to_matrix(X.iloc[:, numeric], np.float64, allow_missing=True)
             found, indicators = _numeric_fills(values, numeric, shown, missing_indicator)
-            for j, v in zip(numeric, found):
-                fills[j] = v
+            for j, v, w in zip(numeric, found, _whole(values)):
+                fills[j], whole[j] = v, w
         if text:
             found = list(zip(text, _categories(X, text)))
             _refuse_id_columns([(X.columns[j], cats) for j, cats in found], len(X))
@@ -445,7 +449,7 @@ class ColumnEncoding:
                                     params=("categorical",))
                 categories[j] = sorted(cats, key=_code_order)
         return cls(kinds, categories, fills, indicators, declared,
-                   unseen_slot="categorical" in kinds)
+                   unseen_slot="categorical" in kinds, whole=whole)
 
     # -- applying ------------------------------------------------------------------
     @property
@@ -666,6 +670,8 @@ class ColumnEncoding:
             doc["declared"] = self.declared
         if self.unseen_slot:  # (files without it load without the slot)
             doc["unseen_slot"] = True
+        if self.whole is not None:  # (files without it: unknown)
+            doc["whole"] = self.whole
         return doc
 
     @classmethod
@@ -676,8 +682,10 @@ class ColumnEncoding:
             raise ValueError("the column encoding is not an object")
         kinds, cats, fills = doc.get("kinds"), doc.get("categories"), doc.get("fills")
         ind, declared = doc.get("indicators", []), doc.get("declared", [])
-        slot = doc.get("unseen_slot", False)
-        ok = all(isinstance(v, list) and len(v) == n_columns for v in (kinds, cats, fills))
+        slot, whole = doc.get("unseen_slot", False), doc.get("whole")
+        ok = whole is None or isinstance(whole, list) and len(whole) == n_columns and all(
+            w is False or w is True and k == "numeric" for w, k in zip(whole, kinds or []))
+        ok = ok and all(isinstance(v, list) and len(v) == n_columns for v in (kinds, cats, fills))
         ok = ok and all(isinstance(v, list) and all(
             isinstance(j, int) and not isinstance(j, bool) and 0 <= j < n_columns for j in v)
             for v in (ind, declared)) and len(set(declared)) == len(declared)
@@ -696,7 +704,14 @@ class ColumnEncoding:
             raise ValueError("the input schema's column encoding is malformed")
         return cls(list(kinds), [list(c) if c is not None else None for c in cats],
                    [float(f) if f is not None else None for f in fills], list(ind),
-                   sorted(declared), slot)
+                   sorted(declared), slot, whole)
+
+
+def _whole(values):
+    """Per column of ``values`` (n, k; NaN gaps): whether it holds values, all whole."""
+    with np.errstate(invalid="ignore"):
+        whole = (values == np.round(values)) | np.isnan(values)
+    return [bool(w) for w in whole.all(axis=0) & ~np.isnan(values).all(axis=0)]
 
 
 def _numeric_fills(values, columns, names, missing_indicator):
