@@ -185,8 +185,9 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
     ``(cells filled, rows touched, whether 0..255 pixels were scaled)``.
 
     Known cells, the header and the carried columns are written back as they were;
-    integer columns get integer fills, and a Parquet input's integer feature columns keep
-    their types in a Parquet output.
+    columns that held only whole numbers in the training rows get whole fills
+    (:func:`_whole_columns`), and a Parquet input's integer feature columns keep their
+    types in a Parquet output.
 
     Raises
     ------

@@ -39,10 +39,10 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     written back as they were, in the file's column order (numbers as float64
     reads them, in the shortest form that reads back the same: whole numbers
     beyond 2^53 and long decimals are rounded to 15-17 digits; the file's
-    separator and decimal mark kept); integer columns get
-    integer fills (a Parquet input's integer columns keep their types in a
-    Parquet output), other fills 7 significant digits (the model computes in
-    float32). Columns are matched to the model's by name. Pixel tables (0..255)
+    separator and decimal mark kept); columns that held only whole numbers in
+    the training rows get whole fills (a Parquet input's integer columns keep
+    their types in a Parquet output), other fills 7 significant digits (the
+    model computes in float32). Columns are matched to the model's by name. Pixel tables (0..255)
     are scaled for a model trained on MNIST and back.
 
     \b
