@@ -370,6 +370,8 @@ def cases(args):
     from aekit.evaluation.tables import split, table_files
 
     for path in table_files(args.folder):
+        if args.min_features and np.load(path)["X"].shape[1] < args.min_features:
+            continue  # (each table keeps its half of protocol T: see main)
         yield (path.stem, *split(path))
 
 
@@ -427,6 +429,9 @@ def main():
     ap.add_argument("--design", action="append", default=[], metavar="NAME=VALUE",
                     help="set one of aekit.design's defaults (a JSON value) for this run")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--min-features", type=int, default=0,
+                    help="only the tables of at least this many features (each in its "
+                    "half of protocol T)")
     ap.add_argument("--json")
     ap.add_argument("--peers", help="a bench_tables.py --json file of the same seed: print "
                     "each variant's rank among its peers and the tables far behind them")
@@ -457,7 +462,14 @@ def main():
     from aekit.evaluation.tables import halves
 
     index = list(range(len(names)))
-    parts = {} if args.five_column else halves(index)
+    parts = {}
+    if not args.five_column:  # protocol T's halves of all the folder's tables
+        from aekit.evaluation.tables import table_files
+
+        half_of = {name: h for h, members in
+                   halves([p.stem for p in table_files(args.folder)]).items()
+                   for name in members}
+        parts = {h: [i for i in index if half_of[names[i]] == h] for h in ("A", "B")}
     groups = [(f"half {h}", idx) for h, idx in parts.items() if idx] + [("all", index)]
     for v in variants:
         print(f"{v:<16}" + "  ".join(f"{g} {np.mean([auroc[v][i] for i in idx]):.2f}"
@@ -477,9 +489,11 @@ def beside_peers(path, names, auroc):
     from scipy.stats import rankdata
 
     doc = json.loads(Path(path).read_text())
-    if doc["tables"] != names:
-        sys.exit(f"error: {path} holds other tables than this run")
-    peers = np.array([v for k, v in doc["auroc"].items() if k != "aekit"])  # (9, tables)
+    if not set(names) <= set(doc["tables"]):
+        sys.exit(f"error: {path} lacks some of this run's tables")
+    at = [doc["tables"].index(n) for n in names]  # (this run's tables, --min-features)
+    peers = np.array([np.asarray(v)[at] for k, v in doc["auroc"].items()
+                      if k != "aekit"])  # (9, tables)
     best = peers.max(axis=0)
     print(f"beside the nine peers of {path} (seed {doc.get('seed')}):")
     for v, a in auroc.items():
