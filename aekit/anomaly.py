@@ -76,8 +76,8 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         features (after one-hot encoding) less one: ``fit`` raises ValueError otherwise.
     hidden : tuple of int or "auto", default="auto"
         Encoder layer sizes; "auto" (:func:`aekit.design.auto_sizes`): 8 x the
-        number of features wide (32..512), then half that; masked: one layer 4 x
-        the features wide (128..256).
+        number of features wide (32..512), then half that; masked: one layer 128
+        wide.
     code_size : int or "auto", default="auto"
         The bottleneck; "auto": half the number of features, 1..8, so that the
         network cannot simply copy its input (rows it copies look normal);

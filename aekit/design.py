@@ -86,7 +86,7 @@ TRIM = 0.3  # "auto" trim of a masked model: the share of training rows left out
 MASK_SPREAD = True  # a masked model's score weighs each scoring mask by its spread
 TWO_VALUED = True  # a masked model scores two-valued features by a Bernoulli surprise
 TRIM_BY_VALUE = True  # its trim leaves out at most its share of each such value's rows
-MASKED_WIDTHS = (128, 256)  # a masked network's "auto" width: 4 x the features, within these
+MASKED_WIDTH = 128  # a masked network's "auto" width, whatever the table's
 MIXTURE = "laplace"  # a masked network's prediction of each feature: a mixture of ...
 MIXTURE_COMPONENTS = 3  # ... distributions
 AUTO_EPOCHS = 30  # "auto" epochs ...
@@ -129,7 +129,7 @@ def auto_rule(name):
         "objective": f"reconstruction for rows of {WIDE_ROWS}+ values in [0, 1] (images) and "
                      "for denoisers and convolutional networks, masked otherwise",
         "hidden": "from the table's width: 8 x the features (32..512), then half that; "
-                  f"masked: one layer 4 x the features ({MASKED_WIDTHS[0]}..{MASKED_WIDTHS[1]})",
+                  f"masked: one layer of {MASKED_WIDTH}",
         "code_size": f"half the features (1..{AUTO_CODE_SIZE}); masked: the hidden width",
         "batch_size": "an eighth of the training rows (16..128)",
         "epochs": f"{AUTO_EPOCHS}; masked: at most {ROW_PASSES:,} rows' passes in all (at "
@@ -206,19 +206,22 @@ def auto_sizes(params, n_samples, n_features, objective="reconstruction"):
     Reconstruction: hidden layers 8 x the features wide (32..512), halving; a code of
     half the features (1..8), so that the network cannot simply copy its input (rows
     it copies look normal). On MNIST (784 features, ~5,400 training rows per digit)
-    this is 784-512-256-8. Masked: one hidden layer on each side and a code, all 4 x
-    the features wide, within :data:`MASKED_WIDTHS` (128..256): no bottleneck, since
-    the network never sees the features it predicts. The floor of 128 (32 before)
-    serves narrow tables: a masked network learns a different map for every mask, and
-    on issue 24's five-column case (``scripts/bench_small_linear.py``) 32 units
-    scored 0.956 where 128 score 0.984, with protocol T's halves level (BENCHMARKS.md,
-    "A wider masked network for narrow tables"). Both: batches of an eighth of the
+    this is 784-512-256-8. Masked: one hidden layer on each side and a code, all
+    :data:`MASKED_WIDTH` (128) wide: no bottleneck, since the network never sees the
+    features it predicts. 128 units (32 before) serve narrow tables: a masked network
+    learns a different map for every mask, and on issue 24's five-column case
+    (``scripts/bench_small_linear.py``) 32 units scored 0.956 where 128 score 0.984,
+    with protocol T's halves level (BENCHMARKS.md, "A wider masked network for narrow
+    tables"). Tables of more than 32 features had 4 units a feature (up to 256): 128
+    scored level on both halves of protocol T at seeds 0, 1 and 2, with about half
+    the multiply-adds on such tables (BENCHMARKS.md, "One width for masked networks").
+    Both: batches of an eighth of the
     training rows (16..128), so that small tables get enough optimisation steps.
     Returns the resolved values of the parameters that were "auto".
     """
     out = {}
     if objective == "masked":
-        width = _clip(4 * n_features, *MASKED_WIDTHS)
+        width = MASKED_WIDTH
         if params["hidden"] == "auto":
             out["hidden"] = (width,)
         if params["code_size"] == "auto":

@@ -108,6 +108,36 @@ def scoring(work, rows, train_rows, epochs, repeat):
           f"{epochs}), end to end | {detect:.1f} | {rows / detect:,.0f} |")
     print(f"| IsolationForest(random_state=0).score_samples, rows in memory | {best:.1f} | "
           f"{rows / best:,.0f} |", flush=True)
+    product_bound(model)
+
+
+def multiply_adds(net):
+    """Multiply-adds per row of a masked NumpyNetwork's scoring (its early network's too):
+    per scoring mask, its first layer, the body and the last layer's columns it reads."""
+    total = sum(first[1].size + sum(layer[1].size for layer in net.body) + w.size
+                for first, (_, w, _) in zip(net.mask_first, net.mask_outputs))
+    return total + (multiply_adds(net.early) if net.early is not None else 0)
+
+
+def product_bound(model, repeat=5):
+    """The rate the model's matrix products alone allow on this machine: its multiply-adds
+    per row (as aekit's numpy engine scores), and numpy's float32 matrix product rate on
+    blocks of its shape (4,096 rows, both cores), best of ``repeat``."""
+    from aekit.inference import numpy_engine
+    from aekit.model_file import read_model_file
+
+    net = numpy_engine(*read_model_file(model)[:2])
+    macs, width = multiply_adds(net), net.body[0][1].shape[0]
+    a, w = np.ones((4096, width), np.float32), np.ones((width, width), np.float32)
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        a @ w
+        best = min(best, time.perf_counter() - start)
+    flops = 2 * a.shape[0] * width * width / best
+    print(f"\nthe model's scoring: {macs / 1e6:.2f} million multiply-adds a row; numpy's "
+          f"float32 matrix product at {width} x {width}: {flops / 1e9:.0f} GFLOP/s here, so "
+          f"the products alone allow at most {flops / (2 * macs):,.0f} rows/s", flush=True)
 
 
 def main():

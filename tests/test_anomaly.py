@@ -176,7 +176,7 @@ def test_auto_sizes_follow_the_data(rng):
             "validation_fraction": 0.1}
     assert auto_sizes(auto, 5923, 784) == {"hidden": (512, 256), "code_size": 8,
                                            "batch_size": 128}
-    assert auto_sizes(auto, 5923, 100, "masked") == {"hidden": (256,), "code_size": 256,
+    assert auto_sizes(auto, 5923, 100, "masked") == {"hidden": (128,), "code_size": 128,
                                                      "batch_size": 128}
     assert auto_sizes({**auto, "hidden": (16,)}, 200, 6, "masked")["code_size"] == 16
 
