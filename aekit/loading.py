@@ -76,6 +76,22 @@ def load_pretrained(name, device="auto"):
     return load(path_of(name), device=device)
 
 
+def _categorical_line(schema, shown=5):
+    """The columns a model reads as categories, and the first ``shown`` of each one's."""
+    enc = schema.encoding
+    labels = schema.feature_names or [str(j) for j in range(schema.n_features)]
+    parts = []
+    for j, (kind, cats) in enumerate(zip(enc.kinds, enc.categories)):
+        if kind == "categorical":
+            more = f" and {len(cats) - shown} more" if len(cats) > shown else ""
+            parts.append(f"{labels[j]} ({'declared, ' if j in enc.declared else ''}"
+                         f"{len(cats)} categor{'y' if len(cats) == 1 else 'ies'}: "
+                         f"{', '.join(cats[:shown])}{more})")
+    return ("categorical columns: " + "; ".join(parts)
+            + ("; each one-hot, with a slot for a category never seen"
+               if enc.unseen_slot else "; each one-hot"))
+
+
 def describe(model):
     """A human-readable summary of what a model file (or bundled model) holds, for
     ``aekit info``. The file is loaded first, so a damaged one is refused as by
@@ -99,6 +115,8 @@ def describe(model):
         f" named {', '.join(schema.feature_names[:6])}{'...' if schema.n_features > 6 else ''}"
     lines.append(f"input: {schema.n_features} features{names}; scaling {schema.scaling}"
                  + ("; accepts 0..255 pixels" if schema.pixels else ""))
+    if schema.encoding is not None and "categorical" in schema.encoding.kinds:
+        lines.append(_categorical_line(schema))
     params = doc.get("params") or {}
     keys = ["noise", "optimizer", "lr", "batch_size", "epochs", "weight_decay", "trim",
             "random_state", "method", "contamination", "threshold"]

@@ -365,3 +365,18 @@ def test_impute_with_a_pca_detector_of_a_table_with_text(tmp_path):
     assert out.b[0] > 1.5 and out.b[1] < -1.5  # b = 2a (the columns' mean would be 0)
     assert out.kind.tolist() == ["up", "down", "up"]
     assert out.a.tolist() == gap.a.tolist()
+
+
+def test_info_names_the_categorical_columns_and_their_categories(tmp_path):
+    """`aekit info` said "input: 3 features named a, code, kind" and no more: which
+    columns are categories, and which categories, was nowhere to be read."""
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"a": rng.normal(size=80), "code": rng.choice([3.5, 7.25], 80),
+                       "kind": rng.choice(list("pqrstuv"), 80)})
+    aekit.Autoencoder(epochs=1, hidden=(8,), code_size=2, random_state=0,
+                      categorical=["code"]).fit(df).save(tmp_path / "m.safetensors")
+    r = invoke("info", tmp_path / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    assert ("categorical columns: code (declared, 2 categories: 3.5, 7.25); kind (7 "
+            "categories: p, q, r, s, t and 2 more); each one-hot, with a slot for a "
+            "category never seen") in r.output
