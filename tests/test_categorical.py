@@ -266,6 +266,21 @@ def test_stdin_goes_by_name_and_a_headerless_file_by_number(tmp_path):
     r = invoke("detect", tmp_path / "h.csv", "-m", tmp_path / "h.safetensors", "--id-column", 0,
                "--categorical", 2, "-o", tmp_path / "h_out.csv")
     assert r.exit_code == 0, r.output
+    # stdin with --no-header: by number in the file too (it said "--categorical names
+    # column '2', but the data has no column names (an array): give 0-based column numbers")
+    stdin = ["train", "--data", "-", "--no-header", "--id-column", "0", "--epochs", "1",
+             "--device", "cpu", "-q", "-o", str(tmp_path / "s.safetensors")]
+    r = CliRunner().invoke(cli, stdin + ["--categorical", "2"],
+                           input=(tmp_path / "h.csv").read_text())
+    assert r.exit_code == 0, r.output
+    assert read_model_file(tmp_path / "s.safetensors")[0]["params"]["categorical"] == [1]
+    for spec, words in (("code", "stdin read with --no-header has no column names: give the "
+                                 "column's 0-based number in the file"),
+                        ("0", "is given as an id, the label or a column to leave out")):
+        r = CliRunner().invoke(cli, stdin + ["--categorical", spec],
+                               input=(tmp_path / "h.csv").read_text())
+        assert r.exit_code == 1 and words in r.output and len(r.output.splitlines()) == 1, \
+            r.output
 
 
 def test_train_reads_a_declared_csv_column_as_written(tmp_path):

@@ -216,7 +216,8 @@ def categorical_columns(columns, path, table):
     (opened with ``table``, :func:`table_kwargs`): each found as the roles are (a header
     name, else a 0-based number in the file), given as its name, or in a file without a
     header as its position among the feature columns. Stdin's header cannot be read
-    twice: its columns go by name, as given.
+    twice: its columns go by name, as given, or with --no-header by 0-based number in
+    the file (:func:`stdin_feature_position`).
 
     Raises
     ------
@@ -225,11 +226,37 @@ def categorical_columns(columns, path, table):
     """
     columns = tuple(dict.fromkeys(columns))  # a column given twice counts once
     if path == "-":
+        if table.get("header") is False:
+            return tuple(dict.fromkeys(stdin_feature_position(c, table) for c in columns))
         return columns
     from ..tables import open_table
 
     roles = open_table(path, **table).roles
     return tuple(dict.fromkeys(roles.feature_column(c, "--categorical") for c in columns))
+
+
+def stdin_feature_position(spec, table):
+    """The position among the feature columns of column ``spec`` (a 0-based number in the
+    file) of headerless stdin, whose other columns (``table``'s label, ids and columns left
+    out) are given by number too.
+
+    Raises
+    ------
+    DataError
+        ``spec`` is not a 0-based number, or is one of those other columns.
+    """
+    from ..errors import DataError
+
+    spec = str(spec)
+    if not spec.isdigit():
+        raise DataError(f"--categorical column {spec!r}: stdin read with --no-header has no "
+                        "column names: give the column's 0-based number in the file")
+    others = {str(c) for c in (table.get("label_column"), *table.get("id_columns", ()),
+                               *table.get("ignore_columns", ())) if c is not None}
+    if spec in others:
+        raise DataError(f"--categorical column {spec!r} of stdin is given as an id, the label "
+                        "or a column to leave out, not as a feature")
+    return int(spec) - sum(1 for c in others if c.isdigit() and int(c) < int(spec))
 
 
 def check_categorical(columns, schema, table, model):
