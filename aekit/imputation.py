@@ -245,6 +245,9 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
         for j in declared:
             cells[:, j] = _declared_fills(cells[:, j], missing[:, j], frame.columns[j], table,
                                           writer)
+            if not writer.parquet:  # its numbers as the numeric columns' (a Parquet
+                # integer column with gaps comes as floats: 200, not 200.0)
+                cells[:, j] = _numbers_as_text(cells[:, j], writer.decimal)
         writer.write(_input_types(_table_rows(table, chunk, cells, model_input.order, None),
                                   table, writer))
     return n_filled, n_rows, False
@@ -311,6 +314,16 @@ def _input_types(frame, table, writer):
                              info.max)
             frame[name] = pd.array(pa.array(values).cast(t), dtype=pd.ArrowDtype(t))
     return frame
+
+
+def _numbers_as_text(cells, decimal):
+    """An object column's float cells as :func:`_exact_text` writes numbers; other cells
+    (text, integers, true/false, gaps) as they are."""
+    out = cells.copy()
+    at = [i for i, c in enumerate(cells.tolist()) if isinstance(c, float)]
+    if at:
+        out[at] = _exact_text(np.array([cells[i] for i in at], dtype=np.float64), decimal)
+    return out
 
 
 def _exact_text(X, decimal):

@@ -395,3 +395,25 @@ def test_info_names_the_categorical_columns_and_their_categories(tmp_path):
     assert ("categorical columns: code (declared, 2 categories: 3.5, 7.25); kind (7 "
             "categories: p, q, r, s, t and 2 more); each one-hot, with a slot for a "
             "category never seen") in r.output
+
+
+def test_impute_writes_a_parquet_integer_codes_known_cells_as_integers_in_a_csv(tmp_path):
+    """A declared integer column of a Parquet file with a gap comes to pandas as floats: its
+    known cells were written "200.0" to a CSV, where the numeric columns write 200."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.RandomState(0)
+    status = rng.choice([200, 404, 500], 150)
+    pq.write_table(pa.table({"status": pa.array(status, pa.int64()),
+                             "y": status / 100 + rng.normal(0, 0.1, 150)}), tmp_path / "t.parquet")
+    r = invoke("train", "--data", tmp_path / "t.parquet", "--categorical", "status", "--epochs",
+               2, "--device", "cpu", "-q", "-o", tmp_path / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    pq.write_table(pa.table({"status": pa.array([200, None, 500], pa.int64()),
+                             "y": [None, 4.1, 5.0]}), tmp_path / "g.parquet")
+    r = invoke("impute", tmp_path / "g.parquet", "-m", tmp_path / "m.safetensors", "-o",
+               tmp_path / "o.csv")
+    assert r.exit_code == 0, r.output
+    rows = [line.split(",") for line in (tmp_path / "o.csv").read_text().splitlines()[1:]]
+    assert [row[0] for row in rows[::2]] == ["200", "500"] and rows[1][0] in ("200", "404", "500")
