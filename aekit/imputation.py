@@ -226,7 +226,6 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
     (:func:`impute_frame`), text written back as it was."""
     n_filled = n_rows = 0
     numeric = [k == "numeric" for k in model.schema_.encoding.kinds]
-    declared = model.schema_.encoding.declared
     for chunk, frame in model_input.arrays(table.chunks()):
         with model_input.located(chunk):
             out, filled = impute_frame(model, frame, max_iter, tol)
@@ -242,7 +241,7 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
                 fills = np.where(gaps, np.round(fills) + 0.0, fills)
             column = np.where(gaps, fills, values)
             cells[:, j] = (column if writer.parquet else _exact_text(column, writer.decimal))[:, 0]
-        for j in declared:
+        for j in _typed_categories(model.schema_.encoding, frame.columns, table):
             cells[:, j] = _declared_fills(cells[:, j], missing[:, j], frame.columns[j], table,
                                           writer)
             if not writer.parquet:  # its numbers as the numeric columns' (a Parquet
@@ -251,6 +250,17 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
         writer.write(_input_types(_table_rows(table, chunk, cells, model_input.order, None),
                                   table, writer))
     return n_filled, n_rows, False
+
+
+def _typed_categories(encoding, names, table):
+    """The categorical columns whose fills are written as the input holds the column
+    (:func:`_declared_fills`): the declared ones, and those a Parquet file types as
+    true/false (a gap in a bool column takes True or False, not the text "True")."""
+    import pyarrow as pa
+
+    return [j for j, kind in enumerate(encoding.kinds) if kind == "categorical" and (
+        j in encoding.declared or pa.types.is_boolean(table.feature_types.get(
+            names[j], pa.null())))]
 
 
 def _declared_fills(cells, gaps, name, table, writer):

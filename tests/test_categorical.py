@@ -276,7 +276,9 @@ def test_stdin_goes_by_name_and_a_headerless_file_by_number(tmp_path):
     assert read_model_file(tmp_path / "s.safetensors")[0]["params"]["categorical"] == [1]
     for spec, words in (("code", "stdin read with --no-header has no column names: give the "
                                  "column's 0-based number in the file"),
-                        ("0", "is given as an id, the label or a column to leave out")):
+                        ("0", "is given as an id, the label or a column to leave out"),
+                        ("00", "is given as an id, the label or a column to leave out"),
+                        ("\u00b2", "has no column names")):
         r = CliRunner().invoke(cli, stdin + ["--categorical", spec],
                                input=(tmp_path / "h.csv").read_text())
         assert r.exit_code == 1 and words in r.output and len(r.output.splitlines()) == 1, \
@@ -417,3 +419,28 @@ def test_impute_writes_a_parquet_integer_codes_known_cells_as_integers_in_a_csv(
     assert r.exit_code == 0, r.output
     rows = [line.split(",") for line in (tmp_path / "o.csv").read_text().splitlines()[1:]]
     assert [row[0] for row in rows[::2]] == ["200", "500"] and rows[1][0] in ("200", "404", "500")
+
+
+def test_impute_fills_a_parquet_files_nullable_columns_in_their_types(tmp_path):
+    """A Parquet file whose columns pandas reads as nullable types (Int64, boolean: gaps
+    as pd.NA) was refused with "unexpected error: TypeError: float() argument must be ...
+    'NAType'", and a bool column's fill was the text "True", which Arrow refused."""
+    rng = np.random.RandomState(0)
+    n = 150
+    v = rng.normal(size=n)
+    train = pd.DataFrame({"v": v, "flag": v > 0, "w": np.round(3 * v).astype(int)})
+    aekit.AnomalyDetector(epochs=2, random_state=0, device="cpu").fit(train).save(
+        tmp_path / "m.safetensors")
+    gaps = train.head(6).astype({"flag": "boolean", "w": "Int64"})
+    gaps.loc[[0, 2], "flag"] = pd.NA
+    gaps.loc[[1, 4], "w"] = pd.NA
+    gaps.to_parquet(tmp_path / "g.parquet")
+    r = invoke("detect", tmp_path / "g.parquet", "-m", tmp_path / "m.safetensors", "-q", "-o",
+               tmp_path / "s.csv")
+    assert r.exit_code == 0, r.output
+    r = invoke("impute", tmp_path / "g.parquet", "-m", tmp_path / "m.safetensors", "-o",
+               tmp_path / "o.parquet")
+    assert r.exit_code == 0, r.output
+    out = pd.read_parquet(tmp_path / "o.parquet")
+    assert out.flag.notna().all() and set(out.flag) <= {True, False}
+    assert out.w.notna().all() and out.w.tolist()[2:4] == gaps.w.tolist()[2:4]

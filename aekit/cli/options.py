@@ -247,16 +247,20 @@ def stdin_feature_position(spec, table):
     """
     from ..errors import DataError
 
-    spec = str(spec)
-    if not spec.isdigit():
-        raise DataError(f"--categorical column {spec!r}: stdin read with --no-header has no "
-                        "column names: give the column's 0-based number in the file")
-    others = {str(c) for c in (table.get("label_column"), *table.get("id_columns", ()),
-                               *table.get("ignore_columns", ())) if c is not None}
-    if spec in others:
-        raise DataError(f"--categorical column {spec!r} of stdin is given as an id, the label "
-                        "or a column to leave out, not as a feature")
-    return int(spec) - sum(1 for c in others if c.isdigit() and int(c) < int(spec))
+    def number(c):  # a 0-based column number, as the table readers take one; else None
+        c = str(c)
+        return int(c) if c.isascii() and c.isdigit() else None
+
+    column = number(spec)
+    if column is None:
+        raise DataError(f"--categorical column {str(spec)!r}: stdin read with --no-header has "
+                        "no column names: give the column's 0-based number in the file")
+    others = {number(c) for c in (table.get("label_column"), *table.get("id_columns", ()),
+                                  *table.get("ignore_columns", ())) if c is not None}
+    if column in others:
+        raise DataError(f"--categorical column {str(spec)!r} of stdin is given as an id, the "
+                        "label or a column to leave out, not as a feature")
+    return column - sum(1 for c in others if c is not None and c < column)
 
 
 def check_categorical(columns, schema, table, model):

@@ -208,7 +208,11 @@ def to_matrix(features, dtype=np.float64, allow_missing=False):
             for j, num in converted.items():
                 features.isetitem(j, num)
     with np.errstate(over="ignore", invalid="ignore"):
-        M = np.asarray(features, dtype=dtype)
+        # pandas' nullable types (Int64, Float64: a Parquet column with gaps) hold pd.NA,
+        # which float() refuses: their gaps become NaN
+        M = features.to_numpy(dtype=dtype, na_value=np.nan) \
+            if hasattr(features, "to_numpy") and hasattr(features, "iloc") \
+            else np.asarray(features, dtype=dtype)
     finite = np.isfinite(M)
     if not finite.all():
         bad = ~finite & ~np.isnan(M) if allow_missing else ~finite
