@@ -312,10 +312,12 @@ def _through(h, layers):
 
 
 def _log1p(e):
-    """log(1 + e) in place, for float32 ``e`` >= -0.5, to float32 rounding: log(u) of u = 1 + e
-    as rounded, plus (e - (u - 1)) / u, the rounding's share to first order (e itself
-    where u rounds to 1). numpy's float32 log1p runs an element at a time where its log
-    runs on whole vectors: this takes about a third of log1p's time."""
+    """log(1 + e) in place, to float32 rounding, for finite float32 ``e`` >= -0.5 (what
+    its callers pass: softplus's exp(-|r|) in (0, 1], the Laplace tail's -exp(u) / 2 in
+    [-0.5, 0); +inf would give NaN): log(u) of u = 1 + e as rounded, plus (e - (u - 1))
+    / u, the rounding's share to first order (e itself where u rounds to 1). numpy's
+    float32 log1p runs an element at a time where its log runs on whole vectors: this
+    takes about a third of log1p's time."""
     u = e + np.float32(1)
     e -= u - np.float32(1)  # u - 1 is exact (Sterbenz)
     e /= u
