@@ -215,8 +215,8 @@ def auto_sizes(params, n_samples, n_features, objective="reconstruction"):
     tables"). Tables of more than 32 features had 4 units a feature (up to 256): 128
     scored level on both halves of protocol T at seeds 0, 1 and 2, with about half
     the multiply-adds on such tables (BENCHMARKS.md, "One width for masked networks").
-    Both: batches of an eighth of the
-    training rows (16..128), so that small tables get enough optimisation steps.
+    Both: batches of an eighth of the training rows (16..128), so that small tables get
+    enough optimisation steps.
     Returns the resolved values of the parameters that were "auto".
     """
     out = {}

@@ -42,8 +42,8 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     separator and decimal mark kept); columns that held only whole numbers in
     the training rows get whole fills (a Parquet input's integer columns keep
     their types in a Parquet output), other fills 7 significant digits (the
-    model computes in float32). Columns are matched to the model's by name. Pixel tables (0..255)
-    are scaled for a model trained on MNIST and back.
+    model computes in float32). Columns are matched to the model's by name.
+    Pixel tables (0..255) are scaled for a model trained on MNIST and back.
 
     \b
     Example:

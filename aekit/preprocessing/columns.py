@@ -210,8 +210,7 @@ def to_matrix(features, dtype=np.float64, allow_missing=False):
     with np.errstate(over="ignore", invalid="ignore"):
         # pandas' nullable types (Int64, Float64: a Parquet column with gaps) hold pd.NA,
         # which float() refuses: their gaps become NaN
-        M = features.to_numpy(dtype=dtype, na_value=np.nan) \
-            if hasattr(features, "to_numpy") and hasattr(features, "iloc") \
+        M = features.to_numpy(dtype=dtype, na_value=np.nan) if hasattr(features, "iloc") \
             else np.asarray(features, dtype=dtype)
     finite = np.isfinite(M)
     if not finite.all():
@@ -713,9 +712,10 @@ class ColumnEncoding:
 
 def _whole(values):
     """Per column of ``values`` (n, k; NaN gaps): whether it holds values, all whole."""
+    gaps = np.isnan(values)
     with np.errstate(invalid="ignore"):
-        whole = (values == np.round(values)) | np.isnan(values)
-    return [bool(w) for w in whole.all(axis=0) & ~np.isnan(values).all(axis=0)]
+        whole = ((values == np.round(values)) | gaps).all(axis=0) & ~gaps.all(axis=0)
+    return [bool(w) for w in whole]
 
 
 def _numeric_fills(values, columns, names, missing_indicator):
