@@ -251,10 +251,18 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         self.n_epochs_ = result.summary["epochs"]
         if result.kept is not None and self.schema_.categorical:
             _warn_of_categories_left_out(self.schema_, X, result.kept, plan.trim)
-        self.score_quantiles_ = (quantiles_of(score_rows(
-            self.engine(), Xs[quantile_rows(len(Xs))], self.score_type_))
-            if score_quantiles else None)
+        self.score_quantiles_ = self._training_quantiles(Xs, result) if score_quantiles \
+            else None
         return self
+
+    def _training_quantiles(self, Xs, result):
+        """The quantile grid of the training rows' scores (scaled ``Xs``): from the rows
+        the fit measured its network on and the scores it found there, when they are this
+        model's (:class:`aekit.nn.fitting.FitResult`), else from a pass over those rows."""
+        if result.surprise is not None and self.score_type_ == "nll":
+            return quantiles_of(result.surprise)
+        rows = Xs[quantile_rows(len(Xs), result.summary["seed"])]
+        return quantiles_of(score_rows(self.engine(), rows, self.score_type_))
 
     # -- inference ----------------------------------------------------------
     def _network_input(self, X):

@@ -36,13 +36,15 @@ def quantiles_of(scores):
     return np.percentile(np.asarray(scores, dtype=np.float64), QUANTILE_PERCENTS)
 
 
-def quantile_rows(n):
-    """Which of ``n`` training rows a quantile grid is estimated from: all of them up to
-    :data:`QUANTILE_ROWS`, else that many drawn without replacement (seed 0, so that a
-    refit gives the same grid), in their order. Returns a slice or an index array."""
+def quantile_rows(n, seed=0):
+    """Which of ``n`` training rows a fitted model is measured on: its quantile grid, and a
+    masked network's mask spreads and early map (:func:`aekit.nn.fitting.fit_network`, which
+    scores them once for all three). All of them up to :data:`QUANTILE_ROWS`, else that
+    many drawn without replacement with the fit's ``seed`` (so that a refit gives the same
+    grid), in their order. Returns a slice or a sorted index array."""
     if n <= QUANTILE_ROWS:
         return slice(None)
-    return np.sort(np.random.default_rng(0).choice(n, QUANTILE_ROWS, replace=False))
+    return np.sort(np.random.RandomState(seed % 2**32).permutation(n)[:QUANTILE_ROWS])
 
 
 ENGINE_AGREEMENT = 1e-5  # relative: the numpy and torch engines' scores of a row agree to this

@@ -242,10 +242,11 @@ def tail(train, test):
 
 def scores(variants, det, X_train, X_test, seed):
     """{variant: test scores} of one fitted detector."""
-    from aekit.nn.masking import SPREAD_ROWS, scoring_masks
+    from aekit.nn.masking import scoring_masks
+    from aekit.thresholds import quantile_rows
 
     d = det.networks_[0].config.n_features  # the encoded features (text columns one-hot)
-    rows = np.random.RandomState(seed).permutation(len(X_train))[:SPREAD_ROWS]
+    rows = quantile_rows(len(X_train), seed)  # the rows the fit measured its spreads on
     parts = {"train": X_train[rows], "test": X_test}
     # each mask's surprise of (count masks, training or test rows), computed once
     surprise = functools.cache(lambda count, part: mask_surprise(det, parts[part],

@@ -28,6 +28,10 @@ class FitResult:
     history: dict  # per epoch: train_loss, val_loss, lr
     summary: dict = field(default_factory=dict)  # epochs, stopped early, best loss, times...
     kept: object = None  # the row indices the second fit of a trimmed fit trained on
+    # the final network's mean surprise (its "nll" score, float64) of the training rows it
+    # was measured on (aekit.thresholds.quantile_rows(n_samples, seed)), when the fit
+    # measured it: a masked network with mask spreads or an early network
+    surprise: object = None
 
 
 def split_rows(n, validation_fraction, seed):
@@ -111,8 +115,12 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     Returns
     -------
     FitResult
-        Its ``summary["trim"]`` (when ``trim > 0``): the share, the rows left out and
-        the first fit's epochs; ``history`` is the final fit's, ``summary["n_train"]``
+        Its ``surprise``: with ``config.mask_spread`` or ``config.early_masks``, the
+        final network's mean surprise (its "nll" anomaly score, float64) of each of the
+        training rows ``aekit.thresholds.quantile_rows(n_samples, seed)`` picks, measured
+        once for the spreads, the early map and the score quantiles alike, else None. Its
+        ``summary["trim"]`` (when ``trim > 0``): the share, the rows left out and the
+        first fit's epochs; ``history`` is the final fit's, ``summary["n_train"]``
         counts the rows that fit trained on.
 
     Raises
@@ -169,11 +177,13 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     if world.size > 1 or spread or early:  # a plain network of config (SyncBatchNorm layers
         # are for training only), with its spreads and its early network, measured next
         net = _plain_network(net, config, device, early)
-    measured = _spread_rows(Xs, seed) if spread or early else None
+    measured = _measured_rows(Xs, seed) if spread or early else None
+    surprise = None  # the final network's mean surprise of the measured rows
     if spread:
-        _measure_mask_spread(net, measured, world, device)
+        surprise = _measure_mask_spread(net, measured, world, device)
     if early:
-        net = _measure_early_network(net, measured, world, device, early_weight)
+        net, surprise = _measure_early_network(net, measured, world, device, early_weight,
+                                               surprise)
     summary = _summary(trainer, train, seed, device, noise, world)
     if trim > 0 and stage["left_out"]:
         summary["trim"] = {"share": float(trim), "left_out": int(stage["left_out"]),
@@ -183,7 +193,7 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         warn(UserWarning(f"trim {trim:g}: {len(Xs)} rows are too few to leave any out of "
                          "a second fit; fitted once"))
     return FitResult(net, trainer.history, summary,
-                     kept if trim > 0 and stage.get("left_out") else None)
+                     kept if trim > 0 and stage.get("left_out") else None, surprise)
 
 
 def _train(rows, config, train, seed, device, noise, clip, validation_fraction, verbose,
@@ -282,28 +292,35 @@ class EarlySnapshot:
             trainer.stage_tensors.update({f"early.{k}": v for k, v in self.tensors.items()})
 
 
-def _measure_early_network(net, X, world, device, weight):
+def _measure_early_network(net, X, world, device, weight, late=None):
     """Measure ``net``'s early network: its mask spreads and its map onto ``net``'s scores
     (:func:`aekit.nn.masking.early_map`), on the rows ``X`` the spreads are measured on
-    (:func:`_spread_rows`; rank 0's on every rank). Returns ``net``, or the network
-    without it when either's scores do not vary."""
+    (:func:`_measured_rows`; rank 0's on every rank); ``late``: ``net``'s own scores of
+    them, when its spreads gave them (:func:`_measure_mask_spread`). Returns ``(net,
+    scores)``: ``net``, or the network without it when either's scores do not vary, and
+    its anomaly scores of ``X`` (float64)."""
     import torch
 
     from .engine import TorchEngine
     from .masking import early_map
 
-    _measure_mask_spread(net.early, X, world, device)
-    engine = TorchEngine(net, device)
-    late, early = (engine.run(lambda n, t: fn(n)(t).mean(dim=1, keepdim=True), X, 1)[:, 0]
-                   for fn in (lambda n: n.own_surprise, lambda n: n.early.surprise))
+    early = _measure_mask_spread(net.early, X, world, device)
+    if late is None or early is None:  # without spreads: a pass of each network
+        engine = TorchEngine(net, device)
+        late, early = (engine.run(lambda n, t: fn(n)(t).mean(dim=1, keepdim=True), X,
+                                  1)[:, 0].astype(np.float64)
+                       for fn in (lambda n: n.own_surprise, lambda n: n.early.surprise))
     mapping = early_map(late, early, weight)
     found = world.array_from_rank0(np.zeros(3) if mapping is None
                                    else np.r_[1.0, mapping].astype(np.float64), device)
     if not found[0]:
-        return _without_early(net, device)
+        return _without_early(net, device), late
+    a, b = np.asarray(found[1:], dtype=np.float32).astype(np.float64)
     with torch.no_grad():
         net.early_map.copy_(torch.as_tensor(found[1:], dtype=torch.float32))
-    return net
+    # each row's score: the larger of its own and the early network's mapped onto it
+    # (aekit.nn.masking.with_early)
+    return net, np.maximum(late, a * early + b)
 
 
 def _without_early(net, device):
@@ -316,19 +333,21 @@ def _without_early(net, device):
     return plain.eval()
 
 
-def _spread_rows(Xs, seed):
+def _measured_rows(Xs, seed):
     """The rows of ``Xs`` a network's measurements are taken on (its mask spreads, its
-    early network's map): at most :data:`~aekit.nn.masking.SPREAD_ROWS`, seeded, all of
-    them for a smaller table; float32, in their order in ``Xs``."""
-    from .masking import SPREAD_ROWS
+    early network's map, the score quantiles): :func:`aekit.thresholds.quantile_rows`'s,
+    float32, in their order in ``Xs``."""
+    from ..thresholds import quantile_rows
 
-    rows = np.sort(np.random.RandomState(seed % 2**32).permutation(len(Xs))[:SPREAD_ROWS])
-    return np.asarray(Xs[rows], dtype=np.float32)
+    return np.asarray(Xs[quantile_rows(len(Xs), seed)], dtype=np.float32)
 
 
 def _measure_mask_spread(net, X, world, device):
     """Set a masked network's ``mask_spread`` from its scoring masks' surprise at the rows
-    ``X`` (:func:`_spread_rows`; rank 0's on every rank)."""
+    ``X`` (:func:`_measured_rows`; rank 0's on every rank). Returns the rows' scores by
+    the network with its spreads (float64, (n,); None when its config scores without
+    them): the mean over the masks of each mask's mean surprise divided by its spread,
+    which is what its surprise's mean is (:func:`aekit.nn.masking.mask_weights`)."""
     import torch
 
     from .engine import TorchEngine
@@ -339,6 +358,10 @@ def _measure_mask_spread(net, X, world, device):
     spread = world.array_from_rank0(mask_spreads(Q).astype(np.float64), device)
     with torch.no_grad():
         net.mask_spread.copy_(torch.as_tensor(spread, dtype=torch.float32))
+    if not net.config.mask_spread:
+        return None
+    used = spread.astype(np.float32).astype(np.float64)  # (as the network holds them)
+    return (np.asarray(Q, dtype=np.float64) / used).mean(axis=1)
 
 
 def _resumed_stage(resume, trim, n_rows):

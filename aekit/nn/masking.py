@@ -34,7 +34,6 @@ from .config import SCORE_DESIGNS
 
 MASK_RATES = (0.1, 0.9)  # the share of a training row's features hidden: uniform in here
 MASK_SEED = 20221  # the scoring masks' seed: fixed, so every run scores alike
-SPREAD_ROWS = 20_000  # training rows (at most) the masks' spreads are measured on
 SPREAD_FLOOR = 0.1  # a mask's spread is at least this share of the masks' median spread
 MEAN_DEVIATION_SHARE = 0.25  # and at least this share of its mean absolute deviation
 MIN_SPREAD = 1e-6  # nats: and at least this (a table whose masks never vary)
