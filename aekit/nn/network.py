@@ -234,13 +234,17 @@ class AutoencoderNet(nn.Module):
             return self.surprise_of(out, target)
         low, high = self.two_values[0, cols], self.two_values[1, cols]
         two = low < high
-        if not bool(two.any()):  # no two-valued feature here (most tables)
+        m = int(two.sum())
+        if not m:  # no two-valued feature here (most tables)
             return self.surprise_of(out, target)
         from .masking import on_two_values
 
-        some, rest = two.nonzero().squeeze(1), (~two).nonzero().squeeze(1)
+        if bool(two[:m].all()):  # the two-valued features first (as the scoring masks'
+            some, rest = slice(0, m), slice(m, None)  # columns come): views, not copies
+        else:
+            some, rest = two.nonzero().squeeze(1), (~two).nonzero().squeeze(1)
         surprise = torch.empty_like(target)
-        if len(rest):
+        if m < len(cols):
             surprise[:, rest] = self.surprise_of(out[..., rest], target[:, rest])
         low, high, values = low[some], high[some], target[:, some]
         side = self.side_surprise(out[..., some], values, (low + high) / 2)
@@ -339,8 +343,14 @@ class AutoencoderNet(nn.Module):
         return (weights.softmax(dim=1) * loc).sum(dim=1)
 
     def _mask_columns(self, device):
+        """Each scoring mask and the features it hides, the two-valued ones first (their
+        surprise is computed apart: :meth:`surprise_at`)."""
         masks = self.score_masks.to(device)
-        return [(hidden, hidden.nonzero().squeeze(1)) for hidden in masks]
+        columns = [hidden.nonzero().squeeze(1) for hidden in masks]
+        if self.config.two_valued:
+            two = (self.two_values[0] < self.two_values[1]).to(device)
+            columns = [torch.cat([cols[two[cols]], cols[~two[cols]]]) for cols in columns]
+        return list(zip(masks, columns))
 
     def _mask_weights(self, scaled):
         from .masking import mask_weights

@@ -132,11 +132,14 @@ class NumpyNetwork:
         (_, w1, b1, relu1), self.body = body[0], [_float32(layer) for layer in body[1:]]
         _, w, b, _ = self.layers[-1]
         self.mask_first, self.mask_outputs = [], []
+        two = self.two_values[0] < self.two_values[1] if self.two_values is not None \
+            else np.zeros(d, dtype=bool)
         for hidden in self.score_masks:
             shown = (~hidden).astype(np.float64)
             self.mask_first.append(_float32(("encoder", w1[:d] * shown[:, None],
                                              b1 + shown @ w1[d:], relu1)))
-            cols = np.flatnonzero(hidden)
+            # the two-valued features first (as AutoencoderNet._mask_columns): slices
+            cols = np.r_[np.flatnonzero(hidden & two), np.flatnonzero(hidden & ~two)]
             rows = (np.arange(3 * c.components)[:, None] * c.n_features + cols).reshape(-1)
             self.mask_outputs.append((cols, np.ascontiguousarray(w[:, rows]), b[rows]))
 
@@ -223,20 +226,25 @@ class NumpyNetwork:
         """AutoencoderNet.surprise_at in numpy: :meth:`_surprise_of`, and at the
         two-valued features holding one of their values, :meth:`_side_surprise`; each
         element computed once, by the rule that applies to it (``out`` is overwritten)."""
-        some = np.flatnonzero(self.two_values[0, cols] < self.two_values[1, cols]) \
+        two = self.two_values[0, cols] < self.two_values[1, cols] \
             if self.two_values is not None else ()
-        if not len(some):  # no two-valued feature here (most tables)
+        m = int(np.count_nonzero(two))
+        if not m:  # no two-valued feature here (most tables)
             return self._surprise_of(out, x, cols)
-        rest = np.setdiff1d(np.arange(len(cols)), some)
+        if two[:m].all():  # the two-valued features first (as the masks' columns come)
+            some, rest = slice(0, m), slice(m, None)
+        else:
+            some, rest = np.flatnonzero(two), np.flatnonzero(~two)
         surprise = np.empty((len(x), len(cols)), dtype=np.float32)
         low, high = self.two_values[:, cols[some]]
         values = x[:, cols[some]]
         on_value = on_two_values(values, low, high)
-        off = None if on_value.all() else self._surprise_of(out[..., some], x, cols[some])
+        off = None if on_value.all() else self._surprise_of(out[..., some].copy(), x,
+                                                            cols[some])
         surprise[:, some] = self._side_surprise(out[..., some], values, (low + high) / 2)
         if off is not None:  # a value off both (never in the training rows)
             surprise[:, some] = np.where(on_value, surprise[:, some], off)
-        if len(rest):
+        if m < len(cols):
             surprise[:, rest] = self._surprise_of(out[..., rest], x, cols[rest])
         return surprise
 
