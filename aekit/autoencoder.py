@@ -212,8 +212,10 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
             their quantile grid (``score_quantiles_``), so that the saved model can
             flag rows at a contamination (`aekit detect -c`) and tell unfamiliar
             inputs (`aekit denoise`). It costs one inference pass over ``X`` (about a
-            third of an epoch), or over 20,000 of its rows when it has more; a model
-            fitted to encode or reconstruct does not need it.
+            third of an epoch), or over 20,000 of its rows when it has more, except for
+            a masked network measured on those rows in its fit (its mask spreads, its
+            early network), whose scores they are; a model fitted to encode or
+            reconstruct does not need it.
 
         Returns
         -------

@@ -89,6 +89,7 @@ TRIM_BY_VALUE = True  # its trim leaves out at most its share of each such value
 MASKED_WIDTH = 128  # a masked network's "auto" width, whatever the table's
 MIXTURE = "laplace"  # a masked network's prediction of each feature: a mixture of ...
 MIXTURE_COMPONENTS = 3  # ... distributions
+MAX_BATCH = 128  # "auto" batch size: an eighth of the training rows, 16 to this many
 AUTO_EPOCHS = 30  # "auto" epochs ...
 ROW_PASSES = 150_000  # ... or, for a masked model, as many as make this many rows' passes
 MIN_EPOCHS = 3  # ... but no fewer
@@ -131,7 +132,7 @@ def auto_rule(name):
         "hidden": "from the table's width: 8 x the features (32..512), then half that; "
                   f"masked: one layer of {MASKED_WIDTH}",
         "code_size": f"half the features (1..{AUTO_CODE_SIZE}); masked: the hidden width",
-        "batch_size": "an eighth of the training rows (16..128)",
+        "batch_size": f"an eighth of the training rows (16..{MAX_BATCH})",
         "epochs": f"{AUTO_EPOCHS}; masked: at most {ROW_PASSES:,} rows' passes in all (at "
                   f"least {MIN_EPOCHS} epochs), fewer than {AUTO_EPOCHS} on over "
                   f"{ROW_PASSES // (AUTO_EPOCHS - 1):,} training rows. A masked model's "
@@ -234,7 +235,7 @@ def auto_sizes(params, n_samples, n_features, objective="reconstruction"):
         if params["code_size"] == "auto":
             out["code_size"] = _clip(n_features // 2, 1, AUTO_CODE_SIZE)
     if params.get("batch_size") == "auto":
-        out["batch_size"] = _clip(_training_rows(params, n_samples) // 8, 16, 128)
+        out["batch_size"] = _clip(_training_rows(params, n_samples) // 8, 16, MAX_BATCH)
     return out
 
 
