@@ -1,6 +1,8 @@
 """Numeric codes declared categorical (the estimators' ``categorical``, `--categorical`):
 one-hot encoded as text columns are, kept in the model file, explained by their value."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,6 +107,19 @@ def test_a_declared_column_without_any_value_is_refused():
     df = pd.DataFrame({"x": np.arange(30.0), "code": [np.nan] * 30})
     with pytest.raises(aekit.errors.DataError, match="declared categorical .* holds no value"):
         aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(df)
+
+
+def test_a_declared_column_holding_an_id_is_kept_with_a_warning():
+    """The user's word stands (no id rule refuses it, as it would a text column), but a
+    declared column whose values are nearly all different is named, and what to do."""
+    df = pd.DataFrame({"x": np.arange(200.0), "account": np.arange(1000, 1200)})
+    with pytest.warns(aekit.errors.AekitWarning, match="'account' is declared categorical "
+                      r"\(categorical\) but holds 200 distinct values in 200 rows"):
+        det = aekit.AnomalyDetector(method="pca", categorical=["account"]).fit(df)
+    assert det.schema_.n_encoded == 1 + 200 + 1  # kept: its codes and the unseen slot
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # codes that repeat: no warning
+        aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(codes(200))
 
 
 def test_an_array_takes_column_numbers():

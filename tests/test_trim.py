@@ -94,6 +94,22 @@ def test_too_few_rows_to_leave_one_out_fit_once_and_say_so(tmp_path):
     assert "warning: trim 0.3: 3 rows are too few" in r.output and "then" not in r.output
 
 
+def test_a_trim_the_values_stop_says_why_it_fitted_once():
+    """Every row holds a category of its own (a declared id-like column): a trim within
+    values can leave out none of them, and the warning says so, not that the rows are
+    too few."""
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"x": rng.normal(size=120), "y": rng.normal(size=120),
+                       "ticket": np.arange(120)})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s = AnomalyDetector(**FAST, categorical=["ticket"]).fit(df).training_summary_
+    said = [str(w.message) for w in caught if str(w.message).startswith("trim")]
+    assert said == ["trim 0.3: every row holds a value few rows share (a category, a flag), "
+                    "and no value loses more than 30% of its rows to the trim; fitted once"]
+    assert s["trim"] == {"share": 0.3, "left_out": 0}
+
+
 @pytest.mark.parametrize("bad", [0.5, -0.1, "most", float("nan")])
 def test_trim_outside_its_range_is_refused(bad):
     with pytest.raises(ValueError, match=r'trim must be "auto" or be in \[0, 0.5\)'):

@@ -445,6 +445,7 @@ class ColumnEncoding:
         if declared:  # the user's word: no id or date rules, only the file's limit
             for j, cats in zip(declared, _categories(X, declared, codes=True)):
                 _refuse_many_codes(shown[j], cats, len(X))
+                _warn_of_id_like_codes(shown[j], cats, len(X))
                 if not cats:
                     raise DataError(f"column {literal(repr(str(shown[j])))} is declared "
                                     "categorical ({categorical}) but holds no value in the "
@@ -852,6 +853,21 @@ def _refuse_many_codes(name, cats, n_rows):
                         f"{n_rows:,} rows, more than the {MAX_CATEGORIES:,} categories a "
                         "column may have: leave it out of {categorical}",
                         params=("categorical",))
+
+
+def _warn_of_id_like_codes(name, cats, n_rows):
+    """Warn of a column declared categorical whose values look like an id's (``cats``, in
+    ``n_rows`` training rows; the text columns' rule, :func:`_refuse_id_columns`): the
+    user's word stands, but such categories tell the model little, and most values of
+    new rows will be categories never seen."""
+    if len(cats) > ID_LIKE and len(cats) > 0.5 * n_rows:
+        warn(AekitWarning(
+            f"column {literal(repr(str(name)))} is declared categorical ({{categorical}}) "
+            f"but holds {len(cats):,} distinct values in {n_rows:,} rows, most of them on "
+            "one row: "
+            "an id more than categories (new rows' values will be categories never seen); "
+            "carry it through ({id_columns}) or leave it out ({ignore_columns})",
+            params=("categorical", "id_columns", "ignore_columns")))
 
 
 def _checked_categories(col, cats):
