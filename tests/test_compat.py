@@ -179,8 +179,8 @@ def test_info_of_a_checkpoint_prints_no_unknowns():
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
 def test_a_resumed_optimiser_still_updates_all_its_parameters_at_once(optimizer):
-    """A checkpoint written before aekit chose ``foreach`` (its parameter groups say None)
-    resumes with make_optimizer's choice: the same numbers, the faster update."""
+    """A checkpoint written before aekit chose ``foreach`` or Adam's fused kernel (its
+    parameter groups say None) resumes with make_optimizer's choice, the faster update."""
     from aekit.nn.config import ModelConfig, TrainConfig
     from aekit.nn.network import AutoencoderNet
     from aekit.nn.training import Trainer
@@ -190,9 +190,12 @@ def test_a_resumed_optimiser_still_updates_all_its_parameters_at_once(optimizer)
         return Trainer(AutoencoderNet(ModelConfig(n_features=4, code_size=2, hidden=(8,))),
                        cfg, "cpu")
 
-    tensors, meta = trainer().state_dict()
+    fresh = trainer()
+    tensors, meta = fresh.state_dict()
     for group in meta["optimizer_param_groups"]:
-        group["foreach"] = None
+        group["foreach"] = group["fused"] = None
     resumed = trainer()
     resumed.load_state_dict(tensors, meta)
-    assert [g["foreach"] for g in resumed.optimizer.param_groups] == [True]
+    how = [(g["foreach"], g.get("fused")) for g in resumed.optimizer.param_groups]
+    assert how == [(None, True)] if optimizer == "adam" else how == [(True, None)]
+    assert how == [(g["foreach"], g.get("fused")) for g in fresh.optimizer.param_groups]
