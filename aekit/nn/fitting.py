@@ -192,7 +192,7 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         summary["trim"] = {"share": float(trim), "left_out": 0}
         warn(UserWarning(
             f"trim {trim:g}: {len(Xs)} rows are too few to leave any out of a second fit; "
-            "fitted once" if not _share_left_out(len(Xs), trim, validation_fraction, seed)
+            "fitted once" if not _count_left_out(len(Xs), trim, validation_fraction, seed)
             else f"trim {trim:g}: every row holds a value few rows share (a category, a "
             f"flag), and no value loses more than {trim:.0%} of its rows to the trim; "
             "fitted once"))
@@ -394,7 +394,7 @@ def _kept_rows(scores, trim, world, device, validation_fraction, seed, by_value=
     (:func:`rows_left_out`)."""
     scores = world.array_from_rank0(np.asarray(scores, dtype=np.float64), device)
     n = len(scores)
-    n_out = _share_left_out(n, trim, validation_fraction, seed)
+    n_out = _count_left_out(n, trim, validation_fraction, seed)
     order = np.argsort(scores, kind="stable")
     if by_value is None:
         return np.sort(order[: n - n_out])
@@ -402,7 +402,7 @@ def _kept_rows(scores, trim, world, device, validation_fraction, seed, by_value=
     return np.setdiff1d(np.arange(n), out)
 
 
-def _share_left_out(n, trim, validation_fraction, seed):
+def _count_left_out(n, trim, validation_fraction, seed):
     """How many of ``n`` rows a trim leaves out of the second fit: ``floor(trim * n)``, or
     0 when the second fit would have fewer than 2 rows to train on."""
     n_out = math.floor(round(trim * n, 9))  # 0.29 * 100 is 28.999999999999996
