@@ -135,6 +135,24 @@ def test_interrupt_then_resume_matches_uninterrupted_run(mnist_dir, tmp_path,
         assert np.array_equal(a[k], b[k]), k
 
 
+@pytest.mark.parametrize("decay", ["0", "1e308"])
+def test_a_diverging_fit_names_what_to_lower(tmp_path, decay):
+    """A learning rate or a weight decay too large: one line naming the options that can
+    make the loss finite again (the weight decay only when one is set), no model file."""
+    rng = np.random.RandomState(0)
+    np.savetxt(tmp_path / "t.csv", rng.normal(size=(60, 3)), delimiter=",")
+    out = tmp_path / "m.safetensors"
+    lr = "1e308" if decay == "0" else "0.001"
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--no-header",
+                                 "--epochs", "1", "--lr", lr, "--weight-decay", decay,
+                                 "-q", "-o", str(out)])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    error = [line for line in r.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and "loss became nan" in error[0] and "(--lr)" in error[0]
+    assert ("(--weight-decay)" in error[0]) == (decay != "0")
+    assert not out.exists()
+
+
 def test_nan_loss_stops_with_message_and_keeps_checkpoint(mnist_dir, tmp_path, monkeypatch):
     from aekit.nn import training
 

@@ -239,10 +239,13 @@ class Trainer:
             start = time.perf_counter()
             train_loss = self._train_one_epoch(X_train, self.epoch)
             if not math.isfinite(train_loss):
+                decay = self.cfg.weight_decay > 0  # (a large one diverges too)
                 raise TrainingError(
                     f"training loss became {train_loss} in epoch {self.epoch + 1}: "
-                    "lower the learning rate ({lr}) or check the data for extreme values",
-                    params=("lr",))
+                    "lower the learning rate ({lr})"
+                    + (" or the weight decay ({weight_decay})" if decay else "")
+                    + " or check the data for extreme values",
+                    params=("lr", "weight_decay") if decay else ("lr",))
             val_loss = math.nan
             if X_val is not None:
                 val_loss = self.world.from_rank0(self.evaluate(X_val_in, X_val, val_hidden),
