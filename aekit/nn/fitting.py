@@ -185,19 +185,24 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         net, surprise = _measure_early_network(net, measured, world, device, early_weight,
                                                surprise)
     summary = _summary(trainer, train, seed, device, noise, world)
-    if trim > 0 and stage["left_out"]:
-        summary["trim"] = {"share": float(trim), "left_out": int(stage["left_out"]),
-                           "first_fit_epochs": int(stage["first_fit_epochs"])}
-    elif trim > 0:
-        summary["trim"] = {"share": float(trim), "left_out": 0}
-        warn(UserWarning(
-            f"trim {trim:g}: {len(Xs)} rows are too few to leave any out of a second fit; "
-            "fitted once" if not _count_left_out(len(Xs), trim, validation_fraction, seed)
-            else f"trim {trim:g}: every row holds a value few rows share (a category, a "
-            f"flag), and no value loses more than {trim:.0%} of its rows to the trim; "
-            "fitted once"))
+    if trim > 0:
+        summary["trim"] = _trim_summary(trim, stage, len(Xs), validation_fraction, seed)
     return FitResult(net, trainer.history, summary,
                      kept if trim > 0 and stage.get("left_out") else None, surprise)
+
+
+def _trim_summary(trim, stage, n, validation_fraction, seed):
+    """A trimmed fit's ``summary["trim"]`` (its share, the rows left out, the first fit's
+    epochs), warning when it left none out of ``n`` rows, and why."""
+    if stage["left_out"]:
+        return {"share": float(trim), "left_out": int(stage["left_out"]),
+                "first_fit_epochs": int(stage["first_fit_epochs"])}
+    warn(UserWarning(
+        f"trim {trim:g}: {n} rows are too few to leave any out of a second fit; fitted once"
+        if not _count_left_out(n, trim, validation_fraction, seed)
+        else f"trim {trim:g}: every row holds a value few rows share (a category, a flag), "
+        f"and no value loses more than {trim:.0%} of its rows to the trim; fitted once"))
+    return {"share": float(trim), "left_out": 0}
 
 
 def _train(rows, config, train, seed, device, noise, clip, validation_fraction, verbose,
