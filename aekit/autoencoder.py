@@ -247,7 +247,8 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
             clip=self.schema_.scaling == "unit", device=device,
             validation_fraction=self.validation_fraction, verbose=self.verbose,
             callback=callback, resume=resume, trim=plan.trim, trim_by_value=plan.trim_by_value,
-            score_type=plan.score_type, **plan.early_network)
+            score_type=plan.score_type, first_fit_epochs=plan.first_fit_epochs,
+            **plan.early_network)
         self.net_, self.device_ = result.net, device
         self.history_, self.training_summary_ = result.history, result.summary
         self.n_epochs_ = result.summary["epochs"]

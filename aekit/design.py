@@ -90,6 +90,7 @@ MASKED_WIDTH = 128  # a masked network's "auto" width, whatever the table's
 MIXTURE = "laplace"  # a masked network's prediction of each feature: a mixture of ...
 MIXTURE_COMPONENTS = 3  # ... distributions
 MAX_BATCH = 128  # "auto" batch size: an eighth of the training rows, 16 to this many
+FIRST_FIT_SHARE = 0.5  # a trimmed fit's first fit trains this share of the epochs
 AUTO_EPOCHS = 30  # "auto" epochs ...
 ROW_PASSES = 150_000  # ... or, for a masked model, as many as make this many rows' passes
 MIN_EPOCHS = 3  # ... but no fewer
@@ -288,6 +289,15 @@ class Plan:
         its two-valued features: :func:`aekit.nn.fitting.rows_left_out`)."""
         return bool(TRIM_BY_VALUE and self.trim > 0
                     and getattr(self.network, "two_valued", False))
+
+    @property
+    def first_fit_epochs(self):
+        """The epochs of a trimmed fit's first fit, which only ranks the rows for the trim
+        (and gives the early network): :data:`FIRST_FIT_SHARE` of the fit's epochs,
+        rounded up. Level with a full first fit on both halves of protocol T at seeds
+        0-2, in about three quarters of the training (BENCHMARKS.md, "A first fit of
+        half the epochs")."""
+        return max(1, math.ceil(FIRST_FIT_SHARE * self.training.epochs))
 
     @property
     def early_network(self):

@@ -164,7 +164,7 @@ def param(default, rule, help=""):
 OBJECTIVE_HELP = ("reconstruction: rebuild each row through the code; masked: predict hidden "
                   "features from the others (tables).")
 TRIM_HELP = ("Share of the training rows left out of a second fit: those the first fit "
-             "scores highest (0: one fit).")
+             "(half the epochs) scores highest (0: one fit).")
 SIZE = auto_or(integer(1))
 LAYERS = auto_or(sizes("layer sizes"))
 

@@ -106,8 +106,10 @@ def test_a_trim_the_values_stop_says_why_it_fitted_once():
         s = AnomalyDetector(**FAST, categorical=["ticket"]).fit(df).training_summary_
     said = [str(w.message) for w in caught if str(w.message).startswith("trim")]
     assert said == ["trim 0.3: every row holds a value few rows share (a category, a flag), "
-                    "and no value loses more than 30% of its rows to the trim; fitted once"]
+                    "and no value loses more than 30% of its rows to the trim: none was left "
+                    "out"]
     assert s["trim"] == {"share": 0.3, "left_out": 0}
+    assert s["epochs"] == 3  # the model is a full fit, not the first one (2 epochs)
 
 
 @pytest.mark.parametrize("bad", [0.5, -0.1, "most", float("nan")])
@@ -141,12 +143,13 @@ def test_train_on_a_table_trims_as_the_detector_does(csv, tmp_path):
     assert "highest, each row drawn 6 times an epoch" in r.output
     info = CliRunner().invoke(cli, ["info", str(tmp_path / "m.safetensors")]).output
     # in the order the fits ran, as the saved line says
-    assert "trim=auto (0.3)" in info and ("training: 4 epochs, then 4 epochs without the 60 "
+    # (the first fit, which only ranks the rows, trains half the epochs)
+    assert "trim=auto (0.3)" in info and ("training: 2 epochs, then 4 epochs without the 60 "
                                           "rows the first fit scored highest, each row drawn "
                                           "6 times an epoch, best validation loss") in info
     doc = read_model_file(tmp_path / "m.safetensors")[0]
     assert doc["params"]["trim"] == "auto" and doc["summary"]["trim"] == {
-        "share": 0.3, "left_out": 60, "first_fit_epochs": doc["summary"]["trim"]["first_fit_epochs"]}
+        "share": 0.3, "left_out": 60, "first_fit_epochs": 2}
     r = _train("--data", csv, *ARGS, "--trim", "0", "-o", tmp_path / "once.safetensors")
     assert r.exit_code == 0, r.output
     assert "trim" not in read_model_file(tmp_path / "once.safetensors")[0]["summary"]
@@ -154,13 +157,13 @@ def test_train_on_a_table_trims_as_the_detector_does(csv, tmp_path):
     assert r.exit_code == 2 and "--trim" in r.output
 
 
-def _interrupt_in_second_fit(monkeypatch, fit=2):
+def _interrupt_in_second_fit(monkeypatch, fit=2, at=2):
     from aekit.nn import training
 
     original = training.Trainer._train_one_epoch
 
     def stop(self, X, epoch):
-        if self.stage.get("fit") == fit and epoch == 2:
+        if self.stage.get("fit") == fit and epoch == at:
             raise KeyboardInterrupt
         return original(self, X, epoch)
 
@@ -173,7 +176,8 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_model(csv, tmp_path, mo
                                                                fit):
     full = tmp_path / "full.safetensors"
     assert _train("--data", csv, *ARGS, "-o", full).exit_code == 0
-    restore = _interrupt_in_second_fit(monkeypatch, fit)
+    at = {1: 1, 2: 2}[fit]  # (the first fit trains 2 of the 4 epochs)
+    restore = _interrupt_in_second_fit(monkeypatch, fit, at)
     part = tmp_path / "part.safetensors"
     r = _train("--data", csv, *ARGS, "-o", part)
     restore()
@@ -182,11 +186,11 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_model(csv, tmp_path, mo
     which = {1: "first", 2: "second"}[fit]
     assert read_model_file(ckpt)[0]["training_state"]["stage"]["fit"] == fit
     info = CliRunner().invoke(cli, ["info", str(ckpt)]).output
-    assert f"resumable after epoch 2 of the {which} fit" in info
+    assert f"resumable after epoch {at} of the {which} fit" in info
     assert "trim=auto," in info  # (not "auto (0.0)": its partial summary has no trim yet)
     # the epochs so far, in the order they ran
-    assert ("training: 2 epochs, each row drawn 6 times an epoch" if fit == 1 else
-            "training: 4 epochs, then 2 epochs without the 60 rows the first fit scored "
+    assert ("training: 1 epoch, each row drawn 6 times an epoch" if fit == 1 else
+            "training: 2 epochs, then 2 epochs without the 60 rows the first fit scored "
             "highest, each row drawn 6 times an epoch") in info
     # the time before the interruption counts: a checkpoint written 1,000 s into its job
     doc, tensors = read_model_file(ckpt)
@@ -195,7 +199,7 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_model(csv, tmp_path, mo
     write_model_file(ckpt, doc, tensors)
     r = CliRunner().invoke(cli, ["train", "--resume", str(ckpt), "-q", "-o", str(part)])
     assert r.exit_code == 0, r.output
-    assert f"after epoch 2 of the {which} fit." in r.output
+    assert f"after epoch {at} of the {which} fit." in r.output
     a, b = (read_model_file(p) for p in (full, part))
     assert 1000 <= b[0]["summary"]["seconds"] < 1000 + 60
     assert a[0]["summary"]["trim"] == b[0]["summary"]["trim"]

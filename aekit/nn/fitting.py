@@ -47,7 +47,7 @@ def split_rows(n, validation_fraction, seed):
 def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
                 validation_fraction=0.1, verbose=0, callback=None, resume=None,
                 trim=0.0, trim_by_value=False, score_type=None, network=None,
-                objective=None, early_epochs=1, early_weight=0.5):
+                objective=None, early_epochs=1, early_weight=0.5, first_fit_epochs=None):
     """Train a new :class:`~aekit.nn.network.AutoencoderNet` (or the network ``network``
     builds) on the scaled rows ``Xs``.
 
@@ -94,6 +94,8 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
     score_type : str or None
         The anomaly score (:mod:`aekit.scores`) the first fit ranks the rows by; needed
         when ``trim > 0``.
+    first_fit_epochs : int or None, default=None
+        The epochs of a trimmed fit's first fit (None: ``train.epochs``, as the second's).
     network : callable or None
         ``network(config, rows)``: a new network for ``config`` (rows: the training rows,
         for a data-dependent start), built under the fit's seed; None: an
@@ -151,7 +153,11 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         values = world.array_from_rank0(two_values(Xs).astype(np.float64), device)
     first = None
     if trim > 0 and kept is None:  # the first fit ranks the rows by the unweighed surprise
-        first = _train(Xs, fitted, train, seed, device, noise, clip, validation_fraction,
+        # (a fit that cannot leave any row out is the only one: it trains in full)
+        short = first_fit_epochs is not None and _count_left_out(
+            len(Xs), trim, validation_fraction, seed)
+        first_train = replace(train, epochs=int(first_fit_epochs)) if short else train
+        first = _train(Xs, fitted, first_train, seed, device, noise, clip, validation_fraction,
                        verbose, callback, resume, {"fit": 1, "of": 2}, "training", start,
                        two_values=values, early=early)
         scores = score_rows(TorchEngine(first.net, device), Xs, score_type)
@@ -160,7 +166,7 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         stage = {"fit": 2, "of": 2, "left_out": int(len(Xs) - len(kept)),
                  "first_fit_epochs": first.epoch}
         resume, start = None, first.job_start  # (set back if the first fit was resumed)
-    if first is not None and len(kept) == len(Xs):  # no row left out: one fit
+    if first is not None and len(kept) == len(Xs) and first_train.epochs == train.epochs:
         trainer, rows = first, Xs
     else:
         rows = Xs if kept is None else Xs[kept]
@@ -201,7 +207,8 @@ def _trim_summary(trim, stage, n, validation_fraction, seed):
         f"trim {trim:g}: {n} rows are too few to leave any out of a second fit; fitted once"
         if not _count_left_out(n, trim, validation_fraction, seed)
         else f"trim {trim:g}: every row holds a value few rows share (a category, a flag), "
-        f"and no value loses more than {trim:.0%} of its rows to the trim; fitted once"))
+        f"and no value loses more than {trim:.0%} of its rows to the trim: none was left "
+        "out"))
     return {"share": float(trim), "left_out": 0}
 
 
