@@ -299,6 +299,7 @@ def test_the_numpy_scoring_layers_score_as_torch_does(hidden, code, batch_norm, 
     # map is its last, outside what is composed
     composed = bool(hidden) and hidden[-1] < 2 * code
     assert len(fast.body) == len(hidden) * 2 - composed
+    assert sum(isinstance(layer, tuple) for layer in net.scoring_stack()) == composed
     X = np.random.RandomState(0).normal(size=(500, 7)).astype(np.float32)
     X[0, 0] = 1e8  # one far-out value: the other features' surprise keeps its precision
     with torch.no_grad():
@@ -413,3 +414,33 @@ def test_an_epoch_draws_each_row_as_many_times_as_it_is_told(repeats, steps):
     assert len(calls) == steps and trainer.epoch == 1
     _, counts = torch.unique(torch.cat(drawn), return_counts=True)
     assert len(counts) == 100 and (counts == repeats).all()
+
+
+@pytest.mark.parametrize("hidden,code,batch_norm", [
+    ((), 4, False), ((8,), 8, True), ((8,), 2, False), ((16, 8), 8, True)])
+def test_a_masks_mixture_output_is_the_networks_output_under_that_mask(hidden, code,
+                                                                      batch_norm):
+    """Scoring reads only the shown features in the first layer (the mask's own input in
+    its bias) and runs the code's two maps as one where they are composed: the network's
+    output with the mask in every row, its hidden values never read."""
+    c = ModelConfig(n_features=7, code_size=code, hidden=hidden, output="laplace",
+                    objective="masked", components=3, batch_norm=batch_norm, dropout=0.2)
+    torch.manual_seed(2)
+    net = AutoencoderNet(c)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, (torch.nn.Linear, torch.nn.BatchNorm1d)):
+                m.bias.uniform_(-0.7, 0.7)
+            if isinstance(m, torch.nn.BatchNorm1d):
+                m.running_mean.uniform_(-1, 1)
+                m.running_var.uniform_(0.5, 2)
+    net.eval()
+    x = torch.from_numpy(np.random.RandomState(0).normal(size=(300, 7)).astype(np.float32))
+    for hidden_mask in net.score_masks:
+        cols = hidden_mask.nonzero().squeeze(1)
+        with torch.no_grad():
+            want = net(x, hidden_mask.expand_as(x)).reshape(300, 3, 3, 7)[..., cols]
+            got = net.mixture_output_at(torch.where(hidden_mask, torch.nan, x), hidden_mask,
+                                        cols)
+        assert got.shape == (300, 3, 3, len(cols))
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)

@@ -194,6 +194,18 @@ class ModelConfig:
             del d["early_masks"]
         return d
 
+    def scoring_composes_code(self):
+        """Whether a masked network's scoring runs the encoder's last linear map and the
+        decoder's first as one (their product): the code has no activation, so they are
+        one map. Where both sides have a hidden layer and the product has fewer weights
+        than the two (a code as wide as the hidden layers, as masked networks have: one
+        product where there were two); :meth:`~aekit.nn.network.AutoencoderNet.scoring_stack`
+        and :class:`~aekit.nn.numpy_network.NumpyNetwork` both follow this."""
+        if not (self.hidden and self.decoder_hidden):
+            return False
+        n_in, n_out = self.hidden[-1], self.decoder_hidden[0]
+        return n_in * n_out < self.code_size * (n_in + n_out)
+
     def early_config(self):
         """The config of the early network this one holds (``early_masks`` > 0): the same
         network, scoring with ``early_masks`` masks and holding none of its own."""

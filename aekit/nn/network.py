@@ -188,8 +188,8 @@ class AutoencoderNet(nn.Module):
         features alone, (n, 3, C, k) (:meth:`mixture_output_at`'s)."""
         c = self.config
         o = out if out.dim() == 4 else out.reshape(len(out), 3, c.components, c.n_features)
-        scale = nn.functional.softplus(o[:, 2]) + c.scale_floor
-        return o[:, 0], o[:, 1], scale
+        logits, loc, raw = o.unbind(1)  # (one gradient for the three: no zero-filled ones)
+        return logits, loc, nn.functional.softplus(raw) + c.scale_floor
 
     def surprise_of(self, out, target):
         """Per element (n, k): how surprising ``target`` (n, k) is under a mixture output
@@ -229,7 +229,7 @@ class AutoencoderNet(nn.Module):
         :func:`aekit.nn.masking.two_values`) holds one of its values, :meth:`side_surprise`
         at their midpoint (a Bernoulli surprise) instead. Each element's surprise is
         computed once, by the rule that applies to it."""
-        target = x[:, cols]
+        target = x.index_select(1, cols)
         if not self.config.two_valued:
             return self.surprise_of(out, target)
         low, high = self.two_values[0, cols], self.two_values[1, cols]
@@ -332,7 +332,8 @@ class AutoencoderNet(nn.Module):
     def mask_surprise(self, x):
         """Each scoring mask's mean surprise over the features it hides, for rows ``x``:
         shape (n, n_masks), in nats."""
-        return torch.stack([self.surprise_at(self.mixture_output_at(x, hidden, cols),
+        stack = self.scoring_stack()
+        return torch.stack([self.surprise_at(self.mixture_output_at(x, hidden, cols, stack),
                                              x, cols).mean(dim=1)
                             for hidden, cols in self._mask_columns(x.device)], dim=1)
 
@@ -363,21 +364,42 @@ class AutoencoderNet(nn.Module):
         weighed by ``weights`` (n_masks, n_features) and summed over the masks."""
         total = torch.zeros_like(x)
         weights = weights.to(x.device, x.dtype)
+        stack = self.scoring_stack()
         for k, (hidden, cols) in enumerate(self._mask_columns(x.device)):
-            total[:, cols] += per_mask(self.mixture_output_at(x, hidden, cols), cols) \
-                * weights[k, cols]
+            total.index_add_(1, cols, per_mask(self.mixture_output_at(x, hidden, cols, stack),
+                                               cols) * weights[k, cols])
         return total
 
-    def mixture_output_at(self, x, hidden, cols):
+    def scoring_stack(self):
+        """The layers between a masked network's first and its last, as scoring runs them
+        (:meth:`mixture_output_at`): modules, and ``(weight, bias)`` for a linear map. The
+        encoder's last linear map and the decoder's first composed into one where the
+        config says so (:meth:`~aekit.nn.config.ModelConfig.scoring_composes_code`).
+        Scoring runs in eval mode (batch norm and dropout as at inference)."""
+        layers = [*self.encoder][1:] + [*self.decoder][:-1]
+        if not self.config.scoring_composes_code():
+            return layers
+        code = len(self.encoder) - 1  # the index of the decoder's first layer in ``layers``
+        a, b = layers[code - 1], layers[code]
+        return [*layers[:code - 1], (b.weight @ a.weight, torch.addmv(b.bias, b.weight, a.bias)),
+                *layers[code + 1:]]
+
+    def mixture_output_at(self, x, hidden, cols, stack=None):
         """A masked network's mixture output for the features ``cols`` alone (those that
-        ``hidden``, one mask for every row, hides), shape (n, 3, components, len(cols)):
-        the decoder's last layer is computed for them only, about half its work with
-        the scoring masks (each hides about half the features)."""
+        ``hidden``, one mask for every row, hides), shape (n, 3, components, len(cols)),
+        in eval mode. The first layer reads the shown features alone (a hidden value is
+        never read), with the mask's own input, the same in every row, in its bias;
+        ``stack`` (:meth:`scoring_stack`, computed when None) follows; the decoder's last
+        layer is computed for ``cols`` only, about half its work with the scoring masks
+        (each hides about half the features). What the network gives for ``x`` and the
+        mask in every row, to float32 rounding."""
         c = self.config
-        *body, last = self.decoder
-        h = self.encode(x, hidden.expand_as(x))
-        for layer in body:
-            h = layer(h)
+        first, last = self.encoder[0], self.decoder[-1]
+        d, shown = c.n_features, (~hidden).nonzero().squeeze(1)
+        bias = torch.addmv(first.bias, first.weight[:, d:], (~hidden).to(first.weight.dtype))
+        h = torch.addmm(bias, x.index_select(1, shown), first.weight.index_select(1, shown).t())
+        for layer in self.scoring_stack() if stack is None else stack:
+            h = nn.functional.linear(h, *layer) if isinstance(layer, tuple) else layer(h)
         rows = (torch.arange(3 * c.components, device=x.device)[:, None] * c.n_features
                 + cols[None, :]).reshape(-1)
         out = nn.functional.linear(h, last.weight[rows], last.bias[rows])

@@ -128,7 +128,7 @@ class NumpyNetwork:
         linear maps composed into one where that is less work (:func:`_fold_code`).
         Exact up to float32 rounding."""
         c, d = self.config, self.config.n_features
-        body = _fold_code(exact[:-1])
+        body = _fold_code(exact[:-1]) if c.scoring_composes_code() else exact[:-1]
         (_, w1, b1, relu1), self.body = body[0], [_float32(layer) for layer in body[1:]]
         _, w, b, _ = self.layers[-1]
         self.mask_first, self.mask_outputs = [], []
@@ -298,15 +298,12 @@ def _float32(layer):
 
 def _fold_code(layers):
     """``layers`` (float64 ``(stack, weight (in, out), bias, relu)``) with the encoder's
-    last layer and the decoder's first composed into one where that has fewer weights:
-    the code is linear (no activation after the encoder), so the two maps are one, and
-    with a code as wide as the hidden layers (a masked network's) one product of two."""
-    for j in range(len(layers) - 1):
-        (s1, w1, b1, relu1), (s2, w2, b2, relu2) = layers[j], layers[j + 1]
-        if s1 == "encoder" and s2 == "decoder" and not relu1 \
-                and w1.shape[0] * w2.shape[1] < w1.size + w2.size:
-            return [*layers[:j], ("decoder", w1 @ w2, b1 @ w2 + b2, relu2), *layers[j + 2:]]
-    return layers
+    last layer and the decoder's first composed into one (the code is linear: no
+    activation after the encoder), as
+    :meth:`~aekit.nn.config.ModelConfig.scoring_composes_code` decides."""
+    j = max(i for i, layer in enumerate(layers) if layer[0] == "encoder")
+    (_, w1, b1, _), (s2, w2, b2, relu2) = layers[j], layers[j + 1]
+    return [*layers[:j], (s2, w1 @ w2, b1 @ w2 + b2, relu2), *layers[j + 2:]]
 
 
 def _through(h, layers):
