@@ -267,8 +267,10 @@ def _declared_fills(cells, gaps, name, table, writer):
     """The cells (an object array) of column ``name``, declared categorical, with the
     categories filled at ``gaps`` (text, as the model spells them) written as the input
     holds the column: values of its type where a Parquet file types it as numbers or
-    true/false (7.25, True), else text spelled with the input's decimal mark (7,25 in a
-    decimal-comma CSV, as the file writes its codes).
+    true/false (7.25, True), else text spelled as the column's known cells in ``cells``
+    spell it ("200.0" in a CSV that writes its codes so:
+    :func:`aekit.preprocessing.columns.spell_codes`), with the input's decimal mark
+    (7,25 in a decimal-comma CSV).
 
     Raises
     ------
@@ -278,7 +280,7 @@ def _declared_fills(cells, gaps, name, table, writer):
     """
     import pyarrow as pa
 
-    from .preprocessing.columns import code_as_written
+    from .preprocessing.columns import spell_codes
     from .tables.columns import type_words
     from .tables.parquet_table import is_text_type
 
@@ -302,8 +304,7 @@ def _declared_fills(cells, gaps, name, table, writer):
                 typed[c] = c  # a CSV cell holds text as well
         cells[rows] = [typed[c] for c in fills]
         return cells
-    decimal = getattr(table, "decimal", ".")
-    cells[rows] = [code_as_written(c, decimal) for c in fills]
+    cells[rows] = spell_codes(fills, cells[~gaps].tolist(), getattr(table, "decimal", "."))
     return cells
 
 

@@ -436,6 +436,26 @@ def test_impute_writes_a_parquet_integer_codes_known_cells_as_integers_in_a_csv(
     assert [row[0] for row in rows[::2]] == ["200", "500"] and rows[1][0] in ("200", "404", "500")
 
 
+def test_impute_spells_a_csv_code_columns_fills_as_its_known_cells(tmp_path):
+    """A declared code column that a CSV writes "200.0" keeps its known cells as written,
+    and its fills are spelled the same way, not "200" beside them."""
+    rng = np.random.RandomState(0)
+    status = rng.choice([200, 404, 500], 150)
+    y = status / 100 + rng.normal(0, 0.1, 150)
+    lines = ["status,y"] + [f"{s}.0,{v:.3f}" for s, v in zip(status, y)]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    r = invoke("train", "--data", tmp_path / "t.csv", "--categorical", "status", "--epochs",
+               2, "--device", "cpu", "-q", "-o", tmp_path / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    (tmp_path / "g.csv").write_text("status,y\n200.0,\n,4.1\n500.0,5.0\n,2.0\n")
+    r = invoke("impute", tmp_path / "g.csv", "-m", tmp_path / "m.safetensors", "-o",
+               tmp_path / "o.csv")
+    assert r.exit_code == 0, r.output
+    codes = [line.split(",")[0] for line in (tmp_path / "o.csv").read_text().splitlines()[1:]]
+    assert codes[0] == "200.0" and codes[2] == "500.0"
+    assert {codes[1], codes[3]} <= {"200.0", "404.0", "500.0"}, codes  # (404: no known cell)
+
+
 def test_impute_fills_a_parquet_files_nullable_columns_in_their_types(tmp_path):
     """A Parquet file whose columns pandas reads as nullable types (Int64, boolean: gaps
     as pd.NA) was refused with "unexpected error: TypeError: float() argument must be ...

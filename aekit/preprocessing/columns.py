@@ -323,6 +323,25 @@ def code_as_written(category, decimal="."):
     return category
 
 
+def spell_codes(categories, known, decimal="."):
+    """Categories of a column declared categorical (:func:`_code_text`'s spelling) as a
+    file's known cells of that column (``known``: cells as read; cells other than text
+    are passed over) spell them: a category among them as its first spelling there ("200"
+    as "200.0" in a CSV that writes that), a whole number as the known whole numbers are
+    written where each has the same trailing ".0" (404 as "404.0" there), else as
+    :func:`code_as_written` writes it with the file's decimal mark."""
+    spelled, tails = {}, set()
+    for cell in known:
+        if isinstance(cell, str):
+            code = _code_text(cell)
+            spelled.setdefault(code, cell)
+            if _PLAIN_NUMBER.match(code) and code.lstrip("+-").isdigit():
+                tails.add(cell.strip().endswith(".0"))
+    tail = ".0" if tails == {True} and decimal == "." else ""
+    return [spelled.get(c) or (c + tail if c.lstrip("+-").isdigit() else code_as_written(
+        c, decimal)) for c in categories]
+
+
 def _code_order(category):
     """Sort key of a declared column's categories: numbers first, by value (3, 7, 12), then
     text."""
