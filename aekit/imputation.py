@@ -224,8 +224,11 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
 def _impute_text_table(table, model, writer, model_input, max_iter, tol):
     """:func:`impute_table` for a model with text columns: numbers and categories filled
     (:func:`impute_frame`), text written back as it was."""
+    from .preprocessing.columns import CodeSpelling
+
     n_filled = n_rows = 0
     numeric = [k == "numeric" for k in model.schema_.encoding.kinds]
+    spellings = {}  # declared columns: how the file spells their codes, over all chunks
     for chunk, frame in model_input.arrays(table.chunks()):
         with model_input.located(chunk):
             out, filled = impute_frame(model, frame, max_iter, tol)
@@ -242,8 +245,9 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
             column = np.where(gaps, fills, values)
             cells[:, j] = (column if writer.parquet else _exact_text(column, writer.decimal))[:, 0]
         for j in _typed_categories(model.schema_.encoding, frame.columns, table):
+            spelling = spellings.setdefault(j, CodeSpelling())
             cells[:, j] = _declared_fills(cells[:, j], missing[:, j], frame.columns[j], table,
-                                          writer)
+                                          writer, spelling)
             if not writer.parquet:  # its numbers as the numeric columns' (a Parquet
                 # integer column with gaps comes as floats: 200, not 200.0)
                 cells[:, j] = _numbers_as_text(cells[:, j], writer.decimal)
@@ -263,14 +267,15 @@ def _typed_categories(encoding, names, table):
             names[j], pa.null())))]
 
 
-def _declared_fills(cells, gaps, name, table, writer):
+def _declared_fills(cells, gaps, name, table, writer, spelling):
     """The cells (an object array) of column ``name``, declared categorical, with the
     categories filled at ``gaps`` (text, as the model spells them) written as the input
     holds the column: values of its type where a Parquet file types it as numbers or
-    true/false (7.25, True), else text spelled as the column's known cells in ``cells``
-    spell it ("200.0" in a CSV that writes its codes so:
-    :func:`aekit.preprocessing.columns.spell_codes`), with the input's decimal mark
-    (7,25 in a decimal-comma CSV).
+    true/false (7.25, True), else text spelled as the column's known cells spell its
+    codes, in ``cells`` and in the chunks before (``spelling``, a
+    :class:`~aekit.preprocessing.columns.CodeSpelling` kept over the file: "200.0" in a CSV
+    that writes its codes so), with the input's decimal mark (7,25 in a decimal-comma
+    CSV).
 
     Raises
     ------
@@ -280,10 +285,10 @@ def _declared_fills(cells, gaps, name, table, writer):
     """
     import pyarrow as pa
 
-    from .preprocessing.columns import spell_codes
     from .tables.columns import type_words
     from .tables.parquet_table import is_text_type
 
+    spelling.learn(cells[~gaps].tolist())
     rows = np.flatnonzero(gaps)
     if not rows.size:
         return cells
@@ -304,7 +309,7 @@ def _declared_fills(cells, gaps, name, table, writer):
                 typed[c] = c  # a CSV cell holds text as well
         cells[rows] = [typed[c] for c in fills]
         return cells
-    cells[rows] = spell_codes(fills, cells[~gaps].tolist(), getattr(table, "decimal", "."))
+    cells[rows] = spelling.spell(fills, getattr(table, "decimal", "."))
     return cells
 
 

@@ -456,6 +456,23 @@ def test_impute_spells_a_csv_code_columns_fills_as_its_known_cells(tmp_path):
     assert {codes[1], codes[3]} <= {"200.0", "404.0", "500.0"}, codes  # (404: no known cell)
 
 
+def test_a_code_spelling_is_learned_over_the_chunks_and_spells_numbers_alone():
+    """What one chunk's known cells teach spells the fills of the next (a chunk may hold
+    no known cell); only whole numbers take the trailing ".0", and spellings are
+    stripped."""
+    from aekit.preprocessing.columns import CodeSpelling
+
+    spelling = CodeSpelling()
+    spelling.learn(["200.0", " 404.0 ", None, 7.0])
+    spelling.learn([])  # a chunk whose cells of the column are all gaps
+    assert spelling.spell(["200", "404", "500", "--5", "+-1", "abc", "7.25"]) == \
+        ["200.0", "404.0", "500.0", "--5", "+-1", "abc", "7.25"]
+    assert CodeSpelling().spell(["500", "7.25"], decimal=",") == ["500", "7,25"]
+    mixed = CodeSpelling()
+    mixed.learn(["200", "404.0"])  # no one way: a whole number's fill as the model spells it
+    assert mixed.spell(["200", "500"]) == ["200", "500"]
+
+
 def test_impute_fills_a_parquet_files_nullable_columns_in_their_types(tmp_path):
     """A Parquet file whose columns pandas reads as nullable types (Int64, boolean: gaps
     as pd.NA) was refused with "unexpected error: TypeError: float() argument must be ...

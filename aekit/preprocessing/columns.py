@@ -323,23 +323,39 @@ def code_as_written(category, decimal="."):
     return category
 
 
-def spell_codes(categories, known, decimal="."):
-    """Categories of a column declared categorical (:func:`_code_text`'s spelling) as a
-    file's known cells of that column (``known``: cells as read; cells other than text
-    are passed over) spell them: a category among them as its first spelling there ("200"
-    as "200.0" in a CSV that writes that), a whole number as the known whole numbers are
-    written where each has the same trailing ".0" (404 as "404.0" there), else as
-    :func:`code_as_written` writes it with the file's decimal mark."""
-    spelled, tails = {}, set()
-    for cell in known:
-        if isinstance(cell, str):
-            code = _code_text(cell)
-            spelled.setdefault(code, cell)
-            if _PLAIN_NUMBER.match(code) and code.lstrip("+-").isdigit():
-                tails.add(cell.strip().endswith(".0"))
-    tail = ".0" if tails == {True} and decimal == "." else ""
-    return [spelled.get(c) or (c + tail if c.lstrip("+-").isdigit() else code_as_written(
-        c, decimal)) for c in categories]
+class CodeSpelling:
+    """How a file spells the codes of a column declared categorical, learned from its
+    known cells chunk after chunk (:meth:`learn`), so that fills (:meth:`spell`) are
+    spelled as the file spells its codes, the same way in every chunk."""
+
+    def __init__(self):
+        self.spelled, self.tails = {}, set()
+
+    def learn(self, cells):
+        """Take in known cells of the column as read (text; other cells, numbers read as
+        numbers, are passed over): each category's first spelling, and whether the whole
+        numbers are written with a trailing ".0"."""
+        for cell in cells:
+            if isinstance(cell, str) and cell.strip():
+                cell = cell.strip()
+                code = _code_text(cell)
+                self.spelled.setdefault(code, cell)
+                if _is_whole(code):
+                    self.tails.add(cell.endswith(".0"))
+
+    def spell(self, categories, decimal="."):
+        """Categories (:func:`_code_text`'s spelling) as the file spells them: a category
+        seen among its known cells as it was first written ("200" as "200.0" in a CSV that
+        writes that), a whole number as the known whole numbers are written where each
+        has a trailing ".0" (404 as "404.0" there), else as :func:`code_as_written`
+        writes it with the file's decimal mark."""
+        tail = ".0" if self.tails == {True} and decimal == "." else ""
+        return [self.spelled.get(c) or (c + tail if _is_whole(c) else code_as_written(
+            c, decimal)) for c in categories]
+
+
+def _is_whole(code):
+    return bool(_PLAIN_NUMBER.match(code)) and code.lstrip("+-").isdigit()
 
 
 def _code_order(category):
