@@ -395,8 +395,9 @@ class AutoencoderNet(nn.Module):
         mask in every row, to float32 rounding."""
         c = self.config
         first, last = self.encoder[0], self.decoder[-1]
-        d, shown = c.n_features, (~hidden).nonzero().squeeze(1)
-        bias = torch.addmv(first.bias, first.weight[:, d:], (~hidden).to(first.weight.dtype))
+        d, shown = c.n_features, ~hidden
+        bias = torch.addmv(first.bias, first.weight[:, d:], shown.to(first.weight.dtype))
+        shown = shown.nonzero().squeeze(1)
         h = torch.addmm(bias, x.index_select(1, shown), first.weight.index_select(1, shown).t())
         for layer in self.scoring_stack() if stack is None else stack:
             h = nn.functional.linear(h, *layer) if isinstance(layer, tuple) else layer(h)

@@ -125,7 +125,7 @@ class NumpyNetwork:
         zeroed and the mask's own input folded into the bias) and the last layer's weights
         for the hidden features' mixture outputs alone (as
         AutoencoderNet.mixture_output_at); between them the other layers, the code's two
-        linear maps composed into one where that is less work (:func:`_fold_code`).
+        linear maps composed into one where the config says so (:func:`_fold_code`).
         Exact up to float32 rounding."""
         c, d = self.config, self.config.n_features
         body = _fold_code(exact[:-1]) if c.scoring_composes_code() else exact[:-1]
