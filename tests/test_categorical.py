@@ -79,6 +79,20 @@ def test_float32_codes_match_the_same_codes_read_from_text():
     assert np.array_equal(trained.schema_.encode(single), trained.schema_.encode(text))
 
 
+def test_a_code_with_a_decimal_comma_is_the_category_of_the_same_number():
+    """A declared column's "7,25" and "12,0" (a decimal-comma CSV's cells) and 7.25 and 12.0
+    (a Parquet file's, a frame's) are one category, whichever the model was trained on; a
+    comma before three digits ("1,250": a thousands separator?) stands for no number."""
+    comma = pd.DataFrame({"x": np.arange(40.0), "code": ["3,5", "7,25", "12,0", "1,25"] * 10})
+    number = comma.assign(code=[3.5, 7.25, 12.0, 1.25] * 10)
+    for trained_on, other in ((comma, number), (number, comma)):
+        det = aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(trained_on)
+        assert np.array_equal(det.schema_.encode(other), det.schema_.encode(trained_on))
+        assert det.schema_.encode(other)[:, -1].sum() == 0  # no code never seen
+    odd = pd.DataFrame({"x": [1.0, 1.0, 1.0], "code": ["1,250", "1,25", "1.25"]})
+    assert det.schema_.encode(odd)[:, -1].tolist() == [1, 0, 0]  # (trained on "1,25")
+
+
 def test_a_declared_0_1_column_is_one_category_whether_numbers_or_booleans(tmp_path):
     """A CSV's 0/1 (read as text), a Parquet file's int 0/1 and its booleans are the
     categories 0 and 1, whichever the model was trained on; an encoding of trues and
@@ -319,6 +333,14 @@ def test_train_reads_a_declared_csv_column_as_written(tmp_path):
     r = invoke("detect", tmp_path / "t.csv", "-m", tmp_path / "m.safetensors", "-o",
                tmp_path / "s.csv")
     assert r.exit_code == 0 and "never seen" not in r.output, r.output
+    # the same table with its codes as numbers (a Parquet file's float64 column): the
+    # same categories, the same scores
+    df.assign(code=df.code.str.replace(",", ".").astype(float)).to_parquet(tmp_path / "t.pq")
+    r = invoke("detect", tmp_path / "t.pq", "-m", tmp_path / "m.safetensors", "-o",
+               tmp_path / "p.csv")
+    assert r.exit_code == 0 and "never seen" not in r.output, r.output
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "p.csv").anomaly_score,
+                                  pd.read_csv(tmp_path / "s.csv").anomaly_score)
 
 
 def test_a_headerless_files_declared_columns_are_read_as_text_in_train_and_detect(tmp_path):

@@ -285,6 +285,7 @@ def declared_columns(categorical, n_columns, names=None):
 
 FLOAT32_LARGEST = float(np.finfo(np.float32).max)
 _PLAIN_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+_COMMA_NUMBER = re.compile(r"^[-+]?\d+,(?!\d{3}$)\d+$")  # "7,25"; not "1,250"
 
 
 def _code_text(v):
@@ -379,11 +380,45 @@ def _as_text(col, cats=None, codes=False):
     s = col.astype(object)
     spell = _code_text if codes else (lambda v: str(v).strip())
     text = s.where(pd.notna(s), None).map(lambda v: v if v is None else spell(v))
+    if codes and cats:
+        text = _as_category_number(text, cats)
     spelling = _truth_spelling(cats, codes)
     if spelling is None:
         return text
     return text.map(lambda v: spelling.get(TRUTH.get(v.lower()), v) if isinstance(v, str)
                     else None)  # (map makes a gap NaN again)
+
+
+def _as_category_number(cells, cats):
+    """A declared column's ``cells`` (:func:`_code_text`'s spelling, None where missing)
+    that are none of its categories ``cats`` but stand for the number one of them alone
+    stands for (:func:`_code_number`), spelled as that category: a code written with a
+    decimal comma ("7,25", "12,0" in a decimal-comma CSV) and the same code written with a
+    point or held as a number (7.25, 12.0 in a Parquet file) are one category, whichever
+    of the two the model was trained on."""
+    by_number = {}
+    for c in cats:
+        number = _code_number(c)
+        if number is not None:
+            by_number[number] = None if number in by_number else c  # (None: two stand for it)
+    if not any(by_number.values()):
+        return cells
+    odd = (cells.notna() & ~cells.isin(cats)).to_numpy()
+    if odd.any():
+        cells = cells.copy()
+        cells[odd] = cells[odd].map(lambda v: by_number.get(_code_number(v)) or v)
+    return cells
+
+
+def _code_number(code):
+    """The number that a declared column's category or cell (text) stands for, written with
+    a decimal point or a decimal comma ("7.25", "7,25", "12"), else None: other text, and
+    a comma before three digits alone, which may be a thousands separator ("1,250")."""
+    if _PLAIN_NUMBER.match(code):
+        return float(code)
+    if _COMMA_NUMBER.match(code):
+        return float(code.replace(",", "."))
+    return None
 
 
 def _truth_spelling(cats, codes=False):
