@@ -275,7 +275,8 @@ def _declared_fills(cells, gaps, name, table, writer, spelling):
     codes, in ``cells`` and in the chunks before (``spelling``, a
     :class:`~aekit.preprocessing.columns.CodeSpelling` kept over the file: "200.0" in a CSV
     that writes its codes so), with the input's decimal mark (7,25 in a decimal-comma
-    CSV).
+    CSV). A category of a model trained on a decimal-comma CSV ("7,25") is its number
+    (:func:`~aekit.preprocessing.columns.code_with_point`), whatever the input's mark.
 
     Raises
     ------
@@ -285,6 +286,7 @@ def _declared_fills(cells, gaps, name, table, writer, spelling):
     """
     import pyarrow as pa
 
+    from .preprocessing.columns import code_with_point
     from .tables.columns import type_words
     from .tables.parquet_table import is_text_type
 
@@ -292,7 +294,7 @@ def _declared_fills(cells, gaps, name, table, writer, spelling):
     rows = np.flatnonzero(gaps)
     if not rows.size:
         return cells
-    cells, fills = cells.copy(), [str(c) for c in cells[rows].tolist()]
+    cells, fills = cells.copy(), [code_with_point(str(c)) for c in cells[rows].tolist()]
     t = table.feature_types.get(name)
     if t is not None and not (pa.types.is_null(t) or is_text_type(t)):
         typed = {}

@@ -89,8 +89,13 @@ def test_a_code_with_a_decimal_comma_is_the_category_of_the_same_number():
         det = aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(trained_on)
         assert np.array_equal(det.schema_.encode(other), det.schema_.encode(trained_on))
         assert det.schema_.encode(other)[:, -1].sum() == 0  # no code never seen
-    odd = pd.DataFrame({"x": [1.0, 1.0, 1.0], "code": ["1,250", "1,25", "1.25"]})
-    assert det.schema_.encode(odd)[:, -1].tolist() == [1, 0, 0]  # (trained on "1,25")
+    odd = pd.DataFrame({"x": [1.0] * 4, "code": ["1,250", "1,25", "1.25", "0,125"]})
+    assert det.schema_.encode(odd)[:, -1].tolist() == [1, 0, 0, 1]  # (trained on "1,25")
+    # codes past float64's integers stay apart: 2**53 + 1 is not 2**53
+    big = pd.DataFrame({"x": np.arange(40.0), "code": [str(2**53 + 1), "5"] * 20})
+    det = aekit.AnomalyDetector(method="pca", categorical=["code"]).fit(big)
+    new = pd.DataFrame({"x": [1.0, 1.0], "code": [str(2**53), str(2**53 + 1)]})
+    assert det.schema_.encode(new)[:, -1].tolist() == [1, 0]
 
 
 def test_a_declared_0_1_column_is_one_category_whether_numbers_or_booleans(tmp_path):
@@ -434,6 +439,36 @@ def test_info_names_the_categorical_columns_and_their_categories(tmp_path):
     assert ("categorical columns: code (declared, 2 categories: 3.5, 7.25); kind (7 "
             "categories: p, q, r, s, t and 2 more); each one-hot, with a slot for a "
             "category never seen") in r.output
+
+
+def test_impute_fills_a_decimal_comma_models_codes_as_numbers_in_any_input(tmp_path):
+    """A model trained with a decimal-comma CSV's codes ("3,5", "12,0") fills a gap as the
+    input holds the column: 3.5 or 12.0 in a Parquet file's numbers, "3.5" in a CSV with
+    points; and a model trained on numbers fills a decimal-comma CSV as its cells spell
+    the code ("12,0", not "12")."""
+    rng = np.random.RandomState(0)
+    code = rng.choice([3.5, 12.0], 60)
+    df = pd.DataFrame({"x": code * 2 + rng.normal(0, 0.1, 60), "code": code})
+    comma = df.assign(code=np.where(code == 3.5, "3,5", "12,0"))
+    for name, trained in (("c", comma), ("n", df)):
+        aekit.Autoencoder(epochs=1, hidden=(8,), code_size=2, random_state=0,
+                          categorical=["code"]).fit(trained).save(tmp_path / f"{name}.st")
+    gaps = df.head(8).assign(code=lambda t: t.code.where(t.index % 2 == 0))
+    gaps.to_parquet(tmp_path / "g.parquet")
+    gaps.to_csv(tmp_path / "g.csv", index=False)
+    gaps.to_csv(tmp_path / "gc.csv", index=False, sep=";", decimal=",")
+    r = invoke("impute", tmp_path / "g.parquet", "-m", tmp_path / "c.st", "-o",
+               tmp_path / "o.parquet")
+    assert r.exit_code == 0, r.output
+    assert set(pd.read_parquet(tmp_path / "o.parquet").code) <= {3.5, 12.0}
+    for data, model, spelled in (("g.csv", "c.st", {"3.5", "12.0"}),
+                                 ("gc.csv", "n.st", {"3,5", "12,0"})):
+        r = invoke("impute", tmp_path / data, "-m", tmp_path / model, "-o", tmp_path / "o.csv")
+        assert r.exit_code == 0, r.output
+        sep = ";" if data == "gc.csv" else ","
+        cells = [line.split(sep)[1] for line in
+                 (tmp_path / "o.csv").read_text().splitlines()[1:]]
+        assert set(cells) <= spelled and len(cells) == 8, cells
 
 
 def test_impute_writes_a_parquet_integer_codes_known_cells_as_integers_in_a_csv(tmp_path):

@@ -285,7 +285,8 @@ def declared_columns(categorical, n_columns, names=None):
 
 FLOAT32_LARGEST = float(np.finfo(np.float32).max)
 _PLAIN_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
-_COMMA_NUMBER = re.compile(r"^[-+]?\d+,(?!\d{3}$)\d+$")  # "7,25"; not "1,250"
+# a number with a decimal comma: "7,25", "0,125"; not "1,250" (a thousands separator?)
+_COMMA_NUMBER = re.compile(r"^[-+]?(?:0+,\d+|\d+,(?!\d{3}$)\d+)$")
 
 
 def _code_text(v):
@@ -315,6 +316,16 @@ def _code_text(v):
     return str(v).strip()
 
 
+def code_with_point(code):
+    """A declared column's category or cell (text) written with a decimal comma ("7,25",
+    "12,0", :data:`_COMMA_NUMBER`) as the number written with a point, as
+    :func:`_code_text` spells it ("7.25", "12"); other text as it is."""
+    if not _COMMA_NUMBER.match(code):
+        return code
+    whole, fraction = code.split(",")
+    return f"{whole}.{fraction}" if fraction.strip("0") else str(int(whole))
+
+
 def code_as_written(category, decimal="."):
     """A declared column's category (:func:`_code_text`'s spelling) as a table whose decimal
     mark is ``decimal`` writes it: a plain number with that mark ("7.25" as "7,25" in a
@@ -334,23 +345,25 @@ class CodeSpelling:
 
     def learn(self, cells):
         """Take in known cells of the column as read (text; other cells, numbers read as
-        numbers, are passed over): each category's first spelling, and whether the whole
-        numbers are written with a trailing ".0"."""
+        numbers, are passed over): each code's first spelling (by its number, with a point:
+        "12,0" is the spelling of 12), and whether the whole numbers are written with a
+        trailing ".0" or ",0"."""
         for cell in cells:
             if isinstance(cell, str) and cell.strip():
                 cell = cell.strip()
-                code = _code_text(cell)
+                code = code_with_point(_code_text(cell))
                 self.spelled.setdefault(code, cell)
                 if _is_whole(code):
-                    self.tails.add(cell.endswith(".0"))
+                    self.tails.add(cell.endswith((".0", ",0")))
 
     def spell(self, categories, decimal="."):
-        """Categories (:func:`_code_text`'s spelling) as the file spells them: a category
-        seen among its known cells as it was first written ("200" as "200.0" in a CSV that
-        writes that), a whole number as the known whole numbers are written where each
-        has a trailing ".0" (404 as "404.0" there), else as :func:`code_as_written`
-        writes it with the file's decimal mark."""
-        tail = ".0" if self.tails == {True} and decimal == "." else ""
+        """Categories (:func:`code_with_point`'s spelling: a model trained on a
+        decimal-comma CSV holds "7,25") as the file spells them: a category seen among
+        its known cells as it was first written ("200" as "200.0" in a CSV that writes
+        that), a whole number as the known whole numbers are written where each has a
+        trailing zero fraction (404 as "404.0" there, "404,0" with decimal commas), else
+        as :func:`code_as_written` writes it with the file's decimal mark."""
+        tail = decimal + "0" if self.tails == {True} else ""
         return [self.spelled.get(c) or (c + tail if _is_whole(c) else code_as_written(
             c, decimal)) for c in categories]
 
@@ -412,13 +425,14 @@ def _as_category_number(cells, cats):
 
 def _code_number(code):
     """The number that a declared column's category or cell (text) stands for, written with
-    a decimal point or a decimal comma ("7.25", "7,25", "12"), else None: other text, and
-    a comma before three digits alone, which may be a thousands separator ("1,250")."""
-    if _PLAIN_NUMBER.match(code):
-        return float(code)
-    if _COMMA_NUMBER.match(code):
-        return float(code.replace(",", "."))
-    return None
+    a decimal point or a decimal comma ("7.25", "7,25", "12"; :func:`code_with_point`),
+    exactly (a Decimal: codes past float64's integers stay apart), else None: other text,
+    and a comma before three digits alone, which may be a thousands separator
+    ("1,250")."""
+    from decimal import Decimal
+
+    code = code_with_point(code)
+    return Decimal(code) if _PLAIN_NUMBER.match(code) else None
 
 
 def _truth_spelling(cats, codes=False):
