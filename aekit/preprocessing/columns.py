@@ -417,9 +417,12 @@ def _as_category_number(cells, cats):
     if not any(by_number.values()):
         return cells
     odd = (cells.notna() & ~cells.isin(cats)).to_numpy()
-    if odd.any():
+    if odd.any():  # (each distinct cell read once: a column holds few codes)
+        import pandas as pd
+
+        found = {v: by_number.get(_code_number(v)) or v for v in pd.unique(cells[odd])}
         cells = cells.copy()
-        cells[odd] = cells[odd].map(lambda v: by_number.get(_code_number(v)) or v)
+        cells[odd] = cells[odd].map(found)
     return cells
 
 
