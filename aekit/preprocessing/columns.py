@@ -318,8 +318,8 @@ def _code_text(v):
 
 def code_with_point(code):
     """A declared column's category or cell (text) written with a decimal comma ("7,25",
-    "12,0", :data:`_COMMA_NUMBER`) as the number written with a point, as
-    :func:`_code_text` spells it ("7.25", "12"); other text as it is."""
+    "12,0", :data:`_COMMA_NUMBER`) as the number written with a point ("7.25"; a whole
+    number as :func:`_code_text` spells it, "12"); other text as it is."""
     if not _COMMA_NUMBER.match(code):
         return code
     whole, fraction = code.split(",")
