@@ -418,9 +418,7 @@ def _as_category_number(cells, cats):
         return cells
     odd = (cells.notna() & ~cells.isin(cats)).to_numpy()
     if odd.any():  # (each distinct cell read once: a column holds few codes)
-        import pandas as pd
-
-        found = {v: by_number.get(_code_number(v)) or v for v in pd.unique(cells[odd])}
+        found = {v: by_number.get(_code_number(v)) or v for v in cells[odd].unique()}
         cells = cells.copy()
         cells[odd] = cells[odd].map(found)
     return cells
