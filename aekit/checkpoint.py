@@ -13,6 +13,7 @@ draws depend on (seed, epoch) alone.
     >>> Autoencoder(**ckpt.params).fit(X, resume=ckpt.resume)                # doctest: +SKIP
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,8 +127,14 @@ def _check_state(state, tensors, net):
     _check_stage(state.get("stage"), tensors.get("train.stage.kept"))
     groups = state["optimizer_param_groups"]
     if len(groups) != 1 or not isinstance(groups[0], dict) \
-            or not isinstance(groups[0].get("params"), list):
+            or not isinstance(groups[0].get("params"), list) \
+            or not _is_number(groups[0].get("lr")) or not 0 < groups[0]["lr"] < math.inf:
         raise ValueError("training_state.optimizer_param_groups")
+    schedule = state["scheduler"]  # (aekit.nn.optimizers.PlateauSchedule's state)
+    if not _is_number(schedule.get("best")) or not all(
+            _is_number(schedule.get(k)) and isinstance(schedule[k], int) and schedule[k] >= 0
+            for k in ("num_bad_epochs", "last_epoch")):
+        raise ValueError("training_state.scheduler")
     params = list(net.parameters())
     net_state = net.state_dict()
     for name, t in tensors.items():
@@ -149,6 +156,11 @@ def _check_state(state, tensors, net):
     early = {name for name in tensors if name.startswith("train.stage.early.")}
     if early and len(early) != len(net_state):  # the early network's snapshot: all of it
         raise ValueError("tensors train.stage.early.*")
+
+
+def _is_number(v):
+    """An int or float from JSON, not a bool or NaN (infinities pass)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
 
 
 def _check_stage(stage, kept):

@@ -774,6 +774,14 @@ BAD_CHECKPOINTS = {
     "optimizer-groups-garbage": (_checkpoint_variant(
         _set(["training_state", "optimizer_param_groups"], [{"lr": "x"}, 5])),
         r"optimizer_param_groups"),
+    "optimizer-rate-garbage": (_checkpoint_variant(
+        _set(["training_state", "optimizer_param_groups", 0, "lr"], "fast")),
+        r"optimizer_param_groups"),
+    "scheduler-best-garbage": (_checkpoint_variant(
+        _set(["training_state", "scheduler", "best"], "low")), r"training_state.scheduler"),
+    "scheduler-epochs-negative": (_checkpoint_variant(
+        _set(["training_state", "scheduler", "num_bad_epochs"], -2)),
+        r"training_state.scheduler"),
     "optimizer-state-wrong-shape": (_checkpoint_variant(change_tensors=_optim_wrong_shape),
                                     r"wrong shape"),
     "data-source-unknown": (_checkpoint_variant(_set(["data", "source"], "http://x")), r"data"),

@@ -30,30 +30,7 @@ import torch
 from ..errors import ModelFileError, TrainingError
 from .config import TrainConfig
 from .masking import draw_masks
-
-
-FUSED_DEVICES = ("cpu", "cuda")  # where torch's Adam runs as one fused kernel
-
-
-def make_optimizer(params, cfg: TrainConfig):
-    """The optimiser ``cfg.optimizer`` names: Adam, SGD with momentum or RMSprop.
-
-    Adam runs torch's fused kernel on a CPU or a CUDA GPU (``fused``: every parameter's
-    update in one pass), elsewhere and the others update all their parameters at once
-    (``foreach``: torch's default on a GPU, not on a CPU). The small networks of tables
-    spent a tenth of their fit in Adam's per-tensor loop, and with ``foreach`` still
-    about a sixth of each step: the fused kernel fits a table's masked network 13-19%
-    faster (BENCHMARKS.md, "Adam's fused kernel"). The same update, rounded otherwise."""
-    params = list(params)
-    if cfg.optimizer == "adam":
-        fused = all(p.device.type in FUSED_DEVICES for p in params)
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                foreach=None if fused else True, fused=fused or None)
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
-                               weight_decay=cfg.weight_decay, foreach=True)
-    return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum,
-                               weight_decay=cfg.weight_decay, foreach=True)
+from .optimizers import PlateauSchedule, make_optimizer
 
 
 def one_cycle_lr(peak, progress, warmup=0.15, start_div=25.0, final_div=1e4):
@@ -204,10 +181,9 @@ class Trainer:
         # output against the clean rows
         self.objective = objective
         self.clip = clip
-        self.optimizer = make_optimizer(self.net.parameters(), cfg)
-        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            self.optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience
-        )
+        self.optimizer = make_optimizer(self.net.parameters(), cfg.optimizer, cfg.lr,
+                                        cfg.momentum, cfg.weight_decay)
+        self.scheduler = PlateauSchedule(self.optimizer, cfg.lr_factor, cfg.lr_patience)
         self.epoch = 0
         self.best_loss = math.inf
         self.best_state = None
@@ -413,15 +389,11 @@ class Trainer:
         for name, t in tensors.items():
             if name.startswith("optim."):
                 _, pid, key = name.split(".", 2)
-                state.setdefault(int(pid), {})[key] = t.to(self.device) if key != "step" else t
-        # make_optimizer's way of updating, not an older checkpoint's (torch places the
-        # state by it: a fused Adam's steps live on the parameters' device)
-        groups = [{**saved, "foreach": ours.get("foreach"), "fused": ours.get("fused")}
-                  for saved, ours in zip(meta["optimizer_param_groups"],
-                                         self.optimizer.param_groups)]
-        self.optimizer.load_state_dict({"state": state, "param_groups": groups})
-        sched = dict(self.scheduler.state_dict())
-        sched.update(meta["scheduler"])
-        self.scheduler.load_state_dict(sched)
+                state.setdefault(int(pid), {})[key] = t
+        # (the optimiser places each tensor, and updates in make_optimizer's way, not in an
+        # older checkpoint's)
+        self.optimizer.load_state_dict({"state": state,
+                                        "param_groups": meta["optimizer_param_groups"]})
+        self.scheduler.load_state_dict(meta["scheduler"])
         best = {k[5:]: t.to(self.device) for k, t in tensors.items() if k.startswith("best.")}
         self.best_state = best or None
