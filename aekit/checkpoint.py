@@ -13,7 +13,6 @@ draws depend on (seed, epoch) alone.
     >>> Autoencoder(**ckpt.params).fit(X, resume=ckpt.resume)                # doctest: +SKIP
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +21,7 @@ from .errors import ModelFileError
 from .loading import ESTIMATORS
 from .model_file import network_tensors, read_model_file, write_model_file
 from .nn.fitting import Resume
+from .nn.optimizers import PlateauSchedule, check_saved_state
 from .preprocessing import InputSchema
 from .state import estimator_with_params, networks_from
 from .thresholds import ScoreRule
@@ -102,7 +102,7 @@ def read_checkpoint(path):
         nets = networks_from(doc, tensors, schema.n_encoded, "cpu")
         if len(nets) != 1:
             raise ValueError(f"a checkpoint holds one network, not {len(nets)}")
-        _check_state(state, tensors, nets[0])
+        check_training_state(state, tensors, nets[0])
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise ModelFileError(f"{path} is a damaged training checkpoint ({e})") from None
     trainer = {k[6:]: v for k, v in tensors.items() if k.startswith("train.")}
@@ -110,7 +110,13 @@ def read_checkpoint(path):
                       Resume(network_tensors(tensors, 0), trainer, state))
 
 
-def _check_state(state, tensors, net):
+def check_training_state(state, tensors, net):
+    """Raises ValueError naming the first damaged part of a checkpoint's trainer state
+    (``training_state``, a document's, and its ``train.*`` tensors) for ``net``, the
+    network it trains: counters, history, a trimmed fit's stage, the optimiser's and the
+    schedule's state (:func:`aekit.nn.optimizers.check_saved_state`,
+    :meth:`~aekit.nn.optimizers.PlateauSchedule.check_saved`), the best weights and an
+    early network's snapshot."""
     types = {"epoch": int, "bad_epochs": int, "stopped_early": bool, "history": dict,
              "scheduler": dict, "optimizer_param_groups": list}
     for key, t in types.items():
@@ -125,27 +131,20 @@ def _check_state(state, tensors, net):
                for v in state["history"].values()):
         raise ValueError("training_state.history")
     _check_stage(state.get("stage"), tensors.get("train.stage.kept"))
-    groups = state["optimizer_param_groups"]
-    if len(groups) != 1 or not isinstance(groups[0], dict) \
-            or not isinstance(groups[0].get("params"), list) \
-            or not _is_number(groups[0].get("lr")) or not 0 < groups[0]["lr"] < math.inf:
-        raise ValueError("training_state.optimizer_param_groups")
-    schedule = state["scheduler"]  # (aekit.nn.optimizers.PlateauSchedule's state)
-    if not _is_number(schedule.get("best")) or not all(
-            _is_number(schedule.get(k)) and isinstance(schedule[k], int) and schedule[k] >= 0
-            for k in ("num_bad_epochs", "last_epoch")):
-        raise ValueError("training_state.scheduler")
-    params = list(net.parameters())
-    net_state = net.state_dict()
+    PlateauSchedule.check_saved(state["scheduler"])
+    shapes = [p.shape for p in net.parameters()]
+    optim = {}
     for name, t in tensors.items():
         if name.startswith("train.optim."):
             parts = name.split(".", 3)
             pid = int(parts[2]) if len(parts) == 4 and parts[2].isdigit() else -1
-            if not 0 <= pid < len(params):
+            if not 0 <= pid < len(shapes):
                 raise ValueError(f"tensor {name}")
-            if parts[3] != "step" and tuple(t.shape) != tuple(params[pid].shape):
-                raise ValueError(f"tensor {name} has the wrong shape")
-        elif name.startswith(("train.best.", "train.stage.early.")):
+            optim.setdefault(pid, {})[parts[3]] = t
+    check_saved_state({"state": optim, "param_groups": state["optimizer_param_groups"]}, shapes)
+    net_state = net.state_dict()
+    for name, t in tensors.items():
+        if name.startswith(("train.best.", "train.stage.early.")):
             want = net_state.get(name.split(".", 2)[2].removeprefix("early."))
             if want is None or tuple(want.shape) != tuple(t.shape):
                 raise ValueError(f"tensor {name}")
@@ -156,11 +155,6 @@ def _check_state(state, tensors, net):
     early = {name for name in tensors if name.startswith("train.stage.early.")}
     if early and len(early) != len(net_state):  # the early network's snapshot: all of it
         raise ValueError("tensors train.stage.early.*")
-
-
-def _is_number(v):
-    """An int or float from JSON, not a bool or NaN (infinities pass)."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
 
 
 def _check_stage(stage, kept):

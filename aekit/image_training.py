@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import Checkpointer
+from .checkpoint import Checkpointer, check_training_state
 from .errors import DataError, ModelFileError
 from .loading import checkpoint_progress
 from .photo_denoiser import ESTIMATOR, ImageDenoiser
@@ -138,8 +138,9 @@ def read_image_checkpoint(path):
     if doc["estimator"] != ESTIMATOR or not state or not isinstance(doc.get("data"), dict):
         raise ModelFileError(f"{path} is not a checkpoint of an image denoiser's training")
     try:
-        ImageDenoiser.from_state(doc, tensors, device="cpu")  # the network fits its config
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        net = ImageDenoiser.from_state(doc, tensors, device="cpu").net_  # (fits its config)
+        check_training_state(state, tensors, net)
+    except (KeyError, TypeError, ValueError, RuntimeError, OverflowError) as e:
         raise ModelFileError(f"{path} is a damaged checkpoint ({str(e).splitlines()[0]})") from None
     net = {k[len("net.0."):]: v for k, v in tensors.items() if k.startswith("net.0.")}
     trainer = {k[len("train."):]: v for k, v in tensors.items() if k.startswith("train.")}

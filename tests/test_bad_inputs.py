@@ -9,6 +9,7 @@ than broken: for those a valid result is accepted too.
 
 import io
 import json
+import math
 import pickle
 import re
 import shutil
@@ -767,23 +768,60 @@ def _optim_wrong_shape(tensors):
     tensors[name] = np.zeros((3, 3), np.float32)
 
 
+def _optim_tensor(suffix, change):
+    """Changes the first parameter's optimiser tensor ``suffix`` (None: drops it)."""
+    def apply(tensors):
+        name = sorted(k for k in tensors if k.startswith("train.optim.")
+                      and k.endswith(f".{suffix}"))[0]
+        if change is None:
+            del tensors[name]
+        else:
+            tensors[name] = change(tensors[name])
+    return apply
+
+
+def _drop_first_parameters_state(tensors):
+    for name in [k for k in tensors if k.startswith("train.optim.0.")]:
+        del tensors[name]
+
+
 BAD_CHECKPOINTS = {
     "history-not-a-dict": (_checkpoint_variant(_set(["training_state", "history"], [1])),
                            r"training_state.history"),
     "epoch-negative": (_checkpoint_variant(_set(["training_state", "epoch"], -1)), r"epoch"),
     "optimizer-groups-garbage": (_checkpoint_variant(
         _set(["training_state", "optimizer_param_groups"], [{"lr": "x"}, 5])),
-        r"optimizer_param_groups"),
+        r"optimiser state holds another number of groups"),
     "optimizer-rate-garbage": (_checkpoint_variant(
         _set(["training_state", "optimizer_param_groups", 0, "lr"], "fast")),
-        r"optimizer_param_groups"),
+        r"optimiser's rate"),
     "scheduler-best-garbage": (_checkpoint_variant(
-        _set(["training_state", "scheduler", "best"], "low")), r"training_state.scheduler"),
+        _set(["training_state", "scheduler", "best"], "low")), r"schedule's state"),
     "scheduler-epochs-negative": (_checkpoint_variant(
         _set(["training_state", "scheduler", "num_bad_epochs"], -2)),
-        r"training_state.scheduler"),
+        r"schedule's state"),
     "optimizer-state-wrong-shape": (_checkpoint_variant(change_tensors=_optim_wrong_shape),
-                                    r"wrong shape"),
+                                    r"optimiser tensor \d+\.exp_avg"),
+    "optimizer-step-of-3": (_checkpoint_variant(change_tensors=_optim_tensor(
+        "step", lambda t: np.ones(3, np.float32))), r"optimiser tensor 0\.step"),
+    "optimizer-step-negative": (_checkpoint_variant(change_tensors=_optim_tensor(
+        "step", lambda t: np.array(-1, np.float32))), r"optimiser tensor 0\.step"),
+    "optimizer-step-nan": (_checkpoint_variant(change_tensors=_optim_tensor(
+        "step", lambda t: np.array(np.nan, np.float32))), r"optimiser tensor 0\.step"),
+    "optimizer-moment-nan": (_checkpoint_variant(change_tensors=_optim_tensor(
+        "exp_avg", lambda t: np.full_like(t, np.nan))), r"optimiser tensor 0\.exp_avg"),
+    "optimizer-square-negative": (_checkpoint_variant(change_tensors=_optim_tensor(
+        "exp_avg_sq", lambda t: -np.ones_like(t))), r"optimiser tensor 0\.exp_avg_sq"),
+    "optimizer-moment-integers": (_checkpoint_variant(change_tensors=_optim_tensor(
+        "exp_avg", lambda t: t.astype(np.int32))), r"optimiser tensor 0\.exp_avg"),
+    "optimizer-moment-missing": (_checkpoint_variant(change_tensors=_optim_tensor(
+        "exp_avg", None)), r"optimiser state of parameter 0"),
+    "optimizer-state-of-a-parameter-missing": (_checkpoint_variant(
+        change_tensors=_drop_first_parameters_state), r"not of every parameter"),
+    "scheduler-more-bad-epochs-than-epochs": (_checkpoint_variant(
+        _set(["training_state", "scheduler", "num_bad_epochs"], 10**400)), r"schedule's state"),
+    "scheduler-best-minus-infinity": (_checkpoint_variant(
+        _set(["training_state", "scheduler", "best"], -math.inf)), r"schedule's state"),
     "data-source-unknown": (_checkpoint_variant(_set(["data", "source"], "http://x")), r"data"),
     "data-digits-garbage": (_checkpoint_variant(_set(["data", "digits"], ["all"])), r"data"),
     "a-final-model": (lambda base, path: shutil.copy(base / "table.safetensors", path),

@@ -518,6 +518,19 @@ def test_train_images_interrupted_resumes_to_the_same_model(tmp_path, monkeypatc
     r = run("train", "--resume", tmp_path / "odd.ckpt.safetensors", "-o", out, "-q")
     assert r.exit_code == 1 and "training_state.seconds" in r.output and not out.exists()
     assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+    # and so is a damaged optimiser or schedule state, before any training
+    state = doc["training_state"]
+    step = next(k for k in tensors if k.startswith("train.optim.") and k.endswith(".step"))
+    for changes, more, words in (
+            ({"optimizer_param_groups": [{**state["optimizer_param_groups"][0], "lr": 0}]},
+             {}, "optimiser's rate"),
+            ({"scheduler": {**state["scheduler"], "best": "low"}}, {}, "schedule's state"),
+            ({}, {step: np.array(np.nan, np.float32)}, "optimiser tensor")):
+        write_model_file(tmp_path / "odd.ckpt.safetensors",
+                         {**doc, "training_state": {**state, **changes}}, {**tensors, **more})
+        r = run("train", "--resume", tmp_path / "odd.ckpt.safetensors", "-o", out, "-q")
+        assert r.exit_code == 1 and words in r.output and not out.exists(), r.output
+        assert len(r.output.strip().splitlines()) == 1 and "Resuming" not in r.output
     r = run("train", "--resume", ckpt, "-o", out, "-q")
     assert r.exit_code == 0, r.output
     assert f"Resuming {ckpt} after epoch 1." in r.output and not ckpt.exists()

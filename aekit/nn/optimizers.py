@@ -19,6 +19,7 @@ ICML 2013; Tieleman & Hinton, "RMSprop", Coursera lecture 6.5, 2012.
 
 import math
 
+import numpy as np
 import torch
 
 FUSED_DEVICES = ("cpu", "cuda")  # where torch's Adam runs as one fused kernel
@@ -66,11 +67,14 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Continue from :meth:`state_dict`'s (or a torch.optim optimiser's) state: the
         saved rate and per-parameter tensors; the other hyperparameters stay this
-        optimiser's. Raises ValueError when the groups or parameters do not match."""
-        groups = state_dict["param_groups"]
-        if len(groups) != 1 or len(groups[0]["params"]) != len(self.params):
-            raise ValueError("the saved optimiser state is of other parameters")
-        self.hyper["lr"] = groups[0]["lr"]
+        optimiser's. Raises ValueError as :func:`check_saved_state` does, or when the state
+        is another optimiser's."""
+        check_saved_state(state_dict, [p.shape for p in self.params])
+        group = state_dict["param_groups"][0]
+        if saved_by(group) is not type(self):
+            raise ValueError(f"the saved optimiser state is of {saved_by(group).__name__}, "
+                             f"not {type(self).__name__}")
+        self.hyper["lr"] = group["lr"]
         saved = state_dict["state"]
         for i, p in enumerate(self.params):
             self.state[p] = {k: self._placed(k, torch.as_tensor(v), p)
@@ -103,6 +107,11 @@ class Adam(Optimizer):
     parameter in one pass; CPUs and CUDA GPUs); else all parameters at once
     (``foreach``)."""
 
+    @staticmethod
+    def state_names(group):
+        """The tensors a parameter's state holds after a step, for saved ``group``."""
+        return {"step", "exp_avg", "exp_avg_sq"}
+
     def __init__(self, params, lr, weight_decay=0.0, fused=False):
         super().__init__(params, lr=lr, betas=(0.9, 0.999), eps=1e-8,
                          weight_decay=weight_decay,
@@ -132,6 +141,10 @@ class SGD(Optimizer):
     """Stochastic gradient descent with heavy-ball ``momentum`` (no dampening, not
     Nesterov) and L2 ``weight_decay``, as ``torch.optim.SGD``; all parameters at once."""
 
+    @staticmethod
+    def state_names(group):
+        return {"momentum_buffer"} if group["momentum"] != 0 else set()
+
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr=lr, momentum=momentum, dampening=0,
                          weight_decay=weight_decay, nesterov=False, foreach=True, fused=None)
@@ -154,6 +167,10 @@ class RMSprop(Optimizer):
     """RMSprop (Tieleman & Hinton 2012), alpha 0.99, eps 1e-8, not centred, with
     ``momentum`` and L2 ``weight_decay``, as ``torch.optim.RMSprop``; all parameters at
     once."""
+
+    @staticmethod
+    def state_names(group):
+        return {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] > 0 else set())
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr=lr, alpha=0.99, eps=1e-8, weight_decay=weight_decay,
@@ -188,11 +205,66 @@ def make_optimizer(params, optimizer, lr, momentum=0.9, weight_decay=0.0):
     if optimizer == "adam":
         return Adam(params, lr, weight_decay,
                     fused=all(p.device.type in FUSED_DEVICES for p in params))
-    if optimizer == "sgd":
-        return SGD(params, lr, momentum, weight_decay)
-    if optimizer == "rmsprop":
-        return RMSprop(params, lr, momentum, weight_decay)
+    if optimizer in ("sgd", "rmsprop"):
+        return (SGD if optimizer == "sgd" else RMSprop)(params, lr, momentum, weight_decay)
     raise ValueError(f"optimizer must be 'adam', 'sgd' or 'rmsprop', got {optimizer!r}")
+
+
+def saved_by(group):
+    """The optimiser class whose saved parameter group ``group`` is (torch.optim's classes
+    save the same hyperparameters). Raises ValueError for none of them."""
+    for kind, mark in ((Adam, "betas"), (RMSprop, "alpha"), (SGD, "dampening")):
+        if mark in group:
+            if kind is not Adam and not _is_number(group.get("momentum")):
+                raise ValueError("the saved optimiser's momentum")
+            return kind
+    raise ValueError("the saved optimiser is none of Adam, SGD and RMSprop")
+
+
+def check_saved_state(state_dict, shapes):
+    """Raises ValueError naming the first fault of a saved optimiser state
+    (:meth:`Optimizer.state_dict`'s layout, or torch.optim's) for parameters of ``shapes``.
+
+    Wanted: one parameter group, of Adam, SGD or RMSprop (:func:`saved_by`), whose rate is
+    a positive finite number and which lists the parameters; for every parameter, or for
+    none (before the first step), exactly the tensors its optimiser keeps: of the
+    parameter's shape, floating and finite (a square average not below 0), and a step
+    count a whole number of at least 0 in one value."""
+    groups = state_dict["param_groups"]
+    if len(groups) != 1 or not isinstance(groups[0], dict):
+        raise ValueError("the saved optimiser state holds another number of groups")
+    group = groups[0]
+    if not _is_number(group.get("lr")) or not 0 < group["lr"] < math.inf:
+        raise ValueError("the saved optimiser's rate")
+    if not isinstance(group.get("params"), list) or len(group["params"]) != len(shapes):
+        raise ValueError("the saved optimiser state is of other parameters")
+    names, state = saved_by(group).state_names(group), state_dict["state"]
+    if set(state) - set(range(len(shapes))) or state and len(state) != len(shapes):
+        raise ValueError("the saved optimiser state is not of every parameter")
+    for i, tensors in state.items():
+        if set(tensors) != names:
+            raise ValueError(f"the saved optimiser state of parameter {i}: "
+                             f"{sorted(tensors)}, not {sorted(names)}")
+        for name, t in tensors.items():
+            _check_saved_tensor(f"{i}.{name}", name, np.asarray(t), shapes[i])
+
+
+def _check_saved_tensor(where, name, a, shape):
+    if name == "step":
+        ok = a.size == 1 and a.ndim <= 1 and np.issubdtype(a.dtype, np.number) \
+            and not np.issubdtype(a.dtype, np.bool_) and np.isfinite(a).all() \
+            and float(a.reshape(-1)[0]) >= 0 and float(a.reshape(-1)[0]).is_integer()
+    else:
+        ok = tuple(a.shape) == tuple(shape) and np.issubdtype(a.dtype, np.floating) \
+            and np.isfinite(a).all() and not (name in ("exp_avg_sq", "square_avg")
+                                              and (a < 0).any())
+    if not ok:
+        raise ValueError(f"the saved optimiser tensor {where} (its shape, kind or values)")
+
+
+def _is_number(v):
+    """An int or float (from JSON), not a bool or NaN."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
 
 
 class PlateauSchedule:
@@ -230,9 +302,23 @@ class PlateauSchedule:
                 "num_bad_epochs": self.num_bad_epochs, "last_epoch": self.last_epoch,
                 "_last_lr": [float(g["lr"]) for g in self.optimizer.param_groups]}
 
+    @staticmethod
+    def check_saved(state):
+        """Raises ValueError unless ``state`` (:meth:`state_dict`'s, or ReduceLROnPlateau's)
+        holds a best loss (a number, or +inf before the first epoch; not -inf or NaN) and the
+        epochs counted (whole numbers of at least 0, the bad ones among all)."""
+        if not isinstance(state, dict) or not _is_number(state.get("best")) \
+                or state["best"] == -math.inf or not all(
+                    isinstance(state.get(k), int) and not isinstance(state[k], bool)
+                    and state[k] >= 0 for k in ("num_bad_epochs", "last_epoch")) \
+                or state["num_bad_epochs"] > state["last_epoch"]:
+            raise ValueError("the saved schedule's state")
+
     def load_state_dict(self, state):
         """Continue from :meth:`state_dict`'s (or ReduceLROnPlateau's) state: the best
-        loss and the epochs counted; ``factor`` and ``patience`` stay this schedule's."""
+        loss and the epochs counted; ``factor`` and ``patience`` stay this schedule's.
+        Raises ValueError as :meth:`check_saved` does."""
+        self.check_saved(state)
         self.best = float(state["best"])
         self.num_bad_epochs = int(state["num_bad_epochs"])
         self.last_epoch = int(state["last_epoch"])
