@@ -30,7 +30,8 @@ class Optimizer:
 
     ``param_groups[0]`` holds the hyperparameters (a schedule may set its ``"lr"``
     between steps); ``state`` maps each parameter to its tensors. Subclasses give
-    ``_update(params)``, one step for the parameters that have gradients.
+    ``_update(params)``, one step for the parameters that have gradients, and
+    ``state_names(group)``, the tensors of a parameter's state after a step.
     """
 
     def __init__(self, params, **hyper):
@@ -246,7 +247,8 @@ def check_saved_state(state_dict, shapes):
             raise ValueError(f"the saved optimiser state of parameter {i}: "
                              f"{sorted(tensors)}, not {sorted(names)}")
         for name, t in tensors.items():
-            _check_saved_tensor(f"{i}.{name}", name, np.asarray(t), shapes[i])
+            a = t.detach().cpu().numpy() if torch.is_tensor(t) else np.asarray(t)
+            _check_saved_tensor(f"{i}.{name}", name, a, shapes[i])
 
 
 def _check_saved_tensor(where, name, a, shape):
