@@ -7,7 +7,8 @@ wrapped so that ``torch.compile`` skips them), and ``torch._dynamo`` imports
 (BENCHMARKS.md, "The 500-row training without torch._dynamo"). aekit compiles nothing.
 The updates here are torch's own functional kernels (``torch.optim.adam.adam``,
 ``torch.optim.sgd.sgd``, ``torch.optim.rmsprop.rmsprop``), called with the arguments
-torch.optim's classes give them, so training takes the same path to the bit (tests hold
+torch.optim's classes give them (those past each kernel's defaults, which torch 2.4, the
+oldest aekit supports, knows too), so training takes the same path to the bit (tests hold
 these to torch.optim's classes). This module keeps only the state (each parameter's
 moments and step count, the group's rate) in the layout of torch.optim's ``state_dict``,
 so checkpoints written through torch.optim's classes resume here.
@@ -131,9 +132,7 @@ class Adam(Optimizer):
             means.append(s["exp_avg"])
             squares.append(s["exp_avg_sq"])
         adam(params, [p.grad for p in params], means, squares, [], steps,
-             foreach=h["foreach"], capturable=False, differentiable=False, fused=h["fused"],
-             grad_scale=None, found_inf=None, has_complex=False,
-             decoupled_weight_decay=False, amsgrad=False, beta1=h["betas"][0],
+             foreach=h["foreach"], fused=h["fused"], amsgrad=False, beta1=h["betas"][0],
              beta2=h["betas"][1], lr=h["lr"], weight_decay=h["weight_decay"],
              eps=h["eps"], maximize=False)
 
@@ -156,8 +155,7 @@ class SGD(Optimizer):
         h = self.hyper
         buffers = [self.state[p].get("momentum_buffer") for p in params] \
             if h["momentum"] != 0 else []
-        sgd(params, [p.grad for p in params], buffers, has_sparse_grad=False,
-            foreach=h["foreach"], fused=None, grad_scale=None, found_inf=None,
+        sgd(params, [p.grad for p in params], buffers, foreach=h["foreach"],
             weight_decay=h["weight_decay"], momentum=h["momentum"], lr=h["lr"],
             dampening=h["dampening"], nesterov=h["nesterov"], maximize=False)
         for p, buffer in zip(params, buffers):  # (made on the first step)
@@ -187,8 +185,7 @@ class RMSprop(Optimizer):
         states = [self._state(p, **init) for p in params]
         rmsprop(params, [p.grad for p in params], [s["square_avg"] for s in states], [],
                 [s["momentum_buffer"] for s in states] if h["momentum"] > 0 else [],
-                [s["step"] for s in states], foreach=h["foreach"], maximize=False,
-                differentiable=False, capturable=False, has_complex=False, lr=h["lr"],
+                [s["step"] for s in states], foreach=h["foreach"], lr=h["lr"],
                 alpha=h["alpha"], eps=h["eps"], weight_decay=h["weight_decay"],
                 momentum=h["momentum"], centered=False)
 
