@@ -73,8 +73,9 @@ class Optimizer:
         is another optimiser's."""
         check_saved_state(state_dict, [p.shape for p in self.params])
         group = state_dict["param_groups"][0]
-        if saved_by(group) is not type(self):
-            raise ValueError(f"the saved optimiser state is of {saved_by(group).__name__}, "
+        kind = saved_by(group)
+        if kind is not type(self):
+            raise ValueError(f"the saved optimiser state is of {kind.__name__}, "
                              f"not {type(self).__name__}")
         self.hyper["lr"] = group["lr"]
         saved = state_dict["state"]
