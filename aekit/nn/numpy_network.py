@@ -120,28 +120,30 @@ class NumpyNetwork:
             self._scoring_layers(exact)
 
     def _scoring_layers(self, exact):
-        """What scoring a masked network runs (see :meth:`_over_score_masks`): per scoring
-        mask, its first layer with the mask applied (the hidden features' weights
-        zeroed and the mask's own input folded into the bias) and the last layer's weights
-        for the hidden features' mixture outputs alone (as
-        AutoencoderNet.mixture_output_at); between them the other layers, the code's two
+        """What scoring a masked network runs (see :meth:`_over_score_masks`), each layer
+        as ``(weight (out, in), bias (out, 1), relu)`` for features-first blocks: per
+        scoring mask, the features it shows and its first layer's weights for them alone
+        (the mask's own input folded into the bias, as
+        AutoencoderNet.mixture_output_at), and the last layer's rows for the hidden
+        features' mixture outputs alone; between them the other layers, the code's two
         linear maps composed into one where the config says so (:func:`_fold_code`).
         Exact up to float32 rounding."""
         c, d = self.config, self.config.n_features
         body = _fold_code(exact[:-1]) if c.scoring_composes_code() else exact[:-1]
-        (_, w1, b1, relu1), self.body = body[0], [_float32(layer) for layer in body[1:]]
-        _, w, b, _ = self.layers[-1]
+        (_, w1, b1, relu1), self.body = body[0], [_features_first(layer) for layer in body[1:]]
+        _, w, b, _ = exact[-1]
         self.mask_first, self.mask_outputs = [], []
         two = self.two_values[0] < self.two_values[1] if self.two_values is not None \
             else np.zeros(d, dtype=bool)
         for hidden in self.score_masks:
-            shown = (~hidden).astype(np.float64)
-            self.mask_first.append(_float32(("encoder", w1[:d] * shown[:, None],
-                                             b1 + shown @ w1[d:], relu1)))
+            shown = np.flatnonzero(~hidden)
+            self.mask_first.append((shown, _features_first(
+                ("encoder", w1[shown], b1 + w1[d:][shown].sum(axis=0), relu1))))
             # the two-valued features first (as AutoencoderNet._mask_columns): slices
             cols = np.r_[np.flatnonzero(hidden & two), np.flatnonzero(hidden & ~two)]
             rows = (np.arange(3 * c.components)[:, None] * c.n_features + cols).reshape(-1)
-            self.mask_outputs.append((cols, np.ascontiguousarray(w[:, rows]), b[rows]))
+            self.mask_outputs.append((cols, _features_first(("decoder", w[:, rows], b[rows],
+                                                              False))))
 
     def _forward(self, h, stacks):
         return _through(h, [layer for layer in self.layers if layer[0] in stacks])
@@ -188,27 +190,33 @@ class NumpyNetwork:
         return with_early(own, self.early.surprise(X), self.early_map)
 
     def _over_score_masks(self, X, per_mask, weights):
-        """``per_mask(output, rows, cols)`` at the features ``cols`` each scoring mask
-        hides, weighed by ``weights`` (n_masks, n_features) and summed over the masks; a
-        block of rows at a time, so that the temporaries stay small."""
+        """``per_mask(output, xt, cols)`` at the features ``cols`` each scoring mask hides,
+        weighed by ``weights`` (n_masks, n_features) and summed over the masks; a block of
+        rows at a time, so that the temporaries stay small.
+
+        Each block runs features first: its rows' transpose ``xt`` (n_features, rows)
+        goes through the layers as ``weight @ xt``, so that the mixture output for the
+        hidden features, (3, C, k, rows), holds each component's values for a feature
+        in one contiguous run, and numpy's elementwise loops run on whole contiguous
+        arrays. Rows first, the same arithmetic ran on runs of k values (a mask's hidden
+        features), and took 1.3-1.4 times as long (BENCHMARKS.md, "Features first")."""
         X = np.asarray(X, dtype=np.float32)
-        total = np.zeros(X.shape, dtype=np.float32)
+        total = np.zeros(X.shape[::-1], dtype=np.float32)
         c = self.config
         for s in range(0, len(X), ROWS_AT_ONCE):
-            x = X[s:s + ROWS_AT_ONCE]
-            part = total[s:s + len(x)]
-            for first, (cols, w, b), weight in zip(self.mask_first, self.mask_outputs,
-                                                   weights):
-                out = _through(_through(x, [first]), self.body) @ w
-                out += b
-                part[:, cols] += per_mask(out.reshape(len(x), 3, c.components, len(cols)),
-                                          x, cols) * weight[cols]
-        return total
+            xt = np.ascontiguousarray(X[s:s + ROWS_AT_ONCE].T)
+            part = total[:, s:s + xt.shape[1]]
+            for (shown, first), (cols, last), weight in zip(self.mask_first, self.mask_outputs,
+                                                            weights):
+                out = _through_features_first(xt[shown], [first, *self.body, last])
+                part[cols] += per_mask(out.reshape(3, c.components, len(cols), -1),
+                                       xt, cols) * weight[cols, None]
+        return np.ascontiguousarray(total.T)
 
     def _mixture(self, out):
         """Weight logits, locations and scales of ``out``, a mixture output for some
-        features, (n, 3, C, k)."""
-        raw = out[:, 2]
+        features, (3, C, k, rows)."""
+        raw = out[2]
         # softplus, stable: max(raw, 0) + log1p(exp(-|raw|))
         scale = np.abs(raw)
         np.negative(scale, out=scale)
@@ -216,44 +224,46 @@ class NumpyNetwork:
         _log1p(scale)
         scale += np.maximum(raw, 0)
         scale += np.float32(self.config.scale_floor)
-        return out[:, 0], out[:, 1], scale
+        return out[0], out[1], scale
 
-    def _mixture_mean(self, out, x, cols):
+    def _mixture_mean(self, out, xt, cols):
         logits, loc, _ = self._mixture(out)
-        return (_softmax(logits) * loc).sum(axis=1)
+        return (_softmax(logits) * loc).sum(axis=0)
 
-    def _surprise_at(self, out, x, cols):
-        """AutoencoderNet.surprise_at in numpy: :meth:`_surprise_of`, and at the
+    def _surprise_at(self, out, xt, cols):
+        """AutoencoderNet.surprise_at in numpy, features first (``out`` (3, C, k, rows),
+        ``xt`` (n_features, rows); gives (k, rows)): :meth:`_surprise_of`, and at the
         two-valued features holding one of their values, :meth:`_side_surprise`; each
         element computed once, by the rule that applies to it (``out`` is overwritten)."""
         two = self.two_values[0, cols] < self.two_values[1, cols] \
             if self.two_values is not None else ()
         m = int(np.count_nonzero(two))
         if not m:  # no two-valued feature here (most tables)
-            return self._surprise_of(out, x, cols)
+            return self._surprise_of(out, xt, cols)
         if two[:m].all():  # the two-valued features first (as the masks' columns come)
             some, rest = slice(0, m), slice(m, None)
         else:
             some, rest = np.flatnonzero(two), np.flatnonzero(~two)
-        surprise = np.empty((len(x), len(cols)), dtype=np.float32)
-        low, high = self.two_values[:, cols[some]]
-        values = x[:, cols[some]]
+        surprise = np.empty((len(cols), xt.shape[1]), dtype=np.float32)
+        low, high = self.two_values[:, cols[some], None]
+        values = xt[cols[some]]
         on_value = on_two_values(values, low, high)
-        off = None if on_value.all() else self._surprise_of(out[..., some].copy(), x,
+        off = None if on_value.all() else self._surprise_of(out[:, :, some].copy(), xt,
                                                             cols[some])
-        surprise[:, some] = self._side_surprise(out[..., some], values, (low + high) / 2)
+        surprise[some] = self._side_surprise(out[:, :, some], values, (low + high) / 2)
         if off is not None:  # a value off both (never in the training rows)
-            surprise[:, some] = np.where(on_value, surprise[:, some], off)
+            surprise[some] = np.where(on_value, surprise[some], off)
         if m < len(cols):
-            surprise[:, rest] = self._surprise_of(out[..., rest], x, cols[rest])
+            surprise[rest] = self._surprise_of(out[:, :, rest], xt, cols[rest])
         return surprise
 
     def _side_surprise(self, out, target, threshold):
-        """AutoencoderNet.side_surprise in numpy (``out`` (n, 3, C, k) is overwritten)."""
+        """AutoencoderNet.side_surprise in numpy, features first (``out`` (3, C, k, rows)
+        is overwritten; ``target`` (k, rows), ``threshold`` (k, 1))."""
         logits, loc, scale = self._mixture(out)
         u = np.subtract(threshold, loc)
         u /= scale
-        np.copyto(u, -u, where=~(target > threshold)[:, None, :])
+        np.copyto(u, -u, where=~(target > threshold))
         if self.config.output == "gaussian":
             from scipy.special import log_ndtr  # (scipy comes with scikit-learn)
 
@@ -263,17 +273,18 @@ class NumpyNetwork:
                                 _log1p(np.float32(-0.5) * np.exp(np.clip(u, -30, 0))))
         logits -= _logsumexp(logits)
         log_tail += logits
-        surprise = _logsumexp(log_tail)[:, 0]
+        surprise = _logsumexp(log_tail)
         np.negative(surprise, out=surprise)
         return surprise
 
-    def _surprise_of(self, out, x, cols):
-        """AutoencoderNet.surprise_of in numpy, its temporaries reused in place: the
+    def _surprise_of(self, out, xt, cols):
+        """AutoencoderNet.surprise_of in numpy, features first (``out`` (3, C, k, rows),
+        ``xt`` (n_features, rows); gives (k, rows)), its temporaries reused in place: the
         surprise is -logsumexp(log_softmax(logits) - distance - log scale) - log
         scale_floor, over the mixture's components (the logits normalised first, as
         torch does, so that large logits lose no precision)."""
         logits, loc, scale = self._mixture(out)
-        z = np.subtract(x[:, None, cols], loc)
+        z = np.subtract(xt[cols], loc)
         if self.config.output == "gaussian":
             z /= scale
             z *= z
@@ -285,7 +296,7 @@ class NumpyNetwork:
         z += scale
         logits -= _logsumexp(logits)  # a view of out, which is not read again
         np.subtract(logits, z, out=z)
-        surprise = _logsumexp(z)[:, 0]
+        surprise = _logsumexp(z)
         np.negative(surprise, out=surprise)
         surprise -= np.float32(np.log(self.config.scale_floor))
         return surprise
@@ -294,6 +305,14 @@ class NumpyNetwork:
 def _float32(layer):
     stack, w, b, relu = layer
     return stack, np.ascontiguousarray(w, dtype=np.float32), b.astype(np.float32), relu
+
+
+def _features_first(layer):
+    """A layer ``(stack, weight (in, out), bias, relu)`` (float64) for features-first
+    blocks (:func:`_through_features_first`): weight (out, in) and bias (out, 1), float32."""
+    stack, w, b, relu = layer
+    return (stack, np.ascontiguousarray(w.T, dtype=np.float32),
+            b.astype(np.float32)[:, None], relu)
 
 
 def _fold_code(layers):
@@ -316,6 +335,17 @@ def _through(h, layers):
     return h
 
 
+def _through_features_first(h, layers):
+    """Transposed rows ``h`` (features, rows) through ``layers``, each as
+    :func:`_features_first` gives it."""
+    for _, w, b, relu in layers:
+        h = w @ h
+        h += b
+        if relu:
+            np.maximum(h, 0, out=h)
+    return h
+
+
 def _log1p(e):
     """log(1 + e) in place, to float32 rounding, for finite float32 ``e`` >= -0.5 (what
     its callers pass: softplus's exp(-|r|) in (0, 1], the Laplace tail's -exp(u) / 2 in
@@ -332,21 +362,20 @@ def _log1p(e):
 
 
 def _logsumexp(a):
-    """log(sum(exp(a))) over axis 1 (a mixture's components), kept as a length-1 axis.
-    A component at a time: numpy reduces a short middle axis several times slower than it
-    runs the same arithmetic on whole slices."""
-    top = a[:, 0].copy()
-    for c in range(1, a.shape[1]):
-        np.maximum(top, a[:, c], out=top)
+    """log(sum(exp(a))) over axis 0 (a mixture's components, (C, k, rows)): (k, rows).
+    A component at a time, each a contiguous array."""
+    top = a[0].copy()
+    for c in range(1, len(a)):
+        np.maximum(top, a[c], out=top)
     s = np.zeros_like(top)
     e = np.empty_like(top)
-    for c in range(a.shape[1]):
-        np.subtract(a[:, c], top, out=e)
+    for c in range(len(a)):
+        np.subtract(a[c], top, out=e)
         np.exp(e, out=e)
         s += e
     np.log(s, out=s)
     s += top
-    return s[:, None]
+    return s
 
 
 def _softmax(a):
