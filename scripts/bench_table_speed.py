@@ -111,14 +111,6 @@ def scoring(work, rows, train_rows, epochs, repeat):
     product_bound(model)
 
 
-def multiply_adds(net):
-    """Multiply-adds per row of a masked NumpyNetwork's scoring (its early network's too):
-    per scoring mask, its first layer, the body and the last layer's columns it reads."""
-    total = sum(first[1].size + sum(layer[1].size for layer in net.body) + w.size
-                for first, (_, w, _) in zip(net.mask_first, net.mask_outputs))
-    return total + (multiply_adds(net.early) if net.early is not None else 0)
-
-
 def product_bound(model, repeat=5):
     """The rate the model's matrix products alone allow on this machine: its multiply-adds
     per row (as aekit's numpy engine scores), and numpy's float32 matrix product rate on
@@ -127,7 +119,7 @@ def product_bound(model, repeat=5):
     from aekit.model_file import read_model_file
 
     net = numpy_engine(*read_model_file(model)[:2])
-    macs, width = multiply_adds(net), net.body[0][1].shape[0]
+    macs, width = net.scoring_multiply_adds(), max(net.config.hidden)
     a, w = np.ones((4096, width), np.float32), np.ones((width, width), np.float32)
     best = float("inf")
     for _ in range(repeat):

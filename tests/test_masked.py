@@ -444,3 +444,29 @@ def test_a_masks_mixture_output_is_the_networks_output_under_that_mask(hidden, c
                                         cols)
         assert got.shape == (300, 3, 3, len(cols))
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("output", ["laplace", "gaussian"])
+def test_a_value_nearest_a_component_of_negligible_weight_scores_as_torch_does(output):
+    """The numpy engine's surprise skips each scale's log; where the mixture's density at
+    a value falls below float32's reach that way (the nearest component's weight e^-120,
+    the others 100 scales away), it computes the element the exact way: the surprise
+    stays finite and equal to torch's, not a rounded denormal's."""
+    c = ModelConfig(n_features=4, code_size=4, hidden=(8,), output=output,
+                    objective="masked", components=3)
+    net = AutoencoderNet(c).eval()
+    last = net.decoder[-1]
+    with torch.no_grad():
+        last.weight.zero_()  # every row's mixture is the bias
+        bias = torch.zeros(3, 3, 4)  # (logit, location, raw scale) x component x feature
+        bias[0] = torch.tensor([0.0, -120.0, 0.0])[:, None]
+        bias[1] = torch.tensor([100.0, 0.0, -100.0])[:, None] * (1 if output == "laplace"
+                                                                 else 0.2)
+        last.bias.copy_(bias.reshape(-1))
+    fast = NumpyNetwork(c, {k: v.numpy() for k, v in net.state_dict().items()})
+    X = np.zeros((6, 4), np.float32)
+    X[3:] = 100 if output == "laplace" else 20  # at the first component: weight 1/2
+    with torch.no_grad():
+        S = net.surprise(torch.from_numpy(X)).numpy()
+    assert np.isfinite(S).all() and S[0, 0] > 90 and S[3, 0] < 5
+    np.testing.assert_allclose(fast.surprise(X), S, rtol=1e-5)
