@@ -294,9 +294,10 @@ class NumpyNetwork:
         softmax of the logits, s_c the scales and t_c the distance in scales (|v - loc|
         / s for Laplace, ((v - loc) / s)^2 / 2 for Gaussian). It is computed as
         min_c t_c - log(sum_c e_c q_c / sum_c e_c) - log scale_floor, with e_c the
-        exponentiated logits less their largest and q_c = exp(min t - t_c) / s_c: both
-        at most 1 (a scale is at least scale_floor), so nothing overflows, and no log of
-        each scale is taken (four exp or log per component instead of five). Where the
+        exponentiated logits less their largest and q_c = exp(min t - t_c) / s_c (both
+        exponentials at most 1, and a scale at least scale_floor, so nothing overflows):
+        no log of each scale is taken (four exp or log per component instead of five,
+        about 5% of the engine's time; BENCHMARKS.md, "Features first"). Where the
         ratio falls below :data:`TINY_RATIO` (the nearest component's weight below about
         1e-30: float32 would lose digits, or reach 0), :meth:`_exact_surprise` computes
         the element instead."""
