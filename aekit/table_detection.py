@@ -64,7 +64,7 @@ def detect_table(table, scorer, writer, contamination=None, threshold=None, expl
         workers, blas_threads = scoring_threads()
         limits = threadpool_limits(blas_threads, user_api="blas")
         scored = ordered_map(score, model_input.arrays(chunks), workers)
-    kept, rows, flagged_total = [], 0, 0
+    kept, rows, flagged_total, unscored = [], 0, 0, 0
     with limits:
         for chunk, scores, flagged, contributions in scored:
             if chunk.carried is None and not scoring.k:
@@ -75,12 +75,25 @@ def detect_table(table, scorer, writer, contamination=None, threshold=None, expl
                 labels.add(chunk.carried[table.roles.label_name])
             rows += len(scores)
             flagged_total += int(flagged.sum())
+            unscored += int(np.count_nonzero(np.isnan(scores)))
             if keep_scores or labels is not None:
                 kept.append(np.asarray(scores, dtype=np.float64))
             if progress is not None:
                 progress(len(scores))
+    note = "; ".join(filter(None, (model_input.note(), unscored_note(unscored))))
     return DetectionSummary(rows, flagged_total, scoring.limit, scoring.how, model_input.pixels,
-                            np.concatenate(kept) if kept else None, labels, model_input.note())
+                            np.concatenate(kept) if kept else None, labels, note or None)
+
+
+def unscored_note(count):
+    """A line for people about rows whose score is NaN, or None: a value so far out that
+    the model's arithmetic overflowed float32 even to inf (their ``anomaly_score`` is
+    written empty, and they are not flagged)."""
+    if not count:
+        return None
+    return (f"{count:,} row{'s' if count > 1 else ''} could not be scored: a value so far "
+            "from the training rows that the model's arithmetic overflowed (anomaly_score "
+            "left empty, not flagged)")
 
 
 def scoring_threads():

@@ -470,3 +470,52 @@ def test_a_value_nearest_a_component_of_negligible_weight_scores_as_torch_does(o
         S = net.surprise(torch.from_numpy(X)).numpy()
     assert np.isfinite(S).all() and S[0, 0] > 90 and S[3, 0] < 5
     np.testing.assert_allclose(fast.surprise(X), S, rtol=1e-5)
+
+
+def test_a_value_far_beyond_the_training_rows_scores_inf_and_spares_the_other_rows(
+        detector, tmp_path):
+    """A cell 3e38 spreads out overflows the network's arithmetic: the row scores inf and
+    is flagged, with no numpy warnings, and the other rows of its block (among them
+    outliers 1e3 spreads out, which the numpy engine computes the exact way) score as
+    they do without it."""
+    model = _saved(detector, tmp_path)
+    X = linked(300, seed=2)
+    X[10:20, 3] = 1e3
+    far = X.copy()
+    far[5, 2] = 3e38
+    runs = []
+    for name, rows in (("plain", X), ("far", far)):
+        path = tmp_path / f"{name}.csv"
+        np.savetxt(path, rows, delimiter=",", header="a,b,c,d,e,f", comments="", fmt="%.9g")
+        out = tmp_path / f"{name}.scores.csv"
+        r = CliRunner().invoke(cli, ["detect", str(path), "-m", str(model), "-o", str(out)])
+        assert r.exit_code == 0, r.output
+        assert "warning" not in r.output.lower(), r.output
+        runs.append(out.read_text().splitlines())
+    plain, with_far = runs
+    assert with_far[6] == "inf,1"  # (the header first)
+    assert with_far[:6] + with_far[7:] == plain[:6] + plain[7:]
+    assert all(float(line.split(",")[0]) > 100 for line in plain[11:21])
+
+
+def test_rows_that_could_not_be_scored_are_counted_in_a_note(detector, tmp_path, monkeypatch):
+    """Where even inf is out of reach (a NaN score: the arithmetic of a far value gave
+    inf - inf), `aekit detect` leaves the score empty, does not flag the row, and says
+    how many rows it could not score."""
+    model = _saved(detector, tmp_path)
+    path = tmp_path / "rows.csv"
+    np.savetxt(path, linked(50, seed=2), delimiter=",", header="a,b,c,d,e,f", comments="")
+    scored = Scorer.anomaly_score
+
+    def with_nan(self, X):
+        scores = scored(self, X)
+        scores[[3, 7]] = np.nan
+        return scores
+
+    monkeypatch.setattr(Scorer, "anomaly_score", with_nan)
+    out = tmp_path / "scores.csv"
+    r = CliRunner().invoke(cli, ["detect", str(path), "-m", str(model), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "2 rows could not be scored" in r.output
+    lines = out.read_text().splitlines()
+    assert lines[4] == lines[8] == ",0" and len(lines) == 51

@@ -186,8 +186,14 @@ class NumpyNetwork:
 
     def output(self, X, kind="reconstruction"):
         """What scores are computed from (the engine protocol, :mod:`aekit.nn.engine`):
-        reconstructions, or for ``kind="surprise"`` a masked network's surprise."""
-        return self.surprise(X) if kind == "surprise" else self.reconstruct(X)
+        reconstructions, or for ``kind="surprise"`` a masked network's surprise.
+
+        A value so far from the training rows that the arithmetic overflows float32 gives
+        inf (infinitely surprising), or NaN where it cannot give even that, as torch
+        does; numpy's warnings about it are not passed on (`aekit detect` counts the rows
+        it could not score: :func:`aekit.table_detection.detect_table`)."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self.surprise(X) if kind == "surprise" else self.reconstruct(X)
 
     # -- masked networks (see aekit.nn.masking and AutoencoderNet.surprise_of) ---------
     def surprise(self, X):
@@ -293,23 +299,17 @@ class NumpyNetwork:
         The surprise is -log(sum_c w_c exp(-t_c) / s_c) - log scale_floor, with w the
         softmax of the logits, s_c the scales and t_c the distance in scales (|v - loc|
         / s for Laplace, ((v - loc) / s)^2 / 2 for Gaussian). It is computed as
-        min_c t_c - log(sum_c e_c q_c / sum_c e_c) - log scale_floor, with e_c the
-        exponentiated logits less their largest and q_c = exp(min t - t_c) / s_c (both
-        exponentials at most 1, and a scale at least scale_floor, so nothing overflows):
-        no log of each scale is taken (four exp or log per component instead of five,
-        about 5% of the engine's time; BENCHMARKS.md, "Features first"). Where the
-        ratio falls below :data:`TINY_RATIO` (the nearest component's weight below about
-        1e-30: float32 would lose digits, or reach 0), :meth:`_exact_surprise` computes
-        the element instead."""
+        min_c t_c - log(sum_c e_c q_c / sum_c e_c), with e_c the exponentiated logits
+        less their largest and q_c = exp(min t - t_c) scale_floor / s_c (each at most 1,
+        so nothing overflows): no log of each scale is taken (four exp or log per
+        component instead of five, about 5% of the engine's time; BENCHMARKS.md,
+        "Features first"). Where the ratio falls below :data:`TINY_RATIO` (the nearest
+        component's weight below about 1e-30: float32 would lose digits, or reach 0), or
+        is NaN (a value so far out that every distance overflowed), :meth:`_exact_surprise`
+        computes the element instead."""
         _, loc, scale = self._mixture(out)
-        t = np.subtract(target, loc)
-        if self.config.output == "gaussian":
-            t /= scale
-            t *= t
-            t *= np.float32(0.5)
-        else:
-            np.abs(t, out=t)
-            t /= scale
+        t = self._distance(target, loc, scale)
+        scale /= np.float32(self.config.scale_floor)  # in floors, at least 1: q_c <= 1
         nearest = _over_components(np.minimum, t)
         logits = out[0]
         top = _over_components(np.maximum, logits)
@@ -325,15 +325,29 @@ class NumpyNetwork:
             q *= e
             mixed += q
         mixed /= weights
-        at = np.nonzero(mixed < TINY_RATIO) if mixed.min() < TINY_RATIO else None
+        # (NaN where every distance overflowed: computed the exact way too)
+        at = None if mixed.min() >= TINY_RATIO else np.nonzero(~(mixed >= TINY_RATIO))
         if at is not None:
             mixed[at] = 1  # (computed below)
         np.log(mixed, out=mixed)
         np.subtract(nearest, mixed, out=mixed)
-        mixed -= np.float32(np.log(self.config.scale_floor))
         if at is not None:
             mixed[at] = self._exact_surprise(out[:, :, at[0], at[1]], target[at])
         return mixed
+
+    def _distance(self, target, loc, scale):
+        """The distance of values ``target`` from each component, in its scales (a new
+        array, the shape of ``loc``): |v - loc| / s for Laplace, ((v - loc) / s)^2 / 2 for
+        Gaussian: the component's negative log density less its log scale."""
+        t = np.subtract(target, loc)
+        if self.config.output == "gaussian":
+            t /= scale
+            t *= t
+            t *= np.float32(0.5)
+        else:
+            np.abs(t, out=t)
+            t /= scale
+        return t
 
     def _exact_surprise(self, out, target):
         """The surprise as AutoencoderNet.surprise_of computes it (``out`` (3, C, ...),
@@ -341,14 +355,7 @@ class NumpyNetwork:
         distance - log scale) - log scale_floor over the mixture's components (the logits
         normalised first, as torch does, so that large logits lose no precision)."""
         logits, loc, scale = self._mixture(out)
-        z = np.subtract(target, loc)
-        if self.config.output == "gaussian":
-            z /= scale
-            z *= z
-            z *= np.float32(0.5)
-        else:
-            np.abs(z, out=z)
-            z /= scale
+        z = self._distance(target, loc, scale)
         np.log(scale, out=scale)
         z += scale
         logits -= _logsumexp(logits)  # a view of out, which is not read again
@@ -429,15 +436,19 @@ def _over_components(reduce, a):
 
 def _logsumexp(a):
     """log(sum(exp(a))) over axis 0 (a mixture's components, (C, ...)): a component at
-    a time, each a contiguous array."""
+    a time, each a contiguous array; -inf where every component is -inf (as torch's
+    logsumexp gives: a value so far out that its distance overflowed is infinitely
+    surprising, not NaN)."""
     top = _over_components(np.maximum, a)
+    np.copyto(top, 0, where=top == -np.inf)
     s = np.zeros_like(top)
     e = np.empty_like(top)
     for c in range(len(a)):
         np.subtract(a[c], top, out=e)
         np.exp(e, out=e)
         s += e
-    np.log(s, out=s)
+    with np.errstate(divide="ignore"):  # log(0): -inf, as above
+        np.log(s, out=s)
     s += top
     return s
 

@@ -263,9 +263,12 @@ class InputSchema:
         if self.scaling == "unit":
             return X.astype(out, copy=False)
         centred = X - self.center.astype(work)  # a new array: X may be the caller's
-        # divided into the result's dtype at once: one temporary array, not three
-        return np.divide(centred, self.scale.astype(work), out=np.empty(X.shape, out),
-                         casting="same_kind")
+        # divided into the result's dtype at once: one temporary array, not three; a value
+        # beyond float32 there (a spread below 1, a cell near 3.4e38) becomes inf, which the
+        # engines score as the surprise it is (`aekit detect` counts what they cannot)
+        with np.errstate(over="ignore"):
+            return np.divide(centred, self.scale.astype(work), out=np.empty(X.shape, out),
+                             casting="same_kind")
 
     def inverse_transform(self, Xs, dtype=np.float32, divisor=1.0):
         """Rows of the network's space back in the units of the encoded features (times
