@@ -223,7 +223,7 @@ class NumpyNetwork:
             part = total[:, s:s + xt.shape[1]]
             for (shown, first), (cols, last), weight in zip(self.mask_first, self.mask_outputs,
                                                             weights):
-                out = _through_features_first(xt[shown], [first, *self.body, last])
+                out = _through(xt[shown], [first, *self.body, last], features_first=True)
                 part[cols] += per_mask(out.reshape(3, c.components, len(cols), -1),
                                        xt, cols) * weight[cols, None]
         return np.ascontiguousarray(total.T)
@@ -373,7 +373,7 @@ def _float32(layer):
 
 def _features_first(layer):
     """A layer ``(stack, weight (in, out), bias, relu)`` (float64) for features-first
-    blocks (:func:`_through_features_first`): weight (out, in) and bias (out, 1), float32."""
+    blocks (:func:`_through`): weight (out, in) and bias (out, 1), float32."""
     stack, w, b, relu = layer
     return (stack, np.ascontiguousarray(w.T, dtype=np.float32),
             b.astype(np.float32)[:, None], relu)
@@ -389,21 +389,12 @@ def _fold_code(layers):
     return [*layers[:j], (s2, w1 @ w2, b1 @ w2 + b2, relu2), *layers[j + 2:]]
 
 
-def _through(h, layers):
-    """Rows ``h`` through ``layers``, each ``(stack, weight (in, out), bias, relu)``."""
+def _through(h, layers, features_first=False):
+    """Rows ``h`` through ``layers``, each ``(stack, weight (in, out), bias, relu)``; or,
+    ``features_first``, transposed rows (features, rows) through layers as
+    :func:`_features_first` gives them."""
     for _, w, b, relu in layers:
-        h = h @ w
-        h += b
-        if relu:
-            np.maximum(h, 0, out=h)
-    return h
-
-
-def _through_features_first(h, layers):
-    """Transposed rows ``h`` (features, rows) through ``layers``, each as
-    :func:`_features_first` gives it."""
-    for _, w, b, relu in layers:
-        h = w @ h
+        h = w @ h if features_first else h @ w
         h += b
         if relu:
             np.maximum(h, 0, out=h)
