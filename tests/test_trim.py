@@ -51,6 +51,32 @@ def test_the_second_fit_leaves_out_the_highest_scores(monkeypatch):
     assert len(result.history["train_loss"]) == result.summary["epochs"]
 
 
+def test_the_first_fit_ranks_float64_rows_in_float32_as_it_trained(monkeypatch):
+    """The ranking runs the network in float32 whatever the rows' dtype (a float64 copy
+    of the network took twice as long): its reconstructions of float64 rows are those of
+    the rows in float32, exactly."""
+    import aekit.scores
+    from aekit.nn.engine import TorchEngine
+
+    ranked = {}
+    score_rows = aekit.scores.score_rows
+
+    def spy(engine, A, score):
+        ranked.update(dtype=A.dtype, output=engine.output(A),
+                      float32=TorchEngine(engine.net).output(A.astype(np.float32)))
+        return score_rows(engine, A, score)
+
+    monkeypatch.setattr(aekit.scores, "score_rows", spy)
+    config = ModelConfig(n_features=4, code_size=2, hidden=(8,), output="linear")
+    train = TrainConfig(optimizer="adam", lr=1e-3, momentum=0.9, weight_decay=0.0,
+                        batch_size=16, epochs=2, patience=5, lr_patience=3,
+                        lr_schedule="plateau", seed=1)
+    fit_network(_table(100), config, train, validation_fraction=0.2, trim=0.25,
+                score_type="mse")
+    assert ranked["dtype"] == np.float64 and ranked["output"].dtype == np.float32
+    np.testing.assert_array_equal(ranked["output"], ranked["float32"])
+
+
 def test_a_detector_on_a_table_trims_by_default_and_not_on_images():
     X = _table()
     det = AnomalyDetector(**FAST).fit(X)

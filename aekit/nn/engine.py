@@ -37,17 +37,26 @@ class TorchEngine:
 
     float32 rows run in float32 (fast); float64 rows run through a float64 copy of the
     network, so that results do not depend on how the rows are split into calls
-    (scikit-learn's invariance checks). Outputs are numpy arrays of the input's dtype.
+    (scikit-learn's invariance checks). Outputs are numpy arrays of that dtype.
+    ``dtype=np.float32`` runs every row in float32, the precision the network trained
+    in: what a fit's own measurements use (:func:`aekit.nn.fitting.fit_network`), at
+    about half the time of float64 on a CPU (BENCHMARKS.md, "A fit's ranking in
+    float32").
     """
 
-    def __init__(self, net, device="cpu"):
-        self.net, self.device = net, device
+    def __init__(self, net, device="cpu", dtype=None):
+        self.net, self.device, self.dtype = net, device, dtype
+
+    def _dtype(self, A):
+        if self.dtype is not None:
+            return np.dtype(self.dtype).type
+        return np.float64 if A.dtype == np.float64 else np.float32
 
     def map_batches(self, fn, A):
         """Yield ``(start, fn(net, batch) as a numpy array)`` over the rows of ``A``."""
         import torch
 
-        dtype = np.float64 if A.dtype == np.float64 else np.float32
+        dtype = self._dtype(A)
         net = network_in(self.net, dtype)
         with torch.inference_mode():
             for s in range(0, len(A), INFERENCE_BATCH):
@@ -57,7 +66,7 @@ class TorchEngine:
     def run(self, fn, A, width):
         """``fn(net, batch)`` over the rows of ``A``, concatenated: ``len(A)`` rows of
         ``width`` columns."""
-        dtype = np.float64 if A.dtype == np.float64 else np.float32
+        dtype = self._dtype(A)
         out = [y for _, y in self.map_batches(fn, A)]
         return np.concatenate(out) if out else np.zeros((0, width), dtype=dtype)
 

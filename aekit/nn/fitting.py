@@ -160,7 +160,7 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         first = _train(Xs, fitted, first_train, seed, device, noise, clip, validation_fraction,
                        verbose, callback, resume, {"fit": 1, "of": 2}, "training", start,
                        two_values=values, early=early)
-        scores = score_rows(TorchEngine(first.net, device), Xs, score_type)
+        scores = score_rows(TorchEngine(first.net, device, np.float32), Xs, score_type)
         kept = _kept_rows(scores, trim, world, device, validation_fraction, seed,
                           (Xs, values) if trim_by_value and values is not None else None)
         stage = {"fit": 2, "of": 2, "left_out": int(len(Xs) - len(kept)),
