@@ -1,4 +1,5 @@
-"""Threads that keep both cores busy: reading ahead, and mapping in order."""
+"""Threads that keep both cores busy: reading ahead, mapping in order, and numpy's work
+on rows split across the cores."""
 
 def prefetch(items, depth=2):
     """Iterate over ``items`` in a background thread, at most ``depth`` items ahead.
@@ -67,3 +68,28 @@ def ordered_map(fn, items, workers):
             yield pending.popleft().result()
     finally:  # an error or an early stop (Ctrl-C, a closed pipe): drop the queued work
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def scoring_threads():
+    """(scoring threads, BLAS threads each): numpy's elementwise work (sigmoid, errors) runs
+    on one core, so chunks are scored side by side, the cores shared out among them."""
+    import os
+
+    cores = os.cpu_count() or 1
+    workers = max(1, min(4, cores))
+    return workers, max(1, cores // workers)
+
+
+def across_cores(fn, X):
+    """``fn(part)`` over the rows of ``X`` split into one part per scoring thread
+    (:func:`scoring_threads`), the parts side by side, each with its share of BLAS
+    threads; the results (arrays, one row per row of ``X``) concatenated in order.
+    numpy releases the GIL in its loops and products, so the parts run at once."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    workers, blas_threads = scoring_threads()
+    step = -(-len(X) // workers) if len(X) else 1
+    with threadpool_limits(blas_threads, user_api="blas"):
+        parts = list(ordered_map(fn, (X[s:s + step] for s in range(0, len(X), step)), workers))
+    return np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else fn(X)

@@ -45,7 +45,7 @@ def detect_table(table, scorer, writer, contamination=None, threshold=None, expl
     called with the number of rows of each chunk written. Chunks are read ahead in a
     thread, and scored on several threads when the numpy engine runs.
     """
-    from .concurrency import ordered_map, prefetch
+    from .concurrency import ordered_map, prefetch, scoring_threads
 
     model_input = ModelInput.for_table(table, scorer.schema)
     scoring = RowFlagger(scorer, contamination, threshold, explain, table.feature_names)
@@ -94,13 +94,3 @@ def unscored_note(count):
     return (f"{count:,} row{'s' if count > 1 else ''} could not be scored: a value so far "
             "from the training rows that the model's arithmetic overflowed (anomaly_score "
             "left empty, not flagged)")
-
-
-def scoring_threads():
-    """(scoring threads, BLAS threads each): numpy's elementwise work (sigmoid, errors) runs
-    on one core, so chunks are scored side by side, the cores shared out among them."""
-    import os
-
-    cores = os.cpu_count() or 1
-    workers = max(1, min(4, cores))
-    return workers, max(1, cores // workers)

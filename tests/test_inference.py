@@ -41,6 +41,10 @@ def _fit(kind, X, **kw):
     common = dict(epochs=2, batch_size=32, device="cpu", random_state=0)
     if kind == "detector":
         return AnomalyDetector(hidden=(24, 12), code_size=4, **common, **kw).fit(X)
+    if kind == "vae":
+        from aekit import VariationalAutoencoder
+
+        return VariationalAutoencoder(hidden=(24, 12), code_size=4, **common, **kw).fit(X)
     cls = DenoisingAutoencoder if kind == "denoising" else Autoencoder
     return cls(hidden=(24, 12), code_size=4, **common, **kw).fit(X, score_quantiles=True)
 
@@ -105,6 +109,36 @@ def test_one_engine_protocol_torch_numpy_and_pca_agree(tables, table):
     Xs = pca.schema_.transform(X[:50])
     np.testing.assert_allclose(numpy_engine(doc, tensors).output(Xs), pca.engine().output(Xs),
                                rtol=1e-4, atol=1e-5)
+
+
+def test_a_fit_measures_a_dense_network_in_numpy_as_torch_does(tables, monkeypatch):
+    """On a CPU a fit measures a dense network with its numpy twin, the rows split across
+    the cores: the surprise, each mask's and the reconstructions as torch gives them for
+    the rows in float32, float64 rows alike; a network numpy cannot run (a VAE), or one on
+    another device, is measured by torch in float32."""
+    import aekit.concurrency
+    from aekit.nn.engine import NumpyEngine, TorchEngine, measuring_engine
+
+    monkeypatch.setattr(aekit.concurrency, "scoring_threads", lambda: (3, 1))  # 3 parts
+    X = tables["standard"].astype(np.float64)
+    masked = _fit("detector", X, objective="masked").networks_[0]
+    plain = _fit("detector", X).networks_[0]
+    for net, kind in ((masked, "surprise"), (plain, "reconstruction")):
+        engine = measuring_engine(net, "cpu")
+        assert isinstance(engine, NumpyEngine)
+        Xs = (X[:101] - X.mean(axis=0)) / X.std(axis=0)
+        torch32 = TorchEngine(net).output(Xs.astype(np.float32), kind)
+        got = engine.output(Xs, kind)
+        assert got.dtype == np.float32 and got.shape == torch32.shape
+        np.testing.assert_allclose(got, torch32, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(measuring_engine(masked, "cpu").mask_surprise(Xs),
+                               TorchEngine(masked).mask_surprise(Xs.astype(np.float32)),
+                               rtol=1e-5, atol=1e-5)
+    assert measuring_engine(masked, "cpu").mask_surprise(Xs[:0]).shape == (0, 16)
+    vae = _fit("vae", X, warmup=0).net_
+    for net, device in ((vae, "cpu"), (masked, "meta")):
+        engine = measuring_engine(net, device)
+        assert isinstance(engine, TorchEngine) and engine.dtype == np.float32
 
 
 def test_models_numpy_cannot_run_are_left_to_torch(tables, tmp_path):

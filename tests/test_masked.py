@@ -210,7 +210,9 @@ def test_the_spreads_are_measured_on_every_path_of_a_fit(n_rows, trim):
     net = det.networks_[0]
     with torch.no_grad():
         Q = net.mask_surprise(torch.from_numpy(det.schema_.transform(X, np.float32))).numpy()
-    np.testing.assert_allclose(net.mask_spread.numpy(), mask_spreads(Q), rtol=1e-5)
+    # (the fit measures them in numpy, to float32 rounding: over 3 rows a spread is the
+    # difference of near values, 1e-6 apart for a rounding of 1e-7)
+    np.testing.assert_allclose(net.mask_spread.numpy(), mask_spreads(Q), rtol=1e-4)
     assert not np.allclose(net.mask_spread.numpy(), 1.0)
 
 

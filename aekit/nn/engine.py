@@ -82,6 +82,11 @@ class TorchEngine:
         feature predicted from the others, averaged over its scoring masks)."""
         return self.run(lambda net, t: net.reconstruct(t), Xs, self.net.config.n_features)
 
+    def mask_surprise(self, Xs):
+        """A masked network's mean surprise per scoring mask (n, n_masks), as
+        :meth:`~aekit.nn.network.AutoencoderNet.mask_surprise` gives it."""
+        return self.run(lambda net, t: net.mask_surprise(t), Xs, self.net.config.score_masks)
+
     def encode(self, Xs):
         """Codes (n, code_size) of scaled rows."""
         return self.run(lambda net, t: net.encode(t), Xs, self.net.config.code_size)
@@ -93,3 +98,42 @@ class TorchEngine:
     def predict_missing(self, Xs):
         """A masked network's prediction of every cell from the cells that are not NaN."""
         return self.run(lambda net, t: net.predict(t, t.isnan()), Xs, Xs.shape[1])
+
+
+class NumpyEngine:
+    """A trained dense network's numpy twin (:class:`~aekit.nn.numpy_network.NumpyNetwork`,
+    float32, the engine of `aekit detect`), each call's rows split across the cores
+    (:func:`aekit.concurrency.across_cores`): ``output`` and ``mask_surprise`` as
+    :class:`TorchEngine` gives them, to float32 rounding."""
+
+    def __init__(self, network):
+        self.network = network
+
+    def output(self, Xs, kind="reconstruction"):
+        from ..concurrency import across_cores
+
+        return across_cores(lambda part: self.network.output(part, kind), Xs)
+
+    def mask_surprise(self, Xs):
+        from ..concurrency import across_cores
+
+        return across_cores(self.network.mask_surprise, Xs)
+
+
+def measuring_engine(net, device):
+    """The engine a fit measures its own network with (:func:`aekit.nn.fitting.fit_network`:
+    the trim's ranking, the mask spreads, the early network's map, the score quantiles),
+    in float32 as the network trained: on a CPU, a dense network's
+    :class:`NumpyEngine`, about twice as fast there as torch (BENCHMARKS.md, "A fit
+    measures its network in float32, in numpy"); otherwise a float32 :class:`TorchEngine`."""
+    import torch
+
+    from .network import AutoencoderNet
+    from .numpy_network import NumpyNetwork, check_dense_tensors
+
+    if torch.device(device).type == "cpu" and type(net) is AutoencoderNet \
+            and net.config.arch == "dense":
+        tensors = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()}
+        if check_dense_tensors(net.config, tensors):
+            return NumpyEngine(NumpyNetwork(net.config, tensors))
+    return TorchEngine(net, device, np.float32)

@@ -134,7 +134,7 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         The loss became NaN or infinite.
     """
     from ..scores import score_rows
-    from .engine import TorchEngine
+    from .engine import measuring_engine
     from .training import World
 
     world = World()
@@ -160,7 +160,7 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         first = _train(Xs, fitted, first_train, seed, device, noise, clip, validation_fraction,
                        verbose, callback, resume, {"fit": 1, "of": 2}, "training", start,
                        two_values=values, early=early)
-        scores = score_rows(TorchEngine(first.net, device, np.float32), Xs, score_type)
+        scores = score_rows(measuring_engine(first.net, device), Xs, score_type)
         kept = _kept_rows(scores, trim, world, device, validation_fraction, seed,
                           (Xs, values) if trim_by_value and values is not None else None)
         stage = {"fit": 2, "of": 2, "left_out": int(len(Xs) - len(kept)),
@@ -366,11 +366,10 @@ def _measure_mask_spread(net, X, world, device):
     which is what its surprise's mean is (:func:`aekit.nn.masking.mask_weights`)."""
     import torch
 
-    from .engine import TorchEngine
+    from .engine import measuring_engine
     from .masking import mask_spreads
 
-    Q = TorchEngine(net, device).run(lambda n, t: n.mask_surprise(t), X,
-                                     net.config.score_masks)
+    Q = measuring_engine(net, device).mask_surprise(X)
     spread = world.array_from_rank0(mask_spreads(Q).astype(np.float64), device)
     with torch.no_grad():
         net.mask_spread.copy_(torch.as_tensor(spread, dtype=torch.float32))

@@ -215,18 +215,36 @@ class NumpyNetwork:
         in one contiguous run, and numpy's elementwise loops run on whole contiguous
         arrays. Rows first, the same arithmetic ran on runs of k values (a mask's hidden
         features), and took 1.3-1.4 times as long (BENCHMARKS.md, "Features first")."""
+        total = np.zeros(np.shape(X)[::-1], dtype=np.float32)
+        for rows, k, xt, cols, out in self._each_mask(X):
+            total[:, rows][cols] += per_mask(out, xt, cols) * weights[k, cols, None]
+        return np.ascontiguousarray(total.T)
+
+    def _each_mask(self, X):
+        """``(rows, k, xt, cols, out)`` for each block of rows of ``X`` and each scoring
+        mask ``k`` in turn: the block's rows (a slice), their transpose ``xt``
+        (n_features, rows, float32), the features ``cols`` the mask hides and its mixture
+        output for them, ``out`` (3, C, len(cols), rows)."""
         X = np.asarray(X, dtype=np.float32)
-        total = np.zeros(X.shape[::-1], dtype=np.float32)
         c = self.config
         for s in range(0, len(X), ROWS_AT_ONCE):
             xt = np.ascontiguousarray(X[s:s + ROWS_AT_ONCE].T)
-            part = total[:, s:s + xt.shape[1]]
-            for (shown, first), (cols, last), weight in zip(self.mask_first, self.mask_outputs,
-                                                            weights):
+            for k, ((shown, first), (cols, last)) in enumerate(zip(self.mask_first,
+                                                                    self.mask_outputs)):
                 out = _through(xt[shown], [first, *self.body, last], features_first=True)
-                part[cols] += per_mask(out.reshape(3, c.components, len(cols), -1),
-                                       xt, cols) * weight[cols, None]
-        return np.ascontiguousarray(total.T)
+                yield (slice(s, s + xt.shape[1]), k, xt, cols,
+                       out.reshape(3, c.components, len(cols), -1))
+
+    def mask_surprise(self, X):
+        """Each scoring mask's mean surprise over the features it hides, for float32 rows
+        ``X`` (n, n_features) in the scaled space: (n, n_masks), float32, in nats, as
+        :meth:`aekit.nn.network.AutoencoderNet.mask_surprise` gives it (what a fit
+        measures the mask spreads on: :func:`aekit.nn.masking.mask_spreads`)."""
+        Q = np.empty((len(X), len(self.score_masks)), dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for rows, k, xt, cols, out in self._each_mask(X):
+                Q[rows, k] = self._surprise_at(out, xt, cols).mean(axis=0)
+        return Q
 
     def _mixture(self, out):
         """Weight logits, locations and scales of ``out``, a mixture output for some
