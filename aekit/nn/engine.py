@@ -7,7 +7,9 @@ feature, the reconstruction (``kind="reconstruction"``) or a masked network's su
 :class:`~aekit.nn.network.AutoencoderNet` batch by batch on its device;
 :class:`~aekit.nn.numpy_network.NumpyNetwork` is the same engine in numpy alone (for
 `aekit detect` without torch), and :class:`aekit.pca_model.PCAModel` the linear one.
-Tests hold the engines' outputs to each other.
+:class:`NumpyEngine` runs the numpy one on every core, and :func:`measuring_engine`
+decides which engine a fit measures its own network with. Tests hold the engines'
+outputs to each other.
 """
 
 import copy
@@ -39,9 +41,8 @@ class TorchEngine:
     network, so that results do not depend on how the rows are split into calls
     (scikit-learn's invariance checks). Outputs are numpy arrays of that dtype.
     ``dtype=np.float32`` runs every row in float32, the precision the network trained
-    in: what a fit's own measurements use (:func:`aekit.nn.fitting.fit_network`), at
-    about half the time of float64 on a CPU (BENCHMARKS.md, "A fit's ranking in
-    float32").
+    in, at about half the time of float64 on a CPU: how a fit measures its network
+    where numpy cannot (:func:`measuring_engine`).
     """
 
     def __init__(self, net, device="cpu", dtype=None):
@@ -124,7 +125,7 @@ def measuring_engine(net, device):
     """The engine a fit measures its own network with (:func:`aekit.nn.fitting.fit_network`:
     the trim's ranking, the mask spreads, the early network's map, the score quantiles),
     in float32 as the network trained: on a CPU, a dense network's
-    :class:`NumpyEngine`, about twice as fast there as torch (BENCHMARKS.md, "A fit
+    :class:`NumpyEngine`, 1.4-2 times as fast there as torch (BENCHMARKS.md, "A fit
     measures its network in float32, in numpy"); otherwise a float32 :class:`TorchEngine`."""
     import torch
 

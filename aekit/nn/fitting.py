@@ -75,13 +75,14 @@ def fit_network(Xs, config, train, *, noise=None, clip=True, device="cpu",
         Continue an interrupted fit from its checkpoint (in either fit of a trimmed one).
     trim : float in [0, 0.5), default=0.0
         Share of the rows left out of a second fit: the network is fitted on all rows,
-        the ``floor(trim * n_samples)`` rows it scores highest are set aside, and a new
-        network (same seed) is fitted on the others, so that anomalies in the training
-        rows are not learned as normal (data refinement: Yoon et al., "Self-supervise,
-        refine, repeat", TMLR 2022). 0: one fit; one fit too when no row would be left
-        out or fewer than 2 would be left to train on. The second fit's checkpoints
-        hold a 0/1 mask of the rows it keeps (``trainer.stage_tensors["kept"]``), so a
-        resumed run keeps the same rows.
+        the ``floor(trim * n_samples)`` rows it scores highest (in float32, as every
+        measurement of a fit: :func:`aekit.nn.engine.measuring_engine`) are set aside,
+        and a new network (same seed) is fitted on the others, so that anomalies in the
+        training rows are not learned as normal (data refinement: Yoon et al.,
+        "Self-supervise, refine, repeat", TMLR 2022). 0: one fit; one fit too when no
+        row would be left out or fewer than 2 would be left to train on. The second
+        fit's checkpoints hold a 0/1 mask of the rows it keeps
+        (``trainer.stage_tensors["kept"]``), so a resumed run keeps the same rows.
     trim_by_value : bool, default=False
         With ``config.two_valued``: the trim leaves out at most its share of the rows
         holding each value of each two-valued feature (a category's rows, a flag's),
