@@ -1,6 +1,9 @@
 """Threads that keep both cores busy: reading ahead, mapping in order, and numpy's work
 on rows split across the cores."""
 
+import contextlib
+import threading
+
 def prefetch(items, depth=2):
     """Iterate over ``items`` in a background thread, at most ``depth`` items ahead.
 
@@ -70,26 +73,50 @@ def ordered_map(fn, items, workers):
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def scoring_threads():
-    """(scoring threads, BLAS threads each): numpy's elementwise work (sigmoid, errors) runs
-    on one core, so chunks are scored side by side, the cores shared out among them."""
+def available_cores():
+    """The CPUs this process may run on (its affinity: a container's or taskset's share),
+    else the machine's."""
     import os
 
-    cores = os.cpu_count() or 1
-    workers = max(1, min(4, cores))
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # (not on every platform)
+        return os.cpu_count() or 1
+
+
+def scoring_threads(cores=None):
+    """(scoring threads, BLAS threads each) on ``cores`` CPUs (default:
+    :func:`available_cores`): numpy's elementwise work (sigmoid, errors) runs on one core,
+    so chunks are scored side by side, the cores shared out among them."""
+    cores = max(1, int(cores or available_cores()))
+    workers = min(4, cores)
     return workers, max(1, cores // workers)
 
 
-def across_cores(fn, X):
-    """``fn(part)`` over the rows of ``X`` split into one part per scoring thread
-    (:func:`scoring_threads`), the parts side by side, each with its share of BLAS
-    threads; the results (arrays, one row per row of ``X``) concatenated in order.
-    numpy releases the GIL in its loops and products, so the parts run at once."""
-    import numpy as np
+_BLAS_LIMIT = threading.RLock()
+
+
+@contextlib.contextmanager
+def blas_threads(n):
+    """BLAS held to ``n`` threads inside (threadpoolctl). The limit is the whole
+    process's, and two threads that set and restore it at once would leave it at the
+    smaller: one holder at a time, the others wait."""
     from threadpoolctl import threadpool_limits
 
-    workers, blas_threads = scoring_threads()
+    with _BLAS_LIMIT, threadpool_limits(n, user_api="blas"):
+        yield
+
+
+def across_cores(fn, X, cores=None):
+    """``fn(part)`` over the rows of ``X`` split into one part per scoring thread on
+    ``cores`` CPUs (:func:`scoring_threads`), the parts side by side, each with its share
+    of BLAS threads (:func:`blas_threads`); the results (arrays, one row per row of
+    ``X``) concatenated in order. numpy releases the GIL in its loops and products, so
+    the parts run at once."""
+    import numpy as np
+
+    workers, threads = scoring_threads(cores)
     step = -(-len(X) // workers) if len(X) else 1
-    with threadpool_limits(blas_threads, user_api="blas"):
+    with blas_threads(threads):
         parts = list(ordered_map(fn, (X[s:s + step] for s in range(0, len(X), step)), workers))
     return np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else fn(X)

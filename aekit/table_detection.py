@@ -45,7 +45,7 @@ def detect_table(table, scorer, writer, contamination=None, threshold=None, expl
     called with the number of rows of each chunk written. Chunks are read ahead in a
     thread, and scored on several threads when the numpy engine runs.
     """
-    from .concurrency import ordered_map, prefetch, scoring_threads
+    from .concurrency import blas_threads, ordered_map, prefetch, scoring_threads
 
     model_input = ModelInput.for_table(table, scorer.schema)
     scoring = RowFlagger(scorer, contamination, threshold, explain, table.feature_names)
@@ -59,10 +59,8 @@ def detect_table(table, scorer, writer, contamination=None, threshold=None, expl
 
     limits, scored = contextlib.nullcontext(), map(score, model_input.arrays(chunks))
     if not scorer.uses_torch:
-        from threadpoolctl import threadpool_limits
-
-        workers, blas_threads = scoring_threads()
-        limits = threadpool_limits(blas_threads, user_api="blas")
+        workers, threads = scoring_threads()
+        limits = blas_threads(threads)
         scored = ordered_map(score, model_input.arrays(chunks), workers)
     kept, rows, flagged_total, unscored = [], 0, 0, 0
     with limits:

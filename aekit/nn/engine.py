@@ -103,30 +103,32 @@ class TorchEngine:
 
 class NumpyEngine:
     """A trained dense network's numpy twin (:class:`~aekit.nn.numpy_network.NumpyNetwork`,
-    float32, the engine of `aekit detect`), each call's rows split across the cores
-    (:func:`aekit.concurrency.across_cores`): ``output`` and ``mask_surprise`` as
-    :class:`TorchEngine` gives them, to float32 rounding."""
+    float32, the engine of `aekit detect`), each call's rows split across ``cores`` CPUs
+    (:func:`aekit.concurrency.across_cores`; None: all this process may use): ``output``
+    and ``mask_surprise`` as :class:`TorchEngine` gives them, to float32 rounding."""
 
-    def __init__(self, network):
-        self.network = network
+    def __init__(self, network, cores=None):
+        self.network, self.cores = network, cores
 
     def output(self, Xs, kind="reconstruction"):
         from ..concurrency import across_cores
 
-        return across_cores(lambda part: self.network.output(part, kind), Xs)
+        return across_cores(lambda part: self.network.output(part, kind), Xs, self.cores)
 
     def mask_surprise(self, Xs):
         from ..concurrency import across_cores
 
-        return across_cores(self.network.mask_surprise, Xs)
+        return across_cores(self.network.mask_surprise, Xs, self.cores)
 
 
 def measuring_engine(net, device):
     """The engine a fit measures its own network with (:func:`aekit.nn.fitting.fit_network`:
     the trim's ranking, the mask spreads, the early network's map, the score quantiles),
     in float32 as the network trained: on a CPU, a dense network's
-    :class:`NumpyEngine`, 1.4-2 times as fast there as torch (BENCHMARKS.md, "A fit
-    measures its network in float32, in numpy"); otherwise a float32 :class:`TorchEngine`."""
+    :class:`NumpyEngine` on as many cores as torch's threads (``torch.get_num_threads()``:
+    ``OMP_NUM_THREADS``, ``torch.set_num_threads``), 1.4-2 times as fast there as torch
+    (BENCHMARKS.md, "A fit measures its network in float32, in numpy"); otherwise a
+    float32 :class:`TorchEngine`."""
     import torch
 
     from .network import AutoencoderNet
@@ -136,5 +138,5 @@ def measuring_engine(net, device):
             and net.config.arch == "dense":
         tensors = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()}
         if check_dense_tensors(net.config, tensors):
-            return NumpyEngine(NumpyNetwork(net.config, tensors))
+            return NumpyEngine(NumpyNetwork(net.config, tensors), torch.get_num_threads())
     return TorchEngine(net, device, np.float32)
