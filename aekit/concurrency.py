@@ -4,6 +4,7 @@ on rows split across the cores."""
 import contextlib
 import threading
 
+
 def prefetch(items, depth=2):
     """Iterate over ``items`` in a background thread, at most ``depth`` items ahead.
 

@@ -209,3 +209,157 @@ def test_threads_that_limit_blas_at_once_leave_it_as_it_was():
         assert blas() == {3}
     finally:
         limiter.restore_original_limits()
+
+
+def test_models_numpy_cannot_run_are_left_to_torch(tables, tmp_path):
+    conv = Autoencoder(arch="conv", channels=(2,), code_size=3, epochs=1, device="cpu",
+                       random_state=0).fit(np.zeros((20, 16), np.float32) + 0.5)
+    path = conv.save(tmp_path / "conv.safetensors")
+    assert numpy_engine(*read_model_file(path)) is None
+    assert Scorer(path, device="cpu").uses_torch
+    pca = AnomalyDetector(method="pca").fit(tables["unit"])  # PCA runs in numpy
+    path = pca.save(tmp_path / "pca.safetensors")
+    assert not Scorer(path, device="cpu").uses_torch
+    np.testing.assert_allclose(Scorer(path, device="cpu").anomaly_score(tables["unit"][:40]),
+                               pca.anomaly_score(tables["unit"][:40]), rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("change", [
+    lambda d, t: d["params"].update(hidden="rm -rf"),
+    lambda d, t: d["params"].update(lr=-1),
+    lambda d, t: d["params"].update(contamination=3),
+    lambda d, t: d.update(estimator="os.system"),
+    lambda d, t: d["networks"][0].update(hidden=[25, 12]),
+    lambda d, t: d["schema"].update(scale=[0.0] * 30, scaling="standard", center=[0.0] * 30),
+    lambda d, t: d["scoring"].update(score_type="max"),
+    lambda d, t: d["scoring"].pop("threshold"),
+    lambda d, t: d["params"].update(lr="auto"),
+    lambda d, t: d["params"].update(threshold=10**400),
+    lambda d, t: t.pop(sorted(t)[0]),
+    lambda d, t: t.update({k: np.full_like(v, np.nan) for k, v in t.items() if k.endswith("bias")}),
+    lambda d, t: t.update({k: v.astype(np.int64) for k, v in t.items() if k.endswith("weight")}),
+], ids=["params", "lr", "contamination", "estimator", "config", "scaling", "score", "offset",
+        "auto-lr", "huge-threshold", "missing-tensor", "nan-weights", "integer-weights"])
+def test_anything_doubtful_is_refused_by_the_scorer_as_by_loading(tables, tmp_path, change,
+                                                                 request):
+    """The scorer of `aekit detect` refuses what loading with torch refuses: the numpy
+    engine declines a doubtful file (so that loading words the error), and the scorer checks
+    the rule itself."""
+    import aekit
+    from aekit.errors import ModelFileError
+
+    path = _fit("detector", tables["unit"]).save(tmp_path / "m.safetensors")
+    doc, tensors = read_model_file(path)
+    assert numpy_engine(doc, dict(tensors)) is not None
+    change(doc, tensors)
+    if request.node.callspec.id not in ("score", "offset"):  # the rule is the scorer's check
+        assert numpy_engine(doc, tensors) is None
+    import json
+
+    from safetensors.numpy import save_file
+
+    bad = tmp_path / "bad.safetensors"
+    save_file(tensors, str(bad), metadata={"aekit": json.dumps(doc)})
+    with pytest.raises(ModelFileError):  # nor is it scored in numpy by the command
+        Scorer(bad, device="cpu")
+    with pytest.raises((ModelFileError, ValueError)):
+        aekit.load(bad, device="cpu")
+
+
+def test_detect_on_a_cpu_imports_neither_torch_nor_sklearn(tmp_path):
+    rows = np.random.RandomState(0).randint(0, 256, size=(50, 784))
+    data = tmp_path / "rows.csv"
+    np.savetxt(data, rows, fmt="%d", delimiter=",")
+    code = ("import sys\nfrom aekit.cli import cli\n"
+            "try:\n    cli(['detect', sys.argv[1], '-q', '-o', sys.argv[2], '--device', 'cpu'])\n"
+            "except SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(sorted(m for m in ('torch', 'sklearn', 'pandas') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(data), str(tmp_path / "o.csv")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert len((tmp_path / "o.csv").read_text().splitlines()) == 51
+
+
+def test_the_fast_writer_writes_what_pandas_writes():
+    import io
+
+    import pandas as pd
+
+    from aekit.tables.writers import TableWriter
+
+    rng = np.random.RandomState(0)
+    scores = np.concatenate([rng.exponential(size=500) * 10.0 ** rng.randint(-8, 8, size=500),
+                             [0.0, 1e-300, 123456789.0, np.inf]])
+    flagged = scores > 1.0
+    ours = io.StringIO()
+    writer = TableWriter("-")
+    writer._file = ours  # the fast path's text, captured
+    writer.write_scores(scores[:300], flagged[:300])
+    writer.write_scores(scores[300:], flagged[300:])
+    theirs = io.StringIO()
+    pd.DataFrame({"anomaly_score": scores, "is_anomaly": flagged.astype(np.int8)}).to_csv(
+        theirs, index=False, float_format="%.6g", lineterminator="\n")
+    assert ours.getvalue() == theirs.getvalue()
+
+
+def test_gpu_possible_looks_for_device_nodes(monkeypatch):
+    import os
+
+    from aekit.device import gpu_possible
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(os.path, "exists", lambda p: False)
+    assert not gpu_possible()
+    monkeypatch.setattr(os.path, "exists", lambda p: p == "/dev/nvidiactl")
+    assert gpu_possible()
+    monkeypatch.setattr(sys, "platform", "darwin")  # MPS: torch must decide
+    assert gpu_possible()
+
+
+def test_parameters_are_defined_once_by_the_dataclasses():
+    """get_params, the __init__ signature and aekit.params are one list: the estimators'
+    __init__ is the dataclass's (keyword-only), and its defaults are the fields'."""
+    import inspect
+
+    from aekit.params import AutoencoderParams, DenoisingParams, DetectorParams, defaults
+
+    for cls, params in ((Autoencoder, AutoencoderParams), (DenoisingAutoencoder, DenoisingParams),
+                        (AnomalyDetector, DetectorParams)):
+        assert cls().get_params() == defaults(params)
+        sig = inspect.signature(cls)
+        assert all(p.kind is p.KEYWORD_ONLY for p in sig.parameters.values())
+    assert DenoisingAutoencoder().code_size == 128 and Autoencoder().code_size == 32
+    with pytest.raises(TypeError):
+        Autoencoder(8)  # keyword-only, as scikit-learn's estimators
+
+
+def test_a_saturated_sigmoid_gives_zero_without_a_warning():
+    import warnings
+
+    cfg = ModelConfig(n_features=4, code_size=2, hidden=())
+    shapes, _ = dense_layout(cfg)
+    tensors = {k: np.zeros(s, np.float32) for k, s in shapes.items()}
+    tensors["decoder.0.bias"][:] = -1000.0  # exp(1000) overflows float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        R = NumpyNetwork(cfg, tensors).reconstruct(np.ones((3, 4), np.float32))
+    assert np.array_equal(R, np.zeros((3, 4), np.float32))
+
+
+def test_ordered_map_keeps_order_and_raises_where_it_failed():
+    import time
+
+    from aekit.concurrency import ordered_map
+
+    def slow_square(i):
+        time.sleep(0.002 * (7 - i % 7))  # later items often finish first
+        if i == 13:
+            raise ValueError("item 13")
+        return i * i
+
+    assert list(ordered_map(slow_square, range(13), 3)) == [i * i for i in range(13)]
+    got = []
+    with pytest.raises(ValueError, match="item 13"):
+        for v in ordered_map(slow_square, range(40), 3):
+            got.append(v)
+    assert got == [i * i for i in range(13)]
