@@ -117,7 +117,7 @@ def across_cores(fn, X, cores=None):
     import numpy as np
 
     workers, threads = scoring_threads(cores)
-    step = -(-len(X) // workers) if len(X) else 1
+    step = max(1, -(-len(X) // workers))  # (no part at all for no rows)
     with blas_threads(threads):
         parts = list(ordered_map(fn, (X[s:s + step] for s in range(0, len(X), step)), workers))
     return np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else fn(X)

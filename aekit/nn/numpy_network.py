@@ -17,6 +17,8 @@ BATCH_NORM_EPS = 1e-5  # torch.nn.BatchNorm1d's default, which aekit's networks 
 ROWS_AT_ONCE = 4096  # rows a masked network scores at once: its temporaries stay small
 TINY_RATIO = np.float32(1e-30)  # below it, a surprise is computed the exact way (_surprise_of)
 EARLY = "early."  # the prefix of an early network's tensors (AutoencoderNet.early)
+# far values overflow float32 to inf (infinitely surprising) or NaN, as in torch: no warnings
+_QUIET = dict(over="ignore", invalid="ignore", divide="ignore")
 
 
 def dense_layout(config):
@@ -192,7 +194,7 @@ class NumpyNetwork:
         inf (infinitely surprising), or NaN where it cannot give even that, as torch
         does; numpy's warnings about it are not passed on (`aekit detect` counts the rows
         it could not score: :func:`aekit.table_detection.detect_table`)."""
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(**_QUIET):
             return self.surprise(X) if kind == "surprise" else self.reconstruct(X)
 
     # -- masked networks (see aekit.nn.masking and AutoencoderNet.surprise_of) ---------
@@ -241,7 +243,7 @@ class NumpyNetwork:
         :meth:`aekit.nn.network.AutoencoderNet.mask_surprise` gives it (what a fit
         measures the mask spreads on: :func:`aekit.nn.masking.mask_spreads`)."""
         Q = np.empty((len(X), len(self.score_masks)), dtype=np.float32)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(**_QUIET):
             for rows, k, xt, cols, out in self._each_mask(X):
                 Q[rows, k] = self._surprise_at(out, xt, cols).mean(axis=0)
         return Q
