@@ -86,7 +86,9 @@ TRIM = 0.3  # "auto" trim of a masked model: the share of training rows left out
 MASK_SPREAD = True  # a masked model's score weighs each scoring mask by its spread
 TWO_VALUED = True  # a masked model scores two-valued features by a Bernoulli surprise
 TRIM_BY_VALUE = True  # its trim leaves out at most its share of each such value's rows
-MASKED_WIDTH = 128  # a masked network's "auto" width, whatever the table's
+MASKED_WIDTH = 128  # a masked network's "auto" width on tables of up to ...
+NARROW_FEATURES = 32  # ... this many features,
+WIDE_MASKED_WIDTH = 64  # and on wider tables
 MIXTURE = "laplace"  # a masked network's prediction of each feature: a mixture of ...
 MIXTURE_COMPONENTS = 3  # ... distributions
 MAX_BATCH = 128  # "auto" batch size: an eighth of the training rows, 16 to this many
@@ -131,7 +133,8 @@ def auto_rule(name):
         "objective": f"reconstruction for rows of {WIDE_ROWS}+ values in [0, 1] (images) and "
                      "for denoisers and convolutional networks, masked otherwise",
         "hidden": "from the table's width: 8 x the features (32..512), then half that; "
-                  f"masked: one layer of {MASKED_WIDTH}",
+                  f"masked: one layer of {MASKED_WIDTH} ({WIDE_MASKED_WIDTH} on tables of over "
+                  f"{NARROW_FEATURES} features)",
         "code_size": f"half the features (1..{AUTO_CODE_SIZE}); masked: the hidden width",
         "batch_size": f"an eighth of the training rows (16..{MAX_BATCH})",
         "epochs": f"{AUTO_EPOCHS}; masked: at most {ROW_PASSES:,} rows' passes in all (at "
@@ -209,21 +212,23 @@ def auto_sizes(params, n_samples, n_features, objective="reconstruction"):
     half the features (1..8), so that the network cannot simply copy its input (rows
     it copies look normal). On MNIST (784 features, ~5,400 training rows per digit)
     this is 784-512-256-8. Masked: one hidden layer on each side and a code, all
-    :data:`MASKED_WIDTH` (128) wide: no bottleneck, since the network never sees the
-    features it predicts. 128 units (32 before) serve narrow tables: a masked network
-    learns a different map for every mask, and on issue 24's five-column case
-    (``scripts/bench_small_linear.py``) 32 units scored 0.956 where 128 score 0.984,
-    with protocol T's halves level (BENCHMARKS.md, "A wider masked network for narrow
-    tables"). Tables of more than 32 features had 4 units a feature (up to 256): 128
-    scored level on both halves of protocol T at seeds 0, 1 and 2, with about half
-    the multiply-adds on such tables (BENCHMARKS.md, "One width for masked networks").
+    :data:`MASKED_WIDTH` (128) wide on tables of up to :data:`NARROW_FEATURES` (32)
+    features, :data:`WIDE_MASKED_WIDTH` (64) on wider ones: no bottleneck, since the
+    network never sees the features it predicts. 128 units (32 before) serve narrow
+    tables: a masked network learns a different map for every mask, and on issue 24's
+    five-column case (``scripts/bench_small_linear.py``) 32 units scored 0.956 where
+    128 score 0.984, with protocol T's halves level (BENCHMARKS.md, "A wider masked
+    network for narrow tables"). On the tables of more than 32 features, 64 units
+    scored higher than 128 on both halves of protocol T at seeds 0, 1 and 2 (and 32
+    lower on half B), with a third of the multiply-adds a scored row costs at 50
+    features (BENCHMARKS.md, "64 units for wide tables").
     Both: batches of an eighth of the training rows (16..128), so that small tables get
     enough optimisation steps.
     Returns the resolved values of the parameters that were "auto".
     """
     out = {}
     if objective == "masked":
-        width = MASKED_WIDTH
+        width = MASKED_WIDTH if n_features <= NARROW_FEATURES else WIDE_MASKED_WIDTH
         if params["hidden"] == "auto":
             out["hidden"] = (width,)
         if params["code_size"] == "auto":

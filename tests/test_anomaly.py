@@ -158,8 +158,8 @@ def test_score_type_relative_for_unit_data(rng):
 
 
 def test_auto_sizes_follow_the_data(rng):
-    """A small table gets a small network and small batches: a masked one 4 x its width
-    (at least 128), a reconstructing one with a real bottleneck."""
+    """A small table gets a small network and small batches: a masked one 128 wide (64
+    over 32 features), a reconstructing one with a real bottleneck."""
     from aekit.design import auto_sizes
 
     X = rng.normal(size=(200, 6))
@@ -176,8 +176,11 @@ def test_auto_sizes_follow_the_data(rng):
             "validation_fraction": 0.1}
     assert auto_sizes(auto, 5923, 784) == {"hidden": (512, 256), "code_size": 8,
                                            "batch_size": 128}
-    assert auto_sizes(auto, 5923, 100, "masked") == {"hidden": (128,), "code_size": 128,
-                                                     "batch_size": 128}
+    assert auto_sizes(auto, 5923, 32, "masked") == {"hidden": (128,), "code_size": 128,
+                                                    "batch_size": 128}
+    # wider tables: 64 units (higher on both halves of protocol T's wide tables)
+    assert auto_sizes(auto, 5923, 33, "masked") == {"hidden": (64,), "code_size": 64,
+                                                    "batch_size": 128}
     assert auto_sizes({**auto, "hidden": (16,)}, 200, 6, "masked")["code_size"] == 16
 
 
