@@ -77,7 +77,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     hidden : tuple of int or "auto", default="auto"
         Encoder layer sizes; "auto" (:func:`aekit.design.auto_sizes`): 8 x the
         number of features wide (32..512), then half that; masked: one layer 128
-        wide (64 on tables of over 32 features).
+        wide (64 on tables of over 32 columns).
     code_size : int or "auto", default="auto"
         The bottleneck; "auto": half the number of features, 1..8, so that the
         network cannot simply copy its input (rows it copies look normal);

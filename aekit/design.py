@@ -87,7 +87,7 @@ MASK_SPREAD = True  # a masked model's score weighs each scoring mask by its spr
 TWO_VALUED = True  # a masked model scores two-valued features by a Bernoulli surprise
 TRIM_BY_VALUE = True  # its trim leaves out at most its share of each such value's rows
 MASKED_WIDTH = 128  # a masked network's "auto" width on tables of up to ...
-NARROW_FEATURES = 32  # ... this many features,
+NARROW_COLUMNS = 32  # ... this many columns (a categorical one counts once),
 WIDE_MASKED_WIDTH = 64  # and on wider tables
 MIXTURE = "laplace"  # a masked network's prediction of each feature: a mixture of ...
 MIXTURE_COMPONENTS = 3  # ... distributions
@@ -134,7 +134,7 @@ def auto_rule(name):
                      "for denoisers and convolutional networks, masked otherwise",
         "hidden": "from the table's width: 8 x the features (32..512), then half that; "
                   f"masked: one layer of {MASKED_WIDTH} ({WIDE_MASKED_WIDTH} on tables of over "
-                  f"{NARROW_FEATURES} features)",
+                  f"{NARROW_COLUMNS} columns)",
         "code_size": f"half the features (1..{AUTO_CODE_SIZE}); masked: the hidden width",
         "batch_size": f"an eighth of the training rows (16..{MAX_BATCH})",
         "epochs": f"{AUTO_EPOCHS}; masked: at most {ROW_PASSES:,} rows' passes in all (at "
@@ -205,30 +205,36 @@ def epoch_repeats(n_train, objective):
     return math.ceil(EPOCH_ROWS / max(1, n_train))
 
 
-def auto_sizes(params, n_samples, n_features, objective="reconstruction"):
-    """The "auto" sizes: the network, its code and the batch follow the data's shape.
+def auto_sizes(params, n_samples, n_features, objective="reconstruction", n_columns=None):
+    """The "auto" sizes: the network, its code and the batch follow the data's shape:
+    ``n_features`` the network's inputs, ``n_columns`` the table's columns (a
+    categorical column one, however many one-hot features it becomes; default
+    ``n_features``).
 
     Reconstruction: hidden layers 8 x the features wide (32..512), halving; a code of
     half the features (1..8), so that the network cannot simply copy its input (rows
     it copies look normal). On MNIST (784 features, ~5,400 training rows per digit)
     this is 784-512-256-8. Masked: one hidden layer on each side and a code, all
-    :data:`MASKED_WIDTH` (128) wide on tables of up to :data:`NARROW_FEATURES` (32)
-    features, :data:`WIDE_MASKED_WIDTH` (64) on wider ones: no bottleneck, since the
+    :data:`MASKED_WIDTH` (128) wide on tables of up to :data:`NARROW_COLUMNS` (32)
+    columns, :data:`WIDE_MASKED_WIDTH` (64) on wider ones: no bottleneck, since the
     network never sees the features it predicts. 128 units (32 before) serve narrow
     tables: a masked network learns a different map for every mask, and on issue 24's
     five-column case (``scripts/bench_small_linear.py``) 32 units scored 0.956 where
     128 score 0.984, with protocol T's halves level (BENCHMARKS.md, "A wider masked
-    network for narrow tables"). On the tables of more than 32 features, 64 units
+    network for narrow tables"). On the tables of more than 32 columns, 64 units
     scored higher than 128 on both halves of protocol T at seeds 0, 1 and 2 (and 32
-    lower on half B), with a third of the multiply-adds a scored row costs at 50
-    features (BENCHMARKS.md, "64 units for wide tables").
+    lower on half B), with 0.42 times the multiply-adds a scored row costs at 50
+    columns (BENCHMARKS.md, "64 units for wide tables"). Columns, not one-hot
+    features: a table of 9 columns, one of them 40 countries, lost mean AP at 64 units
+    (``scripts/bench_two_valued.py``, ``web_sessions``: 53.4 -> 17.6 at seed 0).
     Both: batches of an eighth of the training rows (16..128), so that small tables get
     enough optimisation steps.
     Returns the resolved values of the parameters that were "auto".
     """
     out = {}
     if objective == "masked":
-        width = MASKED_WIDTH if n_features <= NARROW_FEATURES else WIDE_MASKED_WIDTH
+        columns = n_features if n_columns is None else n_columns
+        width = MASKED_WIDTH if columns <= NARROW_COLUMNS else WIDE_MASKED_WIDTH
         if params["hidden"] == "auto":
             out["hidden"] = (width,)
         if params["code_size"] == "auto":
@@ -344,7 +350,7 @@ def plan_fit(params, X, feature_names=None):
     if objective == "masked" and schema.scaling == "unit":
         schema = schema.standardized(X)  # a masked network predicts in standard units
     chosen = {"objective": objective} if params["objective"] == "auto" else {}
-    sizes = auto_sizes(params, n, width, objective)
+    sizes = auto_sizes(params, n, width, objective, schema.n_features)
     trim = auto_trim(params["trim"], objective)
     n_train = _training_rows(params, n)
     epochs = auto_epochs(params["epochs"], n_train, objective)

@@ -1,6 +1,7 @@
 """AnomalyDetector: thresholds, explain, the PCA path, files."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
@@ -178,10 +179,25 @@ def test_auto_sizes_follow_the_data(rng):
                                            "batch_size": 128}
     assert auto_sizes(auto, 5923, 32, "masked") == {"hidden": (128,), "code_size": 128,
                                                     "batch_size": 128}
-    # wider tables: 64 units (higher on both halves of protocol T's wide tables)
+    # wider tables: 64 units (higher on both halves of protocol T's wide tables), counted
+    # in columns: a categorical column's one-hot features count once
     assert auto_sizes(auto, 5923, 33, "masked") == {"hidden": (64,), "code_size": 64,
                                                     "batch_size": 128}
+    assert auto_sizes(auto, 5923, 45, "masked", n_columns=9)["hidden"] == (128,)
     assert auto_sizes({**auto, "hidden": (16,)}, 200, 6, "masked")["code_size"] == 16
+
+
+def test_a_masked_network_is_as_wide_as_its_tables_columns_ask(rng):
+    """Over 32 columns, a masked network is 64 units wide; a text column of 40
+    categories (41 one-hot features with its unseen slot) still counts as one column."""
+    det = AnomalyDetector(epochs=1, device="cpu", random_state=0).fit(
+        rng.normal(size=(200, 33)))
+    assert det.networks_[0].config.hidden == (64,)
+    table = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200),
+                          "country": [f"c{i % 40}" for i in range(200)]})
+    det = AnomalyDetector(epochs=1, device="cpu", random_state=0).fit(table)
+    config = det.networks_[0].config
+    assert config.n_features > 32 and config.hidden == (128,)
 
 
 def test_a_masked_models_epoch_holds_at_least_1024_rows():
