@@ -25,7 +25,8 @@ texts. The choices look at the data's shape and values alone, never at its name:
   plan is :func:`plan_vae_fit`'s: a Bernoulli decoder for data within [0, 1], a Gaussian
   one on the data's standardisation otherwise (:func:`auto_likelihood`).
 - **The sizes** (:func:`auto_sizes`): the widths and the code follow the number of
-  features, the batch the number of rows.
+  features (a masked network's width, the number of columns), the batch the number of
+  rows.
 - **Trimming** (:func:`auto_trim`): a masked model is fitted twice, the second time
   without the :data:`TRIM` share of training rows that the first fit scores highest.
   Tables are usually fitted with their anomalies in them (unsupervised), and a

@@ -160,7 +160,7 @@ def test_score_type_relative_for_unit_data(rng):
 
 def test_auto_sizes_follow_the_data(rng):
     """A small table gets a small network and small batches: a masked one 128 wide (64
-    over 32 features), a reconstructing one with a real bottleneck."""
+    over 32 columns), a reconstructing one with a real bottleneck."""
     from aekit.design import auto_sizes
 
     X = rng.normal(size=(200, 6))
