@@ -696,6 +696,19 @@ def test_output_is_an_existing_folder(base, tmp_path, work, command):
     check(base, tmp_path, _output_commands(base, out)[command], r"folder|directory")
 
 
+@pytest.mark.parametrize("command", ["train", "detect"])
+@pytest.mark.parametrize("place", ["under a file", "a file"])
+def test_a_report_folder_that_cannot_be_made_is_refused_before_any_work(base, tmp_path, work,
+                                                                        command, place):
+    """Found only after training or scoring, it left the model file or the scores beside
+    the error (the check comes first now)."""
+    (work / "notes.txt").write_text("a file\n")
+    report = work / "notes.txt" / "report" if place == "under a file" else work / "notes.txt"
+    args = _csv_commands(base, base / "score.csv", work)[command]
+    args[args.index("--report") + 1] = report
+    check(base, tmp_path, args, r"report folder|notes\.txt")
+
+
 SAME_AS_INPUT = {  # command -> (args, the input the output names)
     "train-data": lambda b: ["train", "--data", b / "table.csv", *TINY, "-o", b / "table.csv"],
     "train-checkpoint-data": lambda b: ["train", "--data", b / "table.csv", *TINY,

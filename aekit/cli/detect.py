@@ -6,8 +6,8 @@ import click
 
 from .options import (
     TABLE_SUFFIXES, Contamination, FloatRange, IntRange, categorical_option, check_output_kind,
-    check_output_path, device_option, echo_notes, model_option, roles_as_in_training,
-    table_options)
+    check_output_path, check_report_folder, device_option, echo_notes, model_option,
+    roles_as_in_training, table_options)
 
 DEFAULT_MODEL = "mnist-detector"
 
@@ -94,6 +94,7 @@ def command(data, model, contamination, threshold, output, explain, categorical,
                    err=True)
     check_output_path(output, *files, model)
     check_output_kind(output, TABLE_SUFFIXES, "tables")
+    check_report_folder(report)
     table, note = roles_as_in_training(table, model or DEFAULT_MODEL, files[0])
     if note and not quiet:
         click.echo(f"note: {note}", err=True)

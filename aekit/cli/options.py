@@ -489,6 +489,32 @@ def check_output_path(out, *inputs):
         raise click.ClickException(str(e)) from None
 
 
+def check_report_folder(folder):
+    """Refuse, before any work, a --report folder that cannot be made or written into (a
+    file in its path, a folder that takes no new file), found otherwise only after the
+    run, whose other outputs would then be written beside an error."""
+    from pathlib import Path
+
+    if folder is None:
+        return
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise click.ClickException(f"report folder {folder} is a file; give a folder")
+    made = folder  # the deepest part of its path that exists: where it would be made
+    while not made.exists() and made != made.parent:
+        made = made.parent
+    if not made.is_dir():
+        raise click.ClickException(f"report folder {folder} cannot be made: {made} is a file")
+    import os
+    import tempfile
+
+    try:  # a folder made and removed where the report's would be
+        os.rmdir(tempfile.mkdtemp(prefix=".aekit-report.", dir=made))
+    except OSError as e:
+        raise click.ClickException(f"report folder {folder} cannot be made in {made}: "
+                                   f"{e.strerror or e}") from None
+
+
 def write_json(path, doc):
     """Write ``doc`` as JSON to ``path`` (atomically) and say so on stderr."""
     import json

@@ -12,7 +12,7 @@ from ..params import (LIKELIHOOD_CHOICES, AutoencoderParams, DenoisingParams, De
                       VAEParams, help_text)
 from .options import (
     FloatRange, IntList, IntRange, NoiseSpec, categorical_option, check_output_path,
-    data_dir_option, flag_wording, param_option, table_options)
+    check_report_folder, data_dir_option, flag_wording, param_option, table_options)
 
 # the estimators `aekit train` fits (aekit.training_job.estimator_for), whose defaults --help
 # shows side by side
@@ -152,6 +152,7 @@ def _checked_outputs(opts, out, inputs, what):
         ckpt = Path(opts["resume"])
     check_output_path(out, inputs, opts["resume"])
     check_output_path(ckpt, inputs)
+    check_report_folder(opts["report"])
     if ckpt.resolve() == out.resolve():
         raise click.UsageError("--checkpoint and --output must be different files")
     if opts["resume"]:
