@@ -85,6 +85,7 @@ class TrainingData:
                 X, Xt = X[np.isin(y, self.digits)], Xt[np.isin(yt, self.digits)]
             return (X[: self.limit] if self.limit else X), Xt, None, []
         X, table = read_table_features(self)
+        self._name_roles(table.roles)
         if self.limit:
             X = X[: self.limit]
         if len(X) < 2:
@@ -94,6 +95,16 @@ class TrainingData:
                             f"all {len(X):,} rows: there is nothing to learn from it")
         return X, None, lambda e: e.at(table.name, table.place_of(e.row + 1)), \
             list(table.notes)
+
+
+    def _name_roles(self, roles):
+        """The roles given by number, recorded by header name where the table has one
+        (:meth:`~aekit.tables.columns.ColumnRoles.header_name`): `aekit detect` finds
+        training's roles again in a file whose columns come in another order."""
+        if self.label_column is not None:
+            self.label_column = roles.header_name(self.label_column, "label")
+        self.id_columns = [roles.header_name(c, "id") for c in self.id_columns]
+        self.ignore_columns = [roles.header_name(c, "ignored") for c in self.ignore_columns]
 
 
 def _varies(X):
@@ -139,12 +150,14 @@ def warn_of_label_columns(X, names):
 ID_ROWS = 100  # an id is told from a feature on at least this many rows
 
 
-def warn_of_id_columns(X, names):
+def warn_of_id_columns(X, names, numbers=None):
     """Warn (naming the column and the id-column parameter) when a numeric feature column
     of a training table looks like an id: whole numbers, each on one row, named as ids
     are (``id``, ``*_id``, ``index``, ``key``...) or counting the rows (1, 2, 3...).
     Trained on as a feature, an id makes a row's number part of its score (text ids are
-    refused where they are encoded)."""
+    refused where they are encoded). ``numbers``: the feature columns' 0-based numbers
+    in the file, which the warning gives for a column of no name (pandas' index,
+    written by ``to_csv``)."""
     from .errors import AekitWarning, literal, warn
 
     for j, name in enumerate(names or []):
@@ -161,11 +174,12 @@ def warn_of_id_columns(X, names):
         steps = np.diff(values)
         counting = bool((steps == 1).all() or (steps == -1).all())
         if (named or counting) and len(np.unique(values)) == len(values):
+            spec = name if str(name) or numbers is None else numbers[j]
             warn(AekitWarning(
                 f"column {literal(repr(str(name)))} looks like an id (whole numbers, one per "
                 f"row{', counting the rows' if counting else ''}) and is trained on as a "
                 "feature, which makes a row's number part of its score; if it is an id, "
-                f"give {{id_columns:{literal(name)}}}", params=("id_columns",)))
+                f"give {{id_columns:{literal(spec)}}}", params=("id_columns",)))
 
 
 def read_table_features(spec):
@@ -184,5 +198,5 @@ def read_table_features(spec):
     if isinstance(X, np.ndarray) and table.feature_names is not None:
         X = pd.DataFrame(X, columns=table.feature_names)
     warn_of_label_columns(X, table.feature_names)
-    warn_of_id_columns(X, table.feature_names)
+    warn_of_id_columns(X, table.feature_names, table.roles.feature_idx)
     return X, table

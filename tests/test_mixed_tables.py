@@ -423,6 +423,21 @@ def test_a_numeric_id_is_named_at_training_and_its_role_checked_when_scoring(tmp
     assert r.exit_code == 0 and "looks like an id" not in r.output
 
 
+def test_an_unnamed_id_column_is_named_by_its_number_in_the_warning(tmp_path):
+    """pandas' ``to_csv`` writes its index as a column of no name: the warning gives the
+    column's number, which the flag takes (by name, it said ``--id-column`` and nothing)."""
+    rng = np.random.RandomState(0)
+    pd.DataFrame(rng.normal(size=(200, 3)), columns=list("abc")).to_csv(tmp_path / "t.csv")
+    model = str(tmp_path / "m.safetensors")
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "-o", model])
+    assert r.exit_code == 0 and "column '' looks like an id" in r.output, r.output
+    assert "if it is an id, give --id-column 0\n" in r.output
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1",
+                                 "-q", "--id-column", "0", "-o", model])
+    assert r.exit_code == 0 and "looks like an id" not in r.output
+
+
 def test_scoring_takes_the_columns_roles_of_training_unless_given(tmp_path):
     df = transactions(300)
     df["is_fraud"] = (np.arange(300) % 30 == 0).astype(int)
@@ -463,17 +478,50 @@ def test_scoring_takes_the_columns_roles_of_training_unless_given(tmp_path):
     assert r.exit_code == 1 and "'amount' is a feature of the model" in r.output
 
 
-def test_roles_given_by_number_at_training_apply_by_number_and_a_bad_cell_is_named(tmp_path):
+def test_stdin_takes_the_columns_roles_of_training_as_a_file_does(tmp_path):
+    """Stdin is read once: its head is read to learn its columns, then given back (the
+    roles of training were not applied to stdin, and its id and label columns were
+    refused as columns the model was not trained on)."""
+    df = transactions(300)
+    df["is_fraud"] = (np.arange(300) % 30 == 0).astype(int)
+    df.to_csv(tmp_path / "t.csv", index=False)
+    text = (tmp_path / "t.csv").read_text()
+    model = str(tmp_path / "m.safetensors")
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--id-column", "txn",
+                                 "--ignore-column", "note", "--label-column", "is_fraud",
+                                 "--epochs", "1", "-q", "-o", model])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", model, "-q"])
+    from_file = r.stdout
+    r = CliRunner().invoke(cli, ["detect", "-", "-m", model], input=text)
+    assert r.exit_code == 0 and "note: columns as in training: --id-column txn --label-column " \
+        "is_fraud --ignore-column note" in r.stderr, r.output
+    assert r.stdout == from_file and r.stdout.startswith("txn,is_fraud,anomaly_score")
+    assert len(r.stdout.splitlines()) == 301
+    for command in (["encode", "-"], ["impute", "-", "-o", "-"]):
+        r = CliRunner().invoke(cli, [*command, "-m", model], input=text)
+        assert r.exit_code == 0 and "columns as in training" in r.stderr, (command, r.output)
+        assert len(r.stdout.splitlines()) == 301 and r.stdout.startswith("txn,"), command
+
+
+def test_roles_given_by_number_at_training_are_kept_by_name_and_a_bad_cell_is_named(tmp_path):
+    """A column given by number to a file with a header is recorded by its name: a file
+    whose columns come in another order finds it (recorded by number, the number picked
+    a feature there and detect refused the file)."""
     df = transactions(200).drop(columns=["note"])
     df.to_csv(tmp_path / "t.csv", index=False)
     model = tmp_path / "m.safetensors"
     r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "t.csv"), "--id-column", "0",
                                  "--epochs", "1", "-q", "-o", str(model)])  # txn, by number
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(cli, ["detect", str(tmp_path / "t.csv"), "-m", str(model),
-                                 "-o", str(tmp_path / "s.csv")])
-    assert r.exit_code == 0 and "columns as in training: --id-column 0" in r.stderr
-    assert list(pd.read_csv(tmp_path / "s.csv").columns)[0] == "txn"
+    assert read_model_file(model)[0]["data"]["id_columns"] == ["txn"]
+    df[df.columns[::-1]].to_csv(tmp_path / "reversed.csv", index=False)
+    for name in ("t.csv", "reversed.csv"):
+        r = CliRunner().invoke(cli, ["detect", str(tmp_path / name), "-m", str(model),
+                                     "-o", str(tmp_path / "s.csv")])
+        assert r.exit_code == 0 and "columns as in training: --id-column txn" in r.stderr, \
+            r.output
+        assert list(pd.read_csv(tmp_path / "s.csv").columns)[0] == "txn"
     df["amount"] = df["amount"].fillna(1.0).astype(object)
     df.loc[10, "amount"] = "abc"  # no gap to fill: the cell is checked all the same
     df.to_csv(tmp_path / "bad.csv", index=False)

@@ -342,9 +342,8 @@ def roles_as_in_training(opts, model, data):
     decides its own column, and a label given replaces training's); the note says which
     came from training, else None. A role is found as training found it: by header name,
     else by 0-based number; a headerless file given roles keeps those alone (its features
-    are taken by position). Stdin keeps what is given (its header cannot be read twice)."""
-    if data == "-":
-        return opts, None
+    are taken by position). Stdin's head is read to learn its columns, then given back
+    for the command to read."""
     from ..model_file import training_roles
     from ..pretrained import resolve
     from ..tables import open_table
@@ -353,6 +352,8 @@ def roles_as_in_training(opts, model, data):
     if not roles:
         return opts, None
     source = open_table(data, **table_kwargs(opts))
+    if data == "-":
+        source.give_back_head()
     names = list(map(str, source.columns)) if source.has_header else []
 
     def index(spec):  # as aekit.tables.columns.ColumnRoles finds a column, else None

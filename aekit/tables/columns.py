@@ -125,6 +125,23 @@ class ColumnRoles:
                             "the label or a column to leave out, not as a feature")
         return self.columns[i] if self.has_header else self.feature_idx.index(i)
 
+    def header_name(self, spec, role):
+        """The header name of the column ``spec`` names (found as the roles are: by name,
+        else by 0-based number), where the file has a header and no other column has
+        that name; else ``spec`` as given. What a model file records of a role, so that a
+        column given by number at training is found by its name in a file whose columns
+        come in another order. ``role`` names what it is given as, for messages.
+
+        Raises
+        ------
+        DataError
+            The column is not in the table.
+        """
+        if not self.has_header:
+            return spec
+        name = self.columns[self._index(spec, role)]
+        return name if self.columns.count(name) == 1 else spec
+
     def _index(self, spec, role):
         spec = str(spec)
         if self.has_header and spec in self.columns:

@@ -16,6 +16,7 @@ one holds numbers, else a DataFrame
 """
 
 import bisect
+import io
 import os
 import stat
 import sys
@@ -96,9 +97,18 @@ class CsvTable(Table):
             self._raw.close()
             raise
 
+    def give_back_head(self):
+        """Of a table on stdin that has read its head alone (its columns, its header): give
+        those bytes back, for the next table opened on stdin to read again. Stdin is read
+        once, and a command may open it first to learn its columns (`aekit detect -`
+        finds the roles of training in its header). Does nothing for a file."""
+        global _GIVEN_BACK
+        if self.name == "stdin":
+            _GIVEN_BACK = (sys.stdin.buffer, self._head)
+
     def _open(self):
         if str(self.path) == "-":
-            return sys.stdin.buffer
+            return _stdin()
         try:
             return open(self.path, "rb")
         except IsADirectoryError:
@@ -317,3 +327,35 @@ class CsvTable(Table):
         column = self.column_of(error, chunk)
         return CellError(error.row, column, error.what).at(
             self.name, self.place_of(chunk.first_row + error.row))
+
+
+_GIVEN_BACK = None  # (stdin, its head) read once and given back (CsvTable.give_back_head)
+
+
+def _stdin():
+    """stdin's bytes, after any head a table gave back (of this stdin: a test harness
+    gives each command its own)."""
+    global _GIVEN_BACK
+    given, _GIVEN_BACK = _GIVEN_BACK, None
+    if given is None or given[0] is not sys.stdin.buffer:
+        return sys.stdin.buffer
+    return io.BufferedReader(_Prefixed(given[1], sys.stdin.buffer))
+
+
+class _Prefixed(io.RawIOBase):
+    """``prefix`` (bytes), then what ``rest`` (a binary stream) holds."""
+
+    def __init__(self, prefix, rest):
+        self._prefix, self._rest = memoryview(prefix), rest
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        if len(self._prefix):
+            n = min(len(b), len(self._prefix))
+            b[:n], self._prefix = self._prefix[:n], self._prefix[n:]
+            return n
+        data = self._rest.read1(len(b))
+        b[:len(data)] = data
+        return len(data)
