@@ -23,6 +23,9 @@ from .state import set_schema
 from .thresholds import ScoreRule, quantile_rows, quantiles_of
 
 PCA_TENSORS = ("pca.components", "pca.mean", "pca.explained_variance")
+# below this share of the variance left out, the kept components rebuild every row:
+# its error is rounding (float32's, relative, is about 1e-7)
+RESIDUAL_SHARE = 1e-6
 
 
 class PCAModel(PCAParams, BaseEstimator):
@@ -61,10 +64,19 @@ class PCAModel(PCAParams, BaseEstimator):
         with np.errstate(divide="ignore", invalid="ignore"):  # constant data: variance
             # shares of 0 / 0, which sklearn divides; every row is then reconstructed exactly
             self.pca_ = PCA(n_components=n, random_state=self.random_state).fit(Xs)
-        if not isinstance(n, numbers.Integral) and self.pca_.n_components_ >= d > 1:
-            # a share of the variance that needs every component would reconstruct every
-            # row exactly, its errors mere rounding: leave the last one out
-            self.pca_ = PCA(n_components=d - 1, random_state=self.random_state).fit(Xs)
+        kept = self.pca_.n_components_
+        if kept > 1 and 1 - self.pca_.explained_variance_ratio_.sum() < RESIDUAL_SHARE:
+            # the kept components span every dimension the rows do (all the features', or
+            # fewer: a one-hot column's features sum to 1): every row is reconstructed
+            # exactly, its error mere rounding
+            if isinstance(n, numbers.Integral):
+                raise ValueError(
+                    f"n_components={n} keeps every dimension the training rows span (they "
+                    f"hold {100 * self.pca_.explained_variance_ratio_.sum():.5g}% of the "
+                    "variance): each row would be reconstructed exactly and its error be "
+                    f"rounding; give fewer, or a share of the variance")
+            # a share that needs them all: leave the last one out
+            self.pca_ = PCA(n_components=kept - 1, random_state=self.random_state).fit(Xs)
         self.device_, self.history_, self.training_summary_, self.n_epochs_ = "cpu", {}, {}, 0
         self.score_quantiles_ = quantiles_of(score_rows(self, Xs[quantile_rows(len(Xs))],
                                                         self.score_type_))

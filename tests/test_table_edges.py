@@ -341,6 +341,30 @@ def test_the_pca_baseline_leaves_a_component_out_when_the_share_needs_them_all()
         AnomalyDetector(method="pca", n_components=3).fit(X)
 
 
+def test_the_pca_baseline_counts_the_dimensions_the_rows_span_not_the_features():
+    """A categorical column's one-hot features sum to 1, so 3 numbers and 3 categories
+    span 5 dimensions of 7 features: 90% of the variance needed all 5, which rebuilt
+    every row exactly, and the baseline scored rounding (an AUROC of 4% on a table whose
+    anomalies are far out in one column)."""
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    from aekit import AnomalyDetector
+
+    rng = np.random.RandomState(0)
+    n = 1000
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "c": rng.normal(size=n), "cat": rng.choice(["web", "store", "phone"], n)})
+    y = rng.uniform(size=n) < 0.05
+    X.loc[y, "a"] += 5
+    det = AnomalyDetector(method="pca").fit(X[:700])
+    assert det.model_.pca_.n_components_ == 4
+    assert roc_auc_score(y[700:], det.anomaly_score(X[700:])) > 0.85
+    with pytest.raises(ValueError, match=r"n_components=5 keeps every dimension the training "
+                                         r"rows span .* give fewer"):
+        AnomalyDetector(method="pca", n_components=5).fit(X)
+
+
 @pytest.mark.parametrize("cells", ["5", ""])
 def test_a_table_whose_columns_never_vary_is_refused_for_training(tmp_path, cells):
     """Every cell 5 (or empty) trained a detector that flagged a row equal to every
