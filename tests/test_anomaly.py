@@ -380,6 +380,8 @@ def test_evaluate_tables_measures_a_labelled_csv_beside_iforest_and_pca(tmp_path
     assert all(v[0] > 80 for v in doc["auroc"].values())
     assert "5 rows without a label left out" in r.output and "| **mean** |" in r.output
     assert sum(doc["wins"].values()) >= 1 and (tmp_path / "t.png").stat().st_size > 1000
+    # one table's fit may take a minute: its training shows progress (it was silent)
+    assert "training: 100%" in r.stderr and "refit: 100%" in r.stderr
 
 
 def test_evaluate_tables_on_a_parquet_file_with_named_normal_labels_and_its_seed(tmp_path):

@@ -690,6 +690,13 @@ def test_output_in_a_folder_that_does_not_exist(base, tmp_path, work, command):
 
 
 @pytest.mark.parametrize("command", OUTPUT_COMMANDS)
+def test_output_under_a_file_says_it_is_a_file(base, tmp_path, work, command):
+    (work / "notes.txt").write_text("a file\n")
+    out = work / "notes.txt" / "out.dat"
+    check(base, tmp_path, _output_commands(base, out)[command], r"notes\.txt is a file")
+
+
+@pytest.mark.parametrize("command", OUTPUT_COMMANDS)
 def test_output_is_an_existing_folder(base, tmp_path, work, command):
     out = work / "sub" / "a_folder"
     out.mkdir(parents=True)

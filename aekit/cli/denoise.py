@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from .options import (
-    IMAGE_SUFFIXES, check_output_kind, check_output_path, device_option, model_option)
+    IMAGE_SUFFIXES, check_output_kind, check_output_path, device_option, model_option,
+    output_folder_problem)
 
 SUFFIX = ".denoised.png"
 DEFAULT_MODEL = "mnist-denoiser"
@@ -115,8 +116,8 @@ def _targets(sources, output, out_dir, side_by_side):
             raise click.UsageError(f"output {t} is an input image; choose another name")
         if t.is_dir():
             raise click.UsageError(f"output {t} is a folder; give a file name")
-        if not out_dir and not (t.parent if str(t.parent) else Path(".")).is_dir():
-            raise click.UsageError(f"output folder does not exist: {t.parent}")
+        if not out_dir and output_folder_problem(t):
+            raise click.UsageError(output_folder_problem(t))
     return targets
 
 

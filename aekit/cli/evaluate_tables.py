@@ -127,7 +127,7 @@ def run_table(path, methods, seed, device, normal_labels, table, params):
     return evaluate_labelled_table(path, table.pop("label_column"), methods, seed, device,
                                    normal_labels, progress,
                                    lambda text: click.echo(f"note: {text}", err=True),
-                                   params, **table)
+                                   params, verbose=1, **table)
 
 
 def report(result, methods, plot, json_out, title):

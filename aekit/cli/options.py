@@ -458,6 +458,19 @@ def check_output_kind(out, suffixes, what):
         raise click.UsageError(f"{out}: aekit writes {what} ({named}), {given}")
 
 
+def output_folder_problem(out):
+    """Why the folder of the output path ``out`` cannot take it (missing, or a file), in
+    one line; None when it is a folder."""
+    from pathlib import Path
+
+    parent = Path(out).parent if str(Path(out).parent) else Path(".")
+    if parent.is_dir():
+        return None
+    if parent.exists():
+        return f"output {out}: {parent} is a file, not a folder"
+    return f"output folder does not exist: {parent}"
+
+
 def check_output_path(out, *inputs):
     """Refuse an output that would overwrite an input or land in a missing folder."""
     import os
@@ -478,9 +491,9 @@ def check_output_path(out, *inputs):
             raise click.ClickException(f"output {out} is the input file; choose another name")
     if out_p.is_dir():
         raise click.ClickException(f"output {out} is a folder; give a file name")
-    parent = out_p.parent if str(out_p.parent) else Path(".")
-    if not parent.is_dir():
-        raise click.ClickException(f"output folder does not exist: {parent}")
+    problem = output_folder_problem(out_p)
+    if problem:
+        raise click.ClickException(problem)
     from ..atomic import check_writable
     from ..errors import AekitError
 

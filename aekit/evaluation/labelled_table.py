@@ -50,15 +50,16 @@ class EncodedIsolationForest:
         return self.forest_.score_samples(self.schema_.encode(X))
 
 
-def make_detector(method, seed=0, device="auto", params=None):
+def make_detector(method, seed=0, device="auto", params=None, verbose=0):
     """An unfitted detector of ``method`` (:data:`aekit.evaluation.tables.METHODS`) that
     takes a table's rows as read (a DataFrame with text columns, or numbers): protocol T's
     own, but IsolationForest on the encoded columns (:class:`EncodedIsolationForest`).
-    ``params``: detector parameters (:data:`aekit.evaluation.tables.METHOD_PARAMS`)."""
+    ``params``: detector parameters (:data:`aekit.evaluation.tables.METHOD_PARAMS`);
+    ``verbose``: aekit's (1: training progress bars)."""
     if method == "iforest":
         return EncodedIsolationForest(random_state=seed,
                                       **tables.params_of(method, params))
-    return tables.make_detector(method, seed, device, params)
+    return tables.make_detector(method, seed, device, params, verbose)
 
 
 def _kept_fields(name, value=None):
@@ -155,7 +156,8 @@ def split_labelled(X, y, seed=0):
 
 
 def evaluate_labelled_table(path, label_column, methods=METHODS, seed=0, device="auto",
-                            normal_labels=(), progress=None, note=None, params=None, **table):
+                            normal_labels=(), progress=None, note=None, params=None,
+                            verbose=0, **table):
     """Protocol T's measures on one labelled table (see the module's notes): a
     :class:`~aekit.evaluation.tables.TablesResult` of one table, named by the file's
     stem.
@@ -164,8 +166,9 @@ def evaluate_labelled_table(path, label_column, methods=METHODS, seed=0, device=
     and the detectors; ``progress(table, method, auroc, seconds)`` is called after each
     fit, ``note(text)`` with each note on how the table was read and cut, before the
     fits; ``params``: detector parameters (:data:`aekit.evaluation.tables.METHOD_PARAMS`:
-    a trim, the columns read as categories); ``table``: :func:`aekit.tables.open_table`'s
-    keywords.
+    a trim, the columns read as categories); ``verbose``: 1 shows aekit's training
+    progress bars (one table's fit may take a minute); ``table``:
+    :func:`aekit.tables.open_table`'s keywords.
 
     Raises
     ------
@@ -185,5 +188,5 @@ def evaluate_labelled_table(path, label_column, methods=METHODS, seed=0, device=
     for m in methods:
         res.auroc[m], res.ap[m], res.seconds[m] = [], [], []
     score_split(res, Path(str(path)).stem, X_train, X_test, y_test,
-                lambda m: make_detector(m, seed, device, params), progress)
+                lambda m: make_detector(m, seed, device, params, verbose), progress)
     return res

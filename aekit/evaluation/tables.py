@@ -51,10 +51,10 @@ def method_label(method, params=None):
     return f"{label[:-1]}, {shown})" if not label.endswith("()") else f"{label[:-1]}{shown})"
 
 
-def make_detector(method, seed=0, device="auto", params=None):
+def make_detector(method, seed=0, device="auto", params=None, verbose=0):
     """An unfitted detector of protocol T: ``score_samples`` higher = more normal.
     ``params``: detector parameters (:data:`METHOD_PARAMS`), each given to the methods
-    that take it.
+    that take it; ``verbose``: aekit's (1: training progress bars).
 
     Raises
     ------
@@ -67,7 +67,7 @@ def make_detector(method, seed=0, device="auto", params=None):
     if method == "aekit":
         from ..anomaly import AnomalyDetector
 
-        return AnomalyDetector(random_state=seed, device=device, **given)
+        return AnomalyDetector(random_state=seed, device=device, verbose=verbose, **given)
     if method == "pca":
         from ..anomaly import AnomalyDetector
 

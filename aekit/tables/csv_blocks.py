@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import DataError, literal
-from .dialect import MISSING_WORDS, split_line
+from .dialect import MISSING_WORDS, not_utf8, split_line
 from .records import line_count
 
 TYPES = {"byte": pl.UInt8, "int": pl.Int32, "float": pl.Float64, "text": pl.String}
@@ -183,8 +183,7 @@ class BlockParser:
             text = block.decode("utf-8")
         except UnicodeDecodeError as e:
             line = first_line + block.count(b"\n", 0, e.start)
-            raise DataError(f"{self.source} is not a text CSV file (not UTF-8): line {line}")\
-                from None
+            raise not_utf8(self.source, line) from None
         pieces = text.split("\n")
         lines = [p + "\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
         reader = csv.reader(lines, delimiter=self.sep)

@@ -24,7 +24,8 @@ import sys
 from ..errors import CellError, DataError, Note, literal
 from .columns import Chunk, ColumnRoles, Table
 from .dialect import (BOM, SNIFF_LINES, column_kinds, counts_columns, looks_like_header,
-                      refuse_other_formats, sniff_decimal, sniff_separator, split_line)
+                      not_utf8, refuse_other_formats, sniff_decimal, sniff_separator,
+                      split_line)
 from .records import MAX_RECORD, RecordBlocks
 
 DEFAULT_CHUNK = 50_000
@@ -139,7 +140,7 @@ class CsvTable(Table):
         try:
             lines = self._head[bom:].decode("utf-8").splitlines()
         except UnicodeDecodeError:
-            raise DataError(f"{self.name} is not a text CSV file (not UTF-8)") from None
+            raise not_utf8(self.name) from None
         lines = [line for line in lines if line.strip()]
         if not lines:
             raise DataError(f"{self.name} is empty")

@@ -156,3 +156,11 @@ def refuse_other_formats(name, head):
     if b"\r" in head and b"\n" not in head and head.count(b"\r") > 1:
         raise DataError(f"{name} ends its lines with a carriage return alone (old Mac "
                         "files): convert its line ends to \\n or \\r\\n first")
+
+
+def not_utf8(source, line=None):
+    """The error for a file that is not UTF-8 text (at ``line``, where known): what it
+    is, and how a user makes it readable (spreadsheets export other encodings)."""
+    at = f" (line {line})" if line is not None else ""
+    return DataError(f"{source} is not UTF-8 text{at}: aekit reads CSV files in UTF-8; save "
+                     "it as UTF-8 (Excel: 'CSV UTF-8')")
