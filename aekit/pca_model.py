@@ -74,7 +74,7 @@ class PCAModel(PCAParams, BaseEstimator):
                     f"n_components={n} keeps every dimension the training rows span (they "
                     f"hold {100 * self.pca_.explained_variance_ratio_.sum():.5g}% of the "
                     "variance): each row would be reconstructed exactly and its error be "
-                    f"rounding; give fewer, or a share of the variance")
+                    "rounding; give fewer, or a share of the variance")
             # a share that needs them all: leave the last one out
             self.pca_ = PCA(n_components=kept - 1, random_state=self.random_state).fit(Xs)
         self.device_, self.history_, self.training_summary_, self.n_epochs_ = "cpu", {}, {}, 0

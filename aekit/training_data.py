@@ -96,7 +96,6 @@ class TrainingData:
         return X, None, lambda e: e.at(table.name, table.place_of(e.row + 1)), \
             list(table.notes)
 
-
     def _name_roles(self, roles):
         """The roles given by number, recorded by header name where the table has one
         (:meth:`~aekit.tables.columns.ColumnRoles.header_name`): `aekit detect` finds

@@ -18,9 +18,9 @@ DEFAULT_MODEL = "mnist-detector"
 @click.option("-c", "--contamination", type=Contamination(),
               help="Flag this share of rows (0 < C <= 0.5) as the training data would be "
               "flagged: the threshold is the (1 - C) quantile of the training scores; auto: "
-              "scores far "
-              "out on the training scores' own scale (3 robust standard deviations of "
-              "their logarithm) [default: a detector's own threshold, else 0.01].")
+              "scores far out on the training scores' own scale (3 robust standard "
+              "deviations of their logarithm) [default: a detector's own threshold, else "
+              "0.01].")
 @click.option("-t", "--threshold", type=FloatRange(min=0),
               help="Flag rows whose anomaly_score exceeds this value.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
