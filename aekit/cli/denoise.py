@@ -116,8 +116,9 @@ def _targets(sources, output, out_dir, side_by_side):
             raise click.UsageError(f"output {t} is an input image; choose another name")
         if t.is_dir():
             raise click.UsageError(f"output {t} is a folder; give a file name")
-        if not out_dir and output_folder_problem(t):
-            raise click.UsageError(output_folder_problem(t))
+        problem = None if out_dir else output_folder_problem(t)
+        if problem:
+            raise click.UsageError(problem)
     return targets
 
 

@@ -511,13 +511,10 @@ def check_report_folder(folder):
 
     if folder is None:
         return
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise click.ClickException(f"report folder {folder} is a file; give a folder")
-    made = folder  # the deepest part of its path that exists: where it would be made
+    made = folder = Path(folder)  # made: the deepest part of its path that exists
     while not made.exists() and made != made.parent:
         made = made.parent
-    if not made.is_dir():
+    if not made.is_dir():  # (the folder itself, or a part of its path)
         raise click.ClickException(f"report folder {folder} cannot be made: {made} is a file")
     import os
     import tempfile
