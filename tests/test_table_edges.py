@@ -188,7 +188,6 @@ def test_a_value_beyond_float32_is_named_by_its_header_and_line_on_every_path(mo
 # -- files that are not CSV text -----------------------------------------------------------
 
 @pytest.mark.parametrize("kind,content,words", [
-    ("gzip", gzip.compress(b"a,b\n1,2\n"), "gzip"),
     ("cr", b"a,b\r1,2\r3,4\r", "carriage return"),
     ("utf16", "a,b\n1,2\n".encode("utf-16"), "UTF-16"),
     ("utf32", "a,b\n1,2\n".encode("utf-32"), "is UTF-32 text"),  # its mark begins as UTF-16's
@@ -201,6 +200,49 @@ def test_other_formats_are_named_not_misread(model, tmp_path, kind, content, wor
     (tmp_path / "x.csv").write_bytes(content)
     r = invoke(["detect", tmp_path / "x.csv", "-m", model / "m.safetensors"])
     one_line_error(r, words)
+
+
+# -- gzip-compressed files ----------------------------------------------------------------
+
+def test_a_gzip_compressed_csv_is_read_as_the_text_it_holds(model, tmp_path):
+    (tmp_path / "t.csv.gz").write_bytes(gzip.compress((model / "t.csv").read_bytes()))
+    for name in ("t.csv.gz", "plain.csv"):
+        source = tmp_path / name if name.endswith(".gz") else model / "t.csv"
+        r = invoke(["detect", source, "-m", model / "m.safetensors", "-o", tmp_path / f"{name}.out.csv"])
+        assert r.exit_code == 0, r.output
+    assert (tmp_path / "t.csv.gz.out.csv").read_bytes() == (tmp_path / "plain.csv.out.csv").read_bytes()
+    table, got = read_all(tmp_path / "t.csv.gz")
+    np.testing.assert_array_equal(got, frame().to_numpy(np.float64))
+    r = invoke(["train", "--data", tmp_path / "t.csv.gz", "--epochs", "1", "--device", "cpu", "-q",
+                "-o", tmp_path / "gz.safetensors"])
+    assert r.exit_code == 0 and (tmp_path / "gz.safetensors").exists(), r.output
+    # a bad cell is named by its line in the text, as in a plain file
+    lines = (model / "t.csv").read_text().splitlines()
+    lines[100] = "1.0,abc,3"
+    (tmp_path / "bad.csv.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    r = invoke(["detect", tmp_path / "bad.csv.gz", "-m", model / "m.safetensors", "-o", tmp_path / "b.csv"])
+    one_line_error(r, "line 101, column 'b' holds 'abc'")
+    assert not (tmp_path / "b.csv").exists()
+
+
+@pytest.mark.parametrize("damage,words", [("truncated", "Compressed file ended"),
+                                          ("corrupt", "damaged gzip file")])
+def test_a_damaged_gzip_file_is_refused_in_one_line(model, tmp_path, damage, words):
+    data = bytearray(gzip.compress((model / "t.csv").read_bytes() * 20))
+    if damage == "truncated":
+        data = data[:len(data) // 2]
+    else:
+        data[len(data) // 2] ^= 0xFF
+    (tmp_path / "d.csv.gz").write_bytes(bytes(data))
+    r = invoke(["detect", tmp_path / "d.csv.gz", "-m", model / "m.safetensors", "-o", tmp_path / "o.csv"])
+    one_line_error(r, words)
+    assert "is a damaged gzip file" in r.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_gzip_on_stdin_is_refused_in_one_line(model):
+    r = invoke(["detect", "-", "-m", model / "m.safetensors"], stdin=gzip.compress(b"a,b,c\n1,2,3\n"))
+    one_line_error(r, "stdin is gzip-compressed: decompress it first (gunzip), or give the file by name")
 
 
 # -- options --------------------------------------------------------------------------------

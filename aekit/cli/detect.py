@@ -49,7 +49,8 @@ DEFAULT_MODEL = "mnist-detector"
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary lines.")
 def command(data, model, contamination, threshold, output, explain, categorical, normal_labels,
             report, scheduler, workers, device, quiet, **table):
-    """Score each row of DATA (CSV or Parquet tables) and flag anomalous rows.
+    """Score each row of DATA (CSV, gzip-compressed CSV or Parquet tables) and flag
+    anomalous rows.
 
     The score is the model's error on the row (higher = more anomalous): its
     reconstruction error, or for a masked table model (what `aekit train

@@ -2,7 +2,8 @@
 
 What is found from the file itself (and can be given instead): the separator, the
 decimal mark, whether the first line is a header, and a UTF-8 byte-order mark
-(skipped) (:mod:`aekit.tables.dialect`). Every row must have the first line's number
+(skipped) (:mod:`aekit.tables.dialect`). A gzip-compressed file (``data.csv.gz``, found
+by its first bytes, not its name) is read as the text it holds. Every row must have the first line's number
 of fields: a row that has not is refused with its line number. ``-`` reads stdin.
 
 The bytes are cut into blocks of whole records (:mod:`aekit.tables.records`), each
@@ -20,6 +21,7 @@ import io
 import os
 import stat
 import sys
+import zlib
 
 from ..errors import CellError, DataError, Note, literal
 from .columns import Chunk, ColumnRoles, Table
@@ -35,6 +37,10 @@ MAX_COLUMNS = 100_000
 # 16 MiB blocks than in 4 MiB ones), and no more, since memory goes with the block
 # (polars holds a block's text, columns and buffers at once)
 PARSE_ROWS, PARSE_MIN, PARSE_MAX = 8192, 2**20, 16 * 2**20
+GZIP_MAGIC = b"\x1f\x8b"
+# what reading a file can raise: the system's errors, and a damaged gzip file's (a
+# truncated one: EOFError; a corrupt one: zlib.error, or gzip.BadGzipFile, an OSError)
+READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 def block_bytes(chunk_rows, row_bytes):
@@ -48,7 +54,7 @@ class CsvTable(Table):
     Parameters
     ----------
     path : str or path
-        The file, or ``"-"`` for stdin.
+        The file (plain or gzip-compressed text), or ``"-"`` for stdin (plain text).
     label_column : str or int, optional
         Carried to the output, not used as a feature (name or 0-based number).
     id_columns : sequence of str or int
@@ -66,8 +72,8 @@ class CsvTable(Table):
     Raises
     ------
     DataError
-        The file cannot be read, is empty, is not UTF-8 text, or a named column is
-        not in it.
+        The file cannot be read (a damaged gzip file among them), is empty, is not
+        UTF-8 text, or a named column is not in it.
 
     >>> for chunk in CsvTable("data.csv", label_column="label").chunks():   # doctest: +SKIP
     ...     X = schema.transform(chunk.features)
@@ -88,7 +94,10 @@ class CsvTable(Table):
             # only a regular file can be reopened past its header (not a pipe or stdin)
             self.is_regular_file = self.name != "stdin" and stat.S_ISREG(
                 os.fstat(self._raw.fileno()).st_mode)
-            self._read_head(sep, decimal, header)
+            try:
+                self._read_head(sep, decimal, header)
+            except READ_ERRORS as e:
+                raise self._read_error(e) from None
             ignore_columns = list(ignore_columns)
             if self.has_header and self.n_columns > 1 and self.columns[-1] == "":
                 ignore_columns.append(str(self.n_columns - 1))  # a trailing separator
@@ -111,7 +120,7 @@ class CsvTable(Table):
         if str(self.path) == "-":
             return _stdin()
         try:
-            return open(self.path, "rb")
+            return _open_file(self.path)
         except IsADirectoryError:
             raise DataError(f"{self.path} is a folder, not a CSV file") from None
         except FileNotFoundError:
@@ -219,12 +228,19 @@ class CsvTable(Table):
             if rows is not None:
                 yield self._chunk(rows, row)
                 row += rows.n
-        except OSError as e:
-            raise DataError(f"cannot read {self.name}: {e.strerror}") from None
+        except READ_ERRORS as e:
+            raise self._read_error(e) from None
         finally:
             self._raw.close()
         if row == 1:
             raise DataError(f"{self.name} has a header but no data rows")
+
+    def _read_error(self, e):
+        """The DataError for ``e``, one of :data:`READ_ERRORS` raised reading the file."""
+        if getattr(e, "strerror", None):
+            return DataError(f"cannot read {self.name}: {e.strerror}")
+        return DataError(f"{self.name} is a damaged gzip file ({e}): compress it again, or "
+                         "give it decompressed")
 
     def _parsed(self, target):
         """``(frame, lines)`` of each block of records in file order (see
@@ -268,8 +284,8 @@ class CsvTable(Table):
         """``(file, first bytes)``: where the data is read from, and the bytes of it read
         already (a regular file is reopened past its header; a pipe cannot be)."""
         if self.is_regular_file:
-            raw = open(self.path, "rb")
-            raw.seek(self._data_offset)
+            raw = _open_file(self.path)
+            raw.seek(self._data_offset)  # (in a gzip file, by reading up to it)
             self._raw.close()
             self._raw = raw
             return raw, b""
@@ -331,6 +347,18 @@ class CsvTable(Table):
 
 
 _GIVEN_BACK = None  # (stdin, its head) read once and given back (CsvTable.give_back_head)
+
+
+def _open_file(path):
+    """A binary stream of the text in the file ``path``: the file, or where its first
+    bytes are gzip's, what it holds decompressed (a seekable stream, as the file is)."""
+    raw = open(path, "rb")
+    if raw.peek(len(GZIP_MAGIC))[:len(GZIP_MAGIC)] != GZIP_MAGIC:
+        return raw
+    import gzip
+
+    raw.close()
+    return gzip.open(path, "rb")
 
 
 def _stdin():

@@ -4,8 +4,8 @@ kind of each column, and whether it is CSV text at all.
 The separator is the one of ``,`` ``;`` tab ``|`` that splits the first lines into the
 same number of fields; the decimal mark is a comma for ``;``-separated files whose
 numbers are written ``20,35``; the first line is a header when it names columns that
-hold numbers below it. Files that are not UTF-8 CSV text (gzip, zip, Parquet, UTF-16,
-old Mac line ends) are refused with one line saying what they are. The lines are split
+hold numbers below it. Files that are not UTF-8 CSV text (gzip on stdin, zip, Parquet,
+UTF-16, old Mac line ends) are refused with one line saying what they are. The lines are split
 by Python's csv module; the file itself is parsed by polars
 (:mod:`aekit.tables.csv_blocks`).
 """
@@ -127,7 +127,7 @@ IMAGE = ("an image (PNG, JPEG, GIF, TIFF, BMP or WebP), not a table: this comman
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")  # PNG ... TIFF
 # the first bytes of files that are not UTF-8 CSV text, looked at in this order (UTF-32's
 # byte-order marks before UTF-16's, which begin the same)
-MAGIC = {b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
+MAGIC = {b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip), or give the file by name",
          b"PAR1": "a Parquet file: name it .parquet",
          b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV first",
          b"\xff\xfe\x00\x00": "UTF-32 text: save it as UTF-8",
