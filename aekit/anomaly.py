@@ -8,7 +8,7 @@ from .autoencoder import Autoencoder
 from .params import DetectorParams, check_params
 from .pca_model import PCAModel
 from .state import SavesState, estimator_with_params, params_document
-from .thresholds import ScoreRule
+from .thresholds import ScoreRule, flag_limit
 
 
 class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
@@ -138,7 +138,10 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
     threshold_ : float
         Rows scoring above it are anomalies.
     offset_ : float
-        ``-threshold_``: ``decision_function`` is ``score_samples - offset_``.
+        Minus the score above which rows are flagged: ``-threshold_`` less 1e-5 of it
+        (:func:`aekit.thresholds.flag_limit`: rows that score what the training rows at
+        the threshold scored are not flagged for float32 rounding, as `aekit detect`
+        flags them). ``decision_function`` is ``score_samples - offset_``.
     n_features_in_, feature_names_in_, history_, n_epochs_, training_summary_, device_
         As for :class:`aekit.Autoencoder`.
 
@@ -198,10 +201,13 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         check_params(self.get_params(deep=False), type(self))
         self.model_ = self._new_model()  # set first: checkpoints written during the fit ask it
         self.model_.fit(X, callback=callback, resume=resume, plan=plan, score_quantiles=True)
-        self.threshold_, _ = self.model_.score_rule().threshold_for(self.contamination,
-                                                                    self.threshold)
-        self.offset_ = -self.threshold_
+        self._use_threshold(self.model_.score_rule().threshold_for(self.contamination,
+                                                                   self.threshold)[0])
         return self
+
+    def _use_threshold(self, threshold):
+        """Set ``threshold_`` and ``offset_`` (minus its :func:`aekit.thresholds.flag_limit`)."""
+        self.threshold_, self.offset_ = threshold, -flag_limit(threshold)
 
     def _new_model(self):
         """The unfitted model of the detector's parameters."""
@@ -305,8 +311,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         det = cls(**{k: v for k, v in autoencoder.get_params(deep=False).items() if k in own})
         det.set_params(contamination=c, threshold=threshold)
         det.model_ = autoencoder
-        det.threshold_, _ = autoencoder.score_rule().threshold_for(c, threshold)
-        det.offset_ = -det.threshold_
+        det._use_threshold(autoencoder.score_rule().threshold_for(c, threshold)[0])
         return det
 
     def as_autoencoder(self):
@@ -353,7 +358,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
             raise ValueError("the detector's threshold is missing")
         model_cls = PCAModel if has_pca else Autoencoder
         det.model_ = model_cls.from_state(document, tensors, device)
-        det.threshold_, det.offset_ = rule.threshold, -rule.threshold
+        det._use_threshold(rule.threshold)
         return det
 
 

@@ -50,14 +50,19 @@ def quantile_rows(n, seed=0):
 ENGINE_AGREEMENT = 1e-5  # relative: the numpy and torch engines' scores of a row agree to this
 
 
+def flag_limit(threshold):
+    """The score above which rows are flagged at ``threshold``: ``threshold`` and
+    :data:`ENGINE_AGREEMENT` of it, so that rows scoring what the training rows at the
+    threshold scored (ties: a table of many identical rows, where the threshold is their
+    shared score) are not flagged for the float32 rounding of the engine that scores
+    them (a fit measures its quantiles with numpy, ``predict`` may score with torch)."""
+    return threshold + ENGINE_AGREEMENT * abs(threshold)
+
+
 def flagged(scores, threshold):
     """Which ``scores`` (any engine's, float32 or float64) lie above ``threshold`` (bool):
-    by more than :data:`ENGINE_AGREEMENT` of it, so that rows scoring what the training
-    rows at the threshold scored (ties: a table of many identical rows, where the
-    threshold is their shared score) are not flagged for the float32 rounding of the
-    engine that scores them."""
-    scores = np.asarray(scores)
-    return scores > threshold + ENGINE_AGREEMENT * abs(threshold)
+    above its :func:`flag_limit`."""
+    return np.asarray(scores) > flag_limit(threshold)
 
 
 def robust_threshold(quantiles):

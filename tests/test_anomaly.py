@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from aekit import AnomalyDetector, load
+from aekit.thresholds import flag_limit, flagged
 
 TINY = dict(hidden=(16,), code_size=3, epochs=10, batch_size=32, device="cpu", random_state=0)
 
@@ -47,13 +48,28 @@ def test_flags_rows_off_the_normal_subspace(table, fitted, method):
     assert det.anomaly_score(outliers).min() > np.median(det.anomaly_score(normal))
 
 
+def test_predict_does_not_flag_rows_that_tie_with_the_threshold(tmp_path):
+    # most rows identical: the threshold is their shared score, which a fit measures with
+    # numpy and predict may compute with torch, a rounding apart; predict flags as
+    # `aekit detect` does (aekit.thresholds.flagged), not every row
+    rng = np.random.RandomState(0)
+    X = np.vstack([np.zeros((380, 3)), rng.normal(size=(20, 3))])
+    det = AnomalyDetector(contamination=0.1, epochs=2, random_state=0).fit(X)
+    pred = det.predict(X)
+    assert (pred[:380] == 1).all() and (pred == -1).sum() <= 20
+    np.testing.assert_array_equal(pred == -1, flagged(det.anomaly_score(X), det.threshold_))
+    np.testing.assert_array_equal(pred, np.where(det.decision_function(X) < 0, -1, 1))
+    det.save(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(load(tmp_path / "m.safetensors").predict(X), pred)
+
+
 @pytest.mark.parametrize("c", [0.01, 0.1, 0.3])
 def test_contamination_sets_share_flagged_on_training_rows(table, c):
     X = table[0]
     det = AnomalyDetector(method="pca", n_components=2, contamination=c).fit(X)
     share = (det.predict(X) == -1).mean()
     assert abs(share - c) <= 0.01
-    assert det.threshold_ == pytest.approx(-det.offset_)
+    assert det.offset_ == -flag_limit(det.threshold_)
     assert det.threshold_ == pytest.approx(np.interp(100 * (1 - c), np.linspace(0, 100, 1001),
                                                      det.score_quantiles_), rel=1e-6)
 
@@ -63,8 +79,8 @@ def test_explicit_threshold_overrides_contamination(table):
     det = AnomalyDetector(method="pca", n_components=2, threshold=0.5).fit(X)
     assert det.threshold_ == 0.5
     both = np.vstack([normal, outliers])
-    np.testing.assert_array_equal(det.predict(both) == -1, det.anomaly_score(both) > 0.5)
-    np.testing.assert_allclose(det.decision_function(both), 0.5 - det.anomaly_score(both))
+    np.testing.assert_array_equal(det.predict(both) == -1, flagged(det.anomaly_score(both), 0.5))
+    np.testing.assert_allclose(det.decision_function(both), flag_limit(0.5) - det.anomaly_score(both))
 
 
 @pytest.mark.parametrize("method", ["autoencoder", "pca"])
