@@ -139,10 +139,27 @@ class VariationalAutoencoder(VAEParams, HoldsNetwork, SavesState, TransformerMix
     # -- inference ----------------------------------------------------------------
     def network_input(self, X):
         """``X`` checked, in the model's column order, scaled as the network reads it."""
+        return self.schema_.transform(self._checked(X))
+
+    def _checked(self, X):
         check_is_fitted(self, "net_")
         X = checked_input(self, self.schema_.select(X), reset=False)
         _refuse_gaps(X)
-        return self.schema_.transform(X)
+        return X
+
+    def _row_bounds(self, X, k, weights):
+        """:func:`aekit.nn.vae.row_bounds` of X's rows, each row's draws keyed by its
+        float32 rows (``schema_.float32_rows``): the same for float32 and float64 copies
+        of the rows, whose scaled values may differ in their last bits."""
+        from .nn.vae import row_bounds
+
+        X = self._checked(X)
+        Xs = self.schema_.transform(X)
+        d = Xs.shape[1]
+        both = np.hstack([Xs, self.schema_.float32_rows(X).astype(Xs.dtype)])  # (exact)
+        return self.engine().run(lambda net, t: row_bounds(net, t[:, :d], k, SCORE_SEED,
+                                                           weights, t[:, d:]),
+                                 both, k if weights else 0)
 
     def transform(self, X):
         """The posterior means E_q[z|x] of ``X``: (n_samples, code_size), X's dtype."""
@@ -207,30 +224,23 @@ class VariationalAutoencoder(VAEParams, HoldsNetwork, SavesState, TransformerMix
         more likely): the ELBO for ``k = 1`` (its KL term in closed form, one draw), else
         the importance-weighted bound with ``k`` draws (Burda et al. 2016), which rises
         towards log p(x) with k. Deterministic: each row's draws come from a generator
-        keyed by the row's bytes (:func:`aekit.nn.vae.row_generators`), so a row's score
-        depends neither on the other rows nor on the call. Time ~ n_samples x k.
+        keyed by the row's values (:func:`aekit.nn.vae.row_generators`, of the row rounded
+        to float32), so a row's score depends neither on the other rows, nor on the call,
+        nor on the input's dtype. Time ~ n_samples x k.
 
         Raises
         ------
         ValueError
             ``k`` is not a positive integer, or ``X`` as :meth:`transform`.
         """
-        from .nn.vae import row_bounds
-
-        k = _draws(k)
-        Xs = self.network_input(X)
-        out = self.engine().run(lambda net, t: row_bounds(net, t, k, SCORE_SEED), Xs, 0)
+        out = self._row_bounds(X, _draws(k), weights=False)
         return out.reshape(-1).astype(np.float64) + self.log_jacobian()
 
     def log_weights(self, X, k):
         """The k log importance weights of each row, shape (n_samples, k), nats: ``log
         p(x, z_i) - log q(z_i|x)``, each a single-sample ELBO estimate, with the draws
         :meth:`score_samples` uses (its bound is their log-mean-exp)."""
-        from .nn.vae import row_bounds
-
-        k = _draws(k)
-        out = self.engine().run(lambda net, t: row_bounds(net, t, k, SCORE_SEED, True),
-                                self.network_input(X), k)
+        out = self._row_bounds(X, _draws(k), weights=True)
         return out.astype(np.float64) + self.log_jacobian()
 
     def log_jacobian(self):
@@ -284,7 +294,10 @@ def _new_network(config, rows):
 
 
 def _refuse_gaps(X):
-    if not hasattr(X, "iloc") and np.isnan(np.asarray(X, dtype=np.float64)).any():
+    """A ValueError where rows ``X`` (checked: a float array, or a DataFrame with text
+    columns, whose missing cells of either kind are gaps) hold a gap."""
+    gaps = X.isna().to_numpy() if hasattr(X, "iloc") else np.isnan(X)
+    if gaps.any():
         raise ValueError("Input X contains NaN: a VariationalAutoencoder needs complete "
                          "rows (fill the gaps first, e.g. with aekit impute)")
 

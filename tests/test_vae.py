@@ -110,6 +110,39 @@ def test_scores_do_not_depend_on_the_other_rows_or_the_call(fitted, binary_rows)
     assert not np.allclose(draws[0], draws[1]) and np.array_equal(draws[0], draws[2])
 
 
+def test_a_standardised_models_scores_do_not_depend_on_the_inputs_dtype():
+    # each row's draws are keyed by the row rounded to float32: a float32 copy of float64
+    # rows, whose scaled values differ in their last bits, draws the same noise
+    X = np.random.RandomState(0).normal(size=(300, 6))
+    vae = VariationalAutoencoder(epochs=5, hidden=(16,), code_size=2, warmup=0,
+                                 random_state=0).fit(X)
+    for k in (1, 5):
+        np.testing.assert_allclose(vae.score_samples(X.astype(np.float32), k=k),
+                                   vae.score_samples(X, k=k), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(vae.log_weights(X.astype(np.float32), 3), vae.log_weights(X, 3),
+                               rtol=1e-5, atol=1e-4)
+
+
+def test_a_gap_in_a_table_with_text_columns_is_refused():
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60),
+                       "s": rng.choice(["x", "y"], 60)})
+    gap = df.copy()
+    gap.loc[0, "a"] = np.nan
+    with pytest.raises(ValueError, match="needs complete rows"):
+        VariationalAutoencoder(**TINY).fit(gap)
+    vae = VariationalAutoencoder(**TINY).fit(df)
+    text_gap = df.copy()
+    text_gap.loc[1, "s"] = None
+    for rows in (gap, text_gap):
+        with pytest.raises(ValueError, match="needs complete rows"):
+            vae.score_samples(rows)
+        with pytest.raises(ValueError, match="needs complete rows"):
+            vae.transform(rows)
+
+
 def test_score_is_the_mean_elbo(fitted, binary_rows):
     assert fitted.score(binary_rows) == pytest.approx(np.mean(fitted.score_samples(binary_rows)))
 

@@ -222,10 +222,11 @@ class VAENet(nn.Module):
         return self.log_px(x, self.decode(z)) + beta * (log_pz - log_qz)
 
 
-def _rows_bound(net, x, k, seed, weights):
+def _rows_bound(net, x, k, seed, weights, keys):
     """For rows ``x`` (n, d): the ELBO (k = 1), the k-sample bound (n,), or with
-    ``weights`` the log-weights (n, k), each row's draws from its own generator."""
-    gens = row_generators(x.cpu().numpy(), seed)
+    ``weights`` the log-weights (n, k), each row's draws from its own generator (keyed
+    by its row of ``keys``, or by ``x``'s)."""
+    gens = row_generators((x if keys is None else keys).cpu().numpy(), seed)
     mu, logvar = net.encode(x)
     latent = mu.shape[-1]
     if k == 1 and not weights:
@@ -243,12 +244,16 @@ def _rows_bound(net, x, k, seed, weights):
     return torch.cat(parts).T if weights else acc - math.log(k)
 
 
-def row_bounds(net, x, k=1, seed=0, weights=False):
+def row_bounds(net, x, k=1, seed=0, weights=False, keys=None):
     """Each row's bound (see the module's notes): the ELBO for k = 1, else the k-sample
-    importance-weighted bound; ``weights=True``: the k log-weights (n, k) instead. Rows
-    are scored in groups of at most ``DRAWS_PER_PASS // k`` (memory ~ rows x draws)."""
+    importance-weighted bound; ``weights=True``: the k log-weights (n, k) instead. Each
+    row's draws are keyed by its row of ``keys`` (n, m) when given, else by its row of
+    ``x`` (:func:`row_generators`). Rows are scored in groups of at most
+    ``DRAWS_PER_PASS // k`` (memory ~ rows x draws)."""
     rows = max(1, DRAWS_PER_PASS // k)
-    out = [_rows_bound(net, x[s:s + rows], k, seed, weights) for s in range(0, len(x), rows)]
+    out = [_rows_bound(net, x[s:s + rows], k, seed, weights,
+                       None if keys is None else keys[s:s + rows])
+           for s in range(0, len(x), rows)]
     return torch.cat(out) if out else x.new_zeros((0, k) if weights else (0,))
 
 

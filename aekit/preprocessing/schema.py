@@ -256,7 +256,19 @@ class InputSchema:
         wide = getattr(X, "dtype", None) == np.float64 or hasattr(X, "iloc")
         out = dtype or (np.float64 if getattr(X, "dtype", None) == np.float64 else np.float32)
         work = np.float64 if wide else np.dtype(out).type
-        X = self.encode(X, work)
+        return self.scaled(self.encode(X, work), out)
+
+    def float32_rows(self, X):
+        """Rows as :meth:`transform` gives them (float32), from X's values rounded to
+        float32 first, then scaled in float64: the same array for a float32 and a float64
+        copy of the rows (what a VAE keys each row's draws by:
+        :func:`aekit.nn.vae.row_generators`)."""
+        return self.scaled(self.encode(X, np.float32).astype(np.float64), np.float32)
+
+    def scaled(self, X, out):
+        """Encoded rows ``X`` (:meth:`encode`) as the network reads them, of dtype ``out``,
+        computed in X's dtype (float32 or float64)."""
+        work = X.dtype.type
         divisor = self.pixel_divisor(X)
         if divisor != 1.0:
             X = X / work(divisor)
