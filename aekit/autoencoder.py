@@ -287,8 +287,11 @@ class Autoencoder(AutoencoderParams, HoldsNetwork, SavesState, TransformerMixin,
         return self.engine().encode(self._network_input(X))
 
     def inverse_transform(self, X):
-        """Decode codes (n_samples, code size) back to the input space:
-        (n_samples, n_features), in input units."""
+        """Decode codes (n_samples, code size) back to the input space: (n_samples,
+        n_encoded) in input units, one column per feature the network reads
+        (``schema_.encoded_names()``): the input's columns, and a text column's categories
+        one-hot, the decoder's value for each (:meth:`reconstruct` gives rows in the
+        input's own columns, text as text)."""
         from sklearn.utils import check_array
 
         check_is_fitted(self, "net_")

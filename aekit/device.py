@@ -2,6 +2,14 @@
 
 
 def resolve_device(device="auto"):
+    """The torch device name for ``device``: "auto" (a CUDA GPU, else Apple's MPS, else
+    the CPU), "cpu", "cuda", "cuda:N" or "mps".
+
+    Raises
+    ------
+    ValueError
+        An unknown device, or one this machine does not have.
+    """
     import torch
 
     if device is None or device == "auto":
@@ -16,7 +24,18 @@ def resolve_device(device="auto"):
     except (RuntimeError, TypeError):
         raise ValueError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but no CUDA GPU is available")
+        raise ValueError(f"device {device!r} was asked for but no CUDA GPU is available")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r} was asked for but this machine has "
+                         f"{torch.cuda.device_count()} CUDA GPU(s): cuda:0 to "
+                         f"cuda:{torch.cuda.device_count() - 1}")
+    if dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(f"device {device!r} was asked for but this machine has no "
+                             "Apple GPU (MPS)")
+    elif dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N")
     return str(dev)
 
 

@@ -11,9 +11,17 @@ from .params import check_params
 
 
 def params_document(est):
-    """An estimator's parameters as JSON-able values (tuples become lists)."""
-    return {k: (list(v) if isinstance(v, tuple) else v)
-            for k, v in est.get_params(deep=False).items()}
+    """An estimator's parameters as JSON-able values (tuples become lists). A
+    ``random_state`` given as a numpy generator is stored as None: its state is not a
+    parameter a model file can hold (the seed the fit drew from it is in the file's
+    training summary, ``training_summary_["seed"]``)."""
+    import numpy as np
+
+    doc = {k: (list(v) if isinstance(v, tuple) else v)
+           for k, v in est.get_params(deep=False).items()}
+    if isinstance(doc.get("random_state"), (np.random.RandomState, np.random.Generator)):
+        doc["random_state"] = None
+    return doc
 
 
 def estimator_with_params(cls, params):

@@ -168,7 +168,9 @@ class VariationalAutoencoder(VAEParams, HoldsNetwork, SavesState, TransformerMix
 
     def inverse_transform(self, X):
         """The decoder's means of codes ``X`` (n_samples, code_size): (n_samples,
-        n_features) in X's units (pixel probabilities for a Bernoulli decoder)."""
+        n_encoded) in X's units (pixel probabilities for a Bernoulli decoder), one column
+        per feature the network reads (``schema_.encoded_names()``: a text column's
+        categories one-hot; :meth:`sample` gives rows in the input's own columns)."""
         from sklearn.utils import check_array
 
         check_is_fitted(self, "net_")

@@ -128,6 +128,17 @@ def test_save_and_load_round_trip(tmp_path, rng):
         assert loaded.training_summary_["epochs"] == est.n_epochs_
 
 
+def test_a_model_fitted_with_a_numpy_generator_can_be_saved(tmp_path, rng):
+    # a RandomState is not a parameter a file can hold: it is stored as None, and the
+    # seed the fit drew from it stays in the training summary
+    X = rng.rand(120, 10).astype(np.float32)
+    est = Autoencoder(**{**TINY, "random_state": np.random.RandomState(3)}).fit(X)
+    loaded = aekit.load(est.save(tmp_path / "m.safetensors"), device="cpu")
+    assert loaded.random_state is None
+    assert loaded.training_summary_["seed"] == est.training_summary_["seed"]
+    np.testing.assert_array_equal(loaded.transform(X), est.transform(X))
+
+
 def test_save_is_atomic_and_never_half_written(tmp_path, rng, monkeypatch):
     import aekit.atomic
 
@@ -186,3 +197,29 @@ def test_conv_denoiser_learns_mnist_and_round_trips(tmp_path, mnist_small):
     # float64 in -> float64 out, the same numbers as float32 up to rounding
     np.testing.assert_allclose(dae.reconstruct(Xt[:50].astype(np.float64)),
                                dae.reconstruct(Xt[:50]), atol=1e-4)
+
+
+def test_a_dataframe_with_two_columns_of_one_name_is_a_value_error(rng):
+    import pandas as pd
+
+    X = pd.DataFrame(rng.rand(40, 3), columns=["a", "a", "c"])
+    with pytest.raises(ValueError, match="X has two columns named 'a'"):
+        Autoencoder(**TINY).fit(X)
+    est = Autoencoder(**TINY).fit(X.set_axis(["a", "b", "c"], axis=1))
+    with pytest.raises(ValueError, match="X has two columns named 'a'"):
+        est.transform(X)
+
+
+@pytest.mark.parametrize("device,words", [
+    ("tpu", "unknown device 'tpu'"), ("meta", "unknown device 'meta'"),
+    ("mps", "device 'mps' was asked for but this machine has no Apple GPU"),
+    ("cuda:7", "device 'cuda:7' was asked for but")])
+def test_a_device_this_machine_does_not_have_is_a_value_error(rng, device, words):
+    import torch
+
+    if device == "mps" and torch.backends.mps.is_available():
+        pytest.skip("this machine has an Apple GPU")
+    if device == "cuda:7" and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has 8 GPUs")
+    with pytest.raises(ValueError, match=words):
+        Autoencoder(**{**TINY, "device": device}).fit(rng.rand(40, 3))

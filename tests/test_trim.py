@@ -108,7 +108,7 @@ def test_trimming_learns_normal_rows_not_the_anomalies_among_them():
 
 def test_too_few_rows_to_leave_one_out_fit_once_and_say_so(tmp_path):
     X = _table(3)  # 0.3 x 3 rows: none left out
-    with pytest.warns(UserWarning, match="3 rows are too few to leave any out"):
+    with pytest.warns(AekitWarning, match="3 rows are too few to leave any out"):
         s = AnomalyDetector(**FAST).fit(X).training_summary_
     assert s["trim"] == {"share": 0.3, "left_out": 0}
     assert s["n_train"] + s["n_validation"] == 3

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..errors import warn
+from ..errors import AekitWarning, warn
 
 
 @dataclass
@@ -204,7 +204,7 @@ def _trim_summary(trim, stage, n, validation_fraction, seed):
     if stage["left_out"]:
         return {"share": float(trim), "left_out": int(stage["left_out"]),
                 "first_fit_epochs": int(stage["first_fit_epochs"])}
-    warn(UserWarning(
+    warn(AekitWarning(
         f"trim {trim:g}: {n} rows are too few to leave any out of a second fit; fitted once"
         if not _count_left_out(n, trim, validation_fraction, seed)
         else f"trim {trim:g}: every row holds a value few rows share (a category, a flag), "

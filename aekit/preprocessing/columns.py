@@ -83,7 +83,8 @@ def plain_frame(X):
     Raises
     ------
     ValueError
-        A Series (one column or one row: which, aekit can't tell), or a polars LazyFrame.
+        A Series (one column or one row: which, aekit can't tell), a polars LazyFrame, or
+        a DataFrame with two columns of one name.
     DataError
         An array of dates or durations.
     """
@@ -104,6 +105,10 @@ def plain_frame(X):
     if isinstance(X, pd.Series):
         raise ValueError("X is a Series; give a DataFrame: X.to_frame() for one column, "
                          "X.to_frame().T (pandas) for one row")
+    twice = X.columns[X.columns.duplicated()]
+    if len(twice):
+        raise ValueError(f"X has two columns named {twice[0]!r}: give each column its own "
+                         "name")
     refuse_time_columns(X)
     plain = {j: _plain_column(X.iloc[:, j]) for j, t in enumerate(X.dtypes)
              if isinstance(t, pd.ArrowDtype) or (pd.api.types.is_extension_array_dtype(t)
