@@ -223,3 +223,16 @@ def test_a_device_this_machine_does_not_have_is_a_value_error(rng, device, words
         pytest.skip("this machine has 8 GPUs")
     with pytest.raises(ValueError, match=words):
         Autoencoder(**{**TINY, "device": device}).fit(rng.rand(40, 3))
+
+
+def test_a_dataframe_with_a_column_the_model_lacks_is_told_how_to_select_its_columns(rng):
+    import pandas as pd
+
+    X = pd.DataFrame(rng.rand(40, 3), columns=["a", "b", "c"])
+    est = Autoencoder(**TINY).fit(X)
+    with pytest.raises(ValueError) as e:
+        est.transform(X.assign(d=1.0))
+    assert str(e.value) == ("X has 1 column(s) the model was not trained on (d); give the "
+                            "model's columns alone: X[model.feature_names_in_]")
+    np.testing.assert_array_equal(est.transform(X.assign(d=1.0)[est.feature_names_in_]),
+                                  est.transform(X))

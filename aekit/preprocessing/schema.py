@@ -204,6 +204,9 @@ class InputSchema:
             text = f"{source} " + " and ".join(parts)
             if not extra:
                 raise DataError(text)
+            if source == "X":  # an estimator's input (select), not a file's columns
+                raise DataError(literal(text + "; give the model's columns alone: "
+                                        "X[model.feature_names_in_]"))
             raise DataError(literal(text) + "; carry them through as a label or ids "
                             "({label_column}, {id_columns}) or leave them out "
                             "({ignore_columns})",
