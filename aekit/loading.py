@@ -15,7 +15,7 @@ from .errors import ModelFileError
 from .model_file import read_model_file
 from .photo_denoiser import ImageDenoiser
 from .pretrained import resolve
-from .state import trained_as_detector
+from .state import trained_as_detector, unfinished_fit_error
 from .variational import VariationalAutoencoder
 
 ESTIMATORS = {c.__name__: c for c in (Autoencoder, DenoisingAutoencoder, AnomalyDetector,
@@ -37,6 +37,9 @@ def estimator_from(doc, tensors, path="model", device="auto"):
         est = cls.from_state(doc, tensors, device)
         return AnomalyDetector.from_autoencoder(est) if trained_as_detector(doc) else est
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RuntimeError) as e:
+        unfinished = unfinished_fit_error(doc, path)  # (an Autoencoder's checkpoint loads)
+        if unfinished is not None:
+            raise unfinished from None
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelFileError(f"{path}: {text}") from None
 

@@ -78,8 +78,10 @@ class Scorer:
             _check_rule(doc, self.rule, self.schema)
         except ValueError as e:
             from .errors import ModelFileError
+            from .state import unfinished_fit_error
 
-            raise ModelFileError(f"{self.path}: {e}") from None
+            unfinished = unfinished_fit_error(doc, self.path)
+            raise (unfinished or ModelFileError(f"{self.path}: {e}")) from None
         data = doc.get("data") or {}
         self.digits = data.get("digits") if data.get("source") == "mnist" else None
 

@@ -37,6 +37,19 @@ def estimator_with_params(cls, params):
     return est.set_params(**known)
 
 
+def unfinished_fit_error(doc, path):
+    """For a model file's document ``doc`` that fails to load as a model: a
+    ModelFileError saying that ``path`` is the checkpoint of an unfinished fit (whose
+    detector has no threshold yet) when it is one, else None."""
+    from .errors import ModelFileError, literal
+
+    if not doc.get("training_state"):
+        return None
+    return ModelFileError(f"{literal(str(path))} is the checkpoint of an unfinished fit, whose "
+                          "detector has no threshold yet: finish the fit from it ({resume}), "
+                          "or use the finished model", params=("resume",))
+
+
 def trained_as_detector(doc):
     """Whether a document's autoencoder was trained by `aekit train` to be a detector: on a
     table (``--data``) or on some MNIST digits (``--digits``), without input noise."""

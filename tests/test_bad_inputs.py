@@ -1102,3 +1102,72 @@ def test_sigterm_removes_the_half_written_output_as_ctrl_c_does(tmp_path):
     _, err = p.communicate(timeout=60)
     assert p.returncode == 143 and err.strip() == "Terminated.", err
     assert not list(out.iterdir())
+
+
+def _seed_options(group, path=()):
+    """(command path, its --seed option) for every command of the CLI that has one (the
+    commands are loaded lazily: listed, then got by name)."""
+    import click
+
+    for name in group.list_commands(None):
+        command = group.get_command(None, name)
+        if isinstance(command, click.Group):
+            yield from _seed_options(command, (*path, name))
+        else:
+            yield from (((*path, name), p) for p in command.params if p.name == "seed")
+
+
+def test_every_seed_option_takes_the_seeds_numpy_takes():
+    from aekit.cli.options import SEED
+
+    found = dict(_seed_options(cli))
+    assert len(found) >= 9, sorted(found)
+    assert {path: opt.type for path, opt in found.items() if opt.type is not SEED} == {}
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32), "99999999999999999999"])
+def test_a_seed_out_of_range_is_refused_naming_the_flag(tmp_path, seed):
+    r = CliRunner().invoke(cli, ["noise", "samples/noisy_7.png", "--seed", seed,
+                                 "-o", str(tmp_path / "n.png")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"Invalid value for '--seed': {seed} is not in the range 0<=x<=4294967295" \
+        in r.output
+    assert not (tmp_path / "n.png").exists()
+
+
+def test_a_limit_of_one_training_row_is_refused_naming_the_flag(tmp_path):
+    r = CliRunner().invoke(cli, ["train", "--limit", "1", "-o", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 2 and "Invalid value for '--limit': 1 is not in the range x>=2" \
+        in r.output
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_the_pca_baseline_after_training_names_the_components_it_had():
+    from aekit import Autoencoder
+    from aekit.evaluation.after_training import evaluation_of
+
+    rng = np.random.RandomState(0)
+    X, X_test = rng.rand(5, 20).astype(np.float32), rng.rand(30, 20).astype(np.float32)
+    est = Autoencoder(hidden=(8,), code_size=8, epochs=1, device="cpu").fit(X)
+    figures, line = evaluation_of(est, X, X_test)
+    assert figures["pca_components"] == 5 and "(PCA with 5 components:" in line
+
+
+def test_probe_sizes_beyond_the_limit_are_refused_before_any_work(tmp_path):
+    r = CliRunner().invoke(cli, ["evaluate", "probe", "--limit", "10", "--epochs", "1", "-q",
+                                 "--plot", str(tmp_path / "p.png")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "--sizes 32 needs at least 32 training images; --limit gives 10" in r.output
+    assert not (tmp_path / "p.png").exists()
+
+
+@pytest.mark.parametrize("command", ["detect", "encode", "impute"])
+def test_a_detectors_checkpoint_given_as_a_model_says_what_it_is(base, tmp_path, command):
+    ckpt = base / "run.ckpt.safetensors"
+    r = CliRunner().invoke(cli, [command, str(base / "score.csv"), "-m", str(ckpt),
+                                 "-o", str(tmp_path / "out.csv")])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.stderr.strip().splitlines()[-1] == (
+        f"Error: {ckpt} is the checkpoint of an unfinished fit, whose detector has no "
+        "threshold yet: finish the fit from it (--resume), or use the finished model")
+    assert not (tmp_path / "out.csv").exists()

@@ -94,6 +94,20 @@ def test_plot_coloured_by_label(digit_model, pixel_csv, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_plot_of_one_row_is_refused_and_nothing_written(digit_model, pixel_csv, tmp_path):
+    _, model = digit_model
+    _, data = pixel_csv
+    one = tmp_path / "one.csv"
+    one.write_text("".join(data.read_text().splitlines(keepends=True)[:2]))
+    out, png = tmp_path / "c.csv", tmp_path / "latent.png"
+    r = run(one, "-m", model, "--label-column", "label", "--id-column", "name", "-o", out,
+            "--plot", png, "-q")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.stderr.strip().splitlines() == [
+        f"Error: --plot maps rows' codes: {one} has 1 row; give at least 2, or no --plot"]
+    assert not out.exists() and not png.exists()
+
+
 def test_wrong_width_is_one_line_error_and_no_output(digit_model, pixel_csv, tmp_path):
     _, model = digit_model
     _, data = pixel_csv

@@ -75,6 +75,9 @@ def run(data, model, output, plot, device, quiet, table):
     with TableWriter(output) as writer:
         read = encode_table(source, ae, writer, sample,
                             progress=None if bar is None else bar.update)
+        if plot and len(sample.Z) < 2:  # (before the output is committed)
+            raise click.ClickException(f"--plot maps rows' codes: {data} has "
+                                       f"{len(sample.Z)} row; give at least 2, or no --plot")
     if bar is not None:
         bar.close()
     if read.pixels and not quiet:

@@ -4,7 +4,7 @@ import click
 
 from .options import (
     IMAGE_SUFFIXES, IntRange, check_output_kind, check_output_path, data_dir_option,
-    device_option, digit_model, model_option, show_results)
+    device_option, digit_model, model_option, show_results, SEED)
 
 NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 
@@ -15,7 +15,7 @@ NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
 @data_dir_option
 @click.option("--noise", "noises", multiple=True, type=click.Choice(NOISES),
               help="Run only this noise (repeatable) [default: all three].")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the test noise.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the test noise.")
 @click.option("--limit", type=IntRange(min=1),
               help="Use the first N test images only: a quick check, not protocol D.")
 @click.option("--train-limit", type=IntRange(min=100),

@@ -4,7 +4,7 @@ import click
 
 from .options import (
     IMAGE_SUFFIXES, IntRange, check_output_kind, check_output_path, data_dir_option,
-    device_option, digit_model, model_option, write_json)
+    device_option, digit_model, model_option, write_json, SEED)
 
 PATTERNS = ("random25", "block10")
 
@@ -16,7 +16,7 @@ PATTERNS = ("random25", "block10")
 @click.option("--pattern", "patterns", multiple=True, type=click.Choice(PATTERNS),
               help="random25 (25% of pixels) or block10 (a 10x10 block); repeatable "
                    "[default: both].")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of the missing-pixel masks.")
 @click.option("--limit", type=IntRange(min=1),
               help="Use the first N test images only (a quick check).")

@@ -4,7 +4,7 @@ import click
 
 from .options import (
     IMAGE_SUFFIXES, IntList, IntRange, check_output_kind, check_output_path, data_dir_option,
-    device_option, write_json)
+    device_option, write_json, SEED)
 
 
 @click.command()
@@ -15,7 +15,7 @@ from .options import (
               show_default=True, help="Where to write the ROC curves (PNG).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
               help="Also write the figures (AUROC, fit times) as JSON here.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="random_state of the detectors.")
 @click.option("--limit", type=IntRange(min=2), default=None,
               help="Train on the first N images of each digit only: a quick check, "

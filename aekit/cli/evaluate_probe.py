@@ -4,7 +4,7 @@ import click
 
 from .options import (
     IMAGE_SUFFIXES, IntList, IntRange, check_output_kind, check_output_path, data_dir_option,
-    device_option, write_json)
+    device_option, write_json, SEED)
 
 
 @click.command()
@@ -15,7 +15,7 @@ from .options import (
               help="Fit on the first N training images only (a quick look; the protocol uses all).")
 @click.option("--epochs", type=IntRange(min=1),
               help="Override the Autoencoder's default maximum epochs (the protocol uses the default).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @device_option
 @click.option("--plot", type=click.Path(dir_okay=False), default="probe_latent.png",
               show_default=True, help="PNG with the 2-D maps of the test codes, "
@@ -40,6 +40,9 @@ def command(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet)
     for out in (plot, json_out):
         check_output_path(out)
     check_output_kind(plot, IMAGE_SUFFIXES, "PNG pictures")
+    if limit and max(sizes) > limit:  # PCA(k) needs at least k images
+        raise click.BadParameter(f"--sizes {max(sizes)} needs at least {max(sizes)} training "
+                                 f"images; --limit gives {limit}", param_hint="'--limit'")
     run(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet)
 
 

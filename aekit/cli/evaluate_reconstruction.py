@@ -4,7 +4,7 @@ import click
 
 from ..params import LR_SCHEDULES
 from .options import (FloatRange, IntList, IntRange, ModelArg, data_dir_option,
-                      device_option, digit_model)
+                      device_option, digit_model, SEED)
 
 
 @click.command()
@@ -25,7 +25,7 @@ from .options import (FloatRange, IntList, IntRange, ModelArg, data_dir_option,
               show_default=True,
               help="Held out for early stopping; 0 trains on all 60,000 images (with onecycle).")
 @click.option("--limit", type=IntRange(min=1), help="Fit on the first N training images only.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @device_option
 def command(data_dir, model, code_size, hidden, epochs, batch_size, lr, lr_schedule, batch_norm,
             validation_fraction, limit, seed, device):

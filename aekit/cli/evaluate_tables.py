@@ -6,7 +6,7 @@ import click
 
 from .options import (
     IMAGE_SUFFIXES, FloatRange, categorical_option, check_output_kind, check_output_path,
-    device_option, flag_of, table_options, write_json)
+    device_option, flag_of, table_options, write_json, SEED)
 
 METHODS = ("aekit", "pca", "iforest")
 
@@ -33,7 +33,7 @@ METHODS = ("aekit", "pca", "iforest")
               show_default=True, help="PNG: every table's AUROC per method.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False),
               help="Also write the figures (AUROC, AP, ranks, times per table) as JSON.")
-@click.option("--seed", type=int, default=0, show_default=True, help="random_state of the "
+@click.option("--seed", type=SEED, default=0, show_default=True, help="random_state of the "
               "detectors; for a TABLE also the seed of its 70/30 split.")
 @device_option
 def command(source, methods, tables, categorical, trim, normal_labels, plot, json_out, seed,

@@ -3,7 +3,7 @@
 import click
 import numpy as np
 
-from .options import FloatRange, IMAGE_SUFFIXES, check_output_kind, check_output_path
+from .options import SEED, FloatRange, IMAGE_SUFFIXES, check_output_kind, check_output_path
 
 
 @click.command()
@@ -15,7 +15,7 @@ from .options import FloatRange, IMAGE_SUFFIXES, check_output_kind, check_output
               help="SIGMA for gaussian, the share P (0..1) for masking and saltpepper.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), required=True,
               help="Output PNG ('-' for stdout).")
-@click.option("--seed", type=int, default=None,
+@click.option("--seed", type=SEED, default=None,
               help="Seed of the noise, for a reproducible result [default: random].")
 def command(image, kind, level, output, seed):
     """Add noise to IMAGE and write it as a greyscale PNG of the same size.

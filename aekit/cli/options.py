@@ -16,6 +16,10 @@ class IntRange(click.IntRange):
     name = "integer"
 
 
+# every --seed: the seeds numpy's generators take (0 to 2**32 - 1)
+SEED = IntRange(0, 2**32 - 1)
+
+
 class FloatRange(click.FloatRange):
     """click.FloatRange, whose error for a cell such as "abc" reads "is not a valid
     number" (click's says "float range"), and which refuses "nan" (click lets it through

@@ -4,7 +4,7 @@ import click
 
 from .options import (
     IMAGE_SUFFIXES, TABLE_SUFFIXES, IntRange, check_output_kind, check_output_path,
-    device_option, model_option)
+    device_option, model_option, SEED)
 
 
 MAX_GRID_PIXELS = 50_000_000  # a digit grid's size, at most (a PNG that viewers open)
@@ -19,7 +19,7 @@ MAX_GRID_PIXELS = 50_000_000  # a digit grid's size, at most (a PNG that viewers
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="A PNG grid for a digit model [default: samples.png]; CSV ('-' for "
                    "stdout, the default) or Parquet (.parquet) rows for a table model.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of the draws: the same seed gives the same samples.")
 @click.option("--draw/--mean", default=None,
               help="Draw each value from the decoder's distribution, or give its mean "

@@ -12,7 +12,7 @@ from ..params import (LIKELIHOOD_CHOICES, AutoencoderParams, DenoisingParams, De
                       VAEParams, help_text)
 from .options import (
     FloatRange, IntList, IntRange, NoiseSpec, categorical_option, check_output_path,
-    check_report_folder, data_dir_option, flag_wording, param_option, table_options)
+    check_report_folder, data_dir_option, flag_wording, param_option, table_options, SEED)
 
 # the estimators `aekit train` fits (aekit.training_job.estimator_for), whose defaults --help
 # shows side by side
@@ -33,7 +33,8 @@ option = functools.partial(param_option, kinds=KINDS)
                     "seen in training by the column's unseen slot, status=(unseen)).")
 @click.option("--digits", type=IntList(0, 9, unique=True),
               help="Train on these MNIST classes only, e.g. 1,7.")
-@click.option("--limit", type=IntRange(min=1), help="Use only the first N training rows.")
+@click.option("--limit", type=IntRange(min=2),
+              help="Use only the first N training rows (at least 2: one row has no spread).")
 @option("--code-size", type=IntRange(min=1))
 @option("--hidden", type=IntList(1))
 @option("--objective", type=click.Choice(TRAIN_OBJECTIVES),
@@ -72,7 +73,7 @@ option = functools.partial(param_option, kinds=KINDS)
               help="With --images: side of the training patches, pixels. [default: 48]")
 @click.option("--patches", type=IntRange(min=1),
               help="With --images: training patches drawn from the images. [default: 8000]")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Random seed: the same seed on the same machine gives the same model.")
 @click.option("--device", default=None,
               help="auto (a CUDA GPU when there is one), cpu, cuda, cuda:N.  [default: auto]")

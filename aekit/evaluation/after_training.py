@@ -19,7 +19,8 @@ def denoising_psnr(est, X_train, X_test, seed=0):
 
 
 def reconstruction_sse(est, X_train, X_test):
-    """SSE per test image of the model and of PCA with as many components as the code."""
+    """SSE per test image of the model and of PCA with as many components as the code (or
+    as the training images allow, when fewer: ``pca_components``)."""
     from sklearn.decomposition import PCA
 
     from .reconstruction import sse_per_image
@@ -29,7 +30,7 @@ def reconstruction_sse(est, X_train, X_test):
     return {"test_sse_per_image": round(sse_per_image(X_test, est.reconstruct(X_test)), 4),
             "pca_test_sse_per_image": round(
                 sse_per_image(X_test, pca.inverse_transform(pca.transform(X_test))), 4),
-            "n_test": int(len(X_test))}
+            "n_test": int(len(X_test)), "pca_components": int(k)}
 
 
 def generative_elbo(est, X, X_test):
@@ -67,7 +68,7 @@ def evaluation_of(est, X, X_test):
     if X_test is not None:
         e = reconstruction_sse(est, X, X_test)
         return e, (f"test reconstruction error (SSE per image, {e['n_test']} MNIST test images): "
-                   f"{e['test_sse_per_image']:.2f}  (PCA with {est.net_.config.code_size} "
+                   f"{e['test_sse_per_image']:.2f}  (PCA with {e['pca_components']} "
                    "components: "
                    f"{e['pca_test_sse_per_image']:.2f})")
     # the unseen slots left out: 0 on every training row, they are no cell of the table
