@@ -84,7 +84,9 @@ def impute(model, X, start=None, max_iter=MAX_ITER, tol=TOL):
     the training means of a standardised model, 0 for a [0, 1] one). A masked
     model predicts the missing cells in one pass from the known ones; otherwise a
     denoising autoencoder keeps each row's best round, a plain one its last (see the
-    module's notes). Known cells are returned unchanged. Returns a float64 array.
+    module's notes). Known cells are returned unchanged, and so are the gaps of a column
+    that held no value in the training rows (``schema_.empty_columns()``: the model knows
+    nothing of it). Returns a float64 array.
 
     Raises
     ------
@@ -101,16 +103,23 @@ def impute(model, X, start=None, max_iter=MAX_ITER, tol=TOL):
     missing = np.isnan(X)
     if np.isinf(X).any():
         raise DataError("the data holds infinite values; only empty/NaN cells can be filled")
+    given, empty = X, schema.empty_columns()
+    if empty:  # known to the network as the 0 it trained on; left empty in the result
+        X, missing = X.copy(), missing.copy()
+        X[:, empty], missing[:, empty] = np.nan_to_num(X[:, empty], nan=0.0), False
     if not missing.any():
-        return X.copy()
-    start = schema.center.astype(np.float64) if start is None else start
-    net = masked_network(model)
-    if net is not None:
-        return _masked_fill(model, net, X, missing, start)
-    keep = "best" if getattr(model, "noise", None) else "last"
-    with arrays_in_model_order():
-        filled, _ = iterative_fill(model.reconstruct, X, missing, start, max_iter, tol,
-                                   schema.scale, keep)
+        filled = X.copy()
+    else:
+        start = schema.center.astype(np.float64) if start is None else start
+        net = masked_network(model)
+        if net is not None:
+            filled = _masked_fill(model, net, X, missing, start)
+        else:
+            keep = "best" if getattr(model, "noise", None) else "last"
+            with arrays_in_model_order():
+                filled, _ = iterative_fill(model.reconstruct, X, missing, start, max_iter,
+                                           tol, schema.scale, keep)
+    filled[:, empty] = given[:, empty]  # (their gaps stay NaN)
     return filled
 
 
@@ -121,9 +130,11 @@ def impute_frame(model, frame, max_iter=MAX_ITER, tol=TOL):
     network's own features (a text column's one-hot features hidden together): a masked
     model predicts them in one pass from the known ones, any other iterates its
     reconstruction; a category takes the one the model finds most likely. Known cells,
-    and categories never seen in training, are kept as they are."""
+    categories never seen in training, and the gaps of a column that held no value in
+    the training rows (``schema_.empty_columns()``) are kept as they are."""
     schema, encoding = model.schema_, model.schema_.encoding
     cells = encoding.missing_cells(frame)
+    cells[:, schema.empty_columns()] = False  # left empty: the model knows nothing of them
     if not cells.any():
         encoding.encode(frame)  # nothing to fill, but every number checked (CellError)
         return frame.copy(), 0
@@ -213,6 +224,7 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
         if d != 1.0:  # 0..255 pixels came in as whole numbers: undo the division's rounding
             known = np.where(integral, np.round(known), known)
         filled = np.where(missing, np.where(integral, np.round(fills) + 0.0, fills), known)  # no -0
+        missing[:, model.schema_.empty_columns()] = False  # (left empty)
         n_filled += int(missing.sum())
         n_rows += int(missing.any(axis=1).sum())
         text = None if writer.parquet else writer.decimal
@@ -233,6 +245,7 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
         with model_input.located(chunk):
             out, filled = impute_frame(model, frame, max_iter, tol)
         missing = model.schema_.encoding.missing_cells(frame)
+        missing[:, model.schema_.empty_columns()] = False  # (left empty)
         n_filled += filled
         n_rows += int(missing.any(axis=1).sum())
         cells = out.to_numpy(dtype=object)
@@ -345,7 +358,9 @@ def _numbers_as_text(cells, decimal):
 
 
 def _exact_text(X, decimal):
-    text = [repr(v) for v in X.ravel().tolist()]
+    """Numbers ``X`` as text that reads back as the same float64 (a gap left, NaN: an
+    empty cell)."""
+    text = ["" if v != v else repr(v) for v in X.ravel().tolist()]
     text = [t[:-2] if t.endswith(".0") else t for t in text]
     if decimal != ".":
         text = [t.replace(".", decimal) for t in text]

@@ -228,3 +228,42 @@ def test_impute_rounds_fills_as_the_training_column_held_its_numbers(tmp_path):
             ColumnEncoding.from_json({**doc, "whole": bad}, 3)
     assert ColumnEncoding.from_json({k: v for k, v in doc.items() if k != "whole"},
                                     3).whole is None
+
+
+@pytest.mark.parametrize("objective", ["masked", "reconstruction"])
+@pytest.mark.parametrize("with_text", [False, True])
+def test_a_column_empty_in_training_is_left_empty_not_invented(tmp_path, objective, with_text):
+    import warnings
+
+    rng = np.random.RandomState(0)
+    n = 200
+    x = rng.normal(size=n)
+    df = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(0, 0.1, n), "allnan": np.nan,
+                       "z": rng.normal(size=n)})
+    if with_text:
+        df["color"] = rng.choice(["r", "g"], n)
+    df.to_csv(tmp_path / "t.csv", index=False)
+    r = run("train", "--data", tmp_path / "t.csv", "--objective", objective, "--epochs", "2",
+            "--device", "cpu", "-q", "-o", tmp_path / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    gaps = df.head(4).copy()
+    gaps.loc[0, "x"] = np.nan
+    gaps.to_csv(tmp_path / "g.csv", index=False)
+    r = run("impute", tmp_path / "g.csv", "-m", tmp_path / "m.safetensors", "-o", tmp_path / "o.csv")
+    assert r.exit_code == 0, r.output
+    assert "filled 1 cell in 1 row" in r.stderr
+    assert "note: 'allnan' held no value in the training rows: the model knows nothing of it, " \
+           "and its gaps are left empty" in r.stderr
+    out = pd.read_csv(tmp_path / "o.csv")
+    assert out["allnan"].isna().all() and np.isfinite(out.loc[0, "x"])
+    assert (tmp_path / "o.csv").read_text().splitlines()[1].split(",")[2] == ""  # an empty cell
+    # the library alike
+    from aekit import load
+
+    est = load(tmp_path / "m.safetensors", device="cpu")
+    assert est.schema_.empty_columns() == [2]
+    if not with_text:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            filled = impute(est, gaps.to_numpy())
+        assert np.isnan(filled[:, 2]).all() and np.isfinite(np.delete(filled, 2, axis=1)).all()

@@ -72,3 +72,11 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
         scale = "; pixels 0..255 scaled to [0, 1] and back" if pixels else ""
         click.echo(f"filled {counted(filled, 'cell')} in {counted(rows, 'row')}{scale}",
                    err=True)
+        schema = est.schema_
+        names = schema.feature_names or [str(j) for j in range(schema.n_features)]
+        empty = [names[j] for j in schema.empty_columns()]
+        if empty:
+            click.echo(f"note: {', '.join(map(repr, empty))} held no value in the training "
+                       "rows: the model knows nothing of "
+                       f"{'them' if len(empty) > 1 else 'it'}, and its gaps are left empty",
+                       err=True)

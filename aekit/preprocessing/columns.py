@@ -466,7 +466,9 @@ class ColumnEncoding:
     slot (every encoding fitted now that has a categorical column; False for model files
     written before it). ``whole``: per input column, whether it is numeric and held only
     whole numbers in the training rows (what `aekit impute` rounds its fills to); None
-    for model files written before it.
+    for model files written before it. ``empty``: the numeric input columns that held no
+    value in the training rows (0 for the network, which learned nothing of them:
+    imputation and sampling leave their cells empty); none for files written before it.
     """
 
     kinds: list
@@ -476,6 +478,7 @@ class ColumnEncoding:
     declared: list = field(default_factory=list)
     unseen_slot: bool = False
     whole: list = None
+    empty: list = field(default_factory=list)
 
     # -- fitting -------------------------------------------------------------------
     @classmethod
@@ -511,19 +514,19 @@ class ColumnEncoding:
             dtype = X.dtype if getattr(X, "dtype", None) in (np.float32, np.float64) \
                 else np.float64
             values = to_matrix(X, dtype, allow_missing=True)
-            fills, indicators = _numeric_fills(values, range(values.shape[1]), shown,
-                                               missing_indicator)
+            fills, indicators, empty = _numeric_fills(values, range(values.shape[1]), shown,
+                                                      missing_indicator)
             return cls(["numeric"] * values.shape[1], [None] * values.shape[1], fills,
-                       indicators, whole=_whole(values))
+                       indicators, whole=_whole(values), empty=empty)
         kinds = ["categorical" if j in declared or _is_categorical(X.iloc[:, j]) else "numeric"
                  for j in range(X.shape[1])]
         numeric = [j for j, k in enumerate(kinds) if k == "numeric"]
         text = [j for j, k in enumerate(kinds) if k == "categorical" and j not in declared]
         fills, categories, indicators = [None] * len(kinds), [None] * len(kinds), []
-        whole = [False] * len(kinds)
+        whole, empty = [False] * len(kinds), []
         if numeric:
             values = to_matrix(X.iloc[:, numeric], np.float64, allow_missing=True)
-            found, indicators = _numeric_fills(values, numeric, shown, missing_indicator)
+            found, indicators, empty = _numeric_fills(values, numeric, shown, missing_indicator)
             for j, v, w in zip(numeric, found, _whole(values)):
                 fills[j], whole[j] = v, w
         if text:
@@ -543,7 +546,7 @@ class ColumnEncoding:
                                     params=("categorical",))
                 categories[j] = sorted(cats, key=_code_order)
         return cls(kinds, categories, fills, indicators, declared,
-                   unseen_slot="categorical" in kinds, whole=whole)
+                   unseen_slot="categorical" in kinds, whole=whole, empty=empty)
 
     # -- applying ------------------------------------------------------------------
     @property
@@ -766,6 +769,8 @@ class ColumnEncoding:
             doc["unseen_slot"] = True
         if self.whole is not None:  # (files without it: unknown)
             doc["whole"] = self.whole
+        if self.empty:  # (files without it: none known)
+            doc["empty"] = self.empty
         return doc
 
     @classmethod
@@ -775,14 +780,15 @@ class ColumnEncoding:
         if not isinstance(doc, dict):
             raise ValueError("the column encoding is not an object")
         kinds, cats, fills = doc.get("kinds"), doc.get("categories"), doc.get("fills")
-        ind, declared = doc.get("indicators", []), doc.get("declared", [])
+        ind, declared, empty = doc.get("indicators", []), doc.get("declared", []), \
+            doc.get("empty", [])
         slot, whole = doc.get("unseen_slot", False), doc.get("whole")
         ok = whole is None or isinstance(whole, list) and len(whole) == n_columns and all(
             w is False or w is True and k == "numeric" for w, k in zip(whole, kinds or []))
         ok = ok and all(isinstance(v, list) and len(v) == n_columns for v in (kinds, cats, fills))
         ok = ok and all(isinstance(v, list) and all(
             isinstance(j, int) and not isinstance(j, bool) and 0 <= j < n_columns for j in v)
-            for v in (ind, declared)) and len(set(declared)) == len(declared)
+            for v in (ind, declared, empty)) and len(set(declared)) == len(declared)
         for k, c, f in zip(kinds or [], cats or [], fills or []):
             if k == "numeric":
                 ok = ok and c is None and isinstance(f, (int, float)) and \
@@ -792,13 +798,13 @@ class ColumnEncoding:
                     len(c) <= MAX_CATEGORIES and all(isinstance(x, str) for x in c)
             else:
                 ok = False
-        if not ok or any(kinds[j] != "numeric" for j in ind) or \
+        if not ok or any(kinds[j] != "numeric" for j in ind + empty) or \
                 any(kinds[j] != "categorical" for j in declared) or \
                 not isinstance(slot, bool) or (slot and "categorical" not in kinds):
             raise ValueError("the input schema's column encoding is malformed")
         return cls(list(kinds), [list(c) if c is not None else None for c in cats],
                    [float(f) if f is not None else None for f in fills], list(ind),
-                   sorted(declared), slot, whole)
+                   sorted(declared), slot, whole, sorted(set(empty)))
 
 
 def _whole(values):
@@ -810,10 +816,11 @@ def _whole(values):
 
 
 def _numeric_fills(values, columns, names, missing_indicator):
-    """``(fills, indicators)`` of numeric training columns ``values`` (n, len(columns),
-    float64 with NaN gaps): each column's median (0 for a column without any value, named
-    in a warning), and with ``missing_indicator`` the columns (of ``columns``) that had
-    gaps. Columns without gaps skip the NaN-aware median."""
+    """``(fills, indicators, empty)`` of numeric training columns ``values`` (n,
+    len(columns), float64 with NaN gaps): each column's median (0 for a column without any
+    value, named in a warning), with ``missing_indicator`` the columns (of ``columns``)
+    that had gaps, and the columns (of ``columns``) without any value. Columns without
+    gaps skip the NaN-aware median."""
     gaps = np.isnan(values).any(axis=0) if values.size else np.zeros(values.shape[1], bool)
     fills = np.zeros(values.shape[1])
     if len(values):
@@ -825,8 +832,8 @@ def _numeric_fills(values, columns, names, missing_indicator):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: said below
                 fills[gaps] = np.nanmedian(values[:, gaps], axis=0)
-    empty = [names[columns[i]] for i in np.flatnonzero(~np.isfinite(fills))] if len(values) \
-        else []
+    emptied = np.flatnonzero(~np.isfinite(fills)) if len(values) else []
+    empty = [names[columns[i]] for i in emptied]
     fills[~np.isfinite(fills)] = 0.0
     if empty:
         warn(AekitWarning(
@@ -836,7 +843,7 @@ def _numeric_fills(values, columns, names, missing_indicator):
             "for the model, carrying nothing (leave it out: {ignore_columns})",
             params=("ignore_columns",)))
     indicators = [columns[i] for i in np.flatnonzero(gaps)] if missing_indicator else []
-    return [float(v) for v in fills], indicators
+    return [float(v) for v in fills], indicators, [int(columns[i]) for i in emptied]
 
 
 def _medians(values, block=256):

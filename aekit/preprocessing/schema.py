@@ -159,6 +159,12 @@ class InputSchema:
         one-hot)."""
         return self.encoding is not None and not self.encoding.plain
 
+    def empty_columns(self):
+        """The input columns (numeric; positions in the model's order) that held no value
+        in the training rows: constant 0 for the network, which learned nothing of them,
+        so imputation and sampling leave their cells empty."""
+        return [] if self.encoding is None else list(self.encoding.empty)
+
     def unseen_slots(self):
         """The network's features that are categorical columns' unseen slots (0 on every
         training row: :class:`~aekit.preprocessing.columns.ColumnEncoding`), in order."""
