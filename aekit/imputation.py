@@ -156,9 +156,7 @@ def fill_scaled(model, Xs, hidden, max_iter=MAX_ITER, tol=TOL):
     the model: a masked network's one-pass prediction from the rest, else its iterated
     reconstruction from the training mean (0 in that space)."""
     engine = model.engine()
-    nets = [getattr(model, "net_", None)] + list(getattr(model, "networks_", None) or [])
-    net = next((n for n in nets if n is not None), None)
-    if net is not None and net.config.objective == "masked":
+    if fills_in_one_pass(model):
         predicted = engine.predict_missing(np.where(hidden, np.nan, Xs))
         return np.where(hidden, predicted, Xs)
     keep = "best" if getattr(model, "noise", None) else "last"
@@ -166,6 +164,15 @@ def fill_scaled(model, Xs, hidden, max_iter=MAX_ITER, tol=TOL):
     # reconstruct takes rows in the input's units)
     filled, _ = iterative_fill(engine.output, Xs, hidden, 0.0, max_iter, tol, keep=keep)
     return filled
+
+
+def fills_in_one_pass(model):
+    """Whether ``model`` (a fitted estimator) fills gaps in one pass, a masked network's
+    prediction from the known cells (``max_iter`` and ``tol`` do not apply), rather than
+    by rounds of reconstruction."""
+    nets = [getattr(model, "net_", None)] + list(getattr(model, "networks_", None) or [])
+    net = next((n for n in nets if n is not None), None)
+    return net is not None and net.config.objective == "masked"
 
 
 def masked_network(model):

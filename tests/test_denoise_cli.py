@@ -467,3 +467,14 @@ def test_a_pictures_check_does_not_depend_on_the_pictures_beside_it(test_digits)
     # (a one-draw bound on a frame moved by ~1e-7 moved by tens of nats)
     np.testing.assert_allclose(together.nelbo[0], alone.nelbo[0], rtol=1e-6)
     np.testing.assert_allclose(together.reconstruction[0], alone.reconstruction[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("frame", ["always", "never"])
+def test_frame_for_an_input_no_digit_model_takes_is_refused(tmp_path, frame):
+    photo = Path(__file__).resolve().parents[1] / "samples" / "noisy_photo.png"
+    r = run("denoise", photo, "--frame", frame, "-o", tmp_path / "c.png")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.stderr.strip().splitlines() == [
+        "Error: --frame says how digits fit MNIST's 28x28 frame; no input here goes to a digit "
+        "model (the photo denoiser takes it): leave it out (see 'cli denoise --help')"]
+    assert not (tmp_path / "c.png").exists()

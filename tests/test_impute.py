@@ -267,3 +267,24 @@ def test_a_column_empty_in_training_is_left_empty_not_invented(tmp_path, objecti
             warnings.simplefilter("error")
             filled = impute(est, gaps.to_numpy())
         assert np.isnan(filled[:, 2]).all() and np.isfinite(np.delete(filled, 2, axis=1)).all()
+
+
+def test_rounds_flags_for_a_masked_model_are_refused(tmp_path):
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=120)
+    pd.DataFrame({"x": x, "y": 2 * x + rng.normal(0, 0.1, 120), "z": rng.normal(size=120)}) \
+        .to_csv(tmp_path / "t.csv", index=False)
+    for objective in ("masked", "reconstruction"):
+        r = run("train", "--data", tmp_path / "t.csv", "--objective", objective, "--epochs", "1",
+                "--device", "cpu", "-q", "-o", tmp_path / f"{objective}.safetensors")
+        assert r.exit_code == 0, r.output
+    (tmp_path / "g.csv").write_text("x,y,z\n,1.0,0.5\n0.2,0.4,0.1\n")
+    masked = tmp_path / "masked.safetensors"
+    r = run("impute", tmp_path / "g.csv", "-m", masked, "--max-iter", "3", "--tol", "0.5",
+            "-o", tmp_path / "o.csv")
+    assert r.exit_code == 2 and not (tmp_path / "o.csv").exists()
+    assert f"Error: --max-iter and --tol set the rounds of an iterated fill; {masked} is a " \
+           "masked model, which fills in one pass: leave them out" in r.stderr
+    r = run("impute", tmp_path / "g.csv", "-m", tmp_path / "reconstruction.safetensors",
+            "--max-iter", "3", "-o", tmp_path / "o.csv")
+    assert r.exit_code == 0, r.output

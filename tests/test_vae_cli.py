@@ -79,6 +79,9 @@ def test_table_vae_errors_are_one_line(table_vae, tmp_path):
     one_line_error(run("evaluate", "generative", "-m", model, "-k", 2, "--limit", 5, "-q"),
                    "protocol G needs")
     one_line_error(run("sample", "-n", 0, "-m", model), "-n")
+    one_line_error(run("sample", "-m", model, "--zoom", 4, "-o", tmp_path / "s.csv"),
+                   f"--zoom draws digit grids; {model} is a table model")
+    assert not (tmp_path / "s.csv").exists()
 
 
 def test_commands_refuse_models_that_are_not_vaes(tmp_path):

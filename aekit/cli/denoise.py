@@ -142,6 +142,10 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
 
     kinds, model, photo_model, said = choose(model_path, sources, pictures,
                                              lambda i: read_image(sources[i]), device)
+    if frame != "auto" and "digit" not in kinds:
+        raise click.UsageError(f"--frame says how digits fit MNIST's 28x28 frame; no input here "
+                               "goes to a digit model (the photo denoiser takes "
+                               f"{'it' if len(sources) == 1 else 'them'}): leave it out")
     photo_pixels, photo_notes = check_photos(sources, kinds, mask_path)
     for line in said:
         click.echo(line, err=True)

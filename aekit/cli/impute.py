@@ -59,6 +59,7 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     check_output_kind(output, TABLE_SUFFIXES, "tables")
     est = load(model or DEFAULT_MODEL, device=device)
     refuse_other_jobs(est, model, "impute fills tables")
+    refuse_rounds_flags(est, model)
     table, note = roles_as_in_training(table, model or DEFAULT_MODEL, data)
     if note and not quiet:
         click.echo(f"note: {note}", err=True)
@@ -80,3 +81,16 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
                        "rows: the model knows nothing of "
                        f"{'them' if len(empty) > 1 else 'it'}, and its gaps are left empty",
                        err=True)
+
+
+def refuse_rounds_flags(est, model):
+    """--max-iter and --tol, given for a masked model (which fills in one pass): refused."""
+    from ..imputation import fills_in_one_pass
+
+    ctx = click.get_current_context()
+    given = [f"--{n.replace('_', '-')}" for n in ("max_iter", "tol")
+             if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE]
+    if given and fills_in_one_pass(est):
+        raise click.UsageError(f"{' and '.join(given)} set the rounds of an iterated fill; "
+                               f"{model} is a masked model, which fills in one pass: leave "
+                               f"{'them' if len(given) > 1 else 'it'} out")

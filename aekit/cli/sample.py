@@ -61,6 +61,10 @@ def command(model, n, output, seed, draw, zoom, device):
     else:
         from ..tables.writers import TableWriter
 
+        if click.get_current_context().get_parameter_source("zoom") == \
+                click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError(f"--zoom draws digit grids; {model} is a table model, whose "
+                                   "samples are rows: leave it out")
         check_output_kind(output, TABLE_SUFFIXES, "tables")
         with TableWriter(output) as w:
             w.write(sample_table(vae, n, seed, mean))
