@@ -1171,3 +1171,12 @@ def test_a_detectors_checkpoint_given_as_a_model_says_what_it_is(base, tmp_path,
         f"Error: {ckpt} is the checkpoint of an unfinished fit, whose detector has no "
         "threshold yet: finish the fit from it (--resume), or use the finished model")
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_model_named_for_another_format_is_refused_before_training(base, tmp_path):
+    r = CliRunner().invoke(cli, ["train", "--data", str(base / "table.csv"), *TINY,
+                                 "-o", str(tmp_path / "model.png")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"{tmp_path / 'model.png'}: aekit writes model files (.safetensors), not .png " \
+        "files" in r.stderr
+    assert not list(tmp_path.iterdir())

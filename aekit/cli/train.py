@@ -11,8 +11,9 @@ from ..design import TRAIN_OBJECTIVES
 from ..params import (LIKELIHOOD_CHOICES, AutoencoderParams, DenoisingParams, DetectorParams,
                       VAEParams, help_text)
 from .options import (
-    FloatRange, IntList, IntRange, NoiseSpec, categorical_option, check_output_path,
-    check_report_folder, data_dir_option, flag_wording, param_option, table_options, SEED)
+    SEED, FloatRange, IntList, IntRange, NoiseSpec, categorical_option, check_output_kind,
+    check_output_path, check_report_folder, data_dir_option, flag_wording, param_option,
+    table_options)
 
 # the estimators `aekit train` fits (aekit.training_job.estimator_for), whose defaults --help
 # shows side by side
@@ -153,6 +154,7 @@ def _checked_outputs(opts, out, inputs, what):
         ckpt = Path(opts["resume"])
     check_output_path(out, inputs, opts["resume"])
     check_output_path(ckpt, inputs)
+    check_output_kind(out, (".safetensors",), "model files")
     check_report_folder(opts["report"])
     if ckpt.resolve() == out.resolve():
         raise click.UsageError("--checkpoint and --output must be different files")

@@ -3,8 +3,9 @@
 What is found from the file itself (and can be given instead): the separator, the
 decimal mark, whether the first line is a header, and a UTF-8 byte-order mark
 (skipped) (:mod:`aekit.tables.dialect`). A gzip-compressed file (``data.csv.gz``, found
-by its first bytes, not its name) is read as the text it holds. Every row must have the first line's number
-of fields: a row that has not is refused with its line number. ``-`` reads stdin.
+by its first bytes, not its name) is read as the text it holds. Every row must have the
+first line's number of fields: a row that has not is refused with its line number. ``-``
+reads stdin.
 
 The bytes are cut into blocks of whole records (:mod:`aekit.tables.records`), each
 parsed by polars (:mod:`aekit.tables.csv_blocks`), so that memory stays bounded on
