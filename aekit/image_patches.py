@@ -56,7 +56,10 @@ def sample_patches(planes, count, size, seed):
     """
     usable = [(p, w) for p, w in planes if min(p.shape) >= size]
     if not usable:
-        raise ValueError(f"no image is at least {size}x{size} pixels: lower patch_size")
+        from .errors import DataError
+
+        raise DataError(f"no image is at least {size}x{size} pixels: lower {{patch_size}}",
+                        params=("patch_size",))
     rng = np.random.default_rng(seed)
     weights = np.array([w * p.size for p, w in usable], dtype=np.float64)
     which = rng.choice(len(usable), size=count, p=weights / weights.sum())

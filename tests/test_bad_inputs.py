@@ -1180,3 +1180,21 @@ def test_a_model_named_for_another_format_is_refused_before_training(base, tmp_p
     assert f"{tmp_path / 'model.png'}: aekit writes model files (.safetensors), not .png " \
         "files" in r.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_images_smaller_than_the_patches_name_the_flag_to_lower(tmp_path):
+    for i in range(3):
+        Image.fromarray(np.random.RandomState(i).randint(0, 256, (20, 20), dtype=np.uint8)) \
+            .save(tmp_path / f"{i}.png")
+    r = CliRunner().invoke(cli, ["train", "--images", str(tmp_path), "--epochs", "1",
+                                 "--device", "cpu", "-o", str(tmp_path / "p.safetensors")])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.stderr.strip().splitlines()[-1] == \
+        "Error: no image is at least 48x48 pixels: lower --patch-size"
+    assert not (tmp_path / "p.safetensors").exists()
+
+
+def test_an_infinite_noise_level_is_refused_as_not_finite(tmp_path):
+    r = CliRunner().invoke(cli, ["noise", "samples/noisy_7.png", "--kind", "gaussian",
+                                 "--level", "inf", "-o", str(tmp_path / "n.png")])
+    assert r.exit_code == 2 and "must be a finite number >= 0" in r.output

@@ -130,7 +130,7 @@ def parse_noise(spec):
     except ValueError:
         raise ValueError(f"invalid noise level in {spec!r}: not a number") from None
     if not (value >= 0) or value == float("inf"):
-        raise ValueError(f"invalid noise level in {spec!r}: must be >= 0")
+        raise ValueError(f"invalid noise level in {spec!r}: must be a finite number >= 0")
     if kind == "block":
         if value != int(value) or not 1 <= value <= 4096:
             raise ValueError(f"invalid noise level in {spec!r}: a block side in pixels (1..4096)")
