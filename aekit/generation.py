@@ -43,15 +43,19 @@ def tile(images, columns=None, zoom=1):
 
 def sample_table(vae, n_samples, random_state=None, mean=None):
     """``n_samples`` synthetic rows as a DataFrame of the model's input columns (text
-    columns as categories; unnamed columns as 0, 1, ...); ``mean`` as
-    :meth:`aekit.VariationalAutoencoder.sample`'s."""
+    columns as categories; unnamed columns as 0, 1, ...; a column that held only whole
+    numbers in the training rows rounded to integers, as `aekit impute` rounds its
+    fills); ``mean`` as :meth:`aekit.VariationalAutoencoder.sample`'s."""
     import pandas as pd
 
     rows = vae.sample(n_samples, random_state=random_state, mean=mean)
-    if isinstance(rows, pd.DataFrame):
-        return rows
-    names = vae.schema_.feature_names or [str(i) for i in range(vae.n_features_in_)]
-    return pd.DataFrame(rows, columns=names)
+    if not isinstance(rows, pd.DataFrame):
+        names = vae.schema_.feature_names or [str(i) for i in range(vae.n_features_in_)]
+        rows = pd.DataFrame(rows, columns=names)
+    encoding = vae.schema_.encoding
+    for j in np.flatnonzero((encoding.whole or []) if encoding is not None else []):
+        rows.isetitem(j, np.round(rows.iloc[:, j].to_numpy(np.float64)).astype(np.int64))
+    return rows
 
 
 def interpolation(vae, a, b, steps=10):

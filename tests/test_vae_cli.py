@@ -41,7 +41,7 @@ def table_vae(tmp_path_factory):
     rng = np.random.RandomState(0)
     a = rng.normal(10, 2, 300)
     df = pd.DataFrame({"a": a, "b": 3 * a + rng.normal(0, 0.5, 300),
-                       "kind": rng.choice(["x", "y"], 300)})
+                       "kind": rng.choice(["x", "y"], 300), "count": np.round(a).astype(int)})
     df.to_csv(folder / "t.csv", index=False)
     model = folder / "t.safetensors"
     r = run("train", "--objective", "vae", "--data", folder / "t.csv", "--epochs", 5,
@@ -58,13 +58,15 @@ def test_table_vae_samples_rows_with_the_tables_columns(table_vae):
     r = run("sample", "-m", model, "-n", 40, "-o", out, "--seed", 1)
     assert r.exit_code == 0, r.output
     rows = pd.read_csv(out)
-    assert list(rows.columns) == ["a", "b", "kind"] and len(rows) == 40
+    assert list(rows.columns) == ["a", "b", "kind", "count"] and len(rows) == 40
     assert set(rows["kind"]) <= {"x", "y"}
+    assert rows["count"].dtype == np.int64  # whole in training: whole samples
+    assert rows["a"].dtype == np.float64 and (rows["a"] != np.round(rows["a"])).any()
     again = folder / "s2.parquet"
     assert run("sample", "-m", model, "-n", 40, "-o", again, "--seed", 1).exit_code == 0
     pd.testing.assert_frame_equal(pd.read_parquet(again), rows, check_dtype=False, atol=1e-5)
     stdout = run("sample", "-m", model, "-n", 3)
-    assert stdout.exit_code == 0 and stdout.output.splitlines()[0] == "a,b,kind"
+    assert stdout.exit_code == 0 and stdout.output.splitlines()[0] == "a,b,kind,count"
 
 
 def test_table_vae_errors_are_one_line(table_vae, tmp_path):

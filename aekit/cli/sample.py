@@ -33,7 +33,8 @@ def command(model, n, output, seed, draw, zoom, device):
     Codes are drawn from the prior N(0, I) and decoded. A digit model (28x28
     images, such as the bundled mnist-vae) writes a PNG grid of the samples;
     a table model writes rows with the training table's columns, text columns
-    as categories.
+    as categories, and columns that held only whole numbers in training as
+    integers.
 
     \b
     Examples:
