@@ -1,5 +1,6 @@
 import gzip
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,3 +85,25 @@ def test_the_tests_find_mnist_where_the_library_does_away_from_shared(tmp_path, 
                          text=True)
     assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()) == cache
+
+
+def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    from aekit.errors import DataError
+
+    def unreachable(root, train, download):
+        (Path(root) / "MNIST" / "raw").mkdir(parents=True, exist_ok=True)  # as torchvision does
+        raise OSError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", unreachable)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    with pytest.raises(DataError, match=r"the download failed \(no network\? Error downloading"):
+        load_mnist("train", root=mine)
+    assert mine.is_dir() and not any(mine.iterdir())  # the user's folder kept, emptied of ours
+    monkeypatch.setattr("aekit.datasets.default_cache_dir", lambda: tmp_path / "cache" / "mnist")
+    monkeypatch.delenv("AEKIT_DATA", raising=False)
+    with pytest.raises(DataError, match=r"the download failed \(no network\? Error downloading"):
+        load_mnist("train")
+    assert not (tmp_path / "cache").exists()  # the folders made for it removed
