@@ -811,7 +811,7 @@ def test_the_api_warns_of_rows_without_values_and_of_unseen_categories():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(300, 4))
     det = aekit.AnomalyDetector(epochs=2, random_state=0).fit(X)
-    with pytest.warns(AekitWarning, match=r"^2 rows of X hold no value at all: scored as a "
+    with pytest.warns(AekitWarning, match=r"^2 rows of X hold no value at all: read as a "
                                           r"row of the training medians"):
         det.predict(np.vstack([X[:3], np.full((2, 4), np.nan)]))
     df = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300)})

@@ -460,8 +460,9 @@ def _warn_unreadable(schema, X):
     empty, unseen = encoding.unreadable(X)
     if empty:
         rows = f"{empty:,} rows of X hold" if empty > 1 else "1 row of X holds"
-        warn(AekitWarning(f"{rows} no value at all: scored as a row of the training medians "
-                          "(and no category), a score that says nothing of the row"))
+        warn(AekitWarning(f"{rows} no value at all: read as a row of the training medians "
+                          "(and no category), so what the model gives for it (a score, "
+                          "codes) says nothing of the row"))
     if unseen:
         cells = f"{unseen:,} category cells of X hold" if unseen > 1 else \
             "1 category cell of X holds"
