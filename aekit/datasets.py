@@ -66,18 +66,14 @@ def read_idx(path):
 
 
 def _download(cache):
-    """Download MNIST into ``cache`` through torchvision: None, or why it failed (the
-    folders it made for the files, empty, are removed again)."""
-    made = [d for d in (cache / "MNIST" / "raw", cache / "MNIST") if not d.exists()]
+    """Download MNIST into ``cache`` (torchvision's ``MNIST/raw`` in it): None, or why it
+    failed."""
     try:
         from torchvision.datasets import MNIST
 
         for train in (True, False):
             MNIST(root=str(cache), train=train, download=True)
     except Exception as e:  # no network, a proxy, a mirror down: all the same to the user
-        for d in made:  # (the innermost first)
-            if d.is_dir() and not any(d.iterdir()):
-                d.rmdir()
         text = str(e).strip().splitlines()[0].rstrip(":") if str(e).strip() else ""
         return f"no network? {text}" if text else type(e).__name__
     return None
@@ -129,7 +125,8 @@ def load_mnist(split="train", root=None, download=True):
     reason = None
     if (img is None or lbl is None) and download:
         cache = roots[0] if root is not None else default_cache_dir()
-        made = [d for d in (cache, *cache.parents) if not d.exists()]  # the innermost first
+        made = [d for d in (cache / "MNIST" / "raw", cache / "MNIST", cache, *cache.parents)
+                if not d.exists()]  # (the innermost first)
         try:
             cache.mkdir(parents=True, exist_ok=True)
             reason = _download(cache)

@@ -170,22 +170,24 @@ def fills_in_one_pass(model):
     """Whether ``model`` (a fitted estimator) fills gaps in one pass, a masked network's
     prediction from the known cells (``max_iter`` and ``tol`` do not apply), rather than
     by rounds of reconstruction."""
-    nets = [getattr(model, "net_", None)] + list(getattr(model, "networks_", None) or [])
-    net = next((n for n in nets if n is not None), None)
+    net = _network(model)
     return net is not None and net.config.objective == "masked"
+
+
+def _network(model):
+    """A fitted estimator's (first) network, or None (PCA)."""
+    nets = [getattr(model, "net_", None)] + list(getattr(model, "networks_", None) or [])
+    return next((n for n in nets if n is not None), None)
 
 
 def masked_network(model):
     """The masked network of a fitted estimator whose network features are its input
     columns one to one, else None (a reconstruction model, PCA, text columns, missing
     indicators)."""
-    nets = [getattr(model, "net_", None)] + list(getattr(model, "networks_", None) or [])
-    net = next((n for n in nets if n is not None), None)
     encoding = model.schema_.encoding
-    if net is None or net.config.objective != "masked" or (
-            encoding is not None and not encoding.plain):
+    if not fills_in_one_pass(model) or (encoding is not None and not encoding.plain):
         return None
-    return net
+    return _network(model)
 
 
 def _masked_fill(model, net, X, missing, start):

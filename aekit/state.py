@@ -15,8 +15,6 @@ def params_document(est):
     ``random_state`` given as a numpy generator is stored as None: its state is not a
     parameter a model file can hold (the seed the fit drew from it is in the file's
     training summary, ``training_summary_["seed"]``)."""
-    import numpy as np
-
     doc = {k: (list(v) if isinstance(v, tuple) else v)
            for k, v in est.get_params(deep=False).items()}
     if isinstance(doc.get("random_state"), (np.random.RandomState, np.random.Generator)):
