@@ -468,7 +468,7 @@ class ColumnEncoding:
     whole numbers in the training rows (what `aekit impute` rounds its fills to); None
     for model files written before it. ``empty``: the numeric input columns that held no
     value in the training rows (0 for the network, which learned nothing of them:
-    imputation and sampling leave their cells empty); none for files written before it.
+    imputation leaves their cells empty); none for files written before it.
     """
 
     kinds: list

@@ -162,7 +162,7 @@ class InputSchema:
     def empty_columns(self):
         """The input columns (numeric; positions in the model's order) that held no value
         in the training rows: constant 0 for the network, which learned nothing of them,
-        so imputation and sampling leave their cells empty."""
+        so imputation leaves their cells empty."""
         return [] if self.encoding is None else list(self.encoding.empty)
 
     def unseen_slots(self):
@@ -176,14 +176,15 @@ class InputSchema:
         return names if self.encoding is None else self.encoding.feature_names(names)
 
     # -- columns -------------------------------------------------------------------
-    def column_order(self, names=None, width=None, source="the data"):
+    def column_order(self, names=None, width=None, source="the data", estimator=False):
         """Where the model's features are among an input's feature columns.
 
         ``names``: the input's feature column names, or None (a headerless file, a
         plain array), in which case ``width`` is its number of feature columns;
-        ``source`` names the input in messages. Returns None when the columns are
-        already in the model's order, else the positions (ndarray of int) that put
-        them in it.
+        ``source`` names the input in messages (``estimator``: an estimator's X, told to
+        select the model's columns where a file's are told of their roles). Returns None
+        when the columns are already in the model's order, else the positions (ndarray
+        of int) that put them in it.
 
         Raises
         ------
@@ -210,7 +211,7 @@ class InputSchema:
             text = f"{source} " + " and ".join(parts)
             if not extra:
                 raise DataError(text)
-            if source == "X":  # an estimator's input (select), not a file's columns
+            if estimator:  # an estimator's input (select), not a file's columns
                 raise DataError(literal(text + "; give the model's columns alone: "
                                         "X[model.feature_names_in_]"))
             raise DataError(literal(text) + "; carry them through as a label or ids "
@@ -238,7 +239,7 @@ class InputSchema:
         names = column_names(X)
         if names is None:
             return X
-        order = self.column_order(names, source=source)
+        order = self.column_order(names, source=source, estimator=True)
         return X if order is None else X.iloc[:, order]
 
     # -- values --------------------------------------------------------------------
