@@ -195,6 +195,27 @@ def test_a_column_of_tiny_values_is_not_taken_for_a_constant():
     assert Xs[:, 1].std() == pytest.approx(1.0, rel=1e-3)
 
 
+def test_a_large_offset_with_a_small_spread_is_scaled_by_its_spread():
+    """Unix times in milliseconds over five minutes (1.7e12 +- 9e4, a spread float32 cannot
+    tell from the offset) are centred and scaled exactly, as is a constant column of such
+    values (helper-56: the first was taken for a constant and fed to the network as values
+    of about 1e5, and an anomaly detector on it scored an AUROC of 0.43)."""
+    from aekit.preprocessing import InputSchema
+
+    rng = np.random.RandomState(0)
+    ms = 1_733_600_000_000 + rng.randint(0, 300_000, size=500).astype(np.float64)
+    X = np.c_[ms, rng.normal(size=500), np.full(500, 1_733_600_000_073.0)]
+    schema = InputSchema.fit(X)
+    assert schema.scale[0] == pytest.approx(ms.std(), rel=1e-9)
+    assert schema.scale[2] == 1.0  # a true constant
+    Xs = schema.transform(X)
+    assert Xs[:, 0].mean() == pytest.approx(0.0, abs=1e-6)
+    assert Xs[:, 0].std() == pytest.approx(1.0, rel=1e-6)
+    assert np.all(Xs[:, 2] == 0.0)
+    again = InputSchema.from_json(schema.to_json())  # the model file keeps it exact
+    np.testing.assert_array_equal(again.transform(X), Xs)
+
+
 def test_a_column_without_values_is_named_in_a_warning(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a,b\n1,\n2,\n3,\n4,\n5,\n")

@@ -205,7 +205,8 @@ def _trim_summary(trim, stage, n, validation_fraction, seed):
         return {"share": float(trim), "left_out": int(stage["left_out"]),
                 "first_fit_epochs": int(stage["first_fit_epochs"])}
     warn(AekitWarning(
-        f"trim {trim:g}: {n} rows are too few to leave any out of a second fit; fitted once"
+        f"trim {trim:g}: {n} row{'s are' if n != 1 else ' is'} too few to leave any out of a "
+        "second fit; fitted once"
         if not _count_left_out(n, trim, validation_fraction, seed)
         else f"trim {trim:g}: every row holds a value few rows share (a category, a flag), "
         f"and no value loses more than {trim:.0%} of its rows to the trim: none was left "

@@ -30,7 +30,9 @@ from ..errors import CellError, DataError, WidthError, literal
 from .columns import ColumnEncoding, column_names, plain_frame, to_matrix
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
-RESOLUTION = 1e-7  # float32's relative precision: smaller spreads are constant columns
+# the relative spread below which a column of each precision is constant: float32's 7
+# digits; float64's 16, less a margin for the rounding of the mean
+RESOLUTION = {np.dtype(np.float32): 1e-7, np.dtype(np.float64): 1e-13}
 TINY = 1e-30  # a spread below this is none
 PIXEL_MAX = 255.0
 MAX_NAMES_SHOWN = 5
@@ -90,7 +92,7 @@ class InputSchema:
         How the columns become the network's features (None: numbers only, gaps refused,
         as aekit 0.1 stored models).
     scaling : {"unit", "standard"}
-    center, scale : ndarray of shape (n_encoded,), float32
+    center, scale : ndarray of shape (n_encoded,), float64 (a constant column: scale 1)
         ``(x - center) / scale`` is the network's input ("unit": 0 and 1), computed in
         the input's precision (float64 for float64 rows and DataFrames).
     pixels : bool
@@ -123,9 +125,7 @@ class InputSchema:
         """
         names = [str(c) for c in feature_names] if feature_names is not None else None
         encoding = ColumnEncoding.fit(X, missing_indicator, names, categorical)
-        # a float array is read in its own precision (every check below is exact in it)
-        dtype = X.dtype if getattr(X, "dtype", None) in (np.float32, np.float64) else np.float64
-        E = encoding.encode(X, dtype)
+        E = encoding.encode(X, _precision(X))  # (every check below is exact in it)
         lo, hi = float(E.min(initial=0)), float(E.max(initial=0))
         if max(hi, -lo) > FLOAT32_MAX:
             shown = names or column_names(X)  # a DataFrame's names, for messages
@@ -135,8 +135,7 @@ class InputSchema:
         divisor = PIXEL_MAX if pixel_image and looks_like_pixels(E) else 1.0
         lo, hi = lo / divisor, hi / divisor
         if lo >= 0.0 and hi <= 1.0:
-            ones = np.ones(n, dtype=np.float32)
-            return cls(X.shape[1], names, "unit", np.zeros(n, dtype=np.float32), ones,
+            return cls(X.shape[1], names, "unit", np.zeros(n), np.ones(n),
                        pixels=pixel_image, encoding=encoding)
         return cls(X.shape[1], names, "standard", *_standard_scaling(E), encoding=encoding)
 
@@ -144,8 +143,7 @@ class InputSchema:
         """This schema with its scaling made "standard" on training rows ``X`` (the same
         rows it was fitted on), even for data within [0, 1]: a masked network predicts
         distributions in standard units. Columns and their encoding are kept."""
-        E = self.encode(X, np.float64)
-        center, scale = _standard_scaling(E)
+        center, scale = _standard_scaling(self.encode(X, _precision(X)))
         return replace(self, scaling="standard", center=center, scale=scale, pixels=False)
 
     @property
@@ -336,7 +334,7 @@ class InputSchema:
         width = n if encoding is None else encoding.width
         scaling = doc.get("scaling")
         if scaling == "unit":
-            center, scale = np.zeros(width, np.float32), np.ones(width, np.float32)
+            center, scale = np.zeros(width), np.ones(width)
         elif scaling == "standard":
             center, scale = _vector(doc.get("center"), width), _vector(doc.get("scale"), width)
             if not np.all(scale > 0):
@@ -353,14 +351,23 @@ class InputSchema:
 MAX_FEATURES = 10_000_000
 
 
+def _precision(X):
+    """The float type rows ``X`` are read in at fitting: a float array's own, else
+    float64."""
+    dtype = getattr(X, "dtype", None)
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
 def _standard_scaling(E):
-    """``(mean, std)`` per column of encoded rows ``E``, float32; a constant column
-    (no spread that float32's 7 digits can tell from its mean, relative to the column's
-    own size, so that values near 1e-12 are no constant) gets the scale 1."""
+    """``(mean, std)`` per column of encoded rows ``E``, float64 and exact, so that a
+    column with a large offset and a small spread (Unix times in milliseconds) is centred
+    and scaled in the precision it was read in; a constant column (no spread that E's
+    precision can tell from its mean, relative to the column's own size, so that values
+    near 1e-12 are no constant: :data:`RESOLUTION`) gets the scale 1."""
     mean = E.mean(axis=0, dtype=np.float64)
     std = E.std(axis=0, dtype=np.float64)
-    std[~(std > np.maximum(RESOLUTION * np.abs(mean), TINY))] = 1.0
-    return mean.astype(np.float32), std.astype(np.float32)
+    std[~(std > np.maximum(RESOLUTION[E.dtype] * np.abs(mean), TINY))] = 1.0
+    return mean, std
 
 
 def _vector(values, n):
@@ -369,7 +376,7 @@ def _vector(values, n):
         for v in values)
     if not ok:
         raise ValueError(f"the input schema's scaling is not {n} finite numbers")
-    return np.asarray(values, dtype=np.float32)
+    return np.asarray(values, dtype=np.float64)
 
 
 def has_text_columns(X):
