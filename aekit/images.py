@@ -82,6 +82,7 @@ def read_image(source, max_pixels=MAX_PIXELS, notes=None):
             if w * h > max_pixels:
                 raise DataError(f"{name}: the image is {w}x{h} = {w * h:,} pixels; the limit is "
                                 f"{max_pixels:,} (downscale it first)")
+            refuse_misread_samples(im, name)
             if im.format == "MPO" and notes is not None:  # (a transposed copy has no format)
                 notes.append(mpo_note(name, im))
             try:
@@ -121,6 +122,34 @@ def _reductions(name, im):
             f"({a.min():g} to {a.max():g}) were rescaled to [0, 1]" if rescaled else
             "were read as they are (in [0, 1])") + "; the result is 8-bit")
     return out
+
+
+def refuse_misread_samples(im, name):
+    """Refuse a TIFF whose samples Pillow would read as other levels than they stand for:
+    min-is-white grey of more than 8 bits (Pillow inverts 1- and 8-bit ones, not these,
+    so the picture would be read as its negative) and signed 8-bit samples (read as
+    unsigned: negative levels wrap round to bright ones). Signed 16- and 32-bit samples
+    are read as they are (and negative ones refused where grey levels are read).
+
+    Raises
+    ------
+    DataError
+        Naming ``name``, what the file holds and what to save it as.
+    """
+    if im.format != "TIFF":
+        return
+    tags = getattr(im, "tag_v2", {})
+    bits = tags.get(258, (8,))
+    bits = max(bits) if isinstance(bits, tuple) else bits
+    sample_format = tags.get(339, (1,))
+    signed = 2 in (sample_format if isinstance(sample_format, tuple) else (sample_format,))
+    if tags.get(262) == 0 and bits > 8:
+        raise DataError(f"{name}: a {bits}-bit min-is-white TIFF (0 is white) would be read as "
+                        "its negative; save it as min-is-black greyscale, or as 8-bit")
+    if signed and bits == 8:
+        raise DataError(f"{name}: a TIFF of signed 8-bit samples would be read with its "
+                        "negative levels wrapped round to bright ones; save it as unsigned "
+                        "8-bit (0..255)")
 
 
 def mpo_note(name, im):

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
-from .images import MAX_FILE_BYTES, MAX_PIXELS, integer_range, mpo_note
+from .images import MAX_FILE_BYTES, MAX_PIXELS, integer_range, mpo_note, refuse_misread_samples
 
 FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "PPM")
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm")
@@ -150,6 +150,7 @@ def _check_layout(im, data, name, max_pixels):
     if frames > 1 and im.format != "MPO":  # MPO: a phone's photo, then its depth map...:
         raise DataError(f"{name}: the file holds {frames} frames or pages; aekit denoises "
                         "single images (split it first, e.g. one PNG per page)")
+    refuse_misread_samples(im, name)
     mode = im.mode
     if mode in ("P", "PA"):
         raise DataError(f"{name}: a palette image (mode {mode}) cannot hold denoised colours; "

@@ -305,6 +305,30 @@ def test_what_a_digit_model_leaves_out_is_said_and_several_frames_refused(tmp_pa
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "three.png").exists()
 
 
+@pytest.mark.parametrize("tag, value, array, said", [
+    (262, 0, np.arange(96 * 96, dtype=np.uint16).reshape(96, 96) * 7,
+     "16-bit min-is-white TIFF (0 is white) would be read as its negative"),
+    (339, 2, (np.arange(96 * 96).reshape(96, 96) % 250).astype(np.uint8),
+     "signed 8-bit samples would be read with its negative levels wrapped"),
+])
+def test_tiffs_pillow_would_misread_are_refused_in_one_line(tmp_path, tag, value, array,
+                                                             said):
+    """Helper-55: Pillow reads a 16-bit min-is-white TIFF without inverting it (the picture
+    came out as its negative) and signed 8-bit samples as unsigned (negative levels wrapped
+    to bright ones); both were cleaned and written with no word. Refused by both readers,
+    the photo denoiser's and the digit model's (and so interpolate's), nothing written."""
+    from PIL import TiffImagePlugin
+
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[tag] = value
+    Image.fromarray(array).save(tmp_path / "in.tif", tiffinfo=tags)
+    assert Image.open(tmp_path / "in.tif").tag_v2.get(tag) in (value, (value,))
+    for model in ("photo-denoiser", "mnist-denoiser"):
+        r = run("denoise", tmp_path / "in.tif", "--model", model, "-o", tmp_path / "out.png")
+        assert r.exit_code == 1 and said in r.stderr, (model, r.output)
+        assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "out.png").exists()
+
+
 def test_a_warned_28x28_input_is_told_to_try_frame_always(tmp_path, test_digits):
     """Issue 23, item 3: a 28x28 picture is taken as an MNIST frame as it is; when it is
     warned of, the line (given under -q too) suggests --frame always, which re-frames a
