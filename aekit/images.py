@@ -33,7 +33,7 @@ FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "PPM")
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm", ".pbm")
 
 
-def read_image(source, max_pixels=MAX_PIXELS, notes=None):
+def read_image(source, max_pixels=MAX_PIXELS, notes=None, with_alpha=False):
     """Read an image file into float32 greyscale in [0, 1], shape (height, width).
 
     ``source`` is a path, ``"-"`` for stdin, or bytes. Colour is reduced to
@@ -42,6 +42,8 @@ def read_image(source, max_pixels=MAX_PIXELS, notes=None):
     list, or None) is given a line for each such reduction (what was used, what was
     left out), so that nothing is dropped silently. A file of several frames or pages
     is refused. Anything unreadable raises :class:`DataError` with one line saying why.
+    ``with_alpha``: return ``(grey, alpha)``, the alpha channel in [0, 1] (same shape)
+    or None for an image without transparency.
     """
     from PIL import Image, ImageOps
 
@@ -92,12 +94,12 @@ def read_image(source, max_pixels=MAX_PIXELS, notes=None):
                 truncated = "truncat" in str(e).lower() or isinstance(e, EOFError)
                 what = "truncated or corrupt" if truncated else f"corrupt ({_first_line(e)})"
                 raise DataError(f"{name}: the image data is {what}") from None
-            gray = _to_gray(im, name)
+            gray, alpha = _to_gray(im, name)
             if notes is not None:
                 notes += _reductions(name, im)
     finally:
         stream.close()
-    return gray
+    return (gray, alpha) if with_alpha else gray
 
 
 def _reductions(name, im):
@@ -214,8 +216,10 @@ def integer_range(a):
 
 
 def _to_gray(im, name):
-    """Luminance in [0, 1] (float32) for any Pillow mode; a DataError naming ``name`` for
-    negative integers or non-finite floats, which no grey level stands for."""
+    """``(grey, alpha)``: luminance in [0, 1] (float32) for any Pillow mode, transparency
+    flattened, and the alpha channel (None where every pixel is opaque); a DataError
+    naming ``name`` for negative integers or non-finite floats, which no grey level
+    stands for."""
     if im.mode in ("P", "PA"):
         im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info else "RGB")
     if im.mode in ("La", "RGBa"):
@@ -250,9 +254,9 @@ def _to_gray(im, name):
         if mode != "L":
             im = im.convert("L")  # RGB, CMYK, YCbCr...: ITU-R 601 luma
         gray = np.asarray(im, dtype=np.float32) / 255.0
-    if alpha is not None and alpha.min() < 1.0:
-        gray = _flatten_alpha(gray, alpha)
-    return np.ascontiguousarray(gray, dtype=np.float32)
+    if alpha is None or alpha.min() == 1.0:
+        return np.ascontiguousarray(gray, dtype=np.float32), None
+    return np.ascontiguousarray(_flatten_alpha(gray, alpha), dtype=np.float32), alpha
 
 
 def _flatten_alpha(gray, alpha):

@@ -329,6 +329,23 @@ def test_tiffs_pillow_would_misread_are_refused_in_one_line(tmp_path, tag, value
         assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "out.png").exists()
 
 
+def test_the_bundled_detector_cleaning_a_photo_warns_as_the_digit_model_would(tmp_path,
+                                                                              test_digits):
+    """Helper-55: `--model mnist-detector` drew digit-like blobs from photos with no word:
+    an autoencoder of digits reconstructs its own output well whatever it was given. Inputs
+    to another bundled digit model are judged by the bundled digit model's checks."""
+    import skimage.data
+
+    Image.fromarray(skimage.data.camera()[:96, :96]).save(tmp_path / "photo.png")
+    digit = (test_digits[0].reshape(28, 28) * 255).astype(np.uint8)
+    Image.fromarray(digit).save(tmp_path / "digit.png")
+    r = run("denoise", tmp_path / "photo.png", tmp_path / "digit.png", "--model",
+            "mnist-detector", "--out-dir", tmp_path / "o", "-q")
+    assert r.exit_code == 0, r.output
+    warned = [x for x in r.stderr.splitlines() if x.startswith("warning:")]
+    assert len(warned) == 1 and "photo.png does not look like the digits" in warned[0]
+
+
 def test_a_warned_28x28_input_is_told_to_try_frame_always(tmp_path, test_digits):
     """Issue 23, item 3: a 28x28 picture is taken as an MNIST frame as it is; when it is
     warned of, the line (given under -q too) suggests --frame always, which re-frames a

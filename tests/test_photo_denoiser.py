@@ -475,6 +475,35 @@ def test_auto_choice_is_said_and_a_forced_digit_model_still_warns(tmp_path, auto
     assert r.exit_code == 0 and "tiny.safetensors (auto:" in r.stderr, r.output
 
 
+def test_a_small_photo_fading_into_transparency_goes_to_the_photo_denoiser(
+        tmp_path, auto_photo_model, mnist_small):
+    """Helper-55: a 96x96 camera crop whose alpha ramps from left to right was flattened
+    onto paper, taken for a digit and turned into one, with no word. The auto choice now
+    asks the alpha channel to look like a digit's strokes too; a digit drawn on a
+    transparent background (its strokes in the alpha channel) still goes to the digit
+    model."""
+    import skimage.data
+    from scipy import ndimage
+
+    ramp = np.tile(np.linspace(0, 255, 96), (96, 1)).astype(np.uint8)
+    rng = np.random.default_rng(0)  # the helper's picture: a noisy crop
+    crop = np.clip(skimage.data.camera()[:96, :96] + rng.normal(0, 20, (96, 96)), 0, 255)
+    crop = crop.astype(np.uint8)
+    Image.fromarray(np.dstack([crop, ramp]), "LA").save(tmp_path / "fading.png")
+    ink = ndimage.zoom(mnist_small[2][0].reshape(28, 28), 3, order=1).clip(0, 1)
+    strokes = np.zeros((84, 84, 4), np.uint8)  # black ink; the paper fully transparent
+    strokes[..., 3] = (ink * 255).astype(np.uint8)
+    Image.fromarray(strokes, "RGBA").save(tmp_path / "drawn.png")
+    r = run("denoise", tmp_path / "fading.png", tmp_path / "drawn.png", "--out-dir",
+            tmp_path / "o", "-q")
+    assert r.exit_code == 0, r.output
+    lines = [x for x in r.stderr.splitlines() if x.startswith("model for")]
+    assert "tiny.safetensors" in lines[0] and "transparency does not look like" in lines[0]
+    assert "mnist-denoiser (auto: it looks like a digit" in lines[1]
+    out = Image.open(tmp_path / "o" / "fading.denoised.png")
+    assert out.mode == "LA" and np.array_equal(np.asarray(out)[..., 1], ramp)  # alpha kept
+
+
 def write_folder(folder, n=4):
     folder.mkdir()
     (folder / "sub").mkdir()

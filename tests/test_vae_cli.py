@@ -151,3 +151,23 @@ def test_a_digit_grid_too_large_to_write_is_refused_before_drawing(tmp_path):
                    "megapixels")
     one_line_error(run("sample", "-n", 211, "--zoom", 16, "-o", out), "over 50 megapixels")
     assert not out.exists()
+
+
+def test_interpolate_with_the_bundled_vae_warns_of_inputs_unlike_digits(tmp_path, mnist_dir):
+    """Helper-55: `aekit interpolate black.png white.png` drew a faint ghost path with no
+    word. With the bundled digit VAE, each input the bundled digit model's checks find
+    unlike a digit is warned of (as `aekit denoise` warns), and what reading an input left
+    out is said; a digit is not warned of."""
+    from PIL import Image
+
+    from aekit.images import write_png
+
+    X, _ = aekit.load_mnist("test", root=mnist_dir)
+    write_png(X[0].reshape(28, 28), tmp_path / "digit.png")
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(tmp_path / "black.png")
+    r = run("interpolate", tmp_path / "digit.png", tmp_path / "black.png", "-o",
+            tmp_path / "p.png", "--steps", 3)
+    assert r.exit_code == 0, r.output
+    warned = [x for x in r.stderr.splitlines() if x.startswith("warning:")]
+    assert len(warned) == 1 and "black.png does not look like a digit" in warned[0]
+    assert "black.png: its RGB colour was reduced to grey" in r.stderr

@@ -130,18 +130,20 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
     from ..images import read_image, read_mask, write_png
 
     # Read (and so check) every input before writing anything; keep what fits in memory.
-    pictures, kept, notes = [], 0, []
+    pictures, kept, notes = [], 0, []  # (each picture with its alpha channel, or None)
     for s in sources:
         notes.append([])
-        p = read_image(s, notes=notes[-1])
-        kept += p.size
+        p = read_image(s, notes=notes[-1], with_alpha=True)
+        kept += p[0].size
         pictures.append(p if kept <= KEEP_PIXELS or str(s) == "-" else None)
-    masks = [read_mask(mask_path, pictures[0].shape)] if mask_path else None
+    masks = [read_mask(mask_path, pictures[0][0].shape)] if mask_path else None
     # photos and scans (issue 25): which model each input gets, checked before any write
-    from .denoise_photos import check_photos, choose, denoise_photos, digit_prior_applies
+    from .denoise_photos import (
+        check_photos, choose, denoise_photos, digit_judge, digit_prior_applies)
 
-    kinds, model, photo_model, said = choose(model_path, sources, pictures,
-                                             lambda i: read_image(sources[i]), device)
+    kinds, model, photo_model, said = choose(
+        model_path, sources, pictures, lambda i: read_image(sources[i], with_alpha=True),
+        device)
     if frame != "auto" and "digit" not in kinds:
         raise click.UsageError(f"--frame says how digits fit MNIST's 28x28 frame; no input here "
                                "goes to a digit model (the photo denoiser takes "
@@ -153,6 +155,7 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
         click.echo(f"note: {line}", err=True)
     digit_prior = digit_prior_applies(model_path)
     digits = [i for i, kind in enumerate(kinds) if kind == "digit"]
+    judge = digit_judge(model_path, device) if digits else None
     for i in digits:  # the digit model reads one grey picture: say what that left out
         for line in notes[i]:
             click.echo(f"note: {line}", err=True)
@@ -165,8 +168,11 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
         bar = tqdm(total=len(digits), unit="image", desc="denoising", leave=False)
     for start in range(0, len(digits), BATCH):
         idx = digits[start:start + BATCH]
-        batch = [pictures[i] if pictures[i] is not None else read_image(sources[i]) for i in idx]
+        batch = [pictures[i][0] if pictures[i] is not None else read_image(sources[i])
+                 for i in idx]
         results, familiar = repair(model, batch, masks, frame, digit_prior)
+        if judge is not None:  # another bundled digit model: judged by the digit model's checks
+            _, familiar = repair(judge, batch, masks, frame, digit_prior=True)
         unfamiliar = familiar.unfamiliar()
         if unfamiliar is None and start == 0:
             click.echo("note: the model stores no training quantiles, so inputs unlike its "

@@ -41,6 +41,52 @@ def digit_prior_applies(model_path):
         return False
 
 
+def digit_judge(model_path, device):
+    """The bundled digit model, to judge inputs by its checks, when ``model_path`` names
+    another bundled model of digits (mnist-detector, mnist-vae), whose own outputs pass
+    for digits whatever they were given (an autoencoder of digits draws digits) and whose
+    outputs the checks' limits were not measured on; else None (the bundled digit model
+    judges itself; a model of the user's own may not be of digits at all)."""
+    from ..errors import ModelFileError
+    from ..loading import load
+    from ..pretrained import MODELS, path_of, resolve
+
+    if not model_path or not digit_prior_applies(None):
+        return None
+    chosen = Path(resolve(model_path)).resolve()
+    for name in MODELS:
+        if name.startswith("mnist-") and name != DIGIT_MODEL:
+            try:
+                if Path(path_of(name)).resolve() == chosen:
+                    return load(DIGIT_MODEL, device=device)
+            except ModelFileError:  # not installed here
+                continue
+    return None
+
+
+def unlike_digit(model, picture, alpha, digit_prior=True):
+    """``(part, why)``: which part of an input the digit ``model``'s checks find unlike a
+    digit (``"picture"``, ``"transparency"``, or None: neither) and why, for a person.
+    With transparency (``alpha``, else None), the alpha channel must look like a digit's
+    strokes too: a digit drawn on a transparent background has them there, while a photo
+    fading into transparency, flattened onto paper, could pass as a digit alone
+    (helper-55)."""
+    import numpy as np
+
+    from ..denoising import repair
+
+    shown = [picture] if alpha is None else [picture, alpha]
+    _, familiar = repair(model, [np.asarray(p, np.float32) for p in shown],
+                         digit_prior=digit_prior)
+    flags = familiar.unfamiliar()
+    if not flags.any():
+        return None, ""
+    if flags[0]:
+        return "picture", familiar.reason(0)
+    return "transparency", f"its transparency does not look like a digit's strokes: " \
+        f"{familiar.reason(1)}"
+
+
 def is_photo_model(model):
     from ..photo_denoiser import ImageDenoiser
 
@@ -51,10 +97,8 @@ def choose(model_path, sources, pictures, read, device):
     """``(kinds, digit_model, photo_model, said)``: per input ``"digit"`` or ``"photo"``,
     the models loaded for them (None where unused), and the lines that say an automatic
     choice (for stderr, once the inputs are checked: a refusal stays one line).
-    ``pictures[i]`` is input i's grey picture or None (then ``read(i)`` reads it again)."""
-    import numpy as np
-
-    from ..denoising import repair
+    ``pictures[i]`` is input i's grey picture and its alpha channel (None: opaque), or None
+    (then ``read(i)`` reads them again)."""
     from ..loading import load
     from .options import digit_model
 
@@ -68,16 +112,16 @@ def choose(model_path, sources, pictures, read, device):
     digit_prior = digit_prior_applies(None)
     kinds, said = [], []
     for i, s in enumerate(sources):
-        pic = pictures[i] if pictures[i] is not None else read(i)
+        pic, alpha = pictures[i] if pictures[i] is not None else read(i)
         if pic.shape == (DIGIT_SIDE, DIGIT_SIDE):
             kind, why = "digit", "a 28x28 picture"
         elif max(pic.shape) > DIGIT_MAX_SIDE:
             kind, why = "photo", f"larger than {DIGIT_MAX_SIDE} pixels a side: not a digit"
         else:
-            _, familiar = repair(digit, [np.asarray(pic, np.float32)], digit_prior=digit_prior)
-            known = not familiar.unfamiliar()[0]
-            kind, why = ("digit", "it looks like a digit") if known else \
-                ("photo", "it does not look like a digit")
+            unlike, _ = unlike_digit(digit, pic, alpha, digit_prior)
+            kind, why = ("digit", "it looks like a digit") if unlike is None else \
+                ("photo", "it does not look like a digit" if unlike == "picture" else
+                 "its transparency does not look like a digit's strokes")
         kinds.append(kind)
         said.append(f"model for {s}: {DIGIT_MODEL if kind == 'digit' else PHOTO_MODEL} "
                     f"(auto: {why}; --model chooses)")

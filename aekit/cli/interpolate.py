@@ -40,8 +40,29 @@ def command(first, second, model, output, steps, zoom, device):
     vae = load_vae(model or "mnist-vae", device)
     if not is_image_model(vae):
         raise click.UsageError(f"{model} models table rows, not 28x28 digit images")
-    a, b = (to_frame(read_image(p))[0].reshape(-1) for p in (first, second))
+    notes = []
+    pictures = [read_image(p, notes=notes, with_alpha=True) for p in (first, second)]
+    for line in notes:  # colour, transparency, bit depth: what reading them left out
+        click.echo(f"note: {line}", err=True)
+    _warn_of_non_digits((first, second), pictures, model or "mnist-vae", device)
+    a, b = (to_frame(p)[0].reshape(-1) for p, _ in pictures)
     path = interpolation(vae, a, b, steps)
     write_png(tile(np.vstack([a, path, b]), columns=steps + 2, zoom=zoom), output)
     if output != "-":
         click.echo(f"wrote {output}", err=True)
+
+
+def _warn_of_non_digits(sources, pictures, model, device):
+    """Warn of each input the bundled digit model's checks find unlike a digit, when the
+    model is the bundled digit VAE (:func:`~aekit.cli.denoise_photos.digit_judge`): its
+    path would run between codes that stand for no digit."""
+    from .denoise_photos import digit_judge, unlike_digit
+
+    judge = digit_judge(model, device)
+    if judge is None:
+        return
+    for source, (picture, alpha) in zip(sources, pictures):
+        unlike, why = unlike_digit(judge, picture, alpha)
+        if unlike:
+            click.echo(f"warning: {source} does not look like a digit ({why}): the path may "
+                       "be meaningless", err=True)
