@@ -200,10 +200,22 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         """
         check_params(self.get_params(deep=False), type(self))
         self.model_ = self._new_model()  # set first: checkpoints written during the fit ask it
-        self.model_.fit(X, callback=callback, resume=resume, plan=plan, score_quantiles=True)
+        self._as_detector("fit", X, callback=callback, resume=resume, plan=plan,
+                          score_quantiles=True)
         self._use_threshold(self.model_.score_rule().threshold_for(self.contamination,
                                                                    self.threshold)[0])
         return self
+
+    def _as_detector(self, method, *args, **kwargs):
+        """The model's ``method`` called, scikit-learn's plain ValueErrors (the wrong number
+        of features, one row) naming this class rather than the model inside it."""
+        try:
+            return getattr(self.model_, method)(*args, **kwargs)
+        except ValueError as e:
+            inner = type(self.model_).__name__
+            if type(e) is not ValueError or inner not in str(e):
+                raise
+            raise ValueError(str(e).replace(inner, type(self).__name__)) from None
 
     def _use_threshold(self, threshold):
         """Set ``threshold_`` and ``offset_`` (minus its :func:`aekit.thresholds.flag_limit`)."""
@@ -242,7 +254,7 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         """The anomaly score of each row (its reconstruction error, or a masked model's
         mean surprise), shape (n_samples,): higher is more anomalous."""
         check_is_fitted(self, "offset_")
-        return self.model_.anomaly_score(X)
+        return self._as_detector("anomaly_score", X)
 
     def score_samples(self, X):
         """Minus :meth:`anomaly_score`, shape (n_samples,): higher means more normal."""
@@ -269,13 +281,13 @@ class AnomalyDetector(DetectorParams, SavesState, OutlierMixin, BaseEstimator):
         row's mean is its ``anomaly_score``.
         """
         check_is_fitted(self, "offset_")
-        return self.model_.explain(X)
+        return self._as_detector("explain", X)
 
     def reconstruct(self, X):
         """The model's reconstruction of ``X``, shape (n_samples, n_features), in X's units
         (a DataFrame of the input columns for a model with text columns)."""
         check_is_fitted(self, "offset_")
-        return self.model_.reconstruct(X)
+        return self._as_detector("reconstruct", X)
 
     def threshold_for(self, contamination=None, threshold=None):
         """``(threshold, how it was chosen)`` for another contamination or a given threshold

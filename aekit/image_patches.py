@@ -46,8 +46,9 @@ def half(plane):
     return ((p[0::2, 0::2] + p[0::2, 1::2] + p[1::2, 0::2] + p[1::2, 1::2]) / 4).astype(np.float32)
 
 
-def sample_patches(planes, count, size, seed):
-    """``count`` random ``size`` x ``size`` patches, float32 ``(count, 1, size, size)``.
+def sample_patches(planes, count, size, seed, images="image"):
+    """``count`` random ``size`` x ``size`` patches, float32 ``(count, 1, size, size)``;
+    ``images`` names the planes' images in the error (e.g. "validation image").
 
     Raises
     ------
@@ -58,7 +59,8 @@ def sample_patches(planes, count, size, seed):
     if not usable:
         from .errors import DataError
 
-        raise DataError(f"no image is at least {size}x{size} pixels: lower {{patch_size}}",
+        raise DataError(f"no {images} is at least {size}x{size} pixels: lower {{patch_size}}"
+                        + (f", or give larger {images}s" if images != "image" else ""),
                         params=("patch_size",))
     rng = np.random.default_rng(seed)
     weights = np.array([w * p.size for p, w in usable], dtype=np.float64)

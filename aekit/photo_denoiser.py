@@ -204,7 +204,7 @@ class ImageDenoiser:
         if validation_images:
             X_val = torch.from_numpy(sample_patches(
                 image_planes(validation_images, self.chroma_weight), self.validation_patches,
-                self.patch_size, seed + 1))
+                self.patch_size, seed + 1, images="validation image"))
         train = TrainConfig("adam", float(self.lr), 0.9, 0.0, self.batch_size, self.epochs,
                             self.patience, max(1, self.patience // 2), self.lr_schedule, seed)
         device = resolve_device(self.device)

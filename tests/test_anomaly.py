@@ -626,3 +626,19 @@ def test_pca_on_constant_data_leaks_no_numpy_warnings():
         warnings.simplefilter("error")
         det = AnomalyDetector(method="pca").fit(np.ones((50, 3)))
     assert np.all(det.anomaly_score(np.ones((2, 3))) == 0)
+
+
+@pytest.mark.parametrize("method", ["autoencoder", "pca"])
+def test_one_row_is_refused_and_errors_name_the_detector(method):
+    """Helper-56: fitting one row was accepted (the command line refuses it), then scored
+    the training row at -382,304 and called it an inlier; and scikit-learn's errors named
+    the model inside the detector ("Autoencoder is expecting 5 features")."""
+    X = np.random.RandomState(0).normal(size=(60, 5))
+    with pytest.raises(ValueError, match="^AnomalyDetector needs at least 2 rows to fit; "
+                                         "got 1 sample$"):
+        AnomalyDetector(method=method, epochs=1).fit(X[:1])
+    det = AnomalyDetector(method=method, epochs=1, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="but AnomalyDetector is expecting 5 features"):
+        det.score_samples(X[:, :3])
+    with pytest.raises(ValueError, match="required by AnomalyDetector"):
+        det.predict(X[:0])

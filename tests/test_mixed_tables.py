@@ -743,6 +743,34 @@ def test_the_api_refuses_date_and_time_columns_naming_them():
         det.anomaly_score(df.assign(b=pd.Timestamp("2024-01-01")))
 
 
+def test_the_api_refuses_list_struct_and_bytes_columns_naming_them():
+    """Helper-56: a polars frame's list and struct columns were fitted as categories
+    spelled by their text ('l=[0 1]'), and scoring the same rows given as Python lists
+    found every cell unseen; `aekit train` refuses such columns in a Parquet file. The
+    estimators refuse them too, in polars, pyarrow-backed and plain pandas frames."""
+    import polars as pl
+    import pyarrow as pa
+
+    from aekit import AnomalyDetector
+
+    rng = np.random.RandomState(0)
+    base = {"a": rng.normal(size=60), "b": rng.normal(size=60)}
+    cases = [
+        ("l", "lists", pl.DataFrame({**base, "l": [[i % 3, 1] for i in range(60)]})),
+        ("l", "lists", pd.DataFrame({**base, "l": [[i % 3, 1] for i in range(60)]})),
+        ("s", "structs or maps", pl.DataFrame({**base, "s": [{"k": i % 4} for i in range(60)]})),
+        ("y", "bytes", pd.DataFrame({**base, "y": [b"x"] * 60})),
+        ("l", "list<item: int64>", pd.DataFrame({**base, "l": pd.array(
+            [[1, 2]] * 60, dtype=pd.ArrowDtype(pa.list_(pa.int64())))})),
+    ]
+    for name, held, frame in cases:
+        with pytest.raises(DataError, match=f"column '{name}' holds {held}, which aekit"):
+            AnomalyDetector(epochs=1, random_state=0).fit(frame)
+    det = AnomalyDetector(epochs=1, random_state=0).fit(pd.DataFrame(base).assign(c="x"))
+    with pytest.raises(DataError, match="column 'c' holds lists"):
+        det.anomaly_score(pd.DataFrame(base).assign(c=[[1]] * 60))
+
+
 @pytest.mark.filterwarnings("ignore:trim 0.3 left")
 @pytest.mark.parametrize("backend", ["nullable", "pyarrow", "polars"])
 def test_nullable_pyarrow_and_polars_frames_score_as_pandas_numpy_types_do(backend):

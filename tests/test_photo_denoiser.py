@@ -633,3 +633,18 @@ def test_help_mentions_photos():
     assert r.exit_code == 0 and "--images" in r.output
     r = run("train", "--help")
     assert r.exit_code == 0 and "--images" in r.output and "--patch-size" in r.output
+
+
+def test_validation_images_too_small_for_a_patch_are_named_as_such():
+    """Helper-55: when the split drew a 1x1 image for validation, `train --images` said "no
+    image is at least 8x8 pixels" of images that were 80-96 px: the error now says which
+    images were too small."""
+    from aekit.errors import DataError
+
+    den = ImageDenoiser(features=4, depth=3, patches=16, patch_size=16, epochs=1,
+                        batch_size=8, device="cpu")
+    with pytest.raises(DataError, match="no validation image is at least 16x16 pixels: lower "
+                                        "patch_size, or give larger validation images"):
+        den.fit([smooth_image(40, 48)], validation_images=[smooth_image(8, 8)])
+    with pytest.raises(DataError, match="^no image is at least 16x16 pixels: lower patch_size$"):
+        den.fit([smooth_image(8, 8)])

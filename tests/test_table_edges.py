@@ -74,10 +74,23 @@ def test_a_header_counting_the_columns_is_a_header_when_wide_and_data_when_narro
 
 
 def test_a_numeric_header_can_be_named_with_header(tmp_path):
+    """Taken for data by default, and said where distinct whole numbers sit above a row
+    with a fraction (helper-56: years over measurements were trained on and scored as a
+    row, with no word); whole numbers above whole numbers, or a repeated number, are
+    data without a note."""
     (tmp_path / "years.csv").write_text("2019,2020,2021\n1.5,2,3\n4,5,6\n")
-    assert read_all(tmp_path / "years.csv")[1].shape == (3, 3)  # taken for data by default
+    table, got = read_all(tmp_path / "years.csv")
+    assert got.shape == (3, 3)
+    assert any("read the first line of" in str(n) and "(2019, 2020, 2021) as data" in str(n)
+               and "header=True" in str(n) for n in table.notes)
+    assert any("--header if it names the columns" in in_flags(n) for n in table.notes)
     table, got = read_all(tmp_path / "years.csv", header=True)
     assert table.feature_names == ["2019", "2020", "2021"] and got.shape == (2, 3)
+    assert not table.notes
+    for data in ("2019,2020,2021\n1,2,3\n", "5,5,7\n1.5,2,3\n"):
+        (tmp_path / "d.csv").write_text(data)
+        table, _ = read_all(tmp_path / "d.csv")
+        assert not table.has_header and not table.notes
 
 
 def test_leading_blank_lines_and_a_trailing_separator(tmp_path):

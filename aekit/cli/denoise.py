@@ -129,13 +129,7 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
     from ..denoising import repair
     from ..images import read_image, read_mask, write_png
 
-    # Read (and so check) every input before writing anything; keep what fits in memory.
-    pictures, kept, notes = [], 0, []  # (each picture with its alpha channel, or None)
-    for s in sources:
-        notes.append([])
-        p = read_image(s, notes=notes[-1], with_alpha=True)
-        kept += p[0].size
-        pictures.append(p if kept <= KEEP_PIXELS or str(s) == "-" else None)
+    pictures, notes = _read_inputs(sources)
     masks = [read_mask(mask_path, pictures[0][0].shape)] if mask_path else None
     # photos and scans (issue 25): which model each input gets, checked before any write
     from .denoise_photos import (
@@ -191,6 +185,21 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
         bar.close()
     if photo_pixels:
         denoise_photos(photo_model, sources, targets, photo_pixels, side_by_side, quiet)
+
+
+def _read_inputs(sources):
+    """``(pictures, notes)``: every input read (and so checked) before anything is written,
+    each picture with its alpha channel (None: opaque) kept while they fit in memory
+    (else None: read again), and per input what reading it left out."""
+    from ..images import read_image
+
+    pictures, kept, notes = [], 0, []
+    for s in sources:
+        notes.append([])
+        p = read_image(s, notes=notes[-1], with_alpha=True)
+        kept += p[0].size
+        pictures.append(p if kept <= KEEP_PIXELS or str(s) == "-" else None)
+    return pictures, notes
 
 
 def _hint(picture, frame):

@@ -110,6 +110,7 @@ def plain_frame(X):
         raise ValueError(f"X has two columns named {twice[0]!r}: give each column its own "
                          "name")
     refuse_time_columns(X)
+    refuse_nested_columns(X)
     plain = {j: _plain_column(X.iloc[:, j]) for j, t in enumerate(X.dtypes)
              if isinstance(t, pd.ArrowDtype) or (pd.api.types.is_extension_array_dtype(t)
                                                 and pd.api.types.is_numeric_dtype(t))}
@@ -152,6 +153,42 @@ def _is_arrow_time(dtype):
     import pyarrow as pa
 
     return pa.types.is_temporal(dtype.pyarrow_dtype)
+
+
+_NESTED = {list: "lists", tuple: "lists", np.ndarray: "lists", dict: "structs or maps",
+           set: "sets", frozenset: "sets", bytes: "bytes", bytearray: "bytes"}
+
+
+def refuse_nested_columns(frame):
+    """Refuse a DataFrame column of lists, structs, maps or bytes (a polars or Parquet
+    frame's nested columns, a pandas column of Python lists), whose cells would otherwise
+    be read as categories spelled by their text (helper-56), where ``aekit train`` refuses
+    them in a file.
+
+    Raises
+    ------
+    DataError
+        Naming the first such column and what it holds.
+    """
+    import pandas as pd
+
+    for j, t in enumerate(frame.dtypes):
+        col = frame.iloc[:, j]
+        if isinstance(t, pd.ArrowDtype):
+            import pyarrow as pa
+
+            p = t.pyarrow_dtype
+            nested = pa.types.is_nested(p) or pa.types.is_binary(p) or \
+                pa.types.is_large_binary(p) or pa.types.is_fixed_size_binary(p)
+            held = str(p) if nested else None
+        elif t == object and pd.api.types.infer_dtype(col, skipna=True) in ("mixed", "bytes"):
+            held = next((_NESTED[type(v)] for v in col if type(v) in _NESTED), None)
+        else:
+            held = None
+        if held is not None:
+            raise DataError(f"column {literal(repr(str(frame.columns[j])))} holds {held}, "
+                            "which aekit does not read as a feature (numbers, text and "
+                            "true/false are): leave it out of X")
 
 
 def refuse_time_columns(frame, names=None):

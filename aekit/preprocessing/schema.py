@@ -417,7 +417,8 @@ def checked_input(estimator, X, reset):
     Raises
     ------
     ValueError
-        scikit-learn's, for the wrong shape or number of features.
+        scikit-learn's, for the wrong shape or number of features; fitting (``reset``)
+        on one row.
     aekit.errors.CellError
         A value beyond float32's range, named by row and column."""
     from sklearn.utils.validation import validate_data
@@ -434,6 +435,9 @@ def checked_input(estimator, X, reset):
                           ensure_all_finite="allow-nan")
         with np.errstate(invalid="ignore"):  # (NaN is a gap, allowed)
             check_float32_range(X, names)  # as at fitting: the networks compute in float32
+    if reset and X.shape[0] < 2:  # (scikit-learn's checks expect "1 sample" in the words)
+        raise ValueError(f"{type(estimator).__name__} needs at least 2 rows to fit; got 1 "
+                         "sample")
     if not reset:
         _warn_unreadable(getattr(estimator, "schema_", None), X)
     return X

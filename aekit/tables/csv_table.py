@@ -27,8 +27,8 @@ import zlib
 from ..errors import CellError, DataError, Note, literal
 from .columns import Chunk, ColumnRoles, Table
 from .dialect import (BOM, SNIFF_LINES, column_kinds, counts_columns, looks_like_header,
-                      not_utf8, refuse_other_formats, sniff_decimal, sniff_separator,
-                      split_line)
+                      may_name_columns, not_utf8, refuse_other_formats, sniff_decimal,
+                      sniff_separator, split_line)
 from .records import MAX_RECORD, RecordBlocks
 
 DEFAULT_CHUNK = 50_000
@@ -167,6 +167,8 @@ class CsvTable(Table):
         self.has_header = looks_like_header(cells, second, self.decimal) if header is None \
             else bool(header)
         self._counted_header = header is None and counts_columns(cells, second, self.decimal)
+        self._numbers_read_as_data = header is None and not self.has_header and \
+            may_name_columns(cells, second, self.decimal)
         self.n_columns = len(cells)
         self.columns = cells if self.has_header else [str(i) for i in range(len(cells))]
         # the data starts after any blank lines and the header (a BOM is skipped anyway)
@@ -196,6 +198,12 @@ class CsvTable(Table):
             out.append(Note(literal(f"took the first line of {self.name} ({self.columns[0]}, "
                                     f"{self.columns[1]}, ... {self.columns[-1]}) as unnamed "
                                     "columns' names") + " (give {header:False} if it is data)",
+                            params=("header",)))
+        if self._numbers_read_as_data:
+            shown = ", ".join(self._sample[0][:3]) + (", ..." if self.n_columns > 3 else "")
+            out.append(Note(literal(f"read the first line of {self.name} ({shown}) as data, "
+                                    "as it holds only numbers") +
+                            " (give {header:True} if it names the columns)",
                             params=("header",)))
         if self.has_header and self.n_columns > 1 and self.columns[-1] == "":
             out.append(f"left out the unnamed last column of {self.name} (a separator at the "

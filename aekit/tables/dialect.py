@@ -86,6 +86,19 @@ def counts_columns(first, second=None, decimal="."):
         is_number(c, decimal) and not _WHOLE.match(c.strip()) for c in second)
 
 
+def may_name_columns(first, second, decimal="."):
+    """Whether a first row read as data (all numbers) might yet be a header: distinct whole
+    numbers (years, sensor ids) above a row with a fraction in a column, as no row of
+    whole-number data would likely sit above (``2019,2020,2021`` over ``101.5,99.2,...``).
+    Such a row is still read as data; this says it is worth a note."""
+    cells = [c.strip() for c in first]
+    if len(cells) < 2 or len(set(cells)) < len(cells) or \
+            not all(_WHOLE.match(c) for c in cells):
+        return False
+    return bool(second) and len(second) == len(first) and any(
+        is_number(c, decimal) and not _WHOLE.match(c.strip()) for c in second)
+
+
 def looks_like_header(first, second, decimal):
     """Whether the first row names the columns: some column has a name above a number, no
     cell of the first row is a number, or it counts the columns (:func:`counts_columns`)."""
@@ -123,7 +136,7 @@ def column_kinds(rows, n_columns, decimal):
 
 
 IMAGE = ("an image (PNG, JPEG, GIF, TIFF, BMP or WebP), not a table: this command reads CSV or "
-         "Parquet tables; aekit denoise reads images")
+         "Parquet tables; aekit denoise reads images (PNG, JPEG, GIF, TIFF, BMP, PPM)")
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")  # PNG ... TIFF
 # the first bytes of files that are not UTF-8 CSV text, looked at in this order (UTF-32's
 # byte-order marks before UTF-16's, which begin the same)
