@@ -294,3 +294,23 @@ def test_a_warm_up_longer_than_the_training_is_warned_of():
         warnings.simplefilter("error", AekitWarning)
         VariationalAutoencoder(hidden=(8,), code_size=2, epochs=3, warmup=2,
                                random_state=0).fit(X)
+
+
+def test_a_bool_column_is_sampled_and_reconstructed_as_bool(tmp_path):
+    """Helper-56: a VAE of a frame with a bool column sampled it back as the text 'False' /
+    'True', so that a Parquet file written from the samples held strings. A column whose
+    categories are spelled as Python spells bools comes back as bool; other text columns
+    stay text."""
+    import pandas as pd
+
+    from aekit import AnomalyDetector, VariationalAutoencoder
+
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"a": rng.normal(size=120), "flag": rng.rand(120) > 0.5,
+                       "c": rng.choice(["x", "y"], 120)})
+    rows = VariationalAutoencoder(epochs=1, random_state=0).fit(df).sample(20, random_state=0)
+    assert rows["flag"].dtype == bool and rows["c"].map(type).eq(str).all()
+    rows.to_parquet(tmp_path / "s.parquet")
+    assert pd.read_parquet(tmp_path / "s.parquet")["flag"].dtype == bool
+    back = AnomalyDetector(epochs=1, random_state=0).fit(df).reconstruct(df.head(5))
+    assert back["flag"].dtype == bool

@@ -181,7 +181,8 @@ def table_options(f):
         click.option("--label-column", help="Column carried through, not a feature (name or "
                      "0-based number)."),
         click.option("--id-column", "id_columns", multiple=True,
-                     help="Column carried through untouched (ids, sites, timestamps); "
+                     help="Column carried through untouched (ids, sites, timestamps; "
+                     "a CSV's as the text it holds, so text in a Parquet output); "
                      "repeatable."),
         click.option("--ignore-column", "ignore_columns", multiple=True,
                      help="Column left out (not a feature; impute writes it back, other "

@@ -781,7 +781,9 @@ class ColumnEncoding:
     def decode(self, E, input_names):
         """Encoded rows back as a table: numbers, and each categorical column's most
         likely category among those seen in training (a DataFrame with the input
-        columns; the unseen slot is never one)."""
+        columns; the unseen slot is never one). A column whose categories are spelled
+        as Python spells true and false (a bool column of pandas, polars or Parquet)
+        comes back as bool, so that a Parquet file written from it holds booleans."""
         import pandas as pd
 
         out, k = {}, 0
@@ -793,6 +795,8 @@ class ColumnEncoding:
                 block = E[:, k:k + len(cats)]
                 out[name] = np.asarray(cats, dtype=object)[block.argmax(axis=1)] if cats \
                     else None
+                if cats and set(cats) <= {"False", "True"}:
+                    out[name] = out[name] == "True"
                 k += len(self.one_hot_values(cats))
         return pd.DataFrame(out)
 
