@@ -108,7 +108,8 @@ def _reductions(name, im):
     out = []
     bands = im.getbands()
     if len(set(bands) - {"A", "a", "P"}) > 1 or im.mode in ("P", "PA"):
-        out.append(f"{name}: its {im.mode} colour was reduced to grey (luminance); the result "
+        mode = "palette" if im.mode in ("P", "PA") else im.mode
+        out.append(f"{name}: its {mode} colour was reduced to grey (luminance); the result "
                    "is grey")
     if "A" in bands or "a" in bands or "transparency" in im.info:
         out.append(f"{name}: its transparency was flattened onto the paper colour; the "

@@ -519,3 +519,15 @@ def test_frame_for_an_input_no_digit_model_takes_is_refused(tmp_path, frame):
         "Error: --frame says how digits fit MNIST's 28x28 frame; no input here goes to a digit "
         "model (the photo denoiser takes it): leave it out (see 'cli denoise --help')"]
     assert not (tmp_path / "c.png").exists()
+
+
+def test_frame_never_refuses_a_larger_picture_naming_it(tmp_path, test_digits):
+    """Helper-55: `--frame never` on a 112x112 scan said "the picture is 112x112" without
+    naming the file; it is refused up front, naming it, nothing written."""
+    digit = (test_digits[0].reshape(28, 28) * 255).astype(np.uint8)
+    Image.fromarray(digit).save(tmp_path / "small.png")
+    Image.fromarray(np.kron(digit, np.ones((4, 4), np.uint8))).save(tmp_path / "big.png")
+    r = run("denoise", tmp_path / "small.png", tmp_path / "big.png", "--model",
+            "mnist-denoiser", "--frame", "never", "--out-dir", tmp_path / "o")
+    assert r.exit_code == 2 and "big.png is 112x112: --frame never takes 28x28" in r.stderr
+    assert not (tmp_path / "o").exists()

@@ -138,10 +138,7 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
     kinds, model, photo_model, said = choose(
         model_path, sources, pictures, lambda i: read_image(sources[i], with_alpha=True),
         device)
-    if frame != "auto" and "digit" not in kinds:
-        raise click.UsageError(f"--frame says how digits fit MNIST's 28x28 frame; no input here "
-                               "goes to a digit model (the photo denoiser takes "
-                               f"{'it' if len(sources) == 1 else 'them'}): leave it out")
+    _check_frame(frame, sources, kinds, pictures)
     photo_pixels, photo_notes = check_photos(sources, kinds, mask_path)
     for line in said:
         click.echo(line, err=True)
@@ -185,6 +182,24 @@ def run(sources, targets, model_path, mask_path, frame, side_by_side, device, qu
         bar.close()
     if photo_pixels:
         denoise_photos(photo_model, sources, targets, photo_pixels, side_by_side, quiet)
+
+
+def _check_frame(frame, sources, kinds, pictures):
+    """Refuse --frame where no input goes to a digit model, and --frame never for a digit
+    input other than 28x28, naming it (before anything is written)."""
+    from ..images import SIDE, read_image
+
+    if frame != "auto" and "digit" not in kinds:
+        raise click.UsageError(f"--frame says how digits fit MNIST's 28x28 frame; no input here "
+                               "goes to a digit model (the photo denoiser takes "
+                               f"{'it' if len(sources) == 1 else 'them'}): leave it out")
+    for s, kind, p in zip(sources, kinds, pictures):
+        if frame != "never" or kind != "digit":
+            continue
+        h, w = (p[0] if p is not None else read_image(s)).shape
+        if (h, w) != (SIDE, SIDE):
+            raise click.UsageError(f"{s} is {w}x{h}: --frame never takes 28x28 pictures "
+                                   "alone (--frame auto or always re-frames others)")
 
 
 def _read_inputs(sources):
