@@ -202,7 +202,9 @@ def _masked_fill(model, net, X, missing, start):
 
 def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
     """Fill the empty/NaN cells of every row of ``table`` into ``writer``; returns
-    ``(cells filled, rows touched, whether 0..255 pixels were scaled)``.
+    ``(cells filled, rows touched, whether 0..255 pixels were scaled, rows with no value
+    at all)`` (those are filled with what the model gives for a row it knows nothing of:
+    the same row each time).
 
     Known cells, the header and the carried columns are written back as they were;
     columns that held only whole numbers in the training rows get whole fills
@@ -221,7 +223,7 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
                                        allow_missing=True)
     if model.schema_.categorical:
         return _impute_text_table(table, model, writer, model_input, max_iter, tol)
-    n_filled = n_rows = 0
+    n_filled = n_rows = n_blank = 0
     for chunk, X in model_input.arrays(table.chunks()):
         _check_range(model.schema_, X, model_input.divisor, table.name)
         missing = np.isnan(X)
@@ -236,10 +238,11 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
         missing[:, model.schema_.empty_columns()] = False  # (left empty)
         n_filled += int(missing.sum())
         n_rows += int(missing.any(axis=1).sum())
+        n_blank += int(np.isnan(X).all(axis=1).sum())
         text = None if writer.parquet else writer.decimal
         writer.write(_input_types(_table_rows(table, chunk, filled, model_input.order, text),
                                   table, writer))
-    return n_filled, n_rows, model_input.pixels
+    return n_filled, n_rows, model_input.pixels, n_blank
 
 
 def _impute_text_table(table, model, writer, model_input, max_iter, tol):
@@ -247,13 +250,14 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
     (:func:`impute_frame`), text written back as it was."""
     from .preprocessing.columns import CodeSpelling
 
-    n_filled = n_rows = 0
+    n_filled = n_rows = n_blank = 0
     numeric = [k == "numeric" for k in model.schema_.encoding.kinds]
     spellings = {}  # declared columns: how the file spells their codes, over all chunks
     for chunk, frame in model_input.arrays(table.chunks()):
         with model_input.located(chunk):
             out, filled = impute_frame(model, frame, max_iter, tol)
         missing = model.schema_.encoding.missing_cells(frame)
+        n_blank += int(missing.all(axis=1).sum())
         missing[:, model.schema_.empty_columns()] = False  # (left empty)
         n_filled += filled
         n_rows += int(missing.any(axis=1).sum())
@@ -275,7 +279,7 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
                 cells[:, j] = _numbers_as_text(cells[:, j], writer.decimal)
         writer.write(_input_types(_table_rows(table, chunk, cells, model_input.order, None),
                                   table, writer))
-    return n_filled, n_rows, False
+    return n_filled, n_rows, False, n_blank
 
 
 def _typed_categories(encoding, names, table):

@@ -289,3 +289,22 @@ def test_rounds_flags_for_a_masked_model_are_refused(tmp_path):
     r = run("impute", tmp_path / "g.csv", "-m", tmp_path / "reconstruction.safetensors",
             "--max-iter", "3", "-o", tmp_path / "o.csv")
     assert r.exit_code == 0, r.output
+
+
+def test_impute_says_how_many_rows_held_no_value(tmp_path):
+    """A row with every cell empty is filled with what the model gives for a row it knows
+    nothing of; the count of such rows is said (it was filled silently)."""
+    from aekit import AnomalyDetector
+
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=200)
+    AnomalyDetector(epochs=2, random_state=0, device="cpu").fit(
+        pd.DataFrame({"a": a, "b": 2 * a + rng.normal(0, 0.1, 200)})
+    ).save(tmp_path / "m.safetensors")
+    (tmp_path / "t.csv").write_text("a,b\n0.5,\n,\n1.0,2.0\n,\n")
+    r = run("impute", tmp_path / "t.csv", "--model", tmp_path / "m.safetensors",
+            "-o", tmp_path / "out.csv")
+    assert r.exit_code == 0, r.output
+    assert "note: 2 rows held no value at all" in r.stderr
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert out.notna().all().all() and out.iloc[1].tolist() == out.iloc[3].tolist()

@@ -68,11 +68,16 @@ def command(data, model, output, max_iter, tol, device, quiet, **table):
     dialect = {"sep": source.sep, "decimal": source.decimal} if hasattr(source, "sep") else {}
     with TableWriter(output, float_format="%.15g", header=source.has_header,
                      **dialect) as writer:
-        filled, rows, pixels = impute_table(source, est, writer, max_iter=max_iter, tol=tol)
+        filled, rows, pixels, blank = impute_table(source, est, writer, max_iter=max_iter,
+                                                   tol=tol)
     if not quiet:
         scale = "; pixels 0..255 scaled to [0, 1] and back" if pixels else ""
         click.echo(f"filled {counted(filled, 'cell')} in {counted(rows, 'row')}{scale}",
                    err=True)
+        if blank:
+            click.echo(f"note: {counted(blank, 'row')} held no value at all: filled with what "
+                       "the model gives for a row it knows nothing of (the same for each)",
+                       err=True)
         schema = est.schema_
         names = schema.feature_names or [str(j) for j in range(schema.n_features)]
         empty = [names[j] for j in schema.empty_columns()]
