@@ -178,7 +178,7 @@ def train_on_images(folder, params, output, checkpoint, validation_fraction=0.1,
     if resume is not None and [str(p) for p in train_paths] != data["train_files"]:
         raise DataError(f"the images under {folder} are not those the checkpoint was trained on")
     train_images, val_images = read_images(train_paths), read_images(val_paths)
-    log(f"training on {len(train_paths)} images"
+    log(f"training on {len(train_paths)} image{'s' if len(train_paths) != 1 else ''}"
         + (f", validating on {len(val_paths)}" if val_paths else " (no validation images)"))
     den = ImageDenoiser(**params)
     data = {"folder": str(folder), "validation_folder": validation_folder and

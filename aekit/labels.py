@@ -80,6 +80,14 @@ class AnomalyLabels:
             return None
         if y[labelled].min() == y[labelled].max():
             self.why = "the labels hold one class only: no AUROC"
+            if self.digits is not None:  # every label was read against the model's digits
+                digits = ", ".join(sorted(self.digits))
+                shown = ", ".join(sorted(self.seen)[:10]).replace("{", "{{").replace("}", "}}")
+                self.why = word(
+                    f"the labels hold one class only when read against the digits the model "
+                    f"was trained on ({digits}), the normal labels by default (labels seen: "
+                    f"{shown}): name the normal value(s) with {{normal_labels}} for the AUROC",
+                    None, self.wording)
             return None
         return y[labelled], labelled
 

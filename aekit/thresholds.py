@@ -108,10 +108,11 @@ class ScoreRule:
             return float(self.threshold), "the detector's own"
         c = DEFAULT_CONTAMINATION if contamination is None else contamination
         if self.quantiles is None:
-            raise ParameterError("the model stores no training score quantiles to turn a "
-                                 "contamination into a threshold (an autoencoder keeps them "
-                                 "when fitted with score_quantiles=True, a detector always); "
-                                 "give a {threshold}",
+            which = "a contamination" if contamination is not None else \
+                f"the default contamination ({DEFAULT_CONTAMINATION:g})"
+            raise ParameterError(f"the model stores no training score quantiles to turn {which} "
+                                 "into a threshold (an autoencoder keeps them when fitted with "
+                                 "score_quantiles=True, a detector always); give a {threshold}",
                                  params=("threshold",))
         if c == "auto":  # say what it flags: its rule, and the share of training rows above
             value = robust_threshold(self.quantiles)

@@ -125,6 +125,9 @@ def test_impute_cli_refusals(tmp_path, model_path, mnist_small):
     r = run("impute", src, "--model", model_path, "-o", tmp_path / "o.csv",
             "--label-column", "label")
     assert r.exit_code == 1 and "785 feature columns but the model expects 784" in r.output
+    # (helper-57: the extra column was not said to be settable apart, as by name it is)
+    assert "carry the others through as a label or ids (--label-column, --id-column) or " \
+        "leave them out (--ignore-column)" in r.output
     before = src.read_bytes()
     r = run("impute", src, "--model", model_path, "-o", src, "--label-column", "label",
             "--id-column", "id")

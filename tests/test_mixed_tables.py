@@ -405,6 +405,23 @@ def test_labels_of_a_float_column_with_nan_and_normal_labels_written_otherwise()
         assert y.tolist() == [0, 1, 0]
 
 
+def test_labels_read_against_a_digit_models_digits_say_so_when_one_class_is_left():
+    """Helper-57: a model trained on 3s, scoring 0/1 labels, said "the labels hold one
+    class only" of a column holding 0 and 1: by default the normal labels are the model's
+    digits, which no label was. The note names the digits and the labels seen."""
+    from aekit.labels import AnomalyLabels
+
+    labels = AnomalyLabels((), digits=[3])
+    labels.add(pd.Series(["0", "1", "0", "1"], dtype=object))
+    assert labels.result() is None
+    assert labels.why.startswith("the labels hold one class only when read against the "
+                                 "digits the model was trained on (3)")
+    assert "(labels seen: 0, 1)" in labels.why and "normal_labels" in labels.why
+    labels = AnomalyLabels((), digits=[3])
+    labels.add(pd.Series(["3", "7", "3"], dtype=object))
+    assert labels.result()[0].tolist() == [0, 1, 0]
+
+
 def test_a_folder_of_parquet_files_whose_column_types_differ_is_refused(tmp_path):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq

@@ -98,3 +98,14 @@ def test_the_grid_of_a_large_training_set_comes_from_a_fixed_sample_of_its_rows(
         np.testing.assert_allclose(det.score_quantiles_, quantiles_of(scores[rows]),
                                    rtol=1e-5, atol=1e-7)
         assert not np.allclose(det.score_quantiles_, quantiles_of(scores), rtol=1e-3)
+
+
+def test_a_rule_without_quantiles_says_whether_the_contamination_was_the_default():
+    """Helper-57: `aekit detect` with a plain autoencoder's file and no --contamination said
+    it could not turn "a contamination" into a threshold, of one the user never gave."""
+    rule = ScoreRule("relative", None, None)
+    with pytest.raises(ValueError, match=r"to turn the default contamination \(0\.01\) into"):
+        rule.threshold_for()
+    with pytest.raises(ValueError, match="to turn a contamination into a threshold"):
+        rule.threshold_for(0.05)
+    assert rule.threshold_for(threshold=2.5) == (2.5, "given")

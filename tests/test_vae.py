@@ -314,3 +314,22 @@ def test_a_bool_column_is_sampled_and_reconstructed_as_bool(tmp_path):
     assert pd.read_parquet(tmp_path / "s.parquet")["flag"].dtype == bool
     back = AnomalyDetector(epochs=1, random_state=0).fit(df).reconstruct(df.head(5))
     assert back["flag"].dtype == bool
+
+
+def test_read_only_arrays_are_read_without_torchs_warning():
+    """Helper-57: inverse_transform of read-only codes (pandas hands such arrays out) let
+    torch's "The given NumPy array is not writable" warning through."""
+    import warnings
+
+    from aekit import Autoencoder, VariationalAutoencoder
+
+    X = np.random.RandomState(0).rand(100, 6)
+    for model in (Autoencoder(code_size=2, epochs=1, random_state=0),
+                  VariationalAutoencoder(epochs=1, warmup=0, random_state=0)):
+        model.fit(X)
+        Z = model.transform(X)
+        Z.flags.writeable = False
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            back = model.inverse_transform(Z)
+        assert back.shape == X.shape and np.isfinite(back).all()

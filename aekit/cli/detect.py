@@ -110,9 +110,11 @@ def command(data, model, contamination, threshold, output, explain, categorical,
         except WidthError as e:
             if model:
                 raise
+            from .options import in_flags
+
             raise click.ClickException(
-                f"{e}: with no --model, the bundled {DEFAULT_MODEL} scores it, for rows of "
-                f"28x28 digit pixels; give -m MODEL, e.g. one of `aekit train --data "
+                f"{in_flags(e)}: with no --model, the bundled {DEFAULT_MODEL} scores it, for "
+                f"rows of 28x28 digit pixels; give -m MODEL, e.g. one of `aekit train --data "
                 f"{files[0]}`") from None
     if explain or report or "-" in files:
         raise click.UsageError("--explain, --report and stdin are for a single table, not "

@@ -73,8 +73,8 @@ def command(model, k, limit, data_dir, json_out, device, quiet):
         f"quick estimate, not protocol G (k={r.k}, {r.n_test} test images)"
     click.echo(f"{label}: test NLL {r.nll:.2f} nats per image (IW bound, k={r.k}, "
                f"{r.n_test} binarised test images, seed 0)")
-    click.echo(f"  ELBO {-r.elbo:.2f} nats (as an NLL bound); factorised Bernoulli "
-               f"{r.baseline:.2f}; active latent units {r.active} of {r.latent}; "
+    click.echo(f"  NLL bound from the ELBO {-r.elbo:.2f} nats (ELBO {r.elbo:.2f}); factorised "
+               f"Bernoulli {r.baseline:.2f}; active latent units {r.active} of {r.latent}; "
                f"{r.seconds:.0f} s")
     click.echo("  references (Burda et al. 2016, NLL): " + ", ".join(
         f"{name} {v}" for name, v in r.references.items()))

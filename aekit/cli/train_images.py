@@ -7,7 +7,7 @@ is an image denoiser's.
 
 import click
 
-from .options import exit_interrupted
+from .options import counted, exit_interrupted
 
 # `aekit train` options that mean something with --images (the rest are refused)
 IMAGE_OPTIONS = {"images", "validation_images", "patch_size", "patches", "noise", "channels",
@@ -76,7 +76,7 @@ def run(opts, out, ckpt):
     except KeyboardInterrupt:
         exit_interrupted(ckpt, out)
     s = den.summary_
-    click.echo(f"saved {out} ({s['epochs']} epochs, {s['seconds']:.0f} s, "
+    click.echo(f"saved {out} ({counted(s['epochs'], 'epoch')}, {s['seconds']:.0f} s, "
                f"{sum(p.numel() for p in den.net_.parameters()):,} parameters)", err=True)
     for line in report_table(rows) or ["(no validation images: no PSNR to report)"]:
         click.echo(line)

@@ -61,8 +61,10 @@ class TorchEngine:
         net = network_in(self.net, dtype)
         with torch.inference_mode():
             for s in range(0, len(A), INFERENCE_BATCH):
-                chunk = torch.from_numpy(np.ascontiguousarray(A[s:s + INFERENCE_BATCH], dtype))
-                yield s, fn(net, chunk.to(self.device)).cpu().numpy()
+                rows = np.ascontiguousarray(A[s:s + INFERENCE_BATCH], dtype)
+                if not rows.flags.writeable:  # (a caller's read-only array: torch warns)
+                    rows = rows.copy()
+                yield s, fn(net, torch.from_numpy(rows).to(self.device)).cpu().numpy()
 
     def run(self, fn, A, width):
         """``fn(net, batch)`` over the rows of ``A``, concatenated: ``len(A)`` rows of

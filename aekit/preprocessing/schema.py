@@ -191,7 +191,7 @@ class InputSchema:
             without names, has another number of columns.
         """
         if names is None or self.feature_names is None:
-            self.check_width(width if names is None else len(names), source)
+            self.check_width(width if names is None else len(names), source, file=not estimator)
             return None
         names = [str(c) for c in names]
         if names == self.feature_names:
@@ -222,11 +222,19 @@ class InputSchema:
         where = {c: i for i, c in enumerate(names)}
         return np.asarray([where[c] for c in self.feature_names], dtype=np.intp)
 
-    def check_width(self, n, source="the data"):
-        """Refuse ``n`` feature columns (None: unknown) when the model expects another number."""
+    def check_width(self, n, source="the data", file=False):
+        """Refuse ``n`` feature columns (None: unknown) when the model expects another number;
+        ``file``: the columns are a file's, where more than the model's may be a label or
+        ids, which the error then says how to set apart."""
         if n is not None and n != self.n_features:
-            raise WidthError(f"{source} has {n} feature columns but the model expects "
-                             f"{self.n_features}")
+            text = literal(f"{source} has {n} feature columns but the model expects "
+                           f"{self.n_features}")
+            if file and n > self.n_features:
+                raise WidthError(text + "; carry the others through as a label or ids "
+                                 "({label_column}, {id_columns}) or leave them out "
+                                 "({ignore_columns})",
+                                 params=("label_column", "id_columns", "ignore_columns"))
+            raise WidthError(text)
 
     def select(self, X, source="X"):
         """``X``'s columns in the model's order: a DataFrame is reordered by name (or
