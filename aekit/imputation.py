@@ -229,7 +229,7 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
         missing = np.isnan(X)
         out = impute(model, X, max_iter=max_iter, tol=tol)
         d = model_input.divisor
-        integral = _whole_columns(model.schema_, X * d, missing, d)
+        integral = _whole_columns(model.schema_, X, d)
         fills = _significant(out * d, missing)
         known = X * d
         if d != 1.0:  # 0..255 pixels came in as whole numbers: undo the division's rounding
@@ -266,7 +266,7 @@ def _impute_text_table(table, model, writer, model_input, max_iter, tol):
             values = np.asarray(out.iloc[:, j], dtype=np.float64)[:, None]
             gaps = missing[:, [j]]
             fills = _significant(values, gaps)
-            if _whole_columns(model.schema_, values, gaps, 1.0, [j])[0]:
+            if _whole_columns(model.schema_, values, 1.0, [j])[0]:
                 fills = np.where(gaps, np.round(fills) + 0.0, fills)
             column = np.where(gaps, fills, values)
             cells[:, j] = (column if writer.parquet else _exact_text(column, writer.decimal))[:, 0]
@@ -398,17 +398,20 @@ def _significant(values, where, digits=7):
     return out
 
 
-def _whole_columns(schema, X, missing, divisor=1.0, columns=None):
+def _whole_columns(schema, X, divisor=1.0, columns=None):
     """Which columns of ``X`` (the model's input columns, or those numbered ``columns``)
-    get whole-number fills: those that held only whole numbers in the training rows, as
-    the model's encoding records; for a model file without that record, or 0..255 pixels
-    (``divisor`` > 1) read by a model of [0, 1] ones, those whose known cells here are
-    all whole."""
+    get whole-number fills: every one for 0..255 pixels (``divisor`` > 1) read by a model
+    of [0, 1] ones; else those that held only whole numbers in the training rows, as the
+    model's encoding records, and none for a model file without that record. Never the
+    known cells of the file being filled, which would make a row's fills depend on the
+    rows beside it (helper-58: a [0, 1] digit table's fills became 0 or 1 where a column's
+    known cells were all 0)."""
+    if divisor != 1.0:
+        return np.ones(X.shape[1], dtype=bool)
     whole = schema.encoding.whole if schema.encoding is not None else None
-    if whole is not None and divisor == 1.0:
-        return np.asarray(whole, dtype=bool)[columns if columns is not None else slice(None)]
-    known = np.where(missing, 0.0, X)
-    return np.all(known == np.round(known), axis=0) & (~missing).any(axis=0)
+    if whole is None:
+        return np.zeros(X.shape[1], dtype=bool)
+    return np.asarray(whole, dtype=bool)[columns if columns is not None else slice(None)]
 
 
 def _table_rows(table, chunk, X, order, decimal=None):

@@ -311,3 +311,26 @@ def test_impute_says_how_many_rows_held_no_value(tmp_path):
     assert "note: 2 rows held no value at all" in r.stderr
     out = pd.read_csv(tmp_path / "out.csv")
     assert out.notna().all().all() and out.iloc[1].tolist() == out.iloc[3].tolist()
+
+
+def test_fills_of_a_unit_pixel_table_are_not_rounded_nor_set_by_other_rows(tmp_path,
+                                                                          mnist_small):
+    """Helper-58: a model file without the whole-number record (the bundled digit models)
+    filling [0, 1] pixels rounded a column's fills to 0 or 1 where its known cells in the
+    file were all 0, so a row's fills depended on the rows beside it (0.0 in a table of
+    100, 0.46 alone)."""
+    X = mnist_small[2][:40].astype(np.float64)
+    X = np.where(np.random.default_rng(0).random(X.shape) < 0.25, np.nan, X)
+    names = [f"px{i}" for i in range(784)]
+    pd.DataFrame(X, columns=names).to_csv(tmp_path / "all.csv", index=False)
+    pd.DataFrame(X[7:8], columns=names).to_csv(tmp_path / "one.csv", index=False)
+    for name in ("all", "one"):
+        r = run("impute", tmp_path / f"{name}.csv", "--model", "mnist-denoiser", "-o",
+                tmp_path / f"{name}.out.csv")
+        assert r.exit_code == 0, r.output
+    together = pd.read_csv(tmp_path / "all.out.csv").to_numpy()
+    alone = pd.read_csv(tmp_path / "one.out.csv").to_numpy()[0]
+    gaps = np.isnan(X[7])
+    np.testing.assert_allclose(together[7][gaps], alone[gaps], atol=1e-5)
+    fills = together[np.isnan(X)]
+    assert np.mean((fills == 0) | (fills == 1)) < 0.5  # (all were 0 or 1 in such columns)
