@@ -460,6 +460,67 @@ def test_evaluate_tables_needs_a_few_rows_of_each_class_and_no_label_flags_for_n
     assert r.exit_code == 2 and "--label-column is for a labelled TABLE" in r.output
 
 
+@pytest.mark.parametrize("arrays, said", [
+    ({"X": "ok", "y": np.r_[-np.ones(8), np.ones(32)]}, "y must hold 1 (anomaly) and 0 "
+     "(normal); it holds -1.0, 1.0"),
+    ({"X": "ok", "y": np.r_[np.ones(32), 2 * np.ones(8)]}, "y must hold 1 (anomaly) and 0 "
+     "(normal); it holds 1.0, 2.0"),
+    ({"X": "ok", "y": np.zeros(40)}, "too few labelled rows for a stratified 70/30 split: 0 "
+     "anomalies"),
+    ({"X": "ok", "y": np.zeros(30)}, "y holds 30 labels for 40 rows of X"),
+    ({"data": "ok"}, "holds no arrays named X and y (it holds data)"),
+    ({"X": np.full((40, 2), np.inf), "y": np.r_[np.zeros(32), np.ones(8)]},
+     "X holds inf (row 0, column 0)"),
+])
+def test_evaluate_tables_checks_every_npz_table_before_fitting_any(tmp_path, arrays, said):
+    """Helper-58: -1/+1 labels gave an inverted AUROC (0.62%) with exit 0, 1/2 labels a
+    test part of 110% anomalies, one class an AUROC of nan, and a file without X or y
+    sklearn's or numpy's words, each found only at its turn. Every table of the folder is
+    checked first, and a bad one named in one line."""
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    good = np.random.RandomState(0).normal(size=(40, 2))
+    np.savez(tmp_path / "1_good.npz", X=good, y=np.r_[np.zeros(32), np.ones(8)])
+    np.savez(tmp_path / "2_bad.npz", **{k: good if isinstance(v, str) else v
+                                        for k, v in arrays.items()})
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path), "--methods", "iforest",
+                                 "--json", str(tmp_path / "r.json")])
+    assert r.exit_code == 1, r.output
+    assert f"Error: 2_bad.npz: {said}" in r.output or f"Error: 2_bad.npz {said}" in r.output
+    assert "1_good" not in r.output and not (tmp_path / "r.json").exists()  # nothing fitted
+
+
+def test_evaluate_outputs_spare_the_inputs_and_each_other(tmp_path):
+    """Helper-58: `--json` over a table of the folder replaced it with JSON, `--json` took
+    any suffix, two outputs of one name replaced each other, and a method named twice
+    crashed drawing the plot after the run."""
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    rng = np.random.RandomState(0)
+    np.savez(tmp_path / "1_t.npz", X=rng.normal(size=(40, 2)), y=np.r_[np.zeros(32), np.ones(8)])
+    before = (tmp_path / "1_t.npz").read_bytes()
+
+    def run(*args):
+        return CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path), "--methods",
+                                        "iforest", *map(str, args)])
+
+    r = run("--json", tmp_path / "1_t.npz")
+    assert r.exit_code == 1 and "is the input file" in r.output
+    assert (tmp_path / "1_t.npz").read_bytes() == before
+    r = run("--json", tmp_path / "r.png")
+    assert r.exit_code == 2 and "aekit writes JSON (.json), not .png files" in r.output
+    r = CliRunner().invoke(cli, ["evaluate", "oneclass", "--roc", str(tmp_path / "a.png"),
+                                 "--json", str(tmp_path / "a.png")])
+    assert r.exit_code == 2 and "not .png files" in r.output
+    r = run("--methods", "iforest,iforest", "--plot", tmp_path / "p.png")
+    assert r.exit_code == 0, r.output
+    assert r.output.count("iforest  AUROC") == 1 and (tmp_path / "p.png").exists()  # once
+
+
 def test_evaluate_tables_sets_the_trim_and_categorical_columns_for_the_methods(tmp_path):
     """--trim reaches aekit's detector alone and --categorical every method's reading of the
     table; the report names them, and the AUROC is the detector's with those parameters."""

@@ -610,6 +610,20 @@ def test_protocol_d2_code_on_small_crops(monkeypatch, tiny):
     assert "BM3D" not in result.table() and "camera" in result.table()
 
 
+def test_protocol_d2_picture_shows_a_noise_level_that_was_run(monkeypatch, tiny, tmp_path):
+    """Helper-58: `evaluate denoise --images --sigma 50` computed for a minute, printed its
+    table, then failed drawing its picture at sigma 25, which was not run (nothing written)."""
+    from PIL import Image
+
+    import aekit.evaluation.denoise_images as d2
+
+    crops = {"camera": smooth_image(40, 40)}
+    monkeypatch.setattr(d2, "held_out_images", lambda colour=False: crops)
+    result = d2.protocol_d2({"aekit": tiny[0].denoise}, sigmas=(50,), with_bm3d=False)
+    d2.picture(result, tmp_path / "p.png")
+    assert Image.open(tmp_path / "p.png").size[0] > 100
+
+
 def test_the_bundled_photo_denoiser_cleans_a_photo_crop():
     """A crop of a training-side image (brick) at sigma 25: cleaner, same shape; clean
     pixels come back close to themselves (the figures are in BENCHMARKS.md)."""

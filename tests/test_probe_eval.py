@@ -39,6 +39,17 @@ def test_run_probe_autoencoder_and_pca(mnist_small):
     assert by[("autoencoder", 8)].accuracy > by[("autoencoder", 2)].accuracy
 
 
+def test_latent_2d_of_identical_codes_is_the_origin_without_a_warning():
+    """Helper-58: `encode --plot` of two identical rows let numpy's "invalid value
+    encountered in divide" through (PCA of codes without variance)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        xy, _ = latent_2d(np.tile(np.arange(5.0), (3, 1)))
+    assert np.array_equal(xy, np.zeros((3, 2)))
+
+
 def test_latent_2d_keeps_two_dims_and_projects_more(rng):
     Z2 = rng.normal(size=(50, 2))
     assert latent_2d(Z2)[0] is not None and np.array_equal(latent_2d(Z2)[0], Z2)

@@ -3,7 +3,7 @@
 import click
 
 from .options import (
-    IMAGE_SUFFIXES, IntRange, check_output_kind, check_output_path, data_dir_option,
+    IMAGE_SUFFIXES, IntRange, check_output_kind, check_outputs, data_dir_option,
     device_option, digit_model, model_option, show_results, SEED)
 
 NOISES = ("gaussian:0.5", "masking:0.25", "saltpepper:0.1")
@@ -66,8 +66,7 @@ def command(model, baselines_only, data_dir, noises, seed, limit, train_limit, p
     from ..evaluation.denoise import REFERENCES, picture as draw, protocol_d
     from ..loading import load
 
-    for out in (picture, json_out):
-        check_output_path(out, model)
+    check_outputs((("--picture", picture), ("--json", json_out)), model)
     check_output_kind(picture, IMAGE_SUFFIXES, "PNG pictures")
     est = None if baselines_only else digit_model(
         load(model or "mnist-denoiser", device=device), model or "mnist-denoiser",

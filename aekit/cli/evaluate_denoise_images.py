@@ -2,7 +2,7 @@
 
 import click
 
-from .options import IMAGE_SUFFIXES, check_output_kind, check_output_path, show_results
+from .options import IMAGE_SUFFIXES, check_output_kind, check_outputs, show_results
 
 
 def run(model, device, sigmas, colour, unclipped, picture, json_out, seed, baselines_only=False):
@@ -13,8 +13,7 @@ def run(model, device, sigmas, colour, unclipped, picture, json_out, seed, basel
     from ..loading import load
     from .denoise_photos import PHOTO_MODEL, is_photo_model
 
-    for out in (picture, json_out):
-        check_output_path(out, model)
+    check_outputs((("--picture", picture), ("--json", json_out)), model)
     check_output_kind(picture, IMAGE_SUFFIXES, "PNG pictures")
     est = None if baselines_only else load(model or PHOTO_MODEL, device=device)
     if est is not None and not is_photo_model(est):

@@ -3,7 +3,7 @@
 import click
 
 from .options import (
-    IntRange, check_output_path, data_dir_option, device_option, model_option, write_json)
+    IntRange, check_outputs, data_dir_option, device_option, model_option, write_json)
 
 
 @click.command()
@@ -40,7 +40,7 @@ def command(model, k, limit, data_dir, json_out, device, quiet):
     from ..evaluation.generative import check_protocol_model, evaluate_generative
     from ..loading import load
 
-    check_output_path(json_out)
+    check_outputs((("--json", json_out),))
     vae = load(model or "mnist-vae", device=device)
     if not hasattr(vae, "sample"):
         raise click.UsageError(f"{model} is not a variational autoencoder (aekit train "

@@ -3,7 +3,7 @@
 import click
 
 from .options import (
-    IMAGE_SUFFIXES, IntList, IntRange, check_output_kind, check_output_path, data_dir_option,
+    IMAGE_SUFFIXES, IntList, IntRange, check_output_kind, check_outputs, data_dir_option,
     device_option, write_json, SEED)
 
 
@@ -40,9 +40,8 @@ def command(digits, data_dir, roc_png, json_out, seed, limit, epochs, no_pca, de
     """
     from ..evaluation.oneclass import REFERENCES, default_detectors, one_class_auroc, roc_figure
 
-    check_output_path(roc_png)
+    check_outputs((("--roc", roc_png), ("--json", json_out)))
     check_output_kind(roc_png, IMAGE_SUFFIXES, "PNG pictures")
-    check_output_path(json_out)
     overrides = {"epochs": epochs} if epochs else {}
     detectors = default_detectors(random_state=seed, device=device, **overrides)
     if no_pca:

@@ -3,7 +3,7 @@
 import click
 
 from .options import (
-    IMAGE_SUFFIXES, IntList, IntRange, check_output_kind, check_output_path, data_dir_option,
+    IMAGE_SUFFIXES, IntList, IntRange, check_output_kind, check_outputs, data_dir_option,
     device_option, write_json, SEED)
 
 
@@ -37,8 +37,7 @@ def command(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet)
       aekit evaluate probe                          # the full protocol (minutes)
       aekit evaluate probe --limit 5000 --epochs 5  # a quick look
     """
-    for out in (plot, json_out):
-        check_output_path(out)
+    check_outputs((("--plot", plot), ("--json", json_out)))
     check_output_kind(plot, IMAGE_SUFFIXES, "PNG pictures")
     if limit and max(sizes) > limit:  # PCA(k) needs at least k images
         raise click.BadParameter(f"--sizes {max(sizes)} needs at least {max(sizes)} training "

@@ -5,7 +5,7 @@ import os
 import click
 
 from .options import (
-    IMAGE_SUFFIXES, FloatRange, categorical_option, check_output_kind, check_output_path,
+    IMAGE_SUFFIXES, FloatRange, categorical_option, check_output_kind, check_outputs,
     device_option, flag_of, table_options, write_json, SEED)
 
 METHODS = ("aekit", "pca", "iforest")
@@ -68,15 +68,17 @@ def command(source, methods, tables, categorical, trim, normal_labels, plot, jso
     if not source:
         raise click.UsageError("give FOLDER (a folder of ADBench .npz tables) or TABLE (a "
                                "labelled CSV or Parquet file), or set AEKIT_TABLES")
-    chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    chosen = list(dict.fromkeys(m.strip() for m in methods.split(",") if m.strip()))
     unknown = sorted(set(chosen) - set(METHODS))
     if unknown or not chosen:
         raise click.BadParameter(f"unknown method(s) {', '.join(unknown)}; use "
                                  f"{', '.join(METHODS)}", param_hint="--methods")
     if trim is not None and "aekit" not in chosen:
         raise click.UsageError("--trim is aekit's, and --methods leaves aekit out")
-    for out in (plot, json_out):
-        check_output_path(out, source)
+    from pathlib import Path
+
+    tables_in = sorted(Path(source).glob("*.npz")) if Path(source).is_dir() else []
+    check_outputs((("--plot", plot), ("--json", json_out)), source, *tables_in)
     check_output_kind(plot, IMAGE_SUFFIXES, "PNG pictures")
     if is_npz_folder(source):
         given = [f for f, v in table.items() if v not in (None, ())] + \

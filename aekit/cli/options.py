@@ -508,6 +508,32 @@ def check_output_path(out, *inputs):
         raise click.ClickException(str(e)) from None
 
 
+def check_outputs(outputs, *inputs):
+    """:func:`check_output_path` for each of a command's ``(flag, path)`` outputs (a path
+    None: not written), and refuse two of them that name one file (the second would
+    replace the first) and a ``--json`` file not named .json.
+
+    Raises
+    ------
+    click.ClickException, click.UsageError
+        Naming the output and, for two, both flags.
+    """
+    from pathlib import Path
+
+    seen = {}
+    for flag, out in outputs:
+        if out is None or str(out) == "-":
+            continue
+        check_output_path(out, *inputs)
+        if flag == "--json":
+            check_output_kind(out, (".json",), "JSON")
+        key = Path(out).resolve()
+        if key in seen:
+            raise click.UsageError(f"{seen[key]} and {flag} both name {out}: give each its own "
+                                   "file")
+        seen[key] = flag
+
+
 def check_report_folder(folder):
     """Refuse, before any work, a --report folder that cannot be made or written into (a
     file in its path, a folder that takes no new file), found otherwise only after the

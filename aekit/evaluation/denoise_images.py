@@ -203,8 +203,9 @@ def _crop(a, size=192):
     return a[y:y + size, x:x + size]
 
 
-def picture(result, path, protocol="clipped", sigma=25):
-    """A PNG: a crop of the first image, clean and each method's estimate, PSNR in titles."""
+def picture(result, path, protocol="clipped", sigma=None):
+    """A PNG: a crop of the first image, clean and each method's estimate, PSNR in titles,
+    at noise level ``sigma`` (of 255; default 25 where it was run, else the lowest run)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -212,6 +213,9 @@ def picture(result, path, protocol="clipped", sigma=25):
 
     from ..atomic import atomic_path
 
+    if sigma is None:
+        run = sorted({k[1] for k in result.examples if k[0] == protocol})
+        sigma = 25 if 25 in run or not run else run[0]
     names = ["clean"] + result.methods()
     names = [n for n in names if (protocol, sigma, n) in result.examples]
     fig, axes = plt.subplots(1, len(names), figsize=(2.2 * len(names), 2.6))

@@ -20,9 +20,8 @@ import numpy as np
 
 from ..errors import DataError, literal
 from . import tables
-from .tables import MAX_ROWS, METHODS, SUBSAMPLE_SEED, TEST_SIZE, TablesResult, score_split
-
-MIN_PER_CLASS = 4  # rows of each class: a stratified 30% then holds at least one of each
+from .tables import (
+    MAX_ROWS, METHODS, SUBSAMPLE_SEED, TEST_SIZE, TablesResult, check_class_counts, score_split)
 
 
 class EncodedIsolationForest:
@@ -78,7 +77,7 @@ def read_labelled(path, label_column, normal_labels=(), **table):
     DataError
         No ``label_column`` given, the column is not in the table, the labels do not
         make two classes (not 0/1 without ``normal_labels``, one class only), or a class
-        has fewer than :data:`MIN_PER_CLASS` rows.
+        has fewer than :data:`~aekit.evaluation.tables.MIN_PER_CLASS` rows.
     """
     import pandas as pd
 
@@ -109,12 +108,7 @@ def read_labelled(path, label_column, normal_labels=(), **table):
     if not labelled.all():
         notes.append(f"{int((~labelled).sum())} rows without a label left out")
         X = X[labelled] if isinstance(X, np.ndarray) else X.loc[labelled].reset_index(drop=True)
-    counts = {"anomalies": int(y.sum()), "normal rows": int(len(y) - y.sum())}
-    few = [f"{n} {what}" for what, n in counts.items() if n < MIN_PER_CLASS]
-    if few:
-        raise DataError(f"{literal(path)}: too few labelled rows for a stratified "
-                        f"{100 - int(100 * TEST_SIZE)}/{int(100 * TEST_SIZE)} split: "
-                        f"{' and '.join(few)}; need at least {MIN_PER_CLASS} of each")
+    check_class_counts(y.astype(int), literal(path))
     return X, y.astype(int), notes
 
 

@@ -98,6 +98,8 @@ def latent_2d(Z, random_state=0):
         return Z, ("code_0", "code_1")
     from sklearn.decomposition import PCA
 
+    if not np.ptp(Z, axis=0).any():  # every row's codes alike: no direction to project on
+        return np.zeros((len(Z), 2)), ("PC 1", "PC 2")
     return PCA(n_components=2, random_state=random_state).fit_transform(Z), ("PC 1", "PC 2")
 
 

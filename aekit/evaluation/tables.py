@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 MAX_ROWS = 50_000
+MIN_PER_CLASS = 4  # rows of each class: a stratified 30% then holds at least one of each
 TEST_SIZE = 0.3
 SPLIT_SEED = 42
 SUBSAMPLE_SEED = 0
@@ -102,12 +103,69 @@ def halves(tables):
     return {"A": list(tables[0::2]), "B": list(tables[1::2])}
 
 
+def read_table(path):
+    """``(X, y)`` of a ``.npz`` table, checked: ``X`` (n, d) finite numbers within float32's
+    range, ``y`` (n,) labels 1 (anomaly) and 0 (normal), as ADBench writes them (bools and
+    0.0 / 1.0 too), at least :data:`MIN_PER_CLASS` of each.
+
+    Raises
+    ------
+    aekit.errors.DataError
+        Naming the file and what is wrong with it (labels such as -1/+1 would otherwise
+        be read as a class each, and an AUROC come out inverted).
+    """
+    from ..errors import DataError, literal
+
+    name = literal(Path(path).name)
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            if "X" not in d or "y" not in d:
+                raise DataError(f"{name} holds no arrays named X and y (it holds "
+                                f"{literal(', '.join(d.files) or 'none')})")
+            X, y = np.asarray(d["X"]), np.asarray(d["y"])
+    except (OSError, ValueError, EOFError) as e:  # not a zip of .npy arrays
+        if isinstance(e, DataError):
+            raise
+        raise DataError(f"{name} is not a .npz archive of arrays X and y") from None
+    if X.ndim != 2 or not np.issubdtype(X.dtype, np.number) and X.dtype != bool:
+        raise DataError(f"{name}: X must be a 2-D array of numbers, not {X.ndim}-D {X.dtype}")
+    X = X.astype(np.float64)
+    if not np.isfinite(X).all() or np.abs(X).max(initial=0) > np.finfo(np.float32).max:
+        r, c = np.argwhere(~np.isfinite(X) | (np.abs(X) > np.finfo(np.float32).max))[0]
+        raise DataError(f"{name}: X holds {X[r, c]:g} (row {r}, column {c}); protocol T's "
+                        "tables hold finite numbers within float32's range")
+    y = y.ravel()
+    if len(y) != len(X):
+        raise DataError(f"{name}: y holds {len(y)} labels for {len(X)} rows of X")
+    ok = np.issubdtype(y.dtype, np.number) or y.dtype == bool
+    if not ok or not np.isin(y.astype(np.float64) if ok else y, (0.0, 1.0)).all():
+        seen = ", ".join(map(str, np.unique(y)[:6]))
+        raise DataError(f"{name}: y must hold 1 (anomaly) and 0 (normal); it holds "
+                        f"{literal(seen)}")
+    y = y.astype(int)
+    check_class_counts(y, name)
+    return X, y
+
+
+def check_class_counts(y, source):
+    """Refuse 0/1 labels ``y`` with fewer than :data:`MIN_PER_CLASS` rows of a class, which
+    a stratified split cannot put in both parts (a DataError naming ``source``)."""
+    from ..errors import DataError
+
+    counts = {"anomalies": int(y.sum()), "normal rows": int(len(y) - y.sum())}
+    few = [f"{n} {what}" for what, n in counts.items() if n < MIN_PER_CLASS]
+    if few:
+        raise DataError(f"{source}: too few labelled rows for a stratified "
+                        f"{100 - int(100 * TEST_SIZE)}/{int(100 * TEST_SIZE)} split: "
+                        f"{' and '.join(few)}; need at least {MIN_PER_CLASS} of each")
+
+
 def split(path):
-    """``(X_train, X_test, y_test)`` of one table, as protocol T cuts and splits it."""
+    """``(X_train, X_test, y_test)`` of one table (:func:`read_table`), as protocol T cuts
+    and splits it."""
     from sklearn.model_selection import train_test_split
 
-    with np.load(path, allow_pickle=False) as d:
-        X, y = np.asarray(d["X"], dtype=np.float64), np.asarray(d["y"]).astype(int).ravel()
+    X, y = read_table(path)
     if len(X) > MAX_ROWS:
         X, _, y, _ = train_test_split(X, y, train_size=MAX_ROWS, stratify=y,
                                       random_state=SUBSAMPLE_SEED)
@@ -216,7 +274,8 @@ def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", dete
     Raises
     ------
     DataError
-        No ``.npz`` table in ``folder``, or a named table is not among them.
+        No ``.npz`` table in ``folder``, a named table is not among them, or a table is
+        not as :func:`read_table` reads them (all checked before the first fit).
     """
     files = table_files(folder)
     if tables is not None:
@@ -230,6 +289,8 @@ def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", dete
                             f"{literal(', '.join(f.stem for f in files[:6]))}"
                             + (f" and {len(files) - 6} more" if len(files) > 6 else ""))
         files = [f for f in files if f.stem in set(tables) or f.name in set(tables)]
+    for f in files:  # every table checked before any is fitted
+        read_table(f)
     res = TablesResult([], list(methods), params=dict(params or {}))
     for m in methods:
         res.auroc[m], res.ap[m], res.seconds[m] = [], [], []
