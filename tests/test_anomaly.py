@@ -521,6 +521,22 @@ def test_evaluate_outputs_spare_the_inputs_and_each_other(tmp_path):
     assert r.output.count("iforest  AUROC") == 1 and (tmp_path / "p.png").exists()  # once
 
 
+def test_evaluate_tables_says_when_anomalies_outnumber_the_normal_rows(tmp_path):
+    """Helper-58: a labelled table of 70% anomalies gave AUROCs of 12-38 with no word; the
+    note names --normal-label (in the command line's words)."""
+    from click.testing import CliRunner
+
+    from aekit.cli import cli
+
+    _labelled_csv(tmp_path / "my.csv", n=60, anomalies=40)
+    r = CliRunner().invoke(cli, ["evaluate", "tables", str(tmp_path / "my.csv"),
+                                 "--label-column", "y", "--methods", "iforest", "--plot",
+                                 str(tmp_path / "t.png")])
+    assert r.exit_code == 0, r.output
+    assert "note: 67% of the labelled rows count as anomalies, more than the normal ones" \
+        in r.output and "name their label with --normal-label" in r.output
+
+
 def test_evaluate_tables_sets_the_trim_and_categorical_columns_for_the_methods(tmp_path):
     """--trim reaches aekit's detector alone and --categorical every method's reading of the
     table; the report names them, and the AUROC is the detector's with those parameters."""

@@ -125,10 +125,11 @@ def run_folder(folder, methods, tables, seed, device, params):
 
 def run_table(path, methods, seed, device, normal_labels, table, params):
     from ..evaluation.labelled_table import evaluate_labelled_table
+    from .options import in_flags
 
     return evaluate_labelled_table(path, table.pop("label_column"), methods, seed, device,
                                    normal_labels, progress,
-                                   lambda text: click.echo(f"note: {text}", err=True),
+                                   lambda text: click.echo(f"note: {in_flags(text)}", err=True),
                                    params, verbose=1, **table)
 
 
