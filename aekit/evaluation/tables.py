@@ -123,7 +123,8 @@ def read_table(path):
                 raise DataError(f"{name} holds no arrays named X and y (it holds "
                                 f"{literal(', '.join(d.files) or 'none')})")
             X, y = np.asarray(d["X"]), np.asarray(d["y"])
-    except (OSError, ValueError, EOFError) as e:  # not a zip of .npy arrays
+    except (OSError, ValueError, EOFError, TypeError) as e:  # not a zip of .npy arrays (a
+        # lone .npy loads as an array, which is no context manager: TypeError)
         if isinstance(e, DataError):
             raise
         raise DataError(f"{name} is not a .npz archive of arrays X and y") from None

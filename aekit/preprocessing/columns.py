@@ -213,6 +213,13 @@ def refuse_time_columns(frame, names=None):
                             "from it (the hour, the weekday)")
 
 
+def precision_of(X):
+    """The float type rows ``X`` are read in at fitting: a float array's own, else float64
+    (every check of the values is then exact in it)."""
+    dtype = getattr(X, "dtype", None)
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
 def to_matrix(features, dtype=np.float64, allow_missing=False):
     """A table's numeric columns as an array of ``dtype``, every cell checked.
 
@@ -548,9 +555,7 @@ class ColumnEncoding:
         if hasattr(X, "iloc"):
             refuse_time_columns(X, shown)
         else:  # a numeric array: every column is a number
-            dtype = X.dtype if getattr(X, "dtype", None) in (np.float32, np.float64) \
-                else np.float64
-            values = to_matrix(X, dtype, allow_missing=True)
+            values = to_matrix(X, precision_of(X), allow_missing=True)
             fills, indicators, empty = _numeric_fills(values, range(values.shape[1]), shown,
                                                       missing_indicator)
             return cls(["numeric"] * values.shape[1], [None] * values.shape[1], fills,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import CellError, DataError, WidthError, literal
-from .columns import ColumnEncoding, column_names, plain_frame, to_matrix
+from .columns import ColumnEncoding, column_names, plain_frame, precision_of, to_matrix
 
 PIXEL_FEATURES = 784  # 28 x 28: the images aekit's pixel rule is for
 # the relative spread below which a column of each precision is constant: float32's 7
@@ -125,7 +125,7 @@ class InputSchema:
         """
         names = [str(c) for c in feature_names] if feature_names is not None else None
         encoding = ColumnEncoding.fit(X, missing_indicator, names, categorical)
-        E = encoding.encode(X, _precision(X))  # (every check below is exact in it)
+        E = encoding.encode(X, precision_of(X))  # (every check below is exact in it)
         lo, hi = float(E.min(initial=0)), float(E.max(initial=0))
         if max(hi, -lo) > FLOAT32_MAX:
             shown = names or column_names(X)  # a DataFrame's names, for messages
@@ -143,7 +143,7 @@ class InputSchema:
         """This schema with its scaling made "standard" on training rows ``X`` (the same
         rows it was fitted on), even for data within [0, 1]: a masked network predicts
         distributions in standard units. Columns and their encoding are kept."""
-        center, scale = _standard_scaling(self.encode(X, _precision(X)))
+        center, scale = _standard_scaling(self.encode(X, precision_of(X)))
         return replace(self, scaling="standard", center=center, scale=scale, pixels=False)
 
     @property
@@ -357,13 +357,6 @@ class InputSchema:
 
 
 MAX_FEATURES = 10_000_000
-
-
-def _precision(X):
-    """The float type rows ``X`` are read in at fitting: a float array's own, else
-    float64."""
-    dtype = getattr(X, "dtype", None)
-    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
 def _standard_scaling(E):
