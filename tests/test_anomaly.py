@@ -516,6 +516,11 @@ def test_evaluate_outputs_spare_the_inputs_and_each_other(tmp_path):
     r = CliRunner().invoke(cli, ["evaluate", "oneclass", "--roc", str(tmp_path / "a.png"),
                                  "--json", str(tmp_path / "a.png")])
     assert r.exit_code == 2 and "not .png files" in r.output
+    r = run("--plot", "")
+    assert r.exit_code == 1 and "an output name is empty; give a file name" in r.output
+    r = CliRunner().invoke(cli, ["evaluate", "denoise", "--baselines-only", "-m", "mnist-vae"])
+    assert r.exit_code == 2 and "--baselines-only measures the baselines without a model" \
+        in r.output  # (the model was ignored without a word)
     r = run("--methods", "iforest,iforest", "--plot", tmp_path / "p.png")
     assert r.exit_code == 0, r.output
     assert r.output.count("iforest  AUROC") == 1 and (tmp_path / "p.png").exists()  # once

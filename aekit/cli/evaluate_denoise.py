@@ -54,6 +54,9 @@ def command(model, baselines_only, data_dir, noises, seed, limit, train_limit, p
       aekit evaluate denoise --baselines-only
       aekit evaluate denoise --images --picture d2.png --json d2.json
     """
+    if baselines_only and model:
+        raise click.UsageError("--baselines-only measures the baselines without a model: "
+                               "leave out --model, or --baselines-only")
     if images:  # protocol D2 (issue 25)
         from .evaluate_denoise_images import run
 

@@ -483,6 +483,8 @@ def check_output_path(out, *inputs):
 
     if out is None or str(out) == "-":
         return
+    if not str(out).strip():
+        raise click.ClickException("an output name is empty; give a file name")
     out_p = Path(out)
     for i in inputs:
         if i is None or str(i) == "-":
