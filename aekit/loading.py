@@ -79,6 +79,12 @@ def load_pretrained(name, device="auto"):
     return load(path_of(name), device=device)
 
 
+def _printable(name):
+    """A column name or category as one line shows it: quoted (``''``, ``'a\\nb'``) where it
+    is empty, holds a line break or another unprintable character, or ends in spaces."""
+    return repr(name) if not name or not name.isprintable() or name != name.strip() else name
+
+
 def _categorical_line(schema, shown=5):
     """The columns a model reads as categories, and the first ``shown`` of each one's."""
     enc = schema.encoding
@@ -87,9 +93,9 @@ def _categorical_line(schema, shown=5):
     for j, (kind, cats) in enumerate(zip(enc.kinds, enc.categories)):
         if kind == "categorical":
             more = f" and {len(cats) - shown} more" if len(cats) > shown else ""
-            parts.append(f"{labels[j]} ({'declared, ' if j in enc.declared else ''}"
+            parts.append(f"{_printable(labels[j])} ({'declared, ' if j in enc.declared else ''}"
                          f"{len(cats)} categor{'y' if len(cats) == 1 else 'ies'}: "
-                         f"{', '.join(cats[:shown])}{more})")
+                         f"{', '.join(map(_printable, cats[:shown]))}{more})")
     return ("categorical columns: " + "; ".join(parts)
             + ("; each one-hot, with a slot for a category never seen"
                if enc.unseen_slot else "; each one-hot"))
@@ -115,7 +121,8 @@ def describe(model):
     if n:
         lines.append(f"parameters: {n:,}")
     names = "" if schema.feature_names is None else \
-        f" named {', '.join(schema.feature_names[:6])}{'...' if schema.n_features > 6 else ''}"
+        f" named {', '.join(map(_printable, schema.feature_names[:6]))}" \
+        f"{'...' if schema.n_features > 6 else ''}"
     lines.append(f"input: {schema.n_features} features{names}; scaling {schema.scaling}"
                  + ("; accepts 0..255 pixels" if schema.pixels else ""))
     if schema.encoding is not None and "categorical" in schema.encoding.kinds:

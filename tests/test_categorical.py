@@ -553,3 +553,21 @@ def test_impute_fills_a_parquet_files_nullable_columns_in_their_types(tmp_path):
     out = pd.read_parquet(tmp_path / "o.parquet")
     assert out.flag.notna().all() and set(out.flag) <= {True, False}
     assert out.w.notna().all() and out.w.tolist()[2:4] == gaps.w.tolist()[2:4]
+
+
+def test_info_quotes_names_and_categories_a_line_would_hide(tmp_path):
+    """Helper-56: `aekit info` printed a category holding a line break as it was (breaking
+    the line) and an empty column name as nothing (", , c")."""
+    from click.testing import CliRunner
+
+    from aekit import AnomalyDetector
+    from aekit.cli import cli
+
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"a": rng.normal(size=60), "": rng.normal(size=60),
+                       "c": rng.choice(["x\ny", "z"], 60)})
+    AnomalyDetector(epochs=1, random_state=0).fit(df).save(tmp_path / "m.safetensors")
+    r = CliRunner().invoke(cli, ["info", str(tmp_path / "m.safetensors")])
+    assert r.exit_code == 0, r.output
+    assert "input: 3 features named a, '', c;" in r.output
+    assert "c (2 categories: 'x\\ny', z)" in r.output

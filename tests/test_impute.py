@@ -179,6 +179,8 @@ def test_evaluate_impute_cli(tmp_path, model_path, mnist_dir):
             "--train-limit", 1000, "--pattern", "block10", "--picture", tmp_path / "g.png",
             "--json", tmp_path / "i.json")
     assert r.exit_code == 0, r.output
+    assert "note: --limit/--train-limit make this a quick check, not protocol D's " \
+        "imputation" in r.output  # (helper-58: said by the other protocols' commands only)
     doc = json.loads((tmp_path / "i.json").read_text())
     assert doc["pca_components"]["block10"] in (8, 16, 32, 64)
     assert (tmp_path / "g.png").stat().st_size > 1000

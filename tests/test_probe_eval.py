@@ -73,6 +73,7 @@ def test_evaluate_probe_cli(mnist_dir, tmp_path):
                                  "--plot", png, "--json", js, "-q"])
     assert r.exit_code == 0, r.output
     assert "autoencoder" in r.stdout and "PCA" in r.stdout
+    assert "note: --limit/--epochs make this a quick check, not protocol F" in r.stderr
     doc = json.loads(js.read_text())
     assert doc["n_train"] == 1000 and doc["n_test"] == 10000
     got = {(x["method"], x["k"]) for x in doc["results"]}

@@ -59,6 +59,9 @@ def command(model, baselines_only, data_dir, patterns, seed, limit, train_limit,
                              pca_components=pca_components,
                              log=lambda line: click.echo(line, err=True))
     click.echo(result.table())
+    if limit or train_limit:
+        click.echo("note: --limit/--train-limit make this a quick check, not protocol D's "
+                   "imputation", err=True)
     draw(result, picture)
     click.echo(f"wrote {picture}", err=True)
     if json_out:

@@ -62,6 +62,8 @@ def run(data_dir, sizes, limit, epochs, seed, device, plot, json_out, quiet):
     sizes = sorted(set(sizes))
     click.echo(f"Protocol F on MNIST: encoders fitted on {len(X)} training images (labels "
                f"unused), probe tested on {len(X_test)} test images", err=True)
+    if limit or epochs:
+        click.echo("note: --limit/--epochs make this a quick check, not protocol F", err=True)
 
     def report(r):
         extra = f", {r.details['epochs']} epochs" if r.method == "autoencoder" else ""
