@@ -235,10 +235,10 @@ def impute_table(table, model, writer, max_iter=MAX_ITER, tol=TOL):
         if d != 1.0:  # 0..255 pixels came in as whole numbers: undo the division's rounding
             known = np.where(integral, np.round(known), known)
         filled = np.where(missing, np.where(integral, np.round(fills) + 0.0, fills), known)  # no -0
+        n_blank += int(missing.all(axis=1).sum())
         missing[:, model.schema_.empty_columns()] = False  # (left empty)
         n_filled += int(missing.sum())
         n_rows += int(missing.any(axis=1).sum())
-        n_blank += int(np.isnan(X).all(axis=1).sum())
         text = None if writer.parquet else writer.decimal
         writer.write(_input_types(_table_rows(table, chunk, filled, model_input.order, text),
                                   table, writer))

@@ -166,7 +166,7 @@ def split(path):
     and splits it."""
     from sklearn.model_selection import train_test_split
 
-    X, y = read_table(path)
+    X, y = read_table(path)  # (checked first: a bad table is named before its split)
     if len(X) > MAX_ROWS:
         X, _, y, _ = train_test_split(X, y, train_size=MAX_ROWS, stratify=y,
                                       random_state=SUBSAMPLE_SEED)
@@ -290,8 +290,8 @@ def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", dete
                             f"{literal(', '.join(f.stem for f in files[:6]))}"
                             + (f" and {len(files) - 6} more" if len(files) > 6 else ""))
         files = [f for f in files if f.stem in set(tables) or f.name in set(tables)]
-    for f in files:  # every table checked before any is fitted
-        read_table(f)
+    splits = [(f.stem, split(f)) for f in files]  # every table read and checked before
+    # any is fitted (each cut to protocol T's rows, so that all are held at once)
     res = TablesResult([], list(methods), params=dict(params or {}))
     for m in methods:
         res.auroc[m], res.ap[m], res.seconds[m] = [], [], []
@@ -300,8 +300,8 @@ def protocol_t(folder, methods=METHODS, tables=None, seed=0, device="auto", dete
         return (detectors[m](seed) if detectors and m in detectors
                 else make_detector(m, seed, device, params))
 
-    for f in files:
-        score_split(res, f.stem, *split(f), make, progress)
+    for name, parts in splits:
+        score_split(res, name, *parts, make, progress)
     return res
 
 

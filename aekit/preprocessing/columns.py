@@ -173,7 +173,6 @@ def refuse_nested_columns(frame):
     import pandas as pd
 
     for j, t in enumerate(frame.dtypes):
-        col = frame.iloc[:, j]
         if isinstance(t, pd.ArrowDtype):
             import pyarrow as pa
 
@@ -181,7 +180,8 @@ def refuse_nested_columns(frame):
             nested = pa.types.is_nested(p) or pa.types.is_binary(p) or \
                 pa.types.is_large_binary(p) or pa.types.is_fixed_size_binary(p)
             held = str(p) if nested else None
-        elif t == object and pd.api.types.infer_dtype(col, skipna=True) in ("mixed", "bytes"):
+        elif t == object and pd.api.types.infer_dtype(
+                col := frame.iloc[:, j], skipna=True) in ("mixed", "bytes"):
             held = next((_NESTED[type(v)] for v in col if type(v) in _NESTED), None)
         else:
             held = None
